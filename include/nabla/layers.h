@@ -1,0 +1,218 @@
+// nabla/layers.h — the textbook's layers: one interface, forward then backward(dout).
+//
+// Use a layer by hand, exactly like the textbook:
+//
+//   MulLayer mul_apple, mul_tax;
+//   double apple_price = mul_apple.forward(100, 2);      // apple * apple_num
+//   double price = mul_tax.forward(apple_price, 1.1);    // 220
+//   auto [d_apple_price, d_tax] = mul_tax.backward(1);   // 1.1, 200
+//   auto [d_apple, d_apple_num] = mul_apple.backward(d_apple_price);  // 2.2, 110
+//
+// or as a node of the graph: `Var y = relu_layer(x);` records a node whose backward
+// calls the layer's backward. A layer caches what backward needs from its latest
+// forward, so use one layer object once per graph.
+//
+// Parameters are Vars (value + grad); backward *adds* into their grads, each of the
+// parameter's shape. backward never modifies the incoming dout.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/graph.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+// Class labels for a batch: class indices (N) or one-hot rows (N, C).
+class Targets {
+ public:
+  Targets(std::vector<std::int64_t> indices) : indices_(std::move(indices)) {}  // NOLINT
+  Targets(Tensor one_hot) : one_hot_(std::move(one_hot)) {}                     // NOLINT
+  bool is_one_hot() const { return one_hot_.defined(); }
+  std::int64_t size() const;
+  // Class indices: given, or the argmax of each one-hot row. Throws ValueError if an
+  // index is outside [0, num_classes) or the count is not `batch` (op names the caller).
+  std::vector<std::int64_t> indices(std::int64_t batch, std::int64_t num_classes,
+                                    const char* op) const;
+  // One-hot rows (batch, num_classes) in the given dtype, checked like indices().
+  Tensor one_hot(std::int64_t batch, std::int64_t num_classes, DType dtype,
+                 const char* op) const;
+
+ private:
+  std::vector<std::int64_t> indices_;
+  Tensor one_hot_;
+};
+
+// ---- two-input layers of the scalar examples ----------------------------------------
+
+// out = x * y. Backward "switches" the inputs: dx = dout * y, dy = dout * x.
+class MulLayer {
+ public:
+  double forward(double x, double y);
+  std::pair<double, double> backward(double dout) const;
+  Tensor forward(const Tensor& x, const Tensor& y);
+  std::pair<Tensor, Tensor> backward(const Tensor& dout) const;
+  Var operator()(const Var& x, const Var& y);
+
+ private:
+  Tensor x_, y_;
+};
+
+// out = x + y. Backward distributes dout unchanged to both inputs.
+class AddLayer {
+ public:
+  double forward(double x, double y);
+  std::pair<double, double> backward(double dout) const;
+  Tensor forward(const Tensor& x, const Tensor& y);
+  std::pair<Tensor, Tensor> backward(const Tensor& dout) const;
+  Var operator()(const Var& x, const Var& y);
+
+ private:
+  Shape x_shape_, y_shape_;
+};
+
+// ---- one-input layers ---------------------------------------------------------------
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string kind() const = 0;  // "Affine", "Relu", ...
+  // Computes the output. With train = true it keeps what backward needs; with
+  // train = false (inference) it keeps nothing.
+  virtual Tensor forward(const Tensor& x, bool train = true) = 0;
+  // dL/d(input) from dL/d(output); adds dL/d(parameter) into each parameter's grad.
+  virtual Tensor backward(const Tensor& dout) = 0;
+  // Parameters (shared handles: updating their values updates the layer).
+  virtual std::vector<Var> parameters() { return {}; }
+  // As a graph node.
+  Var operator()(const Var& x);
+};
+
+// Keeps a mask of x <= 0 and zeroes those; backward zeroes dout there.
+class Relu : public Layer {
+ public:
+  std::string kind() const override { return "Relu"; }
+  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor backward(const Tensor& dout) override;
+  // The mask of the latest forward: 1 where x <= 0.
+  const std::vector<std::uint8_t>& mask() const { return mask_; }
+
+ private:
+  std::vector<std::uint8_t> mask_;
+  Shape shape_;
+};
+
+// Keeps its output y; backward = dout * (1 - y) * y.
+class Sigmoid : public Layer {
+ public:
+  std::string kind() const override { return "Sigmoid"; }
+  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor backward(const Tensor& dout) override;
+
+ private:
+  Tensor y_;
+};
+
+// Keeps its output y; backward = dout * (1 - y^2).
+class Tanh : public Layer {
+ public:
+  std::string kind() const override { return "Tanh"; }
+  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor backward(const Tensor& dout) override;
+
+ private:
+  Tensor y_;
+};
+
+// Y = X.W + b with X (N, D) — an input (N, C, H, W) is flattened to (N, C*H*W) and dX
+// comes back in the input's shape. dX = dY.W^T, dW = X^T.dY, db = sum of dY over axis 0.
+class Affine : public Layer {
+ public:
+  // W (D, M), b (M).
+  Affine(Tensor W, Tensor b);
+  // W ~ init_std * N(0, 1), b = 0.
+  Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng,
+         DType dtype = DType::f32);
+  std::string kind() const override { return "Affine"; }
+  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor backward(const Tensor& dout) override;
+  std::vector<Var> parameters() override { return {W_, b_}; }
+  Var& W() { return W_; }
+  Var& b() { return b_; }
+  // When false, backward skips dX (a first layer needs none) and returns an undefined
+  // tensor.
+  void set_input_grad(bool needed) { input_grad_ = needed; }
+
+ private:
+  Var W_, b_;
+  Tensor x_;  // (N, D), flattened
+  Shape x_shape_;
+  bool input_grad_ = true;
+};
+
+// Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).
+class Softmax : public Layer {
+ public:
+  std::string kind() const override { return "Softmax"; }
+  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor backward(const Tensor& dout) override;
+
+ private:
+  Tensor y_;
+};
+
+// ---- loss layers ---------------------------------------------------------------------
+
+class LossLayer {
+ public:
+  virtual ~LossLayer() = default;
+  virtual std::string kind() const = 0;
+  // Mean loss over the batch of scores (N, C).
+  virtual double forward(const Tensor& scores, const Targets& t) = 0;
+  // dL/d(scores) times dout.
+  virtual Tensor backward(double dout = 1.0) = 0;
+  // As a graph node: a scalar Var.
+  Var operator()(const Var& scores, const Targets& t);
+};
+
+// Softmax then cross-entropy, fused: backward is (y - t) / N. Numerically stable
+// (row max subtracted) and free of log(0) (a delta of 1e-7 inside the log).
+class SoftmaxWithLoss : public LossLayer {
+ public:
+  std::string kind() const override { return "SoftmaxWithLoss"; }
+  double forward(const Tensor& scores, const Targets& t) override;
+  Tensor backward(double dout = 1.0) override;
+  const Tensor& probabilities() const { return y_; }
+
+ private:
+  Tensor y_;                          // softmax output (N, C)
+  std::vector<std::int64_t> labels_;  // when given as indices
+  Tensor t_;                          // when given one-hot
+};
+
+// Multiclass SVM (hinge) loss: L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin),
+// averaged over the batch.
+class SvmLoss : public LossLayer {
+ public:
+  explicit SvmLoss(double margin = 1.0) : margin_(margin) {}
+  std::string kind() const override { return "SvmLoss"; }
+  double forward(const Tensor& scores, const Targets& t) override;
+  Tensor backward(double dout = 1.0) override;
+  // Per-sample losses L_i of the latest forward.
+  const std::vector<double>& sample_losses() const { return sample_losses_; }
+
+ private:
+  double margin_;
+  Tensor scores_;
+  std::vector<std::int64_t> labels_;
+  std::vector<double> sample_losses_;
+};
+
+// Cross-entropy error of probabilities y (N, C): mean over the batch of -log(y[t] + 1e-7).
+double cross_entropy_error(const Tensor& y, const Targets& t);
+
+}  // namespace nabla

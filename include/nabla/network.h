@@ -1,0 +1,100 @@
+// nabla/network.h — layers in order with named parameters, and the textbook networks.
+//
+//   Rng rng(42);
+//   Sequential net = make_two_layer_net(784, 50, 10, 0.01, rng);   // Affine-Relu-Affine
+//   double loss = net.gradient(x_batch, t_batch);   // forward + backward
+//   for (Var& p : net.parameters()) p.value() -= lr * p.grad();   (see optim.h)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nabla/graph.h"
+#include "nabla/layers.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+class Sequential {
+ public:
+  Sequential() = default;
+  Sequential(Sequential&&) = default;
+  Sequential& operator=(Sequential&&) = default;
+
+  // Appends a layer. Its parameters are renamed with the 1-based count of parametrised
+  // layers so far: the first Affine's W and b become W1 and b1, the second's W2 and b2.
+  Sequential& add(std::unique_ptr<Layer> layer);
+  template <class L, class... Args>
+  L& emplace(Args&&... args) {
+    auto layer = std::make_unique<L>(std::forward<Args>(args)...);
+    L& ref = *layer;
+    add(std::move(layer));
+    return ref;
+  }
+  Sequential& set_loss(std::unique_ptr<LossLayer> loss);
+
+  std::size_t size() const { return layers_.size(); }
+  Layer& layer(std::size_t i) { return *layers_.at(i); }
+  LossLayer& loss_layer();
+  // All parameters in layer order (W1, b1, W2, b2, ...).
+  std::vector<Var> parameters() const;
+  // The parameter with this name; throws ValueError naming it if there is none.
+  Var parameter(const std::string& name) const;
+
+  // Scores (N, C) without keeping anything for backward.
+  Tensor predict(const Tensor& x);
+  // Mean loss of the batch (forward only, keeping the caches for backward).
+  double loss(const Tensor& x, const Targets& t);
+  // Fraction of rows whose argmax equals the label.
+  double accuracy(const Tensor& x, const std::vector<std::int64_t>& t);
+  // Backprop: forward, then backward in reverse layer order. Adds dL/dp into every
+  // parameter's grad (zero them first: zero_grad). Returns the loss.
+  double gradient(const Tensor& x, const Targets& t);
+  void zero_grad();
+  // Central differences, one parameter element at a time (slow); one tensor per
+  // parameter, in parameters() order, each of the parameter's shape.
+  std::vector<Tensor> numerical_gradient(const Tensor& x, const Targets& t, double h = 1e-4);
+
+  // The same network recorded as a graph (each layer one node), for pictures.
+  Var forward_graph(const Var& x, const Targets& t);
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::unique_ptr<LossLayer> loss_;
+  int parametrised_layers_ = 0;
+};
+
+// The textbook's TwoLayerNet: Affine1 -> Relu1 -> Affine2, SoftmaxWithLoss;
+// W ~ weight_init_std * N(0, 1), b = 0.
+Sequential make_two_layer_net(std::int64_t input_size, std::int64_t hidden_size,
+                              std::int64_t output_size, double weight_init_std, Rng& rng,
+                              DType dtype = DType::f32);
+
+// The non-modular variant with a sigmoid hidden layer and a hand-written gradient:
+// a1 = x.W1 + b1, z1 = sigmoid(a1), a2 = z1.W2 + b2, y = softmax(a2), dy = (y - t) / N,
+// dW2 = z1^T.dy, db2 = sum(dy, 0), dz1 = dy.W2^T, da1 = dz1 * (1 - z1) * z1,
+// dW1 = x^T.da1, db1 = sum(da1, 0).
+class SigmoidTwoLayerNet {
+ public:
+  SigmoidTwoLayerNet(std::int64_t input_size, std::int64_t hidden_size,
+                     std::int64_t output_size, double weight_init_std, Rng& rng,
+                     DType dtype = DType::f64);
+  // W1, b1, W2, b2.
+  std::vector<Var> parameters() const { return {W1_, b1_, W2_, b2_}; }
+  Tensor predict(const Tensor& x) const;  // softmax probabilities
+  double loss(const Tensor& x, const Targets& t) const;
+  double accuracy(const Tensor& x, const std::vector<std::int64_t>& t) const;
+  // The hand-written backward above; returns dW1, db1, dW2, db2.
+  std::vector<Tensor> gradient(const Tensor& x, const Targets& t) const;
+  std::vector<Tensor> numerical_gradient(const Tensor& x, const Targets& t,
+                                         double h = 1e-4) const;
+  // The same network built from graph ops, for checking the hand-written gradient.
+  Var loss_graph(const Tensor& x, const Targets& t) const;
+
+ private:
+  Var W1_, b1_, W2_, b2_;
+};
+
+}  // namespace nabla

@@ -1,0 +1,76 @@
+// Matrix product through BLAS (OpenBLAS): forward and backward.
+#include <cblas.h>
+
+#include "nabla/ops.h"
+#include "ops/kernels.h"
+
+namespace nabla {
+
+namespace {
+
+// Rows and columns of op(t) for a 2-d t.
+std::pair<std::int64_t, std::int64_t> op_dims(const Tensor& t, bool trans) {
+  return trans ? std::pair{t.shape()[1], t.shape()[0]} : std::pair{t.shape()[0], t.shape()[1]};
+}
+
+void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op) {
+  if (a.rank() != 2 || b.rank() != 2) {
+    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + " x " +
+                     shape_str(b.shape()) + ": both operands must be 2-d");
+  }
+  kernels::check_same_dtype(a, b, op);
+  if (op_dims(a, trans_a).second != op_dims(b, trans_b).first) {
+    std::string ta = trans_a ? "^T" : "", tb = trans_b ? "^T" : "";
+    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + ta + " x " +
+                     shape_str(b.shape()) + tb + ": inner dimensions differ");
+  }
+}
+
+}  // namespace
+
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha,
+          double beta, Tensor& out) {
+  check_matmul(a, trans_a, b, trans_b, "gemm");
+  auto [m, k] = op_dims(a, trans_a);
+  std::int64_t n = op_dims(b, trans_b).second;
+  if (out.shape() != Shape{m, n} || out.dtype() != a.dtype()) {
+    throw ShapeError("gemm: output is " + shape_str(out.shape()) + " " +
+                     dtype_name(out.dtype()) + ", expected " + shape_str({m, n}) + " " +
+                     dtype_name(a.dtype()));
+  }
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    // BLAS leaves out untouched when k = 0 only if beta is 1; make beta * out explicit.
+    out = scale(out, beta);
+    return;
+  }
+  auto ta = trans_a ? CblasTrans : CblasNoTrans;
+  auto tb = trans_b ? CblasTrans : CblasNoTrans;
+  const auto lda = static_cast<blasint>(a.shape()[1]);
+  const auto ldb = static_cast<blasint>(b.shape()[1]);
+  const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+  if (a.dtype() == DType::f32) {
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>(), lda,
+                b.data<float>(), ldb, static_cast<float>(beta), out.data<float>(), N);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>(), lda, b.data<double>(),
+                ldb, beta, out.data<double>(), N);
+  }
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  check_matmul(a, trans_a, b, trans_b, "matmul");
+  Tensor out({op_dims(a, trans_a).first, op_dims(b, trans_b).second}, a.dtype());
+  gemm(a, trans_a, b, trans_b, 1.0, 0.0, out);
+  return out;
+}
+
+Var matmul(const Var& a, const Var& b) {
+  // a: (M, K), b: (K, N), out: (M, N)
+  return record("matmul", matmul(a.value(), b.value()), {a, b}, [a, b](const Tensor& dout) {
+    if (a.requires_grad()) accumulate_grad(a, matmul(dout, b.value(), false, true), "matmul");
+    if (b.requires_grad()) accumulate_grad(b, matmul(a.value(), dout, true, false), "matmul");
+  });
+}
+
+}  // namespace nabla
