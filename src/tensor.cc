@@ -1,6 +1,7 @@
 #include "nabla/tensor.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <sstream>
@@ -238,6 +239,33 @@ void Tensor::fill(double value) {
     T* p = data<T>();
     for (std::int64_t i = 0; i < numel_; ++i) p[i] = static_cast<T>(value);
   });
+}
+
+std::string to_string(const Tensor& t) {
+  if (!t.defined()) return "undefined";
+  auto number = [&](std::int64_t i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", t.get(i));
+    return std::string(buf);
+  };
+  if (t.rank() == 0) return number(0);
+  // Walk the elements, opening and closing brackets where an axis starts or ends.
+  std::string out;
+  std::vector<std::int64_t> index(static_cast<std::size_t>(t.rank()), 0);
+  out.append(index.size(), '[');
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    out += number(i);
+    std::size_t closed = 0;
+    for (std::size_t k = index.size(); k-- > 0;) {
+      if (++index[k] < t.shape()[k]) break;
+      index[k] = 0;
+      ++closed;
+    }
+    out.append(closed, ']');
+    if (i + 1 < t.numel()) out += ", " + std::string(closed, '[');
+  }
+  if (t.numel() == 0) out.append(index.size(), ']');
+  return out;
 }
 
 }  // namespace nabla

@@ -121,3 +121,16 @@ TEST(Shape, Str) {
 
 }  // namespace
 }  // namespace nabla
+
+namespace nabla {
+namespace {
+
+TEST(Tensor, ToStringNestsBrackets) {
+  EXPECT_EQ(to_string(Tensor::from({2, 2}, {1, 0, 0, 3})), "[[1, 0], [0, 3]]");
+  EXPECT_EQ(to_string(Tensor::from({3}, {0.3, -0.8, 0.5})), "[0.3, -0.8, 0.5]");
+  EXPECT_EQ(to_string(Tensor::scalar(2.2)), "2.2");
+  EXPECT_EQ(to_string(Tensor::from({1, 2, 1}, {1, 2})), "[[[1], [2]]]");
+}
+
+}  // namespace
+}  // namespace nabla

@@ -179,8 +179,9 @@ class LossLayer {
   Var operator()(const Var& scores, const Targets& t);
 };
 
-// Softmax then cross-entropy, fused: backward is (y - t) / N. Numerically stable
-// (row max subtracted) and free of log(0) (a delta of 1e-7 inside the log).
+// Softmax then cross-entropy, fused: backward is (y - t) / N. The loss is taken from the
+// scores, -log y_t = log sum_j exp(s_j - max) + max - s_t: numerically stable, free of
+// log(0) without a delta, and exactly the function whose gradient backward returns.
 class SoftmaxWithLoss : public LossLayer {
  public:
   std::string kind() const override { return "SoftmaxWithLoss"; }

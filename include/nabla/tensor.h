@@ -152,6 +152,9 @@ class Tensor {
   std::unique_ptr<std::byte, AlignedFree> data_;
 };
 
+// Nested brackets with 6 significant digits: "[[1, 0], [0, 3]]"; a scalar as "2.2".
+std::string to_string(const Tensor& t);
+
 // Calls f(T{}) with T the C++ type of dtype: the one place where run-time dtype becomes
 // a compile-time type.
 template <class F>

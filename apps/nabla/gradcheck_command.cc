@@ -1,0 +1,90 @@
+// `nabla gradcheck`: the textbook's gradient check — backprop against central
+// differences — on TwoLayerNet and on the non-modular sigmoid variant, in float64.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "nabla/gradcheck.h"
+#include "nabla/network.h"
+
+namespace nabla::cli {
+
+namespace {
+
+struct Batch {
+  Tensor x;
+  std::vector<std::int64_t> t;
+};
+
+// `n` random "images": pixels uniform in [0, 1], labels uniform in [0, classes).
+Batch random_batch(std::int64_t n, std::int64_t features, std::int64_t classes, Rng& rng) {
+  Batch b{Tensor::uniform({n, features}, rng, 0.0, 1.0, DType::f64), {}};
+  for (std::int64_t i = 0; i < n; ++i) b.t.push_back(rng.below(classes));
+  return b;
+}
+
+std::vector<std::string> names_of(const std::vector<Var>& params) {
+  std::vector<std::string> names;
+  for (const Var& p : params) names.push_back(p.name());
+  return names;
+}
+
+// Prints the textbook's lines and returns whether the check passed.
+bool report(const std::string& title, const GradCheckReport& r, double max_mean_abs,
+            double max_rel) {
+  std::cout << title << "\n";
+  for (const ParamCheck& p : r.params) {
+    std::printf("%s: %.1e\n", p.name.c_str(), p.mean_abs_diff);
+  }
+  std::printf("max relative error: %.1e\n", r.max_rel_error());
+  bool ok = r.max_mean_abs_diff() <= max_mean_abs && r.max_rel_error() <= max_rel;
+  std::cout << (ok ? "ok" : "FAILED") << "\n";
+  return ok;
+}
+
+}  // namespace
+
+Runner add_gradcheck_command(CLI::App& app) {
+  struct Options {
+    std::int64_t samples = 3;
+    std::uint64_t seed = 42;
+    double max_mean_abs = 1e-7;
+    double max_rel = 1e-6;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "gradcheck", "Compare backprop gradients with numerical ones (float64) on TwoLayerNet");
+  sub->add_option("--samples", opts->samples, "Inputs per check")->check(CLI::Range(1, 100));
+  sub->add_option("--seed", opts->seed, "Random seed");
+  sub->add_option("--max-mean-abs", opts->max_mean_abs,
+                  "Fail if a parameter's mean |numerical - backprop| exceeds this");
+  sub->add_option("--max-rel", opts->max_rel, "Fail if the max relative error exceeds this");
+  return [opts]() -> int {
+    Rng rng(opts->seed);
+    Batch b = random_batch(opts->samples, 784, 10, rng);
+
+    Sequential net = make_two_layer_net(784, 50, 10, 0.01, rng, DType::f64);
+    net.zero_grad();
+    net.gradient(b.x, b.t);
+    std::vector<Var> params = net.parameters();
+    std::vector<Tensor> analytic;
+    for (const Var& p : params) analytic.push_back(p.grad());
+    std::vector<Tensor> numerical = net.numerical_gradient(b.x, b.t);
+    bool ok = report("TwoLayerNet 784-50-10 (Affine-Relu-Affine-SoftmaxWithLoss), " +
+                         std::to_string(opts->samples) + " inputs, float64",
+                     compare_gradients(names_of(params), numerical, analytic),
+                     opts->max_mean_abs, opts->max_rel);
+
+    SigmoidTwoLayerNet sig(784, 50, 10, 0.01, rng, DType::f64);
+    std::vector<Tensor> hand = sig.gradient(b.x, b.t);
+    std::vector<Tensor> sig_numerical = sig.numerical_gradient(b.x, b.t);
+    std::cout << "\n";
+    ok = report("Sigmoid variant with hand-written backward, float64",
+                compare_gradients(names_of(sig.parameters()), sig_numerical, hand),
+                opts->max_mean_abs, opts->max_rel) &&
+         ok;
+    return ok ? 0 : 1;
+  };
+}
+
+}  // namespace nabla::cli

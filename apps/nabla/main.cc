@@ -1,0 +1,31 @@
+// nabla — build and train neural networks by backpropagation.
+#include <exception>
+#include <iostream>
+#include <map>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nabla: neural networks by backpropagation, as clear as the textbook"};
+  app.require_subcommand(1);
+  std::map<CLI::App*, nabla::cli::Runner> runners;
+  auto add = [&](nabla::cli::Runner (*adder)(CLI::App&)) {
+    std::size_t before = app.get_subcommands({}).size();
+    nabla::cli::Runner run = adder(app);
+    runners[app.get_subcommands({})[before]] = std::move(run);
+  };
+  add(nabla::cli::add_example_command);
+  add(nabla::cli::add_gradcheck_command);
+  add(nabla::cli::add_knn_command);
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) return run();
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "nabla: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

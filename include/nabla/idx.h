@@ -1,0 +1,51 @@
+// nabla/idx.h — IDX files, the format MNIST is distributed in.
+//
+// An IDX file is a 4-byte magic number, one big-endian int32 per dimension, then the
+// elements in row-major order:
+//
+//   bytes 0-1   0x00 0x00
+//   byte  2     element type: 0x08 = unsigned byte (the only type nabla reads)
+//   byte  3     number of dimensions (MNIST: 3 for images, 1 for labels)
+//   then        dims[0], dims[1], ... as big-endian int32
+//   then        dims[0] * dims[1] * ... elements
+//
+//   IdxArray images = read_idx("data/mnist/train-images-idx3-ubyte");
+//   images.dims;         // {60000, 28, 28}
+//   images.data.size();  // 47040000
+//
+// Files may be gzip-compressed (e.g. "train-images-idx3-ubyte.gz"): zlib reads both.
+// The file must hold exactly the header and the elements it announces; anything else
+// (a bad magic number, a truncated file, trailing bytes) throws DataError naming the
+// file, what is wrong and where.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace nabla {
+
+// Thrown for bad input files (data sets, models): the message names the file, what is
+// wrong and where, e.g. "data/train-images-idx3-ubyte: truncated: expected 47040016
+// bytes, got 1000".
+class DataError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct IdxArray {
+  std::vector<std::int64_t> dims;
+  std::vector<std::uint8_t> data;  // product of dims elements, row-major
+};
+
+// Reads a plain or gzip-compressed IDX file of unsigned bytes. With expected_rank, a
+// file with another number of dimensions is an error too.
+IdxArray read_idx(const std::string& path, std::optional<int> expected_rank = std::nullopt);
+
+// Writes an IDX file of unsigned bytes, gzip-compressed if path ends in ".gz".
+// Throws ValueError if dims do not match data, DataError if the file cannot be written.
+void write_idx(const std::string& path, const IdxArray& array);
+
+}  // namespace nabla

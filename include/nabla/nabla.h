@@ -1,0 +1,24 @@
+// nabla — neural networks by backpropagation, as clear as the textbook.
+//
+// Overview:
+//   tensor.h     Tensor (N-d, row-major, float32/float64, value semantics), Rng
+//   graph.h      Var and Node: the computational graph; backward() applies the chain rule
+//   ops.h        primitive ops on Tensors (no graph) and on Vars (recorded)
+//   layers.h     the textbook layers: forward / backward(dout), usable by hand or as nodes
+//   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
+//   gradcheck.h  numerical gradients and gradient checking
+//   dot.h        pictures of a recorded graph (Graphviz DOT)
+//
+// A worked example — f(x, y, z) = (x + y) * z:
+//   Var x = Var::parameter(Tensor::scalar(-2), "x"), y = ..., z = ...;
+//   Var f = (x + y) * z;   // -12
+//   f.backward();          // x.grad() = -4, y.grad() = -4, z.grad() = 3
+#pragma once
+
+#include "nabla/dot.h"
+#include "nabla/gradcheck.h"
+#include "nabla/graph.h"
+#include "nabla/layers.h"
+#include "nabla/network.h"
+#include "nabla/ops.h"
+#include "nabla/tensor.h"

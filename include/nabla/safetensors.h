@@ -1,0 +1,48 @@
+// nabla/safetensors.h — named tensors on disk in the safetensors format, readable by
+// other tools (Python's safetensors, PyTorch, NumPy with a few lines).
+//
+// Layout of a file:
+//   bytes 0-7     N, the header length, unsigned 64-bit little-endian
+//   bytes 8..8+N  JSON header, e.g.
+//                 {"W1": {"dtype": "F32", "shape": [784, 50], "data_offsets": [0, 156800]},
+//                  "__metadata__": {"model": "two-layer-net"}}
+//                 (padded with spaces to a multiple of 8 bytes)
+//   the rest      tensor data, raw little-endian, row-major; data_offsets are relative
+//                 to the first byte after the header, and the tensors fill it exactly.
+//
+//   save_safetensors("model.safetensors", {{"W1", W1}, {"b1", b1}}, {{"model", "mlp"}});
+//   SafetensorsFile f = load_safetensors("model.safetensors");
+//   f.tensors[0].first;   // "W1"
+//
+// nabla reads and writes F32 and F64 tensors. Any inconsistency in a file (a header
+// length past the end of the file, bad JSON, an unknown dtype, offsets out of range,
+// overlapping, leaving gaps or not matching shape x dtype) throws DataError naming the
+// file and the problem.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/idx.h"  // DataError
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+struct SafetensorsFile {
+  std::vector<std::pair<std::string, Tensor>> tensors;  // in file order (by offset)
+  std::map<std::string, std::string> metadata;          // "__metadata__"
+};
+
+// Writes the tensors (in this order) and metadata atomically: into path + ".tmp", flushed
+// to disk, then renamed over path, so a crash never leaves a half-written file at path.
+// Throws ValueError for an undefined tensor, an empty or duplicate name or the reserved
+// name "__metadata__"; DataError if the file cannot be written.
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, Tensor>>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+SafetensorsFile load_safetensors(const std::string& path);
+
+}  // namespace nabla

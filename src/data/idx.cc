@@ -1,0 +1,243 @@
+#include "nabla/idx.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "nabla/tensor.h"
+
+namespace nabla {
+namespace {
+
+// Sizes in error messages: "47040016".
+std::string num(std::uint64_t n) { return std::to_string(n); }
+
+// The magic number as written in the IDX documentation: "0x00000803".
+std::string hex_magic(const unsigned char* magic) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2], magic[3]);
+  return text;
+}
+
+const char* idx_type_name(unsigned char type) {
+  switch (type) {
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "int16";
+    case 0x0C:
+      return "int32";
+    case 0x0D:
+      return "float32";
+    case 0x0E:
+      return "float64";
+    default:
+      return "unknown";
+  }
+}
+
+// A zlib file handle that closes itself. zlib reads plain files unchanged ("transparent"
+// mode), so one reader serves both "x-idx3-ubyte" and "x-idx3-ubyte.gz".
+class GzReader {
+ public:
+  explicit GzReader(const std::string& path) : path_(path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      throw DataError(path + ": is a directory, not an IDX file");
+    }
+    file_ = gzopen(path.c_str(), "rb");
+    if (file_ == nullptr) throw DataError(path + ": cannot open: " + std::strerror(errno));
+    gzbuffer(file_, 1 << 17);
+  }
+  GzReader(const GzReader&) = delete;
+  GzReader& operator=(const GzReader&) = delete;
+  ~GzReader() { gzclose(file_); }
+
+  // Reads up to n bytes into dst; fewer only at the end of the (decompressed) data.
+  std::size_t read(void* dst, std::size_t n) {
+    auto* out = static_cast<unsigned char*>(dst);
+    std::size_t total = 0;
+    while (total < n) {
+      auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
+      int got = gzread(file_, out + total, chunk);
+      if (got <= 0) {
+        check_error(position_ + total);
+        break;
+      }
+      total += static_cast<std::size_t>(got);
+    }
+    position_ += total;
+    return total;
+  }
+
+  // True once zlib has seen a gzip header (valid after the first read).
+  bool compressed() const { return gzdirect(file_) == 0; }
+  // Bytes delivered so far.
+  std::uint64_t position() const { return position_; }
+
+ private:
+  void check_error(std::uint64_t at) const {
+    int err = Z_OK;
+    const char* message = gzerror(file_, &err);
+    if (err == Z_OK) return;
+    if (err == Z_ERRNO) {
+      throw DataError(path_ + ": read error after " + num(at) + " bytes: " + std::strerror(errno));
+    }
+    std::string what = err == Z_BUF_ERROR ? "truncated" : "corrupt";
+    throw DataError(path_ + ": " + what + " gzip data after " + num(at) +
+                    " decompressed bytes: " + message);
+  }
+
+  std::string path_;
+  gzFile file_ = nullptr;
+  std::uint64_t position_ = 0;
+};
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
+  GzReader in(path);
+  unsigned char magic[4] = {0, 0, 0, 0};
+  std::size_t got = in.read(magic, 4);
+  const std::string after = in.compressed() ? " (after decompression)" : "";
+  if (got < 4) {
+    throw DataError(path + ": truncated: expected a 4-byte magic number, got " + num(got) +
+                    " bytes" + after);
+  }
+  if (magic[0] != 0 || magic[1] != 0) {
+    throw DataError(path + ": bad magic number " + hex_magic(magic) +
+                    " at byte 0: an IDX file starts with two zero bytes");
+  }
+  if (magic[2] != 0x08) {
+    char type[8];
+    std::snprintf(type, sizeof type, "0x%02X", magic[2]);
+    throw DataError(path + ": magic number " + hex_magic(magic) + ": element type " + type + " (" +
+                    idx_type_name(magic[2]) +
+                    ") at byte 2 is not supported; nabla reads only 0x08 (unsigned byte)");
+  }
+  const int rank = magic[3];
+  if (rank == 0) {
+    throw DataError(path + ": magic number " + hex_magic(magic) +
+                    ": 0 dimensions at byte 3; expected at least 1");
+  }
+  if (expected_rank && rank != *expected_rank) {
+    const unsigned char wanted[4] = {0, 0, 0x08, static_cast<unsigned char>(*expected_rank)};
+    throw DataError(path + ": magic number " + hex_magic(magic) + " at byte 0 says " +
+                    std::to_string(rank) + " dimensions, expected " +
+                    std::to_string(*expected_rank) + " (magic " + hex_magic(wanted) + ")");
+  }
+
+  const std::uint64_t header = 4 + 4 * static_cast<std::uint64_t>(rank);
+  std::vector<unsigned char> raw(4 * static_cast<std::size_t>(rank));
+  got = in.read(raw.data(), raw.size());
+  if (got < raw.size()) {
+    throw DataError(path + ": truncated: the header of " + std::to_string(rank) +
+                    " dimensions needs " + num(header) + " bytes, got " + num(4 + got) + after);
+  }
+
+  IdxArray array;
+  array.dims.resize(static_cast<std::size_t>(rank));
+  std::uint64_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    const unsigned char* b = &raw[4 * static_cast<std::size_t>(i)];
+    std::uint32_t dim = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
+                        (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
+    if (dim > static_cast<std::uint32_t>(INT32_MAX)) {
+      throw DataError(path + ": dimension " + std::to_string(i) + " at byte " +
+                      std::to_string(4 + 4 * i) + " is negative (" +
+                      std::to_string(static_cast<std::int64_t>(dim) - (std::int64_t{1} << 32)) +
+                      ")");
+    }
+    if (dim != 0 && count > (std::uint64_t{1} << 48) / dim) {
+      throw DataError(path + ": dimensions at bytes 4-" + num(header - 1) +
+                      " describe more than 2^48 elements");
+    }
+    count *= dim;
+    array.dims[static_cast<std::size_t>(i)] = dim;
+  }
+
+  // Read in chunks so that a corrupt header cannot make us allocate more than the file
+  // actually holds (plus one chunk).
+  const std::size_t chunk = std::size_t{64} << 20;
+  const auto n = static_cast<std::size_t>(count);
+  while (array.data.size() < n) {
+    std::size_t old = array.data.size();
+    std::size_t want = std::min(chunk, n - old);
+    array.data.resize(old + want);
+    std::size_t read = in.read(array.data.data() + old, want);
+    if (read < want) {
+      array.data.resize(old + read);
+      break;
+    }
+  }
+  const std::uint64_t expected = header + count;
+  if (array.data.size() < n) {
+    throw DataError(path + ": truncated: expected " + num(expected) + " bytes" + after + ", got " +
+                    num(header + array.data.size()));
+  }
+
+  unsigned char rest[1 << 14];
+  std::uint64_t trailing = 0;
+  while (std::size_t extra = in.read(rest, sizeof rest)) trailing += extra;
+  if (trailing > 0) {
+    throw DataError(path + ": trailing bytes: expected " + num(expected) + " bytes" + after +
+                    ", got " + num(expected + trailing) + " (" + num(trailing) +
+                    " after the last element, from byte " + num(expected) + ")");
+  }
+  return array;
+}
+
+void write_idx(const std::string& path, const IdxArray& array) {
+  if (array.dims.empty() || array.dims.size() > 255) {
+    throw ValueError("write_idx: " + path + ": an IDX file has 1 to 255 dimensions, got " +
+                     std::to_string(array.dims.size()));
+  }
+  std::uint64_t count = 1;
+  for (std::int64_t d : array.dims) {
+    if (d < 0 || d > INT32_MAX) {
+      throw ValueError("write_idx: " + path + ": dimension " + std::to_string(d) +
+                       " does not fit a non-negative int32");
+    }
+    count *= static_cast<std::uint64_t>(d);
+  }
+  if (count != array.data.size()) {
+    throw ValueError("write_idx: " + path + ": dims " + shape_str(array.dims) + " hold " +
+                     num(count) + " elements, data has " + num(array.data.size()));
+  }
+
+  std::vector<unsigned char> header;
+  header.push_back(0);
+  header.push_back(0);
+  header.push_back(0x08);
+  header.push_back(static_cast<unsigned char>(array.dims.size()));
+  for (std::int64_t d : array.dims) {
+    auto u = static_cast<std::uint32_t>(d);
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      header.push_back(static_cast<unsigned char>((u >> shift) & 0xFF));
+    }
+  }
+
+  // "T" writes the bytes unchanged (no gzip) through the same zlib interface.
+  const bool gz = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  gzFile file = gzopen(path.c_str(), gz ? "wb" : "wbT");
+  if (file == nullptr) throw DataError(path + ": cannot create: " + std::strerror(errno));
+  bool ok = gzwrite(file, header.data(), static_cast<unsigned>(header.size())) ==
+            static_cast<int>(header.size());
+  std::size_t done = 0;
+  while (ok && done < array.data.size()) {
+    auto part = static_cast<unsigned>(std::min<std::size_t>(array.data.size() - done, 1u << 30));
+    ok = gzwrite(file, array.data.data() + done, part) == static_cast<int>(part);
+    done += part;
+  }
+  if (gzclose(file) != Z_OK) ok = false;
+  if (!ok) throw DataError(path + ": write failed: " + std::strerror(errno));
+}
+
+}  // namespace nabla

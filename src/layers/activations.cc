@@ -1,0 +1,100 @@
+// Elementwise activation layers: Relu, Sigmoid, Tanh.
+#include <string>
+
+#include "nabla/layers.h"
+#include "nabla/ops.h"
+#include "ops/kernels.h"
+
+namespace nabla {
+
+namespace {
+
+void check_cached(bool cached, const char* layer) {
+  if (!cached) {
+    throw ValueError(std::string(layer) + ": backward needs a forward with train = true first");
+  }
+}
+
+void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
+  if (dout.shape() != expected) {
+    throw ShapeError(std::string(layer) + " backward: dout " + shape_str(dout.shape()) +
+                     ", expected the forward's output shape " + shape_str(expected));
+  }
+}
+
+}  // namespace
+
+// ---- Relu --------------------------------------------------------------------------
+
+Tensor Relu::forward(const Tensor& x, bool train) {
+  Tensor out = relu(x);
+  if (train) {
+    // mask[i] = 1 where x[i] <= 0: those outputs (and their gradients) are zero
+    mask_.resize(static_cast<std::size_t>(x.numel()));
+    visit_dtype(x.dtype(), [&](auto type) {
+      using T = decltype(type);
+      const T* px = x.data<T>();
+      for (std::int64_t i = 0; i < x.numel(); ++i) {
+        mask_[static_cast<std::size_t>(i)] = px[i] <= T{0} ? 1 : 0;
+      }
+    });
+    shape_ = x.shape();
+  } else {
+    mask_.clear();
+    shape_.clear();
+  }
+  return out;
+}
+
+Tensor Relu::backward(const Tensor& dout) {
+  // the mask covers the shape of the latest training forward (a scalar included)
+  check_cached(mask_.size() == static_cast<std::size_t>(shape_numel(shape_)), "Relu");
+  check_dout(dout, shape_, "Relu");
+  Tensor dx = dout;  // a copy: the incoming dout is left as it is
+  visit_dtype(dx.dtype(), [&](auto type) {
+    using T = decltype(type);
+    T* pd = dx.data<T>();
+    for (std::int64_t i = 0; i < dx.numel(); ++i) {
+      if (mask_[static_cast<std::size_t>(i)]) pd[i] = T{0};
+    }
+  });
+  return dx;
+}
+
+// ---- Sigmoid -----------------------------------------------------------------------
+
+Tensor Sigmoid::forward(const Tensor& x, bool train) {
+  Tensor y = sigmoid(x);
+  if (train) {
+    y_ = y;  // reuses y_'s storage when the size is unchanged
+  } else {
+    y_ = Tensor();
+  }
+  return y;
+}
+
+Tensor Sigmoid::backward(const Tensor& dout) {
+  check_cached(y_.defined(), "Sigmoid");
+  check_dout(dout, y_.shape(), "Sigmoid");
+  return kernels::zip(dout, y_, "Sigmoid", [](auto d, auto y) { return d * (1 - y) * y; });
+}
+
+// ---- Tanh --------------------------------------------------------------------------
+
+Tensor Tanh::forward(const Tensor& x, bool train) {
+  Tensor y = tanh(x);
+  if (train) {
+    y_ = y;  // reuses y_'s storage when the size is unchanged
+  } else {
+    y_ = Tensor();
+  }
+  return y;
+}
+
+Tensor Tanh::backward(const Tensor& dout) {
+  check_cached(y_.defined(), "Tanh");
+  check_dout(dout, y_.shape(), "Tanh");
+  return kernels::zip(dout, y_, "Tanh", [](auto d, auto y) { return d * (1 - y * y); });
+}
+
+}  // namespace nabla

@@ -1,0 +1,104 @@
+// Softmax and cross-entropy error fused into one layer, whose backward is (y - t) / N.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "nabla/layers.h"
+#include "nabla/ops.h"
+
+namespace nabla {
+
+namespace {
+
+constexpr double kDelta = 1e-7;  // keeps log() away from log(0)
+
+void check_batch(const Tensor& t, const char* op, const char* what) {
+  if (t.rank() != 2) {
+    throw ShapeError(std::string(op) + ": " + what + " " + shape_str(t.shape()) +
+                     ", expected a batch (N, C)");
+  }
+}
+
+// -(1/N) sum_i log(y[i, label_i] + delta)
+double cross_entropy(const Tensor& y, const std::vector<std::int64_t>& labels) {
+  const std::int64_t n = y.size(0), c = y.size(1);
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    total -= std::log(y.get(i * c + labels[static_cast<std::size_t>(i)]) + kDelta);
+  }
+  return n == 0 ? 0.0 : total / static_cast<double>(n);
+}
+
+// -(1/N) sum_i sum_j t[i, j] log(y[i, j] + delta)
+double cross_entropy(const Tensor& y, const Tensor& one_hot) {
+  const std::int64_t n = y.size(0);
+  double total = 0;
+  for (std::int64_t k = 0; k < y.numel(); ++k) {
+    const double t = one_hot.get(k);
+    if (t != 0) total -= t * std::log(y.get(k) + kDelta);
+  }
+  return n == 0 ? 0.0 : total / static_cast<double>(n);
+}
+
+}  // namespace
+
+double cross_entropy_error(const Tensor& y, const Targets& t) {
+  const char* op = "cross_entropy_error";
+  check_batch(y, op, "probabilities");
+  const std::int64_t n = y.size(0), c = y.size(1);
+  if (t.is_one_hot()) return cross_entropy(y, t.one_hot(n, c, y.dtype(), op));
+  return cross_entropy(y, t.indices(n, c, op));
+}
+
+double SoftmaxWithLoss::forward(const Tensor& scores, const Targets& t) {
+  const char* op = "SoftmaxWithLoss";
+  check_batch(scores, op, "scores");
+  const std::int64_t n = scores.size(0), c = scores.size(1);
+  // Labels first: a bad label leaves the layer as it was.
+  if (t.is_one_hot()) {
+    t_ = t.one_hot(n, c, scores.dtype(), op);
+    labels_.clear();
+  } else {
+    labels_ = t.indices(n, c, op);
+    t_ = Tensor();
+  }
+  y_ = softmax(scores);  // stable: the row max is subtracted
+  // The loss from the scores: -log y_j = log sum_k exp(s_k - m) + m - s_j with m the row
+  // max. It never takes log(0), needs no delta, and its exact gradient is (y - t) / N.
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int64_t row = i * c;
+    double m = scores.get(row);
+    for (std::int64_t j = 1; j < c; ++j) m = std::max(m, scores.get(row + j));
+    double sum_exp = 0;
+    for (std::int64_t j = 0; j < c; ++j) sum_exp += std::exp(scores.get(row + j) - m);
+    const double log_sum = std::log(sum_exp) + m;
+    if (t_.defined()) {
+      for (std::int64_t j = 0; j < c; ++j) {
+        const double weight = t_.get(row + j);
+        if (weight != 0) total += weight * (log_sum - scores.get(row + j));
+      }
+    } else {
+      total += log_sum - scores.get(row + labels_[static_cast<std::size_t>(i)]);
+    }
+  }
+  return n == 0 ? 0.0 : total / static_cast<double>(n);
+}
+
+Tensor SoftmaxWithLoss::backward(double dout) {
+  if (!y_.defined()) throw ValueError("SoftmaxWithLoss: backward needs a forward first");
+  const std::int64_t n = y_.size(0), c = y_.size(1);
+  // dx = (y - t) * dout / N
+  Tensor dx = y_;
+  if (t_.defined()) {
+    dx = sub(dx, t_);
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t at = i * c + labels_[static_cast<std::size_t>(i)];
+      dx.set(at, dx.get(at) - 1.0);
+    }
+  }
+  return n == 0 ? dx : scale(dx, dout / static_cast<double>(n));
+}
+
+}  // namespace nabla
