@@ -14,5 +14,6 @@ using Runner = std::function<int()>;
 Runner add_example_command(CLI::App& app);
 Runner add_gradcheck_command(CLI::App& app);
 Runner add_knn_command(CLI::App& app);
+Runner add_train_command(CLI::App& app);
 
 }  // namespace nabla::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   add(nabla::cli::add_example_command);
   add(nabla::cli::add_gradcheck_command);
   add(nabla::cli::add_knn_command);
+  add(nabla::cli::add_train_command);
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -47,6 +47,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha,
           double beta, Tensor& out);
 
+// Threads the BLAS library uses for matrix products (OpenBLAS; its default is one per
+// core).
+void set_blas_threads(int threads);
+int blas_threads();
+
 Tensor sum(const Tensor& a);                     // scalar (rank 0)
 Tensor sum(const Tensor& a, std::int64_t axis);  // that axis removed
 Tensor mean(const Tensor& a);

@@ -58,6 +58,10 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
   }
 }
 
+void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+
+int blas_threads() { return openblas_get_num_threads(); }
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   check_matmul(a, trans_a, b, trans_b, "matmul");
   Tensor out({op_dims(a, trans_a).first, op_dims(b, trans_b).second}, a.dtype());

@@ -1,0 +1,279 @@
+// `nabla train`: the textbook's train_neuralnet as a tool — mini-batch training on
+// MNIST with evaluations once per epoch, a run directory (metrics.csv, curves.svg,
+// model.safetensors) and a resumable checkpoint.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "commands.h"
+#include "nabla/ops.h"
+#include "nabla/train.h"
+#include "svg_plot.h"
+
+namespace nabla::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string default_run_dir() {
+  std::time_t now = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&now));
+  return buf;
+}
+
+// On a terminal: one line redrawn in place, at most ten times a second.
+class Progress {
+ public:
+  explicit Progress(std::int64_t total) : total_(total), enabled_(isatty(STDOUT_FILENO) != 0) {}
+  void update(std::int64_t done, double loss, double iters_per_s) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    if (done < total_ && seconds_between(last_, now) < 0.1) return;
+    last_ = now;
+    constexpr int kWidth = 30;
+    int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
+    double left = iters_per_s > 0 ? static_cast<double>(total_ - done) / iters_per_s : 0;
+    std::printf("\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
+                std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
+                static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
+                left);
+    std::fflush(stdout);
+    drawn_ = true;
+  }
+  // Clears the bar so that a normal line can be printed.
+  void clear() {
+    if (!drawn_) return;
+    std::printf("\r%s\r", std::string(90, ' ').c_str());
+    drawn_ = false;
+  }
+
+ private:
+  std::int64_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  Clock::time_point last_{};
+};
+
+struct Options {
+  std::optional<std::string> data;
+  std::string model = "two-layer-net";
+  std::vector<std::int64_t> hidden;
+  std::string activation = "relu";
+  std::string loss = "softmax";
+  double reg = 0;
+  std::int64_t iters = 10000;
+  std::int64_t epochs = 0;
+  std::int64_t batch = 100;
+  double lr = 0.1;
+  std::string optimizer = "sgd";
+  double weight_decay = 0;
+  std::string init = "std";
+  double init_std = 0.01;
+  std::uint64_t seed = 42;
+  std::string sampling = "replacement";
+  int threads = 0;
+  std::string out;
+  std::string resume;
+  bool iters_given = false;
+};
+
+TrainConfig config_from(const Options& o) {
+  TrainConfig c;
+  c.model.kind = o.model;
+  if (o.model == "two-layer-net") {
+    c.model.hidden = o.hidden.empty() ? std::vector<std::int64_t>{50} : o.hidden;
+  } else if (o.model == "mlp") {
+    c.model.hidden = o.hidden.empty() ? std::vector<std::int64_t>{100, 100} : o.hidden;
+  } else {
+    c.model.hidden = {};
+  }
+  c.model.activation = o.activation;
+  c.model.loss = o.loss;
+  c.model.init = parse_init(o.init);
+  c.model.init_std = o.init_std;
+  c.iters = o.iters;
+  c.epochs = o.epochs;
+  c.batch = o.batch;
+  c.lr = o.lr;
+  c.optimizer = o.optimizer;
+  c.weight_decay = o.weight_decay;
+  c.reg = o.reg;
+  c.seed = o.seed;
+  c.sampling = o.sampling == "shuffle" ? Sampling::shuffled_epochs : Sampling::with_replacement;
+  return c;
+}
+
+// metrics.csv: one row per iteration (loss) and, at evaluations, the accuracies too.
+struct Metrics {
+  std::vector<double> iters, losses, eval_iters, train_acc, test_acc;
+};
+
+void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
+  // Thin the loss curve to at most ~2000 points so the file stays small.
+  Series loss{"loss", "#1f77b4", {}, {}};
+  std::size_t stride = std::max<std::size_t>(1, m.iters.size() / 2000);
+  for (std::size_t i = 0; i < m.iters.size(); i += stride) {
+    loss.x.push_back(m.iters[i]);
+    loss.y.push_back(m.losses[i]);
+  }
+  Panel left{"loss: " + title, "iteration", "loss", {loss}};
+  Panel right{"accuracy", "iteration", "accuracy",
+              {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
+               {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
+  std::ofstream(path) << svg_chart({left, right});
+}
+
+int run_train(const Options& o) {
+  if (o.threads > 0) set_blas_threads(o.threads);
+  std::string data_dir = resolve_data_dir(o.data);
+  Mnist mnist = load_mnist(data_dir);
+
+  std::optional<Trainer> trainer;
+  if (o.resume.empty()) {
+    trainer.emplace(config_from(o), mnist);
+  } else {
+    // --iters / --epochs give the new total; without them the checkpoint's plan stands.
+    trainer.emplace(Trainer::resume(o.resume, mnist, o.iters_given ? o.iters : 0));
+    if (o.epochs > 0) {
+      trainer.emplace(
+          Trainer::resume(o.resume, mnist, o.epochs * trainer->iters_per_epoch()));
+    }
+  }
+
+  std::filesystem::path out = o.out.empty() ? default_run_dir() : o.out;
+  std::filesystem::create_directories(out);
+  std::filesystem::path model_path = out / "model.safetensors";
+  std::ofstream csv(out / "metrics.csv", o.resume.empty() ? std::ios::trunc : std::ios::app);
+  if (o.resume.empty()) csv << "iteration,loss,train_acc,test_acc,seconds\n";
+
+  const TrainConfig& c = trainer->config();
+  std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
+              c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
+              static_cast<long long>(c.batch), static_cast<long long>(trainer->total_iters()),
+              static_cast<long long>(trainer->iters_per_epoch()),
+              static_cast<unsigned long long>(c.seed));
+  std::printf("data %s: %lld training, %lld test images; run directory %s\n", data_dir.c_str(),
+              static_cast<long long>(mnist.train.size), static_cast<long long>(mnist.test.size),
+              out.string().c_str());
+  if (!o.resume.empty()) {
+    std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
+                static_cast<long long>(trainer->iteration()));
+  }
+  std::fflush(stdout);
+
+  Metrics m;
+  Progress progress(trainer->total_iters());
+  auto start = Clock::now();
+  double eval_seconds = 0;
+  double last_loss = 0;
+  std::int64_t first_iter = trainer->iteration();
+  auto evaluate = [&](const char* prefix) {
+    auto e0 = Clock::now();
+    Evaluation e = trainer->evaluate();
+    eval_seconds += seconds_between(e0, Clock::now());
+    double elapsed = seconds_between(start, Clock::now());
+    progress.clear();
+    std::printf("%strain acc, test acc | %.4f, %.4f\n", prefix, e.train_acc, e.test_acc);
+    std::fflush(stdout);
+    m.eval_iters.push_back(static_cast<double>(e.iteration));
+    m.train_acc.push_back(e.train_acc);
+    m.test_acc.push_back(e.test_acc);
+    csv << e.iteration << "," << last_loss << "," << e.train_acc << "," << e.test_acc << ","
+        << elapsed << "\n";
+    return e;
+  };
+  while (!trainer->done()) {
+    last_loss = trainer->step();
+    m.iters.push_back(static_cast<double>(trainer->iteration()));
+    m.losses.push_back(last_loss);
+    if (trainer->eval_due()) {
+      evaluate("");
+      trainer->save(model_path.string());  // a checkpoint to resume from
+    } else {
+      csv << trainer->iteration() << "," << last_loss << ",,,\n";
+    }
+    double train_seconds = seconds_between(start, Clock::now()) - eval_seconds;
+    progress.update(trainer->iteration(), last_loss,
+                    static_cast<double>(trainer->iteration() - first_iter) /
+                        std::max(train_seconds, 1e-9));
+  }
+  // The saved model is the final one; this is the accuracy `nabla eval` reports for it.
+  Evaluation final_eval = evaluate("final: ");
+  trainer->save(model_path.string());
+  double wall = seconds_between(start, Clock::now());
+  write_curves(out / "curves.svg", m, c.model.describe());
+  std::printf("model saved to %s; curves in %s\n", model_path.string().c_str(),
+              (out / "curves.svg").string().c_str());
+  std::printf("TIMING train_s=%.3f eval_s=%.3f wall_s=%.3f test_acc=%.4f\n", wall - eval_seconds,
+              eval_seconds, wall, final_eval.test_acc);
+  return 0;
+}
+
+}  // namespace
+
+Runner add_train_command(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "train", "Train a network on MNIST (default: the textbook's TwoLayerNet recipe)");
+  sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
+  sub->add_option("--model", o->model, "two-layer-net, mlp or linear")
+      ->check(CLI::IsMember({"two-layer-net", "mlp", "linear"}));
+  sub->add_option("--hidden", o->hidden, "Hidden layer sizes, e.g. 100,100")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
+      ->check(CLI::IsMember({"relu", "sigmoid", "tanh"}));
+  sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
+  sub->add_option("--reg", o->reg, "L2 regularization strength lambda (loss + lambda * sum W^2)")
+      ->check(CLI::NonNegativeNumber);
+  auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
+                    ->check(CLI::NonNegativeNumber);
+  sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(iters);
+  sub->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
+  sub->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
+  sub->add_option("--optimizer", o->optimizer, "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+      ->check(CLI::IsMember(optimizer_names()));
+  sub->add_option("--weight-decay", o->weight_decay, "Weight decay (decoupled for adamw)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
+      ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
+  sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)");
+  sub->add_option("--sampling", o->sampling,
+                  "replacement (the textbook's random choice) or shuffle (epochs)")
+      ->check(CLI::IsMember({"replacement", "shuffle"}));
+  sub->add_option("--threads", o->threads, "BLAS threads (default: OpenBLAS's)")
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
+  sub->add_option("--resume", o->resume,
+                  "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
+                  "set the new total");
+  return [o, iters]() -> int {
+    o->iters_given = iters->count() > 0;
+    try {
+      return run_train(*o);
+    } catch (const TrainingError& e) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "\nnabla train: %s\n", e.what());
+      return 1;
+    }
+  };
+}
+
+}  // namespace nabla::cli

@@ -1,0 +1,239 @@
+"""Times the textbook recipe in nabla and its peers, side by side: the body of scripts/bench.sh.
+
+    /usr/bin/python3 bench/run_bench.py [--rounds N] [--iters N] [--data DIR] [--build DIR]
+
+Each round runs nabla (`build/nabla train`, its defaults), the NumPy peer (float64), and
+PyTorch idiomatic and tuned (float32), one after the other, each under /usr/bin/time for
+wall time and peak RSS; over the rounds it keeps each one's fastest run. It measures the
+machine's best sgemm rate (build/nabla_peak_gemm, trying OpenBLAS's kernel choices),
+computes the floor = the recipe's matrix-product FLOPs / that rate, prints a table, and
+ends with one line:
+
+    RESULT nabla_s=... torch_tuned_s=... torch_default_s=... numpy_s=... nabla_vs_torch_tuned=...
+           nabla_vs_numpy=... nabla_vs_floor=... nabla_rss_mb=... nabla_test_acc=...
+
+(one line; "NA" where a figure is missing, e.g. when nabla has no `train` command yet).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS_DIR = os.path.join(ROOT, "bench", "peers")
+
+# The recipe (TwoLayerNet 784-50-10, batches of 100, evaluation every 600 iterations on
+# the 60,000 training and 10,000 test images).
+INPUTS, HIDDEN, CLASSES = 784, 50, 10
+BATCH, ITER_PER_EPOCH = 100, 600
+TRAIN_SIZE, TEST_SIZE = 60000, 10000
+
+ACC_RE = re.compile(r"train acc, test acc \|\s*([0-9.]+),\s*([0-9.]+)")
+KEY_VALUE_RE = re.compile(r"(\w+)=(\S+)")
+
+# OpenBLAS kernel sets to try for the peak rate: its own choice (Debian's 0.3.21 takes
+# Zen 4/5 for Haswell: 256-bit kernels) and the AVX-512 ones.
+CORETYPES = ["", "SKYLAKEX", "COOPERLAKE"]
+
+
+def gemm_flops(m, n, k):
+    return 2 * m * n * k
+
+
+def recipe_flops(iters):
+    """(training FLOPs, evaluation FLOPs, number of evaluations) of the matrix products.
+
+    A training step: forward X.W1 and H.W2, backward dW1 = X^T.dY1, dW2 = H^T.dY2 and
+    dH = dY2.W2^T; no dX for the input layer. An evaluation: X.W1 and H.W2 on all
+    70,000 images. Element-wise work (bias, ReLU, softmax) is left out: it is < 1%.
+    """
+    step = (gemm_flops(BATCH, HIDDEN, INPUTS) + gemm_flops(INPUTS, HIDDEN, BATCH)
+            + 3 * gemm_flops(BATCH, CLASSES, HIDDEN))
+    evaluations = len(range(0, iters, ITER_PER_EPOCH))
+    per_image = gemm_flops(1, HIDDEN, INPUTS) + gemm_flops(1, CLASSES, HIDDEN)
+    return iters * step, evaluations * (TRAIN_SIZE + TEST_SIZE) * per_image, evaluations
+
+
+def log(message):
+    print(f"bench: {message}", flush=True)
+
+
+def run_timed(name, command, env=None):
+    """Runs command under /usr/bin/time; returns a dict of its figures, or None on failure."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as time_file:
+        full = ["/usr/bin/time", "-f", "%e %M", "-o", time_file.name] + command
+        log(f"running {name}: {' '.join(command)}")
+        proc = subprocess.run(full, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        time_lines = time_file.read().split("\n")
+    out = proc.stdout
+    for line in out.splitlines():
+        print(f"  [{name}] {line}", flush=True)
+    if proc.returncode != 0:
+        log(f"{name} failed (exit status {proc.returncode}); its figures are left out")
+        return None
+    # /usr/bin/time writes "Command exited with non-zero status" first on failure;
+    # the figures are on the last non-empty line.
+    wall, rss_kb = [line for line in time_lines if line.strip()][-1].split()
+    result = {"wall_s": float(wall), "rss_mb": int(rss_kb) / 1024.0,
+              "train_s": None, "eval_s": None, "test_acc": None}
+    accuracies = ACC_RE.findall(out)
+    if accuracies:
+        result["test_acc"] = float(accuracies[-1][1])
+    for line in out.splitlines():
+        if line.startswith("PEER ") or line.startswith("TIMING "):
+            fields = dict(KEY_VALUE_RE.findall(line))
+            for key in ("train_s", "eval_s"):
+                if key in fields:
+                    result[key] = float(fields[key])
+            if "test_acc" in fields:
+                result["test_acc"] = float(fields["test_acc"])
+    return result
+
+
+def peak_gemm(build_dir):
+    """(best GFLOP/s, the OPENBLAS_CORETYPE that gave it) from nabla_peak_gemm."""
+    program = os.path.join(build_dir, "nabla_peak_gemm")
+    if not os.access(program, os.X_OK):
+        log(f"{program} is missing: no peak rate, no floor")
+        return None, None
+    best, best_core = None, None
+    for coretype in CORETYPES:
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        if coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
+        proc = subprocess.run([program], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+        match = re.search(r"PEAK gflops=([0-9.]+).*core=(\S+)", proc.stdout)
+        label = coretype or "(OpenBLAS's choice)"
+        if proc.returncode != 0 or not match:
+            log(f"peak gemm with OPENBLAS_CORETYPE={label} failed: {proc.stdout.strip()}")
+            continue
+        gflops = float(match.group(1))
+        log(f"peak sgemm 2048^3 with OPENBLAS_CORETYPE={label}: {gflops:.1f} GFLOP/s "
+            f"(kernels: {match.group(2)})")
+        if best is None or gflops > best:
+            best, best_core = gflops, label
+    return best, best_core
+
+
+def nabla_available(program):
+    if not os.access(program, os.X_OK):
+        return False, f"{program} is missing (build it with scripts/build.sh)"
+    proc = subprocess.run([program, "train", "--help"], cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        return False, f"`{program} train` does not exist yet"
+    return True, ""
+
+
+def fmt(value, spec):
+    return "NA" if value is None else format(value, spec)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Times the textbook recipe in nabla, "
+                                     "NumPy and PyTorch (see scripts/bench.sh).")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of each program, alternating; the fastest counts")
+    parser.add_argument("--iters", type=int, default=10000,
+                        help="training iterations (fewer for a quick check of the script)")
+    parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
+                        help="comma-separated subset of the programs to run")
+    args = parser.parse_args()
+    data = os.path.abspath(args.data)
+    build = os.path.abspath(args.build)
+    only = args.only.split(",")
+
+    train_flops, eval_flops, evaluations = recipe_flops(args.iters)
+    total_flops = train_flops + eval_flops
+    log(f"recipe FLOPs (matrix products): training {train_flops / 1e9:.1f} G "
+        f"({args.iters} steps x {train_flops / args.iters / 1e6:.2f} M), evaluation "
+        f"{eval_flops / 1e9:.1f} G ({evaluations} x 70,000 images x "
+        f"{eval_flops / evaluations / 70000 / 1e3:.1f} k), total {total_flops / 1e9:.1f} G")
+
+    nabla = os.path.join(build, "nabla")
+    iters_flag = [] if args.iters == 10000 else ["--iters", str(args.iters)]
+    python = "/usr/bin/python3"
+    programs = {
+        "nabla": [nabla, "train"] + iters_flag,
+        "numpy": [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data]
+                 + ["--iters", str(args.iters)],
+        "torch_default": [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
+                          "--mode", "default", "--iters", str(args.iters)],
+        "torch_tuned": [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
+                        "--mode", "tuned", "--iters", str(args.iters)],
+    }
+    if "nabla" in only:
+        ok, why = nabla_available(nabla)
+        if not ok:
+            log(f"skipping nabla: {why}")
+            only.remove("nabla")
+    env = dict(os.environ, NABLA_DATA=data)
+
+    best = {}
+    peak, peak_core = None, None
+    for round_number in range(1, args.rounds + 1):
+        log(f"round {round_number} of {args.rounds}")
+        for name in programs:
+            if name not in only:
+                continue
+            result = run_timed(name, programs[name], env)
+            if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
+                best[name] = result
+        gflops, core = peak_gemm(build)
+        if gflops and (peak is None or gflops > peak):
+            peak, peak_core = gflops, core
+    floor_s = total_flops / (peak * 1e9) if peak else None
+
+    print()
+    print(f"Recipe: {total_flops / 1e9:.1f} GFLOP of matrix products "
+          f"({train_flops / 1e9:.1f} training + {eval_flops / 1e9:.1f} evaluation); "
+          f"best of {args.rounds} round(s)")
+    if peak:
+        print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
+              f"floor {floor_s:.3f} s")
+    header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
+             f"{'test_acc':>8} {'x_floor':>8}"
+    print(header)
+    print("-" * len(header))
+    for name in programs:
+        r = best.get(name)
+        if r is None:
+            print(f"{name:<14} {'(not run)':>8}")
+            continue
+        print(f"{name:<14} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
+              f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
+              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')}")
+    print()
+
+    def wall(name):
+        return best[name]["wall_s"] if name in best else None
+
+    nabla_result = best.get("nabla", {})
+    fields = [
+        ("nabla_s", fmt(wall("nabla"), ".3f")),
+        ("torch_tuned_s", fmt(wall("torch_tuned"), ".3f")),
+        ("torch_default_s", fmt(wall("torch_default"), ".3f")),
+        ("numpy_s", fmt(wall("numpy"), ".3f")),
+        ("nabla_vs_torch_tuned", fmt(ratio(wall("nabla"), wall("torch_tuned")), ".4f")),
+        ("nabla_vs_numpy", fmt(ratio(wall("nabla"), wall("numpy")), ".4f")),
+        ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
+        ("nabla_rss_mb", fmt(nabla_result.get("rss_mb"), ".1f")),
+        ("nabla_test_acc", fmt(nabla_result.get("test_acc"), ".4f")),
+    ]
+    print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+// nabla/train.h — mini-batch training on MNIST, the textbook's train_neuralnet:
+//
+//   Mnist data = load_mnist(resolve_data_dir(std::nullopt));
+//   Trainer trainer(TrainConfig{}, data);          // TwoLayerNet, SGD lr 0.1, batch 100
+//   while (!trainer.done()) {
+//     double loss = trainer.step();                // sample a batch, backprop, update
+//     if (trainer.eval_due()) {                    // after iterations 0, 600, 1200, ...
+//       Evaluation e = trainer.evaluate();         // full training and test sets
+//       std::printf("train acc, test acc | %.4f, %.4f\n", e.train_acc, e.test_acc);
+//     }
+//   }
+//   trainer.save("model.safetensors");            // resumable checkpoint
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "nabla/mnist.h"
+#include "nabla/network.h"
+#include "nabla/optim.h"
+
+namespace nabla {
+
+// Thrown when training goes wrong (a loss that is NaN or infinite).
+class TrainingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The architecture of a model, stored in its file so it can be rebuilt.
+struct ModelSpec {
+  std::string kind = "two-layer-net";       // two-layer-net | mlp | linear
+  std::int64_t inputs = 784;
+  std::int64_t classes = 10;
+  std::vector<std::int64_t> hidden = {50};  // hidden layer sizes (none for linear)
+  std::string activation = "relu";          // relu | sigmoid | tanh
+  std::string loss = "softmax";             // softmax | svm
+  Init init = Init::normal;
+  double init_std = 0.01;                   // for Init::normal
+
+  std::string to_json() const;
+  // Throws ValueError naming the field that is missing or wrong.
+  static ModelSpec from_json(const std::string& json);
+  // "784-50-10 relu, softmax loss"
+  std::string describe() const;
+};
+
+// Affine -> activation -> ... -> Affine, with SoftmaxWithLoss or SvmLoss. Checks the spec.
+Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype = DType::f32);
+
+struct TrainConfig {
+  ModelSpec model;
+  std::int64_t iters = 10000;
+  std::int64_t epochs = 0;  // if > 0, iters = epochs * iterations per epoch
+  std::int64_t batch = 100;
+  double lr = 0.1;
+  std::string optimizer = "sgd";
+  double weight_decay = 0;  // passed to the optimizer
+  double reg = 0;           // lambda of the L2 penalty lambda * sum(W^2) on weight matrices
+  std::uint64_t seed = 42;
+  Sampling sampling = Sampling::with_replacement;
+
+  std::string to_json() const;
+  static TrainConfig from_json(const std::string& json);
+};
+
+struct Evaluation {
+  std::int64_t iteration = 0;  // iterations done when evaluated
+  double train_acc = 0;
+  double test_acc = 0;
+};
+
+// The fraction of `data` that `net` classifies correctly, in blocks (no copy of the
+// whole set as floats).
+double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
+
+class Trainer {
+ public:
+  Trainer(TrainConfig config, const Mnist& data);
+  // Continues from a checkpoint written by save(): parameters, optimizer state, random
+  // state and sampler position. `total_iters` > 0 replaces the planned iteration count.
+  static Trainer resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters = 0);
+
+  // One iteration: draw a batch, forward, backward, update. Returns the batch's loss
+  // (with the L2 penalty). Throws TrainingError if the loss is not finite.
+  double step();
+  bool done() const { return iteration_ >= total_iters_; }
+  // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
+  bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
+  Evaluation evaluate();
+
+  // Writes the model and everything needed to resume (atomically).
+  void save(const std::string& path) const;
+
+  std::int64_t iteration() const { return iteration_; }
+  std::int64_t total_iters() const { return total_iters_; }
+  std::int64_t iters_per_epoch() const { return per_epoch_; }
+  const TrainConfig& config() const { return config_; }
+  Sequential& model() { return net_; }
+
+ private:
+  Trainer(TrainConfig config, const Mnist& data, bool initialise);
+  void bind_parameters();
+
+  TrainConfig config_;
+  const Mnist& data_;
+  Rng rng_;
+  Sequential net_;
+  std::vector<Var> params_;
+  std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
+  std::unique_ptr<Optimizer> optimizer_;
+  BatchSampler sampler_;
+  std::int64_t per_epoch_ = 1;
+  std::int64_t total_iters_ = 0;
+  std::int64_t iteration_ = 0;
+  // Reused every step: no allocation in the steady state.
+  std::vector<std::int64_t> indices_, labels_;
+  Tensor x_;
+};
+
+// A trained model read back from a file written by Trainer::save.
+struct LoadedModel {
+  ModelSpec spec;
+  Sequential net;
+  std::map<std::string, std::string> metadata;
+};
+// Throws DataError naming the file for a damaged file, one that is not a nabla model,
+// or parameters that do not fit the stored architecture.
+LoadedModel load_model(const std::string& path);
+
+}  // namespace nabla

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The speed benchmark of issue 4, in one command: the textbook recipe (TwoLayerNet
+# 784-50-10, 10,000 SGD steps of batch 100, 17 evaluations on the full training and test
+# sets) timed in nabla and in its peers, NumPy (float64) and PyTorch (default and tuned).
+#
+#   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
+#
+# Installs what is missing from Debian (python3-numpy, python3-torch, time; with sudo
+# when not root), fetches MNIST, builds Release in build/, then runs bench/run_bench.py,
+# which prints a table and ends with one line
+#   RESULT nabla_s=... torch_tuned_s=... torch_default_s=... numpy_s=... ...
+# Set NABLA_BENCH_NO_INSTALL=1 to skip the package check and NABLA_BENCH_NO_BUILD=1 to
+# use build/ as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+die() {
+  echo "bench: error: $*" >&2
+  exit 1
+}
+
+# The peers run on Debian's Python, where python3-numpy and python3-torch install.
+python=/usr/bin/python3
+
+install_packages() {
+  local sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: $*"
+    sudo=(sudo)
+  fi
+  echo "bench: installing $* from Debian ..."
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >/dev/null ||
+    die "apt-get install $* failed"
+}
+
+if [[ "${NABLA_BENCH_NO_INSTALL:-0}" != 1 ]]; then
+  missing=()
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  [[ -x "$python" ]] || missing+=(python3)
+  "$python" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+  "$python" -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+  if ((${#missing[@]})); then
+    install_packages "${missing[@]}"
+  fi
+fi
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian package: time)"
+
+scripts/fetch_mnist.sh
+if [[ "${NABLA_BENCH_NO_BUILD:-0}" != 1 ]]; then
+  echo "bench: building Release in build/ ..."
+  scripts/build.sh >/dev/null || die "the build failed (run scripts/build.sh to see why)"
+fi
+
+exec "$python" bench/run_bench.py "$@"

@@ -1,0 +1,355 @@
+#include "nabla/train.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "nabla/ops.h"
+#include "nabla/safetensors.h"
+
+namespace nabla {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Reads field `key` of `j`, naming it when it is missing or of the wrong type.
+template <class T>
+T field(const json& j, const char* key, const char* what) {
+  if (!j.contains(key)) throw ValueError(std::string(what) + ": missing field '" + key + "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw ValueError(std::string(what) + ": field '" + key + "' has the wrong type");
+  }
+}
+
+json parse(const std::string& text, const char* what) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw ValueError(std::string(what) + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+Sampling parse_sampling(const std::string& name) {
+  if (name == sampling_name(Sampling::with_replacement)) return Sampling::with_replacement;
+  if (name == sampling_name(Sampling::shuffled_epochs)) return Sampling::shuffled_epochs;
+  throw ValueError("sampling '" + name + "' is not one of " +
+                   sampling_name(Sampling::with_replacement) + ", " +
+                   sampling_name(Sampling::shuffled_epochs));
+}
+
+std::unique_ptr<Layer> make_activation(const std::string& name) {
+  if (name == "relu") return std::make_unique<Relu>();
+  if (name == "sigmoid") return std::make_unique<Sigmoid>();
+  if (name == "tanh") return std::make_unique<Tanh>();
+  throw ValueError("activation '" + name + "' is not one of relu, sigmoid, tanh");
+}
+
+}  // namespace
+
+// ---- ModelSpec ------------------------------------------------------------------------
+
+std::string ModelSpec::to_json() const {
+  json j = {{"kind", kind},           {"inputs", inputs}, {"classes", classes},
+            {"hidden", hidden},       {"activation", activation},
+            {"loss", loss},           {"init", init_name(init)},
+            {"init_std", init_std}};
+  return j.dump();
+}
+
+ModelSpec ModelSpec::from_json(const std::string& text) {
+  const char* what = "model architecture";
+  json j = parse(text, what);
+  ModelSpec s;
+  s.kind = field<std::string>(j, "kind", what);
+  s.inputs = field<std::int64_t>(j, "inputs", what);
+  s.classes = field<std::int64_t>(j, "classes", what);
+  s.hidden = field<std::vector<std::int64_t>>(j, "hidden", what);
+  s.activation = field<std::string>(j, "activation", what);
+  s.loss = field<std::string>(j, "loss", what);
+  s.init = parse_init(field<std::string>(j, "init", what));
+  s.init_std = field<double>(j, "init_std", what);
+  return s;
+}
+
+std::string ModelSpec::describe() const {
+  std::string text = kind;
+  text += ' ';
+  text += std::to_string(inputs);
+  for (std::int64_t h : hidden) {
+    text += '-';
+    text += std::to_string(h);
+  }
+  text += '-';
+  text += std::to_string(classes);
+  if (!hidden.empty()) {
+    text += ' ';
+    text += activation;
+  }
+  text += ", ";
+  text += loss;
+  text += " loss";
+  return text;
+}
+
+Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
+  if (spec.kind == "two-layer-net" && (spec.hidden.size() != 1 || spec.activation != "relu")) {
+    throw ValueError("model two-layer-net has one ReLU hidden layer; use mlp for others");
+  }
+  if (spec.kind == "linear" && !spec.hidden.empty()) {
+    throw ValueError("model linear has no hidden layers");
+  }
+  if (spec.kind != "two-layer-net" && spec.kind != "mlp" && spec.kind != "linear") {
+    throw ValueError("model '" + spec.kind + "' is not one of two-layer-net, mlp, linear");
+  }
+  if (spec.inputs < 1 || spec.classes < 2) {
+    throw ValueError("model needs at least 1 input and 2 classes");
+  }
+  Sequential net;
+  std::int64_t fan_in = spec.inputs;
+  for (std::int64_t h : spec.hidden) {
+    if (h < 1) throw ValueError("hidden layer size " + std::to_string(h) + " must be positive");
+    net.emplace<Affine>(init_weight(spec.init, fan_in, h, rng, spec.init_std, dtype),
+                        Tensor({h}, dtype));
+    net.add(make_activation(spec.activation));
+    fan_in = h;
+  }
+  net.emplace<Affine>(init_weight(spec.init, fan_in, spec.classes, rng, spec.init_std, dtype),
+                      Tensor({spec.classes}, dtype));
+  if (spec.loss == "softmax") {
+    net.set_loss(std::make_unique<SoftmaxWithLoss>());
+  } else if (spec.loss == "svm") {
+    net.set_loss(std::make_unique<SvmLoss>(1.0));
+  } else {
+    throw ValueError("loss '" + spec.loss + "' is not one of softmax, svm");
+  }
+  return net;
+}
+
+// ---- TrainConfig ----------------------------------------------------------------------
+
+std::string TrainConfig::to_json() const {
+  json j = {{"iters", iters},
+            {"epochs", epochs},
+            {"batch", batch},
+            {"lr", lr},
+            {"optimizer", optimizer},
+            {"weight_decay", weight_decay},
+            {"reg", reg},
+            {"seed", seed},
+            {"sampling", sampling_name(sampling)},
+            {"model", json::parse(model.to_json())}};
+  return j.dump();
+}
+
+TrainConfig TrainConfig::from_json(const std::string& text) {
+  const char* what = "training options";
+  json j = parse(text, what);
+  TrainConfig c;
+  c.iters = field<std::int64_t>(j, "iters", what);
+  c.epochs = field<std::int64_t>(j, "epochs", what);
+  c.batch = field<std::int64_t>(j, "batch", what);
+  c.lr = field<double>(j, "lr", what);
+  c.optimizer = field<std::string>(j, "optimizer", what);
+  c.weight_decay = field<double>(j, "weight_decay", what);
+  c.reg = field<double>(j, "reg", what);
+  c.seed = field<std::uint64_t>(j, "seed", what);
+  c.sampling = parse_sampling(field<std::string>(j, "sampling", what));
+  if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
+  c.model = ModelSpec::from_json(j.at("model").dump());
+  return c;
+}
+
+// ---- evaluation -----------------------------------------------------------------------
+
+double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block) {
+  if (data.size == 0) return 0;
+  std::int64_t correct = 0;
+  DType dtype = net.parameters().front().dtype();
+  for (std::int64_t begin = 0; begin < data.size; begin += block) {
+    std::int64_t count = std::min(block, data.size - begin);
+    Tensor x = images_as_tensor(data, begin, count, dtype);
+    std::vector<std::int64_t> predicted = argmax_rows(net.predict(x));
+    for (std::int64_t i = 0; i < count; ++i) {
+      correct += predicted[static_cast<std::size_t>(i)] ==
+                 data.labels[static_cast<std::size_t>(begin + i)];
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(data.size);
+}
+
+// ---- Trainer --------------------------------------------------------------------------
+
+Trainer::Trainer(TrainConfig config, const Mnist& data) : Trainer(std::move(config), data, true) {}
+
+Trainer::Trainer(TrainConfig config, const Mnist& data, bool initialise)
+    : config_(std::move(config)),
+      data_(data),
+      rng_(config_.seed),
+      sampler_(data.train.size, config_.batch, config_.sampling) {
+  if (config_.batch < 1 || config_.batch > data.train.size) {
+    throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
+                     std::to_string(data.train.size) + "]");
+  }
+  if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
+    throw ValueError("learning rate must be a positive number");
+  }
+  if (config_.reg < 0) throw ValueError("regularization strength must not be negative");
+  if (config_.model.inputs != data.train.features || config_.model.classes != data.train.classes) {
+    throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
+                     std::to_string(data.train.features) + " features, " +
+                     std::to_string(data.train.classes) + " classes)");
+  }
+  // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
+  per_epoch_ = std::max<std::int64_t>(data.train.size / config_.batch, 1);
+  total_iters_ = config_.epochs > 0 ? config_.epochs * per_epoch_ : config_.iters;
+  if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
+  if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
+  bind_parameters();
+  optimizer_ = make_optimizer(config_.optimizer, config_.lr, config_.weight_decay);
+}
+
+void Trainer::bind_parameters() {
+  params_ = net_.parameters();
+  penalised_.clear();
+  for (const Var& p : params_) penalised_.push_back(p.value().rank() == 2);
+}
+
+double Trainer::step() {
+  sampler_.next(rng_, indices_);
+  gather_batch(data_.train, indices_, x_, labels_);
+  net_.zero_grad();
+  double loss = net_.gradient(x_, labels_);
+  if (config_.reg > 0) {
+    // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      if (!penalised_[i]) continue;
+      Tensor& w = params_[i].value();
+      Tensor& g = params_[i].grad();
+      visit_dtype(w.dtype(), [&](auto type) {
+        using T = decltype(type);
+        const T* pw = w.data<T>();
+        T* pg = g.data<T>();
+        double squares = 0;
+        for (std::int64_t k = 0; k < w.numel(); ++k) {
+          squares += static_cast<double>(pw[k]) * static_cast<double>(pw[k]);
+          pg[k] += static_cast<T>(2 * config_.reg) * pw[k];
+        }
+        loss += config_.reg * squares;
+      });
+    }
+  }
+  if (!std::isfinite(loss)) {
+    throw TrainingError("iteration " + std::to_string(iteration_) + ": the loss is " +
+                        (std::isnan(loss) ? "NaN" : "infinite") +
+                        "; training stopped. Try a lower learning rate (now " +
+                        std::to_string(config_.lr) + ")");
+  }
+  optimizer_->step(params_);
+  ++iteration_;
+  return loss;
+}
+
+Evaluation Trainer::evaluate() {
+  return {iteration_, evaluate_accuracy(net_, data_.train), evaluate_accuracy(net_, data_.test)};
+}
+
+void Trainer::save(const std::string& path) const {
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const Var& p : params_) tensors.emplace_back(p.name(), p.value());
+  for (auto& [name, t] : optimizer_->state()) tensors.emplace_back("optimizer." + name, t);
+  std::map<std::string, std::string> meta = {
+      {"format", "nabla-model-1"},
+      {"model", config_.model.to_json()},
+      {"train", config_.to_json()},
+      {"iteration", std::to_string(iteration_)},
+      {"total_iters", std::to_string(total_iters_)},
+      {"rng", rng_.state()},
+      {"sampler", sampler_.state()},
+  };
+  save_safetensors(path, tensors, meta);
+}
+
+namespace {
+
+// Copies the file's parameters into net, checking names, shapes and dtypes.
+void load_parameters(const std::string& path, const SafetensorsFile& file, Sequential& net,
+                     const ModelSpec& spec) {
+  for (Var& p : net.parameters()) {
+    const Tensor* found = nullptr;
+    for (const auto& [name, t] : file.tensors) {
+      if (name == p.name()) found = &t;
+    }
+    if (found == nullptr) {
+      throw DataError(path + ": parameter " + p.name() + " of " + spec.describe() +
+                      " is missing");
+    }
+    if (found->shape() != p.shape()) {
+      throw DataError(path + ": parameter " + p.name() + " has shape " +
+                      shape_str(found->shape()) + ", the architecture " + spec.describe() +
+                      " expects " + shape_str(p.shape()));
+    }
+    p.value() = found->to(p.dtype());
+  }
+}
+
+std::string meta_at(const std::string& path, const SafetensorsFile& file, const char* key) {
+  auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) {
+    throw DataError(path + ": not a nabla model file (metadata '" + key + "' missing)");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  if (meta_at(path, file, "format") != "nabla-model-1") {
+    throw DataError(path + ": unknown model format '" + file.metadata["format"] + "'");
+  }
+  LoadedModel m;
+  try {
+    m.spec = ModelSpec::from_json(meta_at(path, file, "model"));
+    Rng rng(0);
+    m.net = build_model(m.spec, rng, DType::f32);
+  } catch (const ValueError& e) {
+    throw DataError(path + ": " + e.what());
+  }
+  load_parameters(path, file, m.net, m.spec);
+  m.metadata = file.metadata;
+  return m;
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters) {
+  SafetensorsFile file = load_safetensors(checkpoint);
+  LoadedModel loaded = load_model(checkpoint);
+  TrainConfig config;
+  try {
+    config = TrainConfig::from_json(meta_at(checkpoint, file, "train"));
+  } catch (const ValueError& e) {
+    throw DataError(checkpoint + ": " + e.what());
+  }
+  Trainer t(config, data, false);
+  t.net_ = std::move(loaded.net);
+  t.bind_parameters();
+  try {
+    t.iteration_ = std::stoll(meta_at(checkpoint, file, "iteration"));
+    t.total_iters_ = total_iters > 0 ? total_iters
+                                     : std::stoll(meta_at(checkpoint, file, "total_iters"));
+    t.rng_.restore(meta_at(checkpoint, file, "rng"));
+    t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
+    std::vector<std::pair<std::string, Tensor>> state;
+    for (const auto& [name, tensor] : file.tensors) {
+      if (name.rfind("optimizer.", 0) == 0) state.emplace_back(name.substr(10), tensor);
+    }
+    if (!state.empty()) t.optimizer_->load_state(state);
+  } catch (const std::logic_error& e) {  // ValueError, std::invalid_argument from stoll
+    throw DataError(checkpoint + ": cannot resume: " + e.what());
+  }
+  return t;
+}
+
+}  // namespace nabla
