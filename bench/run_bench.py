@@ -93,9 +93,8 @@ def run_timed(name, command, env=None):
     return result
 
 
-def peak_gemm(build_dir):
+def peak_gemm(program):
     """(best GFLOP/s, the OPENBLAS_CORETYPE that gave it) from nabla_peak_gemm."""
-    program = os.path.join(build_dir, "nabla_peak_gemm")
     if not os.access(program, os.X_OK):
         log(f"{program} is missing: no peak rate, no floor")
         return None, None
@@ -120,14 +119,15 @@ def peak_gemm(build_dir):
     return best, best_core
 
 
-def nabla_available(program):
+def nabla_train_help(program):
+    """(the help text of `nabla train`, or None; why not)."""
     if not os.access(program, os.X_OK):
-        return False, f"{program} is missing (build it with scripts/build.sh)"
+        return None, f"{program} is missing (build it with scripts/build.sh)"
     proc = subprocess.run([program, "train", "--help"], cwd=ROOT, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
-        return False, f"`{program} train` does not exist yet"
-    return True, ""
+        return None, f"`{program} train` does not exist yet"
+    return proc.stdout, ""
 
 
 def fmt(value, spec):
@@ -146,13 +146,17 @@ def main():
     parser.add_argument("--iters", type=int, default=10000,
                         help="training iterations (fewer for a quick check of the script)")
     parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
-    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"),
+                        help="where nabla and nabla_peak_gemm are (scripts/build.sh's)")
+    parser.add_argument("--peak-gemm", default=None,
+                        help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
                         help="comma-separated subset of the programs to run")
     args = parser.parse_args()
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
     only = args.only.split(",")
+    scratch = tempfile.TemporaryDirectory(prefix="nabla-bench-")
 
     train_flops, eval_flops, evaluations = recipe_flops(args.iters)
     total_flops = train_flops + eval_flops
@@ -162,35 +166,46 @@ def main():
         f"{eval_flops / evaluations / 70000 / 1e3:.1f} k), total {total_flops / 1e9:.1f} G")
 
     nabla = os.path.join(build, "nabla")
-    iters_flag = [] if args.iters == 10000 else ["--iters", str(args.iters)]
-    python = "/usr/bin/python3"
-    programs = {
-        "nabla": [nabla, "train"] + iters_flag,
-        "numpy": [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data]
-                 + ["--iters", str(args.iters)],
-        "torch_default": [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
-                          "--mode", "default", "--iters", str(args.iters)],
-        "torch_tuned": [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
-                        "--mode", "tuned", "--iters", str(args.iters)],
-    }
+    nabla_out = False
     if "nabla" in only:
-        ok, why = nabla_available(nabla)
-        if not ok:
+        help_text, why = nabla_train_help(nabla)
+        if help_text is None:
             log(f"skipping nabla: {why}")
             only.remove("nabla")
+        else:
+            nabla_out = "--out" in help_text
+    python = "/usr/bin/python3"
+    iters = ["--iters", str(args.iters)]
+
+    def command(name, round_number):
+        if name == "nabla":
+            extra = [] if args.iters == 10000 else list(iters)
+            if nabla_out:
+                # Its run directory (model, log) goes to a temporary place, not runs/.
+                extra += ["--out", os.path.join(scratch.name, f"nabla-run-{round_number}")]
+            return [nabla, "train"] + extra
+        if name == "numpy":
+            return [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data] + iters
+        mode = name.split("_", 1)[1]  # torch_default, torch_tuned
+        return [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
+                "--mode", mode] + iters
+
+    programs = [name for name in ("nabla", "numpy", "torch_default", "torch_tuned")
+                if name in only]
     env = dict(os.environ, NABLA_DATA=data)
+    threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
+                 if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ATEN_"))]
+    log("environment: " + (" ".join(threading) or "no OPENBLAS_/OMP_/MKL_/ATEN_ variables"))
 
     best = {}
     peak, peak_core = None, None
     for round_number in range(1, args.rounds + 1):
         log(f"round {round_number} of {args.rounds}")
         for name in programs:
-            if name not in only:
-                continue
-            result = run_timed(name, programs[name], env)
+            result = run_timed(name, command(name, round_number), env)
             if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
                 best[name] = result
-        gflops, core = peak_gemm(build)
+        gflops, core = peak_gemm(args.peak_gemm or os.path.join(build, "nabla_peak_gemm"))
         if gflops and (peak is None or gflops > peak):
             peak, peak_core = gflops, core
     floor_s = total_flops / (peak * 1e9) if peak else None
@@ -206,7 +221,7 @@ def main():
              f"{'test_acc':>8} {'x_floor':>8}"
     print(header)
     print("-" * len(header))
-    for name in programs:
+    for name in ("nabla", "numpy", "torch_default", "torch_tuned"):
         r = best.get(name)
         if r is None:
             print(f"{name:<14} {'(not run)':>8}")

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libopenblas-dev        # BLAS for the matrix products
   zlib1g-dev             # gzip-compressed IDX files
+  libpng-dev             # PNG input for nabla predict
   nlohmann-json3-dev     # safetensors headers
   libcli11-dev           # command-line arguments
   libgtest-dev libgmock-dev libbenchmark-dev

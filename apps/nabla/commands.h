@@ -15,5 +15,7 @@ Runner add_example_command(CLI::App& app);
 Runner add_gradcheck_command(CLI::App& app);
 Runner add_knn_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);
+Runner add_eval_command(CLI::App& app);
+Runner add_predict_command(CLI::App& app);
 
 }  // namespace nabla::cli

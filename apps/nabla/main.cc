@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   add(nabla::cli::add_gradcheck_command);
   add(nabla::cli::add_knn_command);
   add(nabla::cli::add_train_command);
+  add(nabla::cli::add_eval_command);
+  add(nabla::cli::add_predict_command);
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -163,9 +163,15 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
     array.dims[static_cast<std::size_t>(i)] = dim;
   }
 
-  // Read in chunks so that a corrupt header cannot make us allocate more than the file
-  // actually holds (plus one chunk).
-  const std::size_t chunk = std::size_t{64} << 20;
+  // Read in growing chunks so that a corrupt header cannot make us allocate much more
+  // than the file holds. A plain file's size is known: one chunk of that size. A gzip
+  // stream's is not: 1 MiB, then doubling.
+  std::size_t chunk = std::size_t{1} << 20;
+  std::error_code ec;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
+  if (!in.compressed() && !ec && file_size > header) {
+    chunk = static_cast<std::size_t>(file_size - header);
+  }
   const auto n = static_cast<std::size_t>(count);
   while (array.data.size() < n) {
     std::size_t old = array.data.size();
@@ -176,6 +182,7 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
       array.data.resize(old + read);
       break;
     }
+    chunk = std::min(2 * chunk, std::size_t{256} << 20);
   }
   const std::uint64_t expected = header + count;
   if (array.data.size() < n) {
