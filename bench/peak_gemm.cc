@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     openblas_set_num_threads(threads);
   }
   const Shape square{"square", size, size, size, false, false};
-  const double peak = best_gflops(square, 5, 0.3);
+  const double peak = best_gflops(square, 10, 0.2);
   std::printf("PEAK gflops=%.1f size=%d threads=%d core=%s\n", peak, size, threads,
               core ? core : "?");
   return 0;

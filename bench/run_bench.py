@@ -2,9 +2,11 @@
 
     /usr/bin/python3 bench/run_bench.py [--rounds N] [--iters N] [--data DIR] [--build DIR]
 
-Each round runs nabla (`build/nabla train`, its defaults), the NumPy peer (float64), and
-PyTorch idiomatic and tuned (float32), one after the other, each under /usr/bin/time for
-wall time and peak RSS; over the rounds it keeps each one's fastest run. It measures the
+Each round runs nabla (`build/nabla train`, its defaults), the NumPy peer (float64, with
+OPENBLAS_NUM_THREADS=1 unless --numpy-threads default), and PyTorch idiomatic and tuned
+(float32), one after the other, each under /usr/bin/time for wall time and peak RSS; over
+the rounds it keeps each one's fastest run. Everything else runs in the environment as it
+is (it logs the OPENBLAS_/OMP_/MKL_/ATEN_ variables it found). It measures the
 machine's best sgemm rate (build/nabla_peak_gemm, trying OpenBLAS's kernel choices),
 computes the floor = the recipe's matrix-product FLOPs / that rate, prints a table, and
 ends with one line:
@@ -60,11 +62,13 @@ def log(message):
     print(f"bench: {message}", flush=True)
 
 
-def run_timed(name, command, env=None):
+def run_timed(name, command, env):
     """Runs command under /usr/bin/time; returns a dict of its figures, or None on failure."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as time_file:
         full = ["/usr/bin/time", "-f", "%e %M", "-o", time_file.name] + command
-        log(f"running {name}: {' '.join(command)}")
+        changed = " ".join(f"{key}={value}" for key, value in sorted(env.items())
+                           if os.environ.get(key) != value and key != "NABLA_DATA")
+        log(f"running {name}: {changed + ' ' if changed else ''}{' '.join(command)}")
         proc = subprocess.run(full, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
         time_lines = time_file.read().split("\n")
@@ -148,6 +152,9 @@ def main():
     parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
     parser.add_argument("--build", default=os.path.join(ROOT, "build"),
                         help="where nabla and nabla_peak_gemm are (scripts/build.sh's)")
+    parser.add_argument("--numpy-threads", default="1",
+                        help="OPENBLAS_NUM_THREADS for the NumPy peer: 1 (as the issue's "
+                        "figure; faster than 2 on 2 busy cores) or 'default'")
     parser.add_argument("--peak-gemm", default=None,
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
@@ -199,10 +206,14 @@ def main():
 
     best = {}
     peak, peak_core = None, None
+    numpy_env = dict(env)
+    if args.numpy_threads != "default":
+        numpy_env["OPENBLAS_NUM_THREADS"] = args.numpy_threads
     for round_number in range(1, args.rounds + 1):
         log(f"round {round_number} of {args.rounds}")
         for name in programs:
-            result = run_timed(name, command(name, round_number), env)
+            result = run_timed(name, command(name, round_number),
+                               numpy_env if name == "numpy" else env)
             if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
                 best[name] = result
         gflops, core = peak_gemm(args.peak_gemm or os.path.join(build, "nabla_peak_gemm"))

@@ -26,6 +26,14 @@ Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const Tensor& x,
   return out;
 }
 
+Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const SparseBatch& x,
+                   bool train) {
+  if (layers.empty()) return x.to_dense();
+  Tensor out = layers.front()->forward_sparse(x, train);
+  for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);
+  return out;
+}
+
 }  // namespace
 
 Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
@@ -71,6 +79,8 @@ Var Sequential::parameter(const std::string& name) const {
 
 Tensor Sequential::predict(const Tensor& x) { return forward_all(layers_, x, false); }
 
+Tensor Sequential::predict(const SparseBatch& x) { return forward_all(layers_, x, false); }
+
 double Sequential::loss(const Tensor& x, const Targets& t) {
   return loss_layer().forward(forward_all(layers_, x, true), t);
 }
@@ -89,14 +99,24 @@ double Sequential::accuracy(const Tensor& x, const std::vector<std::int64_t>& t)
 
 double Sequential::gradient(const Tensor& x, const Targets& t) {
   set_first_input_grad(layers_, false);  // nobody needs dL/dx here
-  double loss_value = loss(x, t);
+  return backward_all(loss(x, t));
+}
+
+double Sequential::gradient(const SparseBatch& x, const Targets& t) {
+  set_first_input_grad(layers_, false);
+  return backward_all(loss_layer().forward(forward_all(layers_, x, true), t));
+}
+
+double Sequential::backward_all(double loss_value) {
   Tensor dout = loss_layer().backward(1.0);
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) dout = (*it)->backward(dout);
   return loss_value;
 }
 
 void Sequential::zero_grad() {
-  for (Var& p : parameters()) p.zero_grad();
+  for (Var& p : parameters()) {
+    if (p.has_grad()) p.grad().fill(0.0);
+  }
 }
 
 std::vector<Tensor> Sequential::numerical_gradient(const Tensor& x, const Targets& t, double h) {

@@ -179,6 +179,24 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
   return static_cast<double>(correct) / static_cast<double>(data.size);
 }
 
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
+                         const std::vector<std::uint8_t>& labels, std::int64_t block) {
+  const std::int64_t n = pixels.rows();
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  SparseBatch batch{&pixels, {}};
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    std::int64_t count = std::min(block, n - begin);
+    batch.rows.resize(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
+    std::vector<std::int64_t> predicted = argmax_rows(net.predict(batch));
+    for (std::int64_t i = 0; i < count; ++i) {
+      correct += predicted[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(begin + i)];
+    }
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
 // ---- Trainer --------------------------------------------------------------------------
 
 Trainer::Trainer(TrainConfig config, const Mnist& data) : Trainer(std::move(config), data, true) {}
@@ -187,7 +205,9 @@ Trainer::Trainer(TrainConfig config, const Mnist& data, bool initialise)
     : config_(std::move(config)),
       data_(data),
       rng_(config_.seed),
-      sampler_(data.train.size, config_.batch, config_.sampling) {
+      sampler_(data.train.size, config_.batch, config_.sampling),
+      train_pixels_(SparsePixels::from_dataset(data.train)),
+      test_pixels_(SparsePixels::from_dataset(data.test)) {
   if (config_.batch < 1 || config_.batch > data.train.size) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(data.train.size) + "]");
@@ -216,11 +236,22 @@ void Trainer::bind_parameters() {
   for (const Var& p : params_) penalised_.push_back(p.value().rank() == 2);
 }
 
+void Trainer::set_threads(int threads) {
+  for (std::size_t i = 0; i < net_.size(); ++i) {
+    if (auto* affine = dynamic_cast<Affine*>(&net_.layer(i))) affine->set_threads(threads);
+  }
+}
+
 double Trainer::step() {
-  sampler_.next(rng_, indices_);
-  gather_batch(data_.train, indices_, x_, labels_);
+  // The batch straight from the uint8 images: row indices into the sparse pixels.
+  sampler_.next(rng_, batch_.rows);
+  batch_.pixels = &train_pixels_;
+  labels_.resize(batch_.rows.size());
+  for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
+    labels_[i] = data_.train.labels[static_cast<std::size_t>(batch_.rows[i])];
+  }
   net_.zero_grad();
-  double loss = net_.gradient(x_, labels_);
+  double loss = net_.gradient(batch_, labels_);
   if (config_.reg > 0) {
     // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -252,7 +283,8 @@ double Trainer::step() {
 }
 
 Evaluation Trainer::evaluate() {
-  return {iteration_, evaluate_accuracy(net_, data_.train), evaluate_accuracy(net_, data_.test)};
+  return {iteration_, evaluate_accuracy(net_, train_pixels_, data_.train.labels),
+          evaluate_accuracy(net_, test_pixels_, data_.test.labels)};
 }
 
 void Trainer::save(const std::string& path) const {

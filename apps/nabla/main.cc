@@ -1,4 +1,6 @@
 // nabla — build and train neural networks by backpropagation.
+#include <malloc.h>
+
 #include <exception>
 #include <iostream>
 #include <map>
@@ -6,6 +8,10 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
+  // Keep freed memory for reuse instead of returning it to the system after every
+  // evaluation block: otherwise each block's tensors fault in fresh zeroed pages.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   CLI::App app{"nabla: neural networks by backpropagation, as clear as the textbook"};
   app.require_subcommand(1);
   std::map<CLI::App*, nabla::cli::Runner> runners;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "commands.h"
 #include "nabla/ops.h"
@@ -24,6 +25,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// One thread per core, at most 2: evaluation splits its images between them.
+int default_threads() {
+  unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 1u, 2u));
 }
 
 std::string default_run_dir() {
@@ -137,7 +144,9 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
 }
 
 int run_train(const Options& o) {
-  if (o.threads > 0) set_blas_threads(o.threads);
+  // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
+  // splits the big evaluation products itself.
+  set_blas_threads(1);
   std::string data_dir = resolve_data_dir(o.data);
   Mnist mnist = load_mnist(data_dir);
 
@@ -153,6 +162,7 @@ int run_train(const Options& o) {
     }
   }
 
+  trainer->set_threads(o.threads > 0 ? o.threads : default_threads());
   std::filesystem::path out = o.out.empty() ? default_run_dir() : o.out;
   std::filesystem::create_directories(out);
   std::filesystem::path model_path = out / "model.safetensors";
@@ -258,7 +268,7 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
-  sub->add_option("--threads", o->threads, "BLAS threads (default: OpenBLAS's)")
+  sub->add_option("--threads", o->threads, "Threads for evaluation (default: cores, at most 2)")
       ->check(CLI::Range(1, 256));
   sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
   sub->add_option("--resume", o->resume,

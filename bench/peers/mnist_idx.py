@@ -16,24 +16,29 @@ FILES = {
 
 
 def read_idx(path):
-    """The array stored in one IDX file, as uint8 with the file's shape."""
+    """The array stored in one IDX file, as a writable uint8 array of the file's shape."""
     if not os.path.exists(path) and os.path.exists(path + ".gz"):
         path = path + ".gz"
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4:
-        raise ValueError(f"{path}: {len(data)} bytes, too short for an IDX header")
-    zero, dtype, ndim = struct.unpack_from(">HBB", data, 0)
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f"{path}: not an IDX file of uint8 (header bytes 0-3)")
-    shape = struct.unpack_from(">" + "I" * ndim, data, 4)
-    offset = 4 + 4 * ndim
-    count = int(np.prod(shape))
-    if len(data) - offset != count:
-        raise ValueError(f"{path}: {len(data) - offset} data bytes at offset {offset}, "
-                         f"expected {count} for shape {shape}")
-    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+        header = f.read(4)
+        if len(header) < 4:
+            raise ValueError(f"{path}: {len(header)} bytes, too short for an IDX header")
+        zero, dtype, ndim = struct.unpack(">HBB", header)
+        if zero != 0 or dtype != 0x08:
+            raise ValueError(f"{path}: not an IDX file of uint8 (header bytes 0-3)")
+        sizes = f.read(4 * ndim)
+        if len(sizes) < 4 * ndim:
+            raise ValueError(f"{path}: file ends in the sizes at offset {4 + len(sizes)}")
+        shape = struct.unpack(">" + "I" * ndim, sizes)
+        offset = 4 + 4 * ndim
+        # Read straight into the array: no second copy of the file in memory.
+        array = np.empty(shape, dtype=np.uint8)
+        count = f.readinto(memoryview(array).cast("B"))
+        if count != array.size or f.read(1):
+            raise ValueError(f"{path}: the data at offset {offset} is not {array.size} bytes "
+                             f"for shape {shape}")
+    return array
 
 
 def load_mnist(data_dir):

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "nabla/graph.h"
+#include "nabla/sparse.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -84,6 +85,9 @@ class Layer {
   // Computes the output. With train = true it keeps what backward needs; with
   // train = false (inference) it keeps nothing.
   virtual Tensor forward(const Tensor& x, bool train = true) = 0;
+  // The same for a batch of sparse pixel rows; by default the batch is made dense
+  // (float32). Affine multiplies the non-zero pixels only.
+  virtual Tensor forward_sparse(const SparseBatch& x, bool train = true);
   // dL/d(input) from dL/d(output); adds dL/d(parameter) into each parameter's grad.
   virtual Tensor backward(const Tensor& dout) = 0;
   // Parameters (shared handles: updating their values updates the layer).
@@ -139,6 +143,9 @@ class Affine : public Layer {
          DType dtype = DType::f32);
   std::string kind() const override { return "Affine"; }
   Tensor forward(const Tensor& x, bool train = true) override;
+  // Y = X.W + b over the non-zero pixels of X only (W must be float32); backward then
+  // computes dW the same way.
+  Tensor forward_sparse(const SparseBatch& x, bool train = true) override;
   Tensor backward(const Tensor& dout) override;
   std::vector<Var> parameters() override { return {W_, b_}; }
   Var& W() { return W_; }
@@ -146,12 +153,18 @@ class Affine : public Layer {
   // When false, backward skips dX (a first layer needs none) and returns an undefined
   // tensor.
   void set_input_grad(bool needed) { input_grad_ = needed; }
+  // Threads for the sparse product of a large inference batch (default 1).
+  void set_threads(int threads) { threads_ = threads; }
 
  private:
+  Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
+
   Var W_, b_;
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
+  SparseBatch sparse_x_;  // the input when it came as sparse pixels
   bool input_grad_ = true;
+  int threads_ = 1;
 };
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).

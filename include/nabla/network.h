@@ -45,6 +45,7 @@ class Sequential {
 
   // Scores (N, C) without keeping anything for backward.
   Tensor predict(const Tensor& x);
+  Tensor predict(const SparseBatch& x);
   // Mean loss of the batch (forward only, keeping the caches for backward).
   double loss(const Tensor& x, const Targets& t);
   // Fraction of rows whose argmax equals the label.
@@ -52,6 +53,9 @@ class Sequential {
   // Backprop: forward, then backward in reverse layer order. Adds dL/dp into every
   // parameter's grad (zero them first: zero_grad). Returns the loss.
   double gradient(const Tensor& x, const Targets& t);
+  // The same for a batch of sparse pixel rows (the first layer multiplies non-zeros only).
+  double gradient(const SparseBatch& x, const Targets& t);
+  // Sets every parameter's gradient to zero (keeping its storage).
   void zero_grad();
   // Central differences, one parameter element at a time (slow); one tensor per
   // parameter, in parameters() order, each of the parameter's shape.
@@ -61,6 +65,9 @@ class Sequential {
   Var forward_graph(const Var& x, const Targets& t);
 
  private:
+  // Backward through the loss layer and every layer in reverse order; returns loss_value.
+  double backward_all(double loss_value);
+
   std::vector<std::unique_ptr<Layer>> layers_;
   std::unique_ptr<LossLayer> loss_;
   int parametrised_layers_ = 0;

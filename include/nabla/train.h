@@ -22,6 +22,7 @@
 #include "nabla/mnist.h"
 #include "nabla/network.h"
 #include "nabla/optim.h"
+#include "nabla/sparse.h"
 
 namespace nabla {
 
@@ -77,6 +78,9 @@ struct Evaluation {
 // The fraction of `data` that `net` classifies correctly, in blocks (no copy of the
 // whole set as floats).
 double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
+// The same from the sparse form of the images (the first layer multiplies non-zeros only).
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
+                         const std::vector<std::uint8_t>& labels, std::int64_t block = 2000);
 
 class Trainer {
  public:
@@ -93,6 +97,8 @@ class Trainer {
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
   bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
   Evaluation evaluate();
+  // Threads for evaluation (the first layer's sparse product); training runs on one.
+  void set_threads(int threads);
 
   // Writes the model and everything needed to resume (atomically).
   void save(const std::string& path) const;
@@ -115,12 +121,13 @@ class Trainer {
   std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
+  SparsePixels train_pixels_, test_pixels_;  // the images, as non-zero pixels
   std::int64_t per_epoch_ = 1;
   std::int64_t total_iters_ = 0;
   std::int64_t iteration_ = 0;
   // Reused every step: no allocation in the steady state.
-  std::vector<std::int64_t> indices_, labels_;
-  Tensor x_;
+  SparseBatch batch_;
+  std::vector<std::int64_t> labels_;
 };
 
 // A trained model read back from a file written by Trainer::save.

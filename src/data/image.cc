@@ -7,14 +7,17 @@
 #include <fstream>
 #include <iterator>
 
-#include "nabla/idx.h"  // DataError
+#include "nabla/idx.h"     // DataError
+#include "nabla/tensor.h"  // ValueError
 
 namespace nabla {
 
 namespace {
 
-// Reads the next whitespace-separated number of a PGM header, skipping # comments.
-std::int64_t pgm_number(const std::string& path, const std::string& bytes, std::size_t& pos) {
+// Reads the next whitespace-separated number of a PGM file (`what`: "width", "pixel"...),
+// skipping # comments.
+std::int64_t pgm_number(const std::string& path, const std::string& bytes, std::size_t& pos,
+                        const char* what) {
   while (pos < bytes.size()) {
     if (bytes[pos] == '#') {
       while (pos < bytes.size() && bytes[pos] != '\n') ++pos;
@@ -24,49 +27,66 @@ std::int64_t pgm_number(const std::string& path, const std::string& bytes, std::
       break;
     }
   }
-  std::size_t start = pos;
+  const std::size_t start = pos;
   std::int64_t v = 0;
   while (pos < bytes.size() && std::isdigit(static_cast<unsigned char>(bytes[pos]))) {
     v = v * 10 + (bytes[pos] - '0');
-    if (v > 1'000'000) throw DataError(path + ": PGM header number too large at byte " + std::to_string(start));
+    if (v > 1'000'000) {
+      throw DataError(path + ": PGM " + what + " too large at byte " + std::to_string(start));
+    }
     ++pos;
   }
-  if (pos == start) throw DataError(path + ": malformed PGM header at byte " + std::to_string(start));
+  if (pos == start) {
+    throw DataError(path + ": PGM " + what + ": expected a number at byte " +
+                    std::to_string(start) +
+                    (start >= bytes.size() ? " (the file ends there)" : ""));
+  }
   return v;
 }
 
 GrayImage read_pgm(const std::string& path, const std::string& bytes) {
-  bool binary = bytes[1] == '5';
+  const bool binary = bytes[1] == '5';
   std::size_t pos = 2;
   GrayImage img;
-  img.width = pgm_number(path, bytes, pos);
-  img.height = pgm_number(path, bytes, pos);
-  std::int64_t maxval = pgm_number(path, bytes, pos);
-  if (img.width < 1 || img.height < 1 || maxval < 1 || maxval > 65535) {
+  img.width = pgm_number(path, bytes, pos, "width");
+  img.height = pgm_number(path, bytes, pos, "height");
+  const std::int64_t maxval = pgm_number(path, bytes, pos, "maxval");
+  if (img.width < 1 || img.height < 1 || img.width * img.height > 64'000'000 || maxval < 1 ||
+      maxval > 65535) {
     throw DataError(path + ": PGM size " + std::to_string(img.width) + "x" +
                     std::to_string(img.height) + " or maxval " + std::to_string(maxval) +
                     " out of range");
   }
-  std::int64_t n = img.width * img.height;
+  const std::int64_t n = img.width * img.height;
   img.pixels.resize(static_cast<std::size_t>(n));
-  auto scale = [&](std::int64_t v) {
-    if (v > maxval) throw DataError(path + ": PGM pixel value " + std::to_string(v) + " above maxval");
-    return static_cast<std::uint8_t>(v * 255 / maxval);
+  // To 0..255, rounding to nearest.
+  auto scale = [&](std::int64_t v, std::int64_t i) {
+    if (v > maxval) {
+      throw DataError(path + ": PGM pixel " + std::to_string(i) + " is " + std::to_string(v) +
+                      ", above maxval " + std::to_string(maxval));
+    }
+    return static_cast<std::uint8_t>((v * 255 + maxval / 2) / maxval);
   };
   if (binary) {
     ++pos;  // the single whitespace after maxval
-    std::int64_t bytes_per = maxval > 255 ? 2 : 1;
-    if (static_cast<std::int64_t>(bytes.size() - std::min(pos, bytes.size())) < n * bytes_per) {
+    const std::int64_t bytes_per = maxval > 255 ? 2 : 1;  // 16-bit samples are big-endian
+    const auto available = static_cast<std::int64_t>(bytes.size() - std::min(pos, bytes.size()));
+    if (available < n * bytes_per) {
       throw DataError(path + ": truncated PGM: expected " + std::to_string(n * bytes_per) +
-                      " bytes of pixels after byte " + std::to_string(pos));
+                      " bytes of pixels after byte " + std::to_string(pos) + ", got " +
+                      std::to_string(available));
     }
+    auto byte = [&](std::int64_t k) {
+      return static_cast<std::int64_t>(static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(k)]));
+    };
     for (std::int64_t i = 0; i < n; ++i) {
-      std::int64_t v = static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(i * bytes_per)]);
-      if (bytes_per == 2) v = v * 256 + static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(i * 2 + 1)]);
-      img.pixels[static_cast<std::size_t>(i)] = scale(v);
+      const std::int64_t v = bytes_per == 2 ? byte(2 * i) * 256 + byte(2 * i + 1) : byte(i);
+      img.pixels[static_cast<std::size_t>(i)] = scale(v, i);
     }
   } else {
-    for (std::int64_t i = 0; i < n; ++i) img.pixels[static_cast<std::size_t>(i)] = scale(pgm_number(path, bytes, pos));
+    for (std::int64_t i = 0; i < n; ++i) {
+      img.pixels[static_cast<std::size_t>(i)] = scale(pgm_number(path, bytes, pos, "pixel"), i);
+    }
   }
   return img;
 }
@@ -86,7 +106,9 @@ GrayImage read_png(const std::string& path) {
     throw DataError(path + ": PNG of " + std::to_string(img.width) + "x" +
                     std::to_string(img.height) + " pixels is too large");
   }
-  img.pixels.resize(PNG_IMAGE_SIZE(image));
+  // Transparent pixels are composited onto what the buffer holds: white, as a viewer
+  // shows them on a page (a dark digit on a transparent background stays visible).
+  img.pixels.assign(PNG_IMAGE_SIZE(image), 255);
   if (png_image_finish_read(&image, nullptr, img.pixels.data(), 0, nullptr) == 0) {
     std::string message = image.message;
     png_image_free(&image);
@@ -112,35 +134,53 @@ GrayImage read_image(const std::string& path) {
 
 std::vector<std::uint8_t> to_mnist_pixels(const GrayImage& image, std::int64_t size,
                                           bool auto_invert) {
-  // Fit the longer side to `size`, averaging the source pixels each target pixel covers.
-  std::int64_t side = std::max(image.width, image.height);
-  double step = side > size ? static_cast<double>(side) / static_cast<double>(size) : 1.0;
-  std::int64_t w = std::min<std::int64_t>(size, static_cast<std::int64_t>(static_cast<double>(image.width) / step));
-  std::int64_t h = std::min<std::int64_t>(size, static_cast<std::int64_t>(static_cast<double>(image.height) / step));
-  w = std::max<std::int64_t>(w, 1);
-  h = std::max<std::int64_t>(h, 1);
-  // Is the picture dark on light? Look at its border.
+  const std::int64_t width = image.width, height = image.height;
+  if (width < 1 || height < 1 || size < 1 ||
+      static_cast<std::int64_t>(image.pixels.size()) != width * height) {
+    throw ValueError("to_mnist_pixels: image of " + std::to_string(width) + "x" +
+                     std::to_string(height) + " with " + std::to_string(image.pixels.size()) +
+                     " pixels, or target size " + std::to_string(size) + ", is not valid");
+  }
+  // Fit the longer side to `size`: target pixel x covers source columns
+  // [x * side / size, (x + 1) * side / size), in exact integer arithmetic so that the
+  // longer side comes out exactly `size` pixels wide.
+  const std::int64_t side = std::max(width, height);
+  const std::int64_t scale_num = side > size ? side : 1, scale_den = side > size ? size : 1;
+  auto fitted = [&](std::int64_t n) {
+    return std::clamp<std::int64_t>((n * scale_den + scale_num / 2) / scale_num, 1, size);
+  };
+  const std::int64_t w = fitted(width), h = fitted(height);
+  auto source_begin = [&](std::int64_t t) { return t * scale_num / scale_den; };
+
+  // Is the picture dark on light? Look at its border (all four edges).
   double border = 0;
   std::int64_t count = 0;
-  for (std::int64_t x = 0; x < image.width; ++x) {
-    border += image.pixels[static_cast<std::size_t>(x)] +
-              image.pixels[static_cast<std::size_t>((image.height - 1) * image.width + x)];
+  auto at = [&](std::int64_t x, std::int64_t y) {
+    return image.pixels[static_cast<std::size_t>(y * width + x)];
+  };
+  for (std::int64_t x = 0; x < width; ++x) {
+    border += at(x, 0) + at(x, height - 1);
     count += 2;
   }
-  bool invert = auto_invert && border / static_cast<double>(count) > 127;
+  for (std::int64_t y = 0; y < height; ++y) {
+    border += at(0, y) + at(width - 1, y);
+    count += 2;
+  }
+  const bool invert = auto_invert && border / static_cast<double>(count) > 127;
+
   std::vector<std::uint8_t> out(static_cast<std::size_t>(size * size), 0);
-  std::int64_t ox = (size - w) / 2, oy = (size - h) / 2;
+  const std::int64_t ox = (size - w) / 2, oy = (size - h) / 2;
   for (std::int64_t y = 0; y < h; ++y) {
+    const std::int64_t y0 = source_begin(y);
+    const std::int64_t y1 = std::min(height, std::max(y0 + 1, source_begin(y + 1)));
     for (std::int64_t x = 0; x < w; ++x) {
-      auto y0 = static_cast<std::int64_t>(static_cast<double>(y) * step);
-      auto y1 = std::max(y0 + 1, static_cast<std::int64_t>(static_cast<double>(y + 1) * step));
-      auto x0 = static_cast<std::int64_t>(static_cast<double>(x) * step);
-      auto x1 = std::max(x0 + 1, static_cast<std::int64_t>(static_cast<double>(x + 1) * step));
+      const std::int64_t x0 = source_begin(x);
+      const std::int64_t x1 = std::min(width, std::max(x0 + 1, source_begin(x + 1)));
       double sum = 0;
       std::int64_t n = 0;
-      for (std::int64_t sy = y0; sy < std::min(y1, image.height); ++sy)
-        for (std::int64_t sx = x0; sx < std::min(x1, image.width); ++sx, ++n)
-          sum += image.pixels[static_cast<std::size_t>(sy * image.width + sx)];
+      for (std::int64_t sy = y0; sy < y1; ++sy) {
+        for (std::int64_t sx = x0; sx < x1; ++sx, ++n) sum += at(sx, sy);
+      }
       double v = n > 0 ? sum / static_cast<double>(n) : 0;
       if (invert) v = 255 - v;
       out[static_cast<std::size_t>((oy + y) * size + ox + x)] = static_cast<std::uint8_t>(v + 0.5);

@@ -24,7 +24,7 @@ Affine::Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DTy
 
 Tensor Affine::forward(const Tensor& x, bool train) {
   const Tensor& W = W_.value();
-  const std::int64_t d = W.size(0), m = W.size(1);
+  const std::int64_t d = W.size(0);
   std::int64_t features = 1;  // C*H*W of an input (N, C, H, W)
   for (std::int64_t axis = 1; axis < x.rank(); ++axis) features *= x.size(axis);
   if (x.rank() < 2 || features != d) {
@@ -55,8 +55,32 @@ Tensor Affine::forward(const Tensor& x, bool train) {
     }
   }
 
+  sparse_x_ = SparseBatch{};
   // Y (N, M) = b in every row, then Y += X (N, D) . W (D, M)
-  Tensor y({n, m}, x.dtype());
+  Tensor y = add_bias(n);
+  gemm(*x2d, false, W, false, 1.0, 1.0, y);
+  return y;
+}
+
+Tensor Affine::forward_sparse(const SparseBatch& x, bool train) {
+  if (W_.dtype() != DType::f32) return Layer::forward_sparse(x, train);
+  x_ = Tensor();
+  sparse_x_ = SparseBatch{};
+  Tensor y = add_bias(x.size());
+  // only the non-zero pixels contribute to X (N, D) . W (D, M)
+  sparse_matmul(x, W_.value(), y, train ? 1 : threads_);
+  if (train) {
+    sparse_x_ = x;
+    x_shape_ = {x.size(), W_.value().size(0)};
+  } else {
+    x_shape_.clear();
+  }
+  return y;
+}
+
+Tensor Affine::add_bias(std::int64_t n) const {
+  const std::int64_t m = b_.value().size(0);
+  Tensor y({n, m}, b_.dtype());
   visit_dtype(y.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pb = b_.value().data<T>();
@@ -64,20 +88,26 @@ Tensor Affine::forward(const Tensor& x, bool train) {
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t j = 0; j < m; ++j) py[i * m + j] = pb[j];
   });
-  gemm(*x2d, false, W, false, 1.0, 1.0, y);
   return y;
 }
 
 Tensor Affine::backward(const Tensor& dout) {
-  if (!x_.defined()) throw ValueError("Affine: backward needs a forward with train = true first");
+  const bool sparse = sparse_x_.pixels != nullptr;
+  if (!x_.defined() && !sparse) {
+    throw ValueError("Affine: backward needs a forward with train = true first");
+  }
   const Tensor& W = W_.value();
-  const Shape expected{x_.size(0), W.size(1)};
+  const Shape expected{sparse ? sparse_x_.size() : x_.size(0), W.size(1)};
   if (dout.shape() != expected) {
     throw ShapeError("Affine backward: dout " + shape_str(dout.shape()) +
                      ", expected (N, M) = " + shape_str(expected));
   }
   // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
-  gemm(x_, true, dout, false, 1.0, 1.0, W_.grad());
+  if (sparse) {
+    sparse_matmul_tn(sparse_x_, dout, W_.grad());
+  } else {
+    gemm(x_, true, dout, false, 1.0, 1.0, W_.grad());
+  }
   // db (M) += sum of dY over the batch
   Tensor& db = b_.grad();
   visit_dtype(dout.dtype(), [&](auto type) {
