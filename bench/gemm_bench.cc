@@ -35,16 +35,17 @@ void BM_Gemm(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Gemm)
+    ->UseRealTime()
     ->ArgNames({"M", "N", "K", "tA", "tB"})
-    ->Args({kBatch, kHidden, kInputs, 0, 0})        // forward 1
-    ->Args({kInputs, kHidden, kBatch, 1, 0})        // dW1 = X^T . dY1
-    ->Args({kBatch, kInputs, kHidden, 0, 1})        // dX1 = dY1 . W1^T
-    ->Args({kBatch, kClasses, kHidden, 0, 0})       // forward 2
-    ->Args({kHidden, kClasses, kBatch, 1, 0})       // dW2 = H^T . dY2
-    ->Args({kBatch, kHidden, kClasses, 0, 1})       // dH = dY2 . W2^T
-    ->Args({kEvalBlock, kHidden, kInputs, 0, 0})    // eval 1
-    ->Args({kEvalBlock, kClasses, kHidden, 0, 0})   // eval 2
-    ->Args({2048, 2048, 2048, 0, 0});               // a large square product, for scale
+    ->Args({kBatch, kHidden, kInputs, 0, 0})       // forward 1
+    ->Args({kInputs, kHidden, kBatch, 1, 0})       // dW1 = X^T . dY1
+    ->Args({kBatch, kInputs, kHidden, 0, 1})       // dX1 = dY1 . W1^T
+    ->Args({kBatch, kClasses, kHidden, 0, 0})      // forward 2
+    ->Args({kHidden, kClasses, kBatch, 1, 0})      // dW2 = H^T . dY2
+    ->Args({kBatch, kHidden, kClasses, 0, 1})      // dH = dY2 . W2^T
+    ->Args({kEvalBlock, kHidden, kInputs, 0, 0})   // eval 1
+    ->Args({kEvalBlock, kClasses, kHidden, 0, 0})  // eval 2
+    ->Args({2048, 2048, 2048, 0, 0});              // a large square product, for scale
 
 }  // namespace
 }  // namespace nabla::bench

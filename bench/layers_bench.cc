@@ -46,11 +46,13 @@ void BM_AffineBackward(benchmark::State& state) {
 }
 
 BENCHMARK(BM_AffineForward)
+    ->UseRealTime()
     ->ArgNames({"N", "D", "M"})
     ->Args({kBatch, kInputs, kHidden})
     ->Args({kBatch, kHidden, kClasses})
     ->Args({kEvalBlock, kInputs, kHidden});
 BENCHMARK(BM_AffineBackward)
+    ->UseRealTime()
     ->ArgNames({"N", "D", "M", "dX"})
     ->Args({kBatch, kInputs, kHidden, 0})
     ->Args({kBatch, kInputs, kHidden, 1})
@@ -80,8 +82,8 @@ void BM_ReluBackward(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch * kHidden);
 }
 
-BENCHMARK(BM_ReluForward);
-BENCHMARK(BM_ReluBackward);
+BENCHMARK(BM_ReluForward)->UseRealTime();
+BENCHMARK(BM_ReluBackward)->UseRealTime();
 
 // Softmax, cross-entropy and (y - t) / N for a batch of 100 scores over 10 classes.
 void BM_SoftmaxWithLoss(benchmark::State& state) {
@@ -100,7 +102,7 @@ void BM_SoftmaxWithLoss(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
-BENCHMARK(BM_SoftmaxWithLoss);
+BENCHMARK(BM_SoftmaxWithLoss)->UseRealTime();
 
 }  // namespace
 }  // namespace nabla::bench

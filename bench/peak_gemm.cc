@@ -42,8 +42,8 @@ double best_gflops(const Shape& s, int trials, double min_seconds) {
   const int lda = s.trans_a ? s.m : s.k, ldb = s.trans_b ? s.k : s.n;
   auto run = [&] {
     cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
-                s.trans_b ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), lda,
-                b.data(), ldb, 0.0f, c.data(), s.n);
+                s.trans_b ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), lda, b.data(),
+                ldb, 0.0f, c.data(), s.n);
   };
   const double flops = 2.0 * s.m * s.n * s.k;
 

@@ -27,7 +27,7 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// One thread per core, at most 2: evaluation splits its images between them.
+// One thread per core, at most 2: the first layer's products split the batch between them.
 int default_threads() {
   unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(cores, 1u, 2u));
@@ -145,7 +145,7 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
 
 int run_train(const Options& o) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
-  // splits the big evaluation products itself.
+  // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
   std::string data_dir = resolve_data_dir(o.data);
   Mnist mnist = load_mnist(data_dir);
@@ -268,7 +268,7 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
-  sub->add_option("--threads", o->threads, "Threads for evaluation (default: cores, at most 2)")
+  sub->add_option("--threads", o->threads, "Threads (default: cores, at most 2)")
       ->check(CLI::Range(1, 256));
   sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
   sub->add_option("--resume", o->resume,

@@ -153,8 +153,8 @@ class Affine : public Layer {
   // When false, backward skips dX (a first layer needs none) and returns an undefined
   // tensor.
   void set_input_grad(bool needed) { input_grad_ = needed; }
-  // Threads for the sparse product of a large inference batch (default 1).
-  void set_threads(int threads) { threads_ = threads; }
+  // Threads for the sparse products (default 1).
+  void set_threads(int threads);
 
  private:
   Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
@@ -163,8 +163,9 @@ class Affine : public Layer {
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
   SparseBatch sparse_x_;  // the input when it came as sparse pixels
+  Tensor sparse_workspace_;
+  std::unique_ptr<Workers> workers_;  // when set_threads asked for more than one
   bool input_grad_ = true;
-  int threads_ = 1;
 };
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).

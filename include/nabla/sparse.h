@@ -14,6 +14,7 @@
 
 #include "nabla/mnist.h"
 #include "nabla/tensor.h"
+#include "nabla/workers.h"
 
 namespace nabla {
 
@@ -52,11 +53,14 @@ struct SparseBatch {
   Tensor to_dense(DType dtype = DType::f32) const;
 };
 
-// y (N, M) += X (N, D) . W (D, M) for the batch X; W float32. Rows of y are split over
-// `threads` threads.
-void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, int threads = 1);
-// dW (D, M) += X^T (D, N) . dY (N, M).
-void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW);
+// y (N, M) += X (N, D) . W (D, M) for the batch X; W float32. The rows of the batch are
+// split over the workers, if given.
+void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers = nullptr);
+// dW (D, M) += X^T (D, N) . dY (N, M). `workspace` is scratch space the caller keeps
+// between calls (so that the steady state allocates nothing); each worker accumulates
+// its share of the batch there, then the shares are added into dW.
+void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW, Tensor& workspace,
+                      Workers* workers = nullptr);
 // The same two products by plain loops: the reference the fast kernels are tested against.
 void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y);
 void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& dW);

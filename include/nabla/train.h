@@ -97,7 +97,7 @@ class Trainer {
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
   bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
   Evaluation evaluate();
-  // Threads for evaluation (the first layer's sparse product); training runs on one.
+  // Threads for the first layer's sparse products (training and evaluation).
   void set_threads(int threads);
 
   // Writes the model and everything needed to resume (atomically).

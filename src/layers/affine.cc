@@ -68,7 +68,7 @@ Tensor Affine::forward_sparse(const SparseBatch& x, bool train) {
   sparse_x_ = SparseBatch{};
   Tensor y = add_bias(x.size());
   // only the non-zero pixels contribute to X (N, D) . W (D, M)
-  sparse_matmul(x, W_.value(), y, train ? 1 : threads_);
+  sparse_matmul(x, W_.value(), y, workers_.get());
   if (train) {
     sparse_x_ = x;
     x_shape_ = {x.size(), W_.value().size(0)};
@@ -76,6 +76,10 @@ Tensor Affine::forward_sparse(const SparseBatch& x, bool train) {
     x_shape_.clear();
   }
   return y;
+}
+
+void Affine::set_threads(int threads) {
+  workers_ = threads > 1 ? std::make_unique<Workers>(threads) : nullptr;
 }
 
 Tensor Affine::add_bias(std::int64_t n) const {
@@ -104,7 +108,7 @@ Tensor Affine::backward(const Tensor& dout) {
   }
   // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
   if (sparse) {
-    sparse_matmul_tn(sparse_x_, dout, W_.grad());
+    sparse_matmul_tn(sparse_x_, dout, W_.grad(), sparse_workspace_, workers_.get());
   } else {
     gemm(x_, true, dout, false, 1.0, 1.0, W_.grad());
   }

@@ -5,7 +5,6 @@
 #include <limits>
 #include <string>
 
-#include "parallel.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -92,6 +91,14 @@ namespace {
 // The AVX-512 versions keep a tile of 64 outputs in four registers across all entries;
 // masks cover the tile's tail. The plain loops are the reference (and the fallback).
 
+// pixel -> pixel * scale for all 256 pixel values: one load instead of a conversion.
+struct ScaledPixels {
+  alignas(64) float of[256];
+  explicit ScaledPixels(float scale) {
+    for (int p = 0; p < 256; ++p) of[p] = static_cast<float>(p) * scale;
+  }
+};
+
 void gather_plain(const SparsePixels& px, std::int64_t e0, std::int64_t e1, const float* w,
                   std::int64_t m, float* y) {
   for (std::int64_t e = e0; e < e1; ++e) {
@@ -112,102 +119,195 @@ void scatter_plain(const SparsePixels& px, std::int64_t e0, std::int64_t e1, con
 
 #if defined(__AVX512F__)
 
-// Masks for the four 16-float chunks of the 64-column tile starting at j0.
-void tile_masks(std::int64_t j0, std::int64_t m, __mmask16 (&mask)[4]) {
-  for (int k = 0; k < 4; ++k) {
-    std::int64_t left = std::clamp<std::int64_t>(m - j0 - 16 * k, 0, 16);
-    mask[k] = static_cast<__mmask16>((1u << left) - 1u);
+// y[j0 : j0 + 16 * kFull (+ tail)] += sum_e v_e * w[c_e, same columns]: kFull whole chunks
+// of 16 outputs and, if kTail, one partial chunk under `tail`, all kept in registers
+// across the row's entries. (Masked loads only where needed: they are slower.)
+template <int kFull, bool kTail>
+void gather_tile(const SparsePixels& px, const ScaledPixels& scaled, std::int64_t e0,
+                 std::int64_t e1, const float* w, std::int64_t m, float* y, __mmask16 tail) {
+  constexpr int kChunks = kFull + (kTail ? 1 : 0);
+  const std::uint16_t* index = px.index();
+  const std::uint8_t* value = px.value();
+  // Two sets of accumulators, for even and odd entries, so that an entry's FMAs need not
+  // wait for the previous entry's (FMA latency, not throughput, would set the pace).
+  __m512 even[kChunks], odd[kChunks];
+  for (int k = 0; k < kFull; ++k) even[k] = _mm512_loadu_ps(y + 16 * k);
+  if constexpr (kTail) even[kFull] = _mm512_maskz_loadu_ps(tail, y + 16 * kFull);
+  for (int k = 0; k < kChunks; ++k) odd[k] = _mm512_setzero_ps();
+  auto add_entry = [&](std::int64_t e, __m512 (&acc)[kChunks]) {
+    const __m512 v = _mm512_set1_ps(scaled.of[value[e]]);
+    const float* wc = w + static_cast<std::int64_t>(index[e]) * m;
+    for (int k = 0; k < kFull; ++k) acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wc + 16 * k), acc[k]);
+    if constexpr (kTail) {
+      acc[kFull] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(tail, wc + 16 * kFull), acc[kFull]);
+    }
+  };
+  std::int64_t e = e0;
+  for (; e + 1 < e1; e += 2) {
+    add_entry(e, even);
+    add_entry(e + 1, odd);
+  }
+  if (e < e1) add_entry(e, even);
+  for (int k = 0; k < kFull; ++k) _mm512_storeu_ps(y + 16 * k, _mm512_add_ps(even[k], odd[k]));
+  if constexpr (kTail) {
+    _mm512_mask_storeu_ps(y + 16 * kFull, tail, _mm512_add_ps(even[kFull], odd[kFull]));
   }
 }
 
-void gather_avx512(const SparsePixels& px, std::int64_t e0, std::int64_t e1, const float* w,
-                   std::int64_t m, float* y) {
-  const std::uint16_t* index = px.index();
-  const std::uint8_t* value = px.value();
-  const __m512 scale = _mm512_set1_ps(px.scale());
+void gather_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int64_t e0,
+                   std::int64_t e1, const float* w, std::int64_t m, float* y) {
   for (std::int64_t j0 = 0; j0 < m; j0 += 64) {
-    __mmask16 mask[4];
-    tile_masks(j0, m, mask);
-    __m512 acc0 = _mm512_maskz_loadu_ps(mask[0], y + j0);
-    __m512 acc1 = _mm512_maskz_loadu_ps(mask[1], y + j0 + 16);
-    __m512 acc2 = _mm512_maskz_loadu_ps(mask[2], y + j0 + 32);
-    __m512 acc3 = _mm512_maskz_loadu_ps(mask[3], y + j0 + 48);
-    for (std::int64_t e = e0; e < e1; ++e) {
-      const __m512 v = _mm512_mul_ps(scale, _mm512_set1_ps(static_cast<float>(value[e])));
-      const float* wc = w + static_cast<std::int64_t>(index[e]) * m + j0;
-      acc0 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask[0], wc), acc0);
-      acc1 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask[1], wc + 16), acc1);
-      acc2 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask[2], wc + 32), acc2);
-      acc3 = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(mask[3], wc + 48), acc3);
+    const std::int64_t left = m - j0;
+    const float* wt = w + j0;
+    float* yt = y + j0;
+    if (left >= 64) {
+      gather_tile<4, false>(px, scaled, e0, e1, wt, m, yt, 0);
+      continue;
     }
-    _mm512_mask_storeu_ps(y + j0, mask[0], acc0);
-    _mm512_mask_storeu_ps(y + j0 + 16, mask[1], acc1);
-    _mm512_mask_storeu_ps(y + j0 + 32, mask[2], acc2);
-    _mm512_mask_storeu_ps(y + j0 + 48, mask[3], acc3);
+    const auto tail = static_cast<__mmask16>((1u << (left % 16)) - 1u);
+    switch (left / 16) {
+      case 0: gather_tile<0, true>(px, scaled, e0, e1, wt, m, yt, tail); break;
+      case 1: tail ? gather_tile<1, true>(px, scaled, e0, e1, wt, m, yt, tail)
+                   : gather_tile<1, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
+      case 2: tail ? gather_tile<2, true>(px, scaled, e0, e1, wt, m, yt, tail)
+                   : gather_tile<2, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
+      default: tail ? gather_tile<3, true>(px, scaled, e0, e1, wt, m, yt, tail)
+                    : gather_tile<3, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
+    }
   }
 }
 
-// Stores only whole 16-float chunks from registers and finishes the tail in scalar code:
-// a masked store's full 64-byte footprint would overlap the next pixel's row (pixels
-// next to each other are common) and make that row's load wait for the store.
-void scatter_avx512(const SparsePixels& px, std::int64_t e0, std::int64_t e1, const float* d,
-                    std::int64_t m, float* w) {
+// w[c_e, j0 : j0 + 16 kChunks] += v_e * d[same] into a padded, 64-byte aligned workspace
+// (row stride a multiple of 16 floats): whole aligned chunks only, so no store straddles
+// two cache lines or overlaps the next pixel's row.
+template <int kChunks>
+void scatter_tile(const SparsePixels& px, const ScaledPixels& scaled, std::int64_t e0,
+                  std::int64_t e1, const float* d, __mmask16 last, std::int64_t stride,
+                  float* w) {
   const std::uint16_t* index = px.index();
   const std::uint8_t* value = px.value();
-  const std::int64_t full = m / 16 * 16;
+  __m512 dk[kChunks];
+  for (int k = 0; k + 1 < kChunks; ++k) dk[k] = _mm512_loadu_ps(d + 16 * k);
+  dk[kChunks - 1] = _mm512_maskz_loadu_ps(last, d + 16 * (kChunks - 1));
   for (std::int64_t e = e0; e < e1; ++e) {
-    const float v = px.scale() * static_cast<float>(value[e]);
-    const __m512 vv = _mm512_set1_ps(v);
-    float* wc = w + static_cast<std::int64_t>(index[e]) * m;
-    for (std::int64_t j = 0; j < full; j += 16) {
-      _mm512_storeu_ps(wc + j, _mm512_fmadd_ps(vv, _mm512_loadu_ps(d + j), _mm512_loadu_ps(wc + j)));
+    const __m512 v = _mm512_set1_ps(scaled.of[value[e]]);
+    float* wc = w + static_cast<std::int64_t>(index[e]) * stride;
+    for (int k = 0; k < kChunks; ++k) {
+      _mm512_store_ps(wc + 16 * k, _mm512_fmadd_ps(v, dk[k], _mm512_load_ps(wc + 16 * k)));
     }
-    for (std::int64_t j = full; j < m; ++j) wc[j] += v * d[j];
+  }
+}
+
+void scatter_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int64_t e0,
+                    std::int64_t e1, const float* d, std::int64_t m, std::int64_t stride,
+                    float* w) {
+  for (std::int64_t j0 = 0; j0 < m; j0 += 64) {
+    const std::int64_t left = std::min<std::int64_t>(m - j0, 64);
+    const auto last = static_cast<__mmask16>(left % 16 ? (1u << (left % 16)) - 1u : 0xFFFFu);
+    switch ((left + 15) / 16) {
+      case 1: scatter_tile<1>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
+      case 2: scatter_tile<2>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
+      case 3: scatter_tile<3>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
+      default: scatter_tile<4>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
+    }
   }
 }
 
 #endif
 
-void gather_row(const SparsePixels& px, std::int64_t r, const float* w, std::int64_t m,
-                float* y) {
+// Starts loading row r's entries into the cache while the current row is worked on.
+void prefetch_row(const SparsePixels& px, std::int64_t r) {
+  const std::int64_t b = px.row_begin(r), n = px.row_begin(r + 1) - b;
+  for (std::int64_t e = 0; e < n; e += 32) __builtin_prefetch(px.index() + b + e);
+  for (std::int64_t e = 0; e < n; e += 64) __builtin_prefetch(px.value() + b + e);
+}
+
+void gather_row(const SparsePixels& px, [[maybe_unused]] const ScaledPixels& scaled,
+                std::int64_t r, const float* w, std::int64_t m, float* y) {
 #if defined(__AVX512F__)
-  gather_avx512(px, px.row_begin(r), px.row_begin(r + 1), w, m, y);
+  gather_avx512(px, scaled, px.row_begin(r), px.row_begin(r + 1), w, m, y);
 #else
   gather_plain(px, px.row_begin(r), px.row_begin(r + 1), w, m, y);
 #endif
 }
 
-void scatter_row(const SparsePixels& px, std::int64_t r, const float* d, std::int64_t m,
-                 float* w) {
-#if defined(__AVX512F__)
-  scatter_avx512(px, px.row_begin(r), px.row_begin(r + 1), d, m, w);
-#else
-  scatter_plain(px, px.row_begin(r), px.row_begin(r + 1), d, m, w);
-#endif
-}
-
 }  // namespace
 
-void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, int threads) {
+void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers) {
   const std::int64_t m = W.rank() == 2 ? W.size(1) : 0;
   check(x, W, y, {x.size(), m}, "sparse_matmul", "output");
   const float* w = W.data<float>();
   float* out = y.data<float>();
-  parallel_for(threads, x.size(), [&](std::int64_t i0, std::int64_t i1) {
+  const ScaledPixels scaled(x.pixels->scale());
+  auto rows = [&](int part, int parts) {
+    auto [i0, i1] = part_range(x.size(), part, parts);
     for (std::int64_t i = i0; i < i1; ++i) {
-      gather_row(*x.pixels, x.rows[static_cast<std::size_t>(i)], w, m, out + i * m);
+      if (i + 1 < i1) prefetch_row(*x.pixels, x.rows[static_cast<std::size_t>(i + 1)]);
+      gather_row(*x.pixels, scaled, x.rows[static_cast<std::size_t>(i)], w, m, out + i * m);
     }
-  });
+  };
+  if (workers != nullptr) {
+    workers->run(rows);
+  } else {
+    rows(0, 1);
+  }
 }
 
-void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW) {
+void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW, Tensor& workspace,
+                      Workers* workers) {
   const std::int64_t m = dW.rank() == 2 ? dW.size(1) : 0;
   check(x, dW, dY, {x.size(), m}, "sparse_matmul_tn", "dY");
   const float* dy = dY.data<float>();
   float* dw = dW.data<float>();
-  for (std::int64_t i = 0; i < x.size(); ++i) {
-    scatter_row(*x.pixels, x.rows[static_cast<std::size_t>(i)], dy + i * m, m, dw);
+  const SparsePixels& px = *x.pixels;
+#if defined(__AVX512F__)
+  // Each part accumulates its rows of the batch into its own zeroed slice of rows padded
+  // to whole chunks; then the slices are added into dW (and zeroed for the next call).
+  const int parts = workers != nullptr ? workers->size() : 1;
+  const std::int64_t d = dW.size(0), stride = (m + 15) / 16 * 16;
+  const Shape shape{parts, d, stride};
+  if (workspace.shape() != shape || workspace.dtype() != DType::f32) {
+    workspace = Tensor(shape, DType::f32);  // zeros; kept zero between calls
   }
+  float* ws = workspace.data<float>();
+  const ScaledPixels scaled(px.scale());
+  auto scatter = [&](int part, int n_parts) {
+    auto [i0, i1] = part_range(x.size(), part, n_parts);
+    float* slice = ws + part * d * stride;
+    for (std::int64_t i = i0; i < i1; ++i) {
+      std::int64_t r = x.rows[static_cast<std::size_t>(i)];
+      if (i + 1 < i1) prefetch_row(px, x.rows[static_cast<std::size_t>(i + 1)]);
+      scatter_avx512(px, scaled, px.row_begin(r), px.row_begin(r + 1), dy + i * m, m, stride,
+                     slice);
+    }
+  };
+  auto add_back = [&](int part, int n_parts) {
+    auto [c0, c1] = part_range(d, part, n_parts);
+    for (int p = 0; p < parts; ++p) {
+      float* slice = ws + p * d * stride;
+      for (std::int64_t c = c0; c < c1; ++c) {
+        for (std::int64_t j = 0; j < m; ++j) {
+          dw[c * m + j] += slice[c * stride + j];
+          slice[c * stride + j] = 0;
+        }
+      }
+    }
+  };
+  if (workers != nullptr) {
+    workers->run(scatter);
+    workers->run(add_back);
+  } else {
+    scatter(0, 1);
+    add_back(0, 1);
+  }
+#else
+  (void)workspace;
+  (void)workers;
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    std::int64_t r = x.rows[static_cast<std::size_t>(i)];
+    scatter_plain(px, px.row_begin(r), px.row_begin(r + 1), dy + i * m, m, dw);
+  }
+#endif
 }
 
 void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y) {

@@ -1,0 +1,53 @@
+// nabla/workers.h — a few threads kept for the small, frequent parallel jobs of training.
+//
+// Creating threads for every mini-batch would cost more than the work, so a Workers
+// keeps threads - 1 helpers. Between jobs a helper spins briefly (about a tenth of a
+// millisecond) and then sleeps, so an idle pool costs nothing and BLAS threads are not
+// fought over: nabla runs BLAS single-threaded when it uses its own workers.
+//
+//   Workers workers(2);
+//   workers.run([&](int part, int parts) { /* rows [n * part / parts, n * (part + 1) / parts) */ });
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nabla {
+
+class Workers {
+ public:
+  explicit Workers(int threads = 1);
+  ~Workers();
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+
+  int size() const { return static_cast<int>(helpers_.size()) + 1; }
+  // Calls fn(part, size()) once for every part, the calling thread taking part 0, and
+  // returns when all are done. Rethrows the first exception a part threw.
+  void run(const std::function<void(int part, int parts)>& fn);
+
+ private:
+  void helper_loop(int part);
+
+  std::vector<std::thread> helpers_;
+  const std::function<void(int, int)>* job_ = nullptr;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::exception_ptr> errors_;
+};
+
+// The range of part `part` of `parts` of [0, n).
+inline std::pair<std::int64_t, std::int64_t> part_range(std::int64_t n, int part, int parts) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
+}  // namespace nabla

@@ -1,0 +1,188 @@
+// The sparse first-layer products must agree with the dense ones: every tile shape of
+// the AVX-512 kernels, with and without worker threads.
+#include "nabla/sparse.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "nabla/layers.h"
+#include "nabla/network.h"
+#include "nabla/ops.h"
+
+namespace nabla {
+namespace {
+
+// `rows` x `cols` pixels, about 80% zeros like MNIST.
+std::vector<std::uint8_t> random_pixels(std::int64_t rows, std::int64_t cols, Rng& rng) {
+  std::vector<std::uint8_t> p(static_cast<std::size_t>(rows * cols));
+  for (auto& v : p) v = rng.uniform() < 0.2 ? static_cast<std::uint8_t>(1 + rng.below(255)) : 0;
+  return p;
+}
+
+double max_rel_diff(const Tensor& a, const Tensor& b) {
+  double m = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    m = std::max(m, std::abs(a.get(i) - b.get(i)) / std::max(1.0, std::abs(b.get(i))));
+  }
+  return m;
+}
+
+TEST(SparsePixels, KeepsNonZerosScaled) {
+  std::vector<std::uint8_t> p = {0, 255, 0, 51, 0, 0, 0, 0, 102};
+  SparsePixels px(p.data(), 3, 3, 1.0f / 255);
+  EXPECT_EQ(px.rows(), 3);
+  EXPECT_EQ(px.nonzeros(), 3);
+  EXPECT_EQ(px.row_begin(1), 1);
+  EXPECT_EQ(px.row_begin(2), 2);
+  EXPECT_EQ(px.index()[1], 0);  // row 1's pixel 51 is in column 0
+  SparseBatch batch{&px, {2, 0}};
+  Tensor dense = batch.to_dense();
+  EXPECT_EQ(dense.shape(), (Shape{2, 3}));
+  EXPECT_NEAR(dense.at({0, 2}), 0.4, 1e-7);
+  EXPECT_NEAR(dense.at({1, 1}), 1.0, 1e-7);
+  EXPECT_EQ(dense.at({1, 0}), 0.0);
+}
+
+class SparseProduct : public ::testing::TestWithParam<std::int64_t> {};
+
+TEST_P(SparseProduct, ForwardMatchesDense) {
+  const std::int64_t m = GetParam(), d = 37, n = 9;
+  Rng rng(static_cast<std::uint64_t>(m));
+  std::vector<std::uint8_t> p = random_pixels(20, d, rng);
+  SparsePixels px(p.data(), 20, d, 1.0f / 255);
+  SparseBatch batch{&px, {3, 19, 0, 7, 7, 12, 5, 1, 16}};
+  Tensor W = Tensor::randn({d, m}, rng, 1.0, DType::f32);
+  Tensor expected = matmul(batch.to_dense(), W);
+  for (int threads : {1, 2, 3}) {
+    Workers workers(threads);
+    Tensor y({n, m}, DType::f32);
+    sparse_matmul(batch, W, y, &workers);
+    EXPECT_LE(max_rel_diff(y, expected), 1e-5) << "m " << m << " threads " << threads;
+  }
+  Tensor ref({n, m}, DType::f32);
+  sparse_matmul_reference(batch, W, ref);
+  EXPECT_LE(max_rel_diff(ref, expected), 1e-5);
+}
+
+TEST_P(SparseProduct, WeightGradientMatchesDenseAndAccumulates) {
+  const std::int64_t m = GetParam(), d = 37, n = 9;
+  Rng rng(static_cast<std::uint64_t>(100 + m));
+  std::vector<std::uint8_t> p = random_pixels(20, d, rng);
+  SparsePixels px(p.data(), 20, d, 1.0f / 255);
+  SparseBatch batch{&px, {3, 19, 0, 7, 7, 12, 5, 1, 16}};
+  Tensor dY = Tensor::randn({n, m}, rng, 1.0, DType::f32);
+  Tensor start = Tensor::randn({d, m}, rng, 1.0, DType::f32);
+  Tensor product = matmul(batch.to_dense(), dY, true, false);  // X^T dY
+  for (int threads : {1, 2}) {
+    Workers workers(threads);
+    Tensor dW = start, workspace;
+    sparse_matmul_tn(batch, dY, dW, workspace, &workers);
+    EXPECT_LE(max_rel_diff(dW, add(start, product)), 1e-5) << "m " << m;
+    // the workspace is left zeroed: a second call adds the product once more
+    sparse_matmul_tn(batch, dY, dW, workspace, &workers);
+    EXPECT_LE(max_rel_diff(dW, add(start, scale(product, 2.0))), 1e-5) << "m " << m;
+  }
+  Tensor ref = start;
+  sparse_matmul_tn_reference(batch, dY, ref);
+  EXPECT_LE(max_rel_diff(ref, add(start, product)), 1e-5);
+}
+
+// Widths covering every tile of the kernels: partial chunks, whole chunks, several tiles.
+INSTANTIATE_TEST_SUITE_P(Widths, SparseProduct,
+                         ::testing::Values(1, 10, 16, 17, 33, 48, 50, 64, 70, 130));
+
+TEST(SparseProduct, Errors) {
+  std::vector<std::uint8_t> p = {1, 0, 2, 0};
+  SparsePixels px(p.data(), 2, 2, 1.0f);
+  Tensor W({2, 3}, DType::f32), y({1, 3}, DType::f32);
+  SparseBatch bad_row{&px, {5}};
+  EXPECT_THROW(sparse_matmul(bad_row, W, y), ValueError);
+  SparseBatch ok{&px, {1}};
+  Tensor W3({3, 3}, DType::f32);
+  EXPECT_THROW(sparse_matmul(ok, W3, y), ShapeError);
+  Tensor W64({2, 3}, DType::f64);
+  EXPECT_THROW(sparse_matmul(ok, W64, y), ValueError);
+  Tensor wrong({2, 3}, DType::f32);
+  EXPECT_THROW(sparse_matmul(ok, W, wrong), ShapeError);
+}
+
+TEST(SparseAffine, SameAsDenseForwardAndBackward) {
+  Rng rng(5);
+  std::vector<std::uint8_t> p = random_pixels(30, 64, rng);
+  SparsePixels px(p.data(), 30, 64, 1.0f / 255);
+  SparseBatch batch{&px, {4, 8, 15, 16, 23, 29}};
+  Affine sparse_layer(Tensor::randn({64, 50}, rng, 0.1, DType::f32), Tensor::randn({50}, rng, 0.1, DType::f32));
+  Affine dense_layer(sparse_layer.W().value(), sparse_layer.b().value());
+  sparse_layer.set_threads(2);
+  Tensor ys = sparse_layer.forward_sparse(batch);
+  Tensor yd = dense_layer.forward(batch.to_dense());
+  EXPECT_LE(max_rel_diff(ys, yd), 1e-5);
+  Tensor dout = Tensor::randn({6, 50}, rng, 1.0, DType::f32);
+  sparse_layer.set_input_grad(false);
+  sparse_layer.backward(dout);
+  dense_layer.backward(dout);
+  EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
+  EXPECT_LE(max_rel_diff(sparse_layer.b().grad(), dense_layer.b().grad()), 1e-6);
+  EXPECT_EQ(sparse_layer.W().grad().shape(), (Shape{64, 50}));
+}
+
+TEST(SparseAffine, TwoLayerNetGradientSameAsDense) {
+  Rng rng(6);
+  std::vector<std::uint8_t> p = random_pixels(50, 784, rng);
+  SparsePixels px(p.data(), 50, 784, 1.0f / 255);
+  SparseBatch batch{&px, {}};
+  std::vector<std::int64_t> t;
+  for (int i = 0; i < 20; ++i) {
+    batch.rows.push_back(rng.below(50));
+    t.push_back(rng.below(10));
+  }
+  Rng init_a(1), init_b(1);
+  Sequential a = make_two_layer_net(784, 50, 10, 0.1, init_a);
+  Sequential b = make_two_layer_net(784, 50, 10, 0.1, init_b);
+  double loss_sparse = a.gradient(batch, t);
+  double loss_dense = b.gradient(batch.to_dense(), t);
+  EXPECT_NEAR(loss_sparse, loss_dense, 1e-5);
+  std::vector<Var> pa = a.parameters(), pb = b.parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_LE(max_rel_diff(pa[i].grad(), pb[i].grad()), 1e-5) << pa[i].name();
+  }
+  EXPECT_LE(max_rel_diff(a.predict(batch), b.predict(batch.to_dense())), 1e-5);
+}
+
+TEST(Workers, EveryPartRunsOnce) {
+  for (int threads : {1, 2, 4}) {
+    Workers workers(threads);
+    for (int round = 0; round < 50; ++round) {
+      std::atomic<int> sum{0}, calls{0};
+      workers.run([&](int part, int parts) {
+        EXPECT_EQ(parts, threads);
+        sum += part;
+        ++calls;
+      });
+      EXPECT_EQ(calls.load(), threads);
+      EXPECT_EQ(sum.load(), threads * (threads - 1) / 2);
+    }
+  }
+}
+
+TEST(Workers, ExceptionsReachTheCaller) {
+  Workers workers(2);
+  EXPECT_THROW(workers.run([](int part, int) {
+                 if (part == 1) throw ValueError("part 1 failed");
+               }),
+               ValueError);
+  // still usable afterwards
+  std::atomic<int> calls{0};
+  workers.run([&](int, int) { ++calls; });
+  EXPECT_EQ(calls.load(), 2);
+}
+
+TEST(PartRange, CoversTheRange) {
+  EXPECT_EQ(part_range(10, 0, 3), (std::pair<std::int64_t, std::int64_t>{0, 3}));
+  EXPECT_EQ(part_range(10, 2, 3), (std::pair<std::int64_t, std::int64_t>{6, 10}));
+}
+
+}  // namespace
+}  // namespace nabla

@@ -1,0 +1,442 @@
+// `nabla train`, `nabla eval` and `nabla predict` run as a user would, on a tiny
+// synthetic MNIST (600 training and 200 test images of 28 x 28) written to a temporary
+// directory: the run directory, accuracy reported the same by train and eval, resume,
+// and a clear message and a non-zero exit for each kind of bad input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "nabla/idx.h"
+#include "nabla/safetensors.h"
+#include "nabla/train.h"
+
+namespace nabla {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  std::string out;  // stdout and stderr
+  int status = -1;
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(NABLA_CLI) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// The "a, x" of train's "final: train acc, test acc | a, x" line.
+std::smatch final_line(const std::string& out) {
+  static const std::regex line(R"(final: train acc, test acc \| ([0-9.]+), ([0-9.]+)\n)");
+  std::smatch m;
+  std::regex_search(out, m, line);
+  return m;
+}
+
+// Class c: a bright band on rows 4 + 2c and 5 + 2c, over dim noise.
+IdxArray images(std::int64_t n, std::uint64_t seed, std::vector<std::uint8_t>& labels) {
+  IdxArray a{{n, 28, 28}, {}};
+  Rng rng(seed);
+  labels.clear();
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto c = static_cast<std::uint8_t>(rng.below(10));
+    labels.push_back(c);
+    for (std::int64_t y = 0; y < 28; ++y) {
+      for (std::int64_t x = 0; x < 28; ++x) {
+        bool band = y == 4 + 2 * c || y == 5 + 2 * c;
+        std::int64_t v = (x == 0 || y == 0 || x == 27 || y == 27) ? 0 : rng.below(40);
+        if (band && x > 1 && x < 26) v += 215;
+        a.data.push_back(static_cast<std::uint8_t>(v));
+      }
+    }
+  }
+  return a;
+}
+
+void write_mnist(const fs::path& dir) {
+  fs::create_directories(dir);
+  std::vector<std::uint8_t> labels;
+  write_idx((dir / "train-images-idx3-ubyte").string(), images(600, 1, labels));
+  write_idx((dir / "train-labels-idx1-ubyte").string(), IdxArray{{600}, labels});
+  write_idx((dir / "t10k-images-idx3-ubyte").string(), images(200, 2, labels));
+  write_idx((dir / "t10k-labels-idx1-ubyte").string(), IdxArray{{200}, labels});
+}
+
+// One data set and one 50-iteration run for the whole suite; each test may add its own
+// directories under dir_.
+class TrainCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("nabla_train_cli_test_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    write_mnist(root_ / "mnist");
+    first_ = run("train --iters 50 --data " + data() + " --out " + (root_ / "run").string());
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+  void SetUp() override {
+    dir_ = root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::create_directories(dir_);
+  }
+
+  static std::string data() { return (root_ / "mnist").string(); }
+  static std::string model() { return (root_ / "run" / "model.safetensors").string(); }
+  // A copy of the data set in dir_ / "mnist", to damage.
+  std::string data_copy() const {
+    fs::copy(root_ / "mnist", dir_ / "mnist");
+    return (dir_ / "mnist").string();
+  }
+
+  static fs::path root_;
+  static Result first_;
+  fs::path dir_;
+};
+
+fs::path TrainCli::root_;
+Result TrainCli::first_;
+
+// ---- a run and its directory ----------------------------------------------------------
+
+TEST_F(TrainCli, TrainPrintsTheTextbookLines) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  const std::string& out = first_.out;
+  EXPECT_THAT(out, HasSubstr("model two-layer-net 784-50-10 relu, softmax loss; sgd lr 0.1, "
+                             "batch 100, 50 iterations (6 per epoch), seed 42\n"));
+  EXPECT_THAT(out, HasSubstr("600 training, 200 test images"));
+  // Evaluations after iterations 1, 7, ..., 49 (i % 6 == 0), then the final one.
+  EXPECT_EQ(count(out, "\ntrain acc, test acc | "), 9u);
+  EXPECT_TRUE(final_line(out).size() == 3) << out;
+  // In a pipe: plain lines, no progress bar.
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+}
+
+TEST_F(TrainCli, RunDirectoryHoldsMetricsCurvesAndModel) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  std::string csv = read_file(root_ / "run" / "metrics.csv");
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "iteration,loss,train_acc,test_acc,seconds");
+  std::vector<std::string> rows;
+  while (std::getline(lines, line)) rows.push_back(line);
+  ASSERT_GE(rows.size(), 50u);
+  EXPECT_THAT(rows[0], ::testing::StartsWith("1,"));  // evaluated: all five columns
+  EXPECT_EQ(std::count(rows[0].begin(), rows[0].end(), ','), 4);
+  EXPECT_THAT(rows[1], ::testing::MatchesRegex("2,[0-9.e-]+,,,"));  // loss only
+  EXPECT_THAT(rows[49], ::testing::StartsWith("50,"));
+  std::size_t evaluated = 0;
+  for (const std::string& row : rows) evaluated += row.find(",,,") == std::string::npos;
+  EXPECT_EQ(evaluated, 10u);  // 9 per epoch and the final one
+
+  std::string svg = read_file(root_ / "run" / "curves.svg");
+  EXPECT_THAT(svg, HasSubstr("<svg"));
+  EXPECT_GE(count(svg, "<polyline"), 3u);  // loss, train acc, test acc
+  EXPECT_THAT(svg, HasSubstr("test acc"));
+
+  EXPECT_TRUE(fs::exists(model()));
+  EXPECT_FALSE(fs::exists(model() + ".tmp"));
+  SafetensorsFile f = load_safetensors(model());
+  EXPECT_EQ(f.metadata.at("iteration"), "50");
+  EXPECT_EQ(f.tensors.at(0).first, "W1");
+}
+
+TEST_F(TrainCli, EvalPrintsTheAccuracyTrainingReported) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  std::smatch m = final_line(first_.out);
+  ASSERT_EQ(m.size(), 3u) << first_.out;
+  Result r = run("eval --model " + model() + " --data " + data() + " --train");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("model two-layer-net 784-50-10 relu, softmax loss (50 iterations)"));
+  EXPECT_THAT(r.out, HasSubstr("\ntest acc | " + m[2].str() + "\n"));
+  EXPECT_THAT(r.out, HasSubstr("\ntrain acc | " + m[1].str() + "\n"));
+  // The synthetic digits are easy: 50 iterations are plenty.
+  EXPECT_GT(std::stod(m[2].str()), 0.9);
+}
+
+TEST_F(TrainCli, PredictByIndexAndFromAPicture) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  Result r = run("predict --model " + model() + " --index 0,1 --data " + data());
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(test image 0: class (\d) \(label (\d)\)\n)")))
+      << r.out;
+  EXPECT_EQ(m[1], m[2]);  // the easy digits are classified right
+  EXPECT_THAT(r.out, HasSubstr("test image 1: class "));
+  EXPECT_EQ(count(r.out, "probabilities:"), 2u);
+  EXPECT_THAT(r.out, HasSubstr(" 9:"));
+
+  // Test image 0 written as a PGM gets the same class and probabilities.
+  IdxArray test = read_idx((root_ / "mnist" / "t10k-images-idx3-ubyte").string());
+  std::string pgm = "P5\n28 28\n255\n";
+  pgm.append(test.data.begin(), test.data.begin() + 784);
+  std::ofstream((dir_ / "digit.pgm").string(), std::ios::binary) << pgm;
+  Result p = run("predict --model " + model() + " " + (dir_ / "digit.pgm").string());
+  EXPECT_EQ(p.status, 0) << p.out;
+  std::string probabilities = r.out.substr(r.out.find("probabilities:"));
+  probabilities = probabilities.substr(0, probabilities.find('\n'));
+  EXPECT_THAT(p.out, HasSubstr((dir_ / "digit.pgm").string() + ": class " + m[1].str() + "\n"));
+  EXPECT_THAT(p.out, HasSubstr(probabilities));
+
+  Result none = run("predict --model " + model());
+  EXPECT_NE(none.status, 0);
+  EXPECT_THAT(none.out, HasSubstr("give image files or --index N"));
+  Result bad = run("predict --model " + model() + " " + (dir_ / "missing.png").string());
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_THAT(bad.out, HasSubstr((dir_ / "missing.png").string() + ": cannot open"));
+}
+
+TEST_F(TrainCli, ResumedRunMatchesAnUninterruptedOne) {
+  std::string part = (dir_ / "part").string(), whole = (dir_ / "whole").string();
+  for (const char* sampling : {"replacement", "shuffle"}) {
+    std::string common = " --data " + data() + " --optimizer momentum --sampling " + sampling;
+    Result a = run("train --iters 10" + common + " --out " + part);
+    ASSERT_EQ(a.status, 0) << a.out;
+    Result b = run("train --resume " + part + "/model.safetensors --iters 25 --data " + data() +
+                   " --out " + part);
+    ASSERT_EQ(b.status, 0) << b.out;
+    EXPECT_THAT(b.out, HasSubstr("resumed from " + part + "/model.safetensors at iteration 10"));
+    EXPECT_THAT(b.out, HasSubstr("25 iterations"));
+    Result c = run("train --iters 25" + common + " --out " + whole);
+    ASSERT_EQ(c.status, 0) << c.out;
+    EXPECT_EQ(final_line(b.out).str(), final_line(c.out).str());
+
+    SafetensorsFile resumed = load_safetensors(part + "/model.safetensors");
+    SafetensorsFile straight = load_safetensors(whole + "/model.safetensors");
+    EXPECT_EQ(resumed.metadata.at("iteration"), "25");
+    ASSERT_EQ(resumed.tensors.size(), straight.tensors.size());
+    for (std::size_t k = 0; k < resumed.tensors.size(); ++k) {
+      const Tensor& x = resumed.tensors[k].second;
+      const Tensor& y = straight.tensors[k].second;
+      EXPECT_EQ(resumed.tensors[k].first, straight.tensors[k].first);
+      EXPECT_TRUE(x.same_layout(y) && std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0)
+          << sampling << ": " << resumed.tensors[k].first;
+    }
+    // The resumed run appends to the metrics of the first part.
+    std::string csv = read_file(fs::path(part) / "metrics.csv");
+    EXPECT_EQ(count(csv, "iteration,loss"), 1u);
+    EXPECT_THAT(csv, HasSubstr("\n11,"));
+    EXPECT_THAT(csv, HasSubstr("\n25,"));
+    fs::remove_all(part);
+    fs::remove_all(whole);
+  }
+}
+
+// ---- options --------------------------------------------------------------------------
+
+TEST_F(TrainCli, OptionsReachTheModelFile) {
+  Result r = run("train --epochs 2 --model mlp --hidden 30,20 --activation tanh --optimizer adam "
+                 "--lr 0.01 --batch 50 --init he --seed 7 --sampling shuffle --reg 0.001 "
+                 "--data " + data() + " --out " + dir_.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("model mlp 784-30-20-10 tanh, softmax loss; adam lr 0.01, batch "
+                               "50, 24 iterations (12 per epoch), seed 7\n"));
+  EXPECT_EQ(count(r.out, "\ntrain acc, test acc | "), 2u);  // after iterations 1 and 13
+  LoadedModel m = load_model((dir_ / "model.safetensors").string());
+  EXPECT_EQ(m.spec.describe(), "mlp 784-30-20-10 tanh, softmax loss");
+  EXPECT_EQ(m.spec.init, Init::he);
+  TrainConfig c = TrainConfig::from_json(m.metadata.at("train"));
+  EXPECT_EQ(c.sampling, Sampling::shuffled_epochs);
+  EXPECT_EQ(c.optimizer, "adam");
+  EXPECT_EQ(c.seed, 7u);
+  EXPECT_EQ(c.reg, 0.001);
+  EXPECT_EQ(c.batch, 50);
+  EXPECT_EQ(c.epochs, 2);
+}
+
+TEST_F(TrainCli, SameSeedSameNumbers) {
+  std::string args = "train --iters 12 --data " + data() + " --out ";
+  Result a = run(args + (dir_ / "a").string());
+  Result b = run(args + (dir_ / "b").string());
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_EQ(final_line(a.out).str(), final_line(b.out).str());
+  SafetensorsFile fa = load_safetensors((dir_ / "a" / "model.safetensors").string());
+  SafetensorsFile fb = load_safetensors((dir_ / "b" / "model.safetensors").string());
+  const Tensor& wa = fa.tensors.at(0).second;
+  const Tensor& wb = fb.tensors.at(0).second;
+  EXPECT_EQ(std::memcmp(wa.raw(), wb.raw(), wa.nbytes()), 0);
+}
+
+TEST_F(TrainCli, BadOptionsAreRefused) {
+  std::string base = "train --data " + data() + " --out " + dir_.string() + " ";
+  Result r = run(base + "--sampling sometimes");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--sampling"));
+  r = run(base + "--optimizer lbfgs");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--optimizer"));
+  r = run(base + "--iters 10 --epochs 2");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("excludes"));
+  r = run(base + "--activation sigmoid --iters 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("two-layer-net has one ReLU hidden layer; use mlp"));
+  r = run(base + "--batch 601 --iters 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("batch size 601 must be in [1, 600]"));
+}
+
+TEST_F(TrainCli, HelpListsTheOptions) {
+  Result r = run("train --help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* option : {"--data", "--model", "--hidden", "--activation", "--iters",
+                             "--epochs", "--batch", "--lr", "--optimizer", "--init", "--seed",
+                             "--sampling", "--threads", "--out", "--resume"}) {
+    EXPECT_THAT(r.out, HasSubstr(option));
+  }
+  EXPECT_THAT(r.out, HasSubstr("textbook"));
+}
+
+// ---- bad input ------------------------------------------------------------------------
+
+TEST_F(TrainCli, MissingDataSaysHowToFetch) {
+  std::string missing = (dir_ / "nowhere").string();
+  Result r = run("train --iters 1 --data " + missing + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("data directory " + missing + " does not exist"));
+  EXPECT_THAT(r.out, HasSubstr("scripts/fetch_mnist.sh"));
+  Result e = run("eval --model " + model() + " --data " + missing);
+  EXPECT_EQ(e.status, 1);
+  EXPECT_THAT(e.out, HasSubstr("scripts/fetch_mnist.sh"));
+}
+
+TEST_F(TrainCli, TruncatedIdxNamesTheFile) {
+  std::string dir = data_copy();
+  fs::path images = fs::path(dir) / "train-images-idx3-ubyte";
+  fs::resize_file(images, fs::file_size(images) - 100);
+  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(images.string() + ": truncated"));
+}
+
+TEST_F(TrainCli, WrongMagicNamesTheFile) {
+  std::string dir = data_copy();
+  fs::path labels = fs::path(dir) / "t10k-labels-idx1-ubyte";
+  std::string bytes = read_file(labels);
+  bytes[2] = 0x0d;  // float elements
+  std::ofstream(labels, std::ios::binary) << bytes;
+  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(labels.string() + ": "));
+  EXPECT_THAT(r.out, HasSubstr("magic"));
+}
+
+TEST_F(TrainCli, MismatchedCountsAndBadLabels) {
+  std::string dir = data_copy();
+  fs::path labels = fs::path(dir) / "train-labels-idx1-ubyte";
+  write_idx(labels.string(), IdxArray{{599}, std::vector<std::uint8_t>(599, 1)});
+  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(labels.string() + ": 599 labels, but "));
+
+  std::vector<std::uint8_t> values(600, 1);
+  values[17] = 10;
+  write_idx(labels.string(), IdxArray{{600}, values});
+  r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(labels.string() + ": label 10 of sample 17"));
+  EXPECT_THAT(r.out, HasSubstr("out of range"));
+}
+
+TEST_F(TrainCli, DamagedModelFile) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  fs::path damaged = dir_ / "damaged.safetensors";
+  fs::copy_file(model(), damaged);
+  fs::resize_file(damaged, fs::file_size(damaged) / 2);
+  Result r = run("eval --model " + damaged.string() + " --data " + data());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("nabla: error: " + damaged.string() + ": "));
+  Result p = run("predict --model " + damaged.string() + " --index 0 --data " + data());
+  EXPECT_EQ(p.status, 1);
+  EXPECT_THAT(p.out, HasSubstr(damaged.string() + ": "));
+  Result t = run("train --resume " + damaged.string() + " --data " + data() + " --out " +
+                 (dir_ / "out").string());
+  EXPECT_EQ(t.status, 1);
+  EXPECT_THAT(t.out, HasSubstr(damaged.string() + ": "));
+
+  fs::path missing = dir_ / "missing.safetensors";
+  Result m = run("eval --model " + missing.string() + " --data " + data());
+  EXPECT_EQ(m.status, 1);
+  EXPECT_THAT(m.out, HasSubstr(missing.string()));
+}
+
+TEST_F(TrainCli, ModelOfAnotherArchitecture) {
+  // Parameters of a 784-100-10 network, metadata claiming 784-50-10.
+  Rng rng(1);
+  ModelSpec real;
+  real.hidden = {100};
+  Sequential net = build_model(real, rng);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const Var& p : net.parameters()) tensors.emplace_back(p.name(), p.value());
+  fs::path file = dir_ / "other.safetensors";
+  save_safetensors(file.string(), tensors,
+                   {{"format", "nabla-model-1"}, {"model", ModelSpec{}.to_json()}});
+  Result r = run("eval --model " + file.string() + " --data " + data());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(file.string() +
+                               ": parameter W1 has shape (784,100), the architecture "
+                               "two-layer-net 784-50-10 relu, softmax loss expects (784,50)"));
+
+  // A safetensors file that is not a nabla model.
+  fs::path plain = dir_ / "plain.safetensors";
+  save_safetensors(plain.string(), tensors);
+  r = run("eval --model " + plain.string() + " --data " + data());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr(plain.string() + ": not a nabla model file"));
+}
+
+TEST_F(TrainCli, NonFiniteLossStopsTraining) {
+  Result r = run("train --iters 20 --lr 1e30 --data " + data() + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("nabla train: iteration "));
+  EXPECT_THAT(r.out, HasSubstr("the loss is NaN"));
+  EXPECT_THAT(r.out, HasSubstr("Try a lower learning rate"));
+  EXPECT_THAT(r.out, Not(HasSubstr("final:")));
+}
+
+TEST_F(TrainCli, GradcheckOnTrainingImages) {
+  Result r = run("gradcheck --data " + data());
+  EXPECT_THAT(r.out, HasSubstr("3 MNIST training images"));
+  EXPECT_THAT(r.out, HasSubstr("W1: "));
+  EXPECT_THAT(r.out, HasSubstr("b2: "));
+  Result missing = run("gradcheck --data " + (dir_ / "nowhere").string());
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_THAT(missing.out, HasSubstr("scripts/fetch_mnist.sh"));
+}
+
+}  // namespace
+}  // namespace nabla
