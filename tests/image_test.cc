@@ -102,7 +102,8 @@ TEST_F(ImageFiles, PgmErrors) {
             path + ": truncated PGM: expected 16 bytes of pixels after byte 11, got 9");
 
   path = write("short.pgm", "P2 2 2 255 1 2 3");
-  EXPECT_EQ(data_error(path), path + ": PGM pixel: expected a number at byte 16 (the file ends there)");
+  EXPECT_EQ(data_error(path),
+            path + ": PGM pixel: expected a number at byte 16 (the file ends there)");
 
   path = write("header.pgm", "P5\n4 x\n255\n");
   EXPECT_EQ(data_error(path), path + ": PGM height: expected a number at byte 5");

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -33,8 +34,9 @@ struct Result {
   int status = -1;
 };
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(NABLA_CLI) + " " + args + " 2>&1";
+// Runs a shell command line, stderr joined to stdout.
+Result shell(const std::string& command) {
+  std::string cmd = "{ " + command + "; } 2>&1";
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -44,6 +46,11 @@ Result run(const std::string& args) {
   int raw = pclose(pipe);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return r;
+}
+
+// Runs `nabla ARGS`; `prefix` goes before it (e.g. "cd DIR && NABLA_DATA=...").
+Result run(const std::string& args, const std::string& prefix = "") {
+  return shell(prefix + " " + NABLA_CLI + " " + args);
 }
 
 std::string read_file(const fs::path& path) {
@@ -184,8 +191,8 @@ TEST_F(TrainCli, EvalPrintsTheAccuracyTrainingReported) {
   EXPECT_THAT(r.out, HasSubstr("model two-layer-net 784-50-10 relu, softmax loss (50 iterations)"));
   EXPECT_THAT(r.out, HasSubstr("\ntest acc | " + m[2].str() + "\n"));
   EXPECT_THAT(r.out, HasSubstr("\ntrain acc | " + m[1].str() + "\n"));
-  // The synthetic digits are easy: 50 iterations are plenty.
-  EXPECT_GT(std::stod(m[2].str()), 0.9);
+  // The synthetic digits are easy: 50 iterations of the recipe learn them.
+  EXPECT_GT(std::stod(m[2].str()), 0.8);  // 0.94 when written; chance is 0.1
 }
 
 TEST_F(TrainCli, PredictByIndexAndFromAPicture) {
@@ -193,7 +200,8 @@ TEST_F(TrainCli, PredictByIndexAndFromAPicture) {
   Result r = run("predict --model " + model() + " --index 0,1 --data " + data());
   EXPECT_EQ(r.status, 0) << r.out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(test image 0: class (\d) \(label (\d)\)\n)")))
+  ASSERT_TRUE(
+      std::regex_search(r.out, m, std::regex(R"(test image 0: class (\d) \(label (\d)\)\n)")))
       << r.out;
   EXPECT_EQ(m[1], m[2]);  // the easy digits are classified right
   EXPECT_THAT(r.out, HasSubstr("test image 1: class "));
@@ -256,12 +264,27 @@ TEST_F(TrainCli, ResumedRunMatchesAnUninterruptedOne) {
   }
 }
 
+TEST_F(TrainCli, ResumeIntoAnotherDirectory) {
+  std::string first = (dir_ / "first").string(), second = (dir_ / "second").string();
+  ASSERT_EQ(run("train --iters 6 --data " + data() + " --out " + first).status, 0);
+  Result r = run("train --resume " + first + "/model.safetensors --iters 12 --data " + data() +
+                 " --out " + second);
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string csv = read_file(fs::path(second) / "metrics.csv");
+  EXPECT_THAT(csv, ::testing::StartsWith("iteration,loss,train_acc,test_acc,seconds\n7,"));
+  EXPECT_THAT(csv, HasSubstr("\n12,"));
+  EXPECT_EQ(load_safetensors(second + "/model.safetensors").metadata.at("iteration"), "12");
+  EXPECT_EQ(load_safetensors(first + "/model.safetensors").metadata.at("iteration"), "6");
+}
+
 // ---- options --------------------------------------------------------------------------
 
 TEST_F(TrainCli, OptionsReachTheModelFile) {
-  Result r = run("train --epochs 2 --model mlp --hidden 30,20 --activation tanh --optimizer adam "
-                 "--lr 0.01 --batch 50 --init he --seed 7 --sampling shuffle --reg 0.001 "
-                 "--data " + data() + " --out " + dir_.string());
+  Result r =
+      run("train --epochs 2 --model mlp --hidden 30,20 --activation tanh --optimizer adam "
+          "--lr 0.01 --batch 50 --init he --seed 7 --sampling shuffle --reg 0.001 "
+          "--data " +
+          data() + " --out " + dir_.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("model mlp 784-30-20-10 tanh, softmax loss; adam lr 0.01, batch "
                                "50, 24 iterations (12 per epoch), seed 7\n"));
@@ -313,12 +336,47 @@ TEST_F(TrainCli, BadOptionsAreRefused) {
 TEST_F(TrainCli, HelpListsTheOptions) {
   Result r = run("train --help");
   EXPECT_EQ(r.status, 0);
-  for (const char* option : {"--data", "--model", "--hidden", "--activation", "--iters",
-                             "--epochs", "--batch", "--lr", "--optimizer", "--init", "--seed",
-                             "--sampling", "--threads", "--out", "--resume"}) {
+  for (const char* option :
+       {"--data", "--model", "--hidden", "--activation", "--iters", "--epochs", "--batch", "--lr",
+        "--optimizer", "--init", "--seed", "--sampling", "--threads", "--out", "--resume"}) {
     EXPECT_THAT(r.out, HasSubstr(option));
   }
   EXPECT_THAT(r.out, HasSubstr("textbook"));
+  // The defaults are the textbook's recipe, and --help says so.
+  for (const char* value :
+       {"--iters INT:NONNEGATIVE=10000", "--batch INT:POSITIVE=100", "--lr FLOAT:POSITIVE=0.1",
+        "=sgd", "--init-std FLOAT:POSITIVE=0.01", "--seed UINT=42", "=replacement"}) {
+    EXPECT_THAT(r.out, HasSubstr(value));
+  }
+}
+
+TEST_F(TrainCli, DefaultRunDirectoryAndDataFromTheEnvironment) {
+  // No --out: runs/<date-time>/ under the working directory; no --data: $NABLA_DATA.
+  Result r = run("train --iters 3", "cd " + dir_.string() + " && NABLA_DATA=" + data());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("data " + data() + ": 600 training, 200 test images"));
+  ASSERT_TRUE(fs::exists(dir_ / "runs"));
+  std::vector<fs::path> runs;
+  for (const auto& entry : fs::directory_iterator(dir_ / "runs")) runs.push_back(entry.path());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_THAT(runs[0].filename().string(), ::testing::MatchesRegex("[0-9]{8}-[0-9]{6}"));
+  EXPECT_TRUE(fs::exists(runs[0] / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(runs[0] / "metrics.csv"));
+  EXPECT_TRUE(fs::exists(runs[0] / "curves.svg"));
+}
+
+TEST_F(TrainCli, TerminalShowsAProgressBar) {
+  // `script` runs the command on a pseudo-terminal, as a user's shell would.
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  std::string cmd = std::string(NABLA_CLI) + " train --iters 200 --data " + data() + " --out " +
+                    (dir_ / "run").string();
+  Result r = shell("script -qec '" + cmd + "' /dev/null");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\r["));
+  EXPECT_THAT(r.out, HasSubstr("200/200 loss "));
+  EXPECT_THAT(r.out, HasSubstr(" it/s "));
+  EXPECT_THAT(r.out, HasSubstr(" s left"));
+  EXPECT_THAT(r.out, HasSubstr("final: train acc, test acc | "));
 }
 
 // ---- bad input ------------------------------------------------------------------------
@@ -428,11 +486,8 @@ TEST_F(TrainCli, NonFiniteLossStopsTraining) {
   EXPECT_THAT(r.out, Not(HasSubstr("final:")));
 }
 
-TEST_F(TrainCli, GradcheckOnTrainingImages) {
-  Result r = run("gradcheck --data " + data());
-  EXPECT_THAT(r.out, HasSubstr("3 MNIST training images"));
-  EXPECT_THAT(r.out, HasSubstr("W1: "));
-  EXPECT_THAT(r.out, HasSubstr("b2: "));
+TEST_F(TrainCli, GradcheckWithoutData) {
+  // (The check on real images is in train_e2e_test.)
   Result missing = run("gradcheck --data " + (dir_ / "nowhere").string());
   EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.out, HasSubstr("scripts/fetch_mnist.sh"));

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -60,9 +61,10 @@ TrainConfig small_config(std::int64_t side = 10) {
 class TrainFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nabla_train_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');  // parameterised: "Name/case"
+    dir_ =
+        fs::temp_directory_path() / ("nabla_train_test_" + std::to_string(::getpid()) + "_" + test);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -160,7 +162,8 @@ TEST(Trainer, RejectsBadOptions) {
   Mnist data = synthetic_mnist(600, 200);
   TrainConfig c = small_config();
   c.batch = 601;
-  EXPECT_EQ(error_of<ValueError>([&] { Trainer t(c, data); }), "batch size 601 must be in [1, 600]");
+  EXPECT_EQ(error_of<ValueError>([&] { Trainer t(c, data); }),
+            "batch size 601 must be in [1, 600]");
   c = small_config();
   c.lr = 0;
   EXPECT_EQ(error_of<ValueError>([&] { Trainer t(c, data); }),
@@ -616,8 +619,7 @@ TEST_F(TrainFiles, FileWithoutNablaMetadata) {
   EXPECT_EQ(error_of<DataError>([&] { load_model(file("plain.safetensors")); }),
             file("plain.safetensors") + ": not a nabla model file (metadata 'format' missing)");
 
-  save_safetensors(file("other.safetensors"), {{"W1", Tensor({2, 2})}},
-                   {{"format", "pt"}});
+  save_safetensors(file("other.safetensors"), {{"W1", Tensor({2, 2})}}, {{"format", "pt"}});
   EXPECT_EQ(error_of<DataError>([&] { load_model(file("other.safetensors")); }),
             file("other.safetensors") + ": unknown model format 'pt'");
 

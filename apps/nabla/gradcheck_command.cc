@@ -101,10 +101,10 @@ Runner add_gradcheck_command(CLI::App& app) {
     std::vector<Tensor> analytic;
     for (const Var& p : params) analytic.push_back(p.grad());
     std::vector<Tensor> numerical = net.numerical_gradient(b.x, b.t);
-    bool ok = report("TwoLayerNet 784-50-10 (Affine-Relu-Affine-SoftmaxWithLoss), " + inputs +
-                         ", float64",
-                     compare_gradients(names_of(params), numerical, analytic, opts->rel_floor),
-                     opts->max_mean_abs, opts->max_rel);
+    bool ok = report(
+        "TwoLayerNet 784-50-10 (Affine-Relu-Affine-SoftmaxWithLoss), " + inputs + ", float64",
+        compare_gradients(names_of(params), numerical, analytic, opts->rel_floor),
+        opts->max_mean_abs, opts->max_rel);
 
     SigmoidTwoLayerNet sig(784, 50, 10, 0.01, rng, DType::f64);
     std::vector<Tensor> hand = sig.gradient(b.x, b.t);

@@ -166,8 +166,13 @@ int run_train(const Options& o) {
   std::filesystem::path out = o.out.empty() ? default_run_dir() : o.out;
   std::filesystem::create_directories(out);
   std::filesystem::path model_path = out / "model.safetensors";
-  std::ofstream csv(out / "metrics.csv", o.resume.empty() ? std::ios::trunc : std::ios::app);
-  if (o.resume.empty()) csv << "iteration,loss,train_acc,test_acc,seconds\n";
+  // A resumed run appends to the metrics of the run it continues when --out is that run's
+  // directory; anywhere else it starts a new file, header included.
+  std::filesystem::path csv_path = out / "metrics.csv";
+  bool append = !o.resume.empty() && std::filesystem::exists(csv_path) &&
+                std::filesystem::file_size(csv_path) > 0;
+  std::ofstream csv(csv_path, append ? std::ios::app : std::ios::trunc);
+  if (!append) csv << "iteration,loss,train_acc,test_acc,seconds\n";
 
   const TrainConfig& c = trainer->config();
   std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
@@ -238,10 +243,14 @@ Runner add_train_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "train", "Train a network on MNIST (default: the textbook's TwoLayerNet recipe)");
+  sub->option_defaults()->always_capture_default();  // --help shows the recipe's values
   sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
   sub->add_option("--model", o->model, "two-layer-net, mlp or linear")
       ->check(CLI::IsMember({"two-layer-net", "mlp", "linear"}));
-  sub->add_option("--hidden", o->hidden, "Hidden layer sizes, e.g. 100,100")
+  sub->add_option("--hidden", o->hidden,
+                  "Hidden layer sizes, e.g. 100,100 (default: 50 for two-layer-net, 100,100 "
+                  "for mlp)")
+      ->default_str("")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
@@ -252,6 +261,7 @@ Runner add_train_command(CLI::App& app) {
   auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
                     ->check(CLI::NonNegativeNumber);
   sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
+      ->default_str("")
       ->check(CLI::PositiveNumber)
       ->excludes(iters);
   sub->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
@@ -269,7 +279,8 @@ Runner add_train_command(CLI::App& app) {
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
   sub->add_option("--threads", o->threads, "Threads (default: cores, at most 2)")
-      ->check(CLI::Range(1, 256));
+      ->check(CLI::Range(1, 256))
+      ->default_str("");
   sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "

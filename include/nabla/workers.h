@@ -6,7 +6,8 @@
 // fought over: nabla runs BLAS single-threaded when it uses its own workers.
 //
 //   Workers workers(2);
-//   workers.run([&](int part, int parts) { /* rows [n * part / parts, n * (part + 1) / parts) */ });
+//   workers.run([&](int part, int parts) { /* rows [n * part / parts, n * (part + 1) / parts) */
+//   });
 #pragma once
 
 #include <atomic>

@@ -69,7 +69,8 @@ GrayImage read_pgm(const std::string& path, const std::string& bytes) {
   };
   if (binary) {
     ++pos;  // the single whitespace after maxval
-    const std::int64_t bytes_per = maxval > 255 ? 2 : 1;  // 16-bit samples are big-endian
+    // 16-bit samples are big-endian.
+    const std::int64_t bytes_per = maxval > 255 ? 2 : 1;
     const auto available = static_cast<std::int64_t>(bytes.size() - std::min(pos, bytes.size()));
     if (available < n * bytes_per) {
       throw DataError(path + ": truncated PGM: expected " + std::to_string(n * bytes_per) +
@@ -77,7 +78,8 @@ GrayImage read_pgm(const std::string& path, const std::string& bytes) {
                       std::to_string(available));
     }
     auto byte = [&](std::int64_t k) {
-      return static_cast<std::int64_t>(static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(k)]));
+      return static_cast<std::int64_t>(
+          static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(k)]));
     };
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t v = bytes_per == 2 ? byte(2 * i) * 256 + byte(2 * i + 1) : byte(i);
@@ -126,7 +128,8 @@ GrayImage read_image(const std::string& path) {
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '2' || bytes[1] == '5')) {
     return read_pgm(path, bytes);
   }
-  if (bytes.size() >= 8 && static_cast<unsigned char>(bytes[0]) == 0x89 && bytes.compare(1, 3, "PNG") == 0) {
+  if (bytes.size() >= 8 && static_cast<unsigned char>(bytes[0]) == 0x89 &&
+      bytes.compare(1, 3, "PNG") == 0) {
     return read_png(path);
   }
   throw DataError(path + ": not a PGM (P2/P5) or PNG image");

@@ -5,7 +5,6 @@
 #include <limits>
 #include <string>
 
-
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -134,10 +133,11 @@ void gather_tile(const SparsePixels& px, const ScaledPixels& scaled, std::int64_
   for (int k = 0; k < kFull; ++k) even[k] = _mm512_loadu_ps(y + 16 * k);
   if constexpr (kTail) even[kFull] = _mm512_maskz_loadu_ps(tail, y + 16 * kFull);
   for (int k = 0; k < kChunks; ++k) odd[k] = _mm512_setzero_ps();
-  auto add_entry = [&](std::int64_t e, __m512 (&acc)[kChunks]) {
+  auto add_entry = [&](std::int64_t e, __m512(&acc)[kChunks]) {
     const __m512 v = _mm512_set1_ps(scaled.of[value[e]]);
     const float* wc = w + static_cast<std::int64_t>(index[e]) * m;
-    for (int k = 0; k < kFull; ++k) acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wc + 16 * k), acc[k]);
+    for (int k = 0; k < kFull; ++k)
+      acc[k] = _mm512_fmadd_ps(v, _mm512_loadu_ps(wc + 16 * k), acc[k]);
     if constexpr (kTail) {
       acc[kFull] = _mm512_fmadd_ps(v, _mm512_maskz_loadu_ps(tail, wc + 16 * kFull), acc[kFull]);
     }
@@ -166,13 +166,21 @@ void gather_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int6
     }
     const auto tail = static_cast<__mmask16>((1u << (left % 16)) - 1u);
     switch (left / 16) {
-      case 0: gather_tile<0, true>(px, scaled, e0, e1, wt, m, yt, tail); break;
-      case 1: tail ? gather_tile<1, true>(px, scaled, e0, e1, wt, m, yt, tail)
-                   : gather_tile<1, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
-      case 2: tail ? gather_tile<2, true>(px, scaled, e0, e1, wt, m, yt, tail)
-                   : gather_tile<2, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
-      default: tail ? gather_tile<3, true>(px, scaled, e0, e1, wt, m, yt, tail)
-                    : gather_tile<3, false>(px, scaled, e0, e1, wt, m, yt, tail); break;
+      case 0:
+        gather_tile<0, true>(px, scaled, e0, e1, wt, m, yt, tail);
+        break;
+      case 1:
+        tail ? gather_tile<1, true>(px, scaled, e0, e1, wt, m, yt, tail)
+             : gather_tile<1, false>(px, scaled, e0, e1, wt, m, yt, tail);
+        break;
+      case 2:
+        tail ? gather_tile<2, true>(px, scaled, e0, e1, wt, m, yt, tail)
+             : gather_tile<2, false>(px, scaled, e0, e1, wt, m, yt, tail);
+        break;
+      default:
+        tail ? gather_tile<3, true>(px, scaled, e0, e1, wt, m, yt, tail)
+             : gather_tile<3, false>(px, scaled, e0, e1, wt, m, yt, tail);
+        break;
     }
   }
 }
@@ -182,8 +190,7 @@ void gather_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int6
 // two cache lines or overlaps the next pixel's row.
 template <int kChunks>
 void scatter_tile(const SparsePixels& px, const ScaledPixels& scaled, std::int64_t e0,
-                  std::int64_t e1, const float* d, __mmask16 last, std::int64_t stride,
-                  float* w) {
+                  std::int64_t e1, const float* d, __mmask16 last, std::int64_t stride, float* w) {
   const std::uint16_t* index = px.index();
   const std::uint8_t* value = px.value();
   __m512 dk[kChunks];
@@ -205,10 +212,18 @@ void scatter_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int
     const std::int64_t left = std::min<std::int64_t>(m - j0, 64);
     const auto last = static_cast<__mmask16>(left % 16 ? (1u << (left % 16)) - 1u : 0xFFFFu);
     switch ((left + 15) / 16) {
-      case 1: scatter_tile<1>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
-      case 2: scatter_tile<2>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
-      case 3: scatter_tile<3>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
-      default: scatter_tile<4>(px, scaled, e0, e1, d + j0, last, stride, w + j0); break;
+      case 1:
+        scatter_tile<1>(px, scaled, e0, e1, d + j0, last, stride, w + j0);
+        break;
+      case 2:
+        scatter_tile<2>(px, scaled, e0, e1, d + j0, last, stride, w + j0);
+        break;
+      case 3:
+        scatter_tile<3>(px, scaled, e0, e1, d + j0, last, stride, w + j0);
+        break;
+      default:
+        scatter_tile<4>(px, scaled, e0, e1, d + j0, last, stride, w + j0);
+        break;
     }
   }
 }
@@ -222,13 +237,21 @@ void prefetch_row(const SparsePixels& px, std::int64_t r) {
   for (std::int64_t e = 0; e < n; e += 64) __builtin_prefetch(px.value() + b + e);
 }
 
-void gather_row(const SparsePixels& px, [[maybe_unused]] const ScaledPixels& scaled,
-                std::int64_t r, const float* w, std::int64_t m, float* y) {
+void gather_row(const SparsePixels& px, [[maybe_unused]] const ScaledPixels& scaled, std::int64_t r,
+                const float* w, std::int64_t m, float* y) {
 #if defined(__AVX512F__)
   gather_avx512(px, scaled, px.row_begin(r), px.row_begin(r + 1), w, m, y);
 #else
   gather_plain(px, px.row_begin(r), px.row_begin(r + 1), w, m, y);
 #endif
+}
+
+// Below this many rows a part, waking another thread costs more than it saves (measured:
+// a 100-row training batch is slower on two threads, a 2000-row evaluation block faster).
+constexpr std::int64_t kMinRowsPerPart = 256;
+
+Workers* worth_splitting(Workers* workers, std::int64_t rows) {
+  return workers != nullptr && rows >= kMinRowsPerPart * workers->size() ? workers : nullptr;
 }
 
 }  // namespace
@@ -246,8 +269,8 @@ void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* wo
       gather_row(*x.pixels, scaled, x.rows[static_cast<std::size_t>(i)], w, m, out + i * m);
     }
   };
-  if (workers != nullptr) {
-    workers->run(rows);
+  if (Workers* split = worth_splitting(workers, x.size())) {
+    split->run(rows);
   } else {
     rows(0, 1);
   }
@@ -263,6 +286,7 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW, Tensor
 #if defined(__AVX512F__)
   // Each part accumulates its rows of the batch into its own zeroed slice of rows padded
   // to whole chunks; then the slices are added into dW (and zeroed for the next call).
+  workers = worth_splitting(workers, x.size());
   const int parts = workers != nullptr ? workers->size() : 1;
   const std::int64_t d = dW.size(0), stride = (m + 15) / 16 * 16;
   const Shape shape{parts, d, stride};
@@ -315,8 +339,8 @@ void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y) {
   check(x, W, y, {x.size(), m}, "sparse_matmul", "output");
   for (std::int64_t i = 0; i < x.size(); ++i) {
     std::int64_t r = x.rows[static_cast<std::size_t>(i)];
-    gather_plain(*x.pixels, x.pixels->row_begin(r), x.pixels->row_begin(r + 1),
-                 W.data<float>(), m, y.data<float>() + i * m);
+    gather_plain(*x.pixels, x.pixels->row_begin(r), x.pixels->row_begin(r + 1), W.data<float>(), m,
+                 y.data<float>() + i * m);
   }
 }
 
