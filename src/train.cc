@@ -1,6 +1,7 @@
 #include "nabla/train.h"
 
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "nabla/ops.h"
@@ -272,10 +273,11 @@ double Trainer::step() {
     }
   }
   if (!std::isfinite(loss)) {
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%g", config_.lr);
     throw TrainingError("iteration " + std::to_string(iteration_) + ": the loss is " +
                         (std::isnan(loss) ? "NaN" : "infinite") +
-                        "; training stopped. Try a lower learning rate (now " +
-                        std::to_string(config_.lr) + ")");
+                        "; training stopped. Try a lower learning rate (now " + lr + ")");
   }
   optimizer_->step(params_);
   ++iteration_;
@@ -352,6 +354,11 @@ LoadedModel load_model(const std::string& path) {
   load_parameters(path, file, m.net, m.spec);
   m.metadata = file.metadata;
   return m;
+}
+
+void Trainer::set_total_iters(std::int64_t total) {
+  if (total < 0) throw ValueError("the number of iterations must not be negative");
+  total_iters_ = total;
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,

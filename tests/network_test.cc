@@ -151,8 +151,11 @@ TEST(TwoLayerNet, GradientsAccumulateUntilZeroed) {
     EXPECT_EQ(twice[k].shape(), net.parameters()[k].shape());
     EXPECT_LE(max_abs_diff(twice[k], scale(once[k], 2)), 1e-15);
   }
-  net.zero_grad();
-  for (const Var& p : net.parameters()) EXPECT_FALSE(p.has_grad());
+  net.zero_grad();  // zeroes in place, keeping the storage for the next step
+  for (const Var& p : net.parameters()) {
+    EXPECT_EQ(p.grad().shape(), p.shape());
+    EXPECT_EQ(max_abs_diff(p.grad(), Tensor(p.shape(), p.dtype())), 0.0);
+  }
 }
 
 TEST(TwoLayerNet, ForwardGraphGivesTheSameGradients) {

@@ -128,6 +128,39 @@ struct Metrics {
   std::vector<double> iters, losses, eval_iters, train_acc, test_acc;
 };
 
+// Reads the rows of a run's metrics.csv up to `last_iteration` (a run resumed from a
+// checkpoint repeats what came after it) into m, and returns them as text.
+std::string read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
+                         Metrics& m) {
+  std::ifstream in(path);
+  std::string line, kept;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
+      f.push_back(line.substr(start, comma - start));
+    }
+    f.push_back(line.substr(start));
+    if (f.size() != 5 || f[0].empty()) continue;
+    try {
+      double iteration = std::stod(f[0]);
+      if (iteration > static_cast<double>(last_iteration)) break;
+      m.iters.push_back(iteration);
+      m.losses.push_back(std::stod(f[1]));
+      if (!f[2].empty() && !f[3].empty()) {
+        m.eval_iters.push_back(iteration);
+        m.train_acc.push_back(std::stod(f[2]));
+        m.test_acc.push_back(std::stod(f[3]));
+      }
+    } catch (const std::exception&) {
+      continue;  // not a row of ours: leave it out
+    }
+    kept += line + "\n";
+  }
+  return kept;
+}
+
 void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
   // Thin the loss curve to at most ~2000 points so the file stays small.
   Series loss{"loss", "#1f77b4", {}, {}};
@@ -156,10 +189,7 @@ int run_train(const Options& o) {
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
     trainer.emplace(Trainer::resume(o.resume, mnist, o.iters_given ? o.iters : 0));
-    if (o.epochs > 0) {
-      trainer.emplace(
-          Trainer::resume(o.resume, mnist, o.epochs * trainer->iters_per_epoch()));
-    }
+    if (o.epochs > 0) trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
   }
 
   trainer->set_threads(o.threads > 0 ? o.threads : default_threads());
@@ -169,10 +199,13 @@ int run_train(const Options& o) {
   // A resumed run appends to the metrics of the run it continues when --out is that run's
   // directory; anywhere else it starts a new file, header included.
   std::filesystem::path csv_path = out / "metrics.csv";
-  bool append = !o.resume.empty() && std::filesystem::exists(csv_path) &&
-                std::filesystem::file_size(csv_path) > 0;
-  std::ofstream csv(csv_path, append ? std::ios::app : std::ios::trunc);
-  if (!append) csv << "iteration,loss,train_acc,test_acc,seconds\n";
+  Metrics m;
+  std::string kept;  // the rows of the continued run up to the checkpoint
+  if (!o.resume.empty() && std::filesystem::exists(csv_path)) {
+    kept = read_metrics(csv_path, trainer->iteration(), m);
+  }
+  std::ofstream csv(csv_path, std::ios::trunc);
+  csv << "iteration,loss,train_acc,test_acc,seconds\n" << kept;
 
   const TrainConfig& c = trainer->config();
   std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
@@ -189,7 +222,6 @@ int run_train(const Options& o) {
   }
   std::fflush(stdout);
 
-  Metrics m;
   Progress progress(trainer->total_iters());
   auto start = Clock::now();
   double eval_seconds = 0;
