@@ -15,7 +15,7 @@ Runner add_knn_command(CLI::App& app) {
     std::optional<std::string> data;
     std::int64_t train_size = 60000;
     std::int64_t test_size = 10000;
-    std::int64_t cv_size = 5000;
+    std::int64_t cv_size = 10000;
     std::string distance = "l2";
     std::vector<std::int64_t> ks = {1, 3, 5, 7, 9};
     int folds = 5;

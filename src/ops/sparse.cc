@@ -247,7 +247,8 @@ void gather_row(const SparsePixels& px, [[maybe_unused]] const ScaledPixels& sca
 }
 
 // Below this many rows a part, waking another thread costs more than it saves (measured:
-// a 100-row training batch is slower on two threads, a 2000-row evaluation block faster).
+// a 100-row training batch is slower on two threads even on an idle machine, 1.55 s
+// against 1.43 s for the recipe; a 2000-row evaluation block is faster, 0.29 s against 0.49).
 constexpr std::int64_t kMinRowsPerPart = 256;
 
 Workers* worth_splitting(Workers* workers, std::int64_t rows) {
