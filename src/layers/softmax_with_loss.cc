@@ -62,26 +62,34 @@ double SoftmaxWithLoss::forward(const Tensor& scores, const Targets& t) {
     labels_ = t.indices(n, c, op);
     t_ = Tensor();
   }
-  y_ = softmax(scores);  // stable: the row max is subtracted
-  // The loss from the scores: -log y_j = log sum_k exp(s_k - m) + m - s_j with m the row
-  // max. It never takes log(0), needs no delta, and its exact gradient is (y - t) / N.
+  // One pass per row: y = softmax(s) (stable: the row max m is subtracted), and the loss
+  // from the same sums, -log y_j = log sum_k exp(s_k - m) + m - s_j. That never takes
+  // log(0), needs no delta, and its exact gradient is (y - t) / N.
+  y_.resize(scores.shape(), scores.dtype());
   double total = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t row = i * c;
-    double m = scores.get(row);
-    for (std::int64_t j = 1; j < c; ++j) m = std::max(m, scores.get(row + j));
-    double sum_exp = 0;
-    for (std::int64_t j = 0; j < c; ++j) sum_exp += std::exp(scores.get(row + j) - m);
-    const double log_sum = std::log(sum_exp) + m;
-    if (t_.defined()) {
-      for (std::int64_t j = 0; j < c; ++j) {
-        const double weight = t_.get(row + j);
-        if (weight != 0) total += weight * (log_sum - scores.get(row + j));
+  visit_dtype(scores.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* s = scores.data<T>();
+    T* y = y_.data<T>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T* si = s + i * c;
+      T* yi = y + i * c;
+      const T m = *std::max_element(si, si + c);
+      T sum = 0;
+      for (std::int64_t j = 0; j < c; ++j) sum += (yi[j] = std::exp(si[j] - m));
+      const T inv = T{1} / sum;
+      for (std::int64_t j = 0; j < c; ++j) yi[j] *= inv;
+      const double log_sum = std::log(static_cast<double>(sum)) + static_cast<double>(m);
+      if (t_.defined()) {
+        for (std::int64_t j = 0; j < c; ++j) {
+          const double weight = t_.get(i * c + j);
+          if (weight != 0) total += weight * (log_sum - static_cast<double>(si[j]));
+        }
+      } else {
+        total += log_sum - static_cast<double>(si[labels_[static_cast<std::size_t>(i)]]);
       }
-    } else {
-      total += log_sum - scores.get(row + labels_[static_cast<std::size_t>(i)]);
     }
-  }
+  });
   return n == 0 ? 0.0 : total / static_cast<double>(n);
 }
 

@@ -230,6 +230,10 @@ void scatter_avx512(const SparsePixels& px, const ScaledPixels& scaled, std::int
 
 #endif
 
+// Rows of a batch are scattered over the data set: start loading a row's entries this
+// many rows before it is needed.
+constexpr std::int64_t kPrefetchAhead = 1;
+
 // Starts loading row r's entries into the cache while the current row is worked on.
 void prefetch_row(const SparsePixels& px, std::int64_t r) {
   const std::int64_t b = px.row_begin(r), n = px.row_begin(r + 1) - b;
@@ -266,7 +270,9 @@ void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* wo
   auto rows = [&](int part, int parts) {
     auto [i0, i1] = part_range(x.size(), part, parts);
     for (std::int64_t i = i0; i < i1; ++i) {
-      if (i + 1 < i1) prefetch_row(*x.pixels, x.rows[static_cast<std::size_t>(i + 1)]);
+      if (i + kPrefetchAhead < i1) {
+        prefetch_row(*x.pixels, x.rows[static_cast<std::size_t>(i + kPrefetchAhead)]);
+      }
       gather_row(*x.pixels, scaled, x.rows[static_cast<std::size_t>(i)], w, m, out + i * m);
     }
   };
@@ -301,7 +307,9 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW, Tensor
     float* slice = ws + part * d * stride;
     for (std::int64_t i = i0; i < i1; ++i) {
       std::int64_t r = x.rows[static_cast<std::size_t>(i)];
-      if (i + 1 < i1) prefetch_row(px, x.rows[static_cast<std::size_t>(i + 1)]);
+      if (i + kPrefetchAhead < i1) {
+        prefetch_row(px, x.rows[static_cast<std::size_t>(i + kPrefetchAhead)]);
+      }
       scatter_avx512(px, scaled, px.row_begin(r), px.row_begin(r + 1), dy + i * m, m, stride,
                      slice);
     }
