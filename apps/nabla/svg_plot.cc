@@ -14,8 +14,18 @@ constexpr double kWidth = 480, kHeight = 320, kLeft = 60, kRight = 20, kTop = 36
 
 std::string num(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.6g", std::abs(v) < 1e-12 ? 0.0 : v);
   return buf;
+}
+
+// A round tick spacing (1, 2 or 5 times a power of ten) giving about four intervals.
+double nice_step(double range) {
+  double raw = range / 4;
+  double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * power >= raw) return m * power;
+  }
+  return 10 * power;
 }
 
 std::string escape(const std::string& s) {
@@ -44,6 +54,12 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
   if (xmax == xmin) xmax = xmin + 1;
   if (ymax == ymin) ymax = ymin + 1;
+  // Widen both ranges to round numbers: the ticks then fall on them.
+  const double xstep = nice_step(xmax - xmin), ystep = nice_step(ymax - ymin);
+  xmin = std::floor(xmin / xstep) * xstep;
+  xmax = std::ceil(xmax / xstep) * xstep;
+  ymin = std::floor(ymin / ystep) * ystep;
+  ymax = std::ceil(ymax / ystep) * ystep;
   double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
   auto px = [&](double x) { return x0 + kLeft + (x - xmin) / (xmax - xmin) * pw; };
   auto py = [&](double y) { return kTop + (1 - (y - ymin) / (ymax - ymin)) * ph; };
@@ -52,12 +68,13 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
       << escape(p.title) << "</text>\n";
   out << "<rect x='" << x0 + kLeft << "' y='" << kTop << "' width='" << pw << "' height='" << ph
       << "' fill='none' stroke='#888'/>\n";
-  for (int i = 0; i <= 4; ++i) {  // grid and tick labels
-    double fy = ymin + (ymax - ymin) * i / 4, fx = xmin + (xmax - xmin) * i / 4;
+  for (double fy = ymin; fy <= ymax + ystep / 2; fy += ystep) {  // grid and tick labels
     out << "<line x1='" << x0 + kLeft << "' x2='" << x0 + kLeft + pw << "' y1='" << py(fy)
         << "' y2='" << py(fy) << "' stroke='#eee'/>\n";
     out << "<text x='" << x0 + kLeft - 6 << "' y='" << py(fy) + 4
         << "' text-anchor='end' font-size='11'>" << num(fy) << "</text>\n";
+  }
+  for (double fx = xmin; fx <= xmax + xstep / 2; fx += xstep) {
     out << "<text x='" << px(fx) << "' y='" << kTop + ph + 16
         << "' text-anchor='middle' font-size='11'>" << num(fx) << "</text>\n";
   }
@@ -66,7 +83,8 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
   out << "<text transform='translate(" << x0 + 14 << "," << kTop + ph / 2
       << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(p.y_label)
       << "</text>\n";
-  double legend_y = kTop + 14;
+  // Lower right: training curves fall (loss) or rise (accuracy) away from it.
+  double legend_y = kTop + ph - 10 - 16 * static_cast<double>(p.series.size() - 1);
   for (const Series& s : p.series) {
     out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='1.5' points='";
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
