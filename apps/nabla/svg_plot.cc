@@ -83,8 +83,12 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
   out << "<text transform='translate(" << x0 + 14 << "," << kTop + ph / 2
       << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(p.y_label)
       << "</text>\n";
-  // Lower right: training curves fall (loss) or rise (accuracy) away from it.
-  double legend_y = kTop + ph - 10 - 16 * static_cast<double>(p.series.size() - 1);
+  // In the right-hand corner the curves end away from: top for a falling loss, bottom
+  // for a rising accuracy.
+  bool ends_high = !p.series.empty() && !p.series[0].y.empty() &&
+                   p.series[0].y.back() > (ymin + ymax) / 2;
+  double legend_y = ends_high ? kTop + ph - 10 - 16 * static_cast<double>(p.series.size() - 1)
+                              : kTop + 14;
   for (const Series& s : p.series) {
     out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='1.5' points='";
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
