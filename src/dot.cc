@@ -46,8 +46,8 @@ std::string to_dot(const Var& root, const std::string& title) {
   for (const auto& n : order) {
     std::string head = n->op.empty() ? (n->name.empty() ? "input" : n->name)
                                      : (n->name.empty() ? n->op : n->op + " " + n->name);
-    out << "  n" << id[n.get()] << " [label=\"{" << escape(head)
-        << " | value " << escape(describe(n->value));
+    out << "  n" << id[n.get()] << " [label=\"{" << escape(head) << " | value "
+        << escape(describe(n->value));
     if (n->grad.defined()) out << " | grad " << escape(describe(n->grad));
     out << "}\"";
     if (n->op.empty()) out << ", style=filled, fillcolor=\"#e8f0fe\"";

@@ -26,8 +26,7 @@ Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const Tensor& x,
   return out;
 }
 
-Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const SparseBatch& x,
-                   bool train) {
+Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const SparseBatch& x, bool train) {
   if (layers.empty()) return x.to_dense();
   Tensor out = layers.front()->forward_sparse(x, train);
   for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);

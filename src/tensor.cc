@@ -113,8 +113,8 @@ Tensor Tensor::from(Shape shape, const std::vector<double>& values, DType dtype)
   Tensor t(std::move(shape), dtype);
   if (static_cast<std::int64_t>(values.size()) != t.numel()) {
     throw ShapeError("Tensor::from: shape " + shape_str(t.shape()) + " holds " +
-                     std::to_string(t.numel()) + " elements, got " +
-                     std::to_string(values.size()) + " values");
+                     std::to_string(t.numel()) + " elements, got " + std::to_string(values.size()) +
+                     " values");
   }
   for (std::int64_t i = 0; i < t.numel(); ++i) t.set(i, values[static_cast<std::size_t>(i)]);
   return t;
@@ -175,8 +175,8 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
 
 double Tensor::item() const {
   if (numel_ != 1) {
-    throw ShapeError("Tensor::item: shape " + shape_str(shape_) + " has " +
-                     std::to_string(numel_) + " elements, expected 1");
+    throw ShapeError("Tensor::item: shape " + shape_str(shape_) + " has " + std::to_string(numel_) +
+                     " elements, expected 1");
   }
   return get(0);
 }

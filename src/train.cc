@@ -52,9 +52,13 @@ std::unique_ptr<Layer> make_activation(const std::string& name) {
 // ---- ModelSpec ------------------------------------------------------------------------
 
 std::string ModelSpec::to_json() const {
-  json j = {{"kind", kind},           {"inputs", inputs}, {"classes", classes},
-            {"hidden", hidden},       {"activation", activation},
-            {"loss", loss},           {"init", init_name(init)},
+  json j = {{"kind", kind},
+            {"inputs", inputs},
+            {"classes", classes},
+            {"hidden", hidden},
+            {"activation", activation},
+            {"loss", loss},
+            {"init", init_name(init)},
             {"init_std", init_std}};
   return j.dump();
 }
@@ -192,7 +196,8 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
     for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
     std::vector<std::int64_t> predicted = argmax_rows(net.predict(batch));
     for (std::int64_t i = 0; i < count; ++i) {
-      correct += predicted[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(begin + i)];
+      correct +=
+          predicted[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(begin + i)];
     }
   }
   return static_cast<double>(correct) / static_cast<double>(n);
@@ -316,13 +321,11 @@ void load_parameters(const std::string& path, const SafetensorsFile& file, Seque
       if (name == p.name()) found = &t;
     }
     if (found == nullptr) {
-      throw DataError(path + ": parameter " + p.name() + " of " + spec.describe() +
-                      " is missing");
+      throw DataError(path + ": parameter " + p.name() + " of " + spec.describe() + " is missing");
     }
     if (found->shape() != p.shape()) {
-      throw DataError(path + ": parameter " + p.name() + " has shape " +
-                      shape_str(found->shape()) + ", the architecture " + spec.describe() +
-                      " expects " + shape_str(p.shape()));
+      throw DataError(path + ": parameter " + p.name() + " has shape " + shape_str(found->shape()) +
+                      ", the architecture " + spec.describe() + " expects " + shape_str(p.shape()));
     }
     p.value() = found->to(p.dtype());
   }
@@ -376,8 +379,8 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
   t.bind_parameters();
   try {
     t.iteration_ = std::stoll(meta_at(checkpoint, file, "iteration"));
-    t.total_iters_ = total_iters > 0 ? total_iters
-                                     : std::stoll(meta_at(checkpoint, file, "total_iters"));
+    t.total_iters_ =
+        total_iters > 0 ? total_iters : std::stoll(meta_at(checkpoint, file, "total_iters"));
     t.rng_.restore(meta_at(checkpoint, file, "rng"));
     t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
     std::vector<std::pair<std::string, Tensor>> state;

@@ -2,34 +2,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
+
+#include "test_util.h"
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Result {
-  std::string out;
-  int status = -1;
-};
+using Result = nabla::testing_util::CommandResult;
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(NABLA_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+Result run(const std::string& args) { return nabla::testing_util::run_nabla(args); }
 
 TEST(Cli, ExampleListNamesEveryCase) {
   Result r = run("example --list");
@@ -125,6 +111,50 @@ TEST(Cli, GradcheckFailsWhenThresholdIsImpossible) {
   Result r = run("gradcheck --samples 1 --max-mean-abs 0 --max-rel 0");
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr("FAILED"));
+}
+
+// ---- the optimization lecture's examples (issue 5) ------------------------------------
+
+TEST(Cli, SvmLossExample) {
+  Result r = run("example svm-loss");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("L_cat = 2.9\n"));
+  EXPECT_THAT(r.out, HasSubstr("L_car = 0\n"));
+  EXPECT_THAT(r.out, HasSubstr("L_frog = 12.9\n"));
+  EXPECT_THAT(r.out, HasSubstr("L = mean = 5.27\n"));
+}
+
+TEST(Cli, SoftmaxProbabilitiesExample) {
+  Result r = run("example softmax-probabilities");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("exp = [9.97, 0.3]\n"));
+  EXPECT_THAT(r.out, HasSubstr("probabilities = [0.97, 0.03]\n"));
+  EXPECT_THAT(r.out, HasSubstr("-log(0.03) = 3.5\n"));
+}
+
+TEST(Cli, L1DistanceExample) {
+  Result r = run("example l1-distance");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("|test - training| = [[46, 12, 14, 1], [82, 13, 39, 33], "
+                               "[12, 10, 0, 30], [2, 32, 22, 108]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("d1 = 456\n"));
+}
+
+TEST(Cli, NumericalGradientWalkthrough) {
+  Result r = run("example numerical-gradient");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("(1.25322 - 1.25347) / 0.0001 = -2.5\n"));
+  // ten weights shown, each with its forward difference next to the analytic gradient
+  std::regex row(
+      R"(W\[\d+\]: loss [0-9.]+ -> [0-9.]+, numerical ([-+][0-9.]+), analytic ([-+][0-9.]+), diff ([0-9.e+-]+))");
+  int rows = 0;
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), row), end; it != end; ++it, ++rows) {
+    double numerical = std::stod((*it)[1]), analytic = std::stod((*it)[2]);
+    EXPECT_NEAR(numerical, analytic, 1e-4);  // forward differences: error O(h)
+    EXPECT_NEAR(std::stod((*it)[3]), std::abs(numerical - analytic), 2e-6);
+  }
+  EXPECT_EQ(rows, 10);
+  EXPECT_THAT(r.out, HasSubstr("time: numerical "));
 }
 
 }  // namespace

@@ -108,7 +108,7 @@ TEST(Graph, GradientsAccumulateUntilZeroed) {
 
 TEST(Graph, SharedSubexpressionGetsBothPaths) {
   Var x = leaf(2, "x");
-  Var t = x * x;    // t = 4
+  Var t = x * x;      // t = 4
   Var f = t + t * x;  // f = x^2 + x^3, df/dx = 2x + 3x^2 = 16
   f.backward();
   EXPECT_EQ(x.grad().item(), 16);

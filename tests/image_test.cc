@@ -4,13 +4,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <png.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "nabla/idx.h"     // DataError
 #include "nabla/tensor.h"  // ValueError
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -18,17 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class ImageFiles : public ::testing::Test {
+class ImageFiles : public testing_util::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nabla_image_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& bytes) const {
     std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << bytes;

@@ -20,8 +20,10 @@ Dataset make_dataset(std::int64_t features, const std::vector<std::vector<int>>&
 
 TEST(Knn, LectureL1Example) {
   // 4x4 test and training images of the lecture: sum of |differences| = 456
-  std::vector<std::uint8_t> test = {56, 32, 10, 18, 90, 23, 128, 133, 24, 26, 178, 200, 2, 0, 255, 220};
-  std::vector<std::uint8_t> train = {10, 20, 24, 17, 8, 10, 89, 100, 12, 16, 178, 170, 4, 32, 233, 112};
+  std::vector<std::uint8_t> test = {56, 32, 10,  18,  90, 23, 128, 133,
+                                    24, 26, 178, 200, 2,  0,  255, 220};
+  std::vector<std::uint8_t> train = {10, 20, 24,  17,  8, 10, 89,  100,
+                                     12, 16, 178, 170, 4, 32, 233, 112};
   EXPECT_EQ(l1_distance(test.data(), train.data(), 16), 456);
   EXPECT_EQ(l1_distance(train.data(), test.data(), 16), 456);
 }

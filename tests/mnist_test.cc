@@ -5,11 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <set>
+
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -22,15 +23,10 @@ IdxArray idx(std::vector<std::int64_t> dims, std::vector<std::uint8_t> data) {
 }
 
 // A fresh directory holding a tiny MNIST: 5 training and 3 test images of 2 x 2 pixels.
-class MnistFiles : public ::testing::Test {
+class MnistFiles : public testing_util::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("nabla_mnist_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     write_idx(file("train-images-idx3-ubyte"), idx({5, 2, 2}, {0,  255, 51, 102,  //
                                                                1,  2,   3,  4,    //
                                                                10, 20,  30, 40,   //
@@ -42,10 +38,7 @@ class MnistFiles : public ::testing::Test {
               idx({3, 2, 2}, {255, 255, 255, 255, 0, 0, 0, 0, 1, 1, 1, 1}));
     write_idx(file("t10k-labels-idx1-ubyte.gz"), idx({3}, {9, 0, 2}));
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-
-  std::string dir_;
+  std::string file(const std::string& name) const { return path(name); }
 };
 
 template <class F>
@@ -72,7 +65,7 @@ TEST_F(MnistFiles, LoadsBothSplits) {
 }
 
 TEST_F(MnistFiles, MissingDirectorySaysHowToFetch) {
-  std::string missing = dir_ + "/nothing";
+  std::string missing = dir_.string() + "/nothing";
   EXPECT_EQ(data_error([&] { load_mnist(missing); }),
             "data directory " + missing +
                 " does not exist; fetch MNIST with: "
@@ -83,11 +76,11 @@ TEST_F(MnistFiles, MissingDirectorySaysHowToFetch) {
 TEST_F(MnistFiles, MissingFileSaysHowToFetch) {
   fs::remove(file("t10k-labels-idx1-ubyte.gz"));
   std::string error = data_error([&] { load_mnist(dir_); });
-  EXPECT_THAT(error, HasSubstr(dir_ +
+  EXPECT_THAT(error, HasSubstr(dir_.string() +
                                ": missing t10k-labels-idx1-ubyte (or "
                                "t10k-labels-idx1-ubyte.gz); fetch MNIST with: "
                                "scripts/fetch_mnist.sh " +
-                               dir_));
+                               dir_.string()));
 }
 
 TEST_F(MnistFiles, CountMismatch) {

@@ -170,7 +170,8 @@ TEST(OpGrad, Maximum) {
   Var a = random_param({5, 3}, 7), b = random_param({5, 3}, 8);
   // keep a and b apart so no element sits on the tie
   for (std::int64_t i = 0; i < 15; ++i) {
-    if (std::abs(a.value().get(i) - b.value().get(i)) < 0.1) a.value().set(i, b.value().get(i) + 0.5);
+    if (std::abs(a.value().get(i) - b.value().get(i)) < 0.1)
+      a.value().set(i, b.value().get(i) + 0.5);
   }
   expect_grad_ok([&] { return weighted_sum(maximum(a, b)); }, {a, b});
   Var x = Var::parameter(Tensor::from({2}, {1, 3})), y = Var::parameter(Tensor::from({2}, {2, 2}));

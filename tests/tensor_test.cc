@@ -23,9 +23,7 @@ TEST(Tensor, FromIsRowMajor) {
   EXPECT_EQ(t.to_vector(), (std::vector<double>{1.0, -0.5, -2.0, 3.0}));
 }
 
-TEST(Tensor, FromChecksCount) {
-  EXPECT_THROW(Tensor::from({2, 2}, {1.0, 2.0, 3.0}), ShapeError);
-}
+TEST(Tensor, FromChecksCount) { EXPECT_THROW(Tensor::from({2, 2}, {1.0, 2.0, 3.0}), ShapeError); }
 
 TEST(Tensor, CopyIsDeep) {
   Tensor a = Tensor::from({2}, {1.0, 2.0});

@@ -4,12 +4,9 @@
 // and a clear message and a non-zero exit for each kind of bad input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +18,7 @@
 #include "nabla/idx.h"
 #include "nabla/safetensors.h"
 #include "nabla/train.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -29,28 +27,12 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  std::string out;  // stdout and stderr
-  int status = -1;
-};
-
-// Runs a shell command line, stderr joined to stdout.
-Result shell(const std::string& command) {
-  std::string cmd = "{ " + command + "; } 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+using Result = testing_util::CommandResult;
+using testing_util::run_command;
 
 // Runs `nabla ARGS`; `prefix` goes before it (e.g. "cd DIR && NABLA_DATA=...").
 Result run(const std::string& args, const std::string& prefix = "") {
-  return shell(prefix + " " + NABLA_CLI + " " + args);
+  return testing_util::run_nabla(args, prefix);
 }
 
 std::string read_file(const fs::path& path) {
@@ -370,7 +352,7 @@ TEST_F(TrainCli, TerminalShowsAProgressBar) {
   if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
   std::string cmd = std::string(NABLA_CLI) + " train --iters 200 --data " + data() + " --out " +
                     (dir_ / "run").string();
-  Result r = shell("script -qec '" + cmd + "' /dev/null");
+  Result r = run_command("script -qec '" + cmd + "' /dev/null");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\r["));
   EXPECT_THAT(r.out, HasSubstr("200/200 loss "));

@@ -7,11 +7,8 @@
 // (scripts/fetch_mnist.sh); skipped when the files are not there.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,28 +17,16 @@
 #include <sstream>
 #include <string>
 
+#include "test_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct Result {
-  std::string out;  // stdout and stderr
-  int status = -1;
-};
+using Result = nabla::testing_util::CommandResult;
 
-Result run(const std::string& args) {
-  std::string cmd = std::string(NABLA_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+Result run(const std::string& args) { return nabla::testing_util::run_nabla(args); }
 
 std::string data_dir() {
   const char* env = std::getenv("NABLA_DATA");

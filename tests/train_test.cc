@@ -5,9 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nabla/safetensors.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -58,20 +57,9 @@ TrainConfig small_config(std::int64_t side = 10) {
 }
 
 // A fresh, empty directory per test.
-class TrainFiles : public ::testing::Test {
+class TrainFiles : public testing_util::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(test.begin(), test.end(), '/', '_');  // parameterised: "Name/case"
-    dir_ =
-        fs::temp_directory_path() / ("nabla_train_test_" + std::to_string(::getpid()) + "_" + test);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
+  std::string file(const std::string& name) const { return path(name); }
 };
 
 template <class E, class F>

@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <stdexcept>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "commands.h"
@@ -26,7 +26,9 @@ using Example = std::function<Var(std::ostream& out)>;
 void print(std::ostream& out, const std::string& name, const Tensor& value) {
   out << name << " = " << to_string(value) << "\n";
 }
-void print(std::ostream& out, const std::string& name, const Var& v) { print(out, name, v.value()); }
+void print(std::ostream& out, const std::string& name, const Var& v) {
+  print(out, name, v.value());
+}
 void print_grad(std::ostream& out, const std::string& name, const Var& v) {
   print(out, name, v.grad());
 }
@@ -184,8 +186,8 @@ Var softmax_loss(std::ostream& out) {
 Var svm_loss(std::ostream& out) {
   // Scores of three images (columns of the lecture's table: true classes cat, car, frog);
   // one row per image here, classes in the order cat, car, frog.
-  Var scores = Var::parameter(
-      Tensor::from({3, 3}, {3.2, 5.1, -1.7, 1.3, 4.9, 2.0, 2.2, 2.5, -3.1}), "scores");
+  Var scores = Var::parameter(Tensor::from({3, 3}, {3.2, 5.1, -1.7, 1.3, 4.9, 2.0, 2.2, 2.5, -3.1}),
+                              "scores");
   SvmLoss layer(1.0);
   Var loss = layer(scores, Targets(std::vector<std::int64_t>{0, 1, 2})).set_name("L");
   loss.backward();
@@ -208,15 +210,14 @@ Var softmax_probabilities(std::ostream& out) {
       << "]\n";
   out << "loss (true class cat) = -log(" << format_number(p.get(1), 1)
       << ") = " << format_number(-std::log(p.get(1)), 2) << "\n";
-  out << "exact: p = " << to_string(p) << ", loss = " << format_number(-std::log(p.get(1)))
-      << "\n";
+  out << "exact: p = " << to_string(p) << ", loss = " << format_number(-std::log(p.get(1))) << "\n";
   return Var();
 }
 
 Var l1_distance_example(std::ostream& out) {
-  const std::vector<double> test = {56, 32, 10, 18, 90, 23, 128, 133,
-                                    24, 26, 178, 200, 2, 0, 255, 220};
-  const std::vector<double> train = {10, 20, 24, 17, 8, 10, 89, 100,
+  const std::vector<double> test = {56, 32, 10,  18,  90, 23, 128, 133,
+                                    24, 26, 178, 200, 2,  0,  255, 220};
+  const std::vector<double> train = {10, 20, 24,  17,  8, 10, 89,  100,
                                      12, 16, 178, 170, 4, 32, 233, 112};
   Tensor a = Tensor::from({4, 4}, test), b = Tensor::from({4, 4}, train);
   Tensor diff = map_abs(sub(a, b));
@@ -340,7 +341,8 @@ Runner add_example_command(CLI::App& app) {
   return [opts]() -> int {
     if (opts->list || opts->name.empty()) {
       for (const auto& [name, entry] : examples()) {
-        std::cout << name << std::string(std::max<std::size_t>(24, name.size() + 2) - name.size(), ' ')
+        std::cout << name
+                  << std::string(std::max<std::size_t>(24, name.size() + 2) - name.size(), ' ')
                   << entry.second << "\n";
       }
       return opts->list ? 0 : 2;

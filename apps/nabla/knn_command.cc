@@ -32,7 +32,8 @@ Runner add_knn_command(CLI::App& app) {
                   "Training images used for cross-validation (first N, at most --train-size)")
       ->check(CLI::Range(2, 60000));
   sub->add_option("--distance", opts->distance, "l1 or l2")->check(CLI::IsMember({"l1", "l2"}));
-  sub->add_option("--k", opts->ks, "Values of k to try, e.g. 1,3,5 (one value: no cross-validation)")
+  sub->add_option("--k", opts->ks,
+                  "Values of k to try, e.g. 1,3,5 (one value: no cross-validation)")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   sub->add_option("--folds", opts->folds, "Cross-validation folds")->check(CLI::Range(2, 100));
@@ -69,14 +70,16 @@ Runner add_knn_command(CLI::App& app) {
     std::vector<std::int64_t> predicted = knn.predict(mnist.test, 0, opts->test_size, k);
     std::int64_t correct = 0;
     for (std::int64_t i = 0; i < opts->test_size; ++i) {
-      correct += predicted[static_cast<std::size_t>(i)] == mnist.test.labels[static_cast<std::size_t>(i)];
+      correct +=
+          predicted[static_cast<std::size_t>(i)] == mnist.test.labels[static_cast<std::size_t>(i)];
     }
     double seconds = seconds_since(start);
     std::printf("k = %lld, %s, %lld training x %lld test images, %.1f s\n",
                 static_cast<long long>(k), distance_name(distance),
                 static_cast<long long>(train.size), static_cast<long long>(opts->test_size),
                 seconds);
-    std::printf("test acc | %.4f\n", static_cast<double>(correct) / static_cast<double>(opts->test_size));
+    std::printf("test acc | %.4f\n",
+                static_cast<double>(correct) / static_cast<double>(opts->test_size));
     return 0;
   };
 }

@@ -42,8 +42,9 @@ Runner add_predict_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("predict", "Classify digit images with a trained model");
   sub->add_option("--model", o->model, "Model file (model.safetensors of a run)")->required();
-  sub->add_option("inputs", o->inputs, "PGM or PNG images of a digit (any size; dark-on-light "
-                                       "pictures are inverted to MNIST's white-on-black)");
+  sub->add_option("inputs", o->inputs,
+                  "PGM or PNG images of a digit (any size; dark-on-light "
+                  "pictures are inverted to MNIST's white-on-black)");
   sub->add_option("--index", o->indices, "Test-set images to classify, by index")
       ->delimiter(',')
       ->check(CLI::Range(0, 9999));

@@ -31,10 +31,14 @@ double nice_step(double range) {
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }
@@ -81,14 +85,13 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
   out << "<text x='" << x0 + kLeft + pw / 2 << "' y='" << kHeight - 8
       << "' text-anchor='middle' font-size='12'>" << escape(p.x_label) << "</text>\n";
   out << "<text transform='translate(" << x0 + 14 << "," << kTop + ph / 2
-      << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(p.y_label)
-      << "</text>\n";
+      << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(p.y_label) << "</text>\n";
   // In the right-hand corner the curves end away from: top for a falling loss, bottom
   // for a rising accuracy.
-  bool ends_high = !p.series.empty() && !p.series[0].y.empty() &&
-                   p.series[0].y.back() > (ymin + ymax) / 2;
-  double legend_y = ends_high ? kTop + ph - 10 - 16 * static_cast<double>(p.series.size() - 1)
-                              : kTop + 14;
+  bool ends_high =
+      !p.series.empty() && !p.series[0].y.empty() && p.series[0].y.back() > (ymin + ymax) / 2;
+  double legend_y =
+      ends_high ? kTop + ph - 10 - 16 * static_cast<double>(p.series.size() - 1) : kTop + 14;
   for (const Series& s : p.series) {
     out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='1.5' points='";
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
@@ -107,8 +110,9 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0) {
 std::string svg_chart(const std::vector<Panel>& panels) {
   std::ostringstream out;
   out << "<?xml version='1.0' encoding='UTF-8'?>\n"
-      << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth * static_cast<double>(panels.size())
-      << "' height='" << kHeight << "' font-family='Helvetica, Arial, sans-serif'>\n"
+      << "<svg xmlns='http://www.w3.org/2000/svg' width='"
+      << kWidth * static_cast<double>(panels.size()) << "' height='" << kHeight
+      << "' font-family='Helvetica, Arial, sans-serif'>\n"
       << "<rect width='100%' height='100%' fill='white'/>\n";
   for (std::size_t i = 0; i < panels.size(); ++i) {
     draw_panel(out, panels[i], kWidth * static_cast<double>(i));

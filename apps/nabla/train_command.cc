@@ -138,7 +138,8 @@ std::string read_metrics(const std::filesystem::path& path, std::int64_t last_it
   while (std::getline(in, line)) {
     std::vector<std::string> f;
     std::size_t start = 0;
-    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
+    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos;
+         start = comma + 1) {
       f.push_back(line.substr(start, comma - start));
     }
     f.push_back(line.substr(start));
@@ -170,7 +171,9 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
     loss.y.push_back(m.losses[i]);
   }
   Panel left{"loss: " + title, "iteration", "loss", {loss}};
-  Panel right{"accuracy", "iteration", "accuracy",
+  Panel right{"accuracy",
+              "iteration",
+              "accuracy",
               {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
                {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
   std::ofstream(path) << svg_chart({left, right});
@@ -253,9 +256,9 @@ int run_train(const Options& o) {
       csv << trainer->iteration() << "," << last_loss << ",,,\n";
     }
     double train_seconds = seconds_between(start, Clock::now()) - eval_seconds;
-    progress.update(trainer->iteration(), last_loss,
-                    static_cast<double>(trainer->iteration() - first_iter) /
-                        std::max(train_seconds, 1e-9));
+    progress.update(
+        trainer->iteration(), last_loss,
+        static_cast<double>(trainer->iteration() - first_iter) / std::max(train_seconds, 1e-9));
   }
   // The saved model is the final one; this is the accuracy `nabla eval` reports for it.
   Evaluation final_eval = evaluate("final: ");
@@ -298,7 +301,8 @@ Runner add_train_command(CLI::App& app) {
       ->excludes(iters);
   sub->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
   sub->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
-  sub->add_option("--optimizer", o->optimizer, "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+  sub->add_option("--optimizer", o->optimizer,
+                  "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
       ->check(CLI::IsMember(optimizer_names()));
   sub->add_option("--weight-decay", o->weight_decay, "Weight decay (decoupled for adamw)")
       ->check(CLI::NonNegativeNumber);

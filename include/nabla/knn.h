@@ -41,8 +41,8 @@ class KNearestNeighbor {
                                        std::int64_t skip_begin = 0,
                                        std::int64_t skip_end = 0) const;
   // Predicted labels of the query rows.
-  std::vector<std::int64_t> predict(const Dataset& queries, std::int64_t begin,
-                                    std::int64_t count, std::int64_t k) const;
+  std::vector<std::int64_t> predict(const Dataset& queries, std::int64_t begin, std::int64_t count,
+                                    std::int64_t k) const;
 
  private:
   const Dataset& train_;

@@ -40,8 +40,7 @@ class Targets {
   std::vector<std::int64_t> indices(std::int64_t batch, std::int64_t num_classes,
                                     const char* op) const;
   // One-hot rows (batch, num_classes) in the given dtype, checked like indices().
-  Tensor one_hot(std::int64_t batch, std::int64_t num_classes, DType dtype,
-                 const char* op) const;
+  Tensor one_hot(std::int64_t batch, std::int64_t num_classes, DType dtype, const char* op) const;
 
  private:
   std::vector<std::int64_t> indices_;
@@ -139,8 +138,7 @@ class Affine : public Layer {
   // W (D, M), b (M).
   Affine(Tensor W, Tensor b);
   // W ~ init_std * N(0, 1), b = 0.
-  Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng,
-         DType dtype = DType::f32);
+  Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DType dtype = DType::f32);
   std::string kind() const override { return "Affine"; }
   Tensor forward(const Tensor& x, bool train = true) override;
   // Y = X.W + b over the non-zero pixels of X only (W must be float32); backward then

@@ -85,9 +85,8 @@ Sequential make_two_layer_net(std::int64_t input_size, std::int64_t hidden_size,
 // dW1 = x^T.da1, db1 = sum(da1, 0).
 class SigmoidTwoLayerNet {
  public:
-  SigmoidTwoLayerNet(std::int64_t input_size, std::int64_t hidden_size,
-                     std::int64_t output_size, double weight_init_std, Rng& rng,
-                     DType dtype = DType::f64);
+  SigmoidTwoLayerNet(std::int64_t input_size, std::int64_t hidden_size, std::int64_t output_size,
+                     double weight_init_std, Rng& rng, DType dtype = DType::f64);
   // W1, b1, W2, b2.
   std::vector<Var> parameters() const { return {W1_, b1_, W2_, b2_}; }
   Tensor predict(const Tensor& x) const;  // softmax probabilities
@@ -95,8 +94,7 @@ class SigmoidTwoLayerNet {
   double accuracy(const Tensor& x, const std::vector<std::int64_t>& t) const;
   // The hand-written backward above; returns dW1, db1, dW2, db2.
   std::vector<Tensor> gradient(const Tensor& x, const Targets& t) const;
-  std::vector<Tensor> numerical_gradient(const Tensor& x, const Targets& t,
-                                         double h = 1e-4) const;
+  std::vector<Tensor> numerical_gradient(const Tensor& x, const Targets& t, double h = 1e-4) const;
   // The same network built from graph ops, for checking the hand-written gradient.
   Var loss_graph(const Tensor& x, const Targets& t) const;
 

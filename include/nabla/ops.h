@@ -33,8 +33,8 @@ Tensor exp(const Tensor& a);
 Tensor log(const Tensor& a);
 Tensor pow(const Tensor& a, double p);
 Tensor square(const Tensor& a);
-Tensor scale(const Tensor& a, double s);         // a * s
-Tensor add_scalar(const Tensor& a, double s);    // a + s
+Tensor scale(const Tensor& a, double s);       // a * s
+Tensor add_scalar(const Tensor& a, double s);  // a + s
 Tensor relu(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
@@ -44,8 +44,8 @@ Tensor tanh(const Tensor& a);
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // out = alpha * op(a) * op(b) + beta * out, into an existing tensor of the right shape
 // (BLAS gemm). The hot loops use this to avoid allocation.
-void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha,
-          double beta, Tensor& out);
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
+          Tensor& out);
 
 // Threads the BLAS library uses for matrix products (OpenBLAS; its default is one per
 // core).

@@ -88,8 +88,7 @@ class Tensor {
   // Row-major values; their count must match the shape.
   static Tensor from(Shape shape, const std::vector<double>& values, DType dtype = DType::f64);
   static Tensor randn(Shape shape, Rng& rng, double stddev = 1.0, DType dtype = DType::f32);
-  static Tensor uniform(Shape shape, Rng& rng, double low, double high,
-                        DType dtype = DType::f32);
+  static Tensor uniform(Shape shape, Rng& rng, double low, double high, DType dtype = DType::f32);
 
   Tensor(const Tensor& other);
   Tensor& operator=(const Tensor& other);

@@ -34,14 +34,14 @@ class TrainingError : public std::runtime_error {
 
 // The architecture of a model, stored in its file so it can be rebuilt.
 struct ModelSpec {
-  std::string kind = "two-layer-net";       // two-layer-net | mlp | linear
+  std::string kind = "two-layer-net";  // two-layer-net | mlp | linear
   std::int64_t inputs = 784;
   std::int64_t classes = 10;
   std::vector<std::int64_t> hidden = {50};  // hidden layer sizes (none for linear)
   std::string activation = "relu";          // relu | sigmoid | tanh
   std::string loss = "softmax";             // softmax | svm
   Init init = Init::normal;
-  double init_std = 0.01;                   // for Init::normal
+  double init_std = 0.01;  // for Init::normal
 
   std::string to_json() const;
   // Throws ValueError naming the field that is missing or wrong.

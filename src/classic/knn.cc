@@ -46,7 +46,8 @@ namespace {
 class TopK {
  public:
   explicit TopK(std::int64_t k)
-      : k_(k), dist_(static_cast<std::size_t>(k), std::numeric_limits<float>::infinity()),
+      : k_(k),
+        dist_(static_cast<std::size_t>(k), std::numeric_limits<float>::infinity()),
         index_(static_cast<std::size_t>(k), -1) {}
   float worst() const { return dist_.back(); }
   void offer(float d, std::int64_t index) {
@@ -121,25 +122,25 @@ std::vector<std::int64_t> KNearestNeighbor::neighbours(const Dataset& queries, s
     // Cache blocking: a block of queries against a chunk of training rows at a time,
     // so each training chunk is read from memory once per query block.
     constexpr std::int64_t kQueryBlock = 64, kTrainChunk = 512;
-    parallel_for(threads_, (count + kQueryBlock - 1) / kQueryBlock, [&](std::int64_t b0,
-                                                                       std::int64_t b1) {
-      for (std::int64_t blk = b0; blk < b1; ++blk) {
-        std::int64_t q0 = blk * kQueryBlock, q1 = std::min(count, q0 + kQueryBlock);
-        std::vector<TopK> tops(static_cast<std::size_t>(q1 - q0), TopK(k));
-        for (std::int64_t t0 = 0; t0 < n; t0 += kTrainChunk) {
-          std::int64_t t1 = std::min(n, t0 + kTrainChunk);
-          for (std::int64_t q = q0; q < q1; ++q) {
-            const std::uint8_t* a = queries.images.data() + (begin + q) * d;
-            TopK& top = tops[static_cast<std::size_t>(q - q0)];
-            for (std::int64_t t = t0; t < t1; ++t) {
-              if (skipped(t)) continue;
-              top.offer(static_cast<float>(l1_distance(a, train_.images.data() + t * d, d)), t);
+    parallel_for(
+        threads_, (count + kQueryBlock - 1) / kQueryBlock, [&](std::int64_t b0, std::int64_t b1) {
+          for (std::int64_t blk = b0; blk < b1; ++blk) {
+            std::int64_t q0 = blk * kQueryBlock, q1 = std::min(count, q0 + kQueryBlock);
+            std::vector<TopK> tops(static_cast<std::size_t>(q1 - q0), TopK(k));
+            for (std::int64_t t0 = 0; t0 < n; t0 += kTrainChunk) {
+              std::int64_t t1 = std::min(n, t0 + kTrainChunk);
+              for (std::int64_t q = q0; q < q1; ++q) {
+                const std::uint8_t* a = queries.images.data() + (begin + q) * d;
+                TopK& top = tops[static_cast<std::size_t>(q - q0)];
+                for (std::int64_t t = t0; t < t1; ++t) {
+                  if (skipped(t)) continue;
+                  top.offer(static_cast<float>(l1_distance(a, train_.images.data() + t * d, d)), t);
+                }
+              }
             }
+            for (std::int64_t q = q0; q < q1; ++q) store(q, tops[static_cast<std::size_t>(q - q0)]);
           }
-        }
-        for (std::int64_t q = q0; q < q1; ++q) store(q, tops[static_cast<std::size_t>(q - q0)]);
-      }
-    });
+        });
     return result;
   }
 
@@ -196,8 +197,8 @@ std::vector<std::int64_t> KNearestNeighbor::predict(const Dataset& queries, std:
   predicted.reserve(static_cast<std::size_t>(count));
   for (std::int64_t q = 0; q < count; ++q) {
     for (std::int64_t j = 0; j < k; ++j) {
-      labels[static_cast<std::size_t>(j)] = train_.labels[static_cast<std::size_t>(
-          nn[static_cast<std::size_t>(q * k + j)])];
+      labels[static_cast<std::size_t>(j)] =
+          train_.labels[static_cast<std::size_t>(nn[static_cast<std::size_t>(q * k + j)])];
     }
     predicted.push_back(majority_vote(labels.data(), k, train_.classes));
   }
@@ -231,8 +232,8 @@ CrossValidationResult cross_validate_knn(const Dataset& train, std::int64_t size
                                          Distance distance, int threads) {
   if (folds < 2) throw ValueError("knn: cross-validation needs at least 2 folds");
   if (size < folds || size > train.size) {
-    throw ValueError("knn: cross-validation size " + std::to_string(size) +
-                     " must be in [folds, " + std::to_string(train.size) + "]");
+    throw ValueError("knn: cross-validation size " + std::to_string(size) + " must be in [folds, " +
+                     std::to_string(train.size) + "]");
   }
   if (ks.empty()) throw ValueError("knn: no k to cross-validate");
   std::int64_t max_k = *std::max_element(ks.begin(), ks.end());

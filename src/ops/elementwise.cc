@@ -37,10 +37,8 @@ Tensor sum_to(const Tensor& t, const Shape& shape) {
     using T = decltype(type);
     const T* pt = t.data<T>();
     T* po = out.data<T>();
-    kernels::for_each_broadcast(full, full, shape,
-                                [&](std::int64_t i, std::int64_t, std::int64_t io) {
-                                  po[io] += pt[i];
-                                });
+    kernels::for_each_broadcast(
+        full, full, shape, [&](std::int64_t i, std::int64_t, std::int64_t io) { po[io] += pt[i]; });
   });
   return out;
 }
@@ -173,7 +171,8 @@ Var log(const Var& a) {
 Var pow(const Var& a, double p) {
   return record("pow", pow(a.value(), p), {a}, [a, p](const Tensor& dout) {
     // d(x^p) = p x^(p-1)
-    Tensor local = map(a.value(), [p](auto x) { return p * std::pow(static_cast<double>(x), p - 1); });
+    Tensor local =
+        map(a.value(), [p](auto x) { return p * std::pow(static_cast<double>(x), p - 1); });
     accumulate_grad(a, mul(dout, local), "pow");
   });
 }

@@ -19,8 +19,8 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
 
 inline void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   if (a.shape() != b.shape()) {
-    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + " vs " +
-                     shape_str(b.shape()) + ": shapes differ");
+    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + " vs " + shape_str(b.shape()) +
+                     ": shapes differ");
   }
   check_same_dtype(a, b, op);
 }
@@ -122,10 +122,10 @@ Tensor broadcast_zip(const Tensor& a, const Tensor& b, const char* op, F f) {
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* po = out.data<T>();
-    for_each_broadcast(shape, a.shape(), b.shape(), [&](std::int64_t i, std::int64_t ia,
-                                                        std::int64_t ib) {
-      po[i] = static_cast<T>(f(pa[ia], pb[ib]));
-    });
+    for_each_broadcast(shape, a.shape(), b.shape(),
+                       [&](std::int64_t i, std::int64_t ia, std::int64_t ib) {
+                         po[i] = static_cast<T>(f(pa[ia], pb[ib]));
+                       });
   });
   return out;
 }

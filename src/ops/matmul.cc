@@ -15,8 +15,8 @@ std::pair<std::int64_t, std::int64_t> op_dims(const Tensor& t, bool trans) {
 
 void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op) {
   if (a.rank() != 2 || b.rank() != 2) {
-    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + " x " +
-                     shape_str(b.shape()) + ": both operands must be 2-d");
+    throw ShapeError(std::string(op) + ": " + shape_str(a.shape()) + " x " + shape_str(b.shape()) +
+                     ": both operands must be 2-d");
   }
   kernels::check_same_dtype(a, b, op);
   if (op_dims(a, trans_a).second != op_dims(b, trans_b).first) {
@@ -28,15 +28,14 @@ void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
 
 }  // namespace
 
-void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha,
-          double beta, Tensor& out) {
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
+          Tensor& out) {
   check_matmul(a, trans_a, b, trans_b, "gemm");
   auto [m, k] = op_dims(a, trans_a);
   std::int64_t n = op_dims(b, trans_b).second;
   if (out.shape() != Shape{m, n} || out.dtype() != a.dtype()) {
-    throw ShapeError("gemm: output is " + shape_str(out.shape()) + " " +
-                     dtype_name(out.dtype()) + ", expected " + shape_str({m, n}) + " " +
-                     dtype_name(a.dtype()));
+    throw ShapeError("gemm: output is " + shape_str(out.shape()) + " " + dtype_name(out.dtype()) +
+                     ", expected " + shape_str({m, n}) + " " + dtype_name(a.dtype()));
   }
   if (m == 0 || n == 0) return;
   if (k == 0) {
@@ -53,8 +52,8 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>(), lda,
                 b.data<float>(), ldb, static_cast<float>(beta), out.data<float>(), N);
   } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>(), lda, b.data<double>(),
-                ldb, beta, out.data<double>(), N);
+    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>(), lda, b.data<double>(), ldb,
+                beta, out.data<double>(), N);
   }
 }
 

@@ -228,7 +228,8 @@ Var max(const Var& a, std::int64_t axis) {
   return record("max", max(a.value(), ax), {a}, [a, ax](const Tensor& dout) {
     std::vector<std::int64_t> idx = argmax_along(a.value(), ax);
     Tensor g(a.shape(), a.dtype());
-    for (std::size_t i = 0; i < idx.size(); ++i) g.set(idx[i], dout.get(static_cast<std::int64_t>(i)));
+    for (std::size_t i = 0; i < idx.size(); ++i)
+      g.set(idx[i], dout.get(static_cast<std::int64_t>(i)));
     accumulate_grad(a, g, "max");
   });
 }
@@ -240,9 +241,8 @@ Var reshape(const Var& a, Shape shape) {
 }
 
 Var transpose(const Var& a) {
-  return record("transpose", transpose(a.value()), {a}, [a](const Tensor& dout) {
-    accumulate_grad(a, transpose(dout), "transpose");
-  });
+  return record("transpose", transpose(a.value()), {a},
+                [a](const Tensor& dout) { accumulate_grad(a, transpose(dout), "transpose"); });
 }
 
 Var softmax(const Var& a) {

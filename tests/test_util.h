@@ -1,0 +1,84 @@
+// Helpers shared by the tests: a fresh temporary directory per test, whole-file byte
+// reads and writes, and running a command line (or the `nabla` tool) and collecting
+// what it prints. Header-only; each test binary includes what it uses.
+#ifndef NABLA_TESTS_TEST_UTIL_H_
+#define NABLA_TESTS_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace nabla::testing_util {
+
+// A fresh directory per test, temp_directory_path()/"nabla_<suite>_<pid>_<test>" ('/' of
+// parameterised names replaced by '_'), removed afterwards. Fixtures derive from it.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string("nabla_") + info->test_suite_name() + "_" +
+                       std::to_string(::getpid()) + "_" + info->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // The path of `name` in the test's directory.
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::filesystem::path dir_;
+};
+
+inline std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+}
+
+struct CommandResult {
+  std::string out;  // stdout and stderr
+  int status = -1;  // the exit status; -1 if it could not run or did not exit
+};
+
+// Runs a shell command line, stderr joined to stdout.
+inline CommandResult run_command(const std::string& command_line) {
+  std::string cmd = "{ " + command_line + "; } 2>&1";
+  CommandResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+#ifdef NABLA_CLI
+// Runs `nabla ARGS` (NABLA_CLI is the built binary); `prefix` goes before it (e.g.
+// "cd DIR && NABLA_DATA=...").
+inline CommandResult run_nabla(const std::string& args, const std::string& prefix = "") {
+  return run_command(prefix + " " + NABLA_CLI + " " + args);
+}
+#endif
+
+}  // namespace nabla::testing_util
+
+#endif  // NABLA_TESTS_TEST_UTIL_H_
