@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "nabla/mnist.h"
+#include "nabla/workers.h"
 
 namespace nabla {
 
@@ -47,7 +49,7 @@ class KNearestNeighbor {
  private:
   const Dataset& train_;
   Distance distance_;
-  int threads_;
+  std::unique_ptr<Workers> workers_;
   std::vector<float> train_norms_;  // |b|^2 for L2
 };
 

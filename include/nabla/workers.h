@@ -30,7 +30,8 @@ class Workers {
 
   int size() const { return static_cast<int>(helpers_.size()) + 1; }
   // Calls fn(part, size()) once for every part, the calling thread taking part 0, and
-  // returns when all are done. Rethrows the first exception a part threw.
+  // returns when all are done. Rethrows the first exception a part threw. One thread at
+  // a time may call run() (a Workers belongs to one layer or one classifier).
   void run(const std::function<void(int part, int parts)>& fn);
 
  private:

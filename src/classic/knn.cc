@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <limits>
 
-#include "parallel.h"
-
 namespace nabla {
 
 Distance parse_distance(const std::string& name) {
@@ -89,7 +87,7 @@ void check_compatible(const Dataset& train, const Dataset& queries, std::int64_t
 }  // namespace
 
 KNearestNeighbor::KNearestNeighbor(const Dataset& train, Distance distance, int threads)
-    : train_(train), distance_(distance), threads_(threads) {
+    : train_(train), distance_(distance), workers_(std::make_unique<Workers>(threads)) {
   if (distance_ == Distance::l2) {
     train_norms_.resize(static_cast<std::size_t>(train.size));
     const std::int64_t d = train.features;
@@ -122,25 +120,25 @@ std::vector<std::int64_t> KNearestNeighbor::neighbours(const Dataset& queries, s
     // Cache blocking: a block of queries against a chunk of training rows at a time,
     // so each training chunk is read from memory once per query block.
     constexpr std::int64_t kQueryBlock = 64, kTrainChunk = 512;
-    parallel_for(
-        threads_, (count + kQueryBlock - 1) / kQueryBlock, [&](std::int64_t b0, std::int64_t b1) {
-          for (std::int64_t blk = b0; blk < b1; ++blk) {
-            std::int64_t q0 = blk * kQueryBlock, q1 = std::min(count, q0 + kQueryBlock);
-            std::vector<TopK> tops(static_cast<std::size_t>(q1 - q0), TopK(k));
-            for (std::int64_t t0 = 0; t0 < n; t0 += kTrainChunk) {
-              std::int64_t t1 = std::min(n, t0 + kTrainChunk);
-              for (std::int64_t q = q0; q < q1; ++q) {
-                const std::uint8_t* a = queries.images.data() + (begin + q) * d;
-                TopK& top = tops[static_cast<std::size_t>(q - q0)];
-                for (std::int64_t t = t0; t < t1; ++t) {
-                  if (skipped(t)) continue;
-                  top.offer(static_cast<float>(l1_distance(a, train_.images.data() + t * d, d)), t);
-                }
-              }
+    workers_->run([&](int part, int parts) {
+      auto [b0, b1] = part_range((count + kQueryBlock - 1) / kQueryBlock, part, parts);
+      for (std::int64_t blk = b0; blk < b1; ++blk) {
+        std::int64_t q0 = blk * kQueryBlock, q1 = std::min(count, q0 + kQueryBlock);
+        std::vector<TopK> tops(static_cast<std::size_t>(q1 - q0), TopK(k));
+        for (std::int64_t t0 = 0; t0 < n; t0 += kTrainChunk) {
+          std::int64_t t1 = std::min(n, t0 + kTrainChunk);
+          for (std::int64_t q = q0; q < q1; ++q) {
+            const std::uint8_t* a = queries.images.data() + (begin + q) * d;
+            TopK& top = tops[static_cast<std::size_t>(q - q0)];
+            for (std::int64_t t = t0; t < t1; ++t) {
+              if (skipped(t)) continue;
+              top.offer(static_cast<float>(l1_distance(a, train_.images.data() + t * d, d)), t);
             }
-            for (std::int64_t q = q0; q < q1; ++q) store(q, tops[static_cast<std::size_t>(q - q0)]);
           }
-        });
+        }
+        for (std::int64_t q = q0; q < q1; ++q) store(q, tops[static_cast<std::size_t>(q - q0)]);
+      }
+    });
     return result;
   }
 
@@ -172,7 +170,8 @@ std::vector<std::int64_t> KNearestNeighbor::neighbours(const Dataset& queries, s
                   static_cast<blasint>(tn), static_cast<blasint>(d), 1.0f, qf.data(),
                   static_cast<blasint>(d), tf.data(), static_cast<blasint>(d), 0.0f, dots.data(),
                   static_cast<blasint>(tn));
-      parallel_for(threads_, qn, [&](std::int64_t a0, std::int64_t a1) {
+      workers_->run([&](int part, int parts) {
+        auto [a0, a1] = part_range(qn, part, parts);
         for (std::int64_t q = a0; q < a1; ++q) {
           TopK& top = tops[static_cast<std::size_t>(q)];
           const float* row = dots.data() + q * tn;
