@@ -4,9 +4,38 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <functional>
+#include <string>
 
 namespace nabla::cli {
+
+// Option checks with plain messages ("--lr: must be greater than 0, got -1").
+inline CLI::Validator positive() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          if (std::stod(text) > 0) return "";
+        } catch (const std::exception&) {
+          return "must be a number, got " + text;
+        }
+        return "must be greater than 0, got " + text;
+      },
+      "POSITIVE");
+}
+
+inline CLI::Validator non_negative() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          if (std::stod(text) >= 0) return "";
+        } catch (const std::exception&) {
+          return "must be a number, got " + text;
+        }
+        return "must not be negative, got " + text;
+      },
+      "NONNEGATIVE");
+}
 
 // Registers a subcommand; the returned function runs it after parsing.
 using Runner = std::function<int()>;

@@ -86,7 +86,7 @@ Runner add_gradcheck_command(CLI::App& app) {
                   "Fail if the max relative error |a - n| / max(|a|, |n|, floor) exceeds this");
   sub->add_option("--rel-floor", opts->rel_floor,
                   "Gradients smaller than this are compared relative to it")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   return [opts]() -> int {
     Rng rng(opts->seed);
     Batch b = opts->data ? mnist_batch(resolve_data_dir(opts->data), opts->samples)

@@ -35,7 +35,7 @@ Runner add_knn_command(CLI::App& app) {
   sub->add_option("--k", opts->ks,
                   "Values of k to try, e.g. 1,3,5 (one value: no cross-validation)")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   sub->add_option("--folds", opts->folds, "Cross-validation folds")->check(CLI::Range(2, 100));
   sub->add_option("--threads", opts->threads, "Threads")->check(CLI::Range(1, 64));
   return [opts]() -> int {

@@ -287,29 +287,29 @@ Runner add_train_command(CLI::App& app) {
                   "for mlp)")
       ->default_str("")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
       ->check(CLI::IsMember({"relu", "sigmoid", "tanh"}));
   sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
   sub->add_option("--reg", o->reg, "L2 regularization strength lambda (loss + lambda * sum W^2)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
-                    ->check(CLI::NonNegativeNumber);
+                    ->check(non_negative());
   sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
       ->default_str("")
-      ->check(CLI::PositiveNumber)
+      ->check(positive())
       ->excludes(iters);
-  sub->add_option("--batch", o->batch, "Batch size")->check(CLI::PositiveNumber);
-  sub->add_option("--lr", o->lr, "Learning rate")->check(CLI::PositiveNumber);
+  sub->add_option("--batch", o->batch, "Batch size")->check(positive());
+  sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
   sub->add_option("--optimizer", o->optimizer,
                   "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
       ->check(CLI::IsMember(optimizer_names()));
   sub->add_option("--weight-decay", o->weight_decay, "Weight decay (decoupled for adamw)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
       ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
   sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)");
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
