@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "huge_pages.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -173,6 +174,11 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
     chunk = static_cast<std::size_t>(file_size - header);
   }
   const auto n = static_cast<std::size_t>(count);
+  if (!in.compressed() && chunk >= n) {
+    // A plain file whose size we know: the whole buffer at once, in huge pages.
+    array.data.reserve(n);
+    advise_huge_pages(array.data.data(), n);
+  }
   while (array.data.size() < n) {
     std::size_t old = array.data.size();
     std::size_t want = std::min(chunk, n - old);

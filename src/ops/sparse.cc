@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "huge_pages.h"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -25,8 +27,13 @@ SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::i
     for (std::int64_t c = 0; c < cols; ++c) n += row[c] != 0;
     row_begin_[static_cast<std::size_t>(r + 1)] = row_begin_[static_cast<std::size_t>(r)] + n;
   }
-  index_.resize(static_cast<std::size_t>(row_begin_.back()));
-  value_.resize(static_cast<std::size_t>(row_begin_.back()));
+  const auto nonzeros = static_cast<std::size_t>(row_begin_.back());
+  index_.reserve(nonzeros);
+  value_.reserve(nonzeros);
+  advise_huge_pages(index_.data(), nonzeros * sizeof(std::uint16_t));
+  advise_huge_pages(value_.data(), nonzeros);
+  index_.resize(nonzeros);
+  value_.resize(nonzeros);
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::uint8_t* row = pixels + r * cols;
     auto e = static_cast<std::size_t>(row_begin_[static_cast<std::size_t>(r)]);
