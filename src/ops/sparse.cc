@@ -87,15 +87,12 @@ void check(const SparseBatch& x, const Tensor& W, const Tensor& other, const Sha
   }
 }
 
-}  // namespace
-
-namespace {
-
 // The two inner kernels, for one row of the batch with entries [e0, e1):
 //   gather:  y[0:m] += sum_e v_e * w[c_e, 0:m]        (forward)
 //   scatter: w[c_e, 0:m] += v_e * d[0:m] for every e   (dW)
-// The AVX-512 versions keep a tile of 64 outputs in four registers across all entries;
-// masks cover the tile's tail. The plain loops are the reference (and the fallback).
+// The AVX-512 gather keeps a tile of 64 outputs in registers across all entries (masked
+// loads only for the tail); the AVX-512 scatter writes whole chunks into a padded,
+// aligned workspace. The plain loops are the reference (and the fallback).
 
 // pixel -> pixel * scale for all 256 pixel values: one load instead of a conversion.
 struct ScaledPixels {
