@@ -45,6 +45,64 @@ TEST(SparsePixels, KeepsNonZerosScaled) {
   EXPECT_EQ(dense.at({1, 0}), 0.0);
 }
 
+TEST(SparsePixels, AssignRowsCopiesThemInOrder) {
+  std::vector<std::uint8_t> p = {0, 255, 0, 51, 0, 0, 0, 0, 102, 7, 8, 9};
+  SparsePixels px(p.data(), 4, 3, 1.0f / 255);
+  SparsePixels staged;
+  staged.assign_rows(px, {3, 0, 3, 2});
+  EXPECT_EQ(staged.rows(), 4);
+  EXPECT_EQ(staged.cols(), 3);
+  EXPECT_EQ(staged.nonzeros(), 8);
+  std::vector<std::int64_t> identity = {0, 1, 2, 3};
+  Tensor copied = SparseBatch{&staged, identity}.to_dense();
+  Tensor original = SparseBatch{&px, {3, 0, 3, 2}}.to_dense();
+  EXPECT_EQ(copied.shape(), original.shape());
+  for (std::int64_t i = 0; i < copied.numel(); ++i) EXPECT_EQ(copied.get(i), original.get(i));
+  // storage is reused for a smaller batch
+  staged.assign_rows(px, {1});
+  EXPECT_EQ(staged.rows(), 1);
+  EXPECT_EQ(staged.nonzeros(), 1);
+  EXPECT_EQ(staged.index()[0], 0);
+  EXPECT_EQ(staged.value()[0], 51);
+  EXPECT_THROW(staged.assign_rows(px, {0, 4}), ValueError);
+}
+
+class PackedRowsWidth : public ::testing::TestWithParam<std::int64_t> {};
+
+TEST_P(PackedRowsWidth, PackKeepsEveryValueAndAddToClears) {
+  const std::int64_t m = GetParam(), d = 5;
+  Rng rng(static_cast<std::uint64_t>(m));
+  Tensor W = Tensor::randn({d, m}, rng, 1.0, DType::f32);
+  PackedRows packed;
+  packed.pack(W);
+  EXPECT_EQ(packed.main_cols() + packed.tail_cols(), m);
+  EXPECT_EQ(packed.main_cols() % 16, 0);
+  if (packed.tail_cols() > 0) {
+    // a tail row never straddles a cache line: its width divides 16 floats
+    EXPECT_EQ(16 % packed.tail_stride(), 0);
+    EXPECT_GE(packed.tail_stride(), packed.tail_cols());
+  }
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(packed.main()) % 64, 0u);
+  for (std::int64_t r = 0; r < d; ++r) {
+    for (std::int64_t j = 0; j < m; ++j) {
+      float v = j < packed.main_cols()
+                    ? packed.main()[r * packed.main_cols() + j]
+                    : packed.tail()[r * packed.tail_stride() + j - packed.main_cols()];
+      EXPECT_EQ(v, W.data<float>()[r * m + j]) << r << "," << j;
+    }
+  }
+  // W + packed(W) = 2W, and the packed copy is zero afterwards: a second add changes nothing
+  Tensor sum = W;
+  packed.add_to_and_clear(sum);
+  packed.add_to_and_clear(sum);
+  for (std::int64_t i = 0; i < W.numel(); ++i) EXPECT_EQ(sum.get(i), 2 * W.get(i));
+  Tensor wrong({d, m + 1}, DType::f32);
+  EXPECT_THROW(packed.add_to_and_clear(wrong), ShapeError);
+  EXPECT_THROW(packed.pack(Tensor({d, m}, DType::f64)), ValueError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Widths, PackedRowsWidth, ::testing::Values(1, 2, 5, 9, 16, 50, 130));
+
 class SparseProduct : public ::testing::TestWithParam<std::int64_t> {};
 
 // A batch of n rows (repeats allowed) of a 20-row pixel set.
@@ -89,7 +147,8 @@ TEST_P(SparseProduct, WeightGradientMatchesDenseAndAccumulates) {
     Tensor product = matmul(batch.to_dense(), dY, true, false);  // X^T dY
     for (int threads : {1, 2}) {
       Workers workers(threads);
-      Tensor dW = start, workspace;
+      Tensor dW = start;
+      SparseWorkspace workspace;
       sparse_matmul_tn(batch, dY, dW, workspace, &workers);
       EXPECT_LE(max_rel_diff(dW, add(start, product)), tol) << "m " << m;
       // the workspace is left zeroed: a second call adds the product once more
@@ -140,6 +199,13 @@ TEST(SparseAffine, SameAsDenseForwardAndBackward) {
   EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
   EXPECT_LE(max_rel_diff(sparse_layer.b().grad(), dense_layer.b().grad()), 1e-6);
   EXPECT_EQ(sparse_layer.W().grad().shape(), (Shape{64, 50}));
+  // a run of rows is read in place rather than copied: the same products
+  SparseBatch run{&px, {10, 11, 12, 13, 14, 15}};
+  EXPECT_LE(max_rel_diff(sparse_layer.forward_sparse(run), dense_layer.forward(run.to_dense())),
+            1e-5);
+  sparse_layer.backward(dout);
+  dense_layer.backward(dout);
+  EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
 }
 
 TEST(SparseAffine, TwoLayerNetGradientSameAsDense) {

@@ -1,5 +1,7 @@
 // Affine: Y = X.W + b, with X flattened to (N, D).
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "nabla/layers.h"
 #include "nabla/ops.h"
@@ -55,24 +57,48 @@ Tensor Affine::forward(const Tensor& x, bool train) {
     }
   }
 
-  sparse_x_ = SparseBatch{};
+  sparse_x_.pixels = nullptr;
   // Y (N, M) = b in every row, then Y += X (N, D) . W (D, M)
   Tensor y = add_bias(n);
   gemm(*x2d, false, W, false, 1.0, 1.0, y);
   return y;
 }
 
+namespace {
+
+bool consecutive(const std::vector<std::int64_t>& rows) {
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i] != rows[0] + static_cast<std::int64_t>(i)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Tensor Affine::forward_sparse(const SparseBatch& x, bool train) {
   if (W_.dtype() != DType::f32) return Layer::forward_sparse(x, train);
+  if (x.pixels == nullptr) throw ValueError("Affine: the sparse batch has no pixels");
   x_ = Tensor();
-  sparse_x_ = SparseBatch{};
   Tensor y = add_bias(x.size());
-  // only the non-zero pixels contribute to X (N, D) . W (D, M)
-  sparse_matmul(x, W_.value(), y, workers_.get());
-  if (train) {
+  // Rows picked at random (a training batch) are first copied together: their cache
+  // misses then overlap, and backward finds them in the cache. A run of rows (an
+  // evaluation block) is read in place.
+  staged_input_ = !consecutive(x.rows);
+  if (staged_input_) {
+    staged_.assign_rows(*x.pixels, x.rows);
+    sparse_x_.pixels = &staged_;
+    sparse_x_.rows.resize(x.rows.size());
+    std::iota(sparse_x_.rows.begin(), sparse_x_.rows.end(), 0);
+  } else {
     sparse_x_ = x;
+  }
+  // only the non-zero pixels contribute to X (N, D) . W (D, M)
+  packed_W_.pack(W_.value());
+  sparse_matmul(sparse_x_, packed_W_, y, workers_.get());
+  if (train) {
     x_shape_ = {x.size(), W_.value().size(0)};
   } else {
+    sparse_x_.pixels = nullptr;
     x_shape_.clear();
   }
   return y;
@@ -108,6 +134,7 @@ Tensor Affine::backward(const Tensor& dout) {
   }
   // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
   if (sparse) {
+    if (staged_input_) sparse_x_.pixels = &staged_;  // (in case this layer was moved)
     sparse_matmul_tn(sparse_x_, dout, W_.grad(), sparse_workspace_, workers_.get());
   } else {
     gemm(x_, true, dout, false, 1.0, 1.0, W_.grad());
