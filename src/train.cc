@@ -185,7 +185,7 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
 }
 
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
-                         const std::vector<std::uint8_t>& labels, std::int64_t block) {
+                         const ByteBuffer& labels, std::int64_t block) {
   const std::int64_t n = pixels.rows();
   if (n == 0) return 0;
   std::int64_t correct = 0;

@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-IdxArray idx(std::vector<std::int64_t> dims, std::vector<std::uint8_t> data) {
+IdxArray idx(std::vector<std::int64_t> dims, ByteBuffer data) {
   return IdxArray{std::move(dims), std::move(data)};
 }
 
@@ -56,11 +56,11 @@ TEST_F(MnistFiles, LoadsBothSplits) {
   EXPECT_EQ(m.train.size, 5);
   EXPECT_EQ(m.train.features, 4);
   EXPECT_EQ(m.train.classes, 10);
-  EXPECT_EQ(m.train.labels, (std::vector<std::uint8_t>{3, 1, 4, 1, 5}));
+  EXPECT_EQ(m.train.labels, (ByteBuffer{3, 1, 4, 1, 5}));
   EXPECT_EQ(m.train.images.size(), 20u);
   EXPECT_EQ(m.train.images[1], 255);
   EXPECT_EQ(m.test.size, 3);
-  EXPECT_EQ(m.test.labels, (std::vector<std::uint8_t>{9, 0, 2}));
+  EXPECT_EQ(m.test.labels, (ByteBuffer{9, 0, 2}));
   EXPECT_EQ(m.test.images[0], 255);
 }
 

@@ -45,6 +45,29 @@ TEST(SparsePixels, KeepsNonZerosScaled) {
   EXPECT_EQ(dense.at({1, 0}), 0.0);
 }
 
+TEST(SparsePixels, EveryWidthAndDensityRoundTrips) {
+  // widths around the 64-pixel steps of the vector build, densities from empty to full
+  Rng rng(9);
+  for (std::int64_t cols : {1, 63, 64, 65, 127, 130, 784}) {
+    for (double density : {0.0, 0.2, 1.0}) {
+      const std::int64_t rows = 7;
+      std::vector<std::uint8_t> p(static_cast<std::size_t>(rows * cols));
+      std::int64_t nonzeros = 0;
+      for (auto& v : p) {
+        v = rng.uniform() < density ? static_cast<std::uint8_t>(1 + rng.below(255)) : 0;
+        nonzeros += v != 0;
+      }
+      SparsePixels px(p.data(), rows, cols, 1.0f);
+      EXPECT_EQ(px.nonzeros(), nonzeros) << cols << " " << density;
+      SparseBatch all{&px, {0, 1, 2, 3, 4, 5, 6}};
+      Tensor dense = all.to_dense();
+      for (std::int64_t i = 0; i < rows * cols; ++i) {
+        ASSERT_EQ(dense.get(i), p[static_cast<std::size_t>(i)]) << cols << " " << density << " " << i;
+      }
+    }
+  }
+}
+
 TEST(SparsePixels, AssignRowsCopiesThemInOrder) {
   std::vector<std::uint8_t> p = {0, 255, 0, 51, 0, 0, 0, 0, 102, 7, 8, 9};
   SparsePixels px(p.data(), 4, 3, 1.0f / 255);

@@ -59,7 +59,7 @@ std::smatch final_line(const std::string& out) {
 }
 
 // Class c: a bright band on rows 4 + 2c and 5 + 2c, over dim noise.
-IdxArray images(std::int64_t n, std::uint64_t seed, std::vector<std::uint8_t>& labels) {
+IdxArray images(std::int64_t n, std::uint64_t seed, ByteBuffer& labels) {
   IdxArray a{{n, 28, 28}, {}};
   Rng rng(seed);
   labels.clear();
@@ -80,7 +80,7 @@ IdxArray images(std::int64_t n, std::uint64_t seed, std::vector<std::uint8_t>& l
 
 void write_mnist(const fs::path& dir) {
   fs::create_directories(dir);
-  std::vector<std::uint8_t> labels;
+  ByteBuffer labels;
   write_idx((dir / "train-images-idx3-ubyte").string(), images(600, 1, labels));
   write_idx((dir / "train-labels-idx1-ubyte").string(), IdxArray{{600}, labels});
   write_idx((dir / "t10k-images-idx3-ubyte").string(), images(200, 2, labels));
@@ -398,12 +398,12 @@ TEST_F(TrainCli, WrongMagicNamesTheFile) {
 TEST_F(TrainCli, MismatchedCountsAndBadLabels) {
   std::string dir = data_copy();
   fs::path labels = fs::path(dir) / "train-labels-idx1-ubyte";
-  write_idx(labels.string(), IdxArray{{599}, std::vector<std::uint8_t>(599, 1)});
+  write_idx(labels.string(), IdxArray{{599}, ByteBuffer(599, 1)});
   Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr(labels.string() + ": 599 labels, but "));
 
-  std::vector<std::uint8_t> values(600, 1);
+  ByteBuffer values(600, 1);
   values[17] = 10;
   write_idx(labels.string(), IdxArray{{600}, values});
   r = run("train --iters 1 --data " + dir + " --out " + dir_.string());

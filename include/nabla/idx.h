@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "nabla/large_buffer.h"
+
 namespace nabla {
 
 // Thrown for bad input files (data sets, models): the message names the file, what is
@@ -37,7 +39,7 @@ class DataError : public std::runtime_error {
 
 struct IdxArray {
   std::vector<std::int64_t> dims;
-  std::vector<std::uint8_t> data;  // product of dims elements, row-major
+  ByteBuffer data;  // product of dims elements, row-major
 };
 
 // Reads a plain or gzip-compressed IDX file of unsigned bytes. With expected_rank, a

@@ -30,8 +30,8 @@ struct Dataset {
   std::int64_t size = 0;        // number of samples
   std::int64_t features = 784;  // pixels per image (rows * cols)
   std::int64_t classes = 10;
-  std::vector<std::uint8_t> images;  // (size, features), row-major, 0..255
-  std::vector<std::uint8_t> labels;  // (size), each in [0, classes)
+  ByteBuffer images;  // (size, features), row-major, 0..255
+  ByteBuffer labels;  // (size), each in [0, classes)
 };
 
 struct Mnist {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "nabla/large_buffer.h"
 #include "nabla/mnist.h"
 #include "nabla/tensor.h"
 #include "nabla/workers.h"
@@ -44,8 +45,8 @@ class SparsePixels {
   std::int64_t cols_ = 0;
   float scale_ = 1;
   std::vector<std::int64_t> row_begin_{0};
-  std::vector<std::uint16_t> index_;
-  std::vector<std::uint8_t> value_;
+  LargeVector<std::uint16_t> index_;
+  LargeVector<std::uint8_t> value_;
 };
 
 // A batch of rows of a SparsePixels, by index (the rows are not copied).

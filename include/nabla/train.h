@@ -80,7 +80,7 @@ struct Evaluation {
 double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
 // The same from the sparse form of the images (the first layer multiplies non-zeros only).
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
-                         const std::vector<std::uint8_t>& labels, std::int64_t block = 2000);
+                         const ByteBuffer& labels, std::int64_t block = 2000);
 
 class Trainer {
  public:

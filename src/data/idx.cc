@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "huge_pages.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -175,9 +174,8 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
   }
   const auto n = static_cast<std::size_t>(count);
   if (!in.compressed() && chunk >= n) {
-    // A plain file whose size we know: the whole buffer at once, in huge pages.
+    // A plain file whose size we know: the whole buffer at once.
     array.data.reserve(n);
-    advise_huge_pages(array.data.data(), n);
   }
   while (array.data.size() < n) {
     std::size_t old = array.data.size();

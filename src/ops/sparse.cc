@@ -5,13 +5,68 @@
 #include <limits>
 #include <string>
 
-#include "huge_pages.h"
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX512BW__)
 #include <immintrin.h>
 #endif
 
 namespace nabla {
+
+namespace {
+
+// The number of non-zero bytes of row[0, cols).
+std::int64_t count_nonzeros(const std::uint8_t* row, std::int64_t cols) {
+  std::int64_t n = 0;
+  std::int64_t c = 0;
+#if defined(__AVX512BW__)
+  for (; c + 64 <= cols; c += 64) {
+    const __m512i v = _mm512_loadu_si512(row + c);
+    n += __builtin_popcountll(_mm512_test_epi8_mask(v, v));
+  }
+#endif
+  for (; c < cols; ++c) n += row[c] != 0;
+  return n;
+}
+
+// Writes the columns and values of row[0, cols)'s non-zero bytes; returns how many.
+std::int64_t compress_row(const std::uint8_t* row, std::int64_t cols, std::uint16_t* index,
+                          std::uint8_t* value) {
+  std::int64_t n = 0;
+  std::int64_t c = 0;
+#if defined(__AVX512BW__) && defined(__AVX512VBMI2__)
+  // 64 pixels at a time: the mask of non-zeros picks values and columns out of registers
+  // (compressing in registers, then a masked store: no write past the row's entries).
+  const __m512i lanes = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
+                                         17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+                                         1, 0);
+  auto first = [](int k) { return k >= 64 ? ~0ULL : (1ULL << k) - 1; };
+  for (; c + 64 <= cols; c += 64) {
+    const __m512i v = _mm512_loadu_si512(row + c);
+    const __mmask64 nz = _mm512_test_epi8_mask(v, v);
+    if (nz == 0) continue;
+    const int k = __builtin_popcountll(nz);
+    _mm512_mask_storeu_epi8(value + n, first(k), _mm512_maskz_compress_epi8(nz, v));
+    const auto low = static_cast<__mmask32>(nz), high = static_cast<__mmask32>(nz >> 32);
+    const int k_low = __builtin_popcount(low);
+    const __m512i base = _mm512_add_epi16(lanes, _mm512_set1_epi16(static_cast<short>(c)));
+    _mm512_mask_storeu_epi16(index + n, static_cast<__mmask32>(first(k_low)),
+                             _mm512_maskz_compress_epi16(low, base));
+    _mm512_mask_storeu_epi16(
+        index + n + k_low, static_cast<__mmask32>(first(k - k_low)),
+        _mm512_maskz_compress_epi16(high, _mm512_add_epi16(base, _mm512_set1_epi16(32))));
+    n += k;
+  }
+#endif
+  for (; c < cols; ++c) {
+    if (row[c] != 0) {
+      index[n] = static_cast<std::uint16_t>(c);
+      value[n++] = row[c];
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols,
                            float scale)
@@ -22,27 +77,15 @@ SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::i
   // Two passes: count the non-zeros, then fill arrays of exactly that size.
   row_begin_.assign(static_cast<std::size_t>(rows + 1), 0);
   for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint8_t* row = pixels + r * cols;
-    std::int64_t n = 0;
-    for (std::int64_t c = 0; c < cols; ++c) n += row[c] != 0;
-    row_begin_[static_cast<std::size_t>(r + 1)] = row_begin_[static_cast<std::size_t>(r)] + n;
+    row_begin_[static_cast<std::size_t>(r + 1)] =
+        row_begin_[static_cast<std::size_t>(r)] + count_nonzeros(pixels + r * cols, cols);
   }
   const auto nonzeros = static_cast<std::size_t>(row_begin_.back());
-  index_.reserve(nonzeros);
-  value_.reserve(nonzeros);
-  advise_huge_pages(index_.data(), nonzeros * sizeof(std::uint16_t));
-  advise_huge_pages(value_.data(), nonzeros);
   index_.resize(nonzeros);
   value_.resize(nonzeros);
   for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint8_t* row = pixels + r * cols;
-    auto e = static_cast<std::size_t>(row_begin_[static_cast<std::size_t>(r)]);
-    for (std::int64_t c = 0; c < cols; ++c) {
-      if (row[c] != 0) {
-        index_[e] = static_cast<std::uint16_t>(c);
-        value_[e++] = row[c];
-      }
-    }
+    const auto e = static_cast<std::size_t>(row_begin_[static_cast<std::size_t>(r)]);
+    compress_row(pixels + r * cols, cols, index_.data() + e, value_.data() + e);
   }
 }
 
