@@ -428,6 +428,37 @@ TEST(SoftmaxWithLoss, GradCheckIndicesAndOneHot) {
   EXPECT_EQ(loss.shape(), Shape{});
 }
 
+TEST(SoftmaxWithLoss, Float32MatchesFloat64) {
+  // float32 rows of up to 16 classes take a vector path with its own exp: it must agree
+  // with the float64 layer to float rounding, underflow to 0 and let NaN through.
+  for (std::int64_t c : {2, 10, 16, 17}) {
+    // the same float32 scores both ways: only the arithmetic differs
+    Tensor scores = random({6, c}, 33, -30, 30).to(DType::f32).to(DType::f64);
+    scores.set(0, -1e30);  // e^(s - max) underflows: y exactly 0
+    std::vector<std::int64_t> labels{1, 0, 1, 1, 0, 1};
+    SoftmaxWithLoss f32, f64;
+    const double loss32 = f32.forward(scores.to(DType::f32), labels);
+    const double loss64 = f64.forward(scores, labels);
+    EXPECT_NEAR(loss32, loss64, 1e-5 * std::abs(loss64)) << c;
+    const Tensor& y32 = f32.probabilities();
+    const Tensor& y64 = f64.probabilities();
+    for (std::int64_t i = 0; i < 6; ++i) {
+      double m = -1e300;
+      for (std::int64_t j = 0; j < c; ++j) m = std::max(m, scores.get(i * c + j));
+      for (std::int64_t j = 0; j < c; ++j) {
+        // float32 rounds s - max to half an ulp: a relative error of up to |s - max| * 6e-8
+        const std::int64_t k = i * c + j;
+        const double tol = (1e-6 + 1.2e-7 * std::abs(scores.get(k) - m)) * y64.get(k);
+        EXPECT_NEAR(y32.get(k), y64.get(k), tol) << c << " " << k;
+      }
+    }
+    EXPECT_EQ(y32.get(0), 0.0);
+  }
+  Tensor nan_row = Tensor::from({1, 10}, {0, 1, 2, std::nan(""), 4, 5, 6, 7, 8, 9}).to(DType::f32);
+  SoftmaxWithLoss layer;
+  EXPECT_TRUE(std::isnan(layer.forward(nan_row, std::vector<std::int64_t>{2})));
+}
+
 TEST(SoftmaxWithLoss, BadLabels) {
   SoftmaxWithLoss layer;
   Tensor scores({4, 10}, DType::f64);
