@@ -158,7 +158,7 @@ Entry parse_entry(const std::string& where, const std::string& name, const nlohm
 
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+                      const std::map<std::string, std::string>& metadata, Flush flush) {
   const std::string header = build_header(tensors, metadata);
   const std::string tmp = path + ".tmp";
   {
@@ -173,7 +173,8 @@ void save_safetensors(const std::string& path,
       for (const auto& entry : tensors) {
         write_all(f.get(), entry.second.raw(), entry.second.nbytes(), tmp);
       }
-      if (std::fflush(f.get()) != 0 || ::fsync(fileno(f.get())) != 0) {
+      if (std::fflush(f.get()) != 0 ||
+          (flush == Flush::durable && ::fsync(fileno(f.get())) != 0)) {
         throw DataError(tmp + ": cannot flush to disk: " + std::strerror(errno));
       }
       if (std::fclose(f.release()) != 0) {
@@ -192,7 +193,7 @@ void save_safetensors(const std::string& path,
     fs::remove(tmp, ec);
     throw DataError(path + ": cannot rename " + tmp + " to it: " + ec.message());
   }
-  sync_directory(path);
+  if (flush == Flush::durable) sync_directory(path);
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

@@ -294,7 +294,7 @@ Evaluation Trainer::evaluate() {
           evaluate_accuracy(net_, test_pixels_, data_.test.labels)};
 }
 
-void Trainer::save(const std::string& path) const {
+void Trainer::save(const std::string& path, Flush flush) const {
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const Var& p : params_) tensors.emplace_back(p.name(), p.value());
   for (auto& [name, t] : optimizer_->state()) tensors.emplace_back("optimizer." + name, t);
@@ -307,7 +307,7 @@ void Trainer::save(const std::string& path) const {
       {"rng", rng_.state()},
       {"sampler", sampler_.state()},
   };
-  save_safetensors(path, tensors, meta);
+  save_safetensors(path, tensors, meta, flush);
 }
 
 namespace {

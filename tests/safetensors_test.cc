@@ -73,6 +73,14 @@ TEST_F(Safetensors, RoundTripFloat32AndFloat64WithMetadata) {
   EXPECT_EQ(f.tensors[0].second.data<float>()[4], 1e-3f);
 }
 
+TEST_F(Safetensors, FastSaveWritesTheSameBytes) {
+  // Flush::fast skips the fsyncs only: same file, still renamed into place
+  save_safetensors(path("durable"), sample_tensors(), {{"model", "mlp"}}, Flush::durable);
+  save_safetensors(path("fast"), sample_tensors(), {{"model", "mlp"}}, Flush::fast);
+  EXPECT_FALSE(fs::exists(path("fast.tmp")));
+  EXPECT_EQ(read_bytes(path("fast")), read_bytes(path("durable")));
+}
+
 TEST_F(Safetensors, BytesOnDisk) {
   save_safetensors(path("m"), sample_tensors(), {{"model", "mlp"}});
   std::vector<unsigned char> bytes = read_bytes(path("m"));

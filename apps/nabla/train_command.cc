@@ -251,7 +251,8 @@ int run_train(const Options& o) {
     m.losses.push_back(last_loss);
     if (trainer->eval_due()) {
       evaluate("");
-      trainer->save(model_path.string());  // a checkpoint to resume from
+      // a checkpoint to resume from: atomic, but not waiting for the disk (the final is)
+      trainer->save(model_path.string(), Flush::fast);
     } else {
       csv << trainer->iteration() << "," << last_loss << ",,,\n";
     }

@@ -22,6 +22,7 @@
 #include "nabla/mnist.h"
 #include "nabla/network.h"
 #include "nabla/optim.h"
+#include "nabla/safetensors.h"
 #include "nabla/sparse.h"
 
 namespace nabla {
@@ -100,8 +101,9 @@ class Trainer {
   // Threads for the first layer's sparse products (training and evaluation).
   void set_threads(int threads);
 
-  // Writes the model and everything needed to resume (atomically).
-  void save(const std::string& path) const;
+  // Writes the model and everything needed to resume (atomically; waiting for the disk
+  // unless flush is Flush::fast, as for the checkpoints written during training).
+  void save(const std::string& path, Flush flush = Flush::durable) const;
 
   std::int64_t iteration() const { return iteration_; }
   std::int64_t total_iters() const { return total_iters_; }
