@@ -82,20 +82,23 @@ def run_timed(name, command, env):
     # the figures are on the last non-empty line.
     wall, rss_kb = [line for line in time_lines if line.strip()][-1].split()
     result = {"wall_s": float(wall), "rss_mb": int(rss_kb) / 1024.0,
-              "train_s": None, "eval_s": None, "test_acc": None}
+              "train_s": None, "eval_s": None, "eval_beside_s": None, "test_acc": None}
     accuracies = ACC_RE.findall(out)
     if accuracies:
         result["test_acc"] = float(accuracies[-1][1])
     for line in out.splitlines():
         if line.startswith("PEER ") or line.startswith("TIMING "):
             fields = dict(KEY_VALUE_RE.findall(line))
-            for key in ("train_s", "eval_s"):
+            for key in ("train_s", "eval_s", "eval_beside_s"):
                 if key in fields:
                     result[key] = float(fields[key])
             if "test_acc" in fields:
                 result["test_acc"] = float(fields["test_acc"])
     log(f"{name}: wall {result['wall_s']:.2f} s, train {fmt(result['train_s'], '.2f')} s, "
-        f"eval {fmt(result['eval_s'], '.2f')} s, peak RSS {result['rss_mb']:.1f} MB, "
+        f"eval {fmt(result['eval_s'], '.2f')} s"
+        + (f" (+ {result['eval_beside_s']:.2f} s beside training)"
+           if result["eval_beside_s"] else "")
+        + f", peak RSS {result['rss_mb']:.1f} MB, "
         f"test acc {fmt(result['test_acc'], '.4f')}")
     return result
 

@@ -1,5 +1,6 @@
 #include "nabla/train.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -212,8 +213,8 @@ Trainer::Trainer(TrainConfig config, const Mnist& data, bool initialise)
       data_(data),
       rng_(config_.seed),
       sampler_(data.train.size, config_.batch, config_.sampling),
-      train_pixels_(SparsePixels::from_dataset(data.train)),
-      test_pixels_(SparsePixels::from_dataset(data.test)) {
+      train_pixels_(std::make_shared<const SparsePixels>(SparsePixels::from_dataset(data.train))),
+      test_pixels_(std::make_shared<const SparsePixels>(SparsePixels::from_dataset(data.test))) {
   if (config_.batch < 1 || config_.batch > data.train.size) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(data.train.size) + "]");
@@ -251,7 +252,7 @@ void Trainer::set_threads(int threads) {
 double Trainer::step() {
   // The batch straight from the uint8 images: row indices into the sparse pixels.
   sampler_.next(rng_, batch_.rows);
-  batch_.pixels = &train_pixels_;
+  batch_.pixels = train_pixels_.get();
   labels_.resize(batch_.rows.size());
   for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
     labels_[i] = data_.train.labels[static_cast<std::size_t>(batch_.rows[i])];
@@ -289,9 +290,38 @@ double Trainer::step() {
   return loss;
 }
 
+namespace {
+
+Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparsePixels& train,
+                          const ByteBuffer& train_labels, const SparsePixels& test,
+                          const ByteBuffer& test_labels) {
+  const auto start = std::chrono::steady_clock::now();
+  Evaluation e{iteration, evaluate_accuracy(net, train, train_labels),
+               evaluate_accuracy(net, test, test_labels)};
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return e;
+}
+
+}  // namespace
+
 Evaluation Trainer::evaluate() {
-  return {iteration_, evaluate_accuracy(net_, train_pixels_, data_.train.labels),
-          evaluate_accuracy(net_, test_pixels_, data_.test.labels)};
+  return evaluate_model(net_, iteration_, *train_pixels_, data_.train.labels, *test_pixels_,
+                        data_.test.labels);
+}
+
+std::future<Evaluation> Trainer::evaluate_in_background() const {
+  // A model of the same architecture holding a copy of the parameters (the initial
+  // weights of the build are overwritten).
+  Rng unused(0);
+  auto copy = std::make_shared<Sequential>(build_model(config_.model, unused, DType::f32));
+  std::vector<Var> to = copy->parameters();
+  for (std::size_t i = 0; i < to.size(); ++i) to[i].value() = params_[i].value();
+  return std::async(std::launch::async, [copy, train = train_pixels_, test = test_pixels_,
+                                         &train_labels = data_.train.labels,
+                                         &test_labels = data_.test.labels,
+                                         iteration = iteration_] {
+    return evaluate_model(*copy, iteration, *train, train_labels, *test, test_labels);
+  });
 }
 
 void Trainer::save(const std::string& path, Flush flush) const {

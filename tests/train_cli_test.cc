@@ -296,6 +296,38 @@ TEST_F(TrainCli, SameSeedSameNumbers) {
   EXPECT_EQ(std::memcmp(wa.raw(), wb.raw(), wa.nbytes()), 0);
 }
 
+// The first four columns of metrics.csv (the last is wall-clock seconds).
+std::string without_seconds(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line, kept;
+  while (std::getline(in, line)) kept += line.substr(0, line.rfind(',')) + "\n";
+  return kept;
+}
+
+TEST_F(TrainCli, EvaluationsBesideTrainingChangeNoNumber) {
+  // --threads 2 evaluates on a second thread while training goes on; --threads 1 in turn
+  std::string args = "train --iters 50 --data " + data() + " --out ";
+  Result one = run(args + (dir_ / "one").string() + " --threads 1");
+  Result two = run(args + (dir_ / "two").string() + " --threads 2");
+  ASSERT_EQ(one.status, 0) << one.out;
+  ASSERT_EQ(two.status, 0) << two.out;
+  auto accuracy_lines = [](const std::string& out) {
+    std::istringstream in(out);
+    std::string line, lines;
+    while (std::getline(in, line)) {
+      if (line.find("acc |") != std::string::npos) lines += line + "\n";
+    }
+    return lines;
+  };
+  EXPECT_EQ(accuracy_lines(two.out), accuracy_lines(one.out));
+  EXPECT_EQ(std::count(one.out.begin(), one.out.end(), '|'), 10);  // 9 evaluations and the final
+  std::string csv_one = read_file(dir_ / "one" / "metrics.csv");
+  std::string csv_two = read_file(dir_ / "two" / "metrics.csv");
+  EXPECT_EQ(without_seconds(csv_two), without_seconds(csv_one));
+  EXPECT_EQ(std::count(csv_two.begin(), csv_two.end(), '\n'), 1 + 50 + 1);  // header, rows, final
+  EXPECT_THAT(two.out, HasSubstr("eval_beside_s="));
+}
+
 TEST_F(TrainCli, BadOptionsAreRefused) {
   std::string base = "train --data " + data() + " --out " + dir_.string() + " ";
   Result r = run(base + "--sampling sometimes");

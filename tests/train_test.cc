@@ -100,6 +100,23 @@ TEST(Trainer, LearnsSyntheticDigits) {
   EXPECT_EQ(after.test_acc, evaluate_accuracy(trainer.model(), data.test, 7));  // any block
 }
 
+TEST(Trainer, EvaluationInTheBackgroundIsTheSame) {
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.lr = 0.5;
+  Trainer trainer(c, data);
+  for (int i = 0; i < 20; ++i) trainer.step();
+  const Evaluation now = trainer.evaluate();
+  std::future<Evaluation> later = trainer.evaluate_in_background();
+  for (int i = 0; i < 20; ++i) trainer.step();  // training goes on meanwhile
+  const Evaluation e = later.get();
+  EXPECT_EQ(e.iteration, 20);
+  EXPECT_EQ(e.train_acc, now.train_acc);  // of the parameters at iteration 20, bit for bit
+  EXPECT_EQ(e.test_acc, now.test_acc);
+  EXPECT_GT(e.seconds, 0.0);
+  EXPECT_NE(trainer.evaluate().train_acc, now.train_acc);  // the model itself moved on
+}
+
 TEST(Trainer, EvaluatesOnTheTextbookSchedule) {
   // 60,000 images of 2 x 2 pixels, batch 100: 600 iterations per epoch; the textbook
   // evaluates when i % 600 == 0 for i in range(10000), i.e. after 1, 601, ..., 9601

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -74,6 +75,7 @@ struct Evaluation {
   std::int64_t iteration = 0;  // iterations done when evaluated
   double train_acc = 0;
   double test_acc = 0;
+  double seconds = 0;  // how long the evaluation took (on whichever thread ran it)
 };
 
 // The fraction of `data` that `net` classifies correctly, in blocks (no copy of the
@@ -98,6 +100,11 @@ class Trainer {
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
   bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
   Evaluation evaluate();
+  // evaluate() on a thread of its own, of a copy of the parameters taken now: training
+  // can go on meanwhile (on a two-core machine the evaluations then cost the training
+  // loop almost nothing), and the result is what evaluate() gives at this iteration, bit
+  // for bit. The evaluation uses one thread. The data set must outlive the result.
+  std::future<Evaluation> evaluate_in_background() const;
   // Threads for the first layer's sparse products (training and evaluation).
   void set_threads(int threads);
 
@@ -124,7 +131,8 @@ class Trainer {
   std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
-  SparsePixels train_pixels_, test_pixels_;  // the images, as non-zero pixels
+  // the images, as non-zero pixels (shared with evaluations in the background)
+  std::shared_ptr<const SparsePixels> train_pixels_, test_pixels_;
   std::int64_t per_epoch_ = 1;
   std::int64_t total_iters_ = 0;
   std::int64_t iteration_ = 0;
