@@ -206,30 +206,34 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
 
 // ---- Trainer --------------------------------------------------------------------------
 
-Trainer::Trainer(TrainConfig config, const Mnist& data) : Trainer(std::move(config), data, true) {}
+Trainer::Trainer(TrainConfig config, SparseMnist data)
+    : Trainer(std::move(config), std::make_shared<const SparseMnist>(std::move(data)), true) {}
 
-Trainer::Trainer(TrainConfig config, const Mnist& data, bool initialise)
+Trainer::Trainer(TrainConfig config, const Mnist& data)
+    : Trainer(std::move(config), SparseMnist::from(data)) {}
+
+Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise)
     : config_(std::move(config)),
-      data_(data),
+      data_(std::move(data)),
       rng_(config_.seed),
-      sampler_(data.train.size, config_.batch, config_.sampling),
-      train_pixels_(std::make_shared<const SparsePixels>(SparsePixels::from_dataset(data.train))),
-      test_pixels_(std::make_shared<const SparsePixels>(SparsePixels::from_dataset(data.test))) {
-  if (config_.batch < 1 || config_.batch > data.train.size) {
+      sampler_(data_->train_images.rows(), config_.batch, config_.sampling) {
+  const std::int64_t train_size = data_->train_images.rows();
+  if (config_.batch < 1 || config_.batch > train_size) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
-                     std::to_string(data.train.size) + "]");
+                     std::to_string(train_size) + "]");
   }
   if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
     throw ValueError("learning rate must be a positive number");
   }
   if (config_.reg < 0) throw ValueError("regularization strength must not be negative");
-  if (config_.model.inputs != data.train.features || config_.model.classes != data.train.classes) {
+  if (config_.model.inputs != data_->train_images.cols() ||
+      config_.model.classes != data_->classes) {
     throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
-                     std::to_string(data.train.features) + " features, " +
-                     std::to_string(data.train.classes) + " classes)");
+                     std::to_string(data_->train_images.cols()) + " features, " +
+                     std::to_string(data_->classes) + " classes)");
   }
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
-  per_epoch_ = std::max<std::int64_t>(data.train.size / config_.batch, 1);
+  per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
   total_iters_ = config_.epochs > 0 ? config_.epochs * per_epoch_ : config_.iters;
   if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
   if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
@@ -252,10 +256,10 @@ void Trainer::set_threads(int threads) {
 double Trainer::step() {
   // The batch straight from the uint8 images: row indices into the sparse pixels.
   sampler_.next(rng_, batch_.rows);
-  batch_.pixels = train_pixels_.get();
+  batch_.pixels = &data_->train_images;
   labels_.resize(batch_.rows.size());
   for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
-    labels_[i] = data_.train.labels[static_cast<std::size_t>(batch_.rows[i])];
+    labels_[i] = data_->train_labels[static_cast<std::size_t>(batch_.rows[i])];
   }
   net_.zero_grad();
   double loss = net_.gradient(batch_, labels_);
@@ -305,8 +309,8 @@ Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparseP
 }  // namespace
 
 Evaluation Trainer::evaluate() {
-  return evaluate_model(net_, iteration_, *train_pixels_, data_.train.labels, *test_pixels_,
-                        data_.test.labels);
+  return evaluate_model(net_, iteration_, data_->train_images, data_->train_labels,
+                        data_->test_images, data_->test_labels);
 }
 
 std::future<Evaluation> Trainer::evaluate_in_background() const {
@@ -316,11 +320,9 @@ std::future<Evaluation> Trainer::evaluate_in_background() const {
   auto copy = std::make_shared<Sequential>(build_model(config_.model, unused, DType::f32));
   std::vector<Var> to = copy->parameters();
   for (std::size_t i = 0; i < to.size(); ++i) to[i].value() = params_[i].value();
-  return std::async(std::launch::async, [copy, train = train_pixels_, test = test_pixels_,
-                                         &train_labels = data_.train.labels,
-                                         &test_labels = data_.test.labels,
-                                         iteration = iteration_] {
-    return evaluate_model(*copy, iteration, *train, train_labels, *test, test_labels);
+  return std::async(std::launch::async, [copy, data = data_, iteration = iteration_] {
+    return evaluate_model(*copy, iteration, data->train_images, data->train_labels,
+                          data->test_images, data->test_labels);
   });
 }
 
@@ -396,6 +398,11 @@ void Trainer::set_total_iters(std::int64_t total) {
 
 Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
                         std::int64_t total_iters) {
+  return resume(checkpoint, SparseMnist::from(data), total_iters);
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data,
+                        std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
   LoadedModel loaded = load_model(checkpoint);
   TrainConfig config;
@@ -404,7 +411,7 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
   } catch (const ValueError& e) {
     throw DataError(checkpoint + ": " + e.what());
   }
-  Trainer t(config, data, false);
+  Trainer t(config, std::make_shared<const SparseMnist>(std::move(data)), false);
   t.net_ = std::move(loaded.net);
   t.bind_parameters();
   try {

@@ -110,6 +110,52 @@ TEST_F(IdxTest, TruncatedData) {
   EXPECT_EQ(read_error(path("f")), path("f") + ": truncated: expected 28 bytes, got 20");
 }
 
+TEST_F(IdxTest, RowsComeInBlocksOfWholeRows) {
+  IdxArray a;
+  a.dims = {7, 2, 3};
+  for (int i = 0; i < 42; ++i) a.data.push_back(static_cast<std::uint8_t>(3 * i));
+  write_idx(path("f.gz"), a);
+  for (std::int64_t block_bytes : {1, 6, 13, 1000}) {
+    std::vector<std::uint8_t> seen;
+    std::vector<std::int64_t> firsts;
+    std::vector<std::int64_t> dims =
+        read_idx_rows(path("f.gz"), 3,
+                      [&](const std::vector<std::int64_t>& d, const std::uint8_t* data,
+                          std::int64_t first, std::int64_t count) {
+                        EXPECT_EQ(d, a.dims);
+                        EXPECT_EQ(first, static_cast<std::int64_t>(seen.size()) / 6);
+                        firsts.push_back(first);
+                        seen.insert(seen.end(), data, data + count * 6);
+                      },
+                      block_bytes);
+    EXPECT_EQ(dims, a.dims);
+    EXPECT_EQ(ByteBuffer(seen.begin(), seen.end()), a.data) << block_bytes;
+    // whole rows: at least one a block, as many as fit in block_bytes
+    const std::int64_t per_block = std::max<std::int64_t>(1, block_bytes / 6);
+    EXPECT_EQ(static_cast<std::int64_t>(firsts.size()), (7 + per_block - 1) / per_block);
+  }
+}
+
+TEST_F(IdxTest, RowsOfATruncatedFileFailAfterTheWholeOnes) {
+  write_idx(path("f"), small_images());
+  fs::resize_file(path("f"), 24);  // a 16-byte header, image 0 whole, image 1 cut
+  std::int64_t rows_seen = 0;
+  auto read = [&] {
+    read_idx_rows(
+        path("f"), 3,
+        [&](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
+            std::int64_t count) { rows_seen += count; },
+        6);
+  };
+  EXPECT_THROW(read(), DataError);
+  EXPECT_EQ(rows_seen, 1);
+  try {
+    read();
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), path("f") + ": truncated: expected 28 bytes, got 24");
+  }
+}
+
 TEST_F(IdxTest, TruncatedHeader) {
   write_idx(path("f"), small_images());
   fs::resize_file(path("f"), 10);

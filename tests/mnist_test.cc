@@ -7,9 +7,13 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <functional>
+#include <fstream>
+#include <tuple>
 #include <filesystem>
 #include <set>
 
+#include "nabla/sparse.h"
 #include "test_util.h"
 
 namespace nabla {
@@ -27,6 +31,9 @@ class MnistFiles : public testing_util::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
+    write_files();
+  }
+  void write_files() {
     write_idx(file("train-images-idx3-ubyte"), idx({5, 2, 2}, {0,  255, 51, 102,  //
                                                                1,  2,   3,  4,    //
                                                                10, 20,  30, 40,   //
@@ -62,6 +69,57 @@ TEST_F(MnistFiles, LoadsBothSplits) {
   EXPECT_EQ(m.test.size, 3);
   EXPECT_EQ(m.test.labels, (ByteBuffer{9, 0, 2}));
   EXPECT_EQ(m.test.images[0], 255);
+}
+
+TEST_F(MnistFiles, SparseLoadHoldsTheSameData) {
+  // load_mnist_sparse reads the files straight into sparse pixels (the test split from .gz)
+  Mnist m = load_mnist(dir_);
+  SparseMnist s = load_mnist_sparse(dir_);
+  EXPECT_EQ(s.train_labels, m.train.labels);
+  EXPECT_EQ(s.test_labels, m.test.labels);
+  EXPECT_EQ(s.classes, 10);
+  SparseMnist from_dense = SparseMnist::from(m);
+  for (auto [sparse, dense, other] :
+       {std::tuple{&s.train_images, &m.train, &from_dense.train_images},
+        std::tuple{&s.test_images, &m.test, &from_dense.test_images}}) {
+    ASSERT_EQ(sparse->rows(), dense->size);
+    ASSERT_EQ(sparse->cols(), dense->features);
+    EXPECT_EQ(sparse->nonzeros(), other->nonzeros());
+    std::vector<std::int64_t> all(static_cast<std::size_t>(dense->size));
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+    Tensor pixels = SparseBatch{sparse, all}.to_dense();
+    for (std::int64_t k = 0; k < pixels.numel(); ++k) {
+      EXPECT_FLOAT_EQ(static_cast<float>(pixels.get(k)),
+                      static_cast<float>(dense->images[static_cast<std::size_t>(k)]) / 255.0f);
+    }
+  }
+  EXPECT_EQ(s.train_images.value()[0], 255);  // the first non-zero pixel of image 0
+}
+
+TEST_F(MnistFiles, SparseLoadGivesTheSameErrors) {
+  auto truncate = [&](const std::string& name, std::uintmax_t size) {
+    fs::resize_file(file(name), size);
+  };
+  std::vector<std::function<void()>> breakages = {
+      [&] { write_idx(file("train-labels-idx1-ubyte"), idx({4}, {3, 1, 4, 1})); },
+      [&] { write_idx(file("train-labels-idx1-ubyte"), idx({5}, {3, 1, 10, 1, 5})); },
+      [&] { write_idx(file("train-images-idx3-ubyte"), idx({5}, {1, 2, 3, 4, 5})); },
+      [&] { fs::remove(file("t10k-labels-idx1-ubyte.gz")); },
+      [&] { truncate("train-images-idx3-ubyte", 16 + 13); },  // in the middle of image 3
+      [&] { truncate("train-images-idx3-ubyte", 9); },        // in the header
+      [&] {  // trailing bytes
+        std::ofstream(file("train-images-idx3-ubyte"), std::ios::app | std::ios::binary) << "xy";
+      },
+      [&] { write_idx(file("t10k-images-idx3-ubyte.gz"), idx({3, 1, 2}, {1, 2, 3, 4, 5, 6})); },
+  };
+  for (std::size_t k = 0; k < breakages.size(); ++k) {
+    write_files();
+    breakages[k]();
+    const std::string dense = data_error([&] { load_mnist(dir_); });
+    const std::string sparse = data_error([&] { load_mnist_sparse(dir_); });
+    EXPECT_FALSE(dense.empty()) << k;
+    EXPECT_EQ(sparse, dense) << k;
+  }
 }
 
 TEST_F(MnistFiles, MissingDirectorySaysHowToFetch) {

@@ -185,14 +185,17 @@ int run_train(const Options& o) {
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
   std::string data_dir = resolve_data_dir(o.data);
-  Mnist mnist = load_mnist(data_dir);
+  // Straight into sparse pixels: the dense images are never held (55 MB less).
+  SparseMnist mnist = load_mnist_sparse(data_dir);
+  const std::int64_t train_size = mnist.train_images.rows();
+  const std::int64_t test_size = mnist.test_images.rows();
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
-    trainer.emplace(config_from(o), mnist);
+    trainer.emplace(config_from(o), std::move(mnist));
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
-    trainer.emplace(Trainer::resume(o.resume, mnist, o.iters_given ? o.iters : 0));
+    trainer.emplace(Trainer::resume(o.resume, std::move(mnist), o.iters_given ? o.iters : 0));
     if (o.epochs > 0) trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
   }
 
@@ -219,7 +222,7 @@ int run_train(const Options& o) {
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
   std::printf("data %s: %lld training, %lld test images; run directory %s\n", data_dir.c_str(),
-              static_cast<long long>(mnist.train.size), static_cast<long long>(mnist.test.size),
+              static_cast<long long>(train_size), static_cast<long long>(test_size),
               out.string().c_str());
   if (!o.resume.empty()) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nabla/large_buffer.h"
@@ -26,6 +27,10 @@ class SparsePixels {
   SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale);
   // All images of a dataset, scaled to [0, 1].
   static SparsePixels from_dataset(const Dataset& data);
+  // The images of an IDX file (N, rows, cols), plain or gzip, read a block at a time
+  // straight into this form: the dense pixels are never all in memory. The same checks
+  // and errors as read_idx.
+  static SparsePixels read_idx(const std::string& path, float scale);
   // Becomes a copy of rows `rows` of `from`, in that order (storage reused). A batch of
   // random rows copied together is read from memory with all its cache misses in flight
   // at once, and then read again from the cache, instead of missing row by row in the
@@ -48,6 +53,20 @@ class SparsePixels {
   LargeVector<std::uint16_t> index_;
   LargeVector<std::uint8_t> value_;
 };
+
+// MNIST as training reads it: the images as sparse pixels, scaled to [0, 1], and the
+// labels. load_mnist_sparse reads it straight from the files, never holding the dense
+// images (55 MB less to fault in and keep); from() converts a dense Mnist.
+struct SparseMnist {
+  SparsePixels train_images, test_images;
+  ByteBuffer train_labels, test_labels;
+  std::int64_t classes = 10;
+
+  static SparseMnist from(const Mnist& mnist);
+};
+
+// The same files, checks and errors as load_mnist.
+SparseMnist load_mnist_sparse(const std::string& dir);
 
 // A batch of rows of a SparsePixels, by index (the rows are not copied).
 struct SparseBatch {

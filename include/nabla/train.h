@@ -87,9 +87,14 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
 
 class Trainer {
  public:
+  // The data as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the
+  // files; a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
+  Trainer(TrainConfig config, SparseMnist data);
   Trainer(TrainConfig config, const Mnist& data);
   // Continues from a checkpoint written by save(): parameters, optimizer state, random
   // state and sampler position. `total_iters` > 0 replaces the planned iteration count.
+  static Trainer resume(const std::string& checkpoint, SparseMnist data,
+                        std::int64_t total_iters = 0);
   static Trainer resume(const std::string& checkpoint, const Mnist& data,
                         std::int64_t total_iters = 0);
 
@@ -103,7 +108,7 @@ class Trainer {
   // evaluate() on a thread of its own, of a copy of the parameters taken now: training
   // can go on meanwhile (on a two-core machine the evaluations then cost the training
   // loop almost nothing), and the result is what evaluate() gives at this iteration, bit
-  // for bit. The evaluation uses one thread. The data set must outlive the result.
+  // for bit. The evaluation uses one thread.
   std::future<Evaluation> evaluate_in_background() const;
   // Threads for the first layer's sparse products (training and evaluation).
   void set_threads(int threads);
@@ -120,19 +125,17 @@ class Trainer {
   Sequential& model() { return net_; }
 
  private:
-  Trainer(TrainConfig config, const Mnist& data, bool initialise);
+  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise);
   void bind_parameters();
 
   TrainConfig config_;
-  const Mnist& data_;
+  std::shared_ptr<const SparseMnist> data_;  // shared with evaluations in the background
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;
   std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
-  // the images, as non-zero pixels (shared with evaluations in the background)
-  std::shared_ptr<const SparsePixels> train_pixels_, test_pixels_;
   std::int64_t per_epoch_ = 1;
   std::int64_t total_iters_ = 0;
   std::int64_t iteration_ = 0;

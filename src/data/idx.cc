@@ -102,14 +102,24 @@ class GzReader {
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
-  GzReader in(path);
+namespace {
+
+// An IDX file's header, read and checked.
+struct IdxHeader {
+  std::vector<std::int64_t> dims;
+  std::uint64_t count = 1;   // elements
+  std::uint64_t bytes = 0;   // of the header
+  std::string after;         // " (after decompression)" for a gzip file
+};
+
+IdxHeader read_header(GzReader& in, const std::string& path, std::optional<int> expected_rank) {
   unsigned char magic[4] = {0, 0, 0, 0};
   std::size_t got = in.read(magic, 4);
-  const std::string after = in.compressed() ? " (after decompression)" : "";
+  IdxHeader h;
+  h.after = in.compressed() ? " (after decompression)" : "";
   if (got < 4) {
     throw DataError(path + ": truncated: expected a 4-byte magic number, got " + num(got) +
-                    " bytes" + after);
+                    " bytes" + h.after);
   }
   if (magic[0] != 0 || magic[1] != 0) {
     throw DataError(path + ": bad magic number " + hex_magic(magic) +
@@ -134,17 +144,14 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
                     std::to_string(*expected_rank) + " (magic " + hex_magic(wanted) + ")");
   }
 
-  const std::uint64_t header = 4 + 4 * static_cast<std::uint64_t>(rank);
+  h.bytes = 4 + 4 * static_cast<std::uint64_t>(rank);
   std::vector<unsigned char> raw(4 * static_cast<std::size_t>(rank));
   got = in.read(raw.data(), raw.size());
   if (got < raw.size()) {
     throw DataError(path + ": truncated: the header of " + std::to_string(rank) +
-                    " dimensions needs " + num(header) + " bytes, got " + num(4 + got) + after);
+                    " dimensions needs " + num(h.bytes) + " bytes, got " + num(4 + got) + h.after);
   }
-
-  IdxArray array;
-  array.dims.resize(static_cast<std::size_t>(rank));
-  std::uint64_t count = 1;
+  h.dims.resize(static_cast<std::size_t>(rank));
   for (int i = 0; i < rank; ++i) {
     const unsigned char* b = &raw[4 * static_cast<std::size_t>(i)];
     std::uint32_t dim = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
@@ -155,13 +162,41 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
                       std::to_string(static_cast<std::int64_t>(dim) - (std::int64_t{1} << 32)) +
                       ")");
     }
-    if (dim != 0 && count > (std::uint64_t{1} << 48) / dim) {
-      throw DataError(path + ": dimensions at bytes 4-" + num(header - 1) +
+    if (dim != 0 && h.count > (std::uint64_t{1} << 48) / dim) {
+      throw DataError(path + ": dimensions at bytes 4-" + num(h.bytes - 1) +
                       " describe more than 2^48 elements");
     }
-    count *= dim;
-    array.dims[static_cast<std::size_t>(i)] = dim;
+    h.count *= dim;
+    h.dims[static_cast<std::size_t>(i)] = dim;
   }
+  return h;
+}
+
+DataError truncated(const std::string& path, const IdxHeader& h, std::uint64_t got) {
+  return DataError(path + ": truncated: expected " + num(h.bytes + h.count) + " bytes" + h.after +
+                   ", got " + num(h.bytes + got));
+}
+
+// After the last element: nothing more.
+void check_end(GzReader& in, const std::string& path, const IdxHeader& h) {
+  unsigned char rest[1 << 14];
+  std::uint64_t trailing = 0;
+  while (std::size_t extra = in.read(rest, sizeof rest)) trailing += extra;
+  if (trailing > 0) {
+    const std::uint64_t expected = h.bytes + h.count;
+    throw DataError(path + ": trailing bytes: expected " + num(expected) + " bytes" + h.after +
+                    ", got " + num(expected + trailing) + " (" + num(trailing) +
+                    " after the last element, from byte " + num(expected) + ")");
+  }
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
+  GzReader in(path);
+  const IdxHeader h = read_header(in, path, expected_rank);
+  IdxArray array;
+  array.dims = h.dims;
 
   // Read in growing chunks so that a corrupt header cannot make us allocate much more
   // than the file holds. A plain file's size is known: one chunk of that size. A gzip
@@ -169,10 +204,10 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
   std::size_t chunk = std::size_t{1} << 20;
   std::error_code ec;
   const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
-  if (!in.compressed() && !ec && file_size > header) {
-    chunk = static_cast<std::size_t>(file_size - header);
+  if (!in.compressed() && !ec && file_size > h.bytes) {
+    chunk = static_cast<std::size_t>(file_size - h.bytes);
   }
-  const auto n = static_cast<std::size_t>(count);
+  const auto n = static_cast<std::size_t>(h.count);
   if (!in.compressed() && chunk >= n) {
     // A plain file whose size we know: the whole buffer at once.
     array.data.reserve(n);
@@ -188,21 +223,31 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
     }
     chunk = std::min(2 * chunk, std::size_t{256} << 20);
   }
-  const std::uint64_t expected = header + count;
-  if (array.data.size() < n) {
-    throw DataError(path + ": truncated: expected " + num(expected) + " bytes" + after + ", got " +
-                    num(header + array.data.size()));
-  }
-
-  unsigned char rest[1 << 14];
-  std::uint64_t trailing = 0;
-  while (std::size_t extra = in.read(rest, sizeof rest)) trailing += extra;
-  if (trailing > 0) {
-    throw DataError(path + ": trailing bytes: expected " + num(expected) + " bytes" + after +
-                    ", got " + num(expected + trailing) + " (" + num(trailing) +
-                    " after the last element, from byte " + num(expected) + ")");
-  }
+  if (array.data.size() < n) throw truncated(path, h, array.data.size());
+  check_end(in, path, h);
   return array;
+}
+
+std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<int> expected_rank,
+                                        const IdxRowsFn& rows, std::int64_t block_bytes) {
+  GzReader in(path);
+  const IdxHeader h = read_header(in, path, expected_rank);
+  std::int64_t row = 1;  // elements of one index of the first dimension
+  for (std::size_t i = 1; i < h.dims.size(); ++i) row *= h.dims[i];
+  const std::int64_t total = h.dims[0];
+  const std::int64_t per_block = row == 0 ? total : std::max<std::int64_t>(1, block_bytes / row);
+  ByteBuffer block(static_cast<std::size_t>(std::min(per_block, total) * row));
+  std::uint64_t got = 0;
+  for (std::int64_t first = 0; first < total; first += per_block) {
+    const std::int64_t count = std::min(per_block, total - first);
+    const auto want = static_cast<std::size_t>(count * row);
+    const std::size_t read = in.read(block.data(), want);
+    got += read;
+    if (read < want) throw truncated(path, h, got);
+    rows(h.dims, block.data(), first, count);
+  }
+  check_end(in, path, h);
+  return h.dims;
 }
 
 void write_idx(const std::string& path, const IdxArray& array) {

@@ -1,5 +1,7 @@
 #include "nabla/mnist.h"
 
+#include "nabla/sparse.h"
+
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -58,6 +60,38 @@ void check_range(const Dataset& data, std::int64_t begin, std::int64_t count, co
   }
 }
 
+// The labels of an images file, checked against it and against the number of classes.
+ByteBuffer read_labels(const std::string& labels_path, const std::string& images_path,
+                       std::int64_t images, std::int64_t classes) {
+  IdxArray labels = read_idx(labels_path, 1);
+  if (images != labels.dims[0]) {
+    throw DataError(labels_path + ": " + std::to_string(labels.dims[0]) + " labels, but " +
+                    images_path + " has " + std::to_string(images) + " images");
+  }
+  for (std::size_t i = 0; i < labels.data.size(); ++i) {
+    if (labels.data[i] >= classes) {
+      throw DataError(labels_path + ": label " + std::to_string(labels.data[i]) + " of sample " +
+                      std::to_string(i) + " (byte " + std::to_string(8 + i) +
+                      ") is out of range: expected 0 to " + std::to_string(classes - 1));
+    }
+  }
+  return std::move(labels.data);
+}
+
+void check_directory(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw DataError("data directory " + dir + " does not exist; " + fetch_hint(dir));
+  }
+}
+
+void check_same_features(const std::string& dir, std::int64_t train, std::int64_t test) {
+  if (train != test) {
+    throw DataError(dir + ": training images have " + std::to_string(train) + " pixels, test images " +
+                    std::to_string(test));
+  }
+}
+
 }  // namespace
 
 std::string resolve_data_dir(const std::optional<std::string>& flag) {
@@ -70,41 +104,49 @@ std::string resolve_data_dir(const std::optional<std::string>& flag) {
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path,
                          std::int64_t classes) {
   IdxArray images = read_idx(images_path, 3);
-  IdxArray labels = read_idx(labels_path, 1);
-  if (images.dims[0] != labels.dims[0]) {
-    throw DataError(labels_path + ": " + std::to_string(labels.dims[0]) + " labels, but " +
-                    images_path + " has " + std::to_string(images.dims[0]) + " images");
-  }
-  for (std::size_t i = 0; i < labels.data.size(); ++i) {
-    if (labels.data[i] >= classes) {
-      throw DataError(labels_path + ": label " + std::to_string(labels.data[i]) + " of sample " +
-                      std::to_string(i) + " (byte " + std::to_string(8 + i) +
-                      ") is out of range: expected 0 to " + std::to_string(classes - 1));
-    }
-  }
+  ByteBuffer labels = read_labels(labels_path, images_path, images.dims[0], classes);
   Dataset data;
   data.size = images.dims[0];
   data.features = images.dims[1] * images.dims[2];
   data.classes = classes;
   data.images = std::move(images.data);
-  data.labels = std::move(labels.data);
+  data.labels = std::move(labels);
   return data;
 }
 
+SparseMnist SparseMnist::from(const Mnist& mnist) {
+  SparseMnist s;
+  s.train_images = SparsePixels::from_dataset(mnist.train);
+  s.test_images = SparsePixels::from_dataset(mnist.test);
+  s.train_labels = mnist.train.labels;
+  s.test_labels = mnist.test.labels;
+  s.classes = mnist.train.classes;
+  return s;
+}
+
+SparseMnist load_mnist_sparse(const std::string& dir) {
+  check_directory(dir);
+  SparseMnist s;
+  const std::string train_images = find_mnist_file(dir, "train-images-idx3-ubyte");
+  const std::string train_labels = find_mnist_file(dir, "train-labels-idx1-ubyte");
+  const std::string test_images = find_mnist_file(dir, "t10k-images-idx3-ubyte");
+  const std::string test_labels = find_mnist_file(dir, "t10k-labels-idx1-ubyte");
+  s.train_images = SparsePixels::read_idx(train_images, 1.0f / 255.0f);
+  s.train_labels = read_labels(train_labels, train_images, s.train_images.rows(), s.classes);
+  s.test_images = SparsePixels::read_idx(test_images, 1.0f / 255.0f);
+  s.test_labels = read_labels(test_labels, test_images, s.test_images.rows(), s.classes);
+  check_same_features(dir, s.train_images.cols(), s.test_images.cols());
+  return s;
+}
+
 Mnist load_mnist(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    throw DataError("data directory " + dir + " does not exist; " + fetch_hint(dir));
-  }
+  check_directory(dir);
   Mnist mnist;
   mnist.train = load_idx_dataset(find_mnist_file(dir, "train-images-idx3-ubyte"),
                                  find_mnist_file(dir, "train-labels-idx1-ubyte"));
   mnist.test = load_idx_dataset(find_mnist_file(dir, "t10k-images-idx3-ubyte"),
                                 find_mnist_file(dir, "t10k-labels-idx1-ubyte"));
-  if (mnist.train.features != mnist.test.features) {
-    throw DataError(dir + ": training images have " + std::to_string(mnist.train.features) +
-                    " pixels, test images " + std::to_string(mnist.test.features));
-  }
+  check_same_features(dir, mnist.train.features, mnist.test.features);
   return mnist;
 }
 

@@ -2,6 +2,7 @@
 #include "nabla/sparse.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -91,6 +92,51 @@ SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::i
 
 SparsePixels SparsePixels::from_dataset(const Dataset& data) {
   return SparsePixels(data.images.data(), data.size, data.features, 1.0f / 255.0f);
+}
+
+SparsePixels SparsePixels::read_idx(const std::string& path, float scale) {
+  SparsePixels px;
+  px.scale_ = scale;
+  std::error_code ec;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
+  const bool gz = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  LargeVector<std::uint16_t> index;  // one block's entries
+  LargeVector<std::uint8_t> value;
+  auto check_cols = [&](const std::vector<std::int64_t>& dims) {
+    const std::int64_t cols = dims[1] * dims[2];
+    if (cols > std::numeric_limits<std::uint16_t>::max() + 1) {
+      throw DataError(path + ": images of " + std::to_string(cols) +
+                      " pixels; sparse pixels hold at most 65536");
+    }
+    return cols;
+  };
+  const std::vector<std::int64_t> file_dims = read_idx_rows(
+      path, 3, [&](const std::vector<std::int64_t>& dims, const std::uint8_t* data,
+                   std::int64_t first, std::int64_t count) {
+    const std::int64_t cols = check_cols(dims);
+    if (first == 0) {
+      px.row_begin_.reserve(static_cast<std::size_t>(dims[0] + 1));
+      // Room for every pixel, as far as the file can hold (only the pages used are ever
+      // touched): the arrays then never move while they grow.
+      const auto room = static_cast<std::size_t>(std::min<std::uintmax_t>(
+          static_cast<std::uintmax_t>(dims[0]) * static_cast<std::uintmax_t>(cols),
+          ec ? 0 : gz ? 16 * file_size : file_size));
+      px.index_.reserve(room);
+      px.value_.reserve(room);
+    }
+    index.resize(static_cast<std::size_t>(count * cols));
+    value.resize(static_cast<std::size_t>(count * cols));
+    const std::int64_t before = px.row_begin_.back();  // entries of the earlier blocks
+    std::int64_t n = 0;
+    for (std::int64_t r = 0; r < count; ++r) {
+      n += compress_row(data + r * cols, cols, index.data() + n, value.data() + n);
+      px.row_begin_.push_back(before + n);
+    }
+    px.index_.insert(px.index_.end(), index.begin(), index.begin() + n);
+    px.value_.insert(px.value_.end(), value.begin(), value.begin() + n);
+  });
+  px.cols_ = check_cols(file_dims);  // (also when the file has no images)
+  return px;
 }
 
 void SparsePixels::assign_rows(const SparsePixels& from, const std::vector<std::int64_t>& rows) {
