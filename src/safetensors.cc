@@ -173,8 +173,7 @@ void save_safetensors(const std::string& path,
       for (const auto& entry : tensors) {
         write_all(f.get(), entry.second.raw(), entry.second.nbytes(), tmp);
       }
-      if (std::fflush(f.get()) != 0 ||
-          (flush == Flush::durable && ::fsync(fileno(f.get())) != 0)) {
+      if (std::fflush(f.get()) != 0 || (flush == Flush::durable && ::fsync(fileno(f.get())) != 0)) {
         throw DataError(tmp + ": cannot flush to disk: " + std::strerror(errno));
       }
       if (std::fclose(f.release()) != 0) {

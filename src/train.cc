@@ -185,8 +185,8 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
   return static_cast<double>(correct) / static_cast<double>(data.size);
 }
 
-double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
-                         const ByteBuffer& labels, std::int64_t block) {
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
+                         std::int64_t block) {
   const std::int64_t n = pixels.rows();
   if (n == 0) return 0;
   std::int64_t correct = 0;
@@ -401,8 +401,7 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
   return resume(checkpoint, SparseMnist::from(data), total_iters);
 }
 
-Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data,
-                        std::int64_t total_iters) {
+Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
   LoadedModel loaded = load_model(checkpoint);
   TrainConfig config;

@@ -118,16 +118,16 @@ TEST_F(IdxTest, RowsComeInBlocksOfWholeRows) {
   for (std::int64_t block_bytes : {1, 6, 13, 1000}) {
     std::vector<std::uint8_t> seen;
     std::vector<std::int64_t> firsts;
-    std::vector<std::int64_t> dims =
-        read_idx_rows(path("f.gz"), 3,
-                      [&](const std::vector<std::int64_t>& d, const std::uint8_t* data,
-                          std::int64_t first, std::int64_t count) {
-                        EXPECT_EQ(d, a.dims);
-                        EXPECT_EQ(first, static_cast<std::int64_t>(seen.size()) / 6);
-                        firsts.push_back(first);
-                        seen.insert(seen.end(), data, data + count * 6);
-                      },
-                      block_bytes);
+    std::vector<std::int64_t> dims = read_idx_rows(
+        path("f.gz"), 3,
+        [&](const std::vector<std::int64_t>& d, const std::uint8_t* data, std::int64_t first,
+            std::int64_t count) {
+          EXPECT_EQ(d, a.dims);
+          EXPECT_EQ(first, static_cast<std::int64_t>(seen.size()) / 6);
+          firsts.push_back(first);
+          seen.insert(seen.end(), data, data + count * 6);
+        },
+        block_bytes);
     EXPECT_EQ(dims, a.dims);
     EXPECT_EQ(ByteBuffer(seen.begin(), seen.end()), a.data) << block_bytes;
     // whole rows: at least one a block, as many as fit in block_bytes

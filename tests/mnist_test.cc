@@ -7,11 +7,11 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <functional>
-#include <fstream>
-#include <tuple>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <set>
+#include <tuple>
 
 #include "nabla/sparse.h"
 #include "test_util.h"
@@ -101,16 +101,24 @@ TEST_F(MnistFiles, SparseLoadGivesTheSameErrors) {
     fs::resize_file(file(name), size);
   };
   std::vector<std::function<void()>> breakages = {
-      [&] { write_idx(file("train-labels-idx1-ubyte"), idx({4}, {3, 1, 4, 1})); },
-      [&] { write_idx(file("train-labels-idx1-ubyte"), idx({5}, {3, 1, 10, 1, 5})); },
-      [&] { write_idx(file("train-images-idx3-ubyte"), idx({5}, {1, 2, 3, 4, 5})); },
+      [&] {
+        write_idx(file("train-labels-idx1-ubyte"), idx({4}, {3, 1, 4, 1}));
+      },
+      [&] {
+        write_idx(file("train-labels-idx1-ubyte"), idx({5}, {3, 1, 10, 1, 5}));
+      },
+      [&] {
+        write_idx(file("train-images-idx3-ubyte"), idx({5}, {1, 2, 3, 4, 5}));
+      },
       [&] { fs::remove(file("t10k-labels-idx1-ubyte.gz")); },
       [&] { truncate("train-images-idx3-ubyte", 16 + 13); },  // in the middle of image 3
       [&] { truncate("train-images-idx3-ubyte", 9); },        // in the header
-      [&] {  // trailing bytes
+      [&] {                                                   // trailing bytes
         std::ofstream(file("train-images-idx3-ubyte"), std::ios::app | std::ios::binary) << "xy";
       },
-      [&] { write_idx(file("t10k-images-idx3-ubyte.gz"), idx({3, 1, 2}, {1, 2, 3, 4, 5, 6})); },
+      [&] {
+        write_idx(file("t10k-images-idx3-ubyte.gz"), idx({3, 1, 2}, {1, 2, 3, 4, 5, 6}));
+      },
   };
   for (std::size_t k = 0; k < breakages.size(); ++k) {
     write_files();

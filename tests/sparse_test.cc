@@ -62,7 +62,8 @@ TEST(SparsePixels, EveryWidthAndDensityRoundTrips) {
       SparseBatch all{&px, {0, 1, 2, 3, 4, 5, 6}};
       Tensor dense = all.to_dense();
       for (std::int64_t i = 0; i < rows * cols; ++i) {
-        ASSERT_EQ(dense.get(i), p[static_cast<std::size_t>(i)]) << cols << " " << density << " " << i;
+        ASSERT_EQ(dense.get(i), p[static_cast<std::size_t>(i)])
+            << cols << " " << density << " " << i;
       }
     }
   }

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <future>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -232,7 +232,7 @@ int run_train(const Options& o) {
 
   Progress progress(trainer->total_iters());
   auto start = Clock::now();
-  double eval_seconds = 0;  // of this thread's time: evaluating, or waiting for one
+  double eval_seconds = 0;    // of this thread's time: evaluating, or waiting for one
   double beside_seconds = 0;  // evaluations run beside training, on the other thread
   double last_loss = 0;
   std::int64_t first_iter = trainer->iteration();
@@ -243,8 +243,8 @@ int run_train(const Options& o) {
     m.eval_iters.push_back(static_cast<double>(e.iteration));
     m.train_acc.push_back(e.train_acc);
     m.test_acc.push_back(e.test_acc);
-    csv << e.iteration << "," << loss << "," << e.train_acc << "," << e.test_acc << ","
-        << elapsed << "\n";
+    csv << e.iteration << "," << loss << "," << e.train_acc << "," << e.test_acc << "," << elapsed
+        << "\n";
   };
   auto evaluate = [&](const char* prefix) {
     auto e0 = Clock::now();
@@ -339,8 +339,8 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
   sub->add_option("--reg", o->reg, "L2 regularization strength lambda (loss + lambda * sum W^2)")
       ->check(non_negative());
-  auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
-                    ->check(non_negative());
+  auto* iters =
+      sub->add_option("--iters", o->iters, "Iterations (mini-batches)")->check(non_negative());
   sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
       ->default_str("")
       ->check(positive())
@@ -360,7 +360,8 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
-  sub->add_option("--threads", o->threads, "Threads (default: cores, at most 2); with 2 or more, the evaluations "
+  sub->add_option("--threads", o->threads,
+                  "Threads (default: cores, at most 2); with 2 or more, the evaluations "
                   "during training run beside it on a thread of their own")
       ->check(CLI::Range(1, 256))
       ->default_str("");

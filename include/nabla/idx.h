@@ -52,9 +52,9 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank = st
 // rows(dims, data, first, count) gets rows [first, first + count), in order, about
 // block_bytes at a time. The same checks and errors as read_idx; one about the data
 // (truncated, trailing bytes) can come after some blocks were handed over. Returns dims.
-using IdxRowsFn = std::function<void(const std::vector<std::int64_t>& dims,
-                                     const std::uint8_t* data, std::int64_t first,
-                                     std::int64_t count)>;
+using IdxRowsFn =
+    std::function<void(const std::vector<std::int64_t>& dims, const std::uint8_t* data,
+                       std::int64_t first, std::int64_t count)>;
 std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<int> expected_rank,
                                         const IdxRowsFn& rows,
                                         std::int64_t block_bytes = std::int64_t{1} << 20);

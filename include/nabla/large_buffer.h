@@ -30,9 +30,7 @@ struct LargeAllocator {
   template <class U>
   LargeAllocator(const LargeAllocator<U>&) noexcept {}  // NOLINT: converting, as allocators are
 
-  T* allocate(std::size_t n) {
-    return static_cast<T*>(allocate_large(n * sizeof(T), alignof(T)));
-  }
+  T* allocate(std::size_t n) { return static_cast<T*>(allocate_large(n * sizeof(T), alignof(T))); }
   void deallocate(T* p, std::size_t n) noexcept { deallocate_large(p, n * sizeof(T), alignof(T)); }
 
   template <class U>

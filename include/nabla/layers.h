@@ -160,10 +160,10 @@ class Affine : public Layer {
   Var W_, b_;
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
-  SparseBatch sparse_x_;  // the input when it came as sparse pixels (pixels null if not)
-  SparsePixels staged_;   // a batch of random rows, copied together
+  SparseBatch sparse_x_;       // the input when it came as sparse pixels (pixels null if not)
+  SparsePixels staged_;        // a batch of random rows, copied together
   bool staged_input_ = false;  // sparse_x_ is staged_
-  PackedRows packed_W_;   // W laid out for the sparse products, packed on each forward
+  PackedRows packed_W_;        // W laid out for the sparse products, packed on each forward
   SparseWorkspace sparse_workspace_;
   std::unique_ptr<Workers> workers_;  // when set_threads asked for more than one
   bool input_grad_ = true;

@@ -82,8 +82,8 @@ struct Evaluation {
 // whole set as floats).
 double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
 // The same from the sparse form of the images (the first layer multiplies non-zeros only).
-double evaluate_accuracy(Sequential& net, const SparsePixels& pixels,
-                         const ByteBuffer& labels, std::int64_t block = 2000);
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
+                         std::int64_t block = 2000);
 
 class Trainer {
  public:

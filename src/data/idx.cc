@@ -107,9 +107,9 @@ namespace {
 // An IDX file's header, read and checked.
 struct IdxHeader {
   std::vector<std::int64_t> dims;
-  std::uint64_t count = 1;   // elements
-  std::uint64_t bytes = 0;   // of the header
-  std::string after;         // " (after decompression)" for a gzip file
+  std::uint64_t count = 1;  // elements
+  std::uint64_t bytes = 0;  // of the header
+  std::string after;        // " (after decompression)" for a gzip file
 };
 
 IdxHeader read_header(GzReader& in, const std::string& path, std::optional<int> expected_rank) {

@@ -1,11 +1,11 @@
 #include "nabla/mnist.h"
 
-#include "nabla/sparse.h"
-
 #include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+
+#include "nabla/sparse.h"
 
 namespace nabla {
 namespace {
@@ -87,8 +87,8 @@ void check_directory(const std::string& dir) {
 
 void check_same_features(const std::string& dir, std::int64_t train, std::int64_t test) {
   if (train != test) {
-    throw DataError(dir + ": training images have " + std::to_string(train) + " pixels, test images " +
-                    std::to_string(test));
+    throw DataError(dir + ": training images have " + std::to_string(train) +
+                    " pixels, test images " + std::to_string(test));
   }
 }
 

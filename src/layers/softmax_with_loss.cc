@@ -69,7 +69,7 @@ __m512 exp_nonpositive(__m512 x) {
   const __m512 k =
       _mm512_mask_roundscale_ps(t, 0xFFFF, t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln 2, high bits
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723e-6f), r);   // and the rest
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723e-6f), r);    // and the rest
   __m512 p = _mm512_set1_ps(1.0f / 5040);
   for (float coefficient : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(coefficient));
@@ -99,7 +99,9 @@ double softmax_row(const float* s, std::int64_t c, float* y) {
   return softmax_row_plain(s, c, y);
 }
 
-double softmax_row(const double* s, std::int64_t c, double* y) { return softmax_row_plain(s, c, y); }
+double softmax_row(const double* s, std::int64_t c, double* y) {
+  return softmax_row_plain(s, c, y);
+}
 
 }  // namespace
 

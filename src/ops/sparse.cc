@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
-
+#include <type_traits>
 
 #if defined(__AVX512F__) || defined(__AVX512BW__)
 #include <immintrin.h>
@@ -37,9 +37,8 @@ std::int64_t compress_row(const std::uint8_t* row, std::int64_t cols, std::uint1
 #if defined(__AVX512BW__) && defined(__AVX512VBMI2__)
   // 64 pixels at a time: the mask of non-zeros picks values and columns out of registers
   // (compressing in registers, then a masked store: no write past the row's entries).
-  const __m512i lanes = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18,
-                                         17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
-                                         1, 0);
+  const __m512i lanes = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
+                                         16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   auto first = [](int k) { return k >= 64 ? ~0ULL : (1ULL << k) - 1; };
   for (; c + 64 <= cols; c += 64) {
     const __m512i v = _mm512_loadu_si512(row + c);
@@ -111,30 +110,33 @@ SparsePixels SparsePixels::read_idx(const std::string& path, float scale) {
     return cols;
   };
   const std::vector<std::int64_t> file_dims = read_idx_rows(
-      path, 3, [&](const std::vector<std::int64_t>& dims, const std::uint8_t* data,
-                   std::int64_t first, std::int64_t count) {
-    const std::int64_t cols = check_cols(dims);
-    if (first == 0) {
-      px.row_begin_.reserve(static_cast<std::size_t>(dims[0] + 1));
-      // Room for every pixel, as far as the file can hold (only the pages used are ever
-      // touched): the arrays then never move while they grow.
-      const auto room = static_cast<std::size_t>(std::min<std::uintmax_t>(
-          static_cast<std::uintmax_t>(dims[0]) * static_cast<std::uintmax_t>(cols),
-          ec ? 0 : gz ? 16 * file_size : file_size));
-      px.index_.reserve(room);
-      px.value_.reserve(room);
-    }
-    index.resize(static_cast<std::size_t>(count * cols));
-    value.resize(static_cast<std::size_t>(count * cols));
-    const std::int64_t before = px.row_begin_.back();  // entries of the earlier blocks
-    std::int64_t n = 0;
-    for (std::int64_t r = 0; r < count; ++r) {
-      n += compress_row(data + r * cols, cols, index.data() + n, value.data() + n);
-      px.row_begin_.push_back(before + n);
-    }
-    px.index_.insert(px.index_.end(), index.begin(), index.begin() + n);
-    px.value_.insert(px.value_.end(), value.begin(), value.begin() + n);
-  });
+      path, 3,
+      [&](const std::vector<std::int64_t>& dims, const std::uint8_t* data, std::int64_t first,
+          std::int64_t count) {
+        const std::int64_t cols = check_cols(dims);
+        if (first == 0) {
+          px.row_begin_.reserve(static_cast<std::size_t>(dims[0] + 1));
+          // Room for every pixel, as far as the file can hold (only the pages used are ever
+          // touched): the arrays then never move while they grow.
+          const auto room = static_cast<std::size_t>(std::min<std::uintmax_t>(
+              static_cast<std::uintmax_t>(dims[0]) * static_cast<std::uintmax_t>(cols),
+              ec   ? 0
+              : gz ? 16 * file_size
+                   : file_size));
+          px.index_.reserve(room);
+          px.value_.reserve(room);
+        }
+        index.resize(static_cast<std::size_t>(count * cols));
+        value.resize(static_cast<std::size_t>(count * cols));
+        const std::int64_t before = px.row_begin_.back();  // entries of the earlier blocks
+        std::int64_t n = 0;
+        for (std::int64_t r = 0; r < count; ++r) {
+          n += compress_row(data + r * cols, cols, index.data() + n, value.data() + n);
+          px.row_begin_.push_back(before + n);
+        }
+        px.index_.insert(px.index_.end(), index.begin(), index.begin() + n);
+        px.value_.insert(px.value_.end(), value.begin(), value.begin() + n);
+      });
   px.cols_ = check_cols(file_dims);  // (also when the file has no images)
   return px;
 }
@@ -314,10 +316,13 @@ struct Lanes<0> : Lanes<4> {};
 
 // Where one call of a kernel works: kChunks whole chunks of 16 main columns from column
 // j0 on (all in registers across the row's entries) and, if kTail, the tail columns too.
+// F is float for the kernels that update the packed matrix, const float for those that
+// read it.
+template <class F>
 struct Tile {
-  float* main;  // the packed matrix's main array, at column j0 of row 0
+  F* main;  // the packed matrix's main array, at column j0 of row 0
   std::int64_t stride;
-  float* tail;  // its tail array
+  F* tail;  // its tail array
   std::int64_t tail_stride;
   __mmask16 tail_mask;  // the tail's real columns
 };
@@ -325,8 +330,8 @@ struct Tile {
 // y[j0 : j0 + 16 kChunks] and, if kTail, y_tail[0 : tail columns] +=
 // sum_e v_e * w[c_e, same columns].
 template <int kChunks, int kTail>
-void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile& w, float* y,
-                 float* y_tail) {
+void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile<const float>& w,
+                 float* y, float* y_tail) {
   using T = Lanes<kTail>;
   // Two sets of accumulators, for even and odd entries, so that an entry's FMAs need not
   // wait for the previous entry's (FMA latency, not throughput, would set the pace).
@@ -342,7 +347,8 @@ void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile& w, f
     const __m512 v = _mm512_set1_ps(s);
     const auto c = static_cast<std::int64_t>(en.index[e]);
     const float* wc = w.main + c * w.stride;
-    for (int k = 0; k < kChunks; ++k) acc[k] = _mm512_fmadd_ps(v, _mm512_load_ps(wc + 16 * k), acc[k]);
+    for (int k = 0; k < kChunks; ++k)
+      acc[k] = _mm512_fmadd_ps(v, _mm512_load_ps(wc + 16 * k), acc[k]);
     if constexpr (kTail > 0) acc_tail = T::fmadd(s, T::load(w.tail + c * w.tail_stride), acc_tail);
   };
   std::int64_t e = en.begin;
@@ -359,7 +365,7 @@ void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile& w, f
 // for every entry e.
 template <int kChunks, int kTail>
 void scatter_tile(const Entries& en, const ScaledPixels& scaled, const float* d,
-                  const float* d_tail, const Tile& w) {
+                  const float* d_tail, const Tile<float>& w) {
   using T = Lanes<kTail>;
   __m512 dk[kChunks > 0 ? kChunks : 1];
   for (int k = 0; k < kChunks; ++k) dk[k] = _mm512_loadu_ps(d + 16 * k);
@@ -386,25 +392,45 @@ template <class F>
 void with_tile(std::int64_t chunks, std::int64_t tail, F&& f) {
   auto with_tail = [&](auto c) {
     switch (tail) {
-      case 0: f(c, std::integral_constant<int, 0>{}); break;
-      case 4: f(c, std::integral_constant<int, 4>{}); break;
-      case 8: f(c, std::integral_constant<int, 8>{}); break;
-      default: f(c, std::integral_constant<int, 16>{}); break;
+      case 0:
+        f(c, std::integral_constant<int, 0>{});
+        break;
+      case 4:
+        f(c, std::integral_constant<int, 4>{});
+        break;
+      case 8:
+        f(c, std::integral_constant<int, 8>{});
+        break;
+      default:
+        f(c, std::integral_constant<int, 16>{});
+        break;
     }
   };
   switch (chunks) {
-    case 0: with_tail(std::integral_constant<int, 0>{}); break;
-    case 1: with_tail(std::integral_constant<int, 1>{}); break;
-    case 2: with_tail(std::integral_constant<int, 2>{}); break;
-    case 3: with_tail(std::integral_constant<int, 3>{}); break;
-    default: with_tail(std::integral_constant<int, 4>{}); break;
+    case 0:
+      with_tail(std::integral_constant<int, 0>{});
+      break;
+    case 1:
+      with_tail(std::integral_constant<int, 1>{});
+      break;
+    case 2:
+      with_tail(std::integral_constant<int, 2>{});
+      break;
+    case 3:
+      with_tail(std::integral_constant<int, 3>{});
+      break;
+    default:
+      with_tail(std::integral_constant<int, 4>{});
+      break;
   }
 }
 
 // Runs kernel(tile, j0, chunks, tail) over the packed matrix's columns in tiles of up to
-// 64 main columns; the tail columns go with the last tile.
-template <class F>
-void for_each_tile(PackedRows& w, F&& kernel) {
+// 64 main columns; the tail columns go with the last tile. (Packed: PackedRows or const
+// PackedRows.)
+template <class Packed, class F>
+void for_each_tile(Packed& w, F&& kernel) {
+  using Value = std::conditional_t<std::is_const_v<Packed>, const float, float>;
   const std::int64_t main = w.main_cols();
   const std::int64_t tail_width = w.tail_cols() > 0 ? w.tail_stride() : 0;
   const auto mask = static_cast<__mmask16>((1u << w.tail_cols()) - 1u);
@@ -412,32 +438,29 @@ void for_each_tile(PackedRows& w, F&& kernel) {
   do {
     const std::int64_t chunks = std::min<std::int64_t>(4, (main - j0) / 16);
     const bool last = j0 + 16 * chunks >= main;
-    Tile tile{w.main() == nullptr ? nullptr : w.main() + j0, main, w.tail(), w.tail_stride(),
-              mask};
+    Tile<Value> tile{w.main() == nullptr ? nullptr : w.main() + j0, main, w.tail(), w.tail_stride(),
+                     mask};
     kernel(tile, j0, chunks, last ? tail_width : 0);
     j0 += 16 * chunks;
   } while (j0 < main);
 }
 
-void gather_avx512(const Entries& en, const ScaledPixels& scaled, const PackedRows& w,
-                   float* y) {
-  // the kernels only read the packed rows here
-  for_each_tile(const_cast<PackedRows&>(w), [&](const Tile& tile, std::int64_t j0,
-                                                std::int64_t chunks, std::int64_t tail) {
+void gather_avx512(const Entries& en, const ScaledPixels& scaled, const PackedRows& w, float* y) {
+  for_each_tile(w, [&](const Tile<const float>& tile, std::int64_t j0, std::int64_t chunks,
+                       std::int64_t tail) {
     with_tile(chunks, tail, [&](auto c, auto t) {
       gather_tile<c(), t()>(en, scaled, tile, y + j0, y + w.main_cols());
     });
   });
 }
 
-void scatter_avx512(const Entries& en, const ScaledPixels& scaled, const float* d,
-                    PackedRows& w) {
-  for_each_tile(w, [&](const Tile& tile, std::int64_t j0, std::int64_t chunks,
-                       std::int64_t tail) {
-    with_tile(chunks, tail, [&](auto c, auto t) {
-      scatter_tile<c(), t()>(en, scaled, d + j0, d + w.main_cols(), tile);
-    });
-  });
+void scatter_avx512(const Entries& en, const ScaledPixels& scaled, const float* d, PackedRows& w) {
+  for_each_tile(
+      w, [&](const Tile<float>& tile, std::int64_t j0, std::int64_t chunks, std::int64_t tail) {
+        with_tile(chunks, tail, [&](auto c, auto t) {
+          scatter_tile<c(), t()>(en, scaled, d + j0, d + w.main_cols(), tile);
+        });
+      });
 }
 
 #endif
@@ -622,7 +645,8 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
   };
   auto add_back = [&](int part, int n_parts) {
     auto [r0, r1] = part_range(d, part, n_parts);
-    for (int p = 0; p < parts; ++p) workspace.parts[static_cast<std::size_t>(p)].add_to_and_clear(dW, r0, r1);
+    for (int p = 0; p < parts; ++p)
+      workspace.parts[static_cast<std::size_t>(p)].add_to_and_clear(dW, r0, r1);
   };
   if (workers != nullptr) {
     workers->run(accumulate);
