@@ -136,23 +136,40 @@ TEST_F(IdxTest, RowsComeInBlocksOfWholeRows) {
   }
 }
 
-TEST_F(IdxTest, RowsOfATruncatedFileFailAfterTheWholeOnes) {
+TEST_F(IdxTest, RowsOfATruncatedFileFailBeforeAnyRow) {
+  // a plain file's size is known: a short one fails before any row is handed over, with
+  // read_idx's message
   write_idx(path("f"), small_images());
   fs::resize_file(path("f"), 24);  // a 16-byte header, image 0 whole, image 1 cut
   std::int64_t rows_seen = 0;
-  auto read = [&] {
-    read_idx_rows(
-        path("f"), 3,
-        [&](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
-            std::int64_t count) { rows_seen += count; },
-        6);
-  };
-  EXPECT_THROW(read(), DataError);
-  EXPECT_EQ(rows_seen, 1);
+  auto count_rows = [&](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
+                        std::int64_t count) { rows_seen += count; };
+  std::string error;
   try {
-    read();
+    read_idx_rows(path("f"), 3, count_rows, 6);
   } catch (const DataError& e) {
-    EXPECT_EQ(std::string(e.what()), path("f") + ": truncated: expected 28 bytes, got 24");
+    error = e.what();
+  }
+  EXPECT_EQ(error, read_error(path("f")));
+  EXPECT_EQ(error, path("f") + ": truncated: expected 28 bytes, got 24");
+  EXPECT_EQ(rows_seen, 0);
+}
+
+TEST_F(IdxTest, RowsLongerThanAllowedAreRefusedFirst) {
+  // a header that promises 2^32-byte rows in a 16-byte file: refused, nothing allocated
+  IdxArray a;
+  a.dims = {0, 65536, 65536};
+  write_idx(path("f"), a);
+  auto ignore = [](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
+                   std::int64_t) {};
+  try {
+    read_idx_rows(path("f"), 3, ignore, 1 << 20, 1 << 16);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path("f") +
+                  ": rows of 4294967296 bytes (0,65536,65536); at most 65536 are "
+                  "read this way");
   }
 }
 

@@ -130,6 +130,16 @@ TEST_F(MnistFiles, SparseLoadGivesTheSameErrors) {
   }
 }
 
+TEST_F(MnistFiles, SparseLoadRefusesHeadersItCannotHold) {
+  // images of 0 pixels, or of more than 65536, in files too small for what they claim
+  write_idx(file("train-images-idx3-ubyte"), idx({5, 0, 3}, {}));
+  EXPECT_EQ(data_error([&] { load_mnist_sparse(dir_); }),
+            file("train-images-idx3-ubyte") + ": images of 0 pixels");
+  write_idx(file("train-images-idx3-ubyte"), idx({0, 300, 300}, {}));
+  EXPECT_THAT(data_error([&] { load_mnist_sparse(dir_); }),
+              HasSubstr("rows of 90000 bytes (0,300,300); at most 65536"));
+}
+
 TEST_F(MnistFiles, MissingDirectorySaysHowToFetch) {
   std::string missing = dir_.string() + "/nothing";
   EXPECT_EQ(data_error([&] { load_mnist(missing); }),

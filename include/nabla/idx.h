@@ -51,13 +51,16 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank = st
 // the elements of one index of the first dimension) instead of holding all of it:
 // rows(dims, data, first, count) gets rows [first, first + count), in order, about
 // block_bytes at a time. The same checks and errors as read_idx; one about the data
-// (truncated, trailing bytes) can come after some blocks were handed over. Returns dims.
+// (truncated, trailing bytes) can come after some blocks were handed over. A row longer
+// than max_row_bytes is a DataError before anything is allocated (a corrupt header
+// cannot ask for a huge block). Returns dims.
 using IdxRowsFn =
     std::function<void(const std::vector<std::int64_t>& dims, const std::uint8_t* data,
                        std::int64_t first, std::int64_t count)>;
 std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<int> expected_rank,
                                         const IdxRowsFn& rows,
-                                        std::int64_t block_bytes = std::int64_t{1} << 20);
+                                        std::int64_t block_bytes = std::int64_t{1} << 20,
+                                        std::int64_t max_row_bytes = std::int64_t{1} << 26);
 
 // Writes an IDX file of unsigned bytes, gzip-compressed if path ends in ".gz".
 // Throws ValueError if dims do not match data, DataError if the file cannot be written.

@@ -229,11 +229,23 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
 }
 
 std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<int> expected_rank,
-                                        const IdxRowsFn& rows, std::int64_t block_bytes) {
+                                        const IdxRowsFn& rows, std::int64_t block_bytes,
+                                        std::int64_t max_row_bytes) {
   GzReader in(path);
   const IdxHeader h = read_header(in, path, expected_rank);
   std::int64_t row = 1;  // elements of one index of the first dimension
   for (std::size_t i = 1; i < h.dims.size(); ++i) row *= h.dims[i];
+  if (row > max_row_bytes) {
+    throw DataError(path + ": rows of " + num(static_cast<std::uint64_t>(row)) + " bytes " +
+                    shape_str(h.dims) + "; at most " +
+                    num(static_cast<std::uint64_t>(max_row_bytes)) + " are read this way");
+  }
+  // A plain file whose size we know must hold the data: say so before reading it.
+  std::error_code ec;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
+  if (!in.compressed() && !ec && file_size < h.bytes + h.count) {
+    throw truncated(path, h, file_size - h.bytes);
+  }
   const std::int64_t total = h.dims[0];
   const std::int64_t per_block = row == 0 ? total : std::max<std::int64_t>(1, block_bytes / row);
   ByteBuffer block(static_cast<std::size_t>(std::min(per_block, total) * row));
