@@ -11,6 +11,7 @@
 #include <future>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "commands.h"
@@ -258,7 +259,7 @@ int run_train(const Options& o) {
   const bool background = threads > 1;
   std::optional<std::future<Evaluation>> pending;
   double pending_loss = 0, pending_elapsed = 0;
-  std::string held_rows;
+  std::ostringstream held_rows;
   auto collect = [&](bool wait) {
     if (!pending) return;
     if (!wait && pending->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
@@ -268,8 +269,8 @@ int run_train(const Options& o) {
     beside_seconds += e.seconds;
     pending.reset();
     record("", e, pending_loss, pending_elapsed);
-    csv << held_rows;
-    held_rows.clear();
+    csv << held_rows.str();
+    held_rows.str("");
   };
   while (!trainer->done()) {
     last_loss = trainer->step();
@@ -287,15 +288,8 @@ int run_train(const Options& o) {
         evaluate("");
       }
     } else {
-      // as `csv << iteration << "," << loss` would write it (a double is "%g")
-      char row[64];
-      const int n = std::snprintf(row, sizeof row, "%lld,%g,,,\n",
-                                  static_cast<long long>(trainer->iteration()), last_loss);
-      if (pending) {
-        held_rows.append(row, static_cast<std::size_t>(n));
-      } else {
-        csv.write(row, n);
-      }
+      std::ostream& rows = pending ? static_cast<std::ostream&>(held_rows) : csv;
+      rows << trainer->iteration() << "," << last_loss << ",,,\n";
     }
     collect(false);
     double train_seconds = seconds_between(start, Clock::now()) - eval_seconds;
