@@ -99,6 +99,12 @@ Tensor& Tensor::operator=(const Tensor& other) {
 
 Tensor Tensor::zeros(Shape shape, DType dtype) { return Tensor(std::move(shape), dtype); }
 
+Tensor Tensor::empty(Shape shape, DType dtype) {
+  Tensor t;
+  t.resize(std::move(shape), dtype);
+  return t;
+}
+
 Tensor Tensor::ones(Shape shape, DType dtype) { return full(std::move(shape), 1.0, dtype); }
 
 Tensor Tensor::full(Shape shape, double value, DType dtype) {

@@ -142,6 +142,20 @@ TEST(Relu, ZeroIsMasked) {
   EXPECT_EQ(relu_layer.mask(), (std::vector<std::uint8_t>{1, 0, 1}));
 }
 
+TEST(Relu, InferenceGivesTheSameValues) {
+  // float32 and float64, training (mask kept) and inference (none) in one pass each
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Relu train_layer, infer_layer;
+    Tensor x = Tensor::from({2, 3}, {-1.5, 0.0, 2.5, 4.0, -0.25, 1e-3}, dtype);
+    Tensor trained = train_layer.forward(x, true);
+    Tensor inferred = infer_layer.forward(x, false);
+    EXPECT_EQ(values(trained), (std::vector<double>{0, 0, 2.5, 4, 0, x.get(5)}));
+    EXPECT_EQ(values(inferred), values(trained));
+    EXPECT_EQ(train_layer.mask(), (std::vector<std::uint8_t>{1, 1, 0, 0, 1, 0}));
+    EXPECT_TRUE(infer_layer.mask().empty());
+  }
+}
+
 TEST(Relu, GradCheck) {
   Var x = Var::parameter(away_from_zero({4, 5}, 3), "x");
   Relu relu_layer;

@@ -107,6 +107,63 @@ TEST(Ops, GemmAccumulates) {
   EXPECT_THROW(gemm(a, false, b, false, 1.0, 0.0, wrong), ShapeError);
 }
 
+// out = alpha op(a) op(b) + beta out in double, element by element.
+Tensor gemm_reference(const Tensor& a, bool ta, const Tensor& b, bool tb, double alpha, double beta,
+                      const Tensor& out) {
+  const std::int64_t m = out.size(0), n = out.size(1), k = ta ? a.size(0) : a.size(1);
+  Tensor r({m, n}, DType::f64);
+  for (std::int64_t i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (std::int64_t p = 0; p < k; ++p)
+        sum += (ta ? a.at({p, i}) : a.at({i, p})) * (tb ? b.at({j, p}) : b.at({p, j}));
+      r.set(i * n + j, alpha * sum + (beta != 0 ? beta * out.get(i * n + j) : 0.0));
+    }
+  }
+  return r;
+}
+
+// float32 products of the recipe's second-layer shapes (100x50 . 50x10 and its
+// transposes) and others around them: every transpose, alpha and beta; beta = 0 ignores
+// what out held, NaN included (BLAS's rule, which gemm keeps).
+TEST(Ops, GemmSmallAndLargeFloatMatchDouble) {
+  Rng rng(21);
+  struct Case {
+    std::int64_t m, n, k;
+  };
+  for (Case c : std::vector<Case>{{1, 1, 1},
+                                  {3, 5, 7},
+                                  {100, 10, 50},
+                                  {50, 10, 100},
+                                  {100, 50, 10},
+                                  {9, 16, 20},
+                                  {13, 17, 3},
+                                  {7, 33, 11},
+                                  {6, 48, 5},
+                                  {11, 64, 9},
+                                  {5, 65, 4},
+                                  {300, 30, 40}}) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        Tensor a = Tensor::randn(ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, rng, 1.0, DType::f32);
+        Tensor b = Tensor::randn(tb ? Shape{c.n, c.k} : Shape{c.k, c.n}, rng, 1.0, DType::f32);
+        for (auto [alpha, beta] :
+             {std::pair{1.0, 0.0}, std::pair{-0.5, 1.0}, std::pair{2.0, 0.25}}) {
+          Tensor out = Tensor::randn({c.m, c.n}, rng, 1.0, DType::f32);
+          if (beta == 0) out.fill(std::nan(""));
+          const Tensor expected = gemm_reference(a, ta, b, tb, alpha, beta, out);
+          gemm(a, ta, b, tb, alpha, beta, out);
+          for (std::int64_t i = 0; i < out.numel(); ++i) {
+            ASSERT_NEAR(out.get(i), expected.get(i), 1e-4 * (1 + std::abs(expected.get(i))))
+                << c.m << "x" << c.n << "x" << c.k << " ta " << ta << " tb " << tb << " alpha "
+                << alpha << " beta " << beta << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Ops, Reductions) {
   Tensor x = Tensor::from({2, 3}, {1, 5, 3, 4, 2, 6});
   EXPECT_EQ(sum(x).item(), 21);

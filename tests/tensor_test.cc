@@ -77,6 +77,19 @@ TEST(Tensor, DataIs64ByteAligned) {
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(t.raw()) % 64, 0u);
 }
 
+TEST(Tensor, EmptyHasShapeAndWritableStorage) {
+  Tensor t = Tensor::empty({3, 4}, DType::f64);
+  EXPECT_TRUE(t.defined());
+  EXPECT_EQ(t.shape(), (Shape{3, 4}));
+  EXPECT_EQ(t.dtype(), DType::f64);
+  EXPECT_EQ(t.numel(), 12);
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.set(i, static_cast<double>(i));
+  EXPECT_EQ(t.at({2, 3}), 11.0);
+  Tensor none = Tensor::empty({0, 5});
+  EXPECT_TRUE(none.defined());
+  EXPECT_EQ(none.numel(), 0);
+}
+
 TEST(Tensor, ResizeReusesStorage) {
   Tensor t({100, 10});
   const void* before = t.raw();

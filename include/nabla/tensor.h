@@ -82,6 +82,9 @@ class Tensor {
   explicit Tensor(Shape shape, DType dtype = DType::f32);
 
   static Tensor zeros(Shape shape, DType dtype = DType::f32);
+  // Unspecified contents, for an output that is written whole before it is read (skips
+  // zeroing it).
+  static Tensor empty(Shape shape, DType dtype = DType::f32);
   static Tensor ones(Shape shape, DType dtype = DType::f32);
   static Tensor full(Shape shape, double value, DType dtype = DType::f32);
   static Tensor scalar(double value, DType dtype = DType::f64);

@@ -27,22 +27,31 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
 // ---- Relu --------------------------------------------------------------------------
 
 Tensor Relu::forward(const Tensor& x, bool train) {
-  Tensor out = relu(x);
+  // out = max(x, 0) and, when training, mask[i] = 1 where x[i] <= 0: those outputs (and
+  // their gradients) are zero. One pass for both.
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
   if (train) {
-    // mask[i] = 1 where x[i] <= 0: those outputs (and their gradients) are zero
     mask_.resize(static_cast<std::size_t>(x.numel()));
-    visit_dtype(x.dtype(), [&](auto type) {
-      using T = decltype(type);
-      const T* px = x.data<T>();
-      for (std::int64_t i = 0; i < x.numel(); ++i) {
-        mask_[static_cast<std::size_t>(i)] = px[i] <= T{0} ? 1 : 0;
-      }
-    });
     shape_ = x.shape();
   } else {
     mask_.clear();
     shape_.clear();
   }
+  visit_dtype(x.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* px = x.data<T>();
+    T* po = out.data<T>();
+    const std::int64_t n = x.numel();
+    if (train) {
+      std::uint8_t* mask = mask_.data();
+      for (std::int64_t i = 0; i < n; ++i) {
+        po[i] = px[i] > T{0} ? px[i] : T{0};
+        mask[i] = px[i] <= T{0} ? 1 : 0;
+      }
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) po[i] = px[i] > T{0} ? px[i] : T{0};
+    }
+  });
   return out;
 }
 
@@ -50,13 +59,13 @@ Tensor Relu::backward(const Tensor& dout) {
   // the mask covers the shape of the latest training forward (a scalar included)
   check_cached(mask_.size() == static_cast<std::size_t>(shape_numel(shape_)), "Relu");
   check_dout(dout, shape_, "Relu");
-  Tensor dx = dout;  // a copy: the incoming dout is left as it is
+  Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
   visit_dtype(dx.dtype(), [&](auto type) {
     using T = decltype(type);
-    T* pd = dx.data<T>();
-    for (std::int64_t i = 0; i < dx.numel(); ++i) {
-      if (mask_[static_cast<std::size_t>(i)]) pd[i] = T{0};
-    }
+    const T* pd = dout.data<T>();
+    T* px = dx.data<T>();
+    const std::uint8_t* mask = mask_.data();
+    for (std::int64_t i = 0; i < dx.numel(); ++i) px[i] = mask[i] ? T{0} : pd[i];
   });
   return dx;
 }

@@ -110,7 +110,7 @@ void Affine::set_threads(int threads) {
 
 Tensor Affine::add_bias(std::int64_t n) const {
   const std::int64_t m = b_.value().size(0);
-  Tensor y({n, m}, b_.dtype());
+  Tensor y = Tensor::empty({n, m}, b_.dtype());  // every element set below
   visit_dtype(y.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pb = b_.value().data<T>();
