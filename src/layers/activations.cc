@@ -27,29 +27,25 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
 // ---- Relu --------------------------------------------------------------------------
 
 Tensor Relu::forward(const Tensor& x, bool train) {
-  // out = max(x, 0) and, when training, mask[i] = 1 where x[i] <= 0: those outputs (and
-  // their gradients) are zero. One pass for both.
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  if (train) {
-    mask_.resize(static_cast<std::size_t>(x.numel()));
-    shape_ = x.shape();
-  } else {
+  if (!train) {
     mask_.clear();
     shape_.clear();
+    return relu(x);
   }
+  // out = max(x, 0) and mask[i] = 1 where x[i] <= 0 (those outputs, and their gradients,
+  // are zero), in one pass
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  mask_.resize(static_cast<std::size_t>(x.numel()));
+  shape_ = x.shape();
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* px = x.data<T>();
     T* po = out.data<T>();
-    const std::int64_t n = x.numel();
-    if (train) {
-      std::uint8_t* mask = mask_.data();
-      for (std::int64_t i = 0; i < n; ++i) {
-        po[i] = px[i] > T{0} ? px[i] : T{0};
-        mask[i] = px[i] <= T{0} ? 1 : 0;
-      }
-    } else {
-      for (std::int64_t i = 0; i < n; ++i) po[i] = px[i] > T{0} ? px[i] : T{0};
+    std::uint8_t* mask = mask_.data();
+    const std::int64_t n = x.numel();  // (read once: a byte store could alias it)
+    for (std::int64_t i = 0; i < n; ++i) {
+      po[i] = px[i] > T{0} ? px[i] : T{0};
+      mask[i] = px[i] <= T{0} ? 1 : 0;
     }
   });
   return out;

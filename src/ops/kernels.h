@@ -28,7 +28,7 @@ inline void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
 // out[i] = f(a[i])
 template <class F>
 Tensor map(const Tensor& a, F f) {
-  Tensor out(a.shape(), a.dtype());
+  Tensor out = Tensor::empty(a.shape(), a.dtype());  // written whole below
   visit_dtype(a.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pa = a.data<T>();
@@ -42,7 +42,7 @@ Tensor map(const Tensor& a, F f) {
 template <class F>
 Tensor zip(const Tensor& a, const Tensor& b, const char* op, F f) {
   check_same_shape(a, b, op);
-  Tensor out(a.shape(), a.dtype());
+  Tensor out = Tensor::empty(a.shape(), a.dtype());  // written whole below
   visit_dtype(a.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pa = a.data<T>();
@@ -58,7 +58,7 @@ template <class F>
 Tensor zip3(const Tensor& a, const Tensor& b, const Tensor& c, const char* op, F f) {
   check_same_shape(a, b, op);
   check_same_shape(a, c, op);
-  Tensor out(a.shape(), a.dtype());
+  Tensor out = Tensor::empty(a.shape(), a.dtype());  // written whole below
   visit_dtype(a.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pa = a.data<T>();
