@@ -88,10 +88,6 @@ class PackedRows {
  public:
   // A copy of W (D, M), float32; the storage is reused when the shape stays.
   void pack(const Tensor& W);
-  // A zero (rows, cols) matrix (storage reused when the shape stays).
-  void zeros(std::int64_t rows, std::int64_t cols);
-  // W += this, then this = 0, for rows [r0, r1) (all when r1 < 0).
-  void add_to_and_clear(Tensor& W, std::int64_t r0 = 0, std::int64_t r1 = -1);
 
   std::int64_t rows() const { return rows_; }
   std::int64_t cols() const { return cols_; }
@@ -111,10 +107,34 @@ class PackedRows {
   Tensor tail_;  // (rows, tail_stride), or undefined when tail_cols is 0
 };
 
+// A batch by column: for each column (pixel) c, the batch rows that have it, in order, and
+// their pixels. The weight gradient dW = X^T.dY reads the batch so: row c of dW is
+// sum over those rows of pixel * dY[row], summed in registers and written once, instead
+// of one read-modify-write of the row for every non-zero.
+class SparseColumns {
+ public:
+  // The columns of batch x (a counting sort of its entries; storage reused).
+  void assign(const SparseBatch& x);
+
+  std::int64_t cols() const { return static_cast<std::int64_t>(begin_.size()) - 1; }
+  std::int64_t nonzeros() const { return begin_.back(); }
+  // Entries of column c are [begin(c), begin(c + 1)).
+  std::int64_t begin(std::int64_t c) const { return begin_[static_cast<std::size_t>(c)]; }
+  // Each entry is row << 8 | pixel (a batch has fewer than 2^24 rows).
+  const std::uint32_t* entries() const { return entries_.data(); }
+
+ private:
+  std::vector<std::int64_t> begin_{0};
+  std::vector<std::int64_t> next_;  // where each column's next entry goes, while sorting
+  std::vector<std::uint32_t> entries_;
+};
+
 // Scratch space of sparse_matmul_tn that the caller keeps between calls, so that the
-// steady state allocates nothing: one zeroed accumulator per worker.
+// steady state allocates nothing: the batch by column, and dY with its rows padded to
+// whole vectors.
 struct SparseWorkspace {
-  std::vector<PackedRows> parts;
+  SparseColumns columns;
+  Tensor padded_dY;
 };
 
 // y (N, M) += X (N, D) . W (D, M) for the batch X; W float32. The rows of the batch are
@@ -123,8 +143,8 @@ struct SparseWorkspace {
 void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers = nullptr);
 void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y,
                    Workers* workers = nullptr);
-// dW (D, M) += X^T (D, N) . dY (N, M). Each worker accumulates its share of the batch in
-// its part of `workspace`, then the parts are added into dW (and cleared for the next call).
+// dW (D, M) += X^T (D, N) . dY (N, M), a row of dW at a time from the batch by column.
+// The workers take bands of rows of dW with about as many non-zeros each.
 void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
                       SparseWorkspace& workspace, Workers* workers = nullptr);
 // The same two products by plain loops: the reference the fast kernels are tested against.

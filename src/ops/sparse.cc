@@ -217,11 +217,12 @@ void check(const SparseBatch& x, const Tensor& W, const Tensor& other, const Sha
   check_other(other, other_shape, op, other_name);
 }
 
-// The inner kernels, for one row of the batch (its entries [begin, end)):
-//   gather:  y[0:m] += sum_e v_e * w[c_e, 0:m]        (forward)
-//   scatter: w[c_e, 0:m] += v_e * d[0:m] for every e   (dW)
-// The fast ones work on PackedRows, so that every load and store of a row of w is whole,
-// aligned and within one cache line. The plain loops on W itself are the reference.
+// The inner kernels:
+//   gather, for one row of the batch (its entries e):  y[0:m] += sum_e v_e * w[c_e, 0:m]
+//   column, for one column c (its entries e, rows r_e): dw[c, 0:m] += sum_e v_e * d[r_e, 0:m]
+// The fast gather works on PackedRows, so that every load of a row of w is whole, aligned
+// and within one cache line; the fast column kernel on dY with its rows padded to whole
+// vectors. The plain loops (gather_plain, scatter_plain) are the reference.
 
 // pixel -> pixel * scale for all 256 pixel values: one load instead of a conversion.
 struct ScaledPixels {
@@ -311,15 +312,13 @@ struct Lanes<16> {
 template <>
 struct Lanes<0> : Lanes<4> {};
 
-// Where one call of a kernel works: kChunks whole chunks of 16 main columns from column
-// j0 on (all in registers across the row's entries) and, if kTail, the tail columns too.
-// F is float for the kernels that update the packed matrix, const float for those that
-// read it.
-template <class F>
+// Where one call of the gather kernel works: kChunks whole chunks of 16 main columns from
+// column j0 on (all in registers across the row's entries) and, if kTail, the tail
+// columns too.
 struct Tile {
-  F* main;  // the packed matrix's main array, at column j0 of row 0
+  const float* main;  // the packed matrix's main array, at column j0 of row 0
   std::int64_t stride;
-  F* tail;  // its tail array
+  const float* tail;  // its tail array
   std::int64_t tail_stride;
   __mmask16 tail_mask;  // the tail's real columns
 };
@@ -327,8 +326,8 @@ struct Tile {
 // y[j0 : j0 + 16 kChunks] and, if kTail, y_tail[0 : tail columns] +=
 // sum_e v_e * w[c_e, same columns].
 template <int kChunks, int kTail>
-void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile<const float>& w,
-                 float* y, float* y_tail) {
+void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile& w, float* y,
+                 float* y_tail) {
   using T = Lanes<kTail>;
   // Two sets of accumulators, for even and odd entries, so that an entry's FMAs need not
   // wait for the previous entry's (FMA latency, not throughput, would set the pace).
@@ -356,31 +355,6 @@ void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile<const
   if (e < en.end) add_entry(e, even, even_tail);
   for (int k = 0; k < kChunks; ++k) _mm512_storeu_ps(y + 16 * k, _mm512_add_ps(even[k], odd[k]));
   if constexpr (kTail > 0) T::store_part(y_tail, w.tail_mask, T::add(even_tail, odd_tail));
-}
-
-// w[c_e, j0 : j0 + 16 kChunks] and, if kTail, w's tail [c_e] += v_e * d[same columns]
-// for every entry e.
-template <int kChunks, int kTail>
-void scatter_tile(const Entries& en, const ScaledPixels& scaled, const float* d,
-                  const float* d_tail, const Tile<float>& w) {
-  using T = Lanes<kTail>;
-  __m512 dk[kChunks > 0 ? kChunks : 1];
-  for (int k = 0; k < kChunks; ++k) dk[k] = _mm512_loadu_ps(d + 16 * k);
-  typename T::V dt = T::zero();
-  if constexpr (kTail > 0) dt = T::load_part(w.tail_mask, d_tail);  // zero padding lanes
-  for (std::int64_t e = en.begin; e < en.end; ++e) {
-    const float s = scaled.of[en.value[e]];
-    const __m512 v = _mm512_set1_ps(s);
-    const auto c = static_cast<std::int64_t>(en.index[e]);
-    float* wc = w.main + c * w.stride;
-    for (int k = 0; k < kChunks; ++k) {
-      _mm512_store_ps(wc + 16 * k, _mm512_fmadd_ps(v, dk[k], _mm512_load_ps(wc + 16 * k)));
-    }
-    if constexpr (kTail > 0) {
-      float* tc = w.tail + c * w.tail_stride;
-      T::store(tc, T::fmadd(s, dt, T::load(tc)));
-    }
-  }
 }
 
 // Calls f(chunks, tail) with both as compile-time constants (std::integral_constant), for
@@ -423,11 +397,9 @@ void with_tile(std::int64_t chunks, std::int64_t tail, F&& f) {
 }
 
 // Runs kernel(tile, j0, chunks, tail) over the packed matrix's columns in tiles of up to
-// 64 main columns; the tail columns go with the last tile. (Packed: PackedRows or const
-// PackedRows.)
-template <class Packed, class F>
-void for_each_tile(Packed& w, F&& kernel) {
-  using Value = std::conditional_t<std::is_const_v<Packed>, const float, float>;
+// 64 main columns; the tail columns go with the last tile.
+template <class F>
+void for_each_tile(const PackedRows& w, F&& kernel) {
   const std::int64_t main = w.main_cols();
   const std::int64_t tail_width = w.tail_cols() > 0 ? w.tail_stride() : 0;
   const auto mask = static_cast<__mmask16>((1u << w.tail_cols()) - 1u);
@@ -435,29 +407,18 @@ void for_each_tile(Packed& w, F&& kernel) {
   do {
     const std::int64_t chunks = std::min<std::int64_t>(4, (main - j0) / 16);
     const bool last = j0 + 16 * chunks >= main;
-    Tile<Value> tile{w.main() == nullptr ? nullptr : w.main() + j0, main, w.tail(), w.tail_stride(),
-                     mask};
+    Tile tile{w.main() == nullptr ? nullptr : w.main() + j0, main, w.tail(), w.tail_stride(), mask};
     kernel(tile, j0, chunks, last ? tail_width : 0);
     j0 += 16 * chunks;
   } while (j0 < main);
 }
 
 void gather_avx512(const Entries& en, const ScaledPixels& scaled, const PackedRows& w, float* y) {
-  for_each_tile(w, [&](const Tile<const float>& tile, std::int64_t j0, std::int64_t chunks,
-                       std::int64_t tail) {
+  for_each_tile(w, [&](const Tile& tile, std::int64_t j0, std::int64_t chunks, std::int64_t tail) {
     with_tile(chunks, tail, [&](auto c, auto t) {
       gather_tile<c(), t()>(en, scaled, tile, y + j0, y + w.main_cols());
     });
   });
-}
-
-void scatter_avx512(const Entries& en, const ScaledPixels& scaled, const float* d, PackedRows& w) {
-  for_each_tile(
-      w, [&](const Tile<float>& tile, std::int64_t j0, std::int64_t chunks, std::int64_t tail) {
-        with_tile(chunks, tail, [&](auto c, auto t) {
-          scatter_tile<c(), t()>(en, scaled, d + j0, d + w.main_cols(), tile);
-        });
-      });
 }
 
 #endif
@@ -477,17 +438,80 @@ void gather(const Entries& en, const ScaledPixels& scaled, const PackedRows& w, 
 #endif
 }
 
-// One row of the batch: the packed rows of w += its entries times d[0:m].
-void scatter(const Entries& en, const ScaledPixels& scaled, const float* d, PackedRows& w) {
 #if defined(__AVX512F__)
-  scatter_avx512(en, scaled, d, w);
+
+// dw[0 : 16 kChunks] += sum_e v_e * d[r_e, same columns] over entries [e0, e1) of a
+// column, d padded (rows of `stride` floats, 64-byte aligned); only the first `last`
+// columns of the last chunk are dw's.
+template <int kChunks>
+void column_tile(const std::uint32_t* entries, std::int64_t e0, std::int64_t e1,
+                 const ScaledPixels& scaled, const float* d, std::int64_t stride, float* dw,
+                 __mmask16 last) {
+  // Two sets of accumulators, for even and odd entries (as in gather_tile).
+  __m512 even[kChunks], odd[kChunks];
+  for (int k = 0; k < kChunks; ++k) even[k] = odd[k] = _mm512_setzero_ps();
+  auto add_entry = [&](std::uint32_t entry, __m512 * acc) __attribute__((always_inline)) {
+    const __m512 v = _mm512_set1_ps(scaled.of[entry & 0xff]);
+    const float* dr = d + static_cast<std::int64_t>(entry >> 8) * stride;
+    for (int k = 0; k < kChunks; ++k)
+      acc[k] = _mm512_fmadd_ps(v, _mm512_load_ps(dr + 16 * k), acc[k]);
+  };
+  std::int64_t e = e0;
+  for (; e + 1 < e1; e += 2) {
+    add_entry(entries[e], even);
+    add_entry(entries[e + 1], odd);
+  }
+  if (e < e1) add_entry(entries[e], even);
+  for (int k = 0; k < kChunks; ++k) {
+    const __mmask16 mask = k == kChunks - 1 ? last : static_cast<__mmask16>(0xffff);
+    const __m512 sum = _mm512_add_ps(even[k], odd[k]);
+    _mm512_mask_storeu_ps(dw + 16 * k, mask,
+                          _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dw + 16 * k), sum));
+  }
+}
+
+#endif
+
+// Rows [c0, c1) of dw (D, m): dw[c] += sum over column c's entries of v_e * d[r_e], d
+// padded to rows of `stride` floats.
+void columns(const SparseColumns& x, std::int64_t c0, std::int64_t c1, const ScaledPixels& scaled,
+             const float* d, std::int64_t stride, std::int64_t m, float* dw) {
+  const std::uint32_t* entries = x.entries();
+#if defined(__AVX512F__)
+  // tiles of up to 64 columns of dw, each summed in registers
+  for (std::int64_t j0 = 0; j0 < m; j0 += 64) {
+    const std::int64_t width = std::min<std::int64_t>(64, m - j0);
+    const std::int64_t chunks = (width + 15) / 16;
+    const auto last = static_cast<__mmask16>((1u << (width - 16 * (chunks - 1))) - 1u);
+    auto run = [&](auto kChunks) {
+      for (std::int64_t c = c0; c < c1; ++c) {
+        if (x.begin(c) == x.begin(c + 1)) continue;
+        column_tile<kChunks()>(entries, x.begin(c), x.begin(c + 1), scaled, d + j0, stride,
+                               dw + c * m + j0, last);
+      }
+    };
+    switch (chunks) {
+      case 1:
+        run(std::integral_constant<int, 1>{});
+        break;
+      case 2:
+        run(std::integral_constant<int, 2>{});
+        break;
+      case 3:
+        run(std::integral_constant<int, 3>{});
+        break;
+      default:
+        run(std::integral_constant<int, 4>{});
+        break;
+    }
+  }
 #else
-  const std::int64_t main = w.main_cols(), tail = w.tail_cols();
-  for (std::int64_t e = en.begin; e < en.end; ++e) {
-    const float v = scaled.of[en.value[e]];
-    const auto c = static_cast<std::int64_t>(en.index[e]);
-    for (std::int64_t j = 0; j < main; ++j) w.main()[c * main + j] += v * d[j];
-    for (std::int64_t j = 0; j < tail; ++j) w.tail()[c * w.tail_stride() + j] += v * d[main + j];
+  for (std::int64_t c = c0; c < c1; ++c) {
+    for (std::int64_t e = x.begin(c); e < x.begin(c + 1); ++e) {
+      const float v = scaled.of[entries[e] & 0xff];
+      const float* dr = d + static_cast<std::int64_t>(entries[e] >> 8) * stride;
+      for (std::int64_t j = 0; j < m; ++j) dw[c * m + j] += v * dr[j];
+    }
   }
 #endif
 }
@@ -552,34 +576,32 @@ void PackedRows::pack(const Tensor& W) {
   }
 }
 
-void PackedRows::zeros(std::int64_t rows, std::int64_t cols) {
-  if (rows == rows_ && cols == cols_) {
-    if (main_.defined()) main_.fill(0.0);
-    if (tail_.defined()) tail_.fill(0.0);
-  }
-  reshape(rows, cols);
-}
+// ---- SparseColumns ---------------------------------------------------------------------
 
-void PackedRows::add_to_and_clear(Tensor& W, std::int64_t r0, std::int64_t r1) {
-  if (W.rank() != 2 || W.size(0) != rows_ || W.size(1) != cols_ || W.dtype() != DType::f32) {
-    throw ShapeError("PackedRows::add_to_and_clear: W is " + shape_str(W.shape()) + " " +
-                     dtype_name(W.dtype()) + ", expected " + shape_str({rows_, cols_}) +
-                     " float32");
+void SparseColumns::assign(const SparseBatch& x) {
+  check_batch(x, "SparseColumns");
+  const SparsePixels& px = *x.pixels;
+  if (x.size() >= (std::int64_t{1} << 24)) {
+    throw ValueError("SparseColumns: a batch of " + std::to_string(x.size()) +
+                     " rows; at most 16777215");
   }
-  if (r1 < 0) r1 = rows_;
-  float* w = W.data<float>();
-  const std::int64_t main = main_cols(), tail = tail_cols();
-  for (std::int64_t r = r0; r < r1; ++r) {
-    float* row = w + r * cols_;
-    float* m = this->main() + r * main;
-    for (std::int64_t j = 0; j < main; ++j) {
-      row[j] += m[j];
-      m[j] = 0;
-    }
-    float* t = this->tail() + r * tail_stride_;
-    for (std::int64_t j = 0; j < tail; ++j) {
-      row[main + j] += t[j];
-      t[j] = 0;
+  const auto cols = static_cast<std::size_t>(px.cols());
+  const std::uint16_t* index = px.index();
+  const std::uint8_t* value = px.value();
+  // count each column's entries (in begin_[c + 1]), then sum them into starts
+  begin_.assign(cols + 1, 0);
+  for (std::int64_t r : x.rows) {
+    for (std::int64_t e = px.row_begin(r); e < px.row_begin(r + 1); ++e) ++begin_[index[e] + 1u];
+  }
+  for (std::size_t c = 0; c < cols; ++c) begin_[c + 1] += begin_[c];
+  next_.assign(begin_.begin(), begin_.end() - 1);
+  entries_.resize(static_cast<std::size_t>(begin_.back()));
+  // place the entries, rows in batch order within each column
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const std::int64_t r = x.rows[static_cast<std::size_t>(i)];
+    const auto row = static_cast<std::uint32_t>(i) << 8;
+    for (std::int64_t e = px.row_begin(r); e < px.row_begin(r + 1); ++e) {
+      entries_[static_cast<std::size_t>(next_[index[e]]++)] = row | value[e];
     }
   }
 }
@@ -618,39 +640,35 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
                       SparseWorkspace& workspace, Workers* workers) {
   const std::int64_t m = dW.rank() == 2 ? dW.size(1) : 0;
   check(x, dW, dY, {x.size(), m}, "sparse_matmul_tn", "dY");
+  const std::int64_t n = x.size();
+  if (n == 0 || m == 0) return;
+  SparseColumns& cols = workspace.columns;
+  cols.assign(x);
+  // dY with rows of whole vectors, 64-byte aligned (the padding stays zero)
+  const std::int64_t stride = (m + 15) / 16 * 16;
+  Tensor& padded = workspace.padded_dY;
+  if (padded.shape() != Shape{n, stride}) padded = Tensor::zeros({n, stride}, DType::f32);
   const float* dy = dY.data<float>();
-  const SparsePixels& px = *x.pixels;
-  // Each part accumulates its rows of the batch into its own zeroed packed matrix; then
-  // the parts are added into dW (and cleared for the next call).
-  workers = worth_splitting(workers, x.size());
-  const int parts = workers != nullptr ? workers->size() : 1;
-  const std::int64_t d = dW.size(0);
-  if (workspace.parts.size() < static_cast<std::size_t>(parts)) {
-    workspace.parts.resize(static_cast<std::size_t>(parts));
-  }
-  for (int p = 0; p < parts; ++p) {
-    PackedRows& part = workspace.parts[static_cast<std::size_t>(p)];
-    if (part.rows() != d || part.cols() != m) part.zeros(d, m);
-  }
-  const ScaledPixels scaled(px.scale());
-  auto accumulate = [&](int part, int n_parts) {
-    auto [i0, i1] = part_range(x.size(), part, n_parts);
-    PackedRows& acc = workspace.parts[static_cast<std::size_t>(part)];
-    for_rows(x, i0, i1, [&](std::int64_t i, std::int64_t r) {
-      scatter(entries_of(px, r), scaled, dy + i * m, acc);
-    });
+  float* pd = padded.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) std::copy_n(dy + i * m, m, pd + i * stride);
+  const ScaledPixels scaled(x.pixels->scale());
+  float* dw = dW.data<float>();
+  // Each part takes a band of dW's rows holding about an equal share of the non-zeros.
+  auto band = [&](int part, int parts) {
+    auto first_with = [&](std::int64_t share) {
+      std::int64_t c = 0;
+      while (c < cols.cols() && cols.begin(c + 1) <= share) ++c;
+      return c;
+    };
+    const std::int64_t c0 = part == 0 ? 0 : first_with(cols.nonzeros() * part / parts);
+    const std::int64_t c1 =
+        part == parts - 1 ? cols.cols() : first_with(cols.nonzeros() * (part + 1) / parts);
+    columns(cols, c0, c1, scaled, pd, stride, m, dw);
   };
-  auto add_back = [&](int part, int n_parts) {
-    auto [r0, r1] = part_range(d, part, n_parts);
-    for (int p = 0; p < parts; ++p)
-      workspace.parts[static_cast<std::size_t>(p)].add_to_and_clear(dW, r0, r1);
-  };
-  if (workers != nullptr) {
-    workers->run(accumulate);
-    workers->run(add_back);
+  if (Workers* split = worth_splitting(workers, n)) {
+    split->run(band);
   } else {
-    accumulate(0, 1);
-    add_back(0, 1);
+    band(0, 1);
   }
 }
 
