@@ -68,10 +68,15 @@ struct SparseMnist {
 // The same files, checks and errors as load_mnist.
 SparseMnist load_mnist_sparse(const std::string& dir);
 
+class SparseColumns;
+
 // A batch of rows of a SparsePixels, by index (the rows are not copied).
 struct SparseBatch {
   const SparsePixels* pixels = nullptr;
   std::vector<std::int64_t> rows;
+  // The same batch by column, when it was made beforehand (by a BatchPrefetcher, on
+  // another thread); otherwise the weight gradient makes it.
+  const SparseColumns* columns = nullptr;
 
   std::int64_t size() const { return static_cast<std::int64_t>(rows.size()); }
   // The batch as a dense (size, cols) tensor.
@@ -116,6 +121,7 @@ class SparseColumns {
   // The columns of batch x (a counting sort of its entries; storage reused).
   void assign(const SparseBatch& x);
 
+  std::int64_t rows() const { return rows_; }  // of the batch
   std::int64_t cols() const { return static_cast<std::int64_t>(begin_.size()) - 1; }
   std::int64_t nonzeros() const { return begin_.back(); }
   // Entries of column c are [begin(c), begin(c + 1)).
@@ -124,6 +130,7 @@ class SparseColumns {
   const std::uint32_t* entries() const { return entries_.data(); }
 
  private:
+  std::int64_t rows_ = 0;
   std::vector<std::int64_t> begin_{0};
   std::vector<std::int64_t> next_;  // where each column's next entry goes, while sorting
   std::vector<std::uint32_t> entries_;
@@ -143,8 +150,9 @@ struct SparseWorkspace {
 void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers = nullptr);
 void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y,
                    Workers* workers = nullptr);
-// dW (D, M) += X^T (D, N) . dY (N, M), a row of dW at a time from the batch by column.
-// The workers take bands of rows of dW with about as many non-zeros each.
+// dW (D, M) += X^T (D, N) . dY (N, M), a row of dW at a time from the batch by column
+// (x.columns if given, else made in the workspace). The workers take bands of rows of dW
+// with about as many non-zeros each.
 void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
                       SparseWorkspace& workspace, Workers* workers = nullptr);
 // The same two products by plain loops: the reference the fast kernels are tested against.

@@ -23,6 +23,7 @@
 #include "nabla/mnist.h"
 #include "nabla/network.h"
 #include "nabla/optim.h"
+#include "nabla/prefetch.h"
 #include "nabla/safetensors.h"
 #include "nabla/sparse.h"
 
@@ -110,7 +111,9 @@ class Trainer {
   // loop almost nothing), and the result is what evaluate() gives at this iteration, bit
   // for bit. The evaluation uses one thread.
   std::future<Evaluation> evaluate_in_background() const;
-  // Threads for the first layer's sparse products (training and evaluation).
+  // Threads for the first layer's sparse products (training and evaluation). With 2 or
+  // more, the training batches are also drawn and made ready ahead on a thread of their
+  // own (BatchPrefetcher); the results are the same bit for bit.
   void set_threads(int threads);
 
   // Writes the model and everything needed to resume (atomically; waiting for the disk
@@ -142,6 +145,10 @@ class Trainer {
   // Reused every step: no allocation in the steady state.
   SparseBatch batch_;
   std::vector<std::int64_t> labels_;
+  // Batches made ahead (with set_threads(2) or more); made on the first step, from the
+  // sampler's and the Rng's state then, and remade when the iteration count changes.
+  bool prefetch_ = false;
+  std::unique_ptr<BatchPrefetcher> prefetcher_;
 };
 
 // A trained model read back from a file written by Trainer::save.

@@ -89,6 +89,7 @@ Tensor Affine::forward_sparse(const SparseBatch& x, bool train) {
     sparse_x_.pixels = &staged_;
     sparse_x_.rows.resize(x.rows.size());
     std::iota(sparse_x_.rows.begin(), sparse_x_.rows.end(), 0);
+    sparse_x_.columns = x.columns;  // the same rows in the same order
   } else {
     sparse_x_ = x;
   }

@@ -588,6 +588,7 @@ void SparseColumns::assign(const SparseBatch& x) {
   const auto cols = static_cast<std::size_t>(px.cols());
   const std::uint16_t* index = px.index();
   const std::uint8_t* value = px.value();
+  rows_ = x.size();
   // count each column's entries (in begin_[c + 1]), then sum them into starts
   begin_.assign(cols + 1, 0);
   for (std::int64_t r : x.rows) {
@@ -642,8 +643,20 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
   check(x, dW, dY, {x.size(), m}, "sparse_matmul_tn", "dY");
   const std::int64_t n = x.size();
   if (n == 0 || m == 0) return;
-  SparseColumns& cols = workspace.columns;
-  cols.assign(x);
+  const SparseColumns& cols = x.columns != nullptr ? *x.columns : workspace.columns;
+  if (x.columns == nullptr) {
+    workspace.columns.assign(x);
+  } else {
+    std::int64_t nonzeros = 0;
+    for (std::int64_t r : x.rows) nonzeros += x.pixels->row_begin(r + 1) - x.pixels->row_begin(r);
+    if (cols.rows() != n || cols.cols() != x.pixels->cols() || cols.nonzeros() != nonzeros) {
+      throw ValueError("sparse_matmul_tn: the batch's columns are of another batch (" +
+                       std::to_string(cols.rows()) + " rows, " + std::to_string(cols.cols()) +
+                       " columns, " + std::to_string(cols.nonzeros()) +
+                       " non-zeros; the batch has " + std::to_string(n) + ", " +
+                       std::to_string(x.pixels->cols()) + ", " + std::to_string(nonzeros) + ")");
+    }
+  }
   // dY with rows of whole vectors, 64-byte aligned (the padding stays zero)
   const std::int64_t stride = (m + 15) / 16 * 16;
   Tensor& padded = workspace.padded_dY;
