@@ -355,8 +355,9 @@ Runner add_train_command(CLI::App& app) {
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
   sub->add_option("--threads", o->threads,
-                  "Threads (default: cores, at most 2); with 2 or more, the evaluations "
-                  "during training run beside it on a thread of their own")
+                  "Threads (default: cores, at most 2); with 2 or more, the batches are made "
+                  "ahead and the evaluations during training run beside it, on threads of "
+                  "their own (the results are the same)")
       ->check(CLI::Range(1, 256))
       ->default_str("");
   sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
