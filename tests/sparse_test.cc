@@ -121,6 +121,35 @@ TEST(SparseColumns, ListsEachColumnsRowsInBatchOrder) {
   EXPECT_THROW(cols.assign(SparseBatch{nullptr, {0}}), ValueError);
 }
 
+TEST(SparseColumns, WeightGradientUsesTheBatchsOwnAndRefusesAnothers) {
+  Rng rng(8);
+  std::vector<std::uint8_t> p = random_pixels(20, 30, rng);
+  SparsePixels px(p.data(), 20, 30, 1.0f / 255);
+  SparseBatch batch = SparseBatch{&px, {3, 9, 3, 14, 0}};
+  Tensor dY = Tensor::randn({5, 7}, rng, 1.0, DType::f32);
+  Tensor expected = Tensor::zeros({30, 7});
+  sparse_matmul_tn_reference(batch, dY, expected);
+  // the batch's columns made beforehand give the same gradient
+  SparseColumns made;
+  made.assign(batch);
+  batch.columns = &made;
+  Tensor dW = Tensor::zeros({30, 7});
+  SparseWorkspace workspace;
+  sparse_matmul_tn(batch, dY, dW, workspace);
+  EXPECT_LE(max_rel_diff(dW, expected), 1e-5);
+  // columns of another batch (a row of another size in place of row 0, or fewer rows) are
+  // refused
+  auto size_of = [&](std::int64_t r) { return px.row_begin(r + 1) - px.row_begin(r); };
+  std::int64_t r = 1;
+  while (size_of(r) == size_of(0)) ++r;
+  SparseColumns other;
+  other.assign(SparseBatch{&px, {3, 9, 3, 14, r}});
+  batch.columns = &other;
+  EXPECT_THROW(sparse_matmul_tn(batch, dY, dW, workspace), ValueError);
+  other.assign(SparseBatch{&px, {3, 9, 3, 14}});
+  EXPECT_THROW(sparse_matmul_tn(batch, dY, dW, workspace), ValueError);
+}
+
 class PackedRowsWidth : public ::testing::TestWithParam<std::int64_t> {};
 
 TEST_P(PackedRowsWidth, PackKeepsEveryValue) {
