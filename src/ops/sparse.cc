@@ -264,7 +264,7 @@ void scatter_plain(const SparsePixels& px, std::int64_t e0, std::int64_t e1, con
 #if defined(__AVX512F__)
 
 // Full-width vectors of 4, 8 or 16 floats for the tail columns (rows of the tail array
-// are that wide; its padding lanes are zero in d, so they stay zero in an accumulator).
+// are that wide; its padding lanes are zero, so they add nothing to an accumulator).
 template <int kWidth>
 struct Lanes;
 template <>
@@ -272,7 +272,6 @@ struct Lanes<4> {
   using V = __m128;
   static V zero() { return _mm_setzero_ps(); }
   static V load(const float* p) { return _mm_load_ps(p); }
-  static void store(float* p, V x) { _mm_store_ps(p, x); }
   static V fmadd(float v, V a, V acc) { return _mm_fmadd_ps(_mm_set1_ps(v), a, acc); }
   static V add(V a, V b) { return _mm_add_ps(a, b); }
   static V load_part(__mmask16 k, const float* p) {
@@ -287,7 +286,6 @@ struct Lanes<8> {
   using V = __m256;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_load_ps(p); }
-  static void store(float* p, V x) { _mm256_store_ps(p, x); }
   static V fmadd(float v, V a, V acc) { return _mm256_fmadd_ps(_mm256_set1_ps(v), a, acc); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V load_part(__mmask16 k, const float* p) {
@@ -302,7 +300,6 @@ struct Lanes<16> {
   using V = __m512;
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const float* p) { return _mm512_load_ps(p); }
-  static void store(float* p, V x) { _mm512_store_ps(p, x); }
   static V fmadd(float v, V a, V acc) { return _mm512_fmadd_ps(_mm512_set1_ps(v), a, acc); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V load_part(__mmask16 k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
