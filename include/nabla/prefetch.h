@@ -63,7 +63,8 @@ class BatchPrefetcher {
   Rng rng_;
   const std::int64_t batches_;
   std::vector<PreparedBatch> ring_;
-  std::int64_t handed_ = 0;             // batches next() returned (the training thread's)
+  SparseColumns sorting_;    // where batches are sorted by column, before the copy into a slot
+  std::int64_t handed_ = 0;  // batches next() returned (the training thread's)
   std::atomic<std::int64_t> made_{0};   // batches ready in the ring
   std::atomic<std::int64_t> freed_{0};  // batches the training thread is done with
   // Either thread sleeps only after saying so here (under mutex_), and the other wakes it

@@ -40,7 +40,12 @@ void BatchPrefetcher::make(PreparedBatch& slot) {
   slot.batch.rows.resize(slot.drawn.size());
   std::iota(slot.batch.rows.begin(), slot.batch.rows.end(), 0);
   slot.batch.columns = nullptr;
-  slot.columns.assign(slot.batch);
+  // Sorted in a buffer of this thread's own, then copied whole: the slot's lines were last
+  // read by the training thread on the other core, and scattered stores into them each
+  // wait for that core to give the line up (measured in training: 0.68-0.70 s of
+  // this thread's CPU time a run sorted in place, 0.36-0.45 s with the copy).
+  sorting_.assign(slot.batch);
+  slot.columns = sorting_;
   slot.batch.columns = &slot.columns;
   slot.labels.resize(slot.drawn.size());
   for (std::size_t i = 0; i < slot.drawn.size(); ++i) {

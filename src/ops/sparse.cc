@@ -588,19 +588,22 @@ void SparseColumns::assign(const SparseBatch& x) {
   rows_ = x.size();
   // count each column's entries (in begin_[c + 1]), then sum them into starts
   begin_.assign(cols + 1, 0);
+  std::int64_t* count = begin_.data() + 1;
   for (std::int64_t r : x.rows) {
-    for (std::int64_t e = px.row_begin(r); e < px.row_begin(r + 1); ++e) ++begin_[index[e] + 1u];
+    const std::int64_t e0 = px.row_begin(r), e1 = px.row_begin(r + 1);
+    for (std::int64_t e = e0; e < e1; ++e) ++count[index[e]];
   }
   for (std::size_t c = 0; c < cols; ++c) begin_[c + 1] += begin_[c];
   next_.assign(begin_.begin(), begin_.end() - 1);
   entries_.resize(static_cast<std::size_t>(begin_.back()));
+  std::int64_t* next = next_.data();
+  std::uint32_t* entries = entries_.data();
   // place the entries, rows in batch order within each column
   for (std::int64_t i = 0; i < x.size(); ++i) {
     const std::int64_t r = x.rows[static_cast<std::size_t>(i)];
+    const std::int64_t e0 = px.row_begin(r), e1 = px.row_begin(r + 1);
     const auto row = static_cast<std::uint32_t>(i) << 8;
-    for (std::int64_t e = px.row_begin(r); e < px.row_begin(r + 1); ++e) {
-      entries_[static_cast<std::size_t>(next_[index[e]]++)] = row | value[e];
-    }
+    for (std::int64_t e = e0; e < e1; ++e) entries[next[index[e]]++] = row | value[e];
   }
 }
 
