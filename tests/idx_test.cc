@@ -111,29 +111,56 @@ TEST_F(IdxTest, TruncatedData) {
 }
 
 TEST_F(IdxTest, RowsComeInBlocksOfWholeRows) {
+  // a plain file's blocks come from a mapping of it, a gzip file's from a buffer: the same
   IdxArray a;
   a.dims = {7, 2, 3};
   for (int i = 0; i < 42; ++i) a.data.push_back(static_cast<std::uint8_t>(3 * i));
+  write_idx(path("f"), a);
   write_idx(path("f.gz"), a);
-  for (std::int64_t block_bytes : {1, 6, 13, 1000}) {
-    std::vector<std::uint8_t> seen;
-    std::vector<std::int64_t> firsts;
-    std::vector<std::int64_t> dims = read_idx_rows(
-        path("f.gz"), 3,
-        [&](const std::vector<std::int64_t>& d, const std::uint8_t* data, std::int64_t first,
-            std::int64_t count) {
-          EXPECT_EQ(d, a.dims);
-          EXPECT_EQ(first, static_cast<std::int64_t>(seen.size()) / 6);
-          firsts.push_back(first);
-          seen.insert(seen.end(), data, data + count * 6);
-        },
-        block_bytes);
-    EXPECT_EQ(dims, a.dims);
-    EXPECT_EQ(ByteBuffer(seen.begin(), seen.end()), a.data) << block_bytes;
-    // whole rows: at least one a block, as many as fit in block_bytes
-    const std::int64_t per_block = std::max<std::int64_t>(1, block_bytes / 6);
-    EXPECT_EQ(static_cast<std::int64_t>(firsts.size()), (7 + per_block - 1) / per_block);
+  for (const char* name : {"f", "f.gz"}) {
+    for (std::int64_t block_bytes : {1, 6, 13, 1000}) {
+      SCOPED_TRACE(std::string(name) + " " + std::to_string(block_bytes));
+      std::vector<std::uint8_t> seen;
+      std::vector<std::int64_t> firsts;
+      std::vector<std::int64_t> dims = read_idx_rows(
+          path(name), 3,
+          [&](const std::vector<std::int64_t>& d, const std::uint8_t* data, std::int64_t first,
+              std::int64_t count) {
+            EXPECT_EQ(d, a.dims);
+            EXPECT_EQ(first, static_cast<std::int64_t>(seen.size()) / 6);
+            firsts.push_back(first);
+            seen.insert(seen.end(), data, data + count * 6);
+          },
+          block_bytes);
+      EXPECT_EQ(dims, a.dims);
+      EXPECT_EQ(ByteBuffer(seen.begin(), seen.end()), a.data);
+      // whole rows: at least one a block, as many as fit in block_bytes
+      const std::int64_t per_block = std::max<std::int64_t>(1, block_bytes / 6);
+      EXPECT_EQ(static_cast<std::int64_t>(firsts.size()), (7 + per_block - 1) / per_block);
+    }
   }
+}
+
+TEST_F(IdxTest, RowsOfAFileWithTrailingBytesFailBeforeAnyRow) {
+  // a plain file's size is known: one too long fails before any row, with read_idx's message
+  write_idx(path("f"), small_images());
+  std::vector<unsigned char> bytes = read_bytes(path("f"));
+  bytes.push_back(9);
+  write_bytes(path("f"), bytes);
+  std::int64_t rows_seen = 0;
+  std::string error;
+  try {
+    read_idx_rows(path("f"), 3,
+                  [&](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
+                      std::int64_t count) { rows_seen += count; });
+  } catch (const DataError& e) {
+    error = e.what();
+  }
+  EXPECT_EQ(error, read_error(path("f")));
+  EXPECT_EQ(error, path("f") +
+                       ": trailing bytes: expected 28 bytes, got 29 (1 after the last element, "
+                       "from byte 28)");
+  EXPECT_EQ(rows_seen, 0);
 }
 
 TEST_F(IdxTest, RowsOfATruncatedFileFailBeforeAnyRow) {

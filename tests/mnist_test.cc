@@ -426,6 +426,24 @@ TEST(RealMnist, CountsLabelsAndPixels) {
   // Row 5 of the image, pixels 12-15 (bytes 152-155): 3, 18, 18, 18.
   EXPECT_EQ(x.get(152), 3.0f / 255.0f);
   EXPECT_EQ(x.get(153), 18.0f / 255.0f);
+
+  // Read straight into sparse pixels on two threads (the training set in 6 blocks of the
+  // mapped file): the same as the dense images converted on one.
+  Workers workers(2);
+  SparseMnist s = load_mnist_sparse(dir, &workers);
+  SparseMnist from_dense = SparseMnist::from(m);
+  for (auto [read, converted] : {std::pair{&s.train_images, &from_dense.train_images},
+                                 std::pair{&s.test_images, &from_dense.test_images}}) {
+    ASSERT_EQ(read->rows(), converted->rows());
+    ASSERT_EQ(read->nonzeros(), converted->nonzeros());
+    for (std::int64_t r = 0; r <= read->rows(); ++r) {
+      ASSERT_EQ(read->row_begin(r), converted->row_begin(r)) << r;
+    }
+    EXPECT_TRUE(std::equal(read->index(), read->index() + read->nonzeros(), converted->index()));
+    EXPECT_TRUE(std::equal(read->value(), read->value() + read->nonzeros(), converted->value()));
+  }
+  EXPECT_EQ(s.train_images.row_begin(1), 166);
+  EXPECT_EQ(s.train_labels, m.train.labels);
 }
 
 }  // namespace

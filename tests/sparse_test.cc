@@ -69,6 +69,25 @@ TEST(SparsePixels, EveryWidthAndDensityRoundTrips) {
   }
 }
 
+TEST(SparsePixels, WorkersGiveTheSameArrays) {
+  // enough rows to be split over the workers, some of them empty
+  Rng rng(4);
+  const std::int64_t rows = 9000, cols = 70;
+  std::vector<std::uint8_t> p = random_pixels(rows, cols, rng);
+  std::fill_n(p.begin() + 4500 * cols, 3 * cols, 0);
+  SparsePixels one(p.data(), rows, cols, 1.0f / 255);
+  Workers workers(2);
+  SparsePixels split(p.data(), rows, cols, 1.0f / 255, &workers);
+  ASSERT_EQ(split.rows(), rows);
+  ASSERT_EQ(split.nonzeros(), one.nonzeros());
+  for (std::int64_t r = 0; r <= rows; ++r) ASSERT_EQ(split.row_begin(r), one.row_begin(r)) << r;
+  for (std::int64_t e = 0; e < one.nonzeros(); ++e) {
+    ASSERT_EQ(split.index()[e], one.index()[e]) << e;
+    ASSERT_EQ(split.value()[e], one.value()[e]) << e;
+  }
+  EXPECT_EQ(split.row_begin(4501), split.row_begin(4500));  // an empty row
+}
+
 TEST(SparsePixels, AssignRowsCopiesThemInOrder) {
   std::vector<std::uint8_t> p = {0, 255, 0, 51, 0, 0, 0, 0, 102, 7, 8, 9};
   SparsePixels px(p.data(), 4, 3, 1.0f / 255);

@@ -50,10 +50,13 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank = st
 // Reads an IDX file like read_idx, but hands its data over in blocks of whole rows (a row:
 // the elements of one index of the first dimension) instead of holding all of it:
 // rows(dims, data, first, count) gets rows [first, first + count), in order, about
-// block_bytes at a time. The same checks and errors as read_idx; one about the data
-// (truncated, trailing bytes) can come after some blocks were handed over. A row longer
-// than max_row_bytes is a DataError before anything is allocated (a corrupt header
-// cannot ask for a huge block). Returns dims.
+// block_bytes at a time. A plain file's blocks come straight from a read-only mapping of
+// the file (no copy and no buffer: the pages are the page cache's, each unmapped once its
+// block is done); a gzip file's are decompressed into a buffer. The same checks and errors
+// as read_idx; for a gzip file one about the data (truncated, trailing bytes) can come
+// after some blocks were handed over, for a plain file it comes first. A row longer than
+// max_row_bytes is a DataError before anything is allocated (a corrupt header cannot ask
+// for a huge block). Returns dims.
 using IdxRowsFn =
     std::function<void(const std::vector<std::int64_t>& dims, const std::uint8_t* data,
                        std::int64_t first, std::int64_t count)>;

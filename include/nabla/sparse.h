@@ -23,14 +23,17 @@ namespace nabla {
 class SparsePixels {
  public:
   SparsePixels() = default;
-  // `rows` x `cols` uint8 pixels (row-major); each value is pixel * scale.
-  SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale);
+  // `rows` x `cols` uint8 pixels (row-major); each value is pixel * scale. With workers,
+  // the rows are compressed in parts at once.
+  SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale,
+               Workers* workers = nullptr);
   // All images of a dataset, scaled to [0, 1].
   static SparsePixels from_dataset(const Dataset& data);
-  // The images of an IDX file (N, rows, cols), plain or gzip, read a block at a time
-  // straight into this form: the dense pixels are never all in memory. The same checks
-  // and errors as read_idx.
-  static SparsePixels read_idx(const std::string& path, float scale);
+  // The images of an IDX file (N, rows, cols), plain or gzip, straight into this form: a
+  // plain file from a mapping of it (read_idx_rows), a gzip one a block at a time; the
+  // dense pixels are never copied into memory of their own. The same checks and errors as
+  // read_idx. With workers, the rows are compressed in parts at once.
+  static SparsePixels read_idx(const std::string& path, float scale, Workers* workers = nullptr);
   // Becomes a copy of rows `rows` of `from`, in that order (storage reused). A batch of
   // random rows copied together is read from memory with all its cache misses in flight
   // at once, and then read again from the cache, instead of missing row by row in the
@@ -47,6 +50,9 @@ class SparsePixels {
   const std::uint8_t* value() const { return value_.data(); }   // pixel of each entry
 
  private:
+  // Appends `rows` rows of cols_ uint8 pixels.
+  void append_rows(const std::uint8_t* pixels, std::int64_t rows, Workers* workers);
+
   std::int64_t cols_ = 0;
   float scale_ = 1;
   std::vector<std::int64_t> row_begin_{0};
@@ -65,8 +71,9 @@ struct SparseMnist {
   static SparseMnist from(const Mnist& mnist);
 };
 
-// The same files, checks and errors as load_mnist.
-SparseMnist load_mnist_sparse(const std::string& dir);
+// The same files, checks and errors as load_mnist. With workers, each file's rows are
+// compressed in parts at once.
+SparseMnist load_mnist_sparse(const std::string& dir, Workers* workers = nullptr);
 
 class SparseColumns;
 

@@ -9,6 +9,12 @@
 #include <cstring>
 #include <filesystem>
 
+#if defined(__unix__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -177,18 +183,81 @@ DataError truncated(const std::string& path, const IdxHeader& h, std::uint64_t g
                    ", got " + num(h.bytes + got));
 }
 
+DataError trailing(const std::string& path, const IdxHeader& h, std::uint64_t extra) {
+  const std::uint64_t expected = h.bytes + h.count;
+  return DataError(path + ": trailing bytes: expected " + num(expected) + " bytes" + h.after +
+                   ", got " + num(expected + extra) + " (" + num(extra) +
+                   " after the last element, from byte " + num(expected) + ")");
+}
+
 // After the last element: nothing more.
 void check_end(GzReader& in, const std::string& path, const IdxHeader& h) {
   unsigned char rest[1 << 14];
-  std::uint64_t trailing = 0;
-  while (std::size_t extra = in.read(rest, sizeof rest)) trailing += extra;
-  if (trailing > 0) {
-    const std::uint64_t expected = h.bytes + h.count;
-    throw DataError(path + ": trailing bytes: expected " + num(expected) + " bytes" + h.after +
-                    ", got " + num(expected + trailing) + " (" + num(trailing) +
-                    " after the last element, from byte " + num(expected) + ")");
-  }
+  std::uint64_t extra = 0;
+  while (std::size_t got = in.read(rest, sizeof rest)) extra += got;
+  if (extra > 0) throw trailing(path, h, extra);
 }
+
+// A plain file's bytes mapped read-only into memory, unmapped when it goes; data() is
+// null where the file cannot be mapped (then it is read as a stream instead). The pages
+// are the page cache's: no copy, and no fresh memory to fault in.
+class MappedFile {
+ public:
+  MappedFile(const std::string& path, std::size_t size) {
+#if defined(__unix__)
+    if (size == 0) return;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return;
+    data_ = static_cast<const std::uint8_t*>(p);
+    size_ = size;
+#else
+    (void)path;
+    (void)size;
+#endif
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+#if defined(__unix__)
+    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+#endif
+  }
+  const std::uint8_t* data() const { return data_; }
+
+  // Maps the pages of bytes [begin, end) in one go (rather than a fault every few pages).
+  void load(std::size_t begin, std::size_t end) const {
+#if defined(MADV_POPULATE_READ)
+    const std::size_t start = begin / kPage * kPage;
+    (void)::madvise(const_cast<std::uint8_t*>(data_) + start, end - start, MADV_POPULATE_READ);
+#else
+    (void)begin;
+    (void)end;
+#endif
+  }
+  // Unmaps the whole pages before byte `end` (read already), so that the process holds
+  // only the block being read, not the whole file. (Harmless to fail: only memory use.)
+  void release_before(std::size_t end) {
+#if defined(__unix__)
+    const std::size_t stop = end / kPage * kPage;
+    if (stop > released_) {
+      (void)::madvise(const_cast<std::uint8_t*>(data_) + released_, stop - released_,
+                      MADV_DONTNEED);
+      released_ = stop;
+    }
+#else
+    (void)end;
+#endif
+  }
+
+ private:
+  static constexpr std::size_t kPage = 4096;  // a multiple of any page size used
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t released_ = 0;
+};
 
 }  // namespace
 
@@ -243,11 +312,28 @@ std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<i
   // A plain file whose size we know must hold the data: say so before reading it.
   std::error_code ec;
   const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
-  if (!in.compressed() && !ec && file_size < h.bytes + h.count) {
-    throw truncated(path, h, file_size - h.bytes);
-  }
   const std::int64_t total = h.dims[0];
+  if (!in.compressed() && !ec) {
+    if (file_size < h.bytes + h.count) throw truncated(path, h, file_size - h.bytes);
+    if (file_size > h.bytes + h.count) throw trailing(path, h, file_size - h.bytes - h.count);
+  }
   const std::int64_t per_block = row == 0 ? total : std::max<std::int64_t>(1, block_bytes / row);
+  if (!in.compressed() && !ec) {
+    // The blocks straight from the file's pages.
+    MappedFile file(path, static_cast<std::size_t>(file_size));
+    if (file.data() != nullptr) {
+      for (std::int64_t first = 0; first < total; first += per_block) {
+        const std::int64_t count = std::min(per_block, total - first);
+        const auto begin =
+            static_cast<std::size_t>(h.bytes) + static_cast<std::size_t>(first * row);
+        const auto end = begin + static_cast<std::size_t>(count * row);
+        file.load(begin, end);
+        rows(h.dims, file.data() + begin, first, count);
+        file.release_before(end);
+      }
+      return h.dims;
+    }
+  }
   ByteBuffer block(static_cast<std::size_t>(std::min(per_block, total) * row));
   std::uint64_t got = 0;
   for (std::int64_t first = 0; first < total; first += per_block) {

@@ -124,16 +124,16 @@ SparseMnist SparseMnist::from(const Mnist& mnist) {
   return s;
 }
 
-SparseMnist load_mnist_sparse(const std::string& dir) {
+SparseMnist load_mnist_sparse(const std::string& dir, Workers* workers) {
   check_directory(dir);
   SparseMnist s;
   const std::string train_images = find_mnist_file(dir, "train-images-idx3-ubyte");
   const std::string train_labels = find_mnist_file(dir, "train-labels-idx1-ubyte");
   const std::string test_images = find_mnist_file(dir, "t10k-images-idx3-ubyte");
   const std::string test_labels = find_mnist_file(dir, "t10k-labels-idx1-ubyte");
-  s.train_images = SparsePixels::read_idx(train_images, 1.0f / 255.0f);
+  s.train_images = SparsePixels::read_idx(train_images, 1.0f / 255.0f, workers);
   s.train_labels = read_labels(train_labels, train_images, s.train_images.rows(), s.classes);
-  s.test_images = SparsePixels::read_idx(test_images, 1.0f / 255.0f);
+  s.test_images = SparsePixels::read_idx(test_images, 1.0f / 255.0f, workers);
   s.test_labels = read_labels(test_labels, test_images, s.test_images.rows(), s.classes);
   check_same_features(dir, s.train_images.cols(), s.test_images.cols());
   return s;
