@@ -213,6 +213,7 @@ class MappedFile {
     if (p == MAP_FAILED) return;
     data_ = static_cast<const std::uint8_t*>(p);
     size_ = size;
+    page_ = static_cast<std::size_t>(std::max(::sysconf(_SC_PAGESIZE), 1L));
 #else
     (void)path;
     (void)size;
@@ -230,7 +231,7 @@ class MappedFile {
   // Maps the pages of bytes [begin, end) in one go (rather than a fault every few pages).
   void load(std::size_t begin, std::size_t end) const {
 #if defined(MADV_POPULATE_READ)
-    const std::size_t start = begin / kPage * kPage;
+    const std::size_t start = begin / page_ * page_;
     (void)::madvise(const_cast<std::uint8_t*>(data_) + start, end - start, MADV_POPULATE_READ);
 #else
     (void)begin;
@@ -241,7 +242,7 @@ class MappedFile {
   // only the block being read, not the whole file. (Harmless to fail: only memory use.)
   void release_before(std::size_t end) {
 #if defined(__unix__)
-    const std::size_t stop = end / kPage * kPage;
+    const std::size_t stop = end / page_ * page_;
     if (stop > released_) {
       (void)::madvise(const_cast<std::uint8_t*>(data_) + released_, stop - released_,
                       MADV_DONTNEED);
@@ -253,9 +254,9 @@ class MappedFile {
   }
 
  private:
-  static constexpr std::size_t kPage = 4096;  // a multiple of any page size used
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  std::size_t page_ = 1;
   std::size_t released_ = 0;
 };
 
