@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 
 namespace nabla {
@@ -160,10 +161,29 @@ void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata, Flush flush) {
   const std::string header = build_header(tensors, metadata);
-  const std::string tmp = path + ".tmp";
+  // A temporary name of this save's own (two saves to one path at once must not share
+  // it), created exclusively, then renamed over `path`.
+  std::string tmp;
+  File f;
+  std::random_device random;
+  for (int attempt = 0; !f; ++attempt) {
+    char suffix[40];
+    std::snprintf(suffix, sizeof suffix, ".tmp-%08x%08x", random(), random());
+    tmp = path + suffix;
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      if (errno == EEXIST && attempt < 8) continue;
+      throw DataError(tmp + ": cannot create: " + std::strerror(errno));
+    }
+    f.reset(::fdopen(fd, "wb"));
+    if (!f) {
+      const int error = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw DataError(tmp + ": cannot open: " + std::strerror(error));
+    }
+  }
   {
-    File f(std::fopen(tmp.c_str(), "wb"));
-    if (!f) throw DataError(tmp + ": cannot create: " + std::strerror(errno));
     try {
       unsigned char length[8];
       std::uint64_t n = header.size();
@@ -189,8 +209,9 @@ void save_safetensors(const std::string& path,
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) {
+    const std::string why = ec.message();  // (before remove() overwrites ec)
     fs::remove(tmp, ec);
-    throw DataError(path + ": cannot rename " + tmp + " to it: " + ec.message());
+    throw DataError(path + ": cannot rename " + tmp + " to it: " + why);
   }
   if (flush == Flush::durable) sync_directory(path);
 }
@@ -230,7 +251,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, out_of_range (1e400)
     throw DataError(where + "the JSON header (bytes 8-" + num(8 + n) + ") is invalid: " + e.what());
   }
   if (!header.is_object()) throw DataError(where + "the JSON header is not an object");

@@ -22,10 +22,17 @@ std::string shape_str(const Shape& shape) {
 }
 
 std::int64_t shape_numel(const Shape& shape) {
-  std::int64_t n = 1;
+  bool empty = false;
   for (std::int64_t d : shape) {
     if (d < 0) throw ShapeError("shape " + shape_str(shape) + ": negative dimension");
-    n *= d;
+    empty = empty || d == 0;
+  }
+  if (empty) return 0;  // (whatever the other dimensions multiply to)
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) {
+    if (!checked_mul(n, d, &n)) {
+      throw ShapeError("shape " + shape_str(shape) + ": more elements than can be counted");
+    }
   }
   return n;
 }

@@ -48,7 +48,8 @@ TEST(ClassicOnMnist, KnnL2WithCrossValidatedK) {
 
 TEST(ClassicOnMnist, LinearSoftmax) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
-  std::string out = ::testing::TempDir() + "linear_softmax";
+  nabla::testing_util::ScopedTempDir dir("classic_e2e");
+  std::string out = dir / "linear_softmax";
   auto r = nabla::testing_util::run_nabla(
       "train --model linear --loss softmax --lr 0.5 --epochs 10 --out " + out + " --data " +
       data_dir());
@@ -62,7 +63,8 @@ TEST(ClassicOnMnist, LinearSoftmax) {
 
 TEST(ClassicOnMnist, LinearSvmWithRegularization) {
   if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
-  std::string out = ::testing::TempDir() + "linear_svm";
+  nabla::testing_util::ScopedTempDir dir("classic_e2e");
+  std::string out = dir / "linear_svm";
   auto r = nabla::testing_util::run_nabla(
       "train --model linear --loss svm --reg 0.0001 --lr 0.05 --epochs 10 --out " + out +
       " --data " + data_dir());

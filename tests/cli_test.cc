@@ -83,7 +83,8 @@ TEST(Cli, ReluAffineSoftmax) {
 }
 
 TEST(Cli, ExampleWritesDot) {
-  std::string path = ::testing::TempDir() + "apple.dot";
+  nabla::testing_util::ScopedTempDir dir("cli");
+  std::string path = dir / "apple.dot";
   Result r = run("example apple --dot " + path);
   EXPECT_EQ(r.status, 0);
   std::ifstream in(path);

@@ -266,6 +266,52 @@ TEST_F(IdxTest, HugeDimensionsDoNotAllocate) {
   EXPECT_EQ(read_error(path("g")), path("g") + ": truncated: expected 274877906956 bytes, got 15");
 }
 
+TEST_F(IdxTest, RowSizeIsCheckedWhenTheFirstDimensionIsZero) {
+  // 0 x (2^31-1)^4: no elements, but a row of (2^31-1)^4 bytes, which overflows int64.
+  std::vector<unsigned char> bytes = {0, 0, 8, 5, 0, 0, 0, 0};
+  for (int i = 0; i < 4; ++i) bytes.insert(bytes.end(), {0x7F, 0xFF, 0xFF, 0xFF});
+  write_bytes(path("f"), bytes);
+  const std::string expected =
+      path("f") + ": dimensions at bytes 4-23 describe more than 2^48 elements";
+  EXPECT_EQ(read_error(path("f")), expected);
+  std::string rows_error;
+  try {
+    read_idx_rows(path("f"), std::nullopt, [](auto&&...) { FAIL() << "a block was handed over"; });
+  } catch (const DataError& e) {
+    rows_error = e.what();
+  }
+  EXPECT_EQ(rows_error, expected);
+  // 0 x 2^20 x 2^20 x 2^20: no overflow, still over the bound.
+  write_bytes(path("g"), {0, 0, 8, 4, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 0});
+  EXPECT_THAT(read_error(path("g")), HasSubstr("describe more than 2^48 elements"));
+}
+
+TEST_F(IdxTest, GzipFloodAfterTheElementsIsNotDecompressedToTheEnd) {
+  // 4 labels, then 64 MiB of zeros behind them (64 KiB compressed).
+  gzFile f = gzopen(path("f.gz").c_str(), "wb9");
+  ASSERT_NE(f, nullptr);
+  const unsigned char header[] = {0, 0, 8, 1, 0, 0, 0, 4, 1, 2, 3, 4};
+  ASSERT_EQ(gzwrite(f, header, sizeof header), static_cast<int>(sizeof header));
+  std::vector<unsigned char> zeros(1 << 20, 0);
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_EQ(gzwrite(f, zeros.data(), static_cast<unsigned>(zeros.size())), 1 << 20);
+  }
+  ASSERT_EQ(gzclose(f), Z_OK);
+  EXPECT_EQ(read_error(path("f.gz")),
+            path("f.gz") +
+                ": trailing bytes: expected 12 bytes (after decompression), got more "
+                "than 16396 (from byte 12)");
+}
+
+TEST_F(IdxTest, GzipHeaderAnnouncingMoreThanTheFileCanHold) {
+  // 60000 x 28 x 28 announced by a gzip file of a few dozen bytes.
+  gzip_bytes(path("f.gz"), {0, 0, 8, 3, 0, 0, 0xEA, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 7});
+  const std::string error = read_error(path("f.gz"));
+  EXPECT_THAT(error, ::testing::StartsWith(path("f.gz") + ": the header announces 47040016 bytes "
+                                                          "after decompression, more than a gzip "
+                                                          "file of "));
+}
+
 TEST_F(IdxTest, GzipTruncatedData) {
   IdxArray a = small_images();
   write_idx(path("f.gz"), a);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "nabla/train.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -132,7 +133,8 @@ TEST(Prefetch, TrainerIsTheSameWithAndWithoutIt) {
   };
   EXPECT_TRUE(same(one, two));
   // stopped at 17 (the prefetcher had drawn ahead), saved, resumed with it: the same end
-  const std::string path = ::testing::TempDir() + "prefetch_resume.safetensors";
+  testing_util::ScopedTempDir dir("prefetch");
+  const std::string path = dir / "prefetch_resume.safetensors";
   {
     Trainer half = train(2, 17);
     half.save(path);

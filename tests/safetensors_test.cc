@@ -5,9 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "test_util.h"
 
@@ -43,6 +45,14 @@ std::string load_error(const std::string& path) {
   return "";
 }
 
+// The names in a directory, sorted.
+std::vector<std::string> files_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::vector<std::pair<std::string, Tensor>> sample_tensors() {
   return {
       {"W1", Tensor::from({2, 3}, {1.5, -2.0, 3.25, 0.0, 1e-3, -7.0}, DType::f32)},
@@ -57,7 +67,7 @@ TEST_F(Safetensors, RoundTripFloat32AndFloat64WithMetadata) {
   std::map<std::string, std::string> metadata = {
       {"model", "two-layer-net"}, {"hidden", "50"}, {"note", "quote \" and unicode \u00e9"}};
   save_safetensors(path("m.safetensors"), tensors, metadata);
-  EXPECT_FALSE(fs::exists(path("m.safetensors.tmp")));
+  EXPECT_EQ(files_in(dir_), std::vector<std::string>{"m.safetensors"});  // no temporary left
 
   SafetensorsFile f = load_safetensors(path("m.safetensors"));
   EXPECT_EQ(f.metadata, metadata);
@@ -77,7 +87,7 @@ TEST_F(Safetensors, FastSaveWritesTheSameBytes) {
   // Flush::fast skips the fsyncs only: same file, still renamed into place
   save_safetensors(path("durable"), sample_tensors(), {{"model", "mlp"}}, Flush::durable);
   save_safetensors(path("fast"), sample_tensors(), {{"model", "mlp"}}, Flush::fast);
-  EXPECT_FALSE(fs::exists(path("fast.tmp")));
+  EXPECT_EQ(files_in(dir_), (std::vector<std::string>{"durable", "fast"}));
   EXPECT_EQ(read_bytes(path("fast")), read_bytes(path("durable")));
 }
 
@@ -140,6 +150,64 @@ TEST_F(Safetensors, SaveRejectsBadNames) {
 }
 
 // ---- damaged files ----------------------------------------------------------------------
+
+TEST_F(Safetensors, ConcurrentSavesToOnePath) {
+  // Each save writes a temporary file of its own: two at once never share one.
+  auto saver = [&](double value, std::string* error) {
+    try {
+      for (int i = 0; i < 40; ++i) {
+        save_safetensors(path("m"), {{"w", Tensor::full({64}, value)}}, {}, Flush::fast);
+      }
+    } catch (const std::exception& e) {
+      *error = e.what();
+    }
+  };
+  std::string error_a, error_b;
+  std::thread a(saver, 1.0, &error_a), b(saver, 2.0, &error_b);
+  a.join();
+  b.join();
+  EXPECT_EQ(error_a, "");
+  EXPECT_EQ(error_b, "");
+  SafetensorsFile f = load_safetensors(path("m"));
+  ASSERT_EQ(f.tensors.size(), 1u);
+  const double first = f.tensors[0].second.get(0);
+  EXPECT_TRUE(first == 1.0 || first == 2.0);
+  EXPECT_EQ(f.tensors[0].second.get(63), first);  // one save's bytes, not a mix
+  EXPECT_EQ(files_in(dir_), std::vector<std::string>{"m"});
+}
+
+TEST_F(Safetensors, FailedRenameSaysWhy) {
+  fs::create_directories(path("m") + "/inside");  // a directory in the way
+  std::string error;
+  try {
+    save_safetensors(path("m"), sample_tensors());
+  } catch (const DataError& e) {
+    error = e.what();
+  }
+  EXPECT_THAT(error, ::testing::StartsWith(path("m") + ": cannot rename " + path("m.tmp-")));
+  EXPECT_THAT(error, ::testing::HasSubstr(": Is a directory"));
+  EXPECT_THAT(error, ::testing::Not(::testing::HasSubstr("Success")));
+  EXPECT_EQ(files_in(dir_), std::vector<std::string>{"m"});  // the temporary file removed
+}
+
+TEST_F(Safetensors, ShapesWithHugeDimensions) {
+  // A zero dimension makes the tensor empty, whatever the others multiply to.
+  write_raw(path("f"),
+            R"({"w":{"dtype":"F32","shape":[4611686018427387904,4,0],"data_offsets":[0,0]}})", 0);
+  SafetensorsFile f = load_safetensors(path("f"));
+  ASSERT_EQ(f.tensors.size(), 1u);
+  EXPECT_EQ(f.tensors[0].second.numel(), 0);
+  EXPECT_EQ(f.tensors[0].second.shape(), (Shape{4611686018427387904, 4, 0}));
+  write_raw(path("g"),
+            R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8);
+  EXPECT_THAT(load_error(path("g")), ::testing::HasSubstr("needs more than the file has"));
+}
+
+TEST_F(Safetensors, NumberTooLargeInTheHeader) {
+  write_raw(path("f"), R"({"w":{"dtype":"F32","shape":[1e400],"data_offsets":[0,0]}})", 0);
+  EXPECT_THAT(load_error(path("f")),
+              ::testing::StartsWith(path("f") + ": the JSON header (bytes 8-"));
+}
 
 TEST_F(Safetensors, MissingFile) {
   EXPECT_EQ(load_error(path("nope")), path("nope") + ": cannot open: No such file or directory");

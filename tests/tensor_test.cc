@@ -25,6 +25,20 @@ TEST(Tensor, FromIsRowMajor) {
 
 TEST(Tensor, FromChecksCount) { EXPECT_THROW(Tensor::from({2, 2}, {1.0, 2.0, 3.0}), ShapeError); }
 
+TEST(Tensor, ElementCountThatOverflowsIsAnError) {
+  const std::int64_t big = std::int64_t{1} << 62;
+  EXPECT_EQ(shape_numel({big, 4, 0}), 0);  // empty, whatever the others multiply to
+  EXPECT_EQ(shape_numel({big, 1}), big);
+  try {
+    shape_numel({big, 4});
+    ADD_FAILURE() << "no error";
+  } catch (const ShapeError& e) {
+    EXPECT_STREQ(e.what(), "shape (4611686018427387904,4): more elements than can be counted");
+  }
+  EXPECT_THROW(shape_numel({3, -1}), ShapeError);
+  EXPECT_THROW(Tensor({big, 2, 2}), ShapeError);
+}
+
 TEST(Tensor, CopyIsDeep) {
   Tensor a = Tensor::from({2}, {1.0, 2.0});
   Tensor b = a;

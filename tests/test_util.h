@@ -12,32 +12,58 @@
 #include <array>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace nabla::testing_util {
 
-// A fresh directory per test, temp_directory_path()/"nabla_<suite>_<pid>_<test>" ('/' of
+// A directory of its own under temp_directory_path(), made by mkdtemp (so two runs of the
+// tests at once never share one), removed with everything in it when it goes.
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(std::string stem = "test") {
+    std::replace(stem.begin(), stem.end(), '/', '_');
+    std::string name = (std::filesystem::temp_directory_path() / ("nabla_" + stem + "_XXXXXX"));
+    if (::mkdtemp(name.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp " << name << " failed";
+    }
+    path_ = name;
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  ~ScopedTempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  // The path of `name` in the directory.
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A fresh directory per test, a ScopedTempDir named after the suite and the test ('/' of
 // parameterised names replaced by '_'), removed afterwards. Fixtures derive from it.
 class TempDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("nabla_") + info->test_suite_name() + "_" +
-                       std::to_string(::getpid()) + "_" + info->name();
-    std::replace(name.begin(), name.end(), '/', '_');
-    dir_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    temp_ =
+        std::make_unique<ScopedTempDir>(std::string(info->test_suite_name()) + "_" + info->name());
+    dir_ = temp_->path();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override { temp_.reset(); }
 
   // The path of `name` in the test's directory.
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
+  std::unique_ptr<ScopedTempDir> temp_;
   std::filesystem::path dir_;
 };
 

@@ -95,12 +95,15 @@ void write_mnist(const fs::path& dir) {
 class TrainCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = fs::temp_directory_path() / ("nabla_train_cli_test_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
+    temp_ = new testing_util::ScopedTempDir("train_cli_test");
+    root_ = temp_->path();
     write_mnist(root_ / "mnist");
     first_ = run("train --iters 50 --data " + data() + " --out " + (root_ / "run").string());
   }
-  static void TearDownTestSuite() { fs::remove_all(root_); }
+  static void TearDownTestSuite() {
+    delete temp_;
+    temp_ = nullptr;
+  }
   void SetUp() override {
     dir_ = root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_);
@@ -114,11 +117,13 @@ class TrainCli : public ::testing::Test {
     return (dir_ / "mnist").string();
   }
 
+  static testing_util::ScopedTempDir* temp_;
   static fs::path root_;
   static Result first_;
   fs::path dir_;
 };
 
+testing_util::ScopedTempDir* TrainCli::temp_ = nullptr;
 fs::path TrainCli::root_;
 Result TrainCli::first_;
 
@@ -583,7 +588,11 @@ TEST_F(TrainCli, MetricsSurviveAKillAndResumeAppends) {
   for (int i = 0; i < 600 && !fs::exists(run_dir / "model.safetensors"); ++i) ::usleep(50000);
   ::usleep(300000);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  ::usleep(200000);
+  // Gone once its lock on the run directory is free.
+  const int lock = ::open((run_dir / ".lock").c_str(), O_RDWR);
+  ASSERT_GE(lock, 0);
+  for (int i = 0; i < 600 && ::flock(lock, LOCK_EX | LOCK_NB) != 0; ++i) ::usleep(50000);
+  ::close(lock);
   ASSERT_TRUE(fs::exists(run_dir / "model.safetensors")) << read_file(dir_ / "log");
   const std::int64_t checkpoint = std::stoll(
       load_safetensors((run_dir / "model.safetensors").string()).metadata.at("iteration"));

@@ -62,9 +62,8 @@ TEST(TextbookRecipe, TrainEvalPredict) {
   if (!have_mnist()) {
     GTEST_SKIP() << "MNIST not found in " << data_dir() << " (run scripts/fetch_mnist.sh)";
   }
-  fs::path run_dir =
-      fs::temp_directory_path() / ("nabla_train_e2e_test_" + std::to_string(::getpid()));
-  fs::remove_all(run_dir);
+  nabla::testing_util::ScopedTempDir temp("train_e2e");
+  fs::path run_dir = temp.path() / "run";
   std::string model = (run_dir / "model.safetensors").string();
 
   Result train = run("train --data " + data_dir() + " --out " + run_dir.string());

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "nabla/safetensors.h"
 #include "test_util.h"
@@ -365,6 +366,12 @@ struct ResumeCase {
   Sampling sampling;
   std::int64_t batch;
 };
+
+// How GoogleTest shows a case in its listing (by default the struct's bytes, padding and
+// pointer included, which change from build to build).
+void PrintTo(const ResumeCase& c, std::ostream* os) {
+  *os << c.optimizer << " " << sampling_name(c.sampling) << " batch " << c.batch;
+}
 
 class Resume : public TrainFiles, public ::testing::WithParamInterface<ResumeCase> {};
 

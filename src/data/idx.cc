@@ -114,6 +114,7 @@ namespace {
 struct IdxHeader {
   std::vector<std::int64_t> dims;
   std::uint64_t count = 1;  // elements
+  std::uint64_t row = 1;    // elements of one index of the first dimension
   std::uint64_t bytes = 0;  // of the header
   std::string after;        // " (after decompression)" for a gzip file
 };
@@ -168,11 +169,15 @@ IdxHeader read_header(GzReader& in, const std::string& path, std::optional<int> 
                       std::to_string(static_cast<std::int64_t>(dim) - (std::int64_t{1} << 32)) +
                       ")");
     }
-    if (dim != 0 && h.count > (std::uint64_t{1} << 48) / dim) {
+    // The count and the row size each at most 2^48: checked on both, since a first
+    // dimension of 0 makes the count 0 whatever the row size (which readers multiply by).
+    constexpr std::uint64_t kMax = std::uint64_t{1} << 48;
+    if (dim != 0 && (h.count > kMax / dim || (i > 0 && h.row > kMax / dim))) {
       throw DataError(path + ": dimensions at bytes 4-" + num(h.bytes - 1) +
                       " describe more than 2^48 elements");
     }
     h.count *= dim;
+    if (i > 0) h.row *= dim;
     h.dims[static_cast<std::size_t>(i)] = dim;
   }
   return h;
@@ -190,12 +195,31 @@ DataError trailing(const std::string& path, const IdxHeader& h, std::uint64_t ex
                    " after the last element, from byte " + num(expected) + ")");
 }
 
-// After the last element: nothing more.
+// After the last element: nothing more. Reads one block at most: a gzip stream with a
+// flood of trailing data behind its elements is not decompressed to the end to count it.
 void check_end(GzReader& in, const std::string& path, const IdxHeader& h) {
   unsigned char rest[1 << 14];
-  std::uint64_t extra = 0;
-  while (std::size_t got = in.read(rest, sizeof rest)) extra += got;
+  const std::size_t extra = in.read(rest, sizeof rest);
+  if (extra == sizeof rest) {
+    throw DataError(path + ": trailing bytes: expected " + num(h.bytes + h.count) + " bytes" +
+                    h.after + ", got more than " + num(h.bytes + h.count + extra) + " (from byte " +
+                    num(h.bytes + h.count) + ")");
+  }
   if (extra > 0) throw trailing(path, h, extra);
+}
+
+// Deflate expands a byte to at most 1032: a gzip file of `size` bytes cannot hold more.
+// Refusing a header that claims more stops a small file from asking for a large buffer.
+void check_gzip_size(const GzReader& in, const std::string& path, const IdxHeader& h) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || !in.compressed()) return;
+  const std::uint64_t most = 1032 * static_cast<std::uint64_t>(size) + 1024;
+  if (h.bytes + h.count > most) {
+    throw DataError(path + ": the header announces " + num(h.bytes + h.count) +
+                    " bytes after decompression, more than a gzip file of " +
+                    num(static_cast<std::uint64_t>(size)) + " bytes can hold (" + num(most) + ")");
+  }
 }
 
 // A plain file's bytes mapped read-only into memory, unmapped when it goes; data() is
@@ -265,6 +289,7 @@ class MappedFile {
 IdxArray read_idx(const std::string& path, std::optional<int> expected_rank) {
   GzReader in(path);
   const IdxHeader h = read_header(in, path, expected_rank);
+  check_gzip_size(in, path, h);
   IdxArray array;
   array.dims = h.dims;
 
@@ -303,8 +328,8 @@ std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<i
                                         std::int64_t max_row_bytes) {
   GzReader in(path);
   const IdxHeader h = read_header(in, path, expected_rank);
-  std::int64_t row = 1;  // elements of one index of the first dimension
-  for (std::size_t i = 1; i < h.dims.size(); ++i) row *= h.dims[i];
+  check_gzip_size(in, path, h);
+  const auto row = static_cast<std::int64_t>(h.row);  // (at most 2^48: read_header)
   if (row > max_row_bytes) {
     throw DataError(path + ": rows of " + num(static_cast<std::uint64_t>(row)) + " bytes " +
                     shape_str(h.dims) + "; at most " +
