@@ -7,6 +7,7 @@
 //   layers.h     the textbook layers: forward / backward(dout), usable by hand or as nodes
 //   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
 //   gradcheck.h  numerical gradients and gradient checking
+//   jacobian.h   full Jacobians from backward passes, and by central differences
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
@@ -18,6 +19,7 @@
 #include "nabla/dot.h"
 #include "nabla/gradcheck.h"
 #include "nabla/graph.h"
+#include "nabla/jacobian.h"
 #include "nabla/layers.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
