@@ -123,4 +123,37 @@ TEST(LectureExamples, NumericalGradientWalkthroughOverThreeWeights) {
   EXPECT_THAT(r.out, HasSubstr("(1.25347 - 1.25347) / 0.0001 = 0\n"));
 }
 
+TEST(CnnExamples, Im2colOfAFourByFourImage) {
+  Result r = run("example im2col");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("(one field a row) = [[1, 2, 5, 6], [2, 3, 6, 7], [3, 4, 7, 8], "
+                               "[5, 6, 9, 10], [6, 7, 10, 11], [7, 8, 11, 12], [9, 10, 13, 14], "
+                               "[10, 11, 14, 15], [11, 12, 15, 16]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("y = [[-5, -5, -5], [-5, -5, -5], [-5, -5, -5]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("= [[54, 63], [90, 99]]\n"));  // sums of the 3x3 sub-grids
+  EXPECT_THAT(r.out, HasSubstr("add up) = [[1, 1, 1, 0], [1, 0, 0, -1], [1, 0, 0, -1], "
+                               "[0, -1, -1, -1]]\n"));
+}
+
+TEST(CnnExamples, MaxPoolRoutesTheGradient) {
+  Result r = run("example max-pool");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("y = max_pool2d(x, 2, stride 2) = [[3, 4], [5, 6]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("maximum) = [[0, 0, 0, 0], [0.1, 0, 0, 0.2], [0, 0.3, 0.4, 0], "
+                               "[0, 0, 0, 0]]\n"));
+}
+
+TEST(CnnExamples, BatchNormForwardAndBackward) {
+  Result r = run("example batch-norm");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("mean = [3, 6]\n"));
+  EXPECT_THAT(r.out, HasSubstr("var = [2.66667, 10.6667]\n"));
+  EXPECT_THAT(r.out, HasSubstr("= [[-1.22474, -1.22474], [0, 0], [1.22474, 1.22474]]\n"));
+  // (M dxhat - sum(dxhat) - xhat sum(dxhat xhat)) / (M sqrt(var)), M = 3
+  EXPECT_THAT(r.out, HasSubstr("dx = [[0.102062, -0.102062], [-0.204124, 0.204124], "
+                               "[0.102062, -0.102062]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("dgamma = sum(dy * xhat) = [-1.22474, 0]\n"));
+  EXPECT_THAT(r.out, HasSubstr("dbeta = sum(dy) = [1, 1]\n"));
+}
+
 }  // namespace
