@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 #include <string>
 
@@ -115,12 +116,63 @@ TEST(LectureExamples, ScoreGradientDeltaAndShapeConvention) {
   EXPECT_THAT(r.out, HasSubstr("dz/dW = [[1, -1, 0.5, 0, 0, 0], [0, 0, 0, 1, -1, 0.5]]\n"));
 }
 
+TEST(LectureExamples, WindowClassifierForParis) {
+  Result r = run("example window");
+  EXPECT_EQ(r.status, 0);
+  std::smatch start, loss, trained;
+  ASSERT_TRUE(
+      std::regex_search(r.out, start, std::regex(R"(P\(location\) = sigmoid\(s\) = (\S+))")));
+  ASSERT_TRUE(std::regex_search(r.out, loss, std::regex(R"(J = -log P\(location\) = (\S+))")));
+  ASSERT_TRUE(std::regex_search(r.out, trained,
+                                std::regex(R"(word vectors included: P\(location\) = (\S+))")));
+  EXPECT_NEAR(std::stod(loss[1]), -std::log(std::stod(start[1])), 1e-3);
+  EXPECT_GT(std::stod(trained[1]), 0.95);  // SGD on the window makes Paris a location
+  EXPECT_THAT(r.out, HasSubstr("dJ/d(Paris vector) = [["));  // the gradient reaches the vectors
+  Result dot = run("example window --dot /dev/stdout");
+  for (const char* word : {"museums", "in", "Paris", "are", "amazing"}) {
+    EXPECT_THAT(dot.out, HasSubstr(std::string("label=\"{") + word + " |")) << word;
+  }
+}
+
 TEST(LectureExamples, NumericalGradientWalkthroughOverThreeWeights) {
   Result r = run("example numerical-gradient");
   EXPECT_EQ(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("(1.25322 - 1.25347) / 0.0001 = -2.5\n"));
   EXPECT_THAT(r.out, HasSubstr("(1.25353 - 1.25347) / 0.0001 = 0.6\n"));
   EXPECT_THAT(r.out, HasSubstr("(1.25347 - 1.25347) / 0.0001 = 0\n"));
+}
+
+TEST(CnnExamples, Im2colOfAFourByFourImage) {
+  Result r = run("example im2col");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("(one field a row) = [[1, 2, 5, 6], [2, 3, 6, 7], [3, 4, 7, 8], "
+                               "[5, 6, 9, 10], [6, 7, 10, 11], [7, 8, 11, 12], [9, 10, 13, 14], "
+                               "[10, 11, 14, 15], [11, 12, 15, 16]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("y = [[-5, -5, -5], [-5, -5, -5], [-5, -5, -5]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("= [[54, 63], [90, 99]]\n"));  // sums of the 3x3 sub-grids
+  EXPECT_THAT(r.out, HasSubstr("add up) = [[1, 1, 1, 0], [1, 0, 0, -1], [1, 0, 0, -1], "
+                               "[0, -1, -1, -1]]\n"));
+}
+
+TEST(CnnExamples, MaxPoolRoutesTheGradient) {
+  Result r = run("example max-pool");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("y = max_pool2d(x, 2, stride 2) = [[3, 4], [5, 6]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("maximum) = [[0, 0, 0, 0], [0.1, 0, 0, 0.2], [0, 0.3, 0.4, 0], "
+                               "[0, 0, 0, 0]]\n"));
+}
+
+TEST(CnnExamples, BatchNormForwardAndBackward) {
+  Result r = run("example batch-norm");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("mean = [3, 6]\n"));
+  EXPECT_THAT(r.out, HasSubstr("var = [2.66667, 10.6667]\n"));
+  EXPECT_THAT(r.out, HasSubstr("= [[-1.22474, -1.22474], [0, 0], [1.22474, 1.22474]]\n"));
+  // (M dxhat - sum(dxhat) - xhat sum(dxhat xhat)) / (M sqrt(var)), M = 3
+  EXPECT_THAT(r.out, HasSubstr("dx = [[0.102062, -0.102062], [-0.204124, 0.204124], "
+                               "[0.102062, -0.102062]]\n"));
+  EXPECT_THAT(r.out, HasSubstr("dgamma = sum(dy * xhat) = [-1.22474, 0]\n"));
+  EXPECT_THAT(r.out, HasSubstr("dbeta = sum(dy) = [1, 1]\n"));
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ using ExampleTable = std::map<std::string, std::pair<Example, std::string>>;
 void add_backprop_examples(ExampleTable& table);
 // Lecture 3, matrix calculus: the gradient as slope, Jacobians, the error signal delta.
 void add_matrix_calculus_examples(ExampleTable& table);
+// Convolutional networks: im2col, max pooling's routing, batch normalization.
+void add_cnn_examples(ExampleTable& table);
 
 inline void print(std::ostream& out, const std::string& name, const Tensor& value) {
   out << name << " = " << to_string(value) << "\n";

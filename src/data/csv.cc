@@ -1,0 +1,101 @@
+#include "nabla/csv.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+
+#include "nabla/idx.h"  // DataError
+
+namespace nabla {
+
+namespace {
+
+// The fields of a line, split at commas, each with surrounding spaces trimmed.
+void split_fields(const std::string& line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  std::string_view rest(line);
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    std::string_view field = rest.substr(0, comma);
+    while (!field.empty() && (field.front() == ' ' || field.front() == '\t'))
+      field.remove_prefix(1);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+    fields.push_back(field);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+// The field as a finite number, or false.
+bool to_number(std::string_view field, double& value) {
+  if (!field.empty() && field.front() == '+') field.remove_prefix(1);
+  const char* end = field.data() + field.size();
+  auto [next, ec] = std::from_chars(field.data(), end, value);
+  return ec == std::errc() && next == end && !field.empty() && std::isfinite(value);
+}
+
+std::string quoted(std::string_view field) {
+  constexpr std::size_t kShown = 40;
+  std::string text(field.substr(0, kShown));
+  return "'" + text + (field.size() > kShown ? "...'" : "'");
+}
+
+}  // namespace
+
+LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::int64_t max_classes) {
+  LabeledRows out;
+  std::string line;
+  std::vector<std::string_view> fields;
+  std::int64_t number = 0, width = 0, width_line = 0;
+  auto fail = [&](const std::string& what) {
+    throw DataError(name + ":" + std::to_string(number) + ": " + what);
+  };
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    split_fields(line, fields);
+    if (width == 0) {
+      double label = 0;
+      if (number == 1 && !to_number(fields[0], label)) {  // a column name, not a label
+        out.had_header = true;
+        continue;
+      }
+      if (fields.size() < 2) fail("expected a label and at least one feature, found 1 field");
+      width = static_cast<std::int64_t>(fields.size());
+      width_line = number;
+      out.cols = width - 1;
+    } else if (static_cast<std::int64_t>(fields.size()) != width) {
+      fail(std::to_string(fields.size()) + " fields; line " + std::to_string(width_line) + " has " +
+           std::to_string(width));
+    }
+    double label = 0;
+    if (!to_number(fields[0], label) || label != std::floor(label) || label < 0 ||
+        label >= static_cast<double>(max_classes)) {
+      fail("label " + quoted(fields[0]) + " is not a whole number in [0, " +
+           std::to_string(max_classes) + ")");
+    }
+    out.labels.push_back(static_cast<std::int64_t>(label));
+    out.classes = std::max(out.classes, out.labels.back() + 1);
+    for (std::size_t k = 1; k < fields.size(); ++k) {
+      double v = 0;
+      if (!to_number(fields[k], v)) {
+        fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
+             " is not a finite number");
+      }
+      out.features.push_back(static_cast<float>(v));
+    }
+    ++out.rows;
+  }
+  if (in.bad()) throw DataError(name + ": read error after line " + std::to_string(number));
+  if (out.rows == 0) throw DataError(name + ": no examples (empty file?)");
+  return out;
+}
+
+LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot open");
+  return parse_labeled_csv(in, path, max_classes);
+}
+
+}  // namespace nabla
