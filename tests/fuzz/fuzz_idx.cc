@@ -18,9 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::uint64_t seen = 0;
     nabla::read_idx_rows(
         file.path(), std::nullopt,
-        [&](const std::vector<std::int64_t>&, const std::uint8_t* rows, std::int64_t,
+        [&](const std::vector<std::int64_t>& dims, const std::uint8_t* rows, std::int64_t,
             std::int64_t count) {
-          if (count > 0) seen += rows[0];
+          // The block's first and last bytes (none when a row is empty: rows may be null).
+          std::int64_t row = 1;
+          for (std::size_t i = 1; i < dims.size(); ++i) row *= dims[i];
+          if (count > 0 && row > 0) seen += rows[0] + rows[count * row - 1];
         },
         1 << 12, 1 << 20);
     (void)seen;
