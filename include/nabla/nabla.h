@@ -8,6 +8,7 @@
 //   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
 //   gradcheck.h  numerical gradients and gradient checking
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
+//   cpu.h        the instruction set the kernels run on (chosen at run time)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
 //   Var x = Var::parameter(Tensor::scalar(-2), "x"), y = ..., z = ...;
@@ -15,6 +16,7 @@
 //   f.backward();          // x.grad() = -4, y.grad() = -4, z.grad() = 3
 #pragma once
 
+#include "nabla/cpu.h"
 #include "nabla/dot.h"
 #include "nabla/gradcheck.h"
 #include "nabla/graph.h"

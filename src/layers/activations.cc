@@ -1,6 +1,7 @@
 // Elementwise activation layers: Relu, Sigmoid, Tanh.
 #include <string>
 
+#include "kernels/kernels.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
@@ -37,17 +38,12 @@ Tensor Relu::forward(const Tensor& x, bool train) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   mask_.resize(static_cast<std::size_t>(x.numel()));
   shape_ = x.shape();
-  visit_dtype(x.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
-    std::uint8_t* mask = mask_.data();
-    const std::int64_t n = x.numel();  // (read once: a byte store could alias it)
-    for (std::int64_t i = 0; i < n; ++i) {
-      po[i] = px[i] > T{0} ? px[i] : T{0};
-      mask[i] = px[i] <= T{0} ? 1 : 0;
-    }
-  });
+  const kernels::Table& k = kernels::active();
+  if (x.dtype() == DType::f32) {
+    k.relu_f32(x.data<float>(), x.numel(), out.data<float>(), mask_.data());
+  } else {
+    k.relu_f64(x.data<double>(), x.numel(), out.data<double>(), mask_.data());
+  }
   return out;
 }
 
