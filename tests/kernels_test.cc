@@ -246,11 +246,22 @@ TEST_P(Kernels, ReluEveryLength) {
       ASSERT_EQ(out[i], x[i] > 0 ? x[i] : 0.0f);
       ASSERT_EQ(mask[i], x[i] <= 0 ? 1 : 0);
     }
+    // backward: the gradient where the input was positive, else 0
+    const Floats dout = random_floats(n, rng);
+    Floats dx(out.size()), ref_dx(out.size());
+    simd().relu_backward_f32(dout.data(), mask.data(), n, dx.data());
+    ref().relu_backward_f32(dout.data(), mask.data(), n, ref_dx.data());
+    EXPECT_EQ(dx, ref_dx);
+    for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx[i], x[i] > 0 ? dout[i] : 0.0f);
     std::vector<double> xd(x.begin(), x.end()), od(xd.size()), ed(xd.size());
     simd().relu_f64(xd.data(), n, od.data(), mask.data());
     ref().relu_f64(xd.data(), n, ed.data(), ref_mask.data());
     EXPECT_EQ(od, ed);
     EXPECT_EQ(mask, ref_mask);
+    std::vector<double> dd(dout.begin(), dout.end()), dxd(dd.size()), ref_dxd(dd.size());
+    simd().relu_backward_f64(dd.data(), mask.data(), n, dxd.data());
+    ref().relu_backward_f64(dd.data(), mask.data(), n, ref_dxd.data());
+    EXPECT_EQ(dxd, ref_dxd);
   }
 }
 

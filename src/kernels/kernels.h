@@ -67,6 +67,10 @@ struct Table {
   // out[i] = max(x[i], 0), mask[i] = x[i] <= 0 (1 or 0).
   void (*relu_f32)(const float* x, std::int64_t n, float* out, std::uint8_t* mask);
   void (*relu_f64)(const double* x, std::int64_t n, double* out, std::uint8_t* mask);
+  // dx[i] = mask[i] ? 0 : dout[i] (ReLU's backward, by the mask of relu_*).
+  void (*relu_backward_f32)(const float* dout, const std::uint8_t* mask, std::int64_t n, float* dx);
+  void (*relu_backward_f64)(const double* dout, const std::uint8_t* mask, std::int64_t n,
+                            double* dx);
   // sum |a[i] - b[i]| over bytes.
   std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
 };

@@ -37,6 +37,13 @@ void relu_plain(const T* __restrict x, std::int64_t n, T* __restrict out,
   }
 }
 
+// dx[i] = mask[i] ? 0 : dout[i]: ReLU's backward, by the forward's mask.
+template <class T>
+void relu_backward_plain(const T* __restrict dout, const std::uint8_t* __restrict mask,
+                         std::int64_t n, T* __restrict dx) {
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? T{0} : dout[i];
+}
+
 // sum |a[i] - b[i]|: an int accumulator over bytes, which compilers turn into SAD
 // instructions (psadbw).
 std::int64_t l1_distance_plain(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b,

@@ -62,6 +62,8 @@ const Table& scalar_table() {
                            softmax_row_plain<double>,
                            relu_plain<float>,
                            relu_plain<double>,
+                           relu_backward_plain<float>,
+                           relu_backward_plain<double>,
                            l1_distance_plain};
   return table;
 }

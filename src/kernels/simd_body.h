@@ -265,5 +265,7 @@ Table simd_table(Isa isa) {
                softmax_row_plain<double>,
                relu_plain<float>,
                relu_plain<double>,
+               relu_backward_plain<float>,
+               relu_backward_plain<double>,
                l1_distance_plain};
 }

@@ -52,13 +52,12 @@ Tensor Relu::backward(const Tensor& dout) {
   check_cached(mask_.size() == static_cast<std::size_t>(shape_numel(shape_)), "Relu");
   check_dout(dout, shape_, "Relu");
   Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
-  visit_dtype(dx.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* pd = dout.data<T>();
-    T* px = dx.data<T>();
-    const std::uint8_t* mask = mask_.data();
-    for (std::int64_t i = 0; i < dx.numel(); ++i) px[i] = mask[i] ? T{0} : pd[i];
-  });
+  const kernels::Table& k = kernels::active();
+  if (dx.dtype() == DType::f32) {
+    k.relu_backward_f32(dout.data<float>(), mask_.data(), dx.numel(), dx.data<float>());
+  } else {
+    k.relu_backward_f64(dout.data<double>(), mask_.data(), dx.numel(), dx.data<double>());
+  }
   return dx;
 }
 
