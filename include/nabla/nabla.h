@@ -4,9 +4,11 @@
 //   tensor.h     Tensor (N-d, row-major, float32/float64, value semantics), Rng
 //   graph.h      Var and Node: the computational graph; backward() applies the chain rule
 //   ops.h        primitive ops on Tensors (no graph) and on Vars (recorded)
+//   conv.h       convolution (im2col + matrix product) and pooling on (N, C, H, W) images
 //   layers.h     the textbook layers: forward / backward(dout), usable by hand or as nodes
 //   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
 //   gradcheck.h  numerical gradients and gradient checking
+//   jacobian.h   full Jacobians from backward passes, and by central differences
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
 //   cpu.h        the instruction set the kernels run on (chosen at run time)
 //
@@ -16,10 +18,12 @@
 //   f.backward();          // x.grad() = -4, y.grad() = -4, z.grad() = 3
 #pragma once
 
+#include "nabla/conv.h"
 #include "nabla/cpu.h"
 #include "nabla/dot.h"
 #include "nabla/gradcheck.h"
 #include "nabla/graph.h"
+#include "nabla/jacobian.h"
 #include "nabla/layers.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
