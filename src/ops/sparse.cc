@@ -6,13 +6,10 @@
 #include <functional>
 #include <limits>
 #include <string>
-#include <type_traits>
 
 #include "kernels/kernels.h"
 
 namespace nabla {
-
-namespace {}  // namespace
 
 SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols,
                            float scale, Workers* workers)
