@@ -13,6 +13,7 @@
 #include <unistd.h>
 #endif
 
+#include "nabla/cpu.h"
 #include "nabla/ops.h"
 #include "nabla/safetensors.h"
 
@@ -529,6 +530,7 @@ void Trainer::save(const std::string& path, Flush flush) const {
       {"total_iters", std::to_string(total_iters_)},
       {"rng", rng_.state()},
       {"sampler", sampler_.state()},
+      {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
   };
   save_safetensors(path, tensors, meta, flush);
 }
