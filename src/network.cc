@@ -10,25 +10,15 @@ namespace nabla {
 
 namespace {
 
-// A first Affine layer's dX is wanted only when its input needs a gradient.
+// The first layer's dX is wanted only when its input needs a gradient.
 void set_first_input_grad(std::vector<std::unique_ptr<Layer>>& layers, bool needed) {
-  if (layers.empty()) return;
-  if (auto* affine = dynamic_cast<Affine*>(layers.front().get())) {
-    affine->set_input_grad(needed);
-  }
+  if (!layers.empty()) layers.front()->set_input_grad(needed);
 }
 
 // The layers' forward in order, without copying x.
 Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const Tensor& x, bool train) {
   if (layers.empty()) return x;
   Tensor out = layers.front()->forward(x, train);
-  for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);
-  return out;
-}
-
-Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const SparseBatch& x, bool train) {
-  if (layers.empty()) return x.to_dense();
-  Tensor out = layers.front()->forward_sparse(x, train);
   for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);
   return out;
 }
@@ -46,6 +36,32 @@ Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
   }
   layers_.push_back(std::move(layer));
   return *this;
+}
+
+Sequential& Sequential::add(std::unique_ptr<SparseAffine> layer) {
+  if (!layers_.empty()) {
+    throw ValueError("Sequential: a SparseAffine takes the input, so it must be the first layer");
+  }
+  sparse_entry_ = layer.get();
+  return add(std::unique_ptr<Layer>(std::move(layer)));
+}
+
+SparseAffine& Sequential::sparse_entry(const char* op) {
+  if (sparse_entry_ == nullptr) {
+    throw ValueError(std::string("Sequential::") + op +
+                     ": sparse pixel rows need a SparseAffine first layer");
+  }
+  return *sparse_entry_;
+}
+
+Tensor Sequential::forward_sparse(const SparseBatch& x, bool train) {
+  Tensor out = sparse_entry(train ? "gradient" : "predict").forward(x, train);
+  for (std::size_t i = 1; i < layers_.size(); ++i) out = layers_[i]->forward(out, train);
+  return out;
+}
+
+void Sequential::set_threads(int threads) {
+  if (sparse_entry_ != nullptr) sparse_entry_->set_threads(threads);
 }
 
 Sequential& Sequential::set_loss(std::unique_ptr<LossLayer> loss) {
@@ -78,22 +94,14 @@ Var Sequential::parameter(const std::string& name) const {
 
 Tensor Sequential::predict(const Tensor& x) { return forward_all(layers_, x, false); }
 
-Tensor Sequential::predict(const SparseBatch& x) { return forward_all(layers_, x, false); }
+Tensor Sequential::predict(const SparseBatch& x) { return forward_sparse(x, false); }
 
 double Sequential::loss(const Tensor& x, const Targets& t) {
   return loss_layer().forward(forward_all(layers_, x, true), t);
 }
 
 double Sequential::accuracy(const Tensor& x, const std::vector<std::int64_t>& t) {
-  std::vector<std::int64_t> predicted = argmax_rows(predict(x));
-  if (predicted.size() != t.size()) {
-    throw ValueError("accuracy: " + std::to_string(t.size()) + " labels for a batch of " +
-                     std::to_string(predicted.size()));
-  }
-  if (t.empty()) throw ValueError("accuracy: empty batch");
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) correct += predicted[i] == t[i] ? 1 : 0;
-  return static_cast<double>(correct) / static_cast<double>(t.size());
+  return nabla::accuracy(predict(x), t, "accuracy");
 }
 
 double Sequential::gradient(const Tensor& x, const Targets& t) {
@@ -103,7 +111,7 @@ double Sequential::gradient(const Tensor& x, const Targets& t) {
 
 double Sequential::gradient(const SparseBatch& x, const Targets& t) {
   set_first_input_grad(layers_, false);
-  return backward_all(loss_layer().forward(forward_all(layers_, x, true), t));
+  return backward_all(loss_layer().forward(forward_sparse(x, true), t));
 }
 
 double Sequential::backward_all(double loss_value) {

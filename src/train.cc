@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -120,15 +121,23 @@ Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
   }
   Sequential net;
   std::int64_t fan_in = spec.inputs;
+  // An affine layer; the first one, in float32, also takes sparse pixel rows.
+  auto add_affine = [&](std::int64_t out) {
+    Tensor W = init_weight(spec.init, fan_in, out, rng, spec.init_std, dtype);
+    Tensor b({out}, dtype);
+    if (net.size() == 0 && dtype == DType::f32) {
+      net.add(std::make_unique<SparseAffine>(std::move(W), std::move(b)));
+    } else {
+      net.emplace<Affine>(std::move(W), std::move(b));
+    }
+    fan_in = out;
+  };
   for (std::int64_t h : spec.hidden) {
     if (h < 1) throw ValueError("hidden layer size " + std::to_string(h) + " must be positive");
-    net.emplace<Affine>(init_weight(spec.init, fan_in, h, rng, spec.init_std, dtype),
-                        Tensor({h}, dtype));
+    add_affine(h);
     net.add(make_activation(spec.activation));
-    fan_in = h;
   }
-  net.emplace<Affine>(init_weight(spec.init, fan_in, spec.classes, rng, spec.init_std, dtype),
-                      Tensor({spec.classes}, dtype));
+  add_affine(spec.classes);
   if (spec.loss == "softmax") {
     net.set_loss(std::make_unique<SoftmaxWithLoss>());
   } else if (spec.loss == "svm") {
@@ -179,14 +188,12 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
   if (data.size == 0) return 0;
   std::int64_t correct = 0;
   DType dtype = net.parameters().front().dtype();
+  std::vector<std::int64_t> labels;
   for (std::int64_t begin = 0; begin < data.size; begin += block) {
     std::int64_t count = std::min(block, data.size - begin);
     Tensor x = images_as_tensor(data, begin, count, dtype);
-    std::vector<std::int64_t> predicted = argmax_rows(net.predict(x));
-    for (std::int64_t i = 0; i < count; ++i) {
-      correct += predicted[static_cast<std::size_t>(i)] ==
-                 data.labels[static_cast<std::size_t>(begin + i)];
-    }
+    labels.assign(data.labels.begin() + begin, data.labels.begin() + begin + count);
+    correct += count_correct(net.predict(x), labels, "evaluate_accuracy");
   }
   return static_cast<double>(correct) / static_cast<double>(data.size);
 }
@@ -197,15 +204,13 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const Byte
   if (n == 0) return 0;
   std::int64_t correct = 0;
   SparseBatch batch{&pixels, {}};
+  std::vector<std::int64_t> block_labels;
   for (std::int64_t begin = 0; begin < n; begin += block) {
     std::int64_t count = std::min(block, n - begin);
     batch.rows.resize(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
-    std::vector<std::int64_t> predicted = argmax_rows(net.predict(batch));
-    for (std::int64_t i = 0; i < count; ++i) {
-      correct +=
-          predicted[static_cast<std::size_t>(i)] == labels[static_cast<std::size_t>(begin + i)];
-    }
+    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
+    correct += count_correct(net.predict(batch), block_labels, "evaluate_accuracy");
   }
   return static_cast<double>(correct) / static_cast<double>(n);
 }
@@ -256,9 +261,7 @@ void Trainer::bind_parameters() {
 void Trainer::set_threads(int threads) {
   prefetch_ = threads > 1;
   prefetcher_.reset();
-  for (std::size_t i = 0; i < net_.size(); ++i) {
-    if (auto* affine = dynamic_cast<Affine*>(&net_.layer(i))) affine->set_threads(threads);
-  }
+  net_.set_threads(threads);
 }
 
 double Trainer::step() {
@@ -279,12 +282,17 @@ double Trainer::step() {
     }
     loss = net_.gradient(ready.batch, ready.labels);
   } else {
-    batch_.pixels = &data_->train_images;
+    // Rows picked at random are first copied together: their cache misses then overlap,
+    // and the products find them in the cache.
+    staged_pixels_.assign_rows(data_->train_images, batch_.rows);
+    staged_.pixels = &staged_pixels_;
+    staged_.rows.resize(batch_.rows.size());
+    std::iota(staged_.rows.begin(), staged_.rows.end(), 0);
     labels_.resize(batch_.rows.size());
     for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
       labels_[i] = data_->train_labels[static_cast<std::size_t>(batch_.rows[i])];
     }
-    loss = net_.gradient(batch_, labels_);
+    loss = net_.gradient(staged_, labels_);
   }
   if (config_.reg > 0) {
     // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "nabla/graph.h"
-#include "nabla/sparse.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -84,15 +83,19 @@ class Layer {
   // Computes the output. With train = true it keeps what backward needs; with
   // train = false (inference) it keeps nothing.
   virtual Tensor forward(const Tensor& x, bool train = true) = 0;
-  // The same for a batch of sparse pixel rows; by default the batch is made dense
-  // (float32). Affine multiplies the non-zero pixels only.
-  virtual Tensor forward_sparse(const SparseBatch& x, bool train = true);
   // dL/d(input) from dL/d(output); adds dL/d(parameter) into each parameter's grad.
+  // Returns an undefined tensor when dL/d(input) is not wanted (set_input_grad).
   virtual Tensor backward(const Tensor& dout) = 0;
   // Parameters (shared handles: updating their values updates the layer).
   virtual std::vector<Var> parameters() { return {}; }
   // As a graph node.
   Var operator()(const Var& x);
+  // When false, backward may skip dL/d(input) (a first layer, whose input is data, needs
+  // none); layers whose dX is costly (Affine) do.
+  void set_input_grad(bool needed) { input_grad_ = needed; }
+
+ protected:
+  bool input_grad_ = true;
 };
 
 // Keeps a mask of x <= 0 and zeroes those; backward zeroes dout there.
@@ -141,33 +144,26 @@ class Affine : public Layer {
   Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DType dtype = DType::f32);
   std::string kind() const override { return "Affine"; }
   Tensor forward(const Tensor& x, bool train = true) override;
-  // Y = X.W + b over the non-zero pixels of X only (W must be float32); backward then
-  // computes dW the same way.
-  Tensor forward_sparse(const SparseBatch& x, bool train = true) override;
   Tensor backward(const Tensor& dout) override;
   std::vector<Var> parameters() override { return {W_, b_}; }
   Var& W() { return W_; }
   Var& b() { return b_; }
-  // When false, backward skips dX (a first layer needs none) and returns an undefined
-  // tensor.
-  void set_input_grad(bool needed) { input_grad_ = needed; }
-  // Threads for the sparse products (default 1).
-  void set_threads(int threads);
+
+ protected:
+  Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
+  void forget_input();                    // drops the cached input
 
  private:
-  Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
-
   Var W_, b_;
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
-  SparseBatch sparse_x_;       // the input when it came as sparse pixels (pixels null if not)
-  SparsePixels staged_;        // a batch of random rows, copied together
-  bool staged_input_ = false;  // sparse_x_ is staged_
-  PackedRows packed_W_;        // W laid out for the sparse products, packed on each forward
-  SparseWorkspace sparse_workspace_;
-  std::unique_ptr<Workers> workers_;  // when set_threads asked for more than one
-  bool input_grad_ = true;
 };
+
+// The local derivatives of Y = X.W + b (X (N, D), W (D, M), b (M)), written once: Affine's
+// backward and SigmoidTwoLayerNet's hand-written gradient use them.
+void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW);  // dW += X^T.dY
+void affine_bias_grad(const Tensor& dY, Tensor& db);          // db += sum of dY over the rows
+Tensor affine_input_grad(const Tensor& dY, const Tensor& W);  // dX = dY.W^T
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).
 class Softmax : public Layer {

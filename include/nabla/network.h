@@ -13,6 +13,7 @@
 
 #include "nabla/graph.h"
 #include "nabla/layers.h"
+#include "nabla/sparse_affine.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -26,6 +27,9 @@ class Sequential {
   // Appends a layer. Its parameters are renamed with the 1-based count of parametrised
   // layers so far: the first Affine's W and b become W1 and b1, the second's W2 and b2.
   Sequential& add(std::unique_ptr<Layer> layer);
+  // The same for a first layer that takes sparse pixel rows: the network then accepts a
+  // SparseBatch in predict and gradient.
+  Sequential& add(std::unique_ptr<SparseAffine> layer);
   template <class L, class... Args>
   L& emplace(Args&&... args) {
     auto layer = std::make_unique<L>(std::forward<Args>(args)...);
@@ -45,6 +49,7 @@ class Sequential {
 
   // Scores (N, C) without keeping anything for backward.
   Tensor predict(const Tensor& x);
+  // The same from sparse pixel rows; needs a SparseAffine first layer (ValueError if none).
   Tensor predict(const SparseBatch& x);
   // Mean loss of the batch (forward only, keeping the caches for backward).
   double loss(const Tensor& x, const Targets& t);
@@ -53,8 +58,11 @@ class Sequential {
   // Backprop: forward, then backward in reverse layer order. Adds dL/dp into every
   // parameter's grad (zero them first: zero_grad). Returns the loss.
   double gradient(const Tensor& x, const Targets& t);
-  // The same for a batch of sparse pixel rows (the first layer multiplies non-zeros only).
+  // The same for a batch of sparse pixel rows (the SparseAffine first layer multiplies
+  // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
+  // Threads for the SparseAffine first layer's products, if there is one.
+  void set_threads(int threads);
   // Sets every parameter's gradient to zero (keeping its storage).
   void zero_grad();
   // Central differences, one parameter element at a time (slow); one tensor per
@@ -67,10 +75,14 @@ class Sequential {
  private:
   // Backward through the loss layer and every layer in reverse order; returns loss_value.
   double backward_all(double loss_value);
+  // The first layer when it takes sparse rows; ValueError naming `op` otherwise.
+  SparseAffine& sparse_entry(const char* op);
+  Tensor forward_sparse(const SparseBatch& x, bool train);
 
   std::vector<std::unique_ptr<Layer>> layers_;
   std::unique_ptr<LossLayer> loss_;
   int parametrised_layers_ = 0;
+  SparseAffine* sparse_entry_ = nullptr;  // layers_.front() when it takes sparse rows
 };
 
 // The textbook's TwoLayerNet: Affine1 -> Relu1 -> Affine2, SoftmaxWithLoss;

@@ -143,7 +143,9 @@ class Trainer {
   std::int64_t total_iters_ = 0;
   std::int64_t iteration_ = 0;
   // Reused every step: no allocation in the steady state.
-  SparseBatch batch_;
+  SparseBatch batch_;           // rows drawn (into the training images)
+  SparsePixels staged_pixels_;  // those rows copied together
+  SparseBatch staged_;          // rows 0, 1, ... of staged_pixels_
   std::vector<std::int64_t> labels_;
   // Batches made ahead (with set_threads(2) or more); made on the first step, from the
   // sampler's and the Rng's state then, and remade when the iteration count changes.

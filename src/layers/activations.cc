@@ -1,6 +1,7 @@
-// Elementwise activation layers: Relu, Sigmoid, Tanh.
+// Elementwise activation layers: Relu, Sigmoid, Tanh; also the graph ops relu, sigmoid, tanh.
 #include <string>
 
+#include "layers/layer_node.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
@@ -101,5 +102,11 @@ Tensor Tanh::backward(const Tensor& dout) {
   check_dout(dout, y_.shape(), "Tanh");
   return kernels::zip(dout, y_, "Tanh", [](auto d, auto y) { return d * (1 - y * y); });
 }
+
+// ---- the same layers as graph ops (ops.h) ---------------------------------------------
+
+Var relu(const Var& a) { return layer_node<Relu>("relu", a); }
+Var sigmoid(const Var& a) { return layer_node<Sigmoid>("sigmoid", a); }
+Var tanh(const Var& a) { return layer_node<Tanh>("tanh", a); }
 
 }  // namespace nabla

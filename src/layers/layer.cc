@@ -26,8 +26,4 @@ Var LossLayer::operator()(const Var& scores, const Targets& t) {
   });
 }
 
-Tensor Layer::forward_sparse(const SparseBatch& x, bool train) {
-  return forward(x.to_dense(DType::f32), train);
-}
-
 }  // namespace nabla

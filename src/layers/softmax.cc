@@ -1,4 +1,5 @@
 // Softmax as a layer: y = softmax(x) row by row (stable), dx = y * (dout - sum(dout * y)).
+#include "layers/layer_node.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 
@@ -36,5 +37,8 @@ Tensor Softmax::backward(const Tensor& dout) {
   });
   return dx;
 }
+
+// The graph op softmax (ops.h) is this layer.
+Var softmax(const Var& a) { return layer_node<Softmax>("softmax", a); }
 
 }  // namespace nabla

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "layers/softmax_row.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 
@@ -43,6 +44,10 @@ double cross_entropy(const Tensor& y, const Tensor& one_hot) {
   }
   return n == 0 ? 0.0 : total / static_cast<double>(n);
 }
+
+}  // namespace
+
+namespace {
 
 // One row of scores s[0, c): y = softmax(s), returning log sum_k exp(s_k - m) + m.
 template <class T>
@@ -92,6 +97,8 @@ double softmax_row_avx512(const float* s, std::int64_t c, float* y) {
 
 #endif
 
+}  // namespace
+
 double softmax_row(const float* s, std::int64_t c, float* y) {
 #if defined(__AVX512F__)
   if (c <= 16) return softmax_row_avx512(s, c, y);
@@ -102,8 +109,6 @@ double softmax_row(const float* s, std::int64_t c, float* y) {
 double softmax_row(const double* s, std::int64_t c, double* y) {
   return softmax_row_plain(s, c, y);
 }
-
-}  // namespace
 
 double cross_entropy_error(const Tensor& y, const Targets& t) {
   const char* op = "cross_entropy_error";
