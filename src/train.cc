@@ -48,6 +48,27 @@ Sampling parse_sampling(const std::string& name) {
                    sampling_name(Sampling::shuffled_epochs));
 }
 
+// The optimizer keeps its state by position ("m.0"); a checkpoint stores it by the
+// parameter's name ("m.W1"). "step" stays as it is.
+std::string optimizer_key_by_name(const std::string& key, const std::vector<std::string>& names) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return key;
+  const std::size_t i = std::stoul(key.substr(dot + 1));
+  return key.substr(0, dot + 1) + names.at(i);
+}
+
+// The reverse. A position ("m.0", as files written before names were used) stays as it is.
+std::string optimizer_key_by_position(const std::string& key,
+                                      const std::vector<std::string>& names) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return key;
+  const std::string name = key.substr(dot + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return key.substr(0, dot + 1) + std::to_string(i);
+  }
+  return key;  // a position, or unknown: load_state names it
+}
+
 std::unique_ptr<Layer> make_activation(const std::string& name) {
   if (name == "relu") return std::make_unique<Relu>();
   if (name == "sigmoid") return std::make_unique<Sigmoid>();
@@ -253,7 +274,12 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bo
 }
 
 void Trainer::bind_parameters() {
-  params_ = net_.parameters();
+  params_.clear();
+  param_names_.clear();
+  for (auto& [name, p] : net_.named_parameters()) {
+    param_names_.push_back(name);
+    params_.push_back(p);
+  }
   penalised_.clear();
   for (const Var& p : params_) penalised_.push_back(p.value().rank() == 2);
 }
@@ -273,7 +299,9 @@ double Trainer::step() {
   // The batch straight from the uint8 images: row indices into the sparse pixels. (Drawn
   // here also when the prefetcher drew it, for the state that checkpoints save.)
   sampler_.next(rng_, batch_.rows);
-  net_.zero_grad();
+  for (Var& p : params_) {
+    if (p.has_grad()) p.grad().fill(0.0);
+  }
   double loss = 0;
   if (ahead) {
     const PreparedBatch& ready = prefetcher_->next();
@@ -360,12 +388,8 @@ void give_way_to_training() {
 }  // namespace
 
 std::future<Evaluation> Trainer::evaluate_in_background() const {
-  // A model of the same architecture holding a copy of the parameters (the initial
-  // weights of the build are overwritten).
-  Rng unused(0);
-  auto copy = std::make_shared<Sequential>(build_model(config_.model, unused, DType::f32));
-  std::vector<Var> to = copy->parameters();
-  for (std::size_t i = 0; i < to.size(); ++i) to[i].value() = params_[i].value();
+  // A copy of the model: parameters and buffers of its own, taken now (one thread).
+  std::shared_ptr<Sequential> copy = clone_of(net_);
   return std::async(std::launch::async, [copy, data = data_, iteration = iteration_] {
     give_way_to_training();
     return evaluate_model(*copy, iteration, data->train_images, data->train_labels,
@@ -374,9 +398,12 @@ std::future<Evaluation> Trainer::evaluate_in_background() const {
 }
 
 void Trainer::save(const std::string& path, Flush flush) const {
-  std::vector<std::pair<std::string, Tensor>> tensors;
-  for (const Var& p : params_) tensors.emplace_back(p.name(), p.value());
-  for (auto& [name, t] : optimizer_->state()) tensors.emplace_back("optimizer." + name, t);
+  // The model's parameters and buffers by name, then the optimizer's state by the same
+  // names: "optimizer.<slot>.<parameter>" (optimizer.m.W1) and "optimizer.step".
+  std::vector<std::pair<std::string, Tensor>> tensors = state_dict(net_);
+  for (auto& [key, t] : optimizer_->state()) {
+    tensors.emplace_back("optimizer." + optimizer_key_by_name(key, param_names_), t);
+  }
   std::map<std::string, std::string> meta = {
       {"format", "nabla-model-1"},
       {"model", config_.model.to_json()},
@@ -391,23 +418,28 @@ void Trainer::save(const std::string& path, Flush flush) const {
 
 namespace {
 
-// Copies the file's parameters into net, checking names, shapes and dtypes.
-void load_parameters(const std::string& path, const SafetensorsFile& file, Sequential& net,
-                     const ModelSpec& spec) {
-  for (Var& p : net.parameters()) {
-    const Tensor* found = nullptr;
-    for (const auto& [name, t] : file.tensors) {
-      if (name == p.name()) found = &t;
+// Copies the file's parameters and buffers into net, checking names and shapes.
+void load_state(const std::string& path, const SafetensorsFile& file, Sequential& net,
+                const ModelSpec& spec) {
+  auto load = [&](const NamedVars& targets, const char* what) {
+    for (auto [name, target] : targets) {
+      const Tensor* found = nullptr;
+      for (const auto& [key, t] : file.tensors) {
+        if (key == name) found = &t;
+      }
+      if (found == nullptr) {
+        throw DataError(path + ": " + what + " " + name + " of " + spec.describe() + " is missing");
+      }
+      if (found->shape() != target.shape()) {
+        throw DataError(path + ": " + what + " " + name + " has shape " +
+                        shape_str(found->shape()) + ", the architecture " + spec.describe() +
+                        " expects " + shape_str(target.shape()));
+      }
+      target.value() = found->to(target.dtype());
     }
-    if (found == nullptr) {
-      throw DataError(path + ": parameter " + p.name() + " of " + spec.describe() + " is missing");
-    }
-    if (found->shape() != p.shape()) {
-      throw DataError(path + ": parameter " + p.name() + " has shape " + shape_str(found->shape()) +
-                      ", the architecture " + spec.describe() + " expects " + shape_str(p.shape()));
-    }
-    p.value() = found->to(p.dtype());
-  }
+  };
+  load(net.named_parameters(), "parameter");
+  load(net.named_buffers(), "buffer");
 }
 
 std::string meta_at(const std::string& path, const SafetensorsFile& file, const char* key) {
@@ -433,7 +465,7 @@ LoadedModel load_model(const std::string& path) {
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
-  load_parameters(path, file, m.net, m.spec);
+  load_state(path, file, m.net, m.spec);
   m.metadata = file.metadata;
   return m;
 }
@@ -469,7 +501,9 @@ Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::in
     t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
     std::vector<std::pair<std::string, Tensor>> state;
     for (const auto& [name, tensor] : file.tensors) {
-      if (name.rfind("optimizer.", 0) == 0) state.emplace_back(name.substr(10), tensor);
+      if (name.rfind("optimizer.", 0) == 0) {
+        state.emplace_back(optimizer_key_by_position(name.substr(10), t.param_names_), tensor);
+      }
     }
     if (!state.empty()) t.optimizer_->load_state(state);
   } catch (const std::logic_error& e) {  // ValueError, std::invalid_argument from stoll

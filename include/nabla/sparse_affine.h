@@ -30,14 +30,17 @@ class SparseAffine : public Affine {
   // W (D, M) and b (M), float32.
   SparseAffine(Tensor W, Tensor b);
   ~SparseAffine() override;
-  SparseAffine(SparseAffine&&) noexcept;
-  SparseAffine& operator=(SparseAffine&&) noexcept;
+  // A copy shares the parameters (as Module::copy) and starts with one thread and no
+  // cached batch.
+  SparseAffine(const SparseAffine& other);
+  SparseAffine& operator=(const SparseAffine&) = delete;
 
   std::string kind() const override { return "SparseAffine"; }
+  std::unique_ptr<Module> copy() const override { return std::make_unique<SparseAffine>(*this); }
   // A dense input works as in Affine.
-  Tensor forward(const Tensor& x, bool train = true) override;
+  Tensor forward(const Tensor& x) override;
   // Y (N, M) = X.W + b over the non-zero pixels of the batch's rows.
-  Tensor forward(const SparseBatch& x, bool train = true);
+  Tensor forward(const SparseBatch& x);
   // After a sparse forward: dW and db only, returning an undefined tensor. After a dense
   // one: Affine's backward.
   Tensor backward(const Tensor& dout) override;

@@ -136,7 +136,8 @@ class Trainer {
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;
-  std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
+  std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
+  std::vector<bool> penalised_;           // weight matrices get the L2 penalty, biases do not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;

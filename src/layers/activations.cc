@@ -12,7 +12,7 @@ namespace {
 
 void check_cached(bool cached, const char* layer) {
   if (!cached) {
-    throw ValueError(std::string(layer) + ": backward needs a forward with train = true first");
+    throw ValueError(std::string(layer) + ": backward needs a forward in training mode first");
   }
 }
 
@@ -27,8 +27,8 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
 
 // ---- Relu --------------------------------------------------------------------------
 
-Tensor Relu::forward(const Tensor& x, bool train) {
-  if (!train) {
+Tensor Relu::forward(const Tensor& x) {
+  if (!is_training()) {
     mask_.clear();
     shape_.clear();
     return relu(x);
@@ -69,9 +69,9 @@ Tensor Relu::backward(const Tensor& dout) {
 
 // ---- Sigmoid -----------------------------------------------------------------------
 
-Tensor Sigmoid::forward(const Tensor& x, bool train) {
+Tensor Sigmoid::forward(const Tensor& x) {
   Tensor y = sigmoid(x);
-  if (train) {
+  if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged
   } else {
     y_ = Tensor();
@@ -87,9 +87,9 @@ Tensor Sigmoid::backward(const Tensor& dout) {
 
 // ---- Tanh --------------------------------------------------------------------------
 
-Tensor Tanh::forward(const Tensor& x, bool train) {
+Tensor Tanh::forward(const Tensor& x) {
   Tensor y = tanh(x);
-  if (train) {
+  if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged
   } else {
     y_ = Tensor();

@@ -16,33 +16,33 @@ Affine::Affine(Tensor W, Tensor b) {
     throw ValueError(std::string("Affine: W is ") + dtype_name(W.dtype()) + " but b is " +
                      dtype_name(b.dtype()));
   }
-  W_ = Var::parameter(std::move(W), "W");
-  b_ = Var::parameter(std::move(b), "b");
+  register_parameter("W", std::move(W));
+  register_parameter("b", std::move(b));
 }
 
 Affine::Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DType dtype)
     : Affine(Tensor::randn({in, out}, rng, init_std, dtype), Tensor::zeros({out}, dtype)) {}
 
-Tensor Affine::forward(const Tensor& x, bool train) {
-  const Tensor& W = W_.value();
-  const std::int64_t d = W.size(0);
+Tensor Affine::forward(const Tensor& x) {
+  const Tensor& w = W().value();
+  const std::int64_t d = w.size(0);
   std::int64_t features = 1;  // C*H*W of an input (N, C, H, W)
   for (std::int64_t axis = 1; axis < x.rank(); ++axis) features *= x.size(axis);
   if (x.rank() < 2 || features != d) {
-    throw ShapeError("Affine: input " + shape_str(x.shape()) + " x W " + shape_str(W.shape()) +
+    throw ShapeError("Affine: input " + shape_str(x.shape()) + " x W " + shape_str(w.shape()) +
                      ": expected a batch (N, ...) of " + std::to_string(d) +
                      " features per sample");
   }
-  if (x.dtype() != W.dtype()) {
+  if (x.dtype() != w.dtype()) {
     throw ValueError(std::string("Affine: input is ") + dtype_name(x.dtype()) + " but W is " +
-                     dtype_name(W.dtype()));
+                     dtype_name(w.dtype()));
   }
   const std::int64_t n = x.size(0);
 
   // X as (N, D): the cached copy when training, x itself when it is already 2-d.
   const Tensor* x2d = &x;
   Tensor flat;
-  if (train) {
+  if (is_training()) {
     x_shape_ = x.shape();
     x_ = x;  // reuses x_'s storage when the size is unchanged
     x_ = std::move(x_).reshape({n, d});
@@ -58,7 +58,7 @@ Tensor Affine::forward(const Tensor& x, bool train) {
 
   // Y (N, M) = b in every row, then Y += X (N, D) . W (D, M)
   Tensor y = add_bias(n);
-  gemm(*x2d, false, W, false, 1.0, 1.0, y);
+  gemm(*x2d, false, w, false, 1.0, 1.0, y);
   return y;
 }
 
@@ -68,11 +68,11 @@ void Affine::forget_input() {
 }
 
 Tensor Affine::add_bias(std::int64_t n) const {
-  const std::int64_t m = b_.value().size(0);
-  Tensor y = Tensor::empty({n, m}, b_.dtype());  // every element set below
+  const std::int64_t m = b().value().size(0);
+  Tensor y = Tensor::empty({n, m}, b().dtype());  // every element set below
   visit_dtype(y.dtype(), [&](auto type) {
     using T = decltype(type);
-    const T* pb = b_.value().data<T>();
+    const T* pb = b().value().data<T>();
     T* py = y.data<T>();
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t j = 0; j < m; ++j) py[i * m + j] = pb[j];
@@ -82,18 +82,18 @@ Tensor Affine::add_bias(std::int64_t n) const {
 
 Tensor Affine::backward(const Tensor& dout) {
   if (!x_.defined()) {
-    throw ValueError("Affine: backward needs a forward with train = true first");
+    throw ValueError("Affine: backward needs a forward in training mode first");
   }
-  const Tensor& W = W_.value();
-  const Shape expected{x_.size(0), W.size(1)};
+  const Tensor& w = W().value();
+  const Shape expected{x_.size(0), w.size(1)};
   if (dout.shape() != expected) {
     throw ShapeError("Affine backward: dout " + shape_str(dout.shape()) +
                      ", expected (N, M) = " + shape_str(expected));
   }
-  affine_weight_grad(x_, dout, W_.grad());  // dW (D, M) += X^T (D, N) . dY (N, M)
-  affine_bias_grad(dout, b_.grad());
+  affine_weight_grad(x_, dout, W().grad());  // dW (D, M) += X^T (D, N) . dY (N, M)
+  affine_bias_grad(dout, b().grad());
   if (!input_grad_) return Tensor();
-  return affine_input_grad(dout, W).reshape(x_shape_);  // in the input's shape
+  return affine_input_grad(dout, w).reshape(x_shape_);  // in the input's shape
 }
 
 // ---- the local derivatives of Y = X.W + b, written once ---------------------------------

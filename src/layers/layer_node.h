@@ -15,7 +15,8 @@ namespace nabla {
 template <class L>
 Var layer_node(const char* op, const Var& x) {
   auto layer = std::make_shared<L>();
-  Tensor y = layer->forward(x.value(), x.requires_grad());  // a cache only if backward can come
+  if (!x.requires_grad()) layer->eval();  // a cache only if backward can come
+  Tensor y = layer->forward(x.value());
   return record(op, std::move(y), {x}, [layer, x, op](const Tensor& dout) {
     accumulate_grad(x, layer->backward(dout), op);
   });

@@ -5,9 +5,9 @@
 
 namespace nabla {
 
-Tensor Softmax::forward(const Tensor& x, bool train) {
+Tensor Softmax::forward(const Tensor& x) {
   Tensor y = softmax(x);  // subtracts the row max
-  if (train) {
+  if (is_training()) {
     y_ = y;
   } else {
     y_ = Tensor();
@@ -16,7 +16,7 @@ Tensor Softmax::forward(const Tensor& x, bool train) {
 }
 
 Tensor Softmax::backward(const Tensor& dout) {
-  if (!y_.defined()) throw ValueError("Softmax: backward needs a forward with train = true first");
+  if (!y_.defined()) throw ValueError("Softmax: backward needs a forward in training mode first");
   if (dout.shape() != y_.shape()) {
     throw ShapeError("Softmax backward: dout " + shape_str(dout.shape()) +
                      ", expected the forward's output shape " + shape_str(y_.shape()));

@@ -24,26 +24,26 @@ SparseAffine::SparseAffine(Tensor W, Tensor b)
 }
 
 SparseAffine::~SparseAffine() = default;
-SparseAffine::SparseAffine(SparseAffine&&) noexcept = default;
-SparseAffine& SparseAffine::operator=(SparseAffine&&) noexcept = default;
+SparseAffine::SparseAffine(const SparseAffine& other)
+    : Affine(other), sparse_(std::make_unique<Sparse>()) {}
 
 void SparseAffine::set_threads(int threads) {
   sparse_->workers = threads > 1 ? std::make_unique<Workers>(threads) : nullptr;
 }
 
-Tensor SparseAffine::forward(const Tensor& x, bool train) {
+Tensor SparseAffine::forward(const Tensor& x) {
   sparse_->x.pixels = nullptr;
-  return Affine::forward(x, train);
+  return Affine::forward(x);
 }
 
-Tensor SparseAffine::forward(const SparseBatch& x, bool train) {
+Tensor SparseAffine::forward(const SparseBatch& x) {
   if (x.pixels == nullptr) throw ValueError("SparseAffine: the sparse batch has no pixels");
   Tensor y = add_bias(x.size());
   // only the non-zero pixels contribute to X (N, D) . W (D, M)
   sparse_->packed_W.pack(W().value());
   sparse_matmul(x, sparse_->packed_W, y, sparse_->workers.get());
   forget_input();
-  if (train) {
+  if (is_training()) {
     sparse_->x = x;  // (the rows' storage is reused)
   } else {
     sparse_->x.pixels = nullptr;
