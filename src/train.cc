@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <type_traits>
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -21,21 +23,58 @@ using json = nlohmann::json;
 
 namespace {
 
+// An integer JSON number that fits T: a fraction, a float (1e300) or an integer out of
+// T's range is refused (their conversion would be undefined).
+template <class T>
+bool fits(const json& v) {
+  if (!v.is_number_integer()) return false;
+  if (v.is_number_unsigned()) {
+    return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+  }
+  return std::is_signed_v<T> || v.get<std::int64_t>() >= 0;
+}
+
+template <class T>
+T value_of(const json& v, const char* key, const char* what) {
+  if constexpr (std::is_integral_v<T>) {
+    if (!v.is_number()) {
+      throw ValueError(std::string(what) + ": field '" + key + "' has the wrong type");
+    }
+    if (!fits<T>(v)) {
+      throw ValueError(std::string(what) + ": field '" + key + "' must be an integer from " +
+                       std::to_string(std::numeric_limits<T>::min()) + " to " +
+                       std::to_string(std::numeric_limits<T>::max()) + ", not " + v.dump());
+    }
+    return v.get<T>();
+  } else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+    if (!v.is_array()) {
+      throw ValueError(std::string(what) + ": field '" + key + "' has the wrong type");
+    }
+    T out;
+    for (const json& e : v) out.push_back(value_of<std::int64_t>(e, key, what));
+    return out;
+  } else {
+    try {
+      return v.get<T>();
+    } catch (const json::exception&) {
+      throw ValueError(std::string(what) + ": field '" + key + "' has the wrong type");
+    }
+  }
+}
+
 // Reads field `key` of `j`, naming it when it is missing or of the wrong type.
 template <class T>
 T field(const json& j, const char* key, const char* what) {
-  if (!j.contains(key)) throw ValueError(std::string(what) + ": missing field '" + key + "'");
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw ValueError(std::string(what) + ": field '" + key + "' has the wrong type");
+  if (!j.is_object() || !j.contains(key)) {
+    throw ValueError(std::string(what) + ": missing field '" + key + "'");
   }
+  return value_of<T>(j.at(key), key, what);
 }
 
 json parse(const std::string& text, const char* what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, out_of_range (a number too large)
     throw ValueError(std::string(what) + ": not valid JSON (" + e.what() + ")");
   }
 }
@@ -127,19 +166,66 @@ std::string ModelSpec::describe() const {
   return text;
 }
 
-Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
-  if (spec.kind == "two-layer-net" && (spec.hidden.size() != 1 || spec.activation != "relu")) {
+void ModelSpec::check() const {
+  if (kind == "two-layer-net" && (hidden.size() != 1 || activation != "relu")) {
     throw ValueError("model two-layer-net has one ReLU hidden layer; use mlp for others");
   }
-  if (spec.kind == "linear" && !spec.hidden.empty()) {
-    throw ValueError("model linear has no hidden layers");
+  if (kind == "linear" && !hidden.empty()) throw ValueError("model linear has no hidden layers");
+  if (kind != "two-layer-net" && kind != "mlp" && kind != "linear") {
+    throw ValueError("model '" + kind + "' is not one of two-layer-net, mlp, linear");
   }
-  if (spec.kind != "two-layer-net" && spec.kind != "mlp" && spec.kind != "linear") {
-    throw ValueError("model '" + spec.kind + "' is not one of two-layer-net, mlp, linear");
+  if (inputs < 1 || classes < 2) throw ValueError("model needs at least 1 input and 2 classes");
+  if (inputs > kMaxWidth || classes > kMaxWidth) {
+    throw ValueError("model: " + std::to_string(inputs) + " inputs and " + std::to_string(classes) +
+                     " classes; at most " + std::to_string(kMaxWidth) + " of each are supported");
   }
-  if (spec.inputs < 1 || spec.classes < 2) {
-    throw ValueError("model needs at least 1 input and 2 classes");
+  if (hidden.size() > kMaxHiddenLayers) {
+    throw ValueError("model: " + std::to_string(hidden.size()) + " hidden layers; at most " +
+                     std::to_string(kMaxHiddenLayers) + " are supported");
   }
+  std::int64_t parameters = 0, fan_in = inputs;
+  for (std::int64_t h : hidden) {
+    if (h < 1) throw ValueError("hidden layer size " + std::to_string(h) + " must be positive");
+    if (h > kMaxWidth) {
+      throw ValueError("hidden layer size " + std::to_string(h) + " is over the limit of " +
+                       std::to_string(kMaxWidth));
+    }
+    parameters += (fan_in + 1) * h;  // (each term < 2^41, at most 65 terms: no overflow)
+    fan_in = h;
+  }
+  parameters += (fan_in + 1) * classes;
+  if (parameters > kMaxParameters) {
+    throw ValueError("model " + describe() + " has " + std::to_string(parameters) +
+                     " parameters; at most " + std::to_string(kMaxParameters) + " are supported");
+  }
+  if (activation != "relu" && activation != "sigmoid" && activation != "tanh") {
+    throw ValueError("activation '" + activation + "' is not one of relu, sigmoid, tanh");
+  }
+  if (loss != "softmax" && loss != "svm") {
+    throw ValueError("loss '" + loss + "' is not one of softmax, svm");
+  }
+  if (!(init_std > 0) || !std::isfinite(init_std)) {
+    throw ValueError("init_std must be a positive finite number");
+  }
+}
+
+std::vector<std::pair<std::string, Shape>> ModelSpec::parameter_shapes() const {
+  check();
+  std::vector<std::pair<std::string, Shape>> shapes;
+  std::int64_t fan_in = inputs;
+  auto layer = [&](std::int64_t out) {
+    std::string n = std::to_string(shapes.size() / 2 + 1);
+    shapes.emplace_back("W" + n, Shape{fan_in, out});
+    shapes.emplace_back("b" + n, Shape{out});
+    fan_in = out;
+  };
+  for (std::int64_t h : hidden) layer(h);
+  layer(classes);
+  return shapes;
+}
+
+Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
+  spec.check();
   Sequential net;
   std::int64_t fan_in = spec.inputs;
   // An affine layer; the first one, in float32, also takes sparse pixel rows.
@@ -154,17 +240,14 @@ Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
     fan_in = out;
   };
   for (std::int64_t h : spec.hidden) {
-    if (h < 1) throw ValueError("hidden layer size " + std::to_string(h) + " must be positive");
     add_affine(h);
     net.add(make_activation(spec.activation));
   }
   add_affine(spec.classes);
   if (spec.loss == "softmax") {
     net.set_loss(std::make_unique<SoftmaxWithLoss>());
-  } else if (spec.loss == "svm") {
-    net.set_loss(std::make_unique<SvmLoss>(1.0));
   } else {
-    throw ValueError("loss '" + spec.loss + "' is not one of softmax, svm");
+    net.set_loss(std::make_unique<SvmLoss>(1.0));
   }
   return net;
 }
@@ -257,7 +340,9 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bo
   if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
     throw ValueError("learning rate must be a positive number");
   }
-  if (config_.reg < 0) throw ValueError("regularization strength must not be negative");
+  if (!(config_.reg >= 0) || !std::isfinite(config_.reg)) {
+    throw ValueError("regularization strength must be a finite number, not negative");
+  }
   if (config_.model.inputs != data_->train_images.cols() ||
       config_.model.classes != data_->classes) {
     throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
@@ -266,7 +351,11 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bo
   }
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
   per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
-  total_iters_ = config_.epochs > 0 ? config_.epochs * per_epoch_ : config_.iters;
+  total_iters_ = config_.iters;
+  if (config_.epochs > 0 && !checked_mul(config_.epochs, per_epoch_, &total_iters_)) {
+    throw ValueError(std::to_string(config_.epochs) + " epochs of " + std::to_string(per_epoch_) +
+                     " iterations are more iterations than can be counted");
+  }
   if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
   if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
   bind_parameters();
@@ -322,6 +411,8 @@ double Trainer::step() {
     }
     loss = net_.gradient(staged_, labels_);
   }
+  const double data_loss = loss;
+  double penalty = 0;
   if (config_.reg > 0) {
     // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -337,20 +428,81 @@ double Trainer::step() {
           squares += static_cast<double>(pw[k]) * static_cast<double>(pw[k]);
           pg[k] += static_cast<T>(2 * config_.reg) * pw[k];
         }
-        loss += config_.reg * squares;
+        loss += config_.reg * squares;  // (summed as before: the same loss to the last bit)
+        penalty += config_.reg * squares;
       });
     }
   }
   if (!std::isfinite(loss)) {
-    char lr[32];
-    std::snprintf(lr, sizeof lr, "%g", config_.lr);
-    throw TrainingError("iteration " + std::to_string(iteration_) + ": the loss is " +
-                        (std::isnan(loss) ? "NaN" : "infinite") +
-                        "; training stopped. Try a lower learning rate (now " + lr + ")");
+    diverged(std::string("the loss is ") + (std::isnan(loss) ? "NaN" : "infinite"), data_loss,
+             penalty);
+  }
+  if (!stepped_) {
+    first_loss_ = loss;
+    stepped_ = true;
+  } else if (loss > kDivergence * std::max(std::abs(first_loss_), 1.0)) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "the loss diverged: %g is over %g times its first value %g (at least 1)", loss,
+                  kDivergence, first_loss_);
+    diverged(text, data_loss, penalty);
   }
   optimizer_->step(params_);
   ++iteration_;
+  last_loss_ = loss;
+  if (eval_due() || done()) {
+    std::string bad = non_finite_parameter();
+    if (!bad.empty()) {
+      throw TrainingError("iteration " + std::to_string(iteration_ - 1) + ": parameter " + bad +
+                          " holds values that are not finite after the update; training stopped");
+    }
+  }
   return loss;
+}
+
+std::string Trainer::non_finite_parameter() const {
+  for (const Var& p : params_) {
+    bool finite = true;
+    visit_dtype(p.value().dtype(), [&](auto type) {
+      using T = decltype(type);
+      const T* v = p.value().data<T>();
+      for (std::int64_t k = 0; k < p.value().numel() && finite; ++k) finite = std::isfinite(v[k]);
+    });
+    if (!finite) return p.name();
+  }
+  return "";
+}
+
+void Trainer::diverged(const std::string& what, double data_loss, double penalty) const {
+  char text[256];
+  std::string message = "iteration " + std::to_string(iteration_) + ": " + what;
+  if (config_.reg > 0) {
+    std::snprintf(text, sizeof text, " (data loss %g, L2 penalty %g with reg %g)", data_loss,
+                  penalty, config_.reg);
+    message += text;
+  }
+  message += "; training stopped. ";
+  std::string bad = non_finite_parameter();
+  if (!stepped_) {
+    // No update of this run came before: the cause is in the starting point, not the steps.
+    message += "This is the run's first step, before any update; ";
+    message += bad.empty() ? "the parameters are finite"
+                           : "parameter " + bad + " holds values that are not finite";
+    if (config_.model.init == Init::normal) {
+      std::snprintf(text, sizeof text, " (init std %g)", config_.model.init_std);
+      message += text;
+    }
+  } else {
+    // The previous step's loss was finite and in range: the last updates made it diverge.
+    std::snprintf(text, sizeof text,
+                  "The loss was %g at the previous iteration and %g at this run's first; ",
+                  last_loss_, first_loss_);
+    message += text;
+    if (!bad.empty()) message += "parameter " + bad + " holds values that are not finite; ";
+    std::snprintf(text, sizeof text, "%g", config_.lr);
+    message += std::string("the updates diverged. Try a lower learning rate (now ") + text + ")";
+  }
+  throw TrainingError(message);
 }
 
 namespace {
@@ -450,24 +602,64 @@ std::string meta_at(const std::string& path, const SafetensorsFile& file, const 
   return it->second;
 }
 
-}  // namespace
-
-LoadedModel load_model(const std::string& path) {
-  SafetensorsFile file = load_safetensors(path);
+// Checks the file's architecture against its tensors before anything is built from it:
+// a few bytes of metadata must not make the reader allocate and initialise gigabytes.
+LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file) {
   if (meta_at(path, file, "format") != "nabla-model-1") {
-    throw DataError(path + ": unknown model format '" + file.metadata["format"] + "'");
+    throw DataError(path + ": unknown model format '" + meta_at(path, file, "format") + "'");
   }
   LoadedModel m;
+  std::vector<std::pair<std::string, Shape>> shapes;
   try {
     m.spec = ModelSpec::from_json(meta_at(path, file, "model"));
-    Rng rng(0);
-    m.net = build_model(m.spec, rng, DType::f32);
+    shapes = m.spec.parameter_shapes();
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
-  load_state(path, file, m.net, m.spec);
+  for (const auto& [name, shape] : shapes) {
+    const Tensor* found = nullptr;
+    for (const auto& [file_name, t] : file.tensors) {
+      if (file_name == name) found = &t;
+    }
+    if (found == nullptr) {
+      throw DataError(path + ": parameter " + name + " of " + m.spec.describe() + " is missing");
+    }
+    if (found->shape() != shape) {
+      throw DataError(path + ": parameter " + name + " has shape " + shape_str(found->shape()) +
+                      ", the architecture " + m.spec.describe() + " expects " + shape_str(shape));
+    }
+  }
+  Rng rng(0);
+  m.net = build_model(m.spec, rng, DType::f32);  // (no larger than the file's tensors)
+  load_state(path, file, m.net, m.spec);  // (buffers too)
   m.metadata = file.metadata;
   return m;
+}
+
+// A count stored as decimal text: digits only, fitting int64.
+std::int64_t count_at(const std::string& path, const SafetensorsFile& file, const char* key) {
+  std::string text = meta_at(path, file, key);
+  std::int64_t value = 0;
+  bool ok = !text.empty() && text.size() <= 19;
+  for (char ch : text) ok = ok && ch >= '0' && ch <= '9';
+  if (ok) {
+    std::size_t used = 0;
+    try {
+      value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    throw DataError(path + ": metadata '" + key + "' is not a count of iterations: '" + text + "'");
+  }
+  return value;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path) {
+  return load_model_from(path, load_safetensors(path));
 }
 
 void Trainer::set_total_iters(std::int64_t total) {
@@ -483,20 +675,20 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
 
 Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
-  LoadedModel loaded = load_model(checkpoint);
+  LoadedModel loaded = load_model_from(checkpoint, file);
   TrainConfig config;
   try {
     config = TrainConfig::from_json(meta_at(checkpoint, file, "train"));
   } catch (const ValueError& e) {
     throw DataError(checkpoint + ": " + e.what());
   }
+  config.model = loaded.spec;  // (checked against the tensors; the parameters are of it)
   Trainer t(config, std::make_shared<const SparseMnist>(std::move(data)), false);
   t.net_ = std::move(loaded.net);
   t.bind_parameters();
   try {
-    t.iteration_ = std::stoll(meta_at(checkpoint, file, "iteration"));
-    t.total_iters_ =
-        total_iters > 0 ? total_iters : std::stoll(meta_at(checkpoint, file, "total_iters"));
+    t.iteration_ = count_at(checkpoint, file, "iteration");
+    t.total_iters_ = total_iters > 0 ? total_iters : count_at(checkpoint, file, "total_iters");
     t.rng_.restore(meta_at(checkpoint, file, "rng"));
     t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
     std::vector<std::pair<std::string, Tensor>> state;
@@ -506,7 +698,7 @@ Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::in
       }
     }
     if (!state.empty()) t.optimizer_->load_state(state);
-  } catch (const std::logic_error& e) {  // ValueError, std::invalid_argument from stoll
+  } catch (const std::logic_error& e) {  // ValueError
     throw DataError(checkpoint + ": cannot resume: " + e.what());
   }
   return t;

@@ -2,11 +2,14 @@
 // synthetic MNIST (600 training and 200 test images of 28 x 28) written to a temporary
 // directory: the run directory, accuracy reported the same by train and eval, resume,
 // and a clear message and a non-zero exit for each kind of bad input.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -498,6 +501,137 @@ TEST_F(TrainCli, NonFiniteLossStopsTraining) {
   EXPECT_THAT(r.out, HasSubstr("the loss is NaN"));
   EXPECT_THAT(r.out, HasSubstr("Try a lower learning rate"));
   EXPECT_THAT(r.out, Not(HasSubstr("final:")));
+}
+
+TEST_F(TrainCli, PredictIndexBeyondTheTestSet) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  for (const char* index : {"200", "9999"}) {  // the test set has 200 images
+    Result r = run("predict --model " + model() + " --index " + index + " --data " + data());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_THAT(r.out, HasSubstr(std::string("--index ") + index +
+                                 " is out of range: the test set has 200 images (0 to 199)"));
+    EXPECT_THAT(r.out, Not(HasSubstr("class")));
+  }
+  Result r = run("predict --model " + model() + " --index 199 --data " + data());
+  EXPECT_EQ(r.status, 0) << r.out;
+  r = run("predict --model " + model() + " --index -1 --data " + data());
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--index"));
+}
+
+TEST_F(TrainCli, CountsThatDoNotFitAreRefused) {
+  std::string base = "train --data " + data() + " --out " + (dir_ / "run").string() + " ";
+  Result r = run(base + "--epochs 4611686018427387904");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("4611686018427387904 epochs of 6 iterations are more iterations "
+                               "than can be counted"));
+  r = run(base + "--iters 99999999999999999999");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--iters: must be a whole number from 0 to 9223372036854775807, "
+                               "got 99999999999999999999"));
+  r = run(base + "--seed -1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--seed: must be a whole number from 0 to 18446744073709551615"));
+  r = run(base + "--iters 2.5");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--iters: must be a whole number"));
+  r = run(base + "--hidden 4000000000");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("--hidden: must be a whole number from 1 to 1048576"));
+  r = run(base + "--model mlp --hidden 1000000,1000000");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("parameters; at most 268435456 are supported"));
+  EXPECT_FALSE(fs::exists(dir_ / "run" / "model.safetensors"));
+}
+
+TEST_F(TrainCli, DivergingLossStopsTraining) {
+  Result r = run("train --iters 50 --lr 1e6 --data " + data() + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("nabla train: iteration [0-9]+: the loss diverged"));
+  EXPECT_THAT(r.out, Not(HasSubstr("final:")));
+
+  r = run("train --iters 20 --init-std 1e300 --data " + data() + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla train: iteration 0: the loss is NaN"));
+  EXPECT_THAT(r.out, HasSubstr("parameter W1 holds values that are not finite"));
+  EXPECT_THAT(r.out, Not(HasSubstr("learning rate")));
+
+  r = run("train --iters 20 --reg inf --data " + data() + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("regularization strength must be a finite number"));
+}
+
+TEST_F(TrainCli, RunThatEndsAtChanceFails) {
+  // Two epochs at a learning rate that moves nothing: the model guesses.
+  Result r = run("train --iters 12 --lr 1e-12 --data " + data() + " --out " + dir_.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("is no better than chance (0.100000 for 10 classes) after 12 "
+                               "iterations: the model did not learn"));
+  EXPECT_TRUE(fs::exists(dir_ / "model.safetensors"));
+}
+
+// ---- durable logs and concurrent runs -----------------------------------------------
+
+TEST_F(TrainCli, MetricsSurviveAKillAndResumeAppends) {
+  // One batch is the whole set: a checkpoint after every iteration.
+  fs::path run_dir = dir_ / "run";
+  Result started = run_command(
+      "nohup " + std::string(NABLA_CLI) + " train --iters 100000000 --batch 600 --data " + data() +
+      " --out " + run_dir.string() + " >" + (dir_ / "log").string() + " 2>&1 & echo $!");
+  ASSERT_EQ(started.status, 0) << started.out;
+  const pid_t pid = std::stoi(started.out);
+  for (int i = 0; i < 600 && !fs::exists(run_dir / "model.safetensors"); ++i) ::usleep(50000);
+  ::usleep(300000);
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ::usleep(200000);
+  ASSERT_TRUE(fs::exists(run_dir / "model.safetensors")) << read_file(dir_ / "log");
+  const std::int64_t checkpoint = std::stoll(
+      load_safetensors((run_dir / "model.safetensors").string()).metadata.at("iteration"));
+  ASSERT_GE(checkpoint, 1);
+  // Every row up to the checkpoint before it was flushed with it.
+  std::string csv = read_file(run_dir / "metrics.csv");
+  EXPECT_THAT(csv, ::testing::StartsWith("iteration,loss,train_acc,test_acc,seconds\n1,"));
+  EXPECT_THAT(csv, HasSubstr("\n" + std::to_string(checkpoint - 1) + ","));
+
+  // The resumed run keeps those bytes and appends to them.
+  std::string kept = csv.substr(0, csv.find("\n" + std::to_string(checkpoint + 1) + ",") + 1);
+  Result r =
+      run("train --resume " + (run_dir / "model.safetensors").string() + " --iters " +
+          std::to_string(checkpoint + 3) + " --data " + data() + " --out " + run_dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::string after = read_file(run_dir / "metrics.csv");
+  EXPECT_EQ(after.substr(0, kept.size()), kept);
+  EXPECT_THAT(after, HasSubstr("\n" + std::to_string(checkpoint + 3) + ","));
+  EXPECT_EQ(count(after, "iteration,loss"), 1u);
+}
+
+TEST_F(TrainCli, FailedWritesAreErrors) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  for (const char* name : {"metrics.csv", "curves.svg"}) {
+    fs::path run_dir = dir_ / name;
+    fs::create_directories(run_dir);
+    fs::create_symlink("/dev/full", run_dir / name);
+    Result r = run("train --iters 3 --data " + data() + " --out " + run_dir.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("cannot write " + (run_dir / name).string() +
+                                 ": No space left on device"));
+    EXPECT_THAT(r.out, Not(HasSubstr("curves in")));
+  }
+}
+
+TEST_F(TrainCli, SecondRunIntoALockedDirectoryIsRefused) {
+  fs::create_directories(dir_ / "run");
+  int fd = ::open((dir_ / "run" / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as a run in progress holds it
+  Result r = run("train --iters 3 --data " + data() + " --out " + (dir_ / "run").string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("run directory " + (dir_ / "run").string() +
+                               " is in use by another nabla train"));
+  EXPECT_FALSE(fs::exists(dir_ / "run" / "metrics.csv"));
+  ::close(fd);
+  r = run("train --iters 3 --data " + data() + " --out " + (dir_ / "run").string());
+  EXPECT_EQ(r.status, 0) << r.out;
 }
 
 TEST_F(TrainCli, GradcheckWithoutData) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "nabla/safetensors.h"
@@ -201,7 +202,22 @@ TEST(Trainer, SameSeedSameRun) {
   EXPECT_FALSE(same_bits(a.model().parameters()[0].value(), other.model().parameters()[0].value()));
 }
 
-// ---- NaN and L2 -----------------------------------------------------------------------
+TEST(Trainer, EpochCountThatOverflowsIsRefused) {
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.epochs = std::int64_t{1} << 62;  // times 12 iterations per epoch
+  EXPECT_EQ(error_of<ValueError>([&] { Trainer t(c, data); }),
+            "4611686018427387904 epochs of 12 iterations are more iterations than can be "
+            "counted");
+  c = small_config();
+  c.reg = std::numeric_limits<double>::infinity();
+  EXPECT_THAT(error_of<ValueError>([&] { Trainer t(c, data); }), HasSubstr("regularization"));
+  c.reg = std::nan("");
+  EXPECT_THAT(error_of<ValueError>([&] { Trainer t(c, data); }), HasSubstr("regularization"));
+}
+
+// ---- NaN, divergence and L2
+// -----------------------------------------------------------------------
 
 TEST(Trainer, NonFiniteLossStopsWithAdvice) {
   Mnist data = synthetic_mnist(600, 200);
@@ -220,6 +236,44 @@ TEST(Trainer, NonFiniteLossStopsWithAdvice) {
   EXPECT_EQ(trainer.iteration(), 1);  // the bad step did not update anything
   EXPECT_THAT(message, HasSubstr("iteration 1: the loss is "));
   EXPECT_THAT(message, HasSubstr("Try a lower learning rate (now "));
+}
+
+TEST(Trainer, GrowingLossStopsNamingTheIteration) {
+  // lr 1e6: the loss grows from 2.3 by many orders of magnitude while staying finite.
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.lr = 1e6;
+  c.iters = 100;
+  Trainer trainer(c, data);
+  std::string message = error_of<TrainingError>([&] {
+    while (!trainer.done()) trainer.step();
+  });
+  EXPECT_THAT(message, ::testing::MatchesRegex("iteration [0-9]+: the loss diverged: .* is over "
+                                               "10000 times its first value 2\\.3.*"));
+  EXPECT_LT(trainer.iteration(), 100);
+}
+
+TEST(Trainer, NonFiniteStartIsNotBlamedOnTheLearningRate) {
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.model.init_std = 1e300;  // infinite as float32
+  Trainer trainer(c, data);
+  std::string message = error_of<TrainingError>([&] { trainer.step(); });
+  EXPECT_THAT(message, HasSubstr("iteration 0: the loss is NaN"));
+  EXPECT_THAT(message, HasSubstr("first step, before any update"));
+  EXPECT_THAT(message, HasSubstr("parameter W1 holds values that are not finite"));
+  EXPECT_THAT(message, HasSubstr("init std 1e+300"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("learning rate")));
+
+  // A penalty too large for a double: it is the penalty that is infinite, at the start.
+  c = small_config();
+  c.model.init_std = 1;
+  c.reg = 1e308;
+  Trainer heavy(c, data);
+  message = error_of<TrainingError>([&] { heavy.step(); });
+  EXPECT_THAT(message, HasSubstr("iteration 0: the loss is infinite (data loss "));
+  EXPECT_THAT(message, HasSubstr("L2 penalty inf with reg 1e+308"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("learning rate")));
 }
 
 // One step on one sample of a linear model, by hand: x = (1, 0), label 0, scores
@@ -659,6 +713,59 @@ TEST_F(TrainFiles, DamagedModelFile) {
 
   EXPECT_THAT(error_of<DataError>([&] { load_model(file("missing.safetensors")); }),
               HasSubstr(file("missing.safetensors")));
+}
+
+// A few hundred bytes whose metadata claims a huge network: refused from the metadata and
+// the tensors, before anything is allocated.
+TEST_F(TrainFiles, HugeArchitectureIsRefusedBeforeAllocating) {
+  auto save = [&](const std::string& name, const std::string& model_json) {
+    save_safetensors(file(name), {{"W1", Tensor({2, 2})}},
+                     {{"format", "nabla-model-1"}, {"model", model_json}});
+    return file(name);
+  };
+  ModelSpec huge;
+  huge.hidden = {4000000000};
+  std::string path = save("huge.safetensors", huge.to_json());
+  EXPECT_EQ(error_of<DataError>([&] { load_model(path); }),
+            path + ": hidden layer size 4000000000 is over the limit of 1048576");
+  huge.kind = "mlp";
+  huge.hidden = {1 << 20, 1 << 20};
+  path = save("wide.safetensors", huge.to_json());
+  EXPECT_THAT(error_of<DataError>([&] { load_model(path); }),
+              HasSubstr(path + ": model mlp 784-1048576-1048576-10 relu, softmax loss has "));
+  // Within the bounds but not what the file holds: the tensors are checked first.
+  huge.hidden = {100000};
+  path = save("big.safetensors", huge.to_json());
+  EXPECT_EQ(error_of<DataError>([&] { load_model(path); }),
+            path +
+                ": parameter W1 has shape (2,2), the architecture mlp 784-100000-10 relu, "
+                "softmax loss expects (784,100000)");
+}
+
+TEST_F(TrainFiles, NumbersInTheMetadataAreChecked) {
+  auto error = [&](const std::string& model_json) {
+    save_safetensors(file("m.safetensors"), {{"W1", Tensor({2, 2})}},
+                     {{"format", "nabla-model-1"}, {"model", model_json}});
+    return error_of<DataError>([&] { load_model(file("m.safetensors")); });
+  };
+  std::string spec = ModelSpec{}.to_json();
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = spec;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  // A float in an integer field (its conversion would be undefined behaviour).
+  EXPECT_EQ(error(with("\"inputs\":784", "\"inputs\":1e300")),
+            file("m.safetensors") +
+                ": model architecture: field 'inputs' must be an integer "
+                "from -9223372036854775808 to 9223372036854775807, not 1e+300");
+  EXPECT_THAT(error(with("\"hidden\":[50]", "\"hidden\":[2.5]")),
+              HasSubstr("field 'hidden' must be an integer"));
+  EXPECT_THAT(error(with("\"classes\":10", "\"classes\":18446744073709551615")),
+              HasSubstr("field 'classes' must be an integer"));
+  // A number too large for a double: nlohmann's out_of_range, reported with the file.
+  EXPECT_THAT(error(with("\"inputs\":784", "\"inputs\":1e400")),
+              HasSubstr(file("m.safetensors") + ": model architecture: not valid JSON"));
 }
 
 TEST_F(TrainFiles, FileWithoutNablaMetadata) {

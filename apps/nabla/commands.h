@@ -4,6 +4,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <string>
@@ -35,6 +37,23 @@ inline CLI::Validator non_negative() {
         return "must not be negative, got " + text;
       },
       "NONNEGATIVE");
+}
+
+// A whole number in [lo, hi], checked on the text: CLI11 alone would clamp one that does not
+// fit its variable and read "-1" into an unsigned one as 2^64 - 1. `name` is shown in --help.
+inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi, std::string name = "") {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
+          return "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                 ", got " + text;
+        }
+        return "";
+      },
+      name);
 }
 
 // Registers a subcommand; the returned function runs it after parsing.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "commands.h"
+#include "examples.h"
 #include "nabla/dot.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
@@ -20,29 +21,7 @@ namespace nabla::cli {
 
 namespace {
 
-// What an example returns: the root of its graph (for --dot), if it has one.
-using Example = std::function<Var(std::ostream& out)>;
-
-void print(std::ostream& out, const std::string& name, const Tensor& value) {
-  out << name << " = " << to_string(value) << "\n";
-}
-void print(std::ostream& out, const std::string& name, const Var& v) {
-  print(out, name, v.value());
-}
-void print_grad(std::ostream& out, const std::string& name, const Var& v) {
-  print(out, name, v.grad());
-}
-
-// `digits` significant digits: format_number(9.974, 3) = "9.97".
-std::string format_number(double v, int digits = 6) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
 Tensor map_abs(const Tensor& t) { return maximum(t, neg(t)); }
-
-Var scalar(double value, const char* name) { return Var::parameter(Tensor::scalar(value), name); }
 
 Var apple(std::ostream& out) {
   Var apple = scalar(100, "apple"), apple_num = scalar(2, "apple_num"), tax = scalar(1.1, "tax");
@@ -230,8 +209,14 @@ Var l1_distance_example(std::ostream& out) {
 
 Var numerical_gradient_walkthrough(std::ostream& out) {
   using Clock = std::chrono::steady_clock;
-  out << "# the lecture's arithmetic: (1.25322 - 1.25347) / 0.0001 = "
-      << format_number((1.25322 - 1.25347) / 0.0001) << "\n";
+  // The lecture's walk-through: the loss at W is 1.25347; h = 0.0001 added to each of the
+  // first three weights in turn gives these losses.
+  const double lecture_loss = 1.25347, lecture_h = 0.0001;
+  for (double shifted : {1.25322, 1.25353, 1.25347}) {
+    out << "# the lecture's arithmetic: (" << format_number(shifted) << " - "
+        << format_number(lecture_loss) << ") / " << format_number(lecture_h) << " = "
+        << format_number((shifted - lecture_loss) / lecture_h, 2) << "\n";
+  }
   // A linear classifier f = x.W + b with the softmax loss on 20 random 784-pixel
   // inputs of 10 classes, in float64.
   Rng rng(7);
@@ -287,22 +272,29 @@ Var numerical_gradient_walkthrough(std::ostream& out) {
   return Var();
 }
 
-const std::map<std::string, std::pair<Example, std::string>>& examples() {
-  static const std::map<std::string, std::pair<Example, std::string>> all = {
-      {"apple", {apple, "price = apple * apple_num * tax (MulLayer)"}},
-      {"apple-orange", {apple_orange, "(apple*apple_num + orange*orange_num) * tax"}},
-      {"add-mul", {add_mul, "f(x, y, z) = (x + y) * z"}},
-      {"square-sum", {square_sum, "z = (x + y)^2 as t = x + y, z = t^2"}},
-      {"sigmoid-gate", {sigmoid_gate, "1/(1+exp(-(w0 x0 + w1 x1 + w2))), primitive and fused"}},
-      {"relu-mask", {relu_mask, "ReLU layer: mask of x <= 0, forward and backward"}},
-      {"affine-bias", {affine_bias, "batched Affine: Y = X.W + B, dB = sum of dY over axis 0"}},
-      {"softmax-loss", {softmax_loss, "Softmax-with-Loss backward: y - t"}},
-      {"svm-loss", {svm_loss, "multiclass SVM (hinge) loss of three images: 2.9, 0, 12.9"}},
-      {"softmax-probabilities", {softmax_probabilities, "scores dog 2.3, cat -1.2 -> 0.97, 0.03"}},
-      {"l1-distance", {l1_distance_example, "L1 distance of two 4x4 images: 456"}},
-      {"numerical-gradient",
-       {numerical_gradient_walkthrough, "forward differences vs the analytic gradient"}},
-  };
+const ExampleTable& examples() {
+  static const ExampleTable all = [] {
+    ExampleTable table = {
+        {"apple", {apple, "price = apple * apple_num * tax (MulLayer)"}},
+        {"apple-orange", {apple_orange, "(apple*apple_num + orange*orange_num) * tax"}},
+        {"add-mul", {add_mul, "f(x, y, z) = (x + y) * z"}},
+        {"square-sum", {square_sum, "z = (x + y)^2 as t = x + y, z = t^2"}},
+        {"sigmoid-gate", {sigmoid_gate, "1/(1+exp(-(w0 x0 + w1 x1 + w2))), primitive and fused"}},
+        {"relu-mask", {relu_mask, "ReLU layer: mask of x <= 0, forward and backward"}},
+        {"affine-bias", {affine_bias, "batched Affine: Y = X.W + B, dB = sum of dY over axis 0"}},
+        {"softmax-loss", {softmax_loss, "Softmax-with-Loss backward: y - t"}},
+        {"svm-loss", {svm_loss, "multiclass SVM (hinge) loss of three images: 2.9, 0, 12.9"}},
+        {"softmax-probabilities",
+         {softmax_probabilities, "scores dog 2.3, cat -1.2 -> 0.97, 0.03"}},
+        {"l1-distance", {l1_distance_example, "L1 distance of two 4x4 images: 456"}},
+        {"numerical-gradient",
+         {numerical_gradient_walkthrough, "forward differences vs the analytic gradient"}},
+    };
+    add_backprop_examples(table);
+    add_matrix_calculus_examples(table);
+    add_cnn_examples(table);
+    return table;
+  }();
   return all;
 }
 

@@ -1,4 +1,5 @@
 // `nabla eval` and `nabla predict`: use a model file written by `nabla train`.
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -47,7 +48,7 @@ Runner add_predict_command(CLI::App& app) {
                   "pictures are inverted to MNIST's white-on-black)");
   sub->add_option("--index", o->indices, "Test-set images to classify, by index")
       ->delimiter(',')
-      ->check(CLI::Range(0, 9999));
+      ->check(whole_number(0, INT64_MAX));
   sub->add_option("--data", o->data, "MNIST directory for --index");
   return [o]() -> int {
     if (o->inputs.empty() && o->indices.empty()) {
@@ -82,6 +83,11 @@ Runner add_predict_command(CLI::App& app) {
       Mnist mnist = load_mnist(resolve_data_dir(o->data));
       const Dataset& test = mnist.test;
       for (std::int64_t i : o->indices) {
+        if (i >= test.size) {
+          throw ValueError("predict: --index " + std::to_string(i) +
+                           " is out of range: the test set has " + std::to_string(test.size) +
+                           " images (0 to " + std::to_string(test.size - 1) + ")");
+        }
         auto first = test.images.begin() + i * test.features;
         classify("test image " + std::to_string(i),
                  std::vector<std::uint8_t>(first, first + test.features),

@@ -1,10 +1,14 @@
 // `nabla train`: the textbook's train_neuralnet as a tool — mini-batch training on
 // MNIST with evaluations once per epoch, a run directory (metrics.csv, curves.svg,
 // model.safetensors) and a resumable checkpoint.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -126,19 +130,25 @@ TrainConfig config_from(const Options& o) {
   return c;
 }
 
+// A final test accuracy at most this many times chance (1 / classes) fails the run.
+constexpr double kChanceMargin = 1.25;
+
 // metrics.csv: one row per iteration (loss) and, at evaluations, the accuracies too.
 struct Metrics {
   std::vector<double> iters, losses, eval_iters, train_acc, test_acc;
 };
 
 // Reads the rows of a run's metrics.csv up to `last_iteration` (a run resumed from a
-// checkpoint repeats what came after it) into m, and returns them as text.
-std::string read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
-                         Metrics& m) {
+// checkpoint repeats what came after it) into m, and returns the length in bytes of the
+// file's part to keep: the header and the rows up to there (not a last line cut short).
+std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
+                            Metrics& m) {
   std::ifstream in(path);
-  std::string line, kept;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
+  std::string line;
+  std::uintmax_t kept = 0;
+  if (!std::getline(in, line) || in.eof()) return 0;  // header (none: the file is remade)
+  kept = line.size() + 1;
+  while (std::getline(in, line) && !in.eof()) {
     std::vector<std::string> f;
     std::size_t start = 0;
     for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos;
@@ -146,24 +156,64 @@ std::string read_metrics(const std::filesystem::path& path, std::int64_t last_it
       f.push_back(line.substr(start, comma - start));
     }
     f.push_back(line.substr(start));
-    if (f.size() != 5 || f[0].empty()) continue;
-    try {
-      double iteration = std::stod(f[0]);
-      if (iteration > static_cast<double>(last_iteration)) break;
-      m.iters.push_back(iteration);
-      m.losses.push_back(std::stod(f[1]));
-      if (!f[2].empty() && !f[3].empty()) {
-        m.eval_iters.push_back(iteration);
-        m.train_acc.push_back(std::stod(f[2]));
-        m.test_acc.push_back(std::stod(f[3]));
+    if (f.size() == 5 && !f[0].empty()) {
+      try {
+        double iteration = std::stod(f[0]);
+        if (iteration > static_cast<double>(last_iteration)) break;
+        double loss = std::stod(f[1]);
+        m.iters.push_back(iteration);
+        m.losses.push_back(loss);
+        if (!f[2].empty() && !f[3].empty()) {
+          double train_acc = std::stod(f[2]), test_acc = std::stod(f[3]);
+          m.eval_iters.push_back(iteration);
+          m.train_acc.push_back(train_acc);
+          m.test_acc.push_back(test_acc);
+        }
+      } catch (const std::exception&) {
+        // not a row of ours: kept in the file, left out of the curves
       }
-    } catch (const std::exception&) {
-      continue;  // not a row of ours: leave it out
     }
-    kept += line + "\n";
+    kept += line.size() + 1;
   }
   return kept;
 }
+
+// Throws naming the file when a write to it failed (a full disk, /dev/full).
+void check_written(const std::ostream& out, const std::filesystem::path& path) {
+  if (!out.good()) {
+    throw std::runtime_error("cannot write " + path.string() + ": " +
+                             (errno != 0 ? std::strerror(errno) : "write failed"));
+  }
+}
+
+// The run directory's lock, held while a run writes there: a second run into the same
+// directory is refused instead of mixing its files with the first's.
+class RunLock {
+ public:
+  explicit RunLock(const std::filesystem::path& dir) {
+    std::filesystem::path path = dir / ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      int error = errno;
+      ::close(fd_);
+      if (error == EWOULDBLOCK) {
+        throw std::runtime_error("run directory " + dir.string() +
+                                 " is in use by another nabla train (it holds " + path.string() +
+                                 "); wait for it or choose another --out");
+      }
+      throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(error));
+    }
+  }
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  ~RunLock() { ::close(fd_); }  // (closing releases the lock)
+
+ private:
+  int fd_ = -1;
+};
 
 void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
   // Thin the loss curve to at most ~2000 points so the file stays small.
@@ -179,7 +229,14 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
               "accuracy",
               {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
                {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
-  std::ofstream(path) << svg_chart({left, right});
+  errno = 0;
+  std::ofstream out(path);
+  out << svg_chart({left, right});
+  out.close();
+  if (out.fail()) {
+    throw std::runtime_error("cannot write " + path.string() + ": " +
+                             (errno != 0 ? std::strerror(errno) : "write failed"));
+  }
 }
 
 int run_train(const Options& o) {
@@ -204,23 +261,39 @@ int run_train(const Options& o) {
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
     trainer.emplace(Trainer::resume(o.resume, std::move(mnist), o.iters_given ? o.iters : 0));
-    if (o.epochs > 0) trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
+    std::int64_t total = 0;
+    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &total)) {
+      throw ValueError(std::to_string(o.epochs) + " epochs of " +
+                       std::to_string(trainer->iters_per_epoch()) +
+                       " iterations are more iterations than can be counted");
+    }
+    if (o.epochs > 0) trainer->set_total_iters(total);
   }
 
   trainer->set_threads(threads);
   std::filesystem::path out = o.out.empty() ? default_run_dir() : o.out;
   std::filesystem::create_directories(out);
+  RunLock lock(out);
   std::filesystem::path model_path = out / "model.safetensors";
   // A resumed run appends to the metrics of the run it continues when --out is that run's
-  // directory; anywhere else it starts a new file, header included.
+  // directory (the rows after its checkpoint cut off); anywhere else it starts a new file.
   std::filesystem::path csv_path = out / "metrics.csv";
   Metrics m;
-  std::string kept;  // the rows of the continued run up to the checkpoint
+  std::uintmax_t kept = 0;  // the bytes of the continued run's file up to the checkpoint
   if (!o.resume.empty() && std::filesystem::exists(csv_path)) {
     kept = read_metrics(csv_path, trainer->iteration(), m);
   }
-  std::ofstream csv(csv_path, std::ios::trunc);
-  csv << "iteration,loss,train_acc,test_acc,seconds\n" << kept;
+  errno = 0;
+  std::ofstream csv;
+  if (kept > 0) {
+    std::filesystem::resize_file(csv_path, kept);
+    csv.open(csv_path, std::ios::app);
+  } else {
+    csv.open(csv_path, std::ios::trunc);
+    csv << "iteration,loss,train_acc,test_acc,seconds\n";
+  }
+  csv.flush();
+  check_written(csv, csv_path);
 
   const TrainConfig& c = trainer->config();
   std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
@@ -283,10 +356,14 @@ int run_train(const Options& o) {
     m.iters.push_back(static_cast<double>(trainer->iteration()));
     m.losses.push_back(last_loss);
     if (trainer->eval_due()) {
-      // a checkpoint to resume from: atomic, but not waiting for the disk (the final is)
+      // The rows before this iteration reach the file first, then the checkpoint to resume
+      // from (atomic, but not waiting for the disk; the final one does): whenever the model
+      // file says iteration k, metrics.csv holds every row before k.
+      if (background) collect(true);
+      csv.flush();
+      check_written(csv, csv_path);
       trainer->save(model_path.string(), Flush::fast);
       if (background) {
-        collect(true);
         pending = trainer->evaluate_in_background();
         pending_loss = last_loss;
         pending_elapsed = seconds_between(start, Clock::now());
@@ -307,8 +384,22 @@ int run_train(const Options& o) {
   // The saved model is the final one; this is the accuracy `nabla eval` reports for it.
   Evaluation final_eval = evaluate("final: ");
   trainer->save(model_path.string());
+  csv.close();
+  check_written(csv, csv_path);
   double wall = seconds_between(start, Clock::now());
   write_curves(out / "curves.svg", m, c.model.describe());
+  // A run of at least an epoch that ends no better than guessing has learnt nothing: an
+  // error, whatever the cause (the model file is kept for a look).
+  const double chance = 1.0 / static_cast<double>(c.model.classes);
+  if (trainer->total_iters() >= trainer->iters_per_epoch() &&
+      final_eval.test_acc <= kChanceMargin * chance) {
+    throw TrainingError("the final test accuracy " + std::to_string(final_eval.test_acc) +
+                        " is no better than chance (" + std::to_string(chance) + " for " +
+                        std::to_string(c.model.classes) + " classes) after " +
+                        std::to_string(trainer->iteration()) +
+                        " iterations: the model did not learn (kept in " + model_path.string() +
+                        ")");
+  }
   std::printf("model saved to %s; curves in %s\n", model_path.string().c_str(),
               (out / "curves.svg").string().c_str());
   // train_s: the loop without the time this thread spent on evaluations (eval_s);
@@ -333,19 +424,19 @@ Runner add_train_command(CLI::App& app) {
                   "for mlp)")
       ->default_str("")
       ->delimiter(',')
-      ->check(positive());
+      ->check(whole_number(1, ModelSpec::kMaxWidth, "POSITIVE"));
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
       ->check(CLI::IsMember({"relu", "sigmoid", "tanh"}));
   sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
   sub->add_option("--reg", o->reg, "L2 regularization strength lambda (loss + lambda * sum W^2)")
       ->check(non_negative());
-  auto* iters =
-      sub->add_option("--iters", o->iters, "Iterations (mini-batches)")->check(non_negative());
+  auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
+                    ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
       ->default_str("")
-      ->check(positive())
+      ->check(whole_number(1, INT64_MAX, "POSITIVE"))
       ->excludes(iters);
-  sub->add_option("--batch", o->batch, "Batch size")->check(positive());
+  sub->add_option("--batch", o->batch, "Batch size")->check(whole_number(1, INT64_MAX, "POSITIVE"));
   sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
   sub->add_option("--optimizer", o->optimizer,
                   "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
@@ -356,7 +447,8 @@ Runner add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
   sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
       ->check(positive());
-  sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)");
+  sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)")
+      ->check(whole_number(0, UINT64_MAX));
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));

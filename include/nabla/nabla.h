@@ -4,9 +4,15 @@
 //   tensor.h     Tensor (N-d, row-major, float32/float64, value semantics), Rng
 //   graph.h      Var and Node: the computational graph; backward() applies the chain rule
 //   ops.h        primitive ops on Tensors (no graph) and on Vars (recorded)
+//   conv.h       convolution (im2col + matrix product) and pooling on (N, C, H, W) images
+//   batch_norm.h batch normalization (batch statistics, or running ones for inference)
+//   dropout.h    inverted dropout
+//   indexing.h   rows looked up by id (word vectors), tensors joined side by side
+//   logistic_loss.h  sigmoid + cross-entropy for yes/no classifiers, in one stable op
 //   layers.h     the textbook layers: forward / backward(dout), usable by hand or as nodes
 //   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
 //   gradcheck.h  numerical gradients and gradient checking
+//   jacobian.h   full Jacobians from backward passes, and by central differences
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
@@ -15,10 +21,16 @@
 //   f.backward();          // x.grad() = -4, y.grad() = -4, z.grad() = 3
 #pragma once
 
+#include "nabla/batch_norm.h"
+#include "nabla/conv.h"
+#include "nabla/dropout.h"
 #include "nabla/dot.h"
 #include "nabla/gradcheck.h"
 #include "nabla/graph.h"
+#include "nabla/indexing.h"
+#include "nabla/jacobian.h"
 #include "nabla/layers.h"
+#include "nabla/logistic_loss.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
 #include "nabla/tensor.h"

@@ -40,7 +40,18 @@ using Shape = std::vector<std::int64_t>;
 
 // "(100,784)"; a scalar (rank 0) prints as "()".
 std::string shape_str(const Shape& shape);
+// The number of elements; throws ShapeError for a negative dimension or a count that does
+// not fit in int64 (shapes read from files).
 std::int64_t shape_numel(const Shape& shape);
+
+// a * b for sizes and counts from files and options: false (and *out untouched) when the
+// product does not fit in int64.
+inline bool checked_mul(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  std::int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return false;
+  *out = r;
+  return true;
+}
 
 // Thrown when an op gets operands of the wrong shape. The message names the op and the
 // shapes, e.g. "matmul: (100,784) x (50,10): inner dimensions differ".

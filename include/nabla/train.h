@@ -18,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/mnist.h"
@@ -29,7 +30,8 @@
 
 namespace nabla {
 
-// Thrown when training goes wrong (a loss that is NaN or infinite).
+// Thrown when training goes wrong: a loss that is NaN or infinite or that grows by orders of
+// magnitude over its start, or parameters that are no longer finite.
 class TrainingError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -46,9 +48,22 @@ struct ModelSpec {
   Init init = Init::normal;
   double init_std = 0.01;  // for Init::normal
 
+  // Bounds on what a spec may ask for (from options or from a model file): each layer's
+  // width, the number of hidden layers and the parameters in all.
+  static constexpr std::int64_t kMaxWidth = std::int64_t{1} << 20;
+  static constexpr std::size_t kMaxHiddenLayers = 64;
+  static constexpr std::int64_t kMaxParameters = std::int64_t{1} << 28;  // 1 GiB of f32
+
   std::string to_json() const;
-  // Throws ValueError naming the field that is missing or wrong.
+  // Throws ValueError naming the field that is missing or wrong (an integer field holding
+  // a fraction or a number out of range included).
   static ModelSpec from_json(const std::string& json);
+  // Throws ValueError for an unknown kind, activation or loss, a size out of bounds, or an
+  // init_std that is not a positive number. Allocates nothing.
+  void check() const;
+  // The parameters build_model makes, in order, with their shapes: W1 (inputs, hidden[0]),
+  // b1 (hidden[0]), ..., Wn (.., classes), bn (classes). Calls check().
+  std::vector<std::pair<std::string, Shape>> parameter_shapes() const;
   // "784-50-10 relu, softmax loss"
   std::string describe() const;
 };
@@ -100,7 +115,10 @@ class Trainer {
                         std::int64_t total_iters = 0);
 
   // One iteration: draw a batch, forward, backward, update. Returns the batch's loss
-  // (with the L2 penalty). Throws TrainingError if the loss is not finite.
+  // (with the L2 penalty). Throws TrainingError naming the iteration and what diverged
+  // when the loss is not finite or has grown kDivergence times over the first loss of this
+  // trainer (at least 1), or when the parameters are not finite (checked at every eval_due()).
+  static constexpr double kDivergence = 1e4;
   double step();
   bool done() const { return iteration_ >= total_iters_; }
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
@@ -130,6 +148,9 @@ class Trainer {
  private:
   Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise);
   void bind_parameters();
+  [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
+  // The name of the first parameter holding a NaN or an infinity; empty if none does.
+  std::string non_finite_parameter() const;
 
   TrainConfig config_;
   std::shared_ptr<const SparseMnist> data_;  // shared with evaluations in the background
@@ -143,6 +164,9 @@ class Trainer {
   std::int64_t per_epoch_ = 1;
   std::int64_t total_iters_ = 0;
   std::int64_t iteration_ = 0;
+  // The loss of this trainer's first step, and of its last (for divergence messages).
+  double first_loss_ = 0, last_loss_ = 0;
+  bool stepped_ = false;
   // Reused every step: no allocation in the steady state.
   SparseBatch batch_;           // rows drawn (into the training images)
   SparsePixels staged_pixels_;  // those rows copied together
