@@ -1,0 +1,94 @@
+// Accuracy of a model on a data set, and the Trainer's evaluations (on its thread or on
+// one of their own).
+#include <chrono>
+
+#include "nabla/train.h"
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include "nabla/ops.h"
+
+namespace nabla {
+
+// ---- evaluation -----------------------------------------------------------------------
+
+double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block) {
+  if (data.size == 0) return 0;
+  std::int64_t correct = 0;
+  DType dtype = net.parameters().front().dtype();
+  std::vector<std::int64_t> labels;
+  for (std::int64_t begin = 0; begin < data.size; begin += block) {
+    std::int64_t count = std::min(block, data.size - begin);
+    Tensor x = images_as_tensor(data, begin, count, dtype);
+    labels.assign(data.labels.begin() + begin, data.labels.begin() + begin + count);
+    correct += count_correct(net.predict(x), labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(data.size);
+}
+
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
+                         std::int64_t block) {
+  const std::int64_t n = pixels.rows();
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  SparseBatch batch{&pixels, {}};
+  std::vector<std::int64_t> block_labels;
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    std::int64_t count = std::min(block, n - begin);
+    batch.rows.resize(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
+    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
+    correct += count_correct(net.predict(batch), block_labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+namespace {
+
+Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparsePixels& train,
+                          const ByteBuffer& train_labels, const SparsePixels& test,
+                          const ByteBuffer& test_labels) {
+  const auto start = std::chrono::steady_clock::now();
+  Evaluation e{iteration, evaluate_accuracy(net, train, train_labels),
+               evaluate_accuracy(net, test, test_labels)};
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return e;
+}
+
+}  // namespace
+
+Evaluation Trainer::evaluate() {
+  return evaluate_model(net_, iteration_, data_->train_images, data_->train_labels,
+                        data_->test_images, data_->test_labels);
+}
+
+namespace {
+
+// Lowers the calling thread's priority to the least (nice 19), so that the threads
+// training needs at once (the prefetcher's, when it wakes) take the core from it at
+// once instead of waiting out its time slice. A thread's own nice value on Linux; where
+// that is not available, nothing.
+void give_way_to_training() {
+#if defined(__linux__)
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  (void)setpriority(PRIO_PROCESS, tid, 19);  // (not being able to is harmless)
+#endif
+}
+
+}  // namespace
+
+std::future<Evaluation> Trainer::evaluate_in_background() const {
+  // A copy of the model: parameters and buffers of its own, taken now (one thread).
+  std::shared_ptr<Sequential> copy = clone_of(net_);
+  return std::async(std::launch::async, [copy, data = data_, iteration = iteration_] {
+    give_way_to_training();
+    return evaluate_model(*copy, iteration, data->train_images, data->train_labels,
+                          data->test_images, data->test_labels);
+  });
+}
+
+}  // namespace nabla
