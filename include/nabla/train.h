@@ -79,7 +79,10 @@ struct TrainConfig {
   double lr = 0.1;
   std::string optimizer = "sgd";
   double weight_decay = 0;  // passed to the optimizer
-  double reg = 0;           // lambda of the L2 penalty lambda * sum(W^2) on weight matrices
+  // The L2 penalty lambda * sum(W^2) over every weight (a parameter of rank 2 or more, of
+  // any layer), never over a bias: the loss gains it and each weight's gradient 2 lambda W.
+  // (weight_decay is the optimizer's own, on every parameter; see optim.h.)
+  double reg = 0;
   std::uint64_t seed = 42;
   Sampling sampling = Sampling::with_replacement;
 
@@ -158,7 +161,7 @@ class Trainer {
   Sequential net_;
   std::vector<Var> params_;
   std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
-  std::vector<bool> penalised_;           // weight matrices get the L2 penalty, biases do not
+  std::vector<bool> penalised_;           // weights (rank >= 2) get the L2 penalty, biases not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;

@@ -60,7 +60,9 @@ void Trainer::bind_parameters() {
     params_.push_back(p);
   }
   penalised_.clear();
-  for (const Var& p : params_) penalised_.push_back(p.value().rank() == 2);
+  // The L2 penalty (--reg) falls on the weights, of any rank (an Affine's (D, M), a
+  // convolution's (F, C, KH, KW)), and never on a bias (rank 1).
+  for (const Var& p : params_) penalised_.push_back(p.value().rank() >= 2);
 }
 
 void Trainer::set_threads(int threads) {
