@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "nabla/csv.h"
 #include "nabla/ops.h"
 #include "nabla/train.h"
 #include "nabla/workers.h"
@@ -83,6 +84,7 @@ class Progress {
 
 struct Options {
   std::optional<std::string> data;
+  std::string test_data;
   std::string model = "two-layer-net";
   std::vector<std::int64_t> hidden;
   std::string activation = "relu";
@@ -243,31 +245,62 @@ int run_train(const Options& o) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
-  std::string data_dir = resolve_data_dir(o.data);
   const int threads = o.threads > 0 ? o.threads : default_threads();
-  // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
-  // are compressed on all threads at once.
+  // --data names an MNIST directory (IDX files) or a CSV file of labelled rows.
+  const bool csv_data = o.data && std::filesystem::is_regular_file(*o.data);
+  if (!o.test_data.empty() && !csv_data) {
+    throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
+  }
+  std::string data_dir;
+  std::string data_line;  // what the header says about the data
   SparseMnist mnist;
-  {
+  std::optional<DenseData> dense;
+  TrainConfig config = config_from(o);
+  if (csv_data) {
+    CsvSplit split = load_csv_split(*o.data, o.test_data, o.seed);
+    dense = DenseData{split.train.features, split.test.features, split.train.labels,
+                      split.test.labels, split.classes};
+    config.model.inputs = split.train.features.size(1);
+    config.model.classes = split.classes;
+    data_line = "data " + *o.data + ": " + std::to_string(split.train.labels.size()) +
+                " training rows, " + std::to_string(split.test.labels.size()) + " test rows " +
+                (split.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
+                                      std::to_string(o.seed) + ")"
+                                : "from " + o.test_data) +
+                ", " + std::to_string(config.model.inputs) + " features, " +
+                std::to_string(split.classes) + " classes";
+  } else {
+    data_dir = resolve_data_dir(o.data);
+    // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
+    // are compressed on all threads at once.
     Workers workers(threads);
     mnist = load_mnist_sparse(data_dir, &workers);
+    data_line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
+                " training, " + std::to_string(mnist.test_images.rows()) + " test images";
   }
-  const std::int64_t train_size = mnist.train_images.rows();
-  const std::int64_t test_size = mnist.test_images.rows();
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
-    trainer.emplace(config_from(o), std::move(mnist));
+    if (dense) {
+      trainer.emplace(config, std::move(*dense));
+    } else {
+      trainer.emplace(config, std::move(mnist));
+    }
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
-    trainer.emplace(Trainer::resume(o.resume, std::move(mnist), o.iters_given ? o.iters : 0));
-    std::int64_t total = 0;
-    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &total)) {
+    const std::int64_t total = o.iters_given ? o.iters : 0;
+    if (dense) {
+      trainer.emplace(Trainer::resume(o.resume, std::move(*dense), total));
+    } else {
+      trainer.emplace(Trainer::resume(o.resume, std::move(mnist), total));
+    }
+    std::int64_t epochs_total = 0;
+    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &epochs_total)) {
       throw ValueError(std::to_string(o.epochs) + " epochs of " +
                        std::to_string(trainer->iters_per_epoch()) +
                        " iterations are more iterations than can be counted");
     }
-    if (o.epochs > 0) trainer->set_total_iters(total);
+    if (o.epochs > 0) trainer->set_total_iters(epochs_total);
   }
 
   trainer->set_threads(threads);
@@ -301,9 +334,7 @@ int run_train(const Options& o) {
               static_cast<long long>(c.batch), static_cast<long long>(trainer->total_iters()),
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
-  std::printf("data %s: %lld training, %lld test images; run directory %s\n", data_dir.c_str(),
-              static_cast<long long>(train_size), static_cast<long long>(test_size),
-              out.string().c_str());
+  std::printf("%s; run directory %s\n", data_line.c_str(), out.string().c_str());
   if (!o.resume.empty()) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
                 static_cast<long long>(trainer->iteration()));
@@ -416,7 +447,12 @@ Runner add_train_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "train", "Train a network on MNIST (default: the textbook's TwoLayerNet recipe)");
   sub->option_defaults()->always_capture_default();  // --help shows the recipe's values
-  sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
+  sub->add_option("--data", o->data,
+                  "MNIST directory (default: $NABLA_DATA, else data/mnist), or a CSV file: "
+                  "label, then numeric features, one row a line (header line optional)");
+  sub->add_option("--test-data", o->test_data,
+                  "CSV test rows for --data FILE.csv (default: a seeded sixth of its rows is "
+                  "held out)");
   sub->add_option("--model", o->model, "two-layer-net, mlp or linear")
       ->check(CLI::IsMember({"two-layer-net", "mlp", "linear"}));
   sub->add_option("--hidden", o->hidden,

@@ -104,17 +104,33 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
                          std::int64_t block = 2000);
 
+// Labelled rows held dense, for data that are not pixels (a CSV file, nabla/csv.h):
+// features (N, D) float32 and class labels in [0, classes).
+struct DenseData {
+  Tensor train_x, test_x;
+  std::vector<std::int64_t> train_labels, test_labels;
+  std::int64_t classes = 0;
+};
+
+// The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         std::int64_t block = 2000);
+
 class Trainer {
  public:
   // The data as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the
   // files; a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
   Trainer(TrainConfig config, SparseMnist data);
   Trainer(TrainConfig config, const Mnist& data);
+  // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
+  Trainer(TrainConfig config, DenseData data);
   // Continues from a checkpoint written by save(): parameters, optimizer state, random
   // state and sampler position. `total_iters` > 0 replaces the planned iteration count.
   static Trainer resume(const std::string& checkpoint, SparseMnist data,
                         std::int64_t total_iters = 0);
   static Trainer resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters = 0);
+  static Trainer resume(const std::string& checkpoint, DenseData data,
                         std::int64_t total_iters = 0);
 
   // One iteration: draw a batch, forward, backward, update. Returns the batch's loss
@@ -149,14 +165,20 @@ class Trainer {
   Sequential& model() { return net_; }
 
  private:
-  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise);
+  // One of the two data sets is given.
+  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
+          std::shared_ptr<const DenseData> dense, bool initialise);
+  static Trainer resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
+                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters);
   void bind_parameters();
   [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
   // The name of the first parameter holding a NaN or an infinity; empty if none does.
   std::string non_finite_parameter() const;
 
   TrainConfig config_;
-  std::shared_ptr<const SparseMnist> data_;  // shared with evaluations in the background
+  // The data (one of the two), shared with evaluations in the background.
+  std::shared_ptr<const SparseMnist> data_;
+  std::shared_ptr<const DenseData> dense_;
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;
@@ -175,6 +197,7 @@ class Trainer {
   SparsePixels staged_pixels_;  // those rows copied together
   SparseBatch staged_;          // rows 0, 1, ... of staged_pixels_
   std::vector<std::int64_t> labels_;
+  Tensor dense_batch_;  // the batch's rows of dense_->train_x
   // Batches made ahead (with set_threads(2) or more); made on the first step, from the
   // sampler's and the Rng's state then, and remade when the iteration count changes.
   bool prefetch_ = false;

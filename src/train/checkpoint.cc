@@ -151,6 +151,17 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
+  return resume_with(checkpoint, std::make_shared<const SparseMnist>(std::move(data)), nullptr,
+                     total_iters);
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, DenseData data, std::int64_t total_iters) {
+  return resume_with(checkpoint, nullptr, std::make_shared<const DenseData>(std::move(data)),
+                     total_iters);
+}
+
+Trainer Trainer::resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
+                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
   LoadedModel loaded = load_model_from(checkpoint, file);
   TrainConfig config;
@@ -160,7 +171,7 @@ Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::in
     throw DataError(checkpoint + ": " + e.what());
   }
   config.model = loaded.spec;  // (checked against the tensors; the parameters are of it)
-  Trainer t(config, std::make_shared<const SparseMnist>(std::move(data)), false);
+  Trainer t(config, std::move(data), std::move(dense), false);
   t.net_ = std::move(loaded.net);
   t.bind_parameters();
   try {

@@ -1,5 +1,6 @@
 // Accuracy of a model on a data set, and the Trainer's evaluations (on its thread or on
 // one of their own).
+#include <algorithm>
 #include <chrono>
 
 #include "nabla/train.h"
@@ -47,14 +48,40 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const Byte
   return static_cast<double>(correct) / static_cast<double>(n);
 }
 
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         std::int64_t block) {
+  const std::int64_t n = x.size(0), d = x.numel() / std::max<std::int64_t>(n, 1);
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  std::vector<std::int64_t> block_labels;
+  Tensor rows;
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    const std::int64_t count = std::min(block, n - begin);
+    rows.resize({count, d}, x.dtype());
+    visit_dtype(x.dtype(), [&](auto type) {
+      using T = decltype(type);
+      std::copy_n(x.data<T>() + begin * d, count * d, rows.data<T>());
+    });
+    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
+    correct += count_correct(net.predict(rows), block_labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
 namespace {
 
-Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparsePixels& train,
-                          const ByteBuffer& train_labels, const SparsePixels& test,
-                          const ByteBuffer& test_labels) {
+// The training and test accuracy on whichever data set the trainer has.
+Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparseMnist* data,
+                          const DenseData* dense) {
   const auto start = std::chrono::steady_clock::now();
-  Evaluation e{iteration, evaluate_accuracy(net, train, train_labels),
-               evaluate_accuracy(net, test, test_labels)};
+  Evaluation e{iteration, 0, 0};
+  if (dense != nullptr) {
+    e.train_acc = evaluate_accuracy(net, dense->train_x, dense->train_labels);
+    e.test_acc = evaluate_accuracy(net, dense->test_x, dense->test_labels);
+  } else {
+    e.train_acc = evaluate_accuracy(net, data->train_images, data->train_labels);
+    e.test_acc = evaluate_accuracy(net, data->test_images, data->test_labels);
+  }
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return e;
 }
@@ -62,8 +89,7 @@ Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparseP
 }  // namespace
 
 Evaluation Trainer::evaluate() {
-  return evaluate_model(net_, iteration_, data_->train_images, data_->train_labels,
-                        data_->test_images, data_->test_labels);
+  return evaluate_model(net_, iteration_, data_.get(), dense_.get());
 }
 
 namespace {
@@ -84,11 +110,11 @@ void give_way_to_training() {
 std::future<Evaluation> Trainer::evaluate_in_background() const {
   // A copy of the model: parameters and buffers of its own, taken now (one thread).
   std::shared_ptr<Sequential> copy = clone_of(net_);
-  return std::async(std::launch::async, [copy, data = data_, iteration = iteration_] {
-    give_way_to_training();
-    return evaluate_model(*copy, iteration, data->train_images, data->train_labels,
-                          data->test_images, data->test_labels);
-  });
+  return std::async(std::launch::async,
+                    [copy, data = data_, dense = dense_, iteration = iteration_] {
+                      give_way_to_training();
+                      return evaluate_model(*copy, iteration, data.get(), dense.get());
+                    });
 }
 
 }  // namespace nabla

@@ -1,5 +1,6 @@
 // The Trainer: one training step (batch, forward, backward, penalty, update), and the
 // checks that stop a run that diverges.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
@@ -12,17 +13,34 @@ namespace nabla {
 // ---- Trainer --------------------------------------------------------------------------
 
 Trainer::Trainer(TrainConfig config, SparseMnist data)
-    : Trainer(std::move(config), std::make_shared<const SparseMnist>(std::move(data)), true) {}
+    : Trainer(std::move(config), std::make_shared<const SparseMnist>(std::move(data)), nullptr,
+              true) {}
 
 Trainer::Trainer(TrainConfig config, const Mnist& data)
     : Trainer(std::move(config), SparseMnist::from(data)) {}
 
-Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise)
+Trainer::Trainer(TrainConfig config, DenseData data)
+    : Trainer(std::move(config), nullptr, std::make_shared<const DenseData>(std::move(data)),
+              true) {}
+
+namespace {
+
+std::int64_t train_rows(const SparseMnist* data, const DenseData* dense) {
+  return dense != nullptr ? dense->train_x.size(0) : data->train_images.rows();
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
+                 std::shared_ptr<const DenseData> dense, bool initialise)
     : config_(std::move(config)),
       data_(std::move(data)),
+      dense_(std::move(dense)),
       rng_(config_.seed),
-      sampler_(data_->train_images.rows(), config_.batch, config_.sampling) {
-  const std::int64_t train_size = data_->train_images.rows();
+      sampler_(train_rows(data_.get(), dense_.get()), config_.batch, config_.sampling) {
+  const std::int64_t train_size = train_rows(data_.get(), dense_.get());
+  const std::int64_t features = dense_ ? dense_->train_x.size(1) : data_->train_images.cols();
+  const std::int64_t classes = dense_ ? dense_->classes : data_->classes;
   if (config_.batch < 1 || config_.batch > train_size) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(train_size) + "]");
@@ -33,11 +51,10 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bo
   if (!(config_.reg >= 0) || !std::isfinite(config_.reg)) {
     throw ValueError("regularization strength must be a finite number, not negative");
   }
-  if (config_.model.inputs != data_->train_images.cols() ||
-      config_.model.classes != data_->classes) {
+  if (config_.model.inputs != features || config_.model.classes != classes) {
     throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
-                     std::to_string(data_->train_images.cols()) + " features, " +
-                     std::to_string(data_->classes) + " classes)");
+                     std::to_string(features) + " features, " + std::to_string(classes) +
+                     " classes)");
   }
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
   per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
@@ -72,7 +89,8 @@ void Trainer::set_threads(int threads) {
 }
 
 double Trainer::step() {
-  const bool ahead = prefetch_ && iteration_ < total_iters_;  // (steps past the plan: none)
+  // (steps past the plan: none; dense rows: none)
+  const bool ahead = prefetch_ && data_ != nullptr && iteration_ < total_iters_;
   if (ahead && prefetcher_ == nullptr) {
     prefetcher_ = std::make_unique<BatchPrefetcher>(data_->train_images, data_->train_labels,
                                                     sampler_, rng_, total_iters_ - iteration_);
@@ -84,7 +102,19 @@ double Trainer::step() {
     if (p.has_grad()) p.grad().fill(0.0);
   }
   double loss = 0;
-  if (ahead) {
+  if (dense_) {
+    // The batch's rows copied together, and their labels.
+    const std::int64_t d = dense_->train_x.size(1);
+    const auto b = static_cast<std::int64_t>(batch_.rows.size());
+    dense_batch_.resize({b, d}, DType::f32);
+    labels_.resize(batch_.rows.size());
+    for (std::int64_t i = 0; i < b; ++i) {
+      const std::int64_t row = batch_.rows[static_cast<std::size_t>(i)];
+      std::copy_n(dense_->train_x.data<float>() + row * d, d, dense_batch_.data<float>() + i * d);
+      labels_[static_cast<std::size_t>(i)] = dense_->train_labels[static_cast<std::size_t>(row)];
+    }
+    loss = net_.gradient(dense_batch_, labels_);
+  } else if (ahead) {
     const PreparedBatch& ready = prefetcher_->next();
     if (ready.drawn != batch_.rows) {
       throw std::logic_error("Trainer: the prefetched batch is not the one drawn");
