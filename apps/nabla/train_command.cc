@@ -1,15 +1,14 @@
 // `nabla train`: the textbook's train_neuralnet as a tool — mini-batch training on
-// MNIST with evaluations once per epoch, a run directory (metrics.csv, curves.svg,
-// model.safetensors) and a resumable checkpoint.
-#include <fcntl.h>
-#include <sys/file.h>
+// MNIST (or CSV rows) with evaluations once per epoch, a run directory (metrics.csv,
+// curves.svg, model.safetensors) and a resumable checkpoint. The options and the loop;
+// what it writes and shows is in train_output.h (run directory, metrics log, progress,
+// curves).
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -23,7 +22,7 @@
 #include "nabla/ops.h"
 #include "nabla/train.h"
 #include "nabla/workers.h"
-#include "svg_plot.h"
+#include "train_output.h"
 
 namespace nabla::cli {
 
@@ -40,47 +39,6 @@ int default_threads() {
   unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(cores, 1u, 2u));
 }
-
-std::string default_run_dir() {
-  std::time_t now = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&now));
-  return buf;
-}
-
-// On a terminal: one line redrawn in place, at most ten times a second.
-class Progress {
- public:
-  explicit Progress(std::int64_t total) : total_(total), enabled_(isatty(STDOUT_FILENO) != 0) {}
-  void update(std::int64_t done, double loss, double iters_per_s) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (done < total_ && seconds_between(last_, now) < 0.1) return;
-    last_ = now;
-    constexpr int kWidth = 30;
-    int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
-    double left = iters_per_s > 0 ? static_cast<double>(total_ - done) / iters_per_s : 0;
-    std::printf("\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
-                std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-                static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
-                left);
-    std::fflush(stdout);
-    drawn_ = true;
-  }
-  // Clears the bar so that a normal line can be printed.
-  void clear() {
-    if (!drawn_) return;
-    std::printf("\r%s\r", std::string(90, ' ').c_str());
-    drawn_ = false;
-  }
-
- private:
-  std::int64_t total_;
-  bool enabled_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
 
 struct Options {
   std::optional<std::string> data;
@@ -134,112 +92,6 @@ TrainConfig config_from(const Options& o) {
 
 // A final test accuracy at most this many times chance (1 / classes) fails the run.
 constexpr double kChanceMargin = 1.25;
-
-// metrics.csv: one row per iteration (loss) and, at evaluations, the accuracies too.
-struct Metrics {
-  std::vector<double> iters, losses, eval_iters, train_acc, test_acc;
-};
-
-// Reads the rows of a run's metrics.csv up to `last_iteration` (a run resumed from a
-// checkpoint repeats what came after it) into m, and returns the length in bytes of the
-// file's part to keep: the header and the rows up to there (not a last line cut short).
-std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
-                            Metrics& m) {
-  std::ifstream in(path);
-  std::string line;
-  std::uintmax_t kept = 0;
-  if (!std::getline(in, line) || in.eof()) return 0;  // header (none: the file is remade)
-  kept = line.size() + 1;
-  while (std::getline(in, line) && !in.eof()) {
-    std::vector<std::string> f;
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos;
-         start = comma + 1) {
-      f.push_back(line.substr(start, comma - start));
-    }
-    f.push_back(line.substr(start));
-    if (f.size() == 5 && !f[0].empty()) {
-      try {
-        double iteration = std::stod(f[0]);
-        if (iteration > static_cast<double>(last_iteration)) break;
-        double loss = std::stod(f[1]);
-        m.iters.push_back(iteration);
-        m.losses.push_back(loss);
-        if (!f[2].empty() && !f[3].empty()) {
-          double train_acc = std::stod(f[2]), test_acc = std::stod(f[3]);
-          m.eval_iters.push_back(iteration);
-          m.train_acc.push_back(train_acc);
-          m.test_acc.push_back(test_acc);
-        }
-      } catch (const std::exception&) {
-        // not a row of ours: kept in the file, left out of the curves
-      }
-    }
-    kept += line.size() + 1;
-  }
-  return kept;
-}
-
-// Throws naming the file when a write to it failed (a full disk, /dev/full).
-void check_written(const std::ostream& out, const std::filesystem::path& path) {
-  if (!out.good()) {
-    throw std::runtime_error("cannot write " + path.string() + ": " +
-                             (errno != 0 ? std::strerror(errno) : "write failed"));
-  }
-}
-
-// The run directory's lock, held while a run writes there: a second run into the same
-// directory is refused instead of mixing its files with the first's.
-class RunLock {
- public:
-  explicit RunLock(const std::filesystem::path& dir) {
-    std::filesystem::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      int error = errno;
-      ::close(fd_);
-      if (error == EWOULDBLOCK) {
-        throw std::runtime_error("run directory " + dir.string() +
-                                 " is in use by another nabla train (it holds " + path.string() +
-                                 "); wait for it or choose another --out");
-      }
-      throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(error));
-    }
-  }
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
-  ~RunLock() { ::close(fd_); }  // (closing releases the lock)
-
- private:
-  int fd_ = -1;
-};
-
-void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
-  // Thin the loss curve to at most ~2000 points so the file stays small.
-  Series loss{"loss", "#1f77b4", {}, {}};
-  std::size_t stride = std::max<std::size_t>(1, m.iters.size() / 2000);
-  for (std::size_t i = 0; i < m.iters.size(); i += stride) {
-    loss.x.push_back(m.iters[i]);
-    loss.y.push_back(m.losses[i]);
-  }
-  Panel left{"loss: " + title, "iteration", "loss", {loss}};
-  Panel right{"accuracy",
-              "iteration",
-              "accuracy",
-              {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
-               {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
-  errno = 0;
-  std::ofstream out(path);
-  out << svg_chart({left, right});
-  out.close();
-  if (out.fail()) {
-    throw std::runtime_error("cannot write " + path.string() + ": " +
-                             (errno != 0 ? std::strerror(errno) : "write failed"));
-  }
-}
 
 int run_train(const Options& o) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
