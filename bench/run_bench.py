@@ -1,18 +1,20 @@
 """Times the textbook recipe in nabla and its peers, side by side: the body of scripts/bench.sh.
 
     /usr/bin/python3 bench/run_bench.py [--rounds N] [--iters N] [--data DIR] [--build DIR]
+                                        [--isa scalar|avx2|avx512]
 
-Each round runs nabla (`build/nabla train`, its defaults), the NumPy peer (float64, with
+Each round runs nabla (`build/nabla train --timing`, its defaults; with --isa, at that
+kernel level: NABLA_ISA), the NumPy peer (float64, with
 OPENBLAS_NUM_THREADS=1 unless --numpy-threads default), and PyTorch idiomatic and tuned
 (float32), one after the other, each under /usr/bin/time for wall time and peak RSS; over
 the rounds it keeps each one's fastest run. Everything else runs in the environment as it
 is (it logs the OPENBLAS_/OMP_/MKL_/ATEN_ variables it found). It measures the
 machine's best sgemm rate (build/nabla_peak_gemm, trying OpenBLAS's kernel choices),
-computes the floor = the recipe's matrix-product FLOPs / that rate, prints a table, and
-ends with one line:
+computes the floor = the recipe's matrix-product FLOPs / that rate, prints a table headed
+by the CPU's model and the kernel level nabla ran at, and ends with one line:
 
     RESULT nabla_s=... torch_tuned_s=... torch_default_s=... numpy_s=... nabla_vs_torch_tuned=...
-           nabla_vs_numpy=... nabla_vs_floor=... nabla_rss_mb=... nabla_test_acc=...
+           nabla_vs_numpy=... nabla_vs_floor=... nabla_rss_mb=... nabla_test_acc=... nabla_isa=...
 
 (one line; "NA" where a figure is missing, e.g. when nabla has no `train` command yet).
 """
@@ -35,9 +37,34 @@ TRAIN_SIZE, TEST_SIZE = 60000, 10000
 ACC_RE = re.compile(r"train acc, test acc \|\s*([0-9.]+),\s*([0-9.]+)")
 KEY_VALUE_RE = re.compile(r"(\w+)=(\S+)")
 
+
+
+def cpu_info():
+    """(the CPU's model name, its set of /proc/cpuinfo flags); ("unknown", set()) elsewhere."""
+    model, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model == "unknown":
+                    model = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model, flags
+
+
+CPU_MODEL, CPU_FLAGS = cpu_info()
+# OpenBLAS's SKYLAKEX kernels need AVX-512 F/BW/VL/DQ/CD; COOPERLAKE adds BF16. On a CPU
+# without them, forcing them stops the program with SIGILL.
+HAS_AVX512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"} <= CPU_FLAGS
+
 # OpenBLAS kernel sets to try for the peak rate: its own choice (Debian's 0.3.21 takes
-# Zen 4/5 for Haswell: 256-bit kernels) and the AVX-512 ones.
-CORETYPES = ["", "SKYLAKEX", "COOPERLAKE"]
+# Zen 4/5 for Haswell: 256-bit kernels) and, where the CPU has them, the AVX-512 ones.
+CORETYPES = [""] + (["SKYLAKEX"] if HAS_AVX512 else []) + (
+    ["COOPERLAKE"] if HAS_AVX512 and "avx512_bf16" in CPU_FLAGS else [])
 
 
 def gemm_flops(m, n, k):
@@ -82,7 +109,8 @@ def run_timed(name, command, env):
     # the figures are on the last non-empty line.
     wall, rss_kb = [line for line in time_lines if line.strip()][-1].split()
     result = {"wall_s": float(wall), "rss_mb": int(rss_kb) / 1024.0,
-              "train_s": None, "eval_s": None, "eval_beside_s": None, "test_acc": None}
+              "train_s": None, "eval_s": None, "eval_beside_s": None, "test_acc": None,
+              "isa": None}
     accuracies = ACC_RE.findall(out)
     if accuracies:
         result["test_acc"] = float(accuracies[-1][1])
@@ -94,6 +122,8 @@ def run_timed(name, command, env):
                     result[key] = float(fields[key])
             if "test_acc" in fields:
                 result["test_acc"] = float(fields["test_acc"])
+            if "isa" in fields:
+                result["isa"] = fields["isa"]
     log(f"{name}: wall {result['wall_s']:.2f} s, train {fmt(result['train_s'], '.2f')} s, "
         f"eval {fmt(result['eval_s'], '.2f')} s"
         + (f" (+ {result['eval_beside_s']:.2f} s beside training)"
@@ -165,6 +195,9 @@ def main():
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
                         help="comma-separated subset of the programs to run")
+    parser.add_argument("--isa", default=None, choices=["scalar", "avx2", "avx512"],
+                        help="run nabla's kernels at this level (NABLA_ISA), e.g. avx2 on an "
+                        "AVX-512 machine to measure both; default: the best the CPU runs")
     args = parser.parse_args()
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
@@ -179,7 +212,7 @@ def main():
         f"{eval_flops / evaluations / 70000 / 1e3:.1f} k), total {total_flops / 1e9:.1f} G")
 
     nabla = os.path.join(build, "nabla")
-    nabla_out = False
+    nabla_out = nabla_timing = False
     if "nabla" in only:
         help_text, why = nabla_train_help(nabla)
         if help_text is None:
@@ -187,12 +220,15 @@ def main():
             only.remove("nabla")
         else:
             nabla_out = "--out" in help_text
+            nabla_timing = "--timing" in help_text  # (older builds print TIMING always)
     python = "/usr/bin/python3"
     iters = ["--iters", str(args.iters)]
 
     def command(name, round_number):
         if name == "nabla":
             extra = [] if args.iters == 10000 else list(iters)
+            if nabla_timing:
+                extra.append("--timing")
             if nabla_out:
                 # Its run directory (model, log) goes to a temporary place, not runs/.
                 extra += ["--out", os.path.join(scratch.name, f"nabla-run-{round_number}")]
@@ -206,6 +242,12 @@ def main():
     programs = [name for name in ("nabla", "numpy", "torch_default", "torch_tuned")
                 if name in only]
     env = dict(os.environ, NABLA_DATA=data)
+    env.pop("NABLA_ISA", None)
+    nabla_env = dict(env)
+    if args.isa:
+        nabla_env["NABLA_ISA"] = args.isa
+    log(f"CPU: {CPU_MODEL}; AVX-512: {'yes' if HAS_AVX512 else 'no'}, AVX2: "
+        f"{'yes' if 'avx2' in CPU_FLAGS else 'no'}")
     threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
                  if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ATEN_"))]
     log("environment: " + (" ".join(threading) or "no OPENBLAS_/OMP_/MKL_/ATEN_ variables"))
@@ -229,13 +271,17 @@ def main():
         measure_peak()
         for name in programs:
             result = run_timed(name, command(name, round_number),
-                               numpy_env if name == "numpy" else env)
+                               {"numpy": numpy_env, "nabla": nabla_env}.get(name, env))
             if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
                 best[name] = result
         measure_peak()
     floor_s = total_flops / (peak * 1e9) if peak else None
 
+    nabla_isa = best.get("nabla", {}).get("isa")
     print()
+    print(f"CPU: {CPU_MODEL} ({os.cpu_count()} cores; AVX-512 {'yes' if HAS_AVX512 else 'no'}); "
+          f"nabla kernels: {nabla_isa or 'NA'}"
+          + (f" (forced: --isa {args.isa})" if args.isa else ""))
     print(f"Recipe: {total_flops / 1e9:.1f} GFLOP of matrix products "
           f"({train_flops / 1e9:.1f} training + {eval_flops / 1e9:.1f} evaluation); "
           f"best of {args.rounds} round(s)")
@@ -270,6 +316,7 @@ def main():
         ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
         ("nabla_rss_mb", fmt(nabla_result.get("rss_mb"), ".1f")),
         ("nabla_test_acc", fmt(nabla_result.get("test_acc"), ".4f")),
+        ("nabla_isa", nabla_isa or "NA"),
     ]
     print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
     return 0

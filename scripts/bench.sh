@@ -4,7 +4,11 @@
 # sets) timed in nabla and in its peers, NumPy (float64) and PyTorch (default and tuned).
 #
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
+#                    [--isa scalar|avx2|avx512]
 #
+# --isa runs nabla's kernels at that level (NABLA_ISA), e.g. avx2 on an AVX-512 machine;
+# the table names the CPU and the level nabla ran at. The tuned PyTorch peer uses
+# OpenBLAS's and ATen's AVX-512 kernels only on a CPU that has AVX-512.
 # Installs what is missing from Debian (python3-numpy, python3-torch, time; with sudo
 # when not root), fetches MNIST, builds Release in build/, then runs bench/run_bench.py,
 # which prints a table and ends with one line

@@ -16,20 +16,9 @@ tarball_sha256=2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c
 words=341479
 out="$dir/glove.6B.100d.txt"
 
-die() {
-  echo "fetch_glove: error: $*" >&2
-  exit 1
-}
-
-sum_of() {
-  if command -v sha256sum >/dev/null; then
-    sha256sum "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null; then
-    shasum -a 256 "$1" | cut -d' ' -f1
-  else
-    die "need sha256sum or shasum to check the package"
-  fi
-}
+script=fetch_glove
+# shellcheck source=scripts/fetch_common.sh
+source "$(dirname "$0")/fetch_common.sh"
 
 if [[ -f "$out" && "$(wc -l <"$out")" -eq "$words" ]]; then
   echo "fetch_glove: the vectors are already in $out"

@@ -24,20 +24,9 @@ declare -A sha256=(
   [t10k-labels-idx1-ubyte]=ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2
 )
 
-die() {
-  echo "fetch_mnist: error: $*" >&2
-  exit 1
-}
-
-sum_of() {
-  if command -v sha256sum >/dev/null; then
-    sha256sum "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null; then
-    shasum -a 256 "$1" | cut -d' ' -f1
-  else
-    die "need sha256sum or shasum to check the files"
-  fi
-}
+script=fetch_mnist
+# shellcheck source=scripts/fetch_common.sh
+source "$(dirname "$0")/fetch_common.sh"
 
 # True if every file is in $dir with its expected sum.
 all_present() {

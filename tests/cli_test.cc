@@ -17,6 +17,27 @@ using Result = nabla::testing_util::CommandResult;
 
 Result run(const std::string& args) { return nabla::testing_util::run_nabla(args); }
 
+TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
+  Result r = run("--version");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(^nabla \d+\.\d+\.\d+ \(\w+ build\), kernels (scalar|avx2|avx512)\n$)")))
+      << r.out;
+  // NABLA_ISA asks for a level; a level this CPU lacks is lowered to what it has, with a
+  // warning; a name that is no level is refused
+  Result scalar = nabla::testing_util::run_nabla("--version", "NABLA_ISA=scalar");
+  EXPECT_EQ(scalar.status, 0);
+  EXPECT_THAT(scalar.out, HasSubstr("kernels scalar"));
+  Result avx512 = nabla::testing_util::run_nabla("--version", "NABLA_ISA=avx512");
+  EXPECT_EQ(avx512.status, 0);
+  if (avx512.out.find("kernels avx512") == std::string::npos) {
+    EXPECT_THAT(avx512.out, HasSubstr("NABLA_ISA=avx512, but this CPU"));
+  }
+  Result bad = nabla::testing_util::run_nabla("--version", "NABLA_ISA=sse9");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_THAT(bad.out, HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2 or avx512)"));
+}
+
 TEST(Cli, ExampleListNamesEveryCase) {
   Result r = run("example --list");
   EXPECT_EQ(r.status, 0);

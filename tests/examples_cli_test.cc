@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 #include <string>
 
@@ -113,6 +114,24 @@ TEST(LectureExamples, ScoreGradientDeltaAndShapeConvention) {
   EXPECT_THAT(r.out, HasSubstr("jacobian ds/dW has shape (1,6); the gradient has shape (2,3)\n"));
   // only z_i depends on W_ij: x = (1, -1, 0.5) in W's row i, zeros elsewhere
   EXPECT_THAT(r.out, HasSubstr("dz/dW = [[1, -1, 0.5, 0, 0, 0], [0, 0, 0, 1, -1, 0.5]]\n"));
+}
+
+TEST(LectureExamples, WindowClassifierForParis) {
+  Result r = run("example window");
+  EXPECT_EQ(r.status, 0);
+  std::smatch start, loss, trained;
+  ASSERT_TRUE(
+      std::regex_search(r.out, start, std::regex(R"(P\(location\) = sigmoid\(s\) = (\S+))")));
+  ASSERT_TRUE(std::regex_search(r.out, loss, std::regex(R"(J = -log P\(location\) = (\S+))")));
+  ASSERT_TRUE(std::regex_search(r.out, trained,
+                                std::regex(R"(word vectors included: P\(location\) = (\S+))")));
+  EXPECT_NEAR(std::stod(loss[1]), -std::log(std::stod(start[1])), 1e-3);
+  EXPECT_GT(std::stod(trained[1]), 0.95);  // SGD on the window makes Paris a location
+  EXPECT_THAT(r.out, HasSubstr("dJ/d(Paris vector) = [["));  // the gradient reaches the vectors
+  Result dot = run("example window --dot /dev/stdout");
+  for (const char* word : {"museums", "in", "Paris", "are", "amazing"}) {
+    EXPECT_THAT(dot.out, HasSubstr(std::string("label=\"{") + word + " |")) << word;
+  }
 }
 
 TEST(LectureExamples, NumericalGradientWalkthroughOverThreeWeights) {

@@ -1,10 +1,15 @@
 // Lecture 3's matrix calculus, computed: the gradient as a slope, Jacobians built from
 // backward passes (nabla/jacobian.h) next to the formulas, and the error signal delta of
 // the window classifier's score s = u^T f(Wx + b).
+#include <cmath>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "examples.h"
+#include "nabla/indexing.h"
 #include "nabla/jacobian.h"
+#include "nabla/logistic_loss.h"
 #include "nabla/ops.h"
 
 namespace nabla::cli {
@@ -103,6 +108,52 @@ Var score_gradient(std::ostream& out) {
   return s;
 }
 
+// The lecture's window: "museums in Paris are amazing", centre word Paris. x is the five
+// word vectors side by side, h = tanh(x W + b), s = h u, P(location) = sigmoid(s); the
+// binary logistic loss for "Paris is a location" sends its gradient down to the vectors.
+Var window_classifier(std::ostream& out) {
+  const std::vector<std::string> words = {"museums", "in", "Paris", "are", "amazing"};
+  const std::int64_t d = 4, hidden = 3;
+  Rng rng(2);
+  std::vector<Var> vectors;
+  for (const std::string& w : words) {
+    vectors.push_back(Var::parameter(Tensor::randn({1, d}, rng, 0.5, DType::f64), w));
+  }
+  Var W = Var::parameter(Tensor::randn({5 * d, hidden}, rng, 0.5, DType::f64), "W");
+  Var b = Var::parameter(Tensor({1, hidden}, DType::f64), "b");
+  Var u = Var::parameter(Tensor::randn({hidden, 1}, rng, 0.5, DType::f64), "u");
+  auto score = [&] {
+    Var x = concat(vectors, 1).set_name("x");  // (1, 5d)
+    Var h = tanh(matmul(x, W) + b).set_name("h");
+    return matmul(h, u).set_name("s");
+  };
+  out << "window: museums in [Paris] are amazing; 5 word vectors of " << d << " -> x of " << 5 * d
+      << "\n";
+  Var s = score();
+  out << "P(location) = sigmoid(s) = " << format_number(1 / (1 + std::exp(-s.item())), 4)
+      << " (random start)\n";
+  Var loss = binary_logistic_loss(s, {1}).set_name("J");
+  loss.backward();
+  out << "J = -log P(location) = " << format_number(loss.item(), 4) << "\n";
+  print_grad(out, "dJ/d(Paris vector)", vectors[2]);
+  print_grad(out, "dJ/d(museums vector)", vectors[0]);
+  // SGD on this one window: the vectors move too.
+  for (int step = 0; step < 50; ++step) {
+    for (Var* p : {&W, &b, &u, &vectors[0], &vectors[1], &vectors[2], &vectors[3], &vectors[4]}) {
+      p->zero_grad();
+    }
+    Var j = binary_logistic_loss(score(), {1});
+    j.backward();
+    for (Var* p : {&W, &b, &u, &vectors[0], &vectors[1], &vectors[2], &vectors[3], &vectors[4]}) {
+      p->value() = sub(p->value(), scale(p->grad(), 0.5));
+    }
+  }
+  Var trained = score();
+  out << "after 50 SGD steps (lr 0.5) on this window, word vectors included: P(location) = "
+      << format_number(1 / (1 + std::exp(-trained.item())), 4) << "\n";
+  return loss;
+}
+
 }  // namespace
 
 void add_matrix_calculus_examples(ExampleTable& table) {
@@ -113,6 +164,8 @@ void add_matrix_calculus_examples(ExampleTable& table) {
                                "d(Wx + b)/dx = W, d(Wx + b)/db = I, d(u^T h)/du = h^T"};
   table["score-gradient"] = {score_gradient,
                              "s = u^T f(Wx + b): delta = u o f'(z) = ds/db, ds/dW = delta x^T"};
+  table["window"] = {window_classifier,
+                     "museums in Paris are amazing: P(location) from 5 word vectors (--dot)"};
 }
 
 }  // namespace nabla::cli

@@ -4,8 +4,10 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <string>
 
 #include "commands.h"
+#include "nabla/cpu.h"
 
 int main(int argc, char** argv) {
   // Keep freed memory for reuse instead of returning it to the system after every
@@ -13,6 +15,11 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
   CLI::App app{"nabla: neural networks by backpropagation, as clear as the textbook"};
+  // version, build type and the kernels' instruction set (chosen at run time, nabla/cpu.h)
+  app.set_version_flag("--version", [] {
+    return std::string("nabla ") + NABLA_VERSION + " (" + NABLA_BUILD_TYPE + " build), kernels " +
+           nabla::kernel_isa();
+  });
   app.require_subcommand(1);
   std::map<CLI::App*, nabla::cli::Runner> runners;
   auto add = [&](nabla::cli::Runner (*adder)(CLI::App&)) {
@@ -27,8 +34,8 @@ int main(int argc, char** argv) {
   add(nabla::cli::add_eval_command);
   add(nabla::cli::add_predict_command);
 
-  CLI11_PARSE(app, argc, argv);
   try {
+    CLI11_PARSE(app, argc, argv);  // (--version may meet a bad NABLA_ISA: caught below)
     for (auto& [sub, run] : runners) {
       if (sub->parsed()) return run();
     }

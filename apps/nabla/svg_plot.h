@@ -12,13 +12,26 @@ struct Series {
   std::vector<double> x, y;
 };
 
+enum class YAxis {
+  automatic,  // log10 when every value is positive and they span a factor of 100 or more
+  linear,
+  log,
+};
+
 struct Panel {
   std::string title;
   std::string x_label, y_label;
   std::vector<Series> series;
+  YAxis y_axis = YAxis::automatic;
+  bool integer_x = true;  // x counts something (iterations): ticks on whole numbers
+  // Fit the y range to each series without its first point (when it has 3 or more), so
+  // that an untrained model's first evaluation does not flatten the curves that matter;
+  // a point left outside is drawn on the edge, hollow, with its value.
+  bool fit_after_first = false;
 };
 
-// Panels side by side in one SVG document.
+// Panels side by side in one SVG document. Points are marked when a series has few of
+// them (a one-point series is a marker).
 std::string svg_chart(const std::vector<Panel>& panels);
 
 }  // namespace nabla::cli

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "commands.h"
-#include "nabla/csv.h"
+#include "nabla/cpu.h"
 #include "nabla/ops.h"
 #include "nabla/train.h"
 #include "nabla/workers.h"
@@ -61,6 +61,7 @@ struct Options {
   int threads = 0;
   std::string out;
   std::string resume;
+  bool timing = false;
   bool iters_given = false;
 };
 
@@ -109,18 +110,17 @@ int run_train(const Options& o) {
   std::optional<DenseData> dense;
   TrainConfig config = config_from(o);
   if (csv_data) {
-    CsvSplit split = load_csv_split(*o.data, o.test_data, o.seed);
-    dense = DenseData{split.train.features, split.test.features, split.train.labels,
-                      split.test.labels, split.classes};
-    config.model.inputs = split.train.features.size(1);
-    config.model.classes = split.classes;
-    data_line = "data " + *o.data + ": " + std::to_string(split.train.labels.size()) +
-                " training rows, " + std::to_string(split.test.labels.size()) + " test rows " +
-                (split.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
-                                      std::to_string(o.seed) + ")"
-                                : "from " + o.test_data) +
+    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
+    config.model.inputs = rows.data.train_x.size(1);
+    config.model.classes = rows.data.classes;
+    data_line = "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
+                " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
+                (rows.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
+                                     std::to_string(o.seed) + ")"
+                               : "from " + o.test_data) +
                 ", " + std::to_string(config.model.inputs) + " features, " +
-                std::to_string(split.classes) + " classes";
+                std::to_string(rows.data.classes) + " classes";
+    dense = std::move(rows.data);
   } else {
     data_dir = resolve_data_dir(o.data);
     // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
@@ -285,10 +285,15 @@ int run_train(const Options& o) {
   }
   std::printf("model saved to %s; curves in %s\n", model_path.string().c_str(),
               (out / "curves.svg").string().c_str());
-  // train_s: the loop without the time this thread spent on evaluations (eval_s);
-  // eval_beside_s: the evaluations that ran beside training, on the other thread
-  std::printf("TIMING train_s=%.3f eval_s=%.3f eval_beside_s=%.3f wall_s=%.3f test_acc=%.4f\n",
-              wall - eval_seconds, eval_seconds, beside_seconds, wall, final_eval.test_acc);
+  // For the benchmark (--timing): train_s, the loop without the time this thread spent on
+  // evaluations (eval_s); eval_beside_s, the evaluations that ran beside training, on the
+  // other thread; the kernels' instruction set.
+  if (o.timing) {
+    std::printf(
+        "TIMING train_s=%.3f eval_s=%.3f eval_beside_s=%.3f wall_s=%.3f test_acc=%.4f isa=%s\n",
+        wall - eval_seconds, eval_seconds, beside_seconds, wall, final_eval.test_acc,
+        kernel_isa().c_str());
+  }
   return 0;
 }
 
@@ -347,6 +352,9 @@ Runner add_train_command(CLI::App& app) {
       ->check(CLI::Range(1, 256))
       ->default_str("");
   sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
+  sub->add_flag("--timing", o->timing,
+                "End with a TIMING line of seconds (training, evaluation, wall) and the "
+                "kernels' instruction set, for scripts/bench.sh");
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
                   "set the new total");

@@ -106,6 +106,7 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
               "accuracy",
               {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
                {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
+  right.fit_after_first = true;  // the untrained model's chance accuracy would flatten it
   errno = 0;
   std::ofstream out(path);
   out << svg_chart({left, right});

@@ -7,8 +7,9 @@ on the full training and test sets after iterations 0, 600, ..., 9600.
   --mode default   idiomatic PyTorch: nn.Linear, F.cross_entropy, torch.optim.SGD,
                    autograd, default thread count, both sets held as float32.
   --mode tuned     by hand for a small CPU: one thread (OpenBLAS and ATen; two threads
-                   spin against each other on 2 cores), AVX-512 kernels
-                   (OPENBLAS_CORETYPE=SKYLAKEX, ATEN_CPU_CAPABILITY=avx512), no autograd
+                   spin against each other on 2 cores), AVX-512 kernels where the CPU
+                   has AVX-512 (OPENBLAS_CORETYPE=SKYLAKEX, ATEN_CPU_CAPABILITY=avx512;
+                   elsewhere the libraries' own choice), no autograd
                    (the gradient written out with preallocated tensors and out= products,
                    SGD folded into addmm_), images kept as uint8 and converted per batch
                    and per evaluation block of 2000, inference_mode.
@@ -34,16 +35,31 @@ def _mode_from_argv():
     return "default"
 
 
+def _cpu_has_avx512():
+    """Whether the CPU has the AVX-512 subsets OpenBLAS's SKYLAKEX kernels use."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"} <= flags
+    except OSError:
+        pass
+    return False
+
+
 if _mode_from_argv() == "tuned":
     # Read when the libraries load, so they must be set before torch (and numpy) import.
-    # They replace what the environment says (e.g. an OPENBLAS_CORETYPE=Haswell).
-    for name, value in {
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_CORETYPE": "SKYLAKEX",
-        "ATEN_CPU_CAPABILITY": "avx512",
-    }.items():
+    # They replace what the environment says (e.g. an OPENBLAS_CORETYPE=Haswell). The
+    # AVX-512 kernels only where the CPU has AVX-512 (elsewhere they stop with SIGILL):
+    # there the libraries' own choice (AVX2 on Haswell and Zen) stands.
+    tuned = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    if _cpu_has_avx512():
+        tuned.update({"OPENBLAS_CORETYPE": "SKYLAKEX", "ATEN_CPU_CAPABILITY": "avx512"})
+    else:
+        os.environ.pop("OPENBLAS_CORETYPE", None)
+        os.environ.pop("ATEN_CPU_CAPABILITY", None)
+    for name, value in tuned.items():
         os.environ[name] = value
 
 import argparse  # noqa: E402

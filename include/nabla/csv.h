@@ -1,48 +1,44 @@
-// nabla/csv.h — labelled rows from a CSV file, for training on your own data.
+// nabla/csv.h — labelled examples in a CSV file, for training on your own data.
 //
-// Each line is the class label (a whole number >= 0), then the numeric features:
+// One example a line: the integer class label first, then the numeric features, all
+// separated by commas. A first line whose first field is not a number is a header and is
+// skipped.
+// Blank lines are skipped; every other line must have the first data line's number of
+// fields.
 //
-//   label,x1,x2,x3          <- an optional header line (its first field is not a number)
-//   3,0.5,0.25,1
-//   0,0.1,0.9,0
+//   label,pixel0,pixel1,...          <- optional header
+//   5,0,0,0.32,0.98,...
+//   0,0,0.11,...
 //
-// Errors name the file and the line: a row with another number of fields than the first
-// row, a field that is not a number, a label that is not a whole number >= 0.
+//   LabeledRows data = read_labeled_csv("train.csv");
+//   data.rows, data.cols;        // examples, features per example
+//   data.classes;                // max label + 1
+//
+// Bad input throws DataError naming the file and line (and the field): a row with another
+// number of fields, a field that is not a finite number, a label that is not a whole
+// number in [0, max_classes).
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
-#include "nabla/idx.h"  // DataError
-#include "nabla/tensor.h"
-
 namespace nabla {
 
-struct LabelledRows {
-  Tensor features;                   // (N, D) float32
-  std::vector<std::int64_t> labels;  // (N)
-  std::vector<std::int64_t> lines;   // the line of each row in its file (1-based)
+struct LabeledRows {
+  std::int64_t rows = 0, cols = 0;
+  std::int64_t classes = 0;     // largest label + 1
+  std::vector<float> features;  // (rows, cols), row-major
+  std::vector<std::int64_t> labels;
+  bool had_header = false;
 };
 
-// Throws DataError naming the file (and the line) for an unreadable file, a file without
-// rows, or a bad row.
-LabelledRows read_labelled_csv(const std::string& path);
+// Labels must be in [0, max_classes).
+constexpr std::int64_t kMaxCsvClasses = 1 << 20;
 
-// The rows whose index is in `rows`, in that order.
-LabelledRows select_rows(const LabelledRows& from, const std::vector<std::int64_t>& rows);
-
-// The training and test rows of `nabla train --data train.csv [--test-data test.csv]`.
-// Without a test file, a sixth of the training rows (drawn with Rng(seed)) is held out as
-// the test set. The classes are 0 .. the largest training label; a test label beyond them
-// is a DataError naming its file and line, as is a training file with fewer than 2
-// classes or rows of another width in the test file.
-struct CsvSplit {
-  LabelledRows train, test;
-  std::int64_t classes = 0;
-  bool held_out = false;  // the test rows were held out of the training file
-};
-CsvSplit load_csv_split(const std::string& train_path, const std::string& test_path,
-                        std::uint64_t seed);
+LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes = kMaxCsvClasses);
+LabeledRows parse_labeled_csv(std::istream& in, const std::string& name,
+                              std::int64_t max_classes = kMaxCsvClasses);
 
 }  // namespace nabla

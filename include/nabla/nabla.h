@@ -16,6 +16,7 @@
 //   gradcheck.h  numerical gradients and gradient checking
 //   jacobian.h   full Jacobians from backward passes, and by central differences
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
+//   cpu.h        the instruction set the kernels run on (chosen at run time)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
 //   Var x = Var::parameter(Tensor::scalar(-2), "x"), y = ..., z = ...;
@@ -25,6 +26,7 @@
 
 #include "nabla/batch_norm.h"
 #include "nabla/conv.h"
+#include "nabla/cpu.h"
 #include "nabla/dropout.h"
 #include "nabla/dot.h"
 #include "nabla/gradcheck.h"

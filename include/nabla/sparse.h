@@ -133,6 +133,7 @@ class SparseColumns {
   std::int64_t nonzeros() const { return begin_.back(); }
   // Entries of column c are [begin(c), begin(c + 1)).
   std::int64_t begin(std::int64_t c) const { return begin_[static_cast<std::size_t>(c)]; }
+  const std::int64_t* begins() const { return begin_.data(); }  // begin(c) for c in [0, cols]
   // Each entry is row << 8 | pixel (a batch has fewer than 2^24 rows).
   const std::uint32_t* entries() const { return entries_.data(); }
 

@@ -112,6 +112,17 @@ struct DenseData {
   std::int64_t classes = 0;
 };
 
+// The rows of `nabla train --data train.csv [--test-data test.csv]` (read by csv.h) as
+// DenseData. Without a test file, a sixth of the training rows, drawn with Rng(seed), is
+// held out as the test set. A test label beyond the training file's classes is a
+// DataError naming the test file and line, as are test rows of another width.
+struct CsvData {
+  DenseData data;
+  bool held_out = false;  // the test rows were held out of the training file
+};
+CsvData load_csv_data(const std::string& train_path, const std::string& test_path,
+                      std::uint64_t seed);
+
 // The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
 double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
                          std::int64_t block = 2000);

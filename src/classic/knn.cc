@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "kernels/kernels.h"
+
 namespace nabla {
 
 Distance parse_distance(const std::string& name) {
@@ -18,10 +20,7 @@ Distance parse_distance(const std::string& name) {
 const char* distance_name(Distance d) { return d == Distance::l1 ? "l1" : "l2"; }
 
 std::int64_t l1_distance(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n) {
-  // An int accumulator over |a - b| of bytes: compilers turn this into SAD instructions.
-  int sum = 0;
-  for (std::int64_t i = 0; i < n; ++i) sum += std::abs(int{a[i]} - int{b[i]});
-  return sum;
+  return kernels::active().l1_distance(a, b, n);
 }
 
 std::int64_t majority_vote(const std::int64_t* labels, std::int64_t k, std::int64_t classes) {
@@ -120,6 +119,7 @@ std::vector<std::int64_t> KNearestNeighbor::neighbours(const Dataset& queries, s
     // Cache blocking: a block of queries against a chunk of training rows at a time,
     // so each training chunk is read from memory once per query block.
     constexpr std::int64_t kQueryBlock = 64, kTrainChunk = 512;
+    const auto l1 = kernels::active().l1_distance;
     workers_->run([&](int part, int parts) {
       auto [b0, b1] = part_range((count + kQueryBlock - 1) / kQueryBlock, part, parts);
       for (std::int64_t blk = b0; blk < b1; ++blk) {
@@ -132,7 +132,7 @@ std::vector<std::int64_t> KNearestNeighbor::neighbours(const Dataset& queries, s
             TopK& top = tops[static_cast<std::size_t>(q - q0)];
             for (std::int64_t t = t0; t < t1; ++t) {
               if (skipped(t)) continue;
-              top.offer(static_cast<float>(l1_distance(a, train_.images.data() + t * d, d)), t);
+              top.offer(static_cast<float>(l1(a, train_.images.data() + t * d, d)), t);
             }
           }
         }

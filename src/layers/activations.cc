@@ -1,6 +1,7 @@
 // Elementwise activation layers: Relu, Sigmoid, Tanh; also the graph ops relu, sigmoid, tanh.
 #include <string>
 
+#include "kernels/kernels.h"
 #include "layers/layer_node.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
@@ -38,17 +39,12 @@ Tensor Relu::forward(const Tensor& x) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   mask_.resize(static_cast<std::size_t>(x.numel()));
   shape_ = x.shape();
-  visit_dtype(x.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
-    std::uint8_t* mask = mask_.data();
-    const std::int64_t n = x.numel();  // (read once: a byte store could alias it)
-    for (std::int64_t i = 0; i < n; ++i) {
-      po[i] = px[i] > T{0} ? px[i] : T{0};
-      mask[i] = px[i] <= T{0} ? 1 : 0;
-    }
-  });
+  const kernels::Table& k = kernels::active();
+  if (x.dtype() == DType::f32) {
+    k.relu_f32(x.data<float>(), x.numel(), out.data<float>(), mask_.data());
+  } else {
+    k.relu_f64(x.data<double>(), x.numel(), out.data<double>(), mask_.data());
+  }
   return out;
 }
 
@@ -57,13 +53,12 @@ Tensor Relu::backward(const Tensor& dout) {
   check_cached(mask_.size() == static_cast<std::size_t>(shape_numel(shape_)), "Relu");
   check_dout(dout, shape_, "Relu");
   Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
-  visit_dtype(dx.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* pd = dout.data<T>();
-    T* px = dx.data<T>();
-    const std::uint8_t* mask = mask_.data();
-    for (std::int64_t i = 0; i < dx.numel(); ++i) px[i] = mask[i] ? T{0} : pd[i];
-  });
+  const kernels::Table& k = kernels::active();
+  if (dx.dtype() == DType::f32) {
+    k.relu_backward_f32(dout.data<float>(), mask_.data(), dx.numel(), dx.data<float>());
+  } else {
+    k.relu_backward_f64(dout.data<double>(), mask_.data(), dx.numel(), dx.data<double>());
+  }
   return dx;
 }
 

@@ -2,8 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 
-#include "layers/softmax_row.h"
+#include "kernels/kernels.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
 
@@ -187,7 +188,15 @@ Tensor softmax(const Tensor& a) {
     using T = decltype(type);
     const T* pa = a.data<T>();
     T* po = out.data<T>();
-    for (std::int64_t r = 0; r < rows; ++r) softmax_row(pa + r * cols, cols, po + r * cols);
+    // the one softmax row of the library (the kernel layer's; SoftmaxWithLoss uses it too)
+    const kernels::Table& k = kernels::active();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      if constexpr (std::is_same_v<T, float>) {
+        k.softmax_row_f32(pa + r * cols, cols, po + r * cols);
+      } else {
+        k.softmax_row_f64(pa + r * cols, cols, po + r * cols);
+      }
+    }
   });
   return out;
 }

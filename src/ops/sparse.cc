@@ -6,68 +6,10 @@
 #include <functional>
 #include <limits>
 #include <string>
-#include <type_traits>
 
-#if defined(__AVX512F__) || defined(__AVX512BW__)
-#include <immintrin.h>
-#endif
+#include "kernels/kernels.h"
 
 namespace nabla {
-
-namespace {
-
-// The number of non-zero bytes of row[0, cols).
-std::int64_t count_nonzeros(const std::uint8_t* row, std::int64_t cols) {
-  std::int64_t n = 0;
-  std::int64_t c = 0;
-#if defined(__AVX512BW__)
-  for (; c + 64 <= cols; c += 64) {
-    const __m512i v = _mm512_loadu_si512(row + c);
-    n += __builtin_popcountll(_mm512_test_epi8_mask(v, v));
-  }
-#endif
-  for (; c < cols; ++c) n += row[c] != 0;
-  return n;
-}
-
-// Writes the columns and values of row[0, cols)'s non-zero bytes; returns how many.
-std::int64_t compress_row(const std::uint8_t* row, std::int64_t cols, std::uint16_t* index,
-                          std::uint8_t* value) {
-  std::int64_t n = 0;
-  std::int64_t c = 0;
-#if defined(__AVX512BW__) && defined(__AVX512VBMI2__)
-  // 64 pixels at a time: the mask of non-zeros picks values and columns out of registers
-  // (compressing in registers, then a masked store: no write past the row's entries).
-  const __m512i lanes = _mm512_set_epi16(31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17,
-                                         16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  auto first = [](int k) { return k >= 64 ? ~0ULL : (1ULL << k) - 1; };
-  for (; c + 64 <= cols; c += 64) {
-    const __m512i v = _mm512_loadu_si512(row + c);
-    const __mmask64 nz = _mm512_test_epi8_mask(v, v);
-    if (nz == 0) continue;
-    const int k = __builtin_popcountll(nz);
-    _mm512_mask_storeu_epi8(value + n, first(k), _mm512_maskz_compress_epi8(nz, v));
-    const auto low = static_cast<__mmask32>(nz), high = static_cast<__mmask32>(nz >> 32);
-    const int k_low = __builtin_popcount(low);
-    const __m512i base = _mm512_add_epi16(lanes, _mm512_set1_epi16(static_cast<short>(c)));
-    _mm512_mask_storeu_epi16(index + n, static_cast<__mmask32>(first(k_low)),
-                             _mm512_maskz_compress_epi16(low, base));
-    _mm512_mask_storeu_epi16(
-        index + n + k_low, static_cast<__mmask32>(first(k - k_low)),
-        _mm512_maskz_compress_epi16(high, _mm512_add_epi16(base, _mm512_set1_epi16(32))));
-    n += k;
-  }
-#endif
-  for (; c < cols; ++c) {
-    if (row[c] != 0) {
-      index[n] = static_cast<std::uint16_t>(c);
-      value[n++] = row[c];
-    }
-  }
-  return n;
-}
-
-}  // namespace
 
 SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols,
                            float scale, Workers* workers)
@@ -98,15 +40,18 @@ void SparsePixels::append_rows(const std::uint8_t* pixels, std::int64_t rows, Wo
       f(0, rows);
     }
   };
+  const kernels::Table& k = kernels::active();
   parts([&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) begin[r + 1] = count_nonzeros(pixels + r * cols_, cols_);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      begin[r + 1] = k.count_nonzeros(pixels + r * cols_, cols_);
+    }
   });
   for (std::int64_t r = 0; r < rows; ++r) begin[r + 1] += begin[r];
   index_.resize(static_cast<std::size_t>(begin[rows]));
   value_.resize(static_cast<std::size_t>(begin[rows]));
   parts([&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t r = r0; r < r1; ++r) {
-      compress_row(pixels + r * cols_, cols_, index_.data() + begin[r], value_.data() + begin[r]);
+      k.compress_row(pixels + r * cols_, cols_, index_.data() + begin[r], value_.data() + begin[r]);
     }
   });
 }
@@ -235,12 +180,10 @@ void check(const SparseBatch& x, const Tensor& W, const Tensor& other, const Sha
   check_other(other, other_shape, op, other_name);
 }
 
-// The inner kernels:
-//   gather, for one row of the batch (its entries e):  y[0:m] += sum_e v_e * w[c_e, 0:m]
-//   column, for one column c (its entries e, rows r_e): dw[c, 0:m] += sum_e v_e * d[r_e, 0:m]
-// The fast gather works on PackedRows, so that every load of a row of w is whole, aligned
-// and within one cache line; the fast column kernel on dY with its rows padded to whole
-// vectors. The plain loops (gather_plain, scatter_plain) are the reference.
+// The inner kernels are the kernel layer's (src/kernels/): gather, for one row of the
+// batch, y[0:m] += sum over its entries e of v_e * w[c_e, 0:m] on PackedRows; columns, for
+// a band of columns c, dw[c, 0:m] += sum over c's entries of v_e * d[r_e, 0:m] on dY with
+// its rows padded to whole cache lines.
 
 // pixel -> pixel * scale for all 256 pixel values: one load instead of a conversion.
 struct ScaledPixels {
@@ -250,285 +193,12 @@ struct ScaledPixels {
   }
 };
 
-// One row's entries.
-struct Entries {
-  const std::uint16_t* index;
-  const std::uint8_t* value;
-  std::int64_t begin, end;
-};
-
-Entries entries_of(const SparsePixels& px, std::int64_t r) {
+kernels::Entries entries_of(const SparsePixels& px, std::int64_t r) {
   return {px.index(), px.value(), px.row_begin(r), px.row_begin(r + 1)};
 }
 
-void gather_plain(const SparsePixels& px, std::int64_t e0, std::int64_t e1, const float* w,
-                  std::int64_t m, float* y) {
-  for (std::int64_t e = e0; e < e1; ++e) {
-    const float v = px.scale() * static_cast<float>(px.value()[e]);
-    const float* wc = w + static_cast<std::int64_t>(px.index()[e]) * m;
-    for (std::int64_t j = 0; j < m; ++j) y[j] += v * wc[j];
-  }
-}
-
-void scatter_plain(const SparsePixels& px, std::int64_t e0, std::int64_t e1, const float* d,
-                   std::int64_t m, float* w) {
-  for (std::int64_t e = e0; e < e1; ++e) {
-    const float v = px.scale() * static_cast<float>(px.value()[e]);
-    float* wc = w + static_cast<std::int64_t>(px.index()[e]) * m;
-    for (std::int64_t j = 0; j < m; ++j) wc[j] += v * d[j];
-  }
-}
-
-#if defined(__AVX512F__)
-
-// Full-width vectors of 4, 8 or 16 floats for the tail columns (rows of the tail array
-// are that wide; its padding lanes are zero, so they add nothing to an accumulator).
-template <int kWidth>
-struct Lanes;
-template <>
-struct Lanes<4> {
-  using V = __m128;
-  static V zero() { return _mm_setzero_ps(); }
-  static V load(const float* p) { return _mm_load_ps(p); }
-  static V fmadd(float v, V a, V acc) { return _mm_fmadd_ps(_mm_set1_ps(v), a, acc); }
-  static V add(V a, V b) { return _mm_add_ps(a, b); }
-  static V load_part(__mmask16 k, const float* p) {
-    return _mm_maskz_loadu_ps(static_cast<__mmask8>(k), p);
-  }
-  static void store_part(float* p, __mmask16 k, V x) {
-    _mm_mask_storeu_ps(p, static_cast<__mmask8>(k), x);
-  }
-};
-template <>
-struct Lanes<8> {
-  using V = __m256;
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_load_ps(p); }
-  static V fmadd(float v, V a, V acc) { return _mm256_fmadd_ps(_mm256_set1_ps(v), a, acc); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V load_part(__mmask16 k, const float* p) {
-    return _mm256_maskz_loadu_ps(static_cast<__mmask8>(k), p);
-  }
-  static void store_part(float* p, __mmask16 k, V x) {
-    _mm256_mask_storeu_ps(p, static_cast<__mmask8>(k), x);
-  }
-};
-template <>
-struct Lanes<16> {
-  using V = __m512;
-  static V zero() { return _mm512_setzero_ps(); }
-  static V load(const float* p) { return _mm512_load_ps(p); }
-  static V fmadd(float v, V a, V acc) { return _mm512_fmadd_ps(_mm512_set1_ps(v), a, acc); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V load_part(__mmask16 k, const float* p) { return _mm512_maskz_loadu_ps(k, p); }
-  static void store_part(float* p, __mmask16 k, V x) { _mm512_mask_storeu_ps(p, k, x); }
-};
-// No tail: a stand-in that is never used.
-template <>
-struct Lanes<0> : Lanes<4> {};
-
-// Where one call of the gather kernel works: kChunks whole chunks of 16 main columns from
-// column j0 on (all in registers across the row's entries) and, if kTail, the tail
-// columns too.
-struct Tile {
-  const float* main;  // the packed matrix's main array, at column j0 of row 0
-  std::int64_t stride;
-  const float* tail;  // its tail array
-  std::int64_t tail_stride;
-  __mmask16 tail_mask;  // the tail's real columns
-};
-
-// y[j0 : j0 + 16 kChunks] and, if kTail, y_tail[0 : tail columns] +=
-// sum_e v_e * w[c_e, same columns].
-template <int kChunks, int kTail>
-void gather_tile(const Entries& en, const ScaledPixels& scaled, const Tile& w, float* y,
-                 float* y_tail) {
-  using T = Lanes<kTail>;
-  // Two sets of accumulators, for even and odd entries, so that an entry's FMAs need not
-  // wait for the previous entry's (FMA latency, not throughput, would set the pace).
-  __m512 even[kChunks > 0 ? kChunks : 1], odd[kChunks > 0 ? kChunks : 1];
-  typename T::V even_tail = T::zero(), odd_tail = T::zero();
-  for (int k = 0; k < kChunks; ++k) {
-    even[k] = _mm512_loadu_ps(y + 16 * k);
-    odd[k] = _mm512_setzero_ps();
-  }
-  if constexpr (kTail > 0) even_tail = T::load_part(w.tail_mask, y_tail);
-  auto add_entry = [&](std::int64_t e, __m512* acc, typename T::V& acc_tail) {
-    const float s = scaled.of[en.value[e]];
-    const __m512 v = _mm512_set1_ps(s);
-    const auto c = static_cast<std::int64_t>(en.index[e]);
-    const float* wc = w.main + c * w.stride;
-    for (int k = 0; k < kChunks; ++k)
-      acc[k] = _mm512_fmadd_ps(v, _mm512_load_ps(wc + 16 * k), acc[k]);
-    if constexpr (kTail > 0) acc_tail = T::fmadd(s, T::load(w.tail + c * w.tail_stride), acc_tail);
-  };
-  std::int64_t e = en.begin;
-  for (; e + 1 < en.end; e += 2) {
-    add_entry(e, even, even_tail);
-    add_entry(e + 1, odd, odd_tail);
-  }
-  if (e < en.end) add_entry(e, even, even_tail);
-  for (int k = 0; k < kChunks; ++k) _mm512_storeu_ps(y + 16 * k, _mm512_add_ps(even[k], odd[k]));
-  if constexpr (kTail > 0) T::store_part(y_tail, w.tail_mask, T::add(even_tail, odd_tail));
-}
-
-// Calls f(chunks, tail) with both as compile-time constants (std::integral_constant), for
-// chunks in 0-4 and a tail width of 0, 4, 8 or 16.
-template <class F>
-void with_tile(std::int64_t chunks, std::int64_t tail, F&& f) {
-  auto with_tail = [&](auto c) {
-    switch (tail) {
-      case 0:
-        f(c, std::integral_constant<int, 0>{});
-        break;
-      case 4:
-        f(c, std::integral_constant<int, 4>{});
-        break;
-      case 8:
-        f(c, std::integral_constant<int, 8>{});
-        break;
-      default:
-        f(c, std::integral_constant<int, 16>{});
-        break;
-    }
-  };
-  switch (chunks) {
-    case 0:
-      with_tail(std::integral_constant<int, 0>{});
-      break;
-    case 1:
-      with_tail(std::integral_constant<int, 1>{});
-      break;
-    case 2:
-      with_tail(std::integral_constant<int, 2>{});
-      break;
-    case 3:
-      with_tail(std::integral_constant<int, 3>{});
-      break;
-    default:
-      with_tail(std::integral_constant<int, 4>{});
-      break;
-  }
-}
-
-// Runs kernel(tile, j0, chunks, tail) over the packed matrix's columns in tiles of up to
-// 64 main columns; the tail columns go with the last tile.
-template <class F>
-void for_each_tile(const PackedRows& w, F&& kernel) {
-  const std::int64_t main = w.main_cols();
-  const std::int64_t tail_width = w.tail_cols() > 0 ? w.tail_stride() : 0;
-  const auto mask = static_cast<__mmask16>((1u << w.tail_cols()) - 1u);
-  std::int64_t j0 = 0;
-  do {
-    const std::int64_t chunks = std::min<std::int64_t>(4, (main - j0) / 16);
-    const bool last = j0 + 16 * chunks >= main;
-    Tile tile{w.main() == nullptr ? nullptr : w.main() + j0, main, w.tail(), w.tail_stride(), mask};
-    kernel(tile, j0, chunks, last ? tail_width : 0);
-    j0 += 16 * chunks;
-  } while (j0 < main);
-}
-
-void gather_avx512(const Entries& en, const ScaledPixels& scaled, const PackedRows& w, float* y) {
-  for_each_tile(w, [&](const Tile& tile, std::int64_t j0, std::int64_t chunks, std::int64_t tail) {
-    with_tile(chunks, tail, [&](auto c, auto t) {
-      gather_tile<c(), t()>(en, scaled, tile, y + j0, y + w.main_cols());
-    });
-  });
-}
-
-#endif
-
-// One row of the batch: y[0:m] += its entries times the packed rows of w.
-void gather(const Entries& en, const ScaledPixels& scaled, const PackedRows& w, float* y) {
-#if defined(__AVX512F__)
-  gather_avx512(en, scaled, w, y);
-#else
-  const std::int64_t main = w.main_cols(), tail = w.tail_cols();
-  for (std::int64_t e = en.begin; e < en.end; ++e) {
-    const float v = scaled.of[en.value[e]];
-    const auto c = static_cast<std::int64_t>(en.index[e]);
-    for (std::int64_t j = 0; j < main; ++j) y[j] += v * w.main()[c * main + j];
-    for (std::int64_t j = 0; j < tail; ++j) y[main + j] += v * w.tail()[c * w.tail_stride() + j];
-  }
-#endif
-}
-
-#if defined(__AVX512F__)
-
-// dw[0 : 16 kChunks] += sum_e v_e * d[r_e, same columns] over entries [e0, e1) of a
-// column, d padded (rows of `stride` floats, 64-byte aligned); only the first `last`
-// columns of the last chunk are dw's.
-template <int kChunks>
-void column_tile(const std::uint32_t* entries, std::int64_t e0, std::int64_t e1,
-                 const ScaledPixels& scaled, const float* d, std::int64_t stride, float* dw,
-                 __mmask16 last) {
-  // Two sets of accumulators, for even and odd entries (as in gather_tile).
-  __m512 even[kChunks], odd[kChunks];
-  for (int k = 0; k < kChunks; ++k) even[k] = odd[k] = _mm512_setzero_ps();
-  auto add_entry = [&](std::uint32_t entry, __m512 * acc) __attribute__((always_inline)) {
-    const __m512 v = _mm512_set1_ps(scaled.of[entry & 0xff]);
-    const float* dr = d + static_cast<std::int64_t>(entry >> 8) * stride;
-    for (int k = 0; k < kChunks; ++k)
-      acc[k] = _mm512_fmadd_ps(v, _mm512_load_ps(dr + 16 * k), acc[k]);
-  };
-  std::int64_t e = e0;
-  for (; e + 1 < e1; e += 2) {
-    add_entry(entries[e], even);
-    add_entry(entries[e + 1], odd);
-  }
-  if (e < e1) add_entry(entries[e], even);
-  for (int k = 0; k < kChunks; ++k) {
-    const __mmask16 mask = k == kChunks - 1 ? last : static_cast<__mmask16>(0xffff);
-    const __m512 sum = _mm512_add_ps(even[k], odd[k]);
-    _mm512_mask_storeu_ps(dw + 16 * k, mask,
-                          _mm512_add_ps(_mm512_maskz_loadu_ps(mask, dw + 16 * k), sum));
-  }
-}
-
-#endif
-
-// Rows [c0, c1) of dw (D, m): dw[c] += sum over column c's entries of v_e * d[r_e], d
-// padded to rows of `stride` floats.
-void columns(const SparseColumns& x, std::int64_t c0, std::int64_t c1, const ScaledPixels& scaled,
-             const float* d, std::int64_t stride, std::int64_t m, float* dw) {
-  const std::uint32_t* entries = x.entries();
-#if defined(__AVX512F__)
-  // tiles of up to 64 columns of dw, each summed in registers
-  for (std::int64_t j0 = 0; j0 < m; j0 += 64) {
-    const std::int64_t width = std::min<std::int64_t>(64, m - j0);
-    const std::int64_t chunks = (width + 15) / 16;
-    const auto last = static_cast<__mmask16>((1u << (width - 16 * (chunks - 1))) - 1u);
-    auto run = [&](auto kChunks) {
-      for (std::int64_t c = c0; c < c1; ++c) {
-        if (x.begin(c) == x.begin(c + 1)) continue;
-        column_tile<kChunks()>(entries, x.begin(c), x.begin(c + 1), scaled, d + j0, stride,
-                               dw + c * m + j0, last);
-      }
-    };
-    switch (chunks) {
-      case 1:
-        run(std::integral_constant<int, 1>{});
-        break;
-      case 2:
-        run(std::integral_constant<int, 2>{});
-        break;
-      case 3:
-        run(std::integral_constant<int, 3>{});
-        break;
-      default:
-        run(std::integral_constant<int, 4>{});
-        break;
-    }
-  }
-#else
-  for (std::int64_t c = c0; c < c1; ++c) {
-    for (std::int64_t e = x.begin(c); e < x.begin(c + 1); ++e) {
-      const float v = scaled.of[entries[e] & 0xff];
-      const float* dr = d + static_cast<std::int64_t>(entries[e] >> 8) * stride;
-      for (std::int64_t j = 0; j < m; ++j) dw[c * m + j] += v * dr[j];
-    }
-  }
-#endif
+kernels::PackedView view_of(const PackedRows& w) {
+  return {w.main(), w.main_cols(), w.tail(), w.tail_cols(), w.tail_stride()};
 }
 
 // Rows of a batch are scattered over the data set: start loading a row's entries this
@@ -559,6 +229,56 @@ void for_rows(const SparseBatch& x, std::int64_t i0, std::int64_t i1, F&& f) {
       prefetch_row(*x.pixels, x.rows[static_cast<std::size_t>(i + kPrefetchAhead)]);
     }
     f(i, x.rows[static_cast<std::size_t>(i)]);
+  }
+}
+
+// y (N, M) += x . W, a row at a time by `table`'s gather; the rows split over the workers.
+void gather_rows(const kernels::Table& table, const SparseBatch& x, const PackedRows& W, float* out,
+                 Workers* workers) {
+  const std::int64_t m = W.cols();
+  const ScaledPixels scaled(x.pixels->scale());
+  const kernels::PackedView w = view_of(W);
+  auto rows = [&](int part, int parts) {
+    auto [i0, i1] = part_range(x.size(), part, parts);
+    for_rows(x, i0, i1, [&](std::int64_t i, std::int64_t r) {
+      table.gather(entries_of(*x.pixels, r), scaled.of, w, out + i * m);
+    });
+  };
+  if (Workers* split = worth_splitting(workers, x.size())) {
+    split->run(rows);
+  } else {
+    rows(0, 1);
+  }
+}
+
+// dW (D, M) += x^T . dY by `table`'s column kernel, from the batch by column `cols`, dY
+// copied into `padded` with rows of whole cache lines (64-byte aligned; the padding stays
+// zero). The workers take bands of rows of dW with about as many non-zeros each.
+void columns_product(const kernels::Table& table, const SparseBatch& x, const SparseColumns& cols,
+                     const Tensor& dY, Tensor& dW, Tensor& padded, Workers* workers) {
+  const std::int64_t n = x.size(), m = dW.size(1);
+  const std::int64_t stride = (m + 15) / 16 * 16;
+  if (padded.shape() != Shape{n, stride}) padded = Tensor::zeros({n, stride}, DType::f32);
+  const float* dy = dY.data<float>();
+  float* pd = padded.data<float>();
+  for (std::int64_t i = 0; i < n; ++i) std::copy_n(dy + i * m, m, pd + i * stride);
+  const ScaledPixels scaled(x.pixels->scale());
+  float* dw = dW.data<float>();
+  auto band = [&](int part, int parts) {
+    auto first_with = [&](std::int64_t share) {
+      std::int64_t c = 0;
+      while (c < cols.cols() && cols.begin(c + 1) <= share) ++c;
+      return c;
+    };
+    const std::int64_t c0 = part == 0 ? 0 : first_with(cols.nonzeros() * part / parts);
+    const std::int64_t c1 =
+        part == parts - 1 ? cols.cols() : first_with(cols.nonzeros() * (part + 1) / parts);
+    table.columns(cols.begins(), cols.entries(), c0, c1, scaled.of, pd, stride, m, dw);
+  };
+  if (Workers* split = worth_splitting(workers, n)) {
+    split->run(band);
+  } else {
+    band(0, 1);
   }
 }
 
@@ -638,21 +358,8 @@ void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* wo
 void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y, Workers* workers) {
   check_batch(x, "sparse_matmul");
   check_inner(x, W.rows(), shape_str({W.rows(), W.cols()}), "sparse_matmul");
-  const std::int64_t m = W.cols();
-  check_other(y, {x.size(), m}, "sparse_matmul", "output");
-  float* out = y.data<float>();
-  const ScaledPixels scaled(x.pixels->scale());
-  auto rows = [&](int part, int parts) {
-    auto [i0, i1] = part_range(x.size(), part, parts);
-    for_rows(x, i0, i1, [&](std::int64_t i, std::int64_t r) {
-      gather(entries_of(*x.pixels, r), scaled, W, out + i * m);
-    });
-  };
-  if (Workers* split = worth_splitting(workers, x.size())) {
-    split->run(rows);
-  } else {
-    rows(0, 1);
-  }
+  check_other(y, {x.size(), W.cols()}, "sparse_matmul", "output");
+  gather_rows(kernels::active(), x, W, y.data<float>(), workers);
 }
 
 void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
@@ -675,52 +382,27 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
                        std::to_string(x.pixels->cols()) + ", " + std::to_string(nonzeros) + ")");
     }
   }
-  // dY with rows of whole vectors, 64-byte aligned (the padding stays zero)
-  const std::int64_t stride = (m + 15) / 16 * 16;
-  Tensor& padded = workspace.padded_dY;
-  if (padded.shape() != Shape{n, stride}) padded = Tensor::zeros({n, stride}, DType::f32);
-  const float* dy = dY.data<float>();
-  float* pd = padded.data<float>();
-  for (std::int64_t i = 0; i < n; ++i) std::copy_n(dy + i * m, m, pd + i * stride);
-  const ScaledPixels scaled(x.pixels->scale());
-  float* dw = dW.data<float>();
-  // Each part takes a band of dW's rows holding about an equal share of the non-zeros.
-  auto band = [&](int part, int parts) {
-    auto first_with = [&](std::int64_t share) {
-      std::int64_t c = 0;
-      while (c < cols.cols() && cols.begin(c + 1) <= share) ++c;
-      return c;
-    };
-    const std::int64_t c0 = part == 0 ? 0 : first_with(cols.nonzeros() * part / parts);
-    const std::int64_t c1 =
-        part == parts - 1 ? cols.cols() : first_with(cols.nonzeros() * (part + 1) / parts);
-    columns(cols, c0, c1, scaled, pd, stride, m, dw);
-  };
-  if (Workers* split = worth_splitting(workers, n)) {
-    split->run(band);
-  } else {
-    band(0, 1);
-  }
+  columns_product(kernels::active(), x, cols, dY, dW, workspace.padded_dY, workers);
 }
+
+// The references: the same products by the scalar kernels, on one thread.
 
 void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y) {
   const std::int64_t m = W.rank() == 2 ? W.size(1) : 0;
   check(x, W, y, {x.size(), m}, "sparse_matmul", "output");
-  for (std::int64_t i = 0; i < x.size(); ++i) {
-    std::int64_t r = x.rows[static_cast<std::size_t>(i)];
-    gather_plain(*x.pixels, x.pixels->row_begin(r), x.pixels->row_begin(r + 1), W.data<float>(), m,
-                 y.data<float>() + i * m);
-  }
+  PackedRows packed;
+  packed.pack(W);
+  gather_rows(kernels::scalar_table(), x, packed, y.data<float>(), nullptr);
 }
 
 void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& dW) {
   const std::int64_t m = dW.rank() == 2 ? dW.size(1) : 0;
   check(x, dW, dY, {x.size(), m}, "sparse_matmul_tn", "dY");
-  for (std::int64_t i = 0; i < x.size(); ++i) {
-    std::int64_t r = x.rows[static_cast<std::size_t>(i)];
-    scatter_plain(*x.pixels, x.pixels->row_begin(r), x.pixels->row_begin(r + 1),
-                  dY.data<float>() + i * m, m, dW.data<float>());
-  }
+  if (x.size() == 0 || m == 0) return;
+  SparseColumns cols;
+  cols.assign(x);
+  Tensor padded;
+  columns_product(kernels::scalar_table(), x, cols, dY, dW, padded, nullptr);
 }
 
 }  // namespace nabla

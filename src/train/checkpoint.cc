@@ -2,6 +2,7 @@
 // name, the optimizer's state by the same names, and the run's position).
 #include <string>
 
+#include "nabla/cpu.h"
 #include "nabla/safetensors.h"
 #include "nabla/train.h"
 
@@ -47,6 +48,7 @@ void Trainer::save(const std::string& path, Flush flush) const {
       {"total_iters", std::to_string(total_iters_)},
       {"rng", rng_.state()},
       {"sampler", sampler_.state()},
+      {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
   };
   save_safetensors(path, tensors, meta, flush);
 }

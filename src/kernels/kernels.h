@@ -1,0 +1,91 @@
+// The kernel layer: every SIMD loop of the library, compiled once per instruction set and
+// chosen at run time (private to the library; no vector width reaches include/nabla/).
+//
+// Each kernel family is a function pointer in a Table. One table per level:
+//   scalar  plain loops, built for any CPU: the fallback and the oracle the others are
+//           tested against (scalar.cc);
+//   avx2    AVX2 + FMA (Haswell, Zen 1 and later), avx2.cc;
+//   avx512  AVX-512 F/BW/VL/DQ/VBMI2 (Ice Lake, Sapphire Rapids, Zen 4), avx512.cc.
+// The two SIMD levels share one source (simd_body.h) written over per-ISA vector types
+// (x86_vectors.h and the top of each .cc); plain loops that the compiler vectorises on its
+// own (ReLU, the L1 distance) are written once in loops.h and built into every table.
+// active() is the best table this CPU runs, or the level NABLA_ISA asks for
+// (scalar | avx2 | avx512; a level above the CPU's is lowered to it, with a warning).
+// Results are bit-for-bit equal across runs on one level, not across levels (the sums
+// are taken in another order).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace nabla::kernels {
+
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+
+// "scalar", "avx2" or "avx512".
+const char* isa_name(Isa isa);
+
+// One row of a SparsePixels: entries [begin, end) of its index (column) and value arrays.
+struct Entries {
+  const std::uint16_t* index;
+  const std::uint8_t* value;
+  std::int64_t begin, end;
+};
+
+// A PackedRows (nabla/sparse.h) as the kernels read it: the first main_cols columns of
+// each row in `main` (rows of main_cols floats, 64-byte aligned, main_cols a multiple of
+// 16), the last tail_cols in `tail` (rows of tail_stride floats, zero padded).
+struct PackedView {
+  const float* main;
+  std::int64_t main_cols;
+  const float* tail;
+  std::int64_t tail_cols, tail_stride;
+};
+
+struct Table {
+  Isa isa;
+  // The number of non-zero bytes of row[0, cols).
+  std::int64_t (*count_nonzeros)(const std::uint8_t* row, std::int64_t cols);
+  // Writes the columns and values of row[0, cols)'s non-zero bytes, in order; returns how
+  // many. Writes nothing past index[n) and value[n).
+  std::int64_t (*compress_row)(const std::uint8_t* row, std::int64_t cols, std::uint16_t* index,
+                               std::uint8_t* value);
+  // y[0 : main_cols + tail_cols] += sum over the row's entries e of
+  //   scaled[value_e] * w[index_e, :]          (scaled: 256 floats, pixel -> its value)
+  void (*gather)(const Entries& row, const float* scaled, const PackedView& w, float* y);
+  // For the columns c in [c0, c1) of a batch by column (SparseColumns: column c's entries
+  // are entries[begin[c], begin[c + 1]), each row << 8 | pixel):
+  //   dw[c, 0:m] += sum over c's entries of scaled[pixel] * d[row, 0:m],
+  // d with rows of `stride` floats (stride a multiple of 16, 64-byte aligned rows, the
+  // padding zero), dw (D, m) row-major.
+  void (*columns)(const std::int64_t* begin, const std::uint32_t* entries, std::int64_t c0,
+                  std::int64_t c1, const float* scaled, const float* d, std::int64_t stride,
+                  std::int64_t m, float* dw);
+  // y = softmax(s[0, c)); returns log sum_k exp(s_k - max) + max.
+  double (*softmax_row_f32)(const float* s, std::int64_t c, float* y);
+  double (*softmax_row_f64)(const double* s, std::int64_t c, double* y);
+  // out[i] = max(x[i], 0), mask[i] = x[i] <= 0 (1 or 0).
+  void (*relu_f32)(const float* x, std::int64_t n, float* out, std::uint8_t* mask);
+  void (*relu_f64)(const double* x, std::int64_t n, double* out, std::uint8_t* mask);
+  // dx[i] = mask[i] ? 0 : dout[i] (ReLU's backward, by the mask of relu_*).
+  void (*relu_backward_f32)(const float* dout, const std::uint8_t* mask, std::int64_t n, float* dx);
+  void (*relu_backward_f64)(const double* dout, const std::uint8_t* mask, std::int64_t n,
+                            double* dx);
+  // sum |a[i] - b[i]| over bytes.
+  std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
+};
+
+// The table in use (chosen on the first call; ValueError if NABLA_ISA names no level).
+const Table& active();
+// The table of one level, or nullptr when it is not built in or this CPU cannot run it.
+const Table* table_for(Isa isa);
+// Every level this CPU runs, lowest first (scalar always).
+std::vector<Isa> runnable_isas();
+
+// The tables of each translation unit, unchecked (avx2 and avx512 exist on x86-64 only;
+// calling one the CPU cannot run stops with SIGILL: use table_for).
+const Table& scalar_table();
+const Table& avx2_table();
+const Table& avx512_table();
+
+}  // namespace nabla::kernels

@@ -1,0 +1,57 @@
+// Plain loops of the kernel layer, written once and built into every table: the scalar
+// table uses them as they are; each SIMD translation unit includes this file too, inside
+// its own anonymous namespace, so that the compiler vectorises them for that level.
+//
+// Include it only inside an anonymous namespace, and keep it free of standard-library
+// templates and inline functions (std::max, std::exp, ...): a translation unit built for
+// AVX-512 would otherwise emit a copy of them that the linker may pick for the whole
+// program, which then stops with SIGILL on a CPU without AVX-512. Only builtins here.
+//
+// (No include guard: each translation unit includes it once, in its own namespace.)
+
+inline float exp_of(float x) { return __builtin_expf(x); }
+inline double exp_of(double x) { return __builtin_exp(x); }
+
+// y = softmax(s[0, c)) (stable: the row max m is subtracted); returns
+// log sum_k exp(s_k - m) + m.
+template <class T>
+double softmax_row_plain(const T* s, std::int64_t c, T* y) {
+  if (c <= 0) return -__builtin_inf();  // the log of an empty sum
+  T m = s[0];
+  for (std::int64_t j = 1; j < c; ++j) m = s[j] > m ? s[j] : m;
+  T sum = 0;
+  for (std::int64_t j = 0; j < c; ++j) sum += (y[j] = exp_of(s[j] - m));
+  const T inv = T{1} / sum;
+  for (std::int64_t j = 0; j < c; ++j) y[j] *= inv;
+  return __builtin_log(static_cast<double>(sum)) + static_cast<double>(m);
+}
+
+// out[i] = max(x[i], 0) and mask[i] = 1 where x[i] <= 0 (those outputs, and their
+// gradients, are zero), in one pass.
+template <class T>
+void relu_plain(const T* __restrict x, std::int64_t n, T* __restrict out,
+                std::uint8_t* __restrict mask) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    out[i] = x[i] > T{0} ? x[i] : T{0};
+    mask[i] = x[i] <= T{0} ? 1 : 0;
+  }
+}
+
+// dx[i] = mask[i] ? 0 : dout[i]: ReLU's backward, by the forward's mask.
+template <class T>
+void relu_backward_plain(const T* __restrict dout, const std::uint8_t* __restrict mask,
+                         std::int64_t n, T* __restrict dx) {
+  for (std::int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? T{0} : dout[i];
+}
+
+// sum |a[i] - b[i]|: an int accumulator over bytes, which compilers turn into SAD
+// instructions (psadbw).
+std::int64_t l1_distance_plain(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b,
+                               std::int64_t n) {
+  int sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int d = int{a[i]} - int{b[i]};
+    sum += d < 0 ? -d : d;
+  }
+  return sum;
+}
