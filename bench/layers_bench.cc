@@ -17,7 +17,7 @@ void BM_AffineForward(benchmark::State& state) {
   Affine affine(d, m, 0.01, rng);
   Tensor x = Tensor::uniform({n, d}, rng, 0, 1);
   for (auto _ : state) {
-    Tensor y = affine.forward(x, /*train=*/true);
+    Tensor y = affine.forward(x);
     benchmark::DoNotOptimize(y.raw());
   }
   set_gflops(state, gemm_flops(n, m, d));
@@ -33,7 +33,7 @@ void BM_AffineBackward(benchmark::State& state) {
   affine.set_input_grad(input_grad);
   Tensor x = Tensor::uniform({n, d}, rng, 0, 1);
   Tensor dout = Tensor::uniform({n, m}, rng, -0.01, 0.01);
-  affine.forward(x, /*train=*/true);
+  affine.forward(x);
   for (auto _ : state) {
     Tensor dx = affine.backward(dout);  // dW += X^T.dY, db += sum(dY), dX = dY.W^T
     benchmark::DoNotOptimize(dx.raw());
@@ -63,7 +63,7 @@ void BM_ReluForward(benchmark::State& state) {
   Relu relu;
   Tensor x = Tensor::uniform({kBatch, kHidden}, rng, -1, 1);
   for (auto _ : state) {
-    Tensor y = relu.forward(x, /*train=*/true);
+    Tensor y = relu.forward(x);
     benchmark::DoNotOptimize(y.raw());
   }
   state.SetItemsProcessed(state.iterations() * kBatch * kHidden);
@@ -74,7 +74,7 @@ void BM_ReluBackward(benchmark::State& state) {
   Relu relu;
   Tensor x = Tensor::uniform({kBatch, kHidden}, rng, -1, 1);
   Tensor dout = Tensor::uniform({kBatch, kHidden}, rng, -1, 1);
-  relu.forward(x, /*train=*/true);
+  relu.forward(x);
   for (auto _ : state) {
     Tensor dx = relu.backward(dout);
     benchmark::DoNotOptimize(dx.raw());

@@ -10,42 +10,100 @@ namespace nabla {
 
 namespace {
 
-// A first Affine layer's dX is wanted only when its input needs a gradient.
-void set_first_input_grad(std::vector<std::unique_ptr<Layer>>& layers, bool needed) {
-  if (layers.empty()) return;
-  if (auto* affine = dynamic_cast<Affine*>(layers.front().get())) {
-    affine->set_input_grad(needed);
+// Puts a module in evaluation mode for a scope, then back in the mode it was in.
+class EvalScope {
+ public:
+  explicit EvalScope(Module& m) : module_(m), was_training_(m.is_training()) {
+    if (was_training_) module_.eval();
   }
-}
+  ~EvalScope() {
+    if (was_training_) module_.train();
+  }
+  EvalScope(const EvalScope&) = delete;
+  EvalScope& operator=(const EvalScope&) = delete;
 
-// The layers' forward in order, without copying x.
-Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const Tensor& x, bool train) {
-  if (layers.empty()) return x;
-  Tensor out = layers.front()->forward(x, train);
-  for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);
-  return out;
-}
-
-Tensor forward_all(std::vector<std::unique_ptr<Layer>>& layers, const SparseBatch& x, bool train) {
-  if (layers.empty()) return x.to_dense();
-  Tensor out = layers.front()->forward_sparse(x, train);
-  for (std::size_t i = 1; i < layers.size(); ++i) out = layers[i]->forward(out, train);
-  return out;
-}
+ private:
+  Module& module_;
+  bool was_training_;
+};
 
 }  // namespace
 
-Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
-  std::vector<Var> params = layer->parameters();
-  if (!params.empty()) {
-    ++parametrised_layers_;
-    for (Var& p : params) {
-      std::string base = p.name().empty() ? "p" : p.name();
-      p.set_name(base + std::to_string(parametrised_layers_));  // W -> W1, b -> b1
-    }
-  }
-  layers_.push_back(std::move(layer));
+Sequential::Sequential(const Sequential& other)
+    : Module(other),
+      loss_(other.loss_ ? other.loss_->copy() : nullptr),
+      numbers_(other.numbers_),
+      numbered_(other.numbered_),
+      sparse_first_(other.sparse_first_) {}
+
+Sequential& Sequential::operator=(const Sequential& other) {
+  if (this != &other) *this = Sequential(other);
   return *this;
+}
+
+Sequential& Sequential::add(std::unique_ptr<Layer> layer) {
+  const bool has_state = !layer->named_parameters().empty() || !layer->named_buffers().empty();
+  const int number = has_state ? ++numbered_ : 0;
+  if (has_state) {
+    // the Vars' own names too (pictures of the graph show them): W -> W1, b -> b1
+    for (auto& [name, p] : layer->named_parameters()) p.set_name(name + std::to_string(number));
+    for (auto& [name, b] : layer->named_buffers()) b.set_name(name + std::to_string(number));
+  }
+  numbers_.push_back(number);
+  register_module(std::to_string(numbers_.size()), std::move(layer));
+  return *this;
+}
+
+Sequential& Sequential::add(std::unique_ptr<SparseAffine> layer) {
+  if (size() != 0) {
+    throw ValueError("Sequential: a SparseAffine takes the input, so it must be the first layer");
+  }
+  sparse_first_ = true;
+  return add(std::unique_ptr<Layer>(std::move(layer)));
+}
+
+std::string Sequential::state_name(std::size_t i, const std::string& name) const {
+  return name + std::to_string(numbers_[i]);
+}
+
+Layer& Sequential::layer(std::size_t i) {
+  if (i >= size()) {
+    throw ValueError("Sequential: no layer " + std::to_string(i) + " (it has " +
+                     std::to_string(size()) + ")");
+  }
+  return static_cast<Layer&>(module_at(i));  // add() registers only layers
+}
+
+SparseAffine& Sequential::sparse_entry(const char* op) {
+  if (!sparse_first_) {
+    throw ValueError(std::string("Sequential::") + op +
+                     ": sparse pixel rows need a SparseAffine first layer");
+  }
+  return static_cast<SparseAffine&>(module_at(0));  // add() made sure of it
+}
+
+void Sequential::require_training(const char* op) const {
+  if (!is_training()) {
+    throw ValueError(std::string("Sequential::") + op +
+                     ": the model is in evaluation mode; call train() first");
+  }
+}
+
+Tensor Sequential::forward_dense(const Tensor& x) {
+  if (size() == 0) return x;
+  Tensor out = layer(0).forward(x);
+  for (std::size_t i = 1; i < size(); ++i) out = layer(i).forward(out);
+  return out;
+}
+
+Tensor Sequential::forward_sparse(const SparseBatch& x) {
+  Tensor out = sparse_entry(is_training() ? "gradient" : "predict").forward(x);
+  for (std::size_t i = 1; i < size(); ++i) out = layer(i).forward(out);
+  return out;
+}
+
+void Sequential::set_threads(int threads) {
+  if (sparse_first_) sparse_entry("set_threads").set_threads(threads);
 }
 
 Sequential& Sequential::set_loss(std::unique_ptr<LossLayer> loss) {
@@ -58,57 +116,38 @@ LossLayer& Sequential::loss_layer() {
   return *loss_;
 }
 
-std::vector<Var> Sequential::parameters() const {
-  std::vector<Var> params;
-  for (const auto& layer : layers_) {
-    for (Var& p : layer->parameters()) params.push_back(p);
-  }
-  return params;
+Tensor Sequential::predict(const Tensor& x) {
+  EvalScope eval(*this);
+  return forward_dense(x);
 }
 
-Var Sequential::parameter(const std::string& name) const {
-  std::string known;
-  for (const Var& p : parameters()) {
-    if (p.name() == name) return p;
-    known += (known.empty() ? "" : ", ") + p.name();
-  }
-  throw ValueError("Sequential: no parameter named '" + name + "' (the parameters are " +
-                   (known.empty() ? "none" : known) + ")");
+Tensor Sequential::predict(const SparseBatch& x) {
+  EvalScope eval(*this);
+  return forward_sparse(x);
 }
-
-Tensor Sequential::predict(const Tensor& x) { return forward_all(layers_, x, false); }
-
-Tensor Sequential::predict(const SparseBatch& x) { return forward_all(layers_, x, false); }
 
 double Sequential::loss(const Tensor& x, const Targets& t) {
-  return loss_layer().forward(forward_all(layers_, x, true), t);
+  require_training("loss");
+  return loss_layer().forward(forward_dense(x), t);
 }
 
 double Sequential::accuracy(const Tensor& x, const std::vector<std::int64_t>& t) {
-  std::vector<std::int64_t> predicted = argmax_rows(predict(x));
-  if (predicted.size() != t.size()) {
-    throw ValueError("accuracy: " + std::to_string(t.size()) + " labels for a batch of " +
-                     std::to_string(predicted.size()));
-  }
-  if (t.empty()) throw ValueError("accuracy: empty batch");
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) correct += predicted[i] == t[i] ? 1 : 0;
-  return static_cast<double>(correct) / static_cast<double>(t.size());
+  return nabla::accuracy(predict(x), t, "accuracy");
 }
 
 double Sequential::gradient(const Tensor& x, const Targets& t) {
-  set_first_input_grad(layers_, false);  // nobody needs dL/dx here
+  if (size() != 0) layer(0).set_input_grad(false);  // nobody needs dL/dx here
   return backward_all(loss(x, t));
 }
 
 double Sequential::gradient(const SparseBatch& x, const Targets& t) {
-  set_first_input_grad(layers_, false);
-  return backward_all(loss_layer().forward(forward_all(layers_, x, true), t));
+  require_training("gradient");
+  return backward_all(loss_layer().forward(forward_sparse(x), t));
 }
 
 double Sequential::backward_all(double loss_value) {
   Tensor dout = loss_layer().backward(1.0);
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) dout = (*it)->backward(dout);
+  for (std::size_t i = size(); i-- > 0;) dout = layer(i).backward(dout);
   return loss_value;
 }
 
@@ -126,9 +165,9 @@ std::vector<Tensor> Sequential::numerical_gradient(const Tensor& x, const Target
 }
 
 Var Sequential::forward_graph(const Var& x, const Targets& t) {
-  set_first_input_grad(layers_, x.requires_grad());
+  if (size() != 0) layer(0).set_input_grad(x.requires_grad());
   Var out = x;
-  for (auto& layer : layers_) out = (*layer)(out);
+  for (std::size_t i = 0; i < size(); ++i) out = layer(i)(out);
   return loss_layer()(out, t);
 }
 

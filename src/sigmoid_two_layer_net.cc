@@ -4,7 +4,6 @@
 #include "nabla/gradcheck.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
-#include "ops/kernels.h"
 
 namespace nabla {
 
@@ -38,35 +37,30 @@ double SigmoidTwoLayerNet::loss(const Tensor& x, const Targets& t) const {
 }
 
 double SigmoidTwoLayerNet::accuracy(const Tensor& x, const std::vector<std::int64_t>& t) const {
-  std::vector<std::int64_t> predicted = argmax_rows(predict(x));
-  if (predicted.size() != t.size()) {
-    throw ValueError("SigmoidTwoLayerNet::accuracy: " + std::to_string(t.size()) +
-                     " labels for a batch of " + std::to_string(predicted.size()));
-  }
-  if (t.empty()) throw ValueError("SigmoidTwoLayerNet::accuracy: empty batch");
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < t.size(); ++i) correct += predicted[i] == t[i] ? 1 : 0;
-  return static_cast<double>(correct) / static_cast<double>(t.size());
+  return nabla::accuracy(predict(x), t, "SigmoidTwoLayerNet::accuracy");
 }
 
 std::vector<Tensor> SigmoidTwoLayerNet::gradient(const Tensor& x, const Targets& t) const {
-  // forward
+  // forward (the sigmoid and the loss are layers: their local derivatives live there)
+  Sigmoid sigmoid_layer;
+  SoftmaxWithLoss loss_layer;
   Tensor a1 = add(matmul(x, W1_.value()), b1_.value());   // (N, H)
-  Tensor z1 = sigmoid(a1);                                // (N, H)
+  Tensor z1 = sigmoid_layer.forward(a1);                  // (N, H)
   Tensor a2 = add(matmul(z1, W2_.value()), b2_.value());  // (N, C)
-  Tensor y = softmax(a2);                                 // (N, C)
-  const std::int64_t n = y.size(0), c = y.size(1);
-  Tensor t_rows = t.one_hot(n, c, y.dtype(), "SigmoidTwoLayerNet");
+  loss_layer.forward(a2, t);                              // y = softmax(a2)
 
   // backward
-  Tensor dy = scale(sub(y, t_rows), 1.0 / static_cast<double>(n));  // (N, C)
-  Tensor dW2 = matmul(z1, dy, true, false);                         // (H, C) = z1^T . dy
-  Tensor db2 = sum(dy, 0);                                          // (C)
-  Tensor dz1 = matmul(dy, W2_.value(), false, true);                // (N, H) = dy . W2^T
-  Tensor da1 =
-      kernels::zip(dz1, z1, "SigmoidTwoLayerNet", [](auto d, auto z) { return d * (1 - z) * z; });
-  Tensor dW1 = matmul(x, da1, true, false);  // (D, H) = x^T . da1
-  Tensor db1 = sum(da1, 0);                  // (H)
+  Tensor dy = loss_layer.backward();  // (N, C) = (y - t) / N
+  Tensor dW2 = Tensor::zeros(W2_.shape(), dy.dtype());
+  Tensor db2 = Tensor::zeros(b2_.shape(), dy.dtype());
+  affine_weight_grad(z1, dy, dW2);                  // (H, C) = z1^T . dy
+  affine_bias_grad(dy, db2);                        // (C) = sum of dy over the batch
+  Tensor dz1 = affine_input_grad(dy, W2_.value());  // (N, H) = dy . W2^T
+  Tensor da1 = sigmoid_layer.backward(dz1);         // (N, H) = dz1 * (1 - z1) * z1
+  Tensor dW1 = Tensor::zeros(W1_.shape(), dy.dtype());
+  Tensor db1 = Tensor::zeros(b1_.shape(), dy.dtype());
+  affine_weight_grad(x, da1, dW1);  // (D, H) = x^T . da1
+  affine_bias_grad(da1, db1);       // (H)
   return {dW1, db1, dW2, db2};
 }
 

@@ -147,8 +147,9 @@ TEST(Relu, InferenceGivesTheSameValues) {
   for (DType dtype : {DType::f32, DType::f64}) {
     Relu train_layer, infer_layer;
     Tensor x = Tensor::from({2, 3}, {-1.5, 0.0, 2.5, 4.0, -0.25, 1e-3}, dtype);
-    Tensor trained = train_layer.forward(x, true);
-    Tensor inferred = infer_layer.forward(x, false);
+    infer_layer.eval();
+    Tensor trained = train_layer.forward(x);
+    Tensor inferred = infer_layer.forward(x);
     EXPECT_EQ(values(trained), (std::vector<double>{0, 0, 2.5, 4, 0, x.get(5)}));
     EXPECT_EQ(values(inferred), values(trained));
     EXPECT_EQ(train_layer.mask(), (std::vector<std::uint8_t>{1, 1, 0, 0, 1, 0}));
@@ -193,8 +194,10 @@ TEST(Activations, InferenceKeepsNothing) {
   Relu relu_layer;
   Sigmoid sig;
   Tensor x = Tensor::from({2}, {1.0, -1.0});
-  relu_layer.forward(x, false);
-  sig.forward(x, false);
+  relu_layer.eval();
+  sig.eval();
+  relu_layer.forward(x);
+  sig.forward(x);
   EXPECT_TRUE(relu_layer.mask().empty());
   EXPECT_THROW(relu_layer.backward(x), ValueError);
   EXPECT_THROW(sig.backward(x), ValueError);
@@ -262,7 +265,9 @@ TEST(Affine, FourDimensionalInput) {
   Var y = affine(x);
   EXPECT_EQ(y.shape(), (Shape{2, 4}));
   // Same values as the explicitly flattened input.
-  Tensor expected = affine.forward(x.value().reshape({2, 12}), false);
+  affine.eval();
+  Tensor expected = affine.forward(x.value().reshape({2, 12}));
+  affine.train();
   EXPECT_LE(max_abs_diff(y.value(), expected), 1e-15);
 
   affine.forward(x.value());
@@ -276,7 +281,12 @@ TEST(Affine, BackwardAgreesWithNumericalGradientOfForward) {
   // The Tensor API on its own: dX, dW, db from backward vs central differences of forward.
   Affine affine(random({3, 2}, 13), random({2}, 14));
   Tensor x = random({4, 3}, 15), w = random({4, 2}, 16);
-  auto f = [&] { return sum(mul(affine.forward(x, false), w)).item(); };
+  auto f = [&] {
+    affine.eval();
+    double value = sum(mul(affine.forward(x), w)).item();
+    affine.train();
+    return value;
+  };
   Tensor num_dx = numerical_gradient(f, x);
   Tensor num_dW = numerical_gradient(f, affine.W().value());
   Tensor num_db = numerical_gradient(f, affine.b().value());
@@ -326,7 +336,8 @@ TEST(Affine, ShapeErrorsNameOpAndShapes) {
 
 TEST(Affine, InferenceKeepsNothing) {
   Affine affine(random({3, 2}, 21), random({2}, 22));
-  affine.forward(random({4, 3}, 23), false);
+  affine.eval();
+  affine.forward(random({4, 3}, 23));
   EXPECT_THROW(affine.backward(random({4, 2}, 24)), ValueError);
 }
 

@@ -42,7 +42,9 @@ std::vector<std::int64_t> random_labels(std::int64_t n, std::int64_t classes, Rn
 
 // Smallest |x.W1 + b1|: central differences need every Relu input clear of its kink.
 double closest_to_relu_kink(Sequential& net, const Tensor& x) {
-  Tensor a1 = net.layer(0).forward(x, false);
+  net.layer(0).eval();
+  Tensor a1 = net.layer(0).forward(x);
+  net.layer(0).train();
   double m = std::numeric_limits<double>::infinity();
   for (std::int64_t i = 0; i < a1.numel(); ++i) m = std::min(m, std::abs(a1.get(i)));
   return m;

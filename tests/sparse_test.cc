@@ -280,27 +280,56 @@ TEST(SparseAffine, SameAsDenseForwardAndBackward) {
   std::vector<std::uint8_t> p = random_pixels(30, 64, rng);
   SparsePixels px(p.data(), 30, 64, 1.0f / 255);
   SparseBatch batch{&px, {4, 8, 15, 16, 23, 29}};
-  Affine sparse_layer(Tensor::randn({64, 50}, rng, 0.1, DType::f32),
-                      Tensor::randn({50}, rng, 0.1, DType::f32));
+  SparseAffine sparse_layer(Tensor::randn({64, 50}, rng, 0.1, DType::f32),
+                            Tensor::randn({50}, rng, 0.1, DType::f32));
   Affine dense_layer(sparse_layer.W().value(), sparse_layer.b().value());
   sparse_layer.set_threads(2);
-  Tensor ys = sparse_layer.forward_sparse(batch);
+  Tensor ys = sparse_layer.forward(batch);
   Tensor yd = dense_layer.forward(batch.to_dense());
   EXPECT_LE(max_rel_diff(ys, yd), 1e-5);
   Tensor dout = Tensor::randn({6, 50}, rng, 1.0, DType::f32);
-  sparse_layer.set_input_grad(false);
-  sparse_layer.backward(dout);
+  EXPECT_FALSE(sparse_layer.backward(dout).defined());  // no dX: the input is data
   dense_layer.backward(dout);
   EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
   EXPECT_LE(max_rel_diff(sparse_layer.b().grad(), dense_layer.b().grad()), 1e-6);
   EXPECT_EQ(sparse_layer.W().grad().shape(), (Shape{64, 50}));
-  // a run of rows is read in place rather than copied: the same products
+  // another batch, and then a dense input, through the same layer: the same products
+  // as Affine
   SparseBatch run{&px, {10, 11, 12, 13, 14, 15}};
-  EXPECT_LE(max_rel_diff(sparse_layer.forward_sparse(run), dense_layer.forward(run.to_dense())),
-            1e-5);
+  EXPECT_LE(max_rel_diff(sparse_layer.forward(run), dense_layer.forward(run.to_dense())), 1e-5);
   sparse_layer.backward(dout);
   dense_layer.backward(dout);
   EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
+  Tensor dense_x = run.to_dense();
+  EXPECT_EQ(max_rel_diff(sparse_layer.forward(dense_x), dense_layer.forward(dense_x)), 0.0);
+  EXPECT_EQ(max_rel_diff(sparse_layer.backward(dout), dense_layer.backward(dout)), 0.0);
+  EXPECT_LE(max_rel_diff(sparse_layer.W().grad(), dense_layer.W().grad()), 1e-5);
+}
+
+TEST(SparseAffine, NeedsFloat32AndRowsWithPixels) {
+  Rng rng(5);
+  EXPECT_THROW(SparseAffine(Tensor::randn({4, 3}, rng, 0.1, DType::f64), Tensor({3}, DType::f64)),
+               ValueError);
+  SparseAffine layer(Tensor::randn({4, 3}, rng, 0.1, DType::f32), Tensor({3}, DType::f32));
+  EXPECT_THROW(layer.forward(SparseBatch{nullptr, {0}}), ValueError);
+}
+
+TEST(SparseAffine, SparseRowsNeedASparseFirstLayer) {
+  std::vector<std::uint8_t> p = {1, 0, 2, 0};
+  SparsePixels px(p.data(), 2, 2, 1.0f);
+  Rng rng(1);
+  Sequential net = make_two_layer_net(2, 3, 2, 0.1, rng);
+  try {
+    net.predict(SparseBatch{&px, {0, 1}});
+    FAIL() << "no exception";
+  } catch (const ValueError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("SparseAffine first layer"));
+  }
+  Sequential late;
+  late.emplace<Relu>();
+  EXPECT_THROW(
+      late.add(std::make_unique<SparseAffine>(Tensor({2, 3}, DType::f32), Tensor({3}, DType::f32))),
+      ValueError);
 }
 
 TEST(SparseAffine, TwoLayerNetGradientSameAsDense) {
@@ -316,6 +345,14 @@ TEST(SparseAffine, TwoLayerNetGradientSameAsDense) {
   Rng init_a(1), init_b(1);
   Sequential a = make_two_layer_net(784, 50, 10, 0.1, init_a);
   Sequential b = make_two_layer_net(784, 50, 10, 0.1, init_b);
+  // a with a first layer that takes sparse rows, holding the same W1 and b1
+  Sequential sparse_a;
+  sparse_a.add(
+      std::make_unique<SparseAffine>(a.parameter("W1").value(), a.parameter("b1").value()));
+  sparse_a.emplace<Relu>();
+  sparse_a.emplace<Affine>(a.parameter("W2").value(), a.parameter("b2").value());
+  sparse_a.set_loss(std::make_unique<SoftmaxWithLoss>());
+  a = std::move(sparse_a);
   double loss_sparse = a.gradient(batch, t);
   double loss_dense = b.gradient(batch.to_dense(), t);
   EXPECT_NEAR(loss_sparse, loss_dense, 1e-5);

@@ -270,6 +270,55 @@ TEST_F(TrainCli, ResumeIntoAnotherDirectory) {
 
 // ---- options --------------------------------------------------------------------------
 
+// The suite's images as CSV rows: the label, then each pixel / 255.
+void write_csv(const fs::path& path, std::int64_t n, std::uint64_t seed) {
+  ByteBuffer labels;
+  IdxArray a = images(n, seed, labels);
+  std::ofstream out(path);
+  out << "label";
+  for (int i = 0; i < 784; ++i) out << ",p" << i;
+  out << "\n";
+  char number[32];
+  for (std::int64_t i = 0; i < n; ++i) {
+    out << static_cast<int>(labels[static_cast<std::size_t>(i)]);
+    for (std::int64_t j = 0; j < 784; ++j) {
+      std::snprintf(number, sizeof number, "%.9g",
+                    a.data[static_cast<std::size_t>(i * 784 + j)] / 255.0);
+      out << ',' << number;
+    }
+    out << '\n';
+  }
+}
+
+TEST_F(TrainCli, CsvRowsReachTheAccuracyOfTheSameImagesFromIdx) {
+  write_csv(dir_ / "train.csv", 600, 1);  // the rows of write_mnist's files
+  write_csv(dir_ / "test.csv", 200, 2);
+  Result r = run("train --iters 50 --data " + (dir_ / "train.csv").string() + " --test-data " +
+                 (dir_ / "test.csv").string() + " --out " + (dir_ / "run").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(": 600 training rows, 200 test rows from "));
+  std::smatch csv = final_line(r.out), idx = final_line(first_.out);
+  ASSERT_FALSE(csv.empty()) << r.out;
+  ASSERT_FALSE(idx.empty()) << first_.out;
+  EXPECT_NEAR(std::stod(csv[2].str()), std::stod(idx[2].str()), 0.01) << r.out;
+  EXPECT_GT(std::stod(csv[2].str()), 0.5);
+
+  // without a test file a sixth is held out, and the output says so
+  Result held = run("train --iters 20 --data " + (dir_ / "train.csv").string() + " --out " +
+                    (dir_ / "held").string());
+  ASSERT_EQ(held.status, 0) << held.out;
+  EXPECT_THAT(held.out, HasSubstr("500 training rows, 100 test rows (no --test-data: a sixth "
+                                  "of the rows held out, seed 42)"));
+}
+
+TEST_F(TrainCli, CsvRaggedRowIsRefusedWithItsLine) {
+  std::ofstream(dir_ / "bad.csv") << "label,a,b\n1,0.5,0.25\n0,0.5,0.1\n2,0.5\n";
+  Result r =
+      run("train --data " + (dir_ / "bad.csv").string() + " --out " + (dir_ / "run").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr((dir_ / "bad.csv").string() + ":4: 2 fields; line 2 has 3"));
+}
+
 TEST_F(TrainCli, OptionsReachTheModelFile) {
   Result r =
       run("train --epochs 2 --model mlp --hidden 30,20 --activation tanh --optimizer adam "

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -411,6 +412,47 @@ TEST_P(Resume, MatchesAnUninterruptedRun) {
   // And the run that was not resumed but went on in memory agrees too.
   for (std::int64_t k = per_epoch; k < 2 * per_epoch; ++k) first.step();
   EXPECT_TRUE(same_bits(first.model().parameters()[0].value(), a[0].value()));
+}
+
+TEST_F(TrainFiles, CheckpointNamesOptimizerStateByParameterAndReadsOldFiles) {
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.optimizer = "adam";
+  c.lr = 0.01;
+  c.iters = 40;
+  Trainer straight(c, data);
+  std::vector<double> losses;
+  while (!straight.done()) losses.push_back(straight.step());
+
+  Trainer first(c, data);
+  for (int i = 0; i < 20; ++i) first.step();
+  first.save(file("named.safetensors"));
+  SafetensorsFile f = load_safetensors(file("named.safetensors"));
+  std::vector<std::string> keys;
+  for (const auto& [name, t] : f.tensors) keys.push_back(name);
+  for (const char* key :
+       {"W1", "b1", "W2", "b2", "optimizer.step", "optimizer.m.W1", "optimizer.v.b2"}) {
+    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
+  }
+  // A file written before names were used keeps the optimizer's state by position.
+  for (auto& [name, t] : f.tensors) {
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{".W1", ".0"},
+                                   {".b1", ".1"},
+                                   {".W2", ".2"},
+                                   {".b2", ".3"}}) {
+      if (name.rfind("optimizer.", 0) == 0 && name.size() > from.size() &&
+          name.compare(name.size() - from.size(), from.size(), from) == 0) {
+        name = name.substr(0, name.size() - from.size()) + to;
+      }
+    }
+  }
+  save_safetensors(file("positional.safetensors"), f.tensors, f.metadata);
+  for (const char* name : {"named.safetensors", "positional.safetensors"}) {
+    Trainer resumed = Trainer::resume(file(name), data);
+    for (std::size_t i = 20; i < losses.size(); ++i) {
+      EXPECT_EQ(resumed.step(), losses[i]) << name << ", iteration " << i;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

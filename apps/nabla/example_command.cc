@@ -225,10 +225,15 @@ Var numerical_gradient_walkthrough(std::ostream& out) {
   for (int i = 0; i < 20; ++i) t.push_back(rng.below(10));
   Affine linear(784, 10, 0.01, rng, DType::f64);
   SoftmaxWithLoss loss_layer;
-  auto loss_at = [&] { return loss_layer.forward(linear.forward(x, false), t); };
+  auto loss_at = [&] {
+    linear.eval();
+    double value = loss_layer.forward(linear.forward(x), t);
+    linear.train();
+    return value;
+  };
 
   auto start = Clock::now();
-  double loss = loss_layer.forward(linear.forward(x, true), t);
+  double loss = loss_layer.forward(linear.forward(x), t);
   Tensor dscores = loss_layer.backward(1.0);
   linear.W().zero_grad();
   linear.backward(dscores);

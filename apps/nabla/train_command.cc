@@ -1,15 +1,14 @@
 // `nabla train`: the textbook's train_neuralnet as a tool — mini-batch training on
-// MNIST with evaluations once per epoch, a run directory (metrics.csv, curves.svg,
-// model.safetensors) and a resumable checkpoint.
-#include <fcntl.h>
-#include <sys/file.h>
+// MNIST (or CSV rows) with evaluations once per epoch, a run directory (metrics.csv,
+// curves.svg, model.safetensors) and a resumable checkpoint. The options and the loop;
+// what it writes and shows is in train_output.h (run directory, metrics log, progress,
+// curves).
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -23,7 +22,7 @@
 #include "nabla/ops.h"
 #include "nabla/train.h"
 #include "nabla/workers.h"
-#include "svg_plot.h"
+#include "train_output.h"
 
 namespace nabla::cli {
 
@@ -41,49 +40,9 @@ int default_threads() {
   return static_cast<int>(std::clamp(cores, 1u, 2u));
 }
 
-std::string default_run_dir() {
-  std::time_t now = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&now));
-  return buf;
-}
-
-// On a terminal: one line redrawn in place, at most ten times a second.
-class Progress {
- public:
-  explicit Progress(std::int64_t total) : total_(total), enabled_(isatty(STDOUT_FILENO) != 0) {}
-  void update(std::int64_t done, double loss, double iters_per_s) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (done < total_ && seconds_between(last_, now) < 0.1) return;
-    last_ = now;
-    constexpr int kWidth = 30;
-    int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
-    double left = iters_per_s > 0 ? static_cast<double>(total_ - done) / iters_per_s : 0;
-    std::printf("\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
-                std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-                static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
-                left);
-    std::fflush(stdout);
-    drawn_ = true;
-  }
-  // Clears the bar so that a normal line can be printed.
-  void clear() {
-    if (!drawn_) return;
-    std::printf("\r%s\r", std::string(90, ' ').c_str());
-    drawn_ = false;
-  }
-
- private:
-  std::int64_t total_;
-  bool enabled_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
-
 struct Options {
   std::optional<std::string> data;
+  std::string test_data;
   std::string model = "two-layer-net";
   std::vector<std::int64_t> hidden;
   std::string activation = "relu";
@@ -135,142 +94,65 @@ TrainConfig config_from(const Options& o) {
 // A final test accuracy at most this many times chance (1 / classes) fails the run.
 constexpr double kChanceMargin = 1.25;
 
-// metrics.csv: one row per iteration (loss) and, at evaluations, the accuracies too.
-struct Metrics {
-  std::vector<double> iters, losses, eval_iters, train_acc, test_acc;
-};
-
-// Reads the rows of a run's metrics.csv up to `last_iteration` (a run resumed from a
-// checkpoint repeats what came after it) into m, and returns the length in bytes of the
-// file's part to keep: the header and the rows up to there (not a last line cut short).
-std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
-                            Metrics& m) {
-  std::ifstream in(path);
-  std::string line;
-  std::uintmax_t kept = 0;
-  if (!std::getline(in, line) || in.eof()) return 0;  // header (none: the file is remade)
-  kept = line.size() + 1;
-  while (std::getline(in, line) && !in.eof()) {
-    std::vector<std::string> f;
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos;
-         start = comma + 1) {
-      f.push_back(line.substr(start, comma - start));
-    }
-    f.push_back(line.substr(start));
-    if (f.size() == 5 && !f[0].empty()) {
-      try {
-        double iteration = std::stod(f[0]);
-        if (iteration > static_cast<double>(last_iteration)) break;
-        double loss = std::stod(f[1]);
-        m.iters.push_back(iteration);
-        m.losses.push_back(loss);
-        if (!f[2].empty() && !f[3].empty()) {
-          double train_acc = std::stod(f[2]), test_acc = std::stod(f[3]);
-          m.eval_iters.push_back(iteration);
-          m.train_acc.push_back(train_acc);
-          m.test_acc.push_back(test_acc);
-        }
-      } catch (const std::exception&) {
-        // not a row of ours: kept in the file, left out of the curves
-      }
-    }
-    kept += line.size() + 1;
-  }
-  return kept;
-}
-
-// Throws naming the file when a write to it failed (a full disk, /dev/full).
-void check_written(const std::ostream& out, const std::filesystem::path& path) {
-  if (!out.good()) {
-    throw std::runtime_error("cannot write " + path.string() + ": " +
-                             (errno != 0 ? std::strerror(errno) : "write failed"));
-  }
-}
-
-// The run directory's lock, held while a run writes there: a second run into the same
-// directory is refused instead of mixing its files with the first's.
-class RunLock {
- public:
-  explicit RunLock(const std::filesystem::path& dir) {
-    std::filesystem::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      int error = errno;
-      ::close(fd_);
-      if (error == EWOULDBLOCK) {
-        throw std::runtime_error("run directory " + dir.string() +
-                                 " is in use by another nabla train (it holds " + path.string() +
-                                 "); wait for it or choose another --out");
-      }
-      throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(error));
-    }
-  }
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
-  ~RunLock() { ::close(fd_); }  // (closing releases the lock)
-
- private:
-  int fd_ = -1;
-};
-
-void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
-  // Thin the loss curve to at most ~2000 points so the file stays small.
-  Series loss{"loss", "#1f77b4", {}, {}};
-  std::size_t stride = std::max<std::size_t>(1, m.iters.size() / 2000);
-  for (std::size_t i = 0; i < m.iters.size(); i += stride) {
-    loss.x.push_back(m.iters[i]);
-    loss.y.push_back(m.losses[i]);
-  }
-  Panel left{"loss: " + title, "iteration", "loss", {loss}};
-  Panel right{"accuracy",
-              "iteration",
-              "accuracy",
-              {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
-               {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
-  right.fit_after_first = true;  // the untrained model's chance accuracy would flatten it
-  errno = 0;
-  std::ofstream out(path);
-  out << svg_chart({left, right});
-  out.close();
-  if (out.fail()) {
-    throw std::runtime_error("cannot write " + path.string() + ": " +
-                             (errno != 0 ? std::strerror(errno) : "write failed"));
-  }
-}
-
 int run_train(const Options& o) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
-  std::string data_dir = resolve_data_dir(o.data);
   const int threads = o.threads > 0 ? o.threads : default_threads();
-  // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
-  // are compressed on all threads at once.
+  // --data names an MNIST directory (IDX files) or a CSV file of labelled rows.
+  const bool csv_data = o.data && std::filesystem::is_regular_file(*o.data);
+  if (!o.test_data.empty() && !csv_data) {
+    throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
+  }
+  std::string data_dir;
+  std::string data_line;  // what the header says about the data
   SparseMnist mnist;
-  {
+  std::optional<DenseData> dense;
+  TrainConfig config = config_from(o);
+  if (csv_data) {
+    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
+    config.model.inputs = rows.data.train_x.size(1);
+    config.model.classes = rows.data.classes;
+    data_line = "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
+                " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
+                (rows.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
+                                     std::to_string(o.seed) + ")"
+                               : "from " + o.test_data) +
+                ", " + std::to_string(config.model.inputs) + " features, " +
+                std::to_string(rows.data.classes) + " classes";
+    dense = std::move(rows.data);
+  } else {
+    data_dir = resolve_data_dir(o.data);
+    // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
+    // are compressed on all threads at once.
     Workers workers(threads);
     mnist = load_mnist_sparse(data_dir, &workers);
+    data_line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
+                " training, " + std::to_string(mnist.test_images.rows()) + " test images";
   }
-  const std::int64_t train_size = mnist.train_images.rows();
-  const std::int64_t test_size = mnist.test_images.rows();
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
-    trainer.emplace(config_from(o), std::move(mnist));
+    if (dense) {
+      trainer.emplace(config, std::move(*dense));
+    } else {
+      trainer.emplace(config, std::move(mnist));
+    }
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
-    trainer.emplace(Trainer::resume(o.resume, std::move(mnist), o.iters_given ? o.iters : 0));
-    std::int64_t total = 0;
-    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &total)) {
+    const std::int64_t total = o.iters_given ? o.iters : 0;
+    if (dense) {
+      trainer.emplace(Trainer::resume(o.resume, std::move(*dense), total));
+    } else {
+      trainer.emplace(Trainer::resume(o.resume, std::move(mnist), total));
+    }
+    std::int64_t epochs_total = 0;
+    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &epochs_total)) {
       throw ValueError(std::to_string(o.epochs) + " epochs of " +
                        std::to_string(trainer->iters_per_epoch()) +
                        " iterations are more iterations than can be counted");
     }
-    if (o.epochs > 0) trainer->set_total_iters(total);
+    if (o.epochs > 0) trainer->set_total_iters(epochs_total);
   }
 
   trainer->set_threads(threads);
@@ -304,9 +186,7 @@ int run_train(const Options& o) {
               static_cast<long long>(c.batch), static_cast<long long>(trainer->total_iters()),
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
-  std::printf("data %s: %lld training, %lld test images; run directory %s\n", data_dir.c_str(),
-              static_cast<long long>(train_size), static_cast<long long>(test_size),
-              out.string().c_str());
+  std::printf("%s; run directory %s\n", data_line.c_str(), out.string().c_str());
   if (!o.resume.empty()) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
                 static_cast<long long>(trainer->iteration()));
@@ -424,7 +304,12 @@ Runner add_train_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "train", "Train a network on MNIST (default: the textbook's TwoLayerNet recipe)");
   sub->option_defaults()->always_capture_default();  // --help shows the recipe's values
-  sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
+  sub->add_option("--data", o->data,
+                  "MNIST directory (default: $NABLA_DATA, else data/mnist), or a CSV file: "
+                  "label, then numeric features, one row a line (header line optional)");
+  sub->add_option("--test-data", o->test_data,
+                  "CSV test rows for --data FILE.csv (default: a seeded sixth of its rows is "
+                  "held out)");
   sub->add_option("--model", o->model, "two-layer-net, mlp or linear")
       ->check(CLI::IsMember({"two-layer-net", "mlp", "linear"}));
   sub->add_option("--hidden", o->hidden,

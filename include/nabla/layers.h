@@ -10,7 +10,9 @@
 //
 // or as a node of the graph: `Var y = relu_layer(x);` records a node whose backward
 // calls the layer's backward. A layer caches what backward needs from its latest
-// forward, so use one layer object once per graph.
+// forward; each graph node keeps a copy of its own (sharing the parameters), so one
+// layer may be applied several times in a graph. Layers are modules (module.h): named
+// parameters, a train/eval mode.
 //
 // Parameters are Vars (value + grad); backward *adds* into their grads, each of the
 // parameter's shape. backward never modifies the incoming dout.
@@ -23,7 +25,7 @@
 #include <vector>
 
 #include "nabla/graph.h"
-#include "nabla/sparse.h"
+#include "nabla/module.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -77,29 +79,33 @@ class AddLayer {
 
 // ---- one-input layers ---------------------------------------------------------------
 
-class Layer {
+// A layer is a module with one input and one output, and a backward.
+class Layer : public Module {
  public:
-  virtual ~Layer() = default;
-  virtual std::string kind() const = 0;  // "Affine", "Relu", ...
-  // Computes the output. With train = true it keeps what backward needs; with
-  // train = false (inference) it keeps nothing.
-  virtual Tensor forward(const Tensor& x, bool train = true) = 0;
-  // The same for a batch of sparse pixel rows; by default the batch is made dense
-  // (float32). Affine multiplies the non-zero pixels only.
-  virtual Tensor forward_sparse(const SparseBatch& x, bool train = true);
+  // Computes the output. In training mode (the default; see Module::train) it keeps what
+  // backward needs; in evaluation mode it keeps nothing (inference).
+  virtual Tensor forward(const Tensor& x) = 0;
   // dL/d(input) from dL/d(output); adds dL/d(parameter) into each parameter's grad.
+  // Returns an undefined tensor when dL/d(input) is not wanted (set_input_grad).
   virtual Tensor backward(const Tensor& dout) = 0;
-  // Parameters (shared handles: updating their values updates the layer).
-  virtual std::vector<Var> parameters() { return {}; }
-  // As a graph node.
+  // As a graph node: forward on this layer, and a node that keeps a copy of it (the same
+  // parameters, the cache of this forward), so one layer can be applied several times in
+  // one graph.
   Var operator()(const Var& x);
+  // When false, backward may skip dL/d(input) (a first layer, whose input is data, needs
+  // none); layers whose dX is costly (Affine) do.
+  void set_input_grad(bool needed) { input_grad_ = needed; }
+
+ protected:
+  bool input_grad_ = true;
 };
 
 // Keeps a mask of x <= 0 and zeroes those; backward zeroes dout there.
 class Relu : public Layer {
  public:
   std::string kind() const override { return "Relu"; }
-  Tensor forward(const Tensor& x, bool train = true) override;
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Relu>(*this); }
+  Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
   // The mask of the latest forward: 1 where x <= 0.
   const std::vector<std::uint8_t>& mask() const { return mask_; }
@@ -113,7 +119,8 @@ class Relu : public Layer {
 class Sigmoid : public Layer {
  public:
   std::string kind() const override { return "Sigmoid"; }
-  Tensor forward(const Tensor& x, bool train = true) override;
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Sigmoid>(*this); }
+  Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
 
  private:
@@ -124,7 +131,8 @@ class Sigmoid : public Layer {
 class Tanh : public Layer {
  public:
   std::string kind() const override { return "Tanh"; }
-  Tensor forward(const Tensor& x, bool train = true) override;
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Tanh>(*this); }
+  Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
 
  private:
@@ -140,40 +148,35 @@ class Affine : public Layer {
   // W ~ init_std * N(0, 1), b = 0.
   Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DType dtype = DType::f32);
   std::string kind() const override { return "Affine"; }
-  Tensor forward(const Tensor& x, bool train = true) override;
-  // Y = X.W + b over the non-zero pixels of X only (W must be float32); backward then
-  // computes dW the same way.
-  Tensor forward_sparse(const SparseBatch& x, bool train = true) override;
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Affine>(*this); }
+  Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
-  std::vector<Var> parameters() override { return {W_, b_}; }
-  Var& W() { return W_; }
-  Var& b() { return b_; }
-  // When false, backward skips dX (a first layer needs none) and returns an undefined
-  // tensor.
-  void set_input_grad(bool needed) { input_grad_ = needed; }
-  // Threads for the sparse products (default 1).
-  void set_threads(int threads);
+  Var& W() { return parameter_at(0); }
+  Var& b() { return parameter_at(1); }
+  const Var& W() const { return parameter_at(0); }
+  const Var& b() const { return parameter_at(1); }
+
+ protected:
+  Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
+  void forget_input();                    // drops the cached input
 
  private:
-  Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
-
-  Var W_, b_;
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
-  SparseBatch sparse_x_;       // the input when it came as sparse pixels (pixels null if not)
-  SparsePixels staged_;        // a batch of random rows, copied together
-  bool staged_input_ = false;  // sparse_x_ is staged_
-  PackedRows packed_W_;        // W laid out for the sparse products, packed on each forward
-  SparseWorkspace sparse_workspace_;
-  std::unique_ptr<Workers> workers_;  // when set_threads asked for more than one
-  bool input_grad_ = true;
 };
+
+// The local derivatives of Y = X.W + b (X (N, D), W (D, M), b (M)), written once: Affine's
+// backward and SigmoidTwoLayerNet's hand-written gradient use them.
+void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW);  // dW += X^T.dY
+void affine_bias_grad(const Tensor& dY, Tensor& db);          // db += sum of dY over the rows
+Tensor affine_input_grad(const Tensor& dY, const Tensor& W);  // dX = dY.W^T
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).
 class Softmax : public Layer {
  public:
   std::string kind() const override { return "Softmax"; }
-  Tensor forward(const Tensor& x, bool train = true) override;
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Softmax>(*this); }
+  Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
 
  private:
@@ -190,8 +193,10 @@ class LossLayer {
   virtual double forward(const Tensor& scores, const Targets& t) = 0;
   // dL/d(scores) times dout.
   virtual Tensor backward(double dout = 1.0) = 0;
-  // As a graph node: a scalar Var.
+  // As a graph node: a scalar Var (the node keeps a copy of the layer).
   Var operator()(const Var& scores, const Targets& t);
+  // A copy of this loss layer, cache included.
+  virtual std::unique_ptr<LossLayer> copy() const = 0;
 };
 
 // Softmax then cross-entropy, fused: backward is (y - t) / N. The loss is taken from the
@@ -200,6 +205,9 @@ class LossLayer {
 class SoftmaxWithLoss : public LossLayer {
  public:
   std::string kind() const override { return "SoftmaxWithLoss"; }
+  std::unique_ptr<LossLayer> copy() const override {
+    return std::make_unique<SoftmaxWithLoss>(*this);
+  }
   double forward(const Tensor& scores, const Targets& t) override;
   Tensor backward(double dout = 1.0) override;
   const Tensor& probabilities() const { return y_; }
@@ -216,6 +224,7 @@ class SvmLoss : public LossLayer {
  public:
   explicit SvmLoss(double margin = 1.0) : margin_(margin) {}
   std::string kind() const override { return "SvmLoss"; }
+  std::unique_ptr<LossLayer> copy() const override { return std::make_unique<SvmLoss>(*this); }
   double forward(const Tensor& scores, const Targets& t) override;
   Tensor backward(double dout = 1.0) override;
   // Per-sample losses L_i of the latest forward.

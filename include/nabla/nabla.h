@@ -9,7 +9,9 @@
 //   dropout.h    inverted dropout
 //   indexing.h   rows looked up by id (word vectors), tensors joined side by side
 //   logistic_loss.h  sigmoid + cross-entropy for yes/no classifiers, in one stable op
+//   module.h     Module: named parameters, buffers and submodules; train/eval; clone()
 //   layers.h     the textbook layers: forward / backward(dout), usable by hand or as nodes
+//   sparse_affine.h  SparseAffine: the first layer for sparse pixel rows (the fast path)
 //   network.h    Sequential, make_two_layer_net, SigmoidTwoLayerNet
 //   gradcheck.h  numerical gradients and gradient checking
 //   jacobian.h   full Jacobians from backward passes, and by central differences
@@ -33,6 +35,8 @@
 #include "nabla/jacobian.h"
 #include "nabla/layers.h"
 #include "nabla/logistic_loss.h"
+#include "nabla/module.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
+#include "nabla/sparse_affine.h"
 #include "nabla/tensor.h"

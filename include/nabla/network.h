@@ -13,19 +13,34 @@
 
 #include "nabla/graph.h"
 #include "nabla/layers.h"
+#include "nabla/module.h"
+#include "nabla/sparse_affine.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
 
-class Sequential {
+// Layers in order and a loss layer: a module like any other, whose layers are its
+// submodules. Their state is named as in the textbook: the parameters of the k-th layer
+// that has state get the suffix k (W1, b1, W2, b2, ...; a buffer running_mean3).
+class Sequential : public Module {
  public:
   Sequential() = default;
+  // A copy shares the layers (Module::copy); the loss layer is copied.
+  Sequential(const Sequential& other);
+  Sequential& operator=(const Sequential& other);
   Sequential(Sequential&&) = default;
   Sequential& operator=(Sequential&&) = default;
+  ~Sequential() override = default;
 
-  // Appends a layer. Its parameters are renamed with the 1-based count of parametrised
-  // layers so far: the first Affine's W and b become W1 and b1, the second's W2 and b2.
+  std::string kind() const override { return "Sequential"; }
+  std::unique_ptr<Module> copy() const override { return std::make_unique<Sequential>(*this); }
+
+  // Appends a layer. Its parameters are renamed with the 1-based count of layers with
+  // state so far: the first Affine's W and b become W1 and b1, the second's W2 and b2.
   Sequential& add(std::unique_ptr<Layer> layer);
+  // The same for a first layer that takes sparse pixel rows: the network then accepts a
+  // SparseBatch in predict and gradient.
+  Sequential& add(std::unique_ptr<SparseAffine> layer);
   template <class L, class... Args>
   L& emplace(Args&&... args) {
     auto layer = std::make_unique<L>(std::forward<Args>(args)...);
@@ -35,26 +50,26 @@ class Sequential {
   }
   Sequential& set_loss(std::unique_ptr<LossLayer> loss);
 
-  std::size_t size() const { return layers_.size(); }
-  Layer& layer(std::size_t i) { return *layers_.at(i); }
+  std::size_t size() const { return module_count(); }
+  Layer& layer(std::size_t i);
   LossLayer& loss_layer();
-  // All parameters in layer order (W1, b1, W2, b2, ...).
-  std::vector<Var> parameters() const;
-  // The parameter with this name; throws ValueError naming it if there is none.
-  Var parameter(const std::string& name) const;
 
-  // Scores (N, C) without keeping anything for backward.
+  // Scores (N, C), in evaluation mode (the mode is restored after), keeping nothing.
   Tensor predict(const Tensor& x);
+  // The same from sparse pixel rows; needs a SparseAffine first layer (ValueError if none).
   Tensor predict(const SparseBatch& x);
   // Mean loss of the batch (forward only, keeping the caches for backward).
   double loss(const Tensor& x, const Targets& t);
   // Fraction of rows whose argmax equals the label.
   double accuracy(const Tensor& x, const std::vector<std::int64_t>& t);
   // Backprop: forward, then backward in reverse layer order. Adds dL/dp into every
-  // parameter's grad (zero them first: zero_grad). Returns the loss.
+  // parameter's grad (zero them first: zero_grad). Returns the loss. Needs training mode.
   double gradient(const Tensor& x, const Targets& t);
-  // The same for a batch of sparse pixel rows (the first layer multiplies non-zeros only).
+  // The same for a batch of sparse pixel rows (the SparseAffine first layer multiplies
+  // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
+  // Threads for the SparseAffine first layer's products, if there is one.
+  void set_threads(int threads);
   // Sets every parameter's gradient to zero (keeping its storage).
   void zero_grad();
   // Central differences, one parameter element at a time (slow); one tensor per
@@ -64,13 +79,22 @@ class Sequential {
   // The same network recorded as a graph (each layer one node), for pictures.
   Var forward_graph(const Var& x, const Targets& t);
 
+ protected:
+  std::string state_name(std::size_t i, const std::string& name) const override;
+
  private:
+  Tensor forward_dense(const Tensor& x);
+  Tensor forward_sparse(const SparseBatch& x);
   // Backward through the loss layer and every layer in reverse order; returns loss_value.
   double backward_all(double loss_value);
+  // The first layer when it takes sparse rows; ValueError naming `op` otherwise.
+  SparseAffine& sparse_entry(const char* op);
+  void require_training(const char* op) const;
 
-  std::vector<std::unique_ptr<Layer>> layers_;
   std::unique_ptr<LossLayer> loss_;
-  int parametrised_layers_ = 0;
+  std::vector<int> numbers_;   // per layer: its suffix (0 for a layer without state)
+  int numbered_ = 0;           // layers with state so far
+  bool sparse_first_ = false;  // the first layer is a SparseAffine
 };
 
 // The textbook's TwoLayerNet: Affine1 -> Relu1 -> Affine2, SoftmaxWithLoss;

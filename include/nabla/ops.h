@@ -60,6 +60,13 @@ Tensor max(const Tensor& a);                     // scalar
 Tensor max(const Tensor& a, std::int64_t axis);  // that axis removed
 // Index of the largest element of each row of a 2-d tensor (first one on ties).
 std::vector<std::int64_t> argmax_rows(const Tensor& a);
+// How many rows of scores (N, C) have their argmax at the label (the one place accuracy
+// is counted). Throws ValueError naming `op` when there are not N labels.
+std::int64_t count_correct(const Tensor& scores, const std::vector<std::int64_t>& labels,
+                           const char* op = "accuracy");
+// count_correct / N; throws ValueError naming `op` for an empty batch.
+double accuracy(const Tensor& scores, const std::vector<std::int64_t>& labels,
+                const char* op = "accuracy");
 Tensor transpose(const Tensor& a);  // 2-d
 // Row-wise softmax of a 2-d tensor (or of a vector), stable: the row max is subtracted.
 Tensor softmax(const Tensor& a);

@@ -79,7 +79,10 @@ struct TrainConfig {
   double lr = 0.1;
   std::string optimizer = "sgd";
   double weight_decay = 0;  // passed to the optimizer
-  double reg = 0;           // lambda of the L2 penalty lambda * sum(W^2) on weight matrices
+  // The L2 penalty lambda * sum(W^2) over every weight (a parameter of rank 2 or more, of
+  // any layer), never over a bias: the loss gains it and each weight's gradient 2 lambda W.
+  // (weight_decay is the optimizer's own, on every parameter; see optim.h.)
+  double reg = 0;
   std::uint64_t seed = 42;
   Sampling sampling = Sampling::with_replacement;
 
@@ -101,17 +104,44 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
                          std::int64_t block = 2000);
 
+// Labelled rows held dense, for data that are not pixels (a CSV file, nabla/csv.h):
+// features (N, D) float32 and class labels in [0, classes).
+struct DenseData {
+  Tensor train_x, test_x;
+  std::vector<std::int64_t> train_labels, test_labels;
+  std::int64_t classes = 0;
+};
+
+// The rows of `nabla train --data train.csv [--test-data test.csv]` (read by csv.h) as
+// DenseData. Without a test file, a sixth of the training rows, drawn with Rng(seed), is
+// held out as the test set. A test label beyond the training file's classes is a
+// DataError naming the test file and line, as are test rows of another width.
+struct CsvData {
+  DenseData data;
+  bool held_out = false;  // the test rows were held out of the training file
+};
+CsvData load_csv_data(const std::string& train_path, const std::string& test_path,
+                      std::uint64_t seed);
+
+// The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         std::int64_t block = 2000);
+
 class Trainer {
  public:
   // The data as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the
   // files; a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
   Trainer(TrainConfig config, SparseMnist data);
   Trainer(TrainConfig config, const Mnist& data);
+  // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
+  Trainer(TrainConfig config, DenseData data);
   // Continues from a checkpoint written by save(): parameters, optimizer state, random
   // state and sampler position. `total_iters` > 0 replaces the planned iteration count.
   static Trainer resume(const std::string& checkpoint, SparseMnist data,
                         std::int64_t total_iters = 0);
   static Trainer resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters = 0);
+  static Trainer resume(const std::string& checkpoint, DenseData data,
                         std::int64_t total_iters = 0);
 
   // One iteration: draw a batch, forward, backward, update. Returns the batch's loss
@@ -146,18 +176,25 @@ class Trainer {
   Sequential& model() { return net_; }
 
  private:
-  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data, bool initialise);
+  // One of the two data sets is given.
+  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
+          std::shared_ptr<const DenseData> dense, bool initialise);
+  static Trainer resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
+                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters);
   void bind_parameters();
   [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
   // The name of the first parameter holding a NaN or an infinity; empty if none does.
   std::string non_finite_parameter() const;
 
   TrainConfig config_;
-  std::shared_ptr<const SparseMnist> data_;  // shared with evaluations in the background
+  // The data (one of the two), shared with evaluations in the background.
+  std::shared_ptr<const SparseMnist> data_;
+  std::shared_ptr<const DenseData> dense_;
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;
-  std::vector<bool> penalised_;  // weight matrices get the L2 penalty, biases do not
+  std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
+  std::vector<bool> penalised_;           // weights (rank >= 2) get the L2 penalty, biases not
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;
@@ -167,8 +204,11 @@ class Trainer {
   double first_loss_ = 0, last_loss_ = 0;
   bool stepped_ = false;
   // Reused every step: no allocation in the steady state.
-  SparseBatch batch_;
+  SparseBatch batch_;           // rows drawn (into the training images)
+  SparsePixels staged_pixels_;  // those rows copied together
+  SparseBatch staged_;          // rows 0, 1, ... of staged_pixels_
   std::vector<std::int64_t> labels_;
+  Tensor dense_batch_;  // the batch's rows of dense_->train_x
   // Batches made ahead (with set_threads(2) or more); made on the first step, from the
   // sampler's and the Rng's state then, and remade when the iteration count changes.
   bool prefetch_ = false;

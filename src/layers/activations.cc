@@ -1,7 +1,8 @@
-// Elementwise activation layers: Relu, Sigmoid, Tanh.
+// Elementwise activation layers: Relu, Sigmoid, Tanh; also the graph ops relu, sigmoid, tanh.
 #include <string>
 
 #include "kernels/kernels.h"
+#include "layers/layer_node.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
@@ -12,7 +13,7 @@ namespace {
 
 void check_cached(bool cached, const char* layer) {
   if (!cached) {
-    throw ValueError(std::string(layer) + ": backward needs a forward with train = true first");
+    throw ValueError(std::string(layer) + ": backward needs a forward in training mode first");
   }
 }
 
@@ -27,8 +28,8 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
 
 // ---- Relu --------------------------------------------------------------------------
 
-Tensor Relu::forward(const Tensor& x, bool train) {
-  if (!train) {
+Tensor Relu::forward(const Tensor& x) {
+  if (!is_training()) {
     mask_.clear();
     shape_.clear();
     return relu(x);
@@ -63,9 +64,9 @@ Tensor Relu::backward(const Tensor& dout) {
 
 // ---- Sigmoid -----------------------------------------------------------------------
 
-Tensor Sigmoid::forward(const Tensor& x, bool train) {
+Tensor Sigmoid::forward(const Tensor& x) {
   Tensor y = sigmoid(x);
-  if (train) {
+  if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged
   } else {
     y_ = Tensor();
@@ -81,9 +82,9 @@ Tensor Sigmoid::backward(const Tensor& dout) {
 
 // ---- Tanh --------------------------------------------------------------------------
 
-Tensor Tanh::forward(const Tensor& x, bool train) {
+Tensor Tanh::forward(const Tensor& x) {
   Tensor y = tanh(x);
-  if (train) {
+  if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged
   } else {
     y_ = Tensor();
@@ -96,5 +97,11 @@ Tensor Tanh::backward(const Tensor& dout) {
   check_dout(dout, y_.shape(), "Tanh");
   return kernels::zip(dout, y_, "Tanh", [](auto d, auto y) { return d * (1 - y * y); });
 }
+
+// ---- the same layers as graph ops (ops.h) ---------------------------------------------
+
+Var relu(const Var& a) { return layer_node<Relu>("relu", a); }
+Var sigmoid(const Var& a) { return layer_node<Sigmoid>("sigmoid", a); }
+Var tanh(const Var& a) { return layer_node<Tanh>("tanh", a); }
 
 }  // namespace nabla

@@ -1,12 +1,13 @@
 // Softmax as a layer: y = softmax(x) row by row (stable), dx = y * (dout - sum(dout * y)).
+#include "layers/layer_node.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
 
 namespace nabla {
 
-Tensor Softmax::forward(const Tensor& x, bool train) {
+Tensor Softmax::forward(const Tensor& x) {
   Tensor y = softmax(x);  // subtracts the row max
-  if (train) {
+  if (is_training()) {
     y_ = y;
   } else {
     y_ = Tensor();
@@ -15,7 +16,7 @@ Tensor Softmax::forward(const Tensor& x, bool train) {
 }
 
 Tensor Softmax::backward(const Tensor& dout) {
-  if (!y_.defined()) throw ValueError("Softmax: backward needs a forward with train = true first");
+  if (!y_.defined()) throw ValueError("Softmax: backward needs a forward in training mode first");
   if (dout.shape() != y_.shape()) {
     throw ShapeError("Softmax backward: dout " + shape_str(dout.shape()) +
                      ", expected the forward's output shape " + shape_str(y_.shape()));
@@ -36,5 +37,8 @@ Tensor Softmax::backward(const Tensor& dout) {
   });
   return dx;
 }
+
+// The graph op softmax (ops.h) is this layer.
+Var softmax(const Var& a) { return layer_node<Softmax>("softmax", a); }
 
 }  // namespace nabla

@@ -205,28 +205,6 @@ Var reciprocal(const Var& a) {
   });
 }
 
-Var relu(const Var& a) {
-  return record("relu", relu(a.value()), {a}, [a](const Tensor& dout) {
-    accumulate_grad(
-        a, zip(dout, a.value(), "relu", [](auto d, auto x) { return x > 0 ? d : decltype(d){0}; }),
-        "relu");
-  });
-}
-
-Var sigmoid(const Var& a) {
-  Tensor y = sigmoid(a.value());
-  return record("sigmoid", y, {a}, [a, y](const Tensor& dout) {
-    accumulate_grad(a, zip(dout, y, "sigmoid", [](auto d, auto v) { return d * v * (1 - v); }),
-                    "sigmoid");
-  });
-}
-
-Var tanh(const Var& a) {
-  Tensor y = tanh(a.value());
-  return record("tanh", y, {a}, [a, y](const Tensor& dout) {
-    accumulate_grad(a, zip(dout, y, "tanh", [](auto d, auto v) { return d * (1 - v * v); }),
-                    "tanh");
-  });
-}
+// relu, sigmoid and tanh as graph nodes are their layers (src/layers/activations.cc).
 
 }  // namespace nabla

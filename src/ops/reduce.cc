@@ -1,7 +1,10 @@
 // Reductions and shape ops: sum, mean, max, softmax, reshape, transpose.
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <type_traits>
 
+#include "kernels/kernels.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
 
@@ -140,6 +143,24 @@ std::vector<std::int64_t> argmax_rows(const Tensor& a) {
   return flat;
 }
 
+std::int64_t count_correct(const Tensor& scores, const std::vector<std::int64_t>& labels,
+                           const char* op) {
+  std::vector<std::int64_t> predicted = argmax_rows(scores);
+  if (predicted.size() != labels.size()) {
+    throw ValueError(std::string(op) + ": " + std::to_string(labels.size()) +
+                     " labels for a batch of " + std::to_string(predicted.size()));
+  }
+  std::int64_t correct = 0;
+  for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i] ? 1 : 0;
+  return correct;
+}
+
+double accuracy(const Tensor& scores, const std::vector<std::int64_t>& labels, const char* op) {
+  const std::int64_t correct = count_correct(scores, labels, op);
+  if (labels.empty()) throw ValueError(std::string(op) + ": empty batch");
+  return static_cast<double>(correct) / static_cast<double>(labels.size());
+}
+
 Tensor transpose(const Tensor& a) {
   if (a.rank() != 2) {
     throw ShapeError("transpose: expected a 2-d tensor, got " + shape_str(a.shape()));
@@ -167,13 +188,14 @@ Tensor softmax(const Tensor& a) {
     using T = decltype(type);
     const T* pa = a.data<T>();
     T* po = out.data<T>();
+    // the one softmax row of the library (the kernel layer's; SoftmaxWithLoss uses it too)
+    const kernels::Table& k = kernels::active();
     for (std::int64_t r = 0; r < rows; ++r) {
-      const T* x = pa + r * cols;
-      T* y = po + r * cols;
-      T m = *std::max_element(x, x + cols);  // subtract the row max: no overflow
-      T total = 0;
-      for (std::int64_t c = 0; c < cols; ++c) total += (y[c] = std::exp(x[c] - m));
-      for (std::int64_t c = 0; c < cols; ++c) y[c] /= total;
+      if constexpr (std::is_same_v<T, float>) {
+        k.softmax_row_f32(pa + r * cols, cols, po + r * cols);
+      } else {
+        k.softmax_row_f64(pa + r * cols, cols, po + r * cols);
+      }
     }
   });
   return out;
@@ -245,22 +267,6 @@ Var transpose(const Var& a) {
                 [a](const Tensor& dout) { accumulate_grad(a, transpose(dout), "transpose"); });
 }
 
-Var softmax(const Var& a) {
-  Tensor y = softmax(a.value());
-  return record("softmax", y, {a}, [a, y](const Tensor& dout) {
-    // dx = y * (dout - sum(dout * y) over the row)
-    std::int64_t cols = y.shape().back();
-    Tensor dx(y.shape(), y.dtype());
-    for (std::int64_t r = 0; r * cols < y.numel(); ++r) {
-      double dot = 0;
-      for (std::int64_t c = 0; c < cols; ++c) dot += dout.get(r * cols + c) * y.get(r * cols + c);
-      for (std::int64_t c = 0; c < cols; ++c) {
-        std::int64_t i = r * cols + c;
-        dx.set(i, y.get(i) * (dout.get(i) - dot));
-      }
-    }
-    accumulate_grad(a, dx, "softmax");
-  });
-}
+// softmax as a graph node is the Softmax layer (src/layers/softmax.cc).
 
 }  // namespace nabla

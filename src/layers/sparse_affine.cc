@@ -1,0 +1,67 @@
+// SparseAffine: Affine whose input may be a batch of sparse pixel rows.
+#include "nabla/sparse_affine.h"
+
+#include <string>
+
+#include "nabla/sparse.h"
+#include "nabla/workers.h"
+
+namespace nabla {
+
+struct SparseAffine::Sparse {
+  SparseBatch x;        // the latest sparse input (x.pixels null when it was dense)
+  PackedRows packed_W;  // W laid out for the sparse products, packed on each forward
+  SparseWorkspace workspace;
+  std::unique_ptr<Workers> workers;  // when set_threads asked for more than one
+};
+
+SparseAffine::SparseAffine(Tensor W, Tensor b)
+    : Affine(std::move(W), std::move(b)), sparse_(std::make_unique<Sparse>()) {
+  if (this->W().dtype() != DType::f32) {
+    throw ValueError(std::string("SparseAffine: W is ") + dtype_name(this->W().dtype()) +
+                     ", expected float32");
+  }
+}
+
+SparseAffine::~SparseAffine() = default;
+SparseAffine::SparseAffine(const SparseAffine& other)
+    : Affine(other), sparse_(std::make_unique<Sparse>()) {}
+
+void SparseAffine::set_threads(int threads) {
+  sparse_->workers = threads > 1 ? std::make_unique<Workers>(threads) : nullptr;
+}
+
+Tensor SparseAffine::forward(const Tensor& x) {
+  sparse_->x.pixels = nullptr;
+  return Affine::forward(x);
+}
+
+Tensor SparseAffine::forward(const SparseBatch& x) {
+  if (x.pixels == nullptr) throw ValueError("SparseAffine: the sparse batch has no pixels");
+  Tensor y = add_bias(x.size());
+  // only the non-zero pixels contribute to X (N, D) . W (D, M)
+  sparse_->packed_W.pack(W().value());
+  sparse_matmul(x, sparse_->packed_W, y, sparse_->workers.get());
+  forget_input();
+  if (is_training()) {
+    sparse_->x = x;  // (the rows' storage is reused)
+  } else {
+    sparse_->x.pixels = nullptr;
+  }
+  return y;
+}
+
+Tensor SparseAffine::backward(const Tensor& dout) {
+  if (sparse_->x.pixels == nullptr) return Affine::backward(dout);
+  const Shape expected{sparse_->x.size(), W().value().size(1)};
+  if (dout.shape() != expected) {
+    throw ShapeError("SparseAffine backward: dout " + shape_str(dout.shape()) +
+                     ", expected (N, M) = " + shape_str(expected));
+  }
+  // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
+  sparse_matmul_tn(sparse_->x, dout, W().grad(), sparse_->workspace, sparse_->workers.get());
+  affine_bias_grad(dout, b().grad());
+  return Tensor();
+}
+
+}  // namespace nabla

@@ -1,0 +1,197 @@
+// Checkpoints: Trainer::save, load_model and Trainer::resume (parameters and buffers by
+// name, the optimizer's state by the same names, and the run's position).
+#include <string>
+
+#include "nabla/cpu.h"
+#include "nabla/safetensors.h"
+#include "nabla/train.h"
+
+namespace nabla {
+
+namespace {
+
+// The optimizer keeps its state by position ("m.0"); a checkpoint stores it by the
+// parameter's name ("m.W1"). "step" stays as it is.
+std::string optimizer_key_by_name(const std::string& key, const std::vector<std::string>& names) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return key;
+  const std::size_t i = std::stoul(key.substr(dot + 1));
+  return key.substr(0, dot + 1) + names.at(i);
+}
+
+// The reverse. A position ("m.0", as files written before names were used) stays as it is.
+std::string optimizer_key_by_position(const std::string& key,
+                                      const std::vector<std::string>& names) {
+  const std::size_t dot = key.find('.');
+  if (dot == std::string::npos) return key;
+  const std::string name = key.substr(dot + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return key.substr(0, dot + 1) + std::to_string(i);
+  }
+  return key;  // a position, or unknown: load_state names it
+}
+
+}  // namespace
+
+void Trainer::save(const std::string& path, Flush flush) const {
+  // The model's parameters and buffers by name, then the optimizer's state by the same
+  // names: "optimizer.<slot>.<parameter>" (optimizer.m.W1) and "optimizer.step".
+  std::vector<std::pair<std::string, Tensor>> tensors = state_dict(net_);
+  for (auto& [key, t] : optimizer_->state()) {
+    tensors.emplace_back("optimizer." + optimizer_key_by_name(key, param_names_), t);
+  }
+  std::map<std::string, std::string> meta = {
+      {"format", "nabla-model-1"},
+      {"model", config_.model.to_json()},
+      {"train", config_.to_json()},
+      {"iteration", std::to_string(iteration_)},
+      {"total_iters", std::to_string(total_iters_)},
+      {"rng", rng_.state()},
+      {"sampler", sampler_.state()},
+      {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
+  };
+  save_safetensors(path, tensors, meta, flush);
+}
+
+namespace {
+
+// Copies the file's parameters and buffers into net, checking names and shapes.
+void load_state(const std::string& path, const SafetensorsFile& file, Sequential& net,
+                const ModelSpec& spec) {
+  auto load = [&](const NamedVars& targets, const char* what) {
+    for (auto [name, target] : targets) {
+      const Tensor* found = nullptr;
+      for (const auto& [key, t] : file.tensors) {
+        if (key == name) found = &t;
+      }
+      if (found == nullptr) {
+        throw DataError(path + ": " + what + " " + name + " of " + spec.describe() + " is missing");
+      }
+      if (found->shape() != target.shape()) {
+        throw DataError(path + ": " + what + " " + name + " has shape " +
+                        shape_str(found->shape()) + ", the architecture " + spec.describe() +
+                        " expects " + shape_str(target.shape()));
+      }
+      target.value() = found->to(target.dtype());
+    }
+  };
+  load(net.named_parameters(), "parameter");
+  load(net.named_buffers(), "buffer");
+}
+
+std::string meta_at(const std::string& path, const SafetensorsFile& file, const char* key) {
+  auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) {
+    throw DataError(path + ": not a nabla model file (metadata '" + key + "' missing)");
+  }
+  return it->second;
+}
+
+// Checks the file's architecture against its tensors before anything is built from it:
+// a few bytes of metadata must not make the reader allocate and initialise gigabytes.
+LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file) {
+  if (meta_at(path, file, "format") != "nabla-model-1") {
+    throw DataError(path + ": unknown model format '" + meta_at(path, file, "format") + "'");
+  }
+  LoadedModel m;
+  std::vector<std::pair<std::string, Shape>> shapes;
+  try {
+    m.spec = ModelSpec::from_json(meta_at(path, file, "model"));
+    shapes = m.spec.parameter_shapes();
+  } catch (const ValueError& e) {
+    throw DataError(path + ": " + e.what());
+  }
+  for (const auto& [name, shape] : shapes) {
+    const Tensor* found = nullptr;
+    for (const auto& [file_name, t] : file.tensors) {
+      if (file_name == name) found = &t;
+    }
+    if (found == nullptr) {
+      throw DataError(path + ": parameter " + name + " of " + m.spec.describe() + " is missing");
+    }
+    if (found->shape() != shape) {
+      throw DataError(path + ": parameter " + name + " has shape " + shape_str(found->shape()) +
+                      ", the architecture " + m.spec.describe() + " expects " + shape_str(shape));
+    }
+  }
+  Rng rng(0);
+  m.net = build_model(m.spec, rng, DType::f32);  // (no larger than the file's tensors)
+  load_state(path, file, m.net, m.spec);         // (buffers too)
+  m.metadata = file.metadata;
+  return m;
+}
+
+// A count stored as decimal text: digits only, fitting int64.
+std::int64_t count_at(const std::string& path, const SafetensorsFile& file, const char* key) {
+  std::string text = meta_at(path, file, key);
+  std::int64_t value = 0;
+  bool ok = !text.empty() && text.size() <= 19;
+  for (char ch : text) ok = ok && ch >= '0' && ch <= '9';
+  if (ok) {
+    std::size_t used = 0;
+    try {
+      value = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    throw DataError(path + ": metadata '" + key + "' is not a count of iterations: '" + text + "'");
+  }
+  return value;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path) {
+  return load_model_from(path, load_safetensors(path));
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters) {
+  return resume(checkpoint, SparseMnist::from(data), total_iters);
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
+  return resume_with(checkpoint, std::make_shared<const SparseMnist>(std::move(data)), nullptr,
+                     total_iters);
+}
+
+Trainer Trainer::resume(const std::string& checkpoint, DenseData data, std::int64_t total_iters) {
+  return resume_with(checkpoint, nullptr, std::make_shared<const DenseData>(std::move(data)),
+                     total_iters);
+}
+
+Trainer Trainer::resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
+                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters) {
+  SafetensorsFile file = load_safetensors(checkpoint);
+  LoadedModel loaded = load_model_from(checkpoint, file);
+  TrainConfig config;
+  try {
+    config = TrainConfig::from_json(meta_at(checkpoint, file, "train"));
+  } catch (const ValueError& e) {
+    throw DataError(checkpoint + ": " + e.what());
+  }
+  config.model = loaded.spec;  // (checked against the tensors; the parameters are of it)
+  Trainer t(config, std::move(data), std::move(dense), false);
+  t.net_ = std::move(loaded.net);
+  t.bind_parameters();
+  try {
+    t.iteration_ = count_at(checkpoint, file, "iteration");
+    t.total_iters_ = total_iters > 0 ? total_iters : count_at(checkpoint, file, "total_iters");
+    t.rng_.restore(meta_at(checkpoint, file, "rng"));
+    t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
+    std::vector<std::pair<std::string, Tensor>> state;
+    for (const auto& [name, tensor] : file.tensors) {
+      if (name.rfind("optimizer.", 0) == 0) {
+        state.emplace_back(optimizer_key_by_position(name.substr(10), t.param_names_), tensor);
+      }
+    }
+    if (!state.empty()) t.optimizer_->load_state(state);
+  } catch (const std::logic_error& e) {  // ValueError
+    throw DataError(checkpoint + ": cannot resume: " + e.what());
+  }
+  return t;
+}
+
+}  // namespace nabla

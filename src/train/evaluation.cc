@@ -1,0 +1,120 @@
+// Accuracy of a model on a data set, and the Trainer's evaluations (on its thread or on
+// one of their own).
+#include <algorithm>
+#include <chrono>
+
+#include "nabla/train.h"
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#include "nabla/ops.h"
+
+namespace nabla {
+
+// ---- evaluation -----------------------------------------------------------------------
+
+double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block) {
+  if (data.size == 0) return 0;
+  std::int64_t correct = 0;
+  DType dtype = net.parameters().front().dtype();
+  std::vector<std::int64_t> labels;
+  for (std::int64_t begin = 0; begin < data.size; begin += block) {
+    std::int64_t count = std::min(block, data.size - begin);
+    Tensor x = images_as_tensor(data, begin, count, dtype);
+    labels.assign(data.labels.begin() + begin, data.labels.begin() + begin + count);
+    correct += count_correct(net.predict(x), labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(data.size);
+}
+
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
+                         std::int64_t block) {
+  const std::int64_t n = pixels.rows();
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  SparseBatch batch{&pixels, {}};
+  std::vector<std::int64_t> block_labels;
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    std::int64_t count = std::min(block, n - begin);
+    batch.rows.resize(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
+    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
+    correct += count_correct(net.predict(batch), block_labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         std::int64_t block) {
+  const std::int64_t n = x.size(0), d = x.numel() / std::max<std::int64_t>(n, 1);
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  std::vector<std::int64_t> block_labels;
+  Tensor rows;
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    const std::int64_t count = std::min(block, n - begin);
+    rows.resize({count, d}, x.dtype());
+    visit_dtype(x.dtype(), [&](auto type) {
+      using T = decltype(type);
+      std::copy_n(x.data<T>() + begin * d, count * d, rows.data<T>());
+    });
+    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
+    correct += count_correct(net.predict(rows), block_labels, "evaluate_accuracy");
+  }
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
+namespace {
+
+// The training and test accuracy on whichever data set the trainer has.
+Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparseMnist* data,
+                          const DenseData* dense) {
+  const auto start = std::chrono::steady_clock::now();
+  Evaluation e{iteration, 0, 0};
+  if (dense != nullptr) {
+    e.train_acc = evaluate_accuracy(net, dense->train_x, dense->train_labels);
+    e.test_acc = evaluate_accuracy(net, dense->test_x, dense->test_labels);
+  } else {
+    e.train_acc = evaluate_accuracy(net, data->train_images, data->train_labels);
+    e.test_acc = evaluate_accuracy(net, data->test_images, data->test_labels);
+  }
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return e;
+}
+
+}  // namespace
+
+Evaluation Trainer::evaluate() {
+  return evaluate_model(net_, iteration_, data_.get(), dense_.get());
+}
+
+namespace {
+
+// Lowers the calling thread's priority to the least (nice 19), so that the threads
+// training needs at once (the prefetcher's, when it wakes) take the core from it at
+// once instead of waiting out its time slice. A thread's own nice value on Linux; where
+// that is not available, nothing.
+void give_way_to_training() {
+#if defined(__linux__)
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  (void)setpriority(PRIO_PROCESS, tid, 19);  // (not being able to is harmless)
+#endif
+}
+
+}  // namespace
+
+std::future<Evaluation> Trainer::evaluate_in_background() const {
+  // A copy of the model: parameters and buffers of its own, taken now (one thread).
+  std::shared_ptr<Sequential> copy = clone_of(net_);
+  return std::async(std::launch::async,
+                    [copy, data = data_, dense = dense_, iteration = iteration_] {
+                      give_way_to_training();
+                      return evaluate_model(*copy, iteration, data.get(), dense.get());
+                    });
+}
+
+}  // namespace nabla

@@ -1,0 +1,236 @@
+// The Trainer: one training step (batch, forward, backward, penalty, update), and the
+// checks that stop a run that diverges.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "nabla/ops.h"
+#include "nabla/train.h"
+
+namespace nabla {
+
+// ---- Trainer --------------------------------------------------------------------------
+
+Trainer::Trainer(TrainConfig config, SparseMnist data)
+    : Trainer(std::move(config), std::make_shared<const SparseMnist>(std::move(data)), nullptr,
+              true) {}
+
+Trainer::Trainer(TrainConfig config, const Mnist& data)
+    : Trainer(std::move(config), SparseMnist::from(data)) {}
+
+Trainer::Trainer(TrainConfig config, DenseData data)
+    : Trainer(std::move(config), nullptr, std::make_shared<const DenseData>(std::move(data)),
+              true) {}
+
+namespace {
+
+std::int64_t train_rows(const SparseMnist* data, const DenseData* dense) {
+  return dense != nullptr ? dense->train_x.size(0) : data->train_images.rows();
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
+                 std::shared_ptr<const DenseData> dense, bool initialise)
+    : config_(std::move(config)),
+      data_(std::move(data)),
+      dense_(std::move(dense)),
+      rng_(config_.seed),
+      sampler_(train_rows(data_.get(), dense_.get()), config_.batch, config_.sampling) {
+  const std::int64_t train_size = train_rows(data_.get(), dense_.get());
+  const std::int64_t features = dense_ ? dense_->train_x.size(1) : data_->train_images.cols();
+  const std::int64_t classes = dense_ ? dense_->classes : data_->classes;
+  if (config_.batch < 1 || config_.batch > train_size) {
+    throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
+                     std::to_string(train_size) + "]");
+  }
+  if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
+    throw ValueError("learning rate must be a positive number");
+  }
+  if (!(config_.reg >= 0) || !std::isfinite(config_.reg)) {
+    throw ValueError("regularization strength must be a finite number, not negative");
+  }
+  if (config_.model.inputs != features || config_.model.classes != classes) {
+    throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
+                     std::to_string(features) + " features, " + std::to_string(classes) +
+                     " classes)");
+  }
+  // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
+  per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
+  total_iters_ = config_.iters;
+  if (config_.epochs > 0 && !checked_mul(config_.epochs, per_epoch_, &total_iters_)) {
+    throw ValueError(std::to_string(config_.epochs) + " epochs of " + std::to_string(per_epoch_) +
+                     " iterations are more iterations than can be counted");
+  }
+  if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
+  if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
+  bind_parameters();
+  optimizer_ = make_optimizer(config_.optimizer, config_.lr, config_.weight_decay);
+}
+
+void Trainer::bind_parameters() {
+  params_.clear();
+  param_names_.clear();
+  for (auto& [name, p] : net_.named_parameters()) {
+    param_names_.push_back(name);
+    params_.push_back(p);
+  }
+  penalised_.clear();
+  // The L2 penalty (--reg) falls on the weights, of any rank (an Affine's (D, M), a
+  // convolution's (F, C, KH, KW)), and never on a bias (rank 1).
+  for (const Var& p : params_) penalised_.push_back(p.value().rank() >= 2);
+}
+
+void Trainer::set_threads(int threads) {
+  prefetch_ = threads > 1;
+  prefetcher_.reset();
+  net_.set_threads(threads);
+}
+
+double Trainer::step() {
+  // (steps past the plan: none; dense rows: none)
+  const bool ahead = prefetch_ && data_ != nullptr && iteration_ < total_iters_;
+  if (ahead && prefetcher_ == nullptr) {
+    prefetcher_ = std::make_unique<BatchPrefetcher>(data_->train_images, data_->train_labels,
+                                                    sampler_, rng_, total_iters_ - iteration_);
+  }
+  // The batch straight from the uint8 images: row indices into the sparse pixels. (Drawn
+  // here also when the prefetcher drew it, for the state that checkpoints save.)
+  sampler_.next(rng_, batch_.rows);
+  for (Var& p : params_) {
+    if (p.has_grad()) p.grad().fill(0.0);
+  }
+  double loss = 0;
+  if (dense_) {
+    // The batch's rows copied together, and their labels.
+    const std::int64_t d = dense_->train_x.size(1);
+    const auto b = static_cast<std::int64_t>(batch_.rows.size());
+    dense_batch_.resize({b, d}, DType::f32);
+    labels_.resize(batch_.rows.size());
+    for (std::int64_t i = 0; i < b; ++i) {
+      const std::int64_t row = batch_.rows[static_cast<std::size_t>(i)];
+      std::copy_n(dense_->train_x.data<float>() + row * d, d, dense_batch_.data<float>() + i * d);
+      labels_[static_cast<std::size_t>(i)] = dense_->train_labels[static_cast<std::size_t>(row)];
+    }
+    loss = net_.gradient(dense_batch_, labels_);
+  } else if (ahead) {
+    const PreparedBatch& ready = prefetcher_->next();
+    if (ready.drawn != batch_.rows) {
+      throw std::logic_error("Trainer: the prefetched batch is not the one drawn");
+    }
+    loss = net_.gradient(ready.batch, ready.labels);
+  } else {
+    // Rows picked at random are first copied together: their cache misses then overlap,
+    // and the products find them in the cache.
+    staged_pixels_.assign_rows(data_->train_images, batch_.rows);
+    staged_.pixels = &staged_pixels_;
+    staged_.rows.resize(batch_.rows.size());
+    std::iota(staged_.rows.begin(), staged_.rows.end(), 0);
+    labels_.resize(batch_.rows.size());
+    for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
+      labels_[i] = data_->train_labels[static_cast<std::size_t>(batch_.rows[i])];
+    }
+    loss = net_.gradient(staged_, labels_);
+  }
+  const double data_loss = loss;
+  double penalty = 0;
+  if (config_.reg > 0) {
+    // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      if (!penalised_[i]) continue;
+      Tensor& w = params_[i].value();
+      Tensor& g = params_[i].grad();
+      visit_dtype(w.dtype(), [&](auto type) {
+        using T = decltype(type);
+        const T* pw = w.data<T>();
+        T* pg = g.data<T>();
+        double squares = 0;
+        for (std::int64_t k = 0; k < w.numel(); ++k) {
+          squares += static_cast<double>(pw[k]) * static_cast<double>(pw[k]);
+          pg[k] += static_cast<T>(2 * config_.reg) * pw[k];
+        }
+        loss += config_.reg * squares;  // (summed as before: the same loss to the last bit)
+        penalty += config_.reg * squares;
+      });
+    }
+  }
+  if (!std::isfinite(loss)) {
+    diverged(std::string("the loss is ") + (std::isnan(loss) ? "NaN" : "infinite"), data_loss,
+             penalty);
+  }
+  if (!stepped_) {
+    first_loss_ = loss;
+    stepped_ = true;
+  } else if (loss > kDivergence * std::max(std::abs(first_loss_), 1.0)) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "the loss diverged: %g is over %g times its first value %g (at least 1)", loss,
+                  kDivergence, first_loss_);
+    diverged(text, data_loss, penalty);
+  }
+  optimizer_->step(params_);
+  ++iteration_;
+  last_loss_ = loss;
+  if (eval_due() || done()) {
+    std::string bad = non_finite_parameter();
+    if (!bad.empty()) {
+      throw TrainingError("iteration " + std::to_string(iteration_ - 1) + ": parameter " + bad +
+                          " holds values that are not finite after the update; training stopped");
+    }
+  }
+  return loss;
+}
+
+std::string Trainer::non_finite_parameter() const {
+  for (const Var& p : params_) {
+    bool finite = true;
+    visit_dtype(p.value().dtype(), [&](auto type) {
+      using T = decltype(type);
+      const T* v = p.value().data<T>();
+      for (std::int64_t k = 0; k < p.value().numel() && finite; ++k) finite = std::isfinite(v[k]);
+    });
+    if (!finite) return p.name();
+  }
+  return "";
+}
+
+void Trainer::diverged(const std::string& what, double data_loss, double penalty) const {
+  char text[256];
+  std::string message = "iteration " + std::to_string(iteration_) + ": " + what;
+  if (config_.reg > 0) {
+    std::snprintf(text, sizeof text, " (data loss %g, L2 penalty %g with reg %g)", data_loss,
+                  penalty, config_.reg);
+    message += text;
+  }
+  message += "; training stopped. ";
+  std::string bad = non_finite_parameter();
+  if (!stepped_) {
+    // No update of this run came before: the cause is in the starting point, not the steps.
+    message += "This is the run's first step, before any update; ";
+    message += bad.empty() ? "the parameters are finite"
+                           : "parameter " + bad + " holds values that are not finite";
+    if (config_.model.init == Init::normal) {
+      std::snprintf(text, sizeof text, " (init std %g)", config_.model.init_std);
+      message += text;
+    }
+  } else {
+    // The previous step's loss was finite and in range: the last updates made it diverge.
+    std::snprintf(text, sizeof text,
+                  "The loss was %g at the previous iteration and %g at this run's first; ",
+                  last_loss_, first_loss_);
+    message += text;
+    if (!bad.empty()) message += "parameter " + bad + " holds values that are not finite; ";
+    std::snprintf(text, sizeof text, "%g", config_.lr);
+    message += std::string("the updates diverged. Try a lower learning rate (now ") + text + ")";
+  }
+  throw TrainingError(message);
+}
+
+void Trainer::set_total_iters(std::int64_t total) {
+  if (total < 0) throw ValueError("the number of iterations must not be negative");
+  total_iters_ = total;
+  prefetcher_.reset();  // made again for the new count
+}
+
+}  // namespace nabla
