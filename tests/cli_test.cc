@@ -179,4 +179,60 @@ TEST(Cli, NumericalGradientWalkthrough) {
   EXPECT_THAT(r.out, HasSubstr("time: numerical "));
 }
 
+// ---- conventions: unknown words, exit status (issue 15) --------------------------------
+
+TEST(Cli, UnknownCommandIsNamedWithTheClosestOne) {
+  Result r = run("trian --iters 5");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla: error: unknown command 'trian'; did you mean 'train'? "
+                               "(commands: example, gradcheck, knn, train, eval, predict)"));
+  r = run("");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla: error: a command is required: example, gradcheck, knn, "
+                               "train, eval, predict"));
+  r = run("frobnicate");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("unknown command 'frobnicate' (commands: "));  // nothing close
+}
+
+TEST(Cli, UnknownOptionIsNamedWithTheClosestOne) {
+  Result r = run("train --iter 5");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla train: error: unknown option '--iter'; did you mean "
+                               "'--iters'?"));
+  r = run("eval --modle m.safetensors");  // reported before the missing --model
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla eval: error: unknown option '--modle'; did you mean "
+                               "'--model'?"));
+  r = run("predict --model m.safetensors --jsno");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("unknown option '--jsno'; did you mean '--json'?"));
+  r = run("--verison");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla: error: unknown option '--verison'; did you mean "
+                               "'--version'?"));
+  r = run("train --lr=0.1 --smapling=shuffle");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("unknown option '--smapling'; did you mean '--sampling'?"));
+}
+
+TEST(Cli, EveryCommandExitsWithTwoOnAUsageError) {
+  for (const char* args :
+       {"train --lr -1", "train --iters 10 --epochs 2", "eval", "eval --model", "predict",
+        "predict --model m.safetensors", "knn --k x", "gradcheck --samples many",
+        "example pear", "example apple --dott x", "nabla"}) {
+    Result r = run(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("nabla( [a-z]+)?: error: ")) << args;
+  }
+  // ... and documents it in every --help.
+  for (const char* args : {"--help", "train --help", "eval --help", "predict --help",
+                           "knn --help", "gradcheck --help", "example --help"}) {
+    Result r = run(args);
+    EXPECT_EQ(r.status, 0) << args;
+    EXPECT_THAT(r.out, HasSubstr("Exit status: 0 success; 1 runtime error")) << args;
+    EXPECT_THAT(r.out, HasSubstr("2 usage error")) << args;
+  }
+}
+
 }  // namespace

@@ -12,8 +12,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -52,6 +54,16 @@ std::size_t count(const std::string& text, const std::string& what) {
     ++n;
   }
   return n;
+}
+
+// The iterations of train's evaluation lines ("iteration 7: train acc, test acc | a, x").
+std::vector<int> evaluation_iterations(const std::string& out) {
+  static const std::regex line(R"(iteration (\d+): train acc, test acc \| [0-9.]+, [0-9.]+\n)");
+  std::vector<int> iterations;
+  for (std::sregex_iterator it(out.begin(), out.end(), line), end; it != end; ++it) {
+    iterations.push_back(std::stoi((*it)[1]));
+  }
+  return iterations;
 }
 
 // The "a, x" of train's "final: train acc, test acc | a, x" line.
@@ -136,8 +148,9 @@ TEST_F(TrainCli, TrainPrintsTheTextbookLines) {
   EXPECT_THAT(out, HasSubstr("model two-layer-net 784-50-10 relu, softmax loss; sgd lr 0.1, "
                              "batch 100, 50 iterations (6 per epoch), seed 42\n"));
   EXPECT_THAT(out, HasSubstr("600 training, 200 test images"));
-  // Evaluations after iterations 1, 7, ..., 49 (i % 6 == 0), then the final one.
-  EXPECT_EQ(count(out, "\ntrain acc, test acc | "), 9u);
+  // Evaluations after iterations 1, 7, ..., 49 (i % 6 == 0), each line saying which (as
+  // metrics.csv does), then the final one.
+  EXPECT_THAT(evaluation_iterations(out), ::testing::ElementsAre(1, 7, 13, 19, 25, 31, 37, 43, 49));
   EXPECT_TRUE(final_line(out).size() == 3) << out;
   // In a pipe: plain lines, no progress bar.
   EXPECT_EQ(out.find('\r'), std::string::npos);
@@ -328,7 +341,7 @@ TEST_F(TrainCli, OptionsReachTheModelFile) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("model mlp 784-30-20-10 tanh, softmax loss; adam lr 0.01, batch "
                                "50, 24 iterations (12 per epoch), seed 7\n"));
-  EXPECT_EQ(count(r.out, "\ntrain acc, test acc | "), 2u);  // after iterations 1 and 13
+  EXPECT_THAT(evaluation_iterations(r.out), ::testing::ElementsAre(1, 13));
   LoadedModel m = load_model((dir_ / "model.safetensors").string());
   EXPECT_EQ(m.spec.describe(), "mlp 784-30-20-10 tanh, softmax loss");
   EXPECT_EQ(m.spec.init, Init::he);
@@ -602,18 +615,19 @@ TEST_F(TrainCli, CountsThatDoNotFitAreRefused) {
 }
 
 TEST_F(TrainCli, DivergingLossStopsTraining) {
-  Result r = run("train --iters 50 --lr 1e6 --data " + data() + " --out " + dir_.string());
+  Result r = run("train --iters 50 --lr 1e6 --data " + data() + " --out " + (dir_ / "lr").string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_THAT(r.out, ::testing::ContainsRegex("nabla train: iteration [0-9]+: the loss diverged"));
   EXPECT_THAT(r.out, Not(HasSubstr("final:")));
 
-  r = run("train --iters 20 --init-std 1e300 --data " + data() + " --out " + dir_.string());
+  r = run("train --iters 20 --init-std 1e300 --data " + data() + " --out " +
+          (dir_ / "init").string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla train: iteration 0: the loss is NaN"));
   EXPECT_THAT(r.out, HasSubstr("parameter W1 holds values that are not finite"));
   EXPECT_THAT(r.out, Not(HasSubstr("learning rate")));
 
-  r = run("train --iters 20 --reg inf --data " + data() + " --out " + dir_.string());
+  r = run("train --iters 20 --reg inf --data " + data() + " --out " + (dir_ / "reg").string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("regularization strength must be a finite number"));
 }
@@ -681,7 +695,8 @@ TEST_F(TrainCli, FailedWritesAreErrors) {
     fs::path run_dir = dir_ / name;
     fs::create_directories(run_dir);
     fs::create_symlink("/dev/full", run_dir / name);
-    Result r = run("train --iters 3 --data " + data() + " --out " + run_dir.string());
+    Result r = run("train --iters 3 --data " + data() + " --out " + run_dir.string() +
+                   " --overwrite");
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_THAT(r.out, HasSubstr("cannot write " + (run_dir / name).string() +
                                  ": No space left on device"));
@@ -709,6 +724,163 @@ TEST_F(TrainCli, GradcheckWithoutData) {
   Result missing = run("gradcheck --data " + (dir_ / "nowhere").string());
   EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.out, HasSubstr("scripts/fetch_mnist.sh"));
+}
+
+
+// ---- conventions of the command (issue 15) --------------------------------------------
+
+TEST_F(TrainCli, ProgressGoesToStderrAndStdoutStaysPlain) {
+  // stdout to a file, stderr on a terminal: the bar is drawn there, the file gets lines.
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  std::string cmd = std::string(NABLA_CLI) + " train --iters 200 --data " + data() + " --out " +
+                    (dir_ / "run").string() + " >" + (dir_ / "stdout").string();
+  Result r = run_command("script -qec '" + cmd + "' /dev/null");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\r["));
+  EXPECT_THAT(r.out, HasSubstr("200/200 loss "));
+  std::string out = read_file(dir_ / "stdout");
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  EXPECT_THAT(out, Not(HasSubstr("it/s")));
+  EXPECT_TRUE(final_line(out).size() == 3) << out;
+}
+
+TEST_F(TrainCli, RunsStartedInTheSameSecondGetDirectoriesOfTheirOwn) {
+  // The names of the next few seconds are taken already (by runs of someone else): a new
+  // run adds a suffix instead of writing into one of them; two runs at once get two.
+  fs::create_directories(dir_ / "runs");
+  std::vector<fs::path> taken;
+  for (int s = 0; s < 4; ++s) {
+    std::time_t t = std::time(nullptr) + s;
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+    taken.push_back(dir_ / "runs" / stamp);
+    fs::create_directories(taken.back());
+    std::ofstream(taken.back() / "notes.txt") << "someone's run\n";
+  }
+  std::string train = std::string(NABLA_CLI) + " train --iters 3 >/dev/null 2>&1";
+  Result r = run_command("cd " + dir_.string() + " && export NABLA_DATA=" + data() + " && " +
+                         train + " & a=$!; " + "cd " + dir_.string() + " && NABLA_DATA=" +
+                         data() + " " + train + "; b=$?; wait $a; echo \"$? $b\"");
+  EXPECT_EQ(r.out, "0 0\n");
+  std::vector<std::string> made;
+  for (const auto& entry : fs::directory_iterator(dir_ / "runs")) {
+    if (std::find(taken.begin(), taken.end(), entry.path()) != taken.end()) {
+      EXPECT_FALSE(fs::exists(entry.path() / "model.safetensors")) << entry.path();
+      EXPECT_EQ(read_file(entry.path() / "notes.txt"), "someone's run\n");
+      continue;
+    }
+    made.push_back(entry.path().filename().string());
+    EXPECT_THAT(made.back(), ::testing::MatchesRegex("[0-9]{8}-[0-9]{6}-[0-9]+"));
+    EXPECT_TRUE(fs::exists(entry.path() / "model.safetensors")) << entry.path();
+    EXPECT_EQ(count(read_file(entry.path() / "metrics.csv"), "iteration,loss"), 1u);
+  }
+  EXPECT_EQ(made.size(), 2u);
+}
+
+TEST_F(TrainCli, ExistingOutIsRefusedUnlessOverwrite) {
+  std::string out = (dir_ / "run").string();
+  ASSERT_EQ(run("train --iters 3 --data " + data() + " --out " + out).status, 0);
+  Result r = run("train --iters 5 --data " + data() + " --out " + out);
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla train: error: --out " + out + " already holds "));
+  EXPECT_THAT(r.out, HasSubstr("--overwrite"));
+  EXPECT_EQ(load_safetensors(out + "/model.safetensors").metadata.at("iteration"), "3");
+  r = run("train --iters 5 --data " + data() + " --out " + out + " --overwrite");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(load_safetensors(out + "/model.safetensors").metadata.at("iteration"), "5");
+  EXPECT_EQ(count(read_file(fs::path(out) / "metrics.csv"), "iteration,loss"), 1u);
+}
+
+TEST_F(TrainCli, ResumeRefusesOptionsThatContradictTheCheckpoint) {
+  std::string out = (dir_ / "run").string(), checkpoint = out + "/model.safetensors";
+  ASSERT_EQ(run("train --iters 6 --data " + data() + " --out " + out).status, 0);
+  std::string resume = "train --resume " + checkpoint + " --data " + data() + " --out " + out;
+  Result r = run(resume + " --iters 8 --optimizer adam --batch 50 --hidden 30");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--hidden 30 (the checkpoint's is 50), --batch 50 (the "
+                               "checkpoint's is 100), --optimizer adam (the checkpoint's is sgd)"));
+  EXPECT_EQ(load_safetensors(checkpoint).metadata.at("iteration"), "6");
+  // Options that say what the checkpoint says are fine.
+  r = run(resume + " --iters 8 --optimizer sgd --batch 100");
+  EXPECT_EQ(r.status, 0) << r.out;
+  // --lr is meant to change: applied from the checkpoint on, said, and saved.
+  r = run(resume + " --iters 10 --lr 0.05");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("resumed from " + checkpoint + " at iteration 8\n"
+                               "learning rate 0.1 -> 0.05 (--lr)\n"));
+  EXPECT_THAT(r.out, HasSubstr("sgd lr 0.05"));
+  LoadedModel m = load_model(checkpoint);
+  EXPECT_EQ(TrainConfig::from_json(m.metadata.at("train")).lr, 0.05);
+}
+
+TEST_F(TrainCli, OptionsTheModelWouldIgnoreAreRefused) {
+  std::string base = "train --iters 3 --data " + data() + " --out " + (dir_ / "run").string();
+  Result r = run(base + " --model linear --hidden 50");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--hidden does not apply to --model linear"));
+  r = run(base + " --model linear --activation tanh");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--activation does not apply to --model linear"));
+  r = run(base + " --init xavier --init-std 0.1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--init-std applies to --init std only, not --init xavier"));
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+  r = run(base + " --model linear");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+TEST_F(TrainCli, EvalAndPredictNeedOnlyTheTestFiles) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  fs::create_directories(dir_ / "test-only");
+  for (const char* name : {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    fs::copy_file(root_ / "mnist" / name, dir_ / "test-only" / name);
+  }
+  std::string test_only = (dir_ / "test-only").string();
+  Result r = run("eval --model " + model() + " --data " + test_only);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\ntest acc | " + final_line(first_.out)[2].str() + "\n"));
+  Result p = run("predict --model " + model() + " --index 199 --data " + test_only);
+  EXPECT_EQ(p.status, 0) << p.out;
+  EXPECT_THAT(p.out, HasSubstr("test image 199: class "));
+  // --train needs the training files, and says which is missing.
+  r = run("eval --model " + model() + " --data " + test_only + " --train");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("test-only: missing train-"));
+}
+
+TEST_F(TrainCli, EvalAndPredictPrintJson) {
+  ASSERT_EQ(first_.status, 0) << first_.out;
+  std::smatch final = final_line(first_.out);
+  ASSERT_EQ(final.size(), 3u) << first_.out;
+  Result r = run("eval --model " + model() + " --data " + data() + " --train --json 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json e = nlohmann::json::parse(r.out);  // the whole of stdout is one document
+  EXPECT_EQ(e.at("model"), "two-layer-net 784-50-10 relu, softmax loss");
+  EXPECT_EQ(e.at("iterations"), 50);
+  EXPECT_EQ(e.at("test_size"), 200);
+  EXPECT_EQ(e.at("train_size"), 600);
+  EXPECT_NEAR(e.at("test_acc").get<double>(), std::stod(final[2].str()), 5e-5);
+  EXPECT_NEAR(e.at("train_acc").get<double>(), std::stod(final[1].str()), 5e-5);
+
+  Result p = run("predict --model " + model() + " --index 0,1 --data " + data() + " --json");
+  ASSERT_EQ(p.status, 0) << p.out;
+  nlohmann::json j = nlohmann::json::parse(p.out);
+  EXPECT_EQ(j.at("model"), "two-layer-net 784-50-10 relu, softmax loss");
+  ASSERT_EQ(j.at("predictions").size(), 2u);
+  Result text = run("predict --model " + model() + " --index 0,1 --data " + data());
+  for (int i = 0; i < 2; ++i) {
+    const nlohmann::json& one = j.at("predictions").at(static_cast<std::size_t>(i));
+    EXPECT_EQ(one.at("input"), "test image " + std::to_string(i));
+    EXPECT_EQ(one.at("index"), i);
+    ASSERT_EQ(one.at("probabilities").size(), 10u);
+    double sum = 0;
+    for (double q : one.at("probabilities")) sum += q;
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    // the same class and label as the text output
+    EXPECT_THAT(text.out, HasSubstr("test image " + std::to_string(i) + ": class " +
+                                    std::to_string(one.at("class").get<int>()) + " (label " +
+                                    std::to_string(one.at("label").get<int>()) + ")\n"));
+  }
 }
 
 }  // namespace

@@ -8,14 +8,17 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "commands.h"
 #include "examples.h"
+#include "exit_status.h"
 #include "nabla/dot.h"
 #include "nabla/layers.h"
 #include "nabla/ops.h"
+#include "suggest.h"
 
 namespace nabla::cli {
 
@@ -346,14 +349,16 @@ Runner add_example_command(CLI::App& app) {
     }
     auto it = examples().find(opts->name);
     if (it == examples().end()) {
-      std::cerr << "nabla example: unknown example '" << opts->name
-                << "' (nabla example --list shows them)\n";
-      return 2;
+      std::vector<std::string> names;
+      for (const auto& entry : examples()) names.push_back(entry.first);
+      std::optional<std::string> close = closest_match(opts->name, names);
+      throw UsageError("unknown example '" + opts->name + "'" +
+                       (close ? "; did you mean '" + *close + "'?" : "") +
+                       " (nabla example --list shows them)");
     }
     Var root = it->second.first(std::cout);
     if (!opts->dot.empty() && !root.defined()) {
-      std::cerr << "nabla example: " << opts->name << " records no graph to draw\n";
-      return 2;
+      throw UsageError(opts->name + " records no graph to draw (--dot)");
     }
     if (!opts->dot.empty()) {
       write_graph(opts->dot, to_dot(root, opts->name));

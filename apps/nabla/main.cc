@@ -1,19 +1,19 @@
 // nabla — build and train neural networks by backpropagation.
-#include <malloc.h>
-
 #include <exception>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "nabla/cpu.h"
+#include "nabla/runtime.h"
+#include "parse_errors.h"
 
 int main(int argc, char** argv) {
-  // Keep freed memory for reuse instead of returning it to the system after every
-  // evaluation block: otherwise each block's tensors fault in fresh zeroed pages.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  using namespace nabla::cli;
+  // Freed memory kept for reuse (nabla/runtime.h); `nabla train` sets its BLAS threads.
+  nabla::configure_runtime();
   CLI::App app{"nabla: neural networks by backpropagation, as clear as the textbook"};
   // version, build type and the kernels' instruction set (chosen at run time, nabla/cpu.h)
   app.set_version_flag("--version", [] {
@@ -21,27 +21,42 @@ int main(int argc, char** argv) {
            nabla::kernel_isa();
   });
   app.require_subcommand(1);
-  std::map<CLI::App*, nabla::cli::Runner> runners;
-  auto add = [&](nabla::cli::Runner (*adder)(CLI::App&)) {
+  app.footer(kExitStatusHelp);
+  std::map<CLI::App*, Runner> runners;
+  auto add = [&](Runner (*adder)(CLI::App&)) {
     std::size_t before = app.get_subcommands({}).size();
-    nabla::cli::Runner run = adder(app);
-    runners[app.get_subcommands({})[before]] = std::move(run);
+    Runner run = adder(app);
+    CLI::App* sub = app.get_subcommands({})[before];
+    sub->footer(kExitStatusHelp);
+    runners[sub] = std::move(run);
   };
-  add(nabla::cli::add_example_command);
-  add(nabla::cli::add_gradcheck_command);
-  add(nabla::cli::add_knn_command);
-  add(nabla::cli::add_train_command);
-  add(nabla::cli::add_eval_command);
-  add(nabla::cli::add_predict_command);
+  add(add_example_command);
+  add(add_gradcheck_command);
+  add(add_knn_command);
+  add(add_train_command);
+  add(add_eval_command);
+  add(add_predict_command);
 
+  CLI::App* chosen = nullptr;
   try {
-    CLI11_PARSE(app, argc, argv);  // (--version may meet a bad NABLA_ISA: caught below)
-    for (auto& [sub, run] : runners) {
-      if (sub->parsed()) return run();
+    try {
+      app.parse(argc, argv);  // (--version may meet a bad NABLA_ISA: caught below)
+    } catch (const CLI::ParseError& e) {
+      return report_parse_error(app, e);
     }
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) {
+        chosen = sub;
+        return run();
+      }
+    }
+  } catch (const UsageError& e) {
+    std::string who = chosen != nullptr ? "nabla " + chosen->get_name() : "nabla";
+    std::cerr << who << ": error: " << e.what() << "\nRun '" << who << " --help' for more.\n";
+    return kExitUsageError;
   } catch (const std::exception& e) {
     std::cerr << "nabla: error: " << e.what() << "\n";
-    return 1;
+    return kExitRuntimeError;
   }
-  return 1;
+  return kExitRuntimeError;
 }

@@ -1,35 +1,63 @@
 // `nabla eval` and `nabla predict`: use a model file written by `nabla train`.
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
-#include <iostream>
 #include <optional>
 
 #include "commands.h"
+#include "exit_status.h"
+#include "model_output.h"
 #include "nabla/image.h"
 #include "nabla/ops.h"
 #include "nabla/train.h"
 
 namespace nabla::cli {
 
+namespace {
+
+// The iteration count a model file records (absent from files of other tools).
+std::optional<std::int64_t> iterations_of(const LoadedModel& m) {
+  auto it = m.metadata.find("iteration");
+  if (it == m.metadata.end()) return std::nullopt;
+  std::int64_t n = 0;
+  const std::string& s = it->second;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
 Runner add_eval_command(CLI::App& app) {
   struct Options {
     std::string model;
     std::optional<std::string> data;
     bool train = false;
+    bool json = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("eval", "Test accuracy of a trained model on MNIST");
   sub->add_option("--model", o->model, "Model file (model.safetensors of a run)")->required();
-  sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
+  sub->add_option("--data", o->data,
+                  "MNIST directory (default: $NABLA_DATA, else data/mnist); the test files "
+                  "are enough without --train");
   sub->add_flag("--train", o->train, "Also report the accuracy on the training set");
+  sub->add_flag("--json", o->json, "Print one JSON object (model, iterations, test_acc, ...)");
   return [o]() -> int {
     LoadedModel m = load_model(o->model);
-    Mnist mnist = load_mnist(resolve_data_dir(o->data));
-    std::printf("model %s (%s iterations)\n", m.spec.describe().c_str(),
-                m.metadata.count("iteration") ? m.metadata["iteration"].c_str() : "?");
-    if (o->train) std::printf("train acc | %.4f\n", evaluate_accuracy(m.net, mnist.train));
-    std::printf("test acc | %.4f\n", evaluate_accuracy(m.net, mnist.test));
-    return 0;
+    const std::string dir = resolve_data_dir(o->data);
+    EvalReport r;
+    r.model = m.spec.describe();
+    r.iterations = iterations_of(m);
+    Dataset test = load_mnist_split(dir, MnistSplit::test);
+    r.test_acc = evaluate_accuracy(m.net, test);
+    r.test_size = test.size;
+    if (o->train) {
+      Dataset train = load_mnist_split(dir, MnistSplit::train);
+      r.train_acc = evaluate_accuracy(m.net, train);
+      r.train_size = train.size;
+    }
+    print_eval(r, o->json);
+    return kExitOk;
   };
 }
 
@@ -39,6 +67,7 @@ Runner add_predict_command(CLI::App& app) {
     std::optional<std::string> data;
     std::vector<std::string> inputs;
     std::vector<std::int64_t> indices;
+    bool json = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("predict", "Classify digit images with a trained model");
@@ -46,18 +75,17 @@ Runner add_predict_command(CLI::App& app) {
   sub->add_option("inputs", o->inputs,
                   "PGM or PNG images of a digit (any size; dark-on-light "
                   "pictures are inverted to MNIST's white-on-black)");
-  sub->add_option("--index", o->indices, "Test-set images to classify, by index")
+  sub->add_option("--index", o->indices, "Test-set images to classify, by index (0 to size - 1)")
       ->delimiter(',')
       ->check(whole_number(0, INT64_MAX));
-  sub->add_option("--data", o->data, "MNIST directory for --index");
+  sub->add_option("--data", o->data, "MNIST directory for --index (the test files)");
+  sub->add_flag("--json", o->json, "Print one JSON object (model, predictions)");
   return [o]() -> int {
     if (o->inputs.empty() && o->indices.empty()) {
-      std::cerr << "nabla predict: give image files or --index N\n";
-      return 2;
+      throw UsageError("give image files or --index N");
     }
     LoadedModel m = load_model(o->model);
-    auto classify = [&](const std::string& what, const std::vector<std::uint8_t>& pixels,
-                        std::optional<int> label) {
+    auto classify = [&](const std::string& what, const std::vector<std::uint8_t>& pixels) {
       if (static_cast<std::int64_t>(pixels.size()) != m.spec.inputs) {
         throw ShapeError("predict: " + what + " has " + std::to_string(pixels.size()) +
                          " pixels, the model takes " + std::to_string(m.spec.inputs));
@@ -67,34 +95,36 @@ Runner add_predict_command(CLI::App& app) {
         x.set(static_cast<std::int64_t>(i), pixels[i] / 255.0);
       }
       Tensor p = softmax(m.net.predict(x));
-      std::int64_t best = argmax_rows(p)[0];
-      std::printf("%s: class %lld", what.c_str(), static_cast<long long>(best));
-      if (label) std::printf(" (label %d)", *label);
-      std::printf("\n  probabilities:");
-      for (std::int64_t c = 0; c < p.numel(); ++c) {
-        std::printf(" %lld:%.4f", static_cast<long long>(c), p.get(c));
-      }
-      std::printf("\n");
+      Prediction result;
+      result.input = what;
+      result.predicted = argmax_rows(p)[0];
+      for (std::int64_t c = 0; c < p.numel(); ++c) result.probabilities.push_back(p.get(c));
+      return result;
     };
+    std::vector<Prediction> predictions;
     for (const std::string& path : o->inputs) {
-      classify(path, to_mnist_pixels(read_image(path)), std::nullopt);
+      predictions.push_back(classify(path, to_mnist_pixels(read_image(path))));
     }
     if (!o->indices.empty()) {
-      Mnist mnist = load_mnist(resolve_data_dir(o->data));
-      const Dataset& test = mnist.test;
+      Dataset test = load_mnist_split(resolve_data_dir(o->data), MnistSplit::test);
       for (std::int64_t i : o->indices) {
         if (i >= test.size) {
           throw ValueError("predict: --index " + std::to_string(i) +
                            " is out of range: the test set has " + std::to_string(test.size) +
                            " images (0 to " + std::to_string(test.size - 1) + ")");
         }
+      }
+      for (std::int64_t i : o->indices) {
         auto first = test.images.begin() + i * test.features;
-        classify("test image " + std::to_string(i),
-                 std::vector<std::uint8_t>(first, first + test.features),
-                 test.labels[static_cast<std::size_t>(i)]);
+        Prediction p = classify("test image " + std::to_string(i),
+                                std::vector<std::uint8_t>(first, first + test.features));
+        p.index = i;
+        p.label = test.labels[static_cast<std::size_t>(i)];
+        predictions.push_back(std::move(p));
       }
     }
-    return 0;
+    print_predictions(m.spec.describe(), predictions, o->json);
+    return kExitOk;
   };
 }
 

@@ -14,6 +14,7 @@
 #include <future>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "nabla/ops.h"
 #include "nabla/train.h"
 #include "nabla/workers.h"
+#include "train_checks.h"
 #include "train_output.h"
 
 namespace nabla::cli {
@@ -63,6 +65,8 @@ struct Options {
   std::string resume;
   bool timing = false;
   bool iters_given = false;
+  bool overwrite = false;
+  std::set<std::string> given;  // the long names of the options on the command line
 };
 
 TrainConfig config_from(const Options& o) {
@@ -109,6 +113,7 @@ int run_train(const Options& o) {
   SparseMnist mnist;
   std::optional<DenseData> dense;
   TrainConfig config = config_from(o);
+  check_model_options(config, o.given);
   if (csv_data) {
     CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
     config.model.inputs = rows.data.train_x.size(1);
@@ -132,6 +137,7 @@ int run_train(const Options& o) {
   }
 
   std::optional<Trainer> trainer;
+  std::vector<std::string> resume_notes;  // what a resumed run changes (--lr)
   if (o.resume.empty()) {
     if (dense) {
       trainer.emplace(config, std::move(*dense));
@@ -153,12 +159,16 @@ int run_train(const Options& o) {
                        " iterations are more iterations than can be counted");
     }
     if (o.epochs > 0) trainer->set_total_iters(epochs_total);
+    resume_notes = check_resume_options(o.resume, trainer->config(), config, o.given);
+    if (o.given.count("lr") != 0) trainer->set_learning_rate(o.lr);
   }
 
   trainer->set_threads(threads);
-  std::filesystem::path out = o.out.empty() ? default_run_dir() : o.out;
+  // A new directory of its own, or --out: not one holding another run's files.
+  std::filesystem::path out = o.out.empty() ? make_run_dir() : std::filesystem::path(o.out);
   std::filesystem::create_directories(out);
   RunLock lock(out);
+  if (!o.out.empty()) check_out_dir(out, o.resume, o.overwrite);
   std::filesystem::path model_path = out / "model.safetensors";
   // A resumed run appends to the metrics of the run it continues when --out is that run's
   // directory (the rows after its checkpoint cut off); anywhere else it starts a new file.
@@ -190,6 +200,7 @@ int run_train(const Options& o) {
   if (!o.resume.empty()) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
                 static_cast<long long>(trainer->iteration()));
+    for (const std::string& note : resume_notes) std::printf("%s\n", note.c_str());
   }
   std::fflush(stdout);
 
@@ -199,9 +210,12 @@ int run_train(const Options& o) {
   double beside_seconds = 0;  // evaluations run beside training, on the other thread
   double last_loss = 0;
   std::int64_t first_iter = trainer->iteration();
+  // "iteration 7: train acc, test acc | ...", or with a prefix ("final: ...")
   auto record = [&](const char* prefix, const Evaluation& e, double loss, double elapsed) {
     progress.clear();
-    std::printf("%strain acc, test acc | %.4f, %.4f\n", prefix, e.train_acc, e.test_acc);
+    std::string label =
+        *prefix != '\0' ? prefix : "iteration " + std::to_string(e.iteration) + ": ";
+    std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
     std::fflush(stdout);
     m.eval_iters.push_back(static_cast<double>(e.iteration));
     m.train_acc.push_back(e.train_acc);
@@ -351,15 +365,23 @@ Runner add_train_command(CLI::App& app) {
                   "their own (the results are the same)")
       ->check(CLI::Range(1, 256))
       ->default_str("");
-  sub->add_option("--out", o->out, "Run directory (default runs/<date-time>)");
+  sub->add_option("--out", o->out,
+                  "Run directory (default: runs/<date-time>, with -2, -3, ... when taken); one "
+                  "holding files is refused unless --overwrite (or --resume continues its run)");
+  sub->add_flag("--overwrite", o->overwrite, "Let --out replace the run in that directory");
   sub->add_flag("--timing", o->timing,
                 "End with a TIMING line of seconds (training, evaluation, wall) and the "
                 "kernels' instruction set, for scripts/bench.sh");
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
                   "set the new total");
-  return [o, iters]() -> int {
+  return [o, iters, sub]() -> int {
     o->iters_given = iters->count() > 0;
+    for (const CLI::Option* option : sub->get_options()) {
+      if (option->count() > 0 && !option->get_lnames().empty()) {
+        o->given.insert(option->get_lnames()[0]);
+      }
+    }
     try {
       return run_train(*o);
     } catch (const TrainingError& e) {

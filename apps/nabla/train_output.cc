@@ -13,17 +13,44 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "exit_status.h"
 #include "svg_plot.h"
 
 namespace nabla::cli {
 
 // ---- run directory ----------------------------------------------------------------------
 
-std::string default_run_dir() {
+std::filesystem::path make_run_dir() {
   std::time_t now = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "runs/%Y%m%d-%H%M%S", std::localtime(&now));
-  return buf;
+  char stamp[64];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  const std::filesystem::path runs = "runs";
+  std::filesystem::create_directories(runs);
+  for (int n = 1;; ++n) {
+    std::string name = stamp;
+    if (n > 1) name += '-' + std::to_string(n);
+    std::filesystem::path dir = runs / name;
+    if (std::filesystem::create_directory(dir)) return dir;  // false: taken
+  }
+}
+
+void check_out_dir(const std::filesystem::path& dir, const std::string& resume, bool overwrite) {
+  if (overwrite) return;
+  if (!resume.empty()) {
+    std::filesystem::path home = std::filesystem::path(resume).parent_path();
+    std::error_code ec;
+    if (std::filesystem::equivalent(home.empty() ? "." : home, dir, ec)) {
+      return;  // the resumed run continues in its own directory
+    }
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename() != ".lock") {
+      throw UsageError("--out " + dir.string() + " already holds " +
+                       entry.path().filename().string() +
+                       " (another run?); choose another directory, or add --overwrite to "
+                       "replace its run");
+    }
+  }
 }
 
 void check_written(const std::ostream& out, const std::filesystem::path& path) {
@@ -119,7 +146,9 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
 
 // ---- progress -----------------------------------------------------------------------------
 
-Progress::Progress(std::int64_t total) : total_(total), enabled_(isatty(STDOUT_FILENO) != 0) {}
+// On stderr, so that stdout stays the run's lines (for a pipe or a file) while a terminal
+// still shows the bar.
+Progress::Progress(std::int64_t total) : total_(total), enabled_(isatty(STDERR_FILENO) != 0) {}
 
 void Progress::update(std::int64_t done, double loss, double iters_per_s) {
   if (!enabled_) return;
@@ -129,18 +158,18 @@ void Progress::update(std::int64_t done, double loss, double iters_per_s) {
   constexpr int kWidth = 30;
   int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
   double left = iters_per_s > 0 ? static_cast<double>(total_ - done) / iters_per_s : 0;
-  std::printf("\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
+  std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
               std::string(static_cast<std::size_t>(filled), '#').c_str(),
               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
               static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
               left);
-  std::fflush(stdout);
+  std::fflush(stderr);
   drawn_ = true;
 }
 
 void Progress::clear() {
   if (!drawn_) return;
-  std::printf("\r%s\r", std::string(90, ' ').c_str());
+  std::fprintf(stderr, "\r%s\r", std::string(90, ' ').c_str());
   drawn_ = false;
 }
 

@@ -13,8 +13,14 @@ namespace nabla::cli {
 
 // ---- run directory ----------------------------------------------------------------------
 
-// runs/YYYYmmdd-HHMMSS, for a run without --out.
-std::string default_run_dir();
+// A new run directory for a run without --out: runs/YYYYmmdd-HHMMSS, made here, or with
+// -2, -3, ... added when that is taken (by a run started in the same second, in this
+// process or another: each name is claimed by creating it).
+std::filesystem::path make_run_dir();
+
+// Refuses (UsageError) an --out directory holding files (other than a lock) unless
+// `overwrite`, or `resume` is a checkpoint in it (the resumed run continues there).
+void check_out_dir(const std::filesystem::path& dir, const std::string& resume, bool overwrite);
 
 // Throws naming the file when a write to it failed (a full disk, /dev/full).
 void check_written(const std::ostream& out, const std::filesystem::path& path);
@@ -50,7 +56,7 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
 
 // ---- progress -----------------------------------------------------------------------------
 
-// On a terminal: one line redrawn in place, at most ten times a second.
+// On a terminal (stderr): one line redrawn in place, at most ten times a second.
 class Progress {
  public:
   explicit Progress(std::int64_t total);

@@ -48,6 +48,10 @@ std::string resolve_data_dir(const std::optional<std::string>& flag);
 // bad IDX file, image and label counts that differ, or a label >= 10.
 Mnist load_mnist(const std::string& dir);
 
+// One of the two splits alone (`nabla eval` needs only the test files), checked the same.
+enum class MnistSplit { train, test };
+Dataset load_mnist_split(const std::string& dir, MnistSplit split);
+
 // One split from an images file (N, rows, cols) and a labels file (N), checked as above.
 Dataset load_idx_dataset(const std::string& images_path, const std::string& labels_path,
                          std::int64_t classes = 10);

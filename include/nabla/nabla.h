@@ -17,6 +17,17 @@
 //   jacobian.h   full Jacobians from backward passes, and by central differences
 //   dot.h        pictures of a recorded graph (Graphviz DOT)
 //   cpu.h        the instruction set the kernels run on (chosen at run time)
+//   runtime.h    configure_runtime(): the process settings that make training fast
+//   optim.h      optimizers (SGD ... AdamW) and weight initialisers
+//   train.h      ModelSpec, TrainConfig, Trainer: mini-batch training, checkpoints, load_model
+//   workers.h    a small pool of threads (splitting a product between cores)
+// Data and files:
+//   idx.h (IDX files), mnist.h (MNIST, batches), prefetch.h (batches made ahead),
+//   csv.h (CSV rows), image.h (PGM/PNG pictures), safetensors.h (named tensors on disk),
+//   large_buffer.h (big zeroed buffers)
+// Other models and text:
+//   sparse.h (sparse pixel rows), knn.h (k-nearest neighbours), conll.h, glove.h,
+//   word_windows.h, entity_score.h (window NER: corpora, word vectors, windows, scores)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
 //   Var x = Var::parameter(Tensor::scalar(-2), "x"), y = ..., z = ...;
@@ -25,18 +36,35 @@
 #pragma once
 
 #include "nabla/batch_norm.h"
+#include "nabla/conll.h"
 #include "nabla/conv.h"
 #include "nabla/cpu.h"
-#include "nabla/dropout.h"
+#include "nabla/csv.h"
 #include "nabla/dot.h"
+#include "nabla/dropout.h"
+#include "nabla/entity_score.h"
+#include "nabla/glove.h"
 #include "nabla/gradcheck.h"
 #include "nabla/graph.h"
+#include "nabla/idx.h"
+#include "nabla/image.h"
 #include "nabla/indexing.h"
 #include "nabla/jacobian.h"
+#include "nabla/knn.h"
+#include "nabla/large_buffer.h"
 #include "nabla/layers.h"
 #include "nabla/logistic_loss.h"
+#include "nabla/mnist.h"
 #include "nabla/module.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
+#include "nabla/optim.h"
+#include "nabla/prefetch.h"
+#include "nabla/runtime.h"
+#include "nabla/safetensors.h"
+#include "nabla/sparse.h"
 #include "nabla/sparse_affine.h"
 #include "nabla/tensor.h"
+#include "nabla/train.h"
+#include "nabla/word_windows.h"
+#include "nabla/workers.h"

@@ -171,6 +171,8 @@ class Trainer {
   std::int64_t iteration() const { return iteration_; }
   std::int64_t total_iters() const { return total_iters_; }
   void set_total_iters(std::int64_t total);
+  // A new learning rate from the next step on (e.g. for a resumed run); saved with it.
+  void set_learning_rate(double lr);
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
   Sequential& model() { return net_; }

@@ -139,6 +139,13 @@ SparseMnist load_mnist_sparse(const std::string& dir, Workers* workers) {
   return s;
 }
 
+Dataset load_mnist_split(const std::string& dir, MnistSplit split) {
+  check_directory(dir);
+  const std::string stem = split == MnistSplit::train ? "train" : "t10k";
+  return load_idx_dataset(find_mnist_file(dir, stem + "-images-idx3-ubyte"),
+                          find_mnist_file(dir, stem + "-labels-idx1-ubyte"));
+}
+
 Mnist load_mnist(const std::string& dir) {
   check_directory(dir);
   Mnist mnist;

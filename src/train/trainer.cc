@@ -227,6 +227,12 @@ void Trainer::diverged(const std::string& what, double data_loss, double penalty
   throw TrainingError(message);
 }
 
+void Trainer::set_learning_rate(double lr) {
+  if (!(lr > 0) || !std::isfinite(lr)) throw ValueError("learning rate must be a positive number");
+  config_.lr = lr;
+  optimizer_->set_learning_rate(lr);
+}
+
 void Trainer::set_total_iters(std::int64_t total) {
   if (total < 0) throw ValueError("the number of iterations must not be negative");
   total_iters_ = total;

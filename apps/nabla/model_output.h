@@ -1,0 +1,39 @@
+// What `nabla eval` and `nabla predict` print: the textbook's lines, or with --json one
+// JSON document on stdout for scripts (jq '.test_acc'):
+//   eval:    {"model": "two-layer-net 784-50-10 relu, softmax loss", "iterations": 10000,
+//             "test_acc": 0.9718, "test_size": 10000, "train_acc": ..., "train_size": ...}
+//            (train_* with --train; iterations null when the file does not say)
+//   predict: {"model": "...", "predictions": [{"input": "digit.png", "class": 7,
+//             "probabilities": [p0, ..., p9]}, {"input": "test image 3", "index": 3,
+//             "class": 0, "label": 0, "probabilities": [...]}]}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nabla::cli {
+
+struct EvalReport {
+  std::string model;                     // ModelSpec::describe()
+  std::optional<std::int64_t> iterations;
+  double test_acc = 0;
+  std::int64_t test_size = 0;
+  std::optional<double> train_acc;       // with --train
+  std::int64_t train_size = 0;
+};
+
+struct Prediction {
+  std::string input;                     // a file, or "test image N"
+  std::optional<std::int64_t> index;     // N for a test image
+  std::int64_t predicted = 0;
+  std::optional<int> label;              // a test image's label
+  std::vector<double> probabilities;     // one per class
+};
+
+void print_eval(const EvalReport& r, bool json);
+void print_predictions(const std::string& model, const std::vector<Prediction>& predictions,
+                       bool json);
+
+}  // namespace nabla::cli

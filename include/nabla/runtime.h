@@ -1,0 +1,31 @@
+// nabla/runtime.h — process-wide settings that make training fast, for a program that
+// embeds nabla. The library never changes them by itself (no global state behind your
+// back); the `nabla` command calls configure_runtime() once at start, and a program of
+// yours may do the same:
+//
+//   int main() {
+//     nabla::configure_runtime();                          // the command's settings
+//     nabla::configure_runtime({.blas_threads = 1});       // ... and BLAS on one thread
+//     ...
+//   }
+//
+// Both settings belong to the process: call it from main(), before threads start.
+#pragma once
+
+namespace nabla {
+
+struct RuntimeOptions {
+  // Keep freed memory for reuse (glibc malloc: mmap threshold 32 MiB, trim threshold
+  // 128 MiB) instead of returning it to the system after every evaluation block; otherwise
+  // each block's large tensors fault in fresh zeroed pages. No effect outside glibc.
+  bool keep_freed_memory = true;
+  // Threads of the BLAS matrix products (OpenBLAS); 0 leaves its own choice (all cores).
+  // The training recipe's matrices are small: 1 is faster there, as BLAS threads would
+  // only fight over the cores with nabla's own (`nabla train` uses 1).
+  int blas_threads = 0;
+};
+
+// Applies `options` to this process. Throws ValueError for a negative blas_threads.
+void configure_runtime(const RuntimeOptions& options = {});
+
+}  // namespace nabla

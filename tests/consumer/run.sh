@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the program of tests/consumer/ the ways a user's project would use nabla, runs it
+# and checks what it prints (the README's snippet). CTest runs one mode a test:
+#   run.sh package      BUILD SOURCE CXX [LAUNCHER] [WERROR]   cmake --install BUILD, find_package(nabla 0.2)
+#   run.sh pkg-config   BUILD SOURCE CXX                       cmake --install BUILD, pkg-config --cflags --libs nabla
+#   run.sh subdirectory BUILD SOURCE CXX [LAUNCHER] [WERROR]   add_subdirectory(SOURCE), the library only
+set -euo pipefail
+mode=$1 build=$2 source=$3 cxx=$4 launcher=${5:-} werror=${6:-OFF}
+work=$(mktemp -d "${TMPDIR:-/tmp}/nabla_consumer_XXXXXX")
+beside=""  # subdirectory: nabla's binary directory, beside BUILD
+trap 'rm -rf "$work" ${beside:+"$beside"}' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+cmake_args=(-DCMAKE_CXX_COMPILER="$cxx")
+[ -n "$launcher" ] && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher")
+
+# The program's two lines: the scalar graph's gradients, and an untrained net's loss (ln 3).
+check_output() {
+  local out
+  out=$("$1") || fail "$1 exited with $?"
+  echo "$out"
+  grep -qx 'f = -12; df/dx = -4, df/dy = -4, df/dz = 3' <<<"$out" || fail "wrong gradients"
+  grep -qxE 'loss 1\.(09[5-9]|10[0-2])' <<<"$out" || fail "wrong loss (want about ln 3 = 1.099)"
+}
+
+install_tree() {
+  cmake --install "$build" --prefix "$work/prefix" >"$work/install.log" || {
+    cat "$work/install.log"
+    fail "cmake --install"
+  }
+  for f in include/nabla/nabla.h include/nabla/train.h lib/cmake/nabla/nablaConfig.cmake \
+    lib/cmake/nabla/nablaConfigVersion.cmake lib/pkgconfig/nabla.pc; do
+    [ -f "$work/prefix/$f" ] || fail "not installed: $f"
+  done
+  # The exported interface names no path of this machine (the build tree, /usr/lib/...).
+  if grep -rnE "$build|$source|/usr/lib|/usr/include" "$work/prefix/lib/cmake/nabla" \
+    "$work/prefix/lib/pkgconfig/nabla.pc"; then
+    fail "an absolute path in the package files"
+  fi
+}
+
+case "$mode" in
+package)
+  install_tree
+  if [ -x "$work/prefix/bin/nabla" ]; then
+    "$work/prefix/bin/nabla" --version | grep -q '^nabla 0\.2\.' || fail "installed nabla --version"
+  fi
+  cmake -S "$source/tests/consumer" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
+  cmake --build "$work/build"
+  check_output "$work/build/consumer"
+  # 0.2 asks for 0.2.x: a 0.3 request is refused (0.x minor versions may break the API).
+  cat >"$work/want03.cmake" <<CMAKE
+set(CMAKE_PREFIX_PATH "$work/prefix")
+find_package(nabla 0.3 QUIET)
+if(nabla_FOUND)
+  message(FATAL_ERROR "find_package(nabla 0.3) accepted nabla \${nabla_VERSION}")
+endif()
+CMAKE
+  cmake -P "$work/want03.cmake" || fail "version check"
+  ;;
+pkg-config)
+  command -v pkg-config >/dev/null || { echo "no pkg-config: skipped"; exit 77; }
+  install_tree
+  export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+  flags=$(pkg-config --cflags --libs nabla) || fail "pkg-config --cflags --libs nabla"
+  echo "pkg-config --cflags --libs nabla: $flags"
+  [ "$(pkg-config --modversion nabla)" = "$(sed -n 's/^Version: //p' "$PKG_CONFIG_PATH/nabla.pc")" ]
+  # shellcheck disable=SC2086  # the flags are words
+  "$cxx" -O1 -o "$work/consumer" "$source/tests/consumer/main.cc" $flags
+  check_output "$work/consumer"
+  ;;
+subdirectory)
+  # A parent without a build type keeps none, and nabla's tests stay off there.
+  # nabla's objects are built beside BUILD (BUILD-consumer-XXXXXX), at the same depth
+  # below the source: a ccache that keys paths relative to the working directory
+  # (base_dir) then finds the objects of BUILD's identical compilations.
+  beside=$(mktemp -d "$build-consumer-XXXXXX")
+  cmake -S "$source/tests/consumer" -B "$work/build" -DNABLA_FROM=subdirectory \
+    -DNABLA_SOURCE="$source" -DNABLA_BINARY_DIR="$beside" "${cmake_args[@]}" >"$work/configure.log" ||
+    { cat "$work/configure.log"; fail "configure"; }
+  grep -q "consumer: CMAKE_BUILD_TYPE='' NABLA_BUILD_TESTS=OFF" "$work/configure.log" ||
+    { cat "$work/configure.log"; fail "nabla changed the parent's build type or turned its tests on"; }
+  # Then built as this build tree was (Release, same warnings), so that ccache can reuse its
+  # objects: only the library and the program.
+  cmake "$work/build" -DCMAKE_BUILD_TYPE=Release -DNABLA_WERROR="$werror" >/dev/null
+  cmake --build "$work/build" -j2 --target consumer
+  check_output "$work/build/consumer"
+  ;;
+*) fail "unknown mode $mode" ;;
+esac
