@@ -219,15 +219,15 @@ TEST(Cli, UnknownOptionIsNamedWithTheClosestOne) {
 TEST(Cli, EveryCommandExitsWithTwoOnAUsageError) {
   for (const char* args :
        {"train --lr -1", "train --iters 10 --epochs 2", "eval", "eval --model", "predict",
-        "predict --model m.safetensors", "knn --k x", "gradcheck --samples many",
-        "example pear", "example apple --dott x", "nabla"}) {
+        "predict --model m.safetensors", "knn --k x", "gradcheck --samples many", "example pear",
+        "example apple --dott x", "nabla"}) {
     Result r = run(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.out;
     EXPECT_THAT(r.out, ::testing::ContainsRegex("nabla( [a-z]+)?: error: ")) << args;
   }
   // ... and documents it in every --help.
-  for (const char* args : {"--help", "train --help", "eval --help", "predict --help",
-                           "knn --help", "gradcheck --help", "example --help"}) {
+  for (const char* args : {"--help", "train --help", "eval --help", "predict --help", "knn --help",
+                           "gradcheck --help", "example --help"}) {
     Result r = run(args);
     EXPECT_EQ(r.status, 0) << args;
     EXPECT_THAT(r.out, HasSubstr("Exit status: 0 success; 1 runtime error")) << args;

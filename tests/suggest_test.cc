@@ -27,7 +27,7 @@ TEST(ClosestMatch, SuggestsOnlyLikelyTypos) {
   EXPECT_EQ(closest_match("", commands), std::nullopt);
   const std::vector<std::string> options = {"--iters", "--epochs", "--lr", "--help", "--sampling"};
   EXPECT_EQ(closest_match("--iter", options), "--iters");
-  EXPECT_EQ(closest_match("-iters", options), "--iters");   // the dashes do not count
+  EXPECT_EQ(closest_match("-iters", options), "--iters");     // the dashes do not count
   EXPECT_EQ(closest_match("--samp", options), "--sampling");  // a prefix of one option only
   EXPECT_EQ(closest_match("--x", options), std::nullopt);
   EXPECT_EQ(closest_match("--lf", options), "--lr");

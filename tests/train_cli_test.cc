@@ -695,8 +695,8 @@ TEST_F(TrainCli, FailedWritesAreErrors) {
     fs::path run_dir = dir_ / name;
     fs::create_directories(run_dir);
     fs::create_symlink("/dev/full", run_dir / name);
-    Result r = run("train --iters 3 --data " + data() + " --out " + run_dir.string() +
-                   " --overwrite");
+    Result r =
+        run("train --iters 3 --data " + data() + " --out " + run_dir.string() + " --overwrite");
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_THAT(r.out, HasSubstr("cannot write " + (run_dir / name).string() +
                                  ": No space left on device"));
@@ -725,7 +725,6 @@ TEST_F(TrainCli, GradcheckWithoutData) {
   EXPECT_EQ(missing.status, 1);
   EXPECT_THAT(missing.out, HasSubstr("scripts/fetch_mnist.sh"));
 }
-
 
 // ---- conventions of the command (issue 15) --------------------------------------------
 
@@ -759,8 +758,8 @@ TEST_F(TrainCli, RunsStartedInTheSameSecondGetDirectoriesOfTheirOwn) {
   }
   std::string train = std::string(NABLA_CLI) + " train --iters 3 >/dev/null 2>&1";
   Result r = run_command("cd " + dir_.string() + " && export NABLA_DATA=" + data() + " && " +
-                         train + " & a=$!; " + "cd " + dir_.string() + " && NABLA_DATA=" +
-                         data() + " " + train + "; b=$?; wait $a; echo \"$? $b\"");
+                         train + " & a=$!; " + "cd " + dir_.string() + " && NABLA_DATA=" + data() +
+                         " " + train + "; b=$?; wait $a; echo \"$? $b\"");
   EXPECT_EQ(r.out, "0 0\n");
   std::vector<std::string> made;
   for (const auto& entry : fs::directory_iterator(dir_ / "runs")) {
@@ -806,7 +805,8 @@ TEST_F(TrainCli, ResumeRefusesOptionsThatContradictTheCheckpoint) {
   // --lr is meant to change: applied from the checkpoint on, said, and saved.
   r = run(resume + " --iters 10 --lr 0.05");
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("resumed from " + checkpoint + " at iteration 8\n"
+  EXPECT_THAT(r.out, HasSubstr("resumed from " + checkpoint +
+                               " at iteration 8\n"
                                "learning rate 0.1 -> 0.05 (--lr)\n"));
   EXPECT_THAT(r.out, HasSubstr("sgd lr 0.05"));
   LoadedModel m = load_model(checkpoint);

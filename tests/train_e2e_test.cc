@@ -73,9 +73,10 @@ TEST(TextbookRecipe, TrainEvalPredict) {
                              "batch 100, 10000 iterations (600 per epoch), seed 42\n"));
   EXPECT_THAT(out, HasSubstr("60000 training, 10000 test images"));
   // After iterations 0, 600, ..., 9600 in the textbook's counting: 17 lines.
-  EXPECT_EQ(matches(out, std::regex(
-                             R"((^|\n)iteration \d+: train acc, test acc \| 0\.\d{4}, 0\.\d{4}(?=\n))")),
-            17u)
+  EXPECT_EQ(
+      matches(out, std::regex(
+                       R"((^|\n)iteration \d+: train acc, test acc \| 0\.\d{4}, 0\.\d{4}(?=\n))")),
+      17u)
       << out;
   std::smatch m = final_line(out);
   ASSERT_EQ(m.size(), 4u) << out;

@@ -16,20 +16,20 @@
 namespace nabla::cli {
 
 struct EvalReport {
-  std::string model;                     // ModelSpec::describe()
+  std::string model;  // ModelSpec::describe()
   std::optional<std::int64_t> iterations;
   double test_acc = 0;
   std::int64_t test_size = 0;
-  std::optional<double> train_acc;       // with --train
+  std::optional<double> train_acc;  // with --train
   std::int64_t train_size = 0;
 };
 
 struct Prediction {
-  std::string input;                     // a file, or "test image N"
-  std::optional<std::int64_t> index;     // N for a test image
+  std::string input;                  // a file, or "test image N"
+  std::optional<std::int64_t> index;  // N for a test image
   std::int64_t predicted = 0;
-  std::optional<int> label;              // a test image's label
-  std::vector<double> probabilities;     // one per class
+  std::optional<int> label;           // a test image's label
+  std::vector<double> probabilities;  // one per class
 };
 
 void print_eval(const EvalReport& r, bool json);

@@ -56,9 +56,8 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e) {
   auto option = std::find_if(extras.begin(), extras.end(), [](const std::string& w) {
     return w.size() > 1 && w[0] == '-' && !std::isdigit(static_cast<unsigned char>(w[1]));
   });
-  auto plain = std::find_if(extras.begin(), extras.end(), [](const std::string& w) {
-    return w.empty() || w[0] != '-';
-  });
+  auto plain = std::find_if(extras.begin(), extras.end(),
+                            [](const std::string& w) { return w.empty() || w[0] != '-'; });
   std::string message;
   if (command == nullptr && plain != extras.end()) {
     message = "unknown command '" + *plain + "'" + did_you_mean(*plain, command_names(app)) +

@@ -25,7 +25,9 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 std::optional<std::string> closest_match(const std::string& word,
                                          const std::vector<std::string>& candidates) {
   // Leading dashes are the same for every option: only the name counts.
-  auto name = [](const std::string& s) { return s.substr(std::min(s.find_first_not_of('-'), s.size())); };
+  auto name = [](const std::string& s) {
+    return s.substr(std::min(s.find_first_not_of('-'), s.size()));
+  };
   const std::string w = name(word);
   if (w.empty()) return std::nullopt;
   const std::size_t allowed = std::max<std::size_t>(1, w.size() / 3);

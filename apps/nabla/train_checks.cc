@@ -66,7 +66,10 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
       {"weight-decay", [](const TrainConfig& c) { return number(c.weight_decay); }},
       {"reg", [](const TrainConfig& c) { return number(c.reg); }},
       {"seed", [](const TrainConfig& c) { return std::to_string(c.seed); }},
-      {"sampling", [](const TrainConfig& c) { return c.sampling == Sampling::shuffled_epochs ? "shuffle" : "replacement"; }},
+      {"sampling",
+       [](const TrainConfig& c) {
+         return c.sampling == Sampling::shuffled_epochs ? "shuffle" : "replacement";
+       }},
   };
   std::string conflicts;
   for (const Fixed& f : fixed) {
@@ -78,8 +81,8 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
     }
   }
   if (!conflicts.empty()) {
-    throw UsageError("--resume " + checkpoint_path + " continues a run whose settings are fixed: " +
-                     conflicts +
+    throw UsageError("--resume " + checkpoint_path +
+                     " continues a run whose settings are fixed: " + conflicts +
                      ". Leave these options out to continue it, or start a new run without "
                      "--resume; --lr, --iters/--epochs, --threads and --out may change");
   }

@@ -159,10 +159,10 @@ void Progress::update(std::int64_t done, double loss, double iters_per_s) {
   int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
   double left = iters_per_s > 0 ? static_cast<double>(total_ - done) / iters_per_s : 0;
   std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.4f  %.0f it/s  %.0f s left ",
-              std::string(static_cast<std::size_t>(filled), '#').c_str(),
-              std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-              static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
-              left);
+               std::string(static_cast<std::size_t>(filled), '#').c_str(),
+               std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
+               static_cast<long long>(done), static_cast<long long>(total_), loss, iters_per_s,
+               left);
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -1,10 +1,10 @@
 // The README's "Using the library" program. tests/consumer/run.sh builds it against an
 // installed nabla (find_package, pkg-config) and through add_subdirectory, runs it and
 // checks what it prints.
+#include <nabla/nabla.h>
+
 #include <cstdio>
 #include <vector>
-
-#include <nabla/nabla.h>
 using namespace nabla;
 
 int main() {
