@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the dependencies, fetches MNIST,
-# builds, and runs every CTest test (unit tests and the slower end-to-end group); then the
+# builds, and runs every CTest test (unit tests, the slower end-to-end group, and the package
+# tests: a project using the installed nabla, pkg-config, add_subdirectory); then the
 # unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and,
 # where clang is installed, each fuzz harness over its checked-in corpus (build-fuzz/).
 # Arguments go to the first ctest run.
