@@ -39,12 +39,14 @@ std::string repr(const Var& v) {
 }
 
 void bind_var(py::module_& m) {
-  py::class_<Var>(m, "Var", R"(
+  py::class_<Var> var(m, "Var", R"(
 A node of the computational graph: a value, and (after backward) the gradient of the final
 output with respect to it. Var(value, requires_grad=False, name="") makes a leaf (value is
 copied, as by nabla.Tensor); ops on Vars record nodes whose backward applies the chain rule.
-A copy of a Var names the same node.)")
-      .def(py::init([](const py::object& value, bool requires_grad, std::string name) {
+A copy of a Var names the same node.)");
+  // NumPy leaves `array * var` and the like to Var's reflected operators.
+  var.attr("__array_ufunc__") = py::none();
+  var.def(py::init([](const py::object& value, bool requires_grad, std::string name) {
              return Var(to_tensor(value), requires_grad, std::move(name));
            }),
            py::arg("value"), py::arg("requires_grad") = false, py::arg("name") = "")
@@ -54,12 +56,12 @@ A copy of a Var names the same node.)")
           "The forward value (the node's own tensor: a NumPy view of it sees updates).")
       .def_property_readonly(
           "grad",
-          [](const py::object& self) -> py::object {
-            Var& v = self.cast<Var&>();
+          [](Var& v) -> py::object {
             if (!v.requires_grad()) return py::none();
-            return py::cast(&v.grad(), py::return_value_policy::reference_internal, self);
+            return py::cast(Tensor(v.grad()));
           },
-          "The gradient (zeros until one arrives; None for a Var that needs none).")
+          "A copy of the gradient as it is now (zeros until one arrives; None for a Var that "
+          "needs none). A copy: backward and zero_grad replace the gradient's storage.")
       .def_property_readonly("shape", [](const Var& v) { return py::tuple(py::cast(v.shape())); })
       .def_property_readonly("dtype", &Var::dtype)
       .def_property_readonly("requires_grad", &Var::requires_grad)

@@ -127,8 +127,9 @@ void bind_layer_classes(py::module_& m) {
           py::arg("scores"), py::arg("targets"), "As a graph node (a scalar Var).");
   py::class_<SoftmaxWithLoss, LossLayer>(m, "SoftmaxWithLoss")
       .def(py::init<>())
-      .def_property_readonly("probabilities", &SoftmaxWithLoss::probabilities,
-                             "The softmax output of the latest forward.");
+      .def_property_readonly(
+          "probabilities", [](const SoftmaxWithLoss& l) { return Tensor(l.probabilities()); },
+          "A copy of the softmax output of the latest forward.");
   py::class_<SvmLoss, LossLayer>(m, "SvmLoss")
       .def(py::init<double>(), py::arg("margin") = 1.0)
       .def_property_readonly("sample_losses", &SvmLoss::sample_losses);

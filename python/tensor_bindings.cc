@@ -40,7 +40,10 @@ const Tensor& defined(const Tensor& t, const char* what) {
 template <class T>
 Tensor copy_array(const py::array& array, DType dtype) {
   auto c = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
-  if (!c) throw py::error_already_set();
+  if (!c) {
+    throw py::type_error("nabla.Tensor: cannot convert an array of dtype " +
+                         py::str(array.dtype()).cast<std::string>() + " to " + dtype_name(dtype));
+  }
   Shape shape(c.shape(), c.shape() + c.ndim());
   Tensor t = Tensor::empty(shape, dtype);
   if (t.numel() > 0) std::memcpy(t.raw(), c.data(), t.nbytes());
@@ -62,7 +65,10 @@ Tensor to_tensor(const py::handle& value, std::optional<DType> dtype) {
     return dtype && *dtype != t.dtype() ? t.to(*dtype) : t;
   }
   py::array array = py::array::ensure(value);
-  if (!array) throw py::error_already_set();
+  if (!array) {
+    throw py::type_error("nabla.Tensor: cannot make an array of a " +
+                         py::str(py::type::of(value)).cast<std::string>());
+  }
   DType target = dtype.value_or(array.dtype().is(py::dtype::of<float>()) ? DType::f32 : DType::f64);
   if (target == DType::f32) return copy_array<float>(array, target);
   return copy_array<double>(array, target);
@@ -86,7 +92,7 @@ std::optional<DType> module_dtype(const Module& module) {
 std::vector<std::int64_t> to_labels(const py::handle& value) {
   if (py::isinstance<py::array>(value)) {
     auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(value);
-    if (!a) throw py::error_already_set();
+    if (!a) throw py::type_error("labels: expected integers");
     if (a.ndim() != 1) {
       throw ValueError("labels: expected a 1-d array of class indices, got " +
                        std::to_string(a.ndim()) + " dimensions");

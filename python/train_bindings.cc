@@ -102,8 +102,8 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
   py::class_<Mnist>(m, "Mnist", "The training and test splits.")
       .def(py::init([](Dataset train, Dataset test) { return Mnist{std::move(train), std::move(test)}; }),
            py::arg("train"), py::arg("test"))
-      .def_readwrite("train", &Mnist::train)
-      .def_readwrite("test", &Mnist::test);
+      .def_readonly("train", &Mnist::train)
+      .def_readonly("test", &Mnist::test);
   m.def(
       "data_dir", [](std::optional<std::string> dir) { return resolve_data_dir(dir); },
       py::arg("dir") = py::none(), "dir if given, else $NABLA_DATA if set, else 'data/mnist'.");
@@ -296,12 +296,13 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
       .def_property_readonly("iteration", &Trainer::iteration)
       .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters)
       .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch)
-      .def_property_readonly("config", &Trainer::config)
+      .def_property_readonly(
+          "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
       .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
 
   py::class_<LoadedModel>(m, "LoadedModel")
       .def_readonly("spec", &LoadedModel::spec)
-      .def_readwrite("net", &LoadedModel::net)
+      .def_readonly("net", &LoadedModel::net)
       .def_readonly("metadata", &LoadedModel::metadata);
   m.def(
       "load_model",
