@@ -252,8 +252,18 @@ void bind_gradcheck(py::module_& m) {
         py::arg("abs_floor") = 1e-6,
         "Builds the graph with f() (a scalar Var), backpropagates, and compares each "
         "parameter's grad with central differences; use float64 parameters.");
-  m.def("numerical_gradient", &numerical_gradient, py::arg("f"), py::arg("x"),
-        py::arg("h") = 1e-4,
+  m.def(
+      "numerical_gradient",
+      [](const std::function<double()>& f, const py::object& x, double h) {
+        // x itself, never a converted copy: f must see the perturbations.
+        if (!py::isinstance<Tensor>(x)) {
+          throw py::type_error("numerical_gradient: x must be a nabla.Tensor that f reads "
+                               "(e.g. through np.asarray(x)), got a " +
+                               py::str(py::type::of(x)).cast<std::string>());
+        }
+        return numerical_gradient(f, x.cast<Tensor&>(), h);
+      },
+      py::arg("f"), py::arg("x"), py::arg("h") = 1e-4,
         "Central differences of f() (a float) with respect to each element of the Tensor x, "
         "which is perturbed in place and restored.");
 }

@@ -40,6 +40,8 @@ class GradcheckTest(unittest.TestCase):
         g = nabla.numerical_gradient(lambda: float(np.sum(view ** 2)), x)
         np.testing.assert_allclose(np.asarray(g), 2 * view, rtol=1e-7)
         np.testing.assert_array_equal(view, [[1.0, 2.0], [3.0, -1.0]])  # restored
+        with self.assertRaisesRegex(TypeError, "x must be a nabla.Tensor"):
+            nabla.numerical_gradient(lambda: 0.0, np.zeros(2))  # a copy f would not read
 
 
 if __name__ == "__main__":
