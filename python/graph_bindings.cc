@@ -34,8 +34,8 @@ std::string repr(const Var& v) {
   std::string what = v.op().empty() ? (v.requires_grad() ? "parameter" : "constant") : v.op();
   std::string text = v.value().numel() <= 16 ? ", " + to_string(v.value()) : "";
   std::string name = v.name().empty() ? "" : " '" + v.name() + "'";
-  return "Var(" + what + name + ", shape=" + shape_str(v.shape()) + ", dtype=" +
-         dtype_name(v.dtype()) + text + ")";
+  return "Var(" + what + name + ", shape=" + shape_str(v.shape()) +
+         ", dtype=" + dtype_name(v.dtype()) + text + ")";
 }
 
 void bind_var(py::module_& m) {
@@ -47,9 +47,9 @@ A copy of a Var names the same node.)");
   // NumPy leaves `array * var` and the like to Var's reflected operators.
   var.attr("__array_ufunc__") = py::none();
   var.def(py::init([](const py::object& value, bool requires_grad, std::string name) {
-             return Var(to_tensor(value), requires_grad, std::move(name));
-           }),
-           py::arg("value"), py::arg("requires_grad") = false, py::arg("name") = "")
+            return Var(to_tensor(value), requires_grad, std::move(name));
+          }),
+          py::arg("value"), py::arg("requires_grad") = false, py::arg("name") = "")
       .def_property_readonly(
           "value", [](Var& v) -> Tensor& { return v.value(); },
           py::return_value_policy::reference_internal,
@@ -154,48 +154,70 @@ void def_op(py::module_& m, const char* name, VarFn var_fn, TensorFn tensor_fn, 
 void bind_ops(py::module_& m) {
   using V = const Var&;
   using T = const Tensor&;
-  def_op(m, "add", [](V a, V b) { return add(a, b); }, [](T a, T b) { return add(a, b); },
-         "a + b, broadcasting NumPy-style.");
-  def_op(m, "sub", [](V a, V b) { return sub(a, b); }, [](T a, T b) { return sub(a, b); },
-         "a - b.");
-  def_op(m, "mul", [](V a, V b) { return mul(a, b); }, [](T a, T b) { return mul(a, b); },
-         "a * b, elementwise.");
-  def_op(m, "div", [](V a, V b) { return div(a, b); }, [](T a, T b) { return div(a, b); },
-         "a / b, elementwise.");
-  def_op(m, "maximum", [](V a, V b) { return maximum(a, b); },
-         [](T a, T b) { return maximum(a, b); }, "Elementwise max (gradient to a on ties).");
-  def_op(m, "matmul", [](V a, V b) { return matmul(a, b); }, [](T a, T b) { return matmul(a, b); },
-         "The 2-d matrix product a @ b.");
-  def_op(m, "neg", [](V a) { return neg(a); }, [](T a) { return neg(a); }, "-a.");
-  def_op(m, "exp", [](V a) { return exp(a); }, [](T a) { return exp(a); }, "e^a.");
-  def_op(m, "log", [](V a) { return log(a); }, [](T a) { return log(a); }, "Natural log.");
-  def_op(m, "square", [](V a) { return square(a); }, [](T a) { return square(a); }, "a^2.");
-  def_op(m, "relu", [](V a) { return relu(a); }, [](T a) { return relu(a); }, "max(a, 0).");
-  def_op(m, "sigmoid", [](V a) { return sigmoid(a); }, [](T a) { return sigmoid(a); },
-         "1 / (1 + e^-a).");
-  def_op(m, "tanh", [](V a) { return tanh(a); }, [](T a) { return tanh(a); }, "tanh(a).");
-  def_op(m, "softmax", [](V a) { return softmax(a); }, [](T a) { return softmax(a); },
-         "Row-wise softmax (stable).");
-  def_op(m, "transpose", [](V a) { return transpose(a); }, [](T a) { return transpose(a); },
-         "The transpose of a 2-d a.");
-  def_op(m, "pow", [](V a, double p) { return pow(a, p); }, [](T a, double p) { return pow(a, p); },
-         "a^p.");
-  def_op(m, "scale", [](V a, double s) { return scale(a, s); },
-         [](T a, double s) { return scale(a, s); }, "a * s.");
-  def_op(m, "add_scalar", [](V a, double s) { return add_scalar(a, s); },
-         [](T a, double s) { return add_scalar(a, s); }, "a + s.");
-  m.def("reciprocal", [](V a) { return reciprocal(a); }, "1 / a.");
-  m.def("reshape", [](V a, const Shape& shape) { return reshape(a, shape); }, py::arg("a"),
-        py::arg("shape"));
-  m.def("reshape", [](T a, const Shape& shape) { return a.reshape(shape); }, py::arg("a"),
-        py::arg("shape"));
+  def_op(
+      m, "add", [](V a, V b) { return add(a, b); }, [](T a, T b) { return add(a, b); },
+      "a + b, broadcasting NumPy-style.");
+  def_op(
+      m, "sub", [](V a, V b) { return sub(a, b); }, [](T a, T b) { return sub(a, b); }, "a - b.");
+  def_op(
+      m, "mul", [](V a, V b) { return mul(a, b); }, [](T a, T b) { return mul(a, b); },
+      "a * b, elementwise.");
+  def_op(
+      m, "div", [](V a, V b) { return div(a, b); }, [](T a, T b) { return div(a, b); },
+      "a / b, elementwise.");
+  def_op(
+      m, "maximum", [](V a, V b) { return maximum(a, b); }, [](T a, T b) { return maximum(a, b); },
+      "Elementwise max (gradient to a on ties).");
+  def_op(
+      m, "matmul", [](V a, V b) { return matmul(a, b); }, [](T a, T b) { return matmul(a, b); },
+      "The 2-d matrix product a @ b.");
+  def_op(
+      m, "neg", [](V a) { return neg(a); }, [](T a) { return neg(a); }, "-a.");
+  def_op(
+      m, "exp", [](V a) { return exp(a); }, [](T a) { return exp(a); }, "e^a.");
+  def_op(
+      m, "log", [](V a) { return log(a); }, [](T a) { return log(a); }, "Natural log.");
+  def_op(
+      m, "square", [](V a) { return square(a); }, [](T a) { return square(a); }, "a^2.");
+  def_op(
+      m, "relu", [](V a) { return relu(a); }, [](T a) { return relu(a); }, "max(a, 0).");
+  def_op(
+      m, "sigmoid", [](V a) { return sigmoid(a); }, [](T a) { return sigmoid(a); },
+      "1 / (1 + e^-a).");
+  def_op(
+      m, "tanh", [](V a) { return tanh(a); }, [](T a) { return tanh(a); }, "tanh(a).");
+  def_op(
+      m, "softmax", [](V a) { return softmax(a); }, [](T a) { return softmax(a); },
+      "Row-wise softmax (stable).");
+  def_op(
+      m, "transpose", [](V a) { return transpose(a); }, [](T a) { return transpose(a); },
+      "The transpose of a 2-d a.");
+  def_op(
+      m, "pow", [](V a, double p) { return pow(a, p); }, [](T a, double p) { return pow(a, p); },
+      "a^p.");
+  def_op(
+      m, "scale", [](V a, double s) { return scale(a, s); },
+      [](T a, double s) { return scale(a, s); }, "a * s.");
+  def_op(
+      m, "add_scalar", [](V a, double s) { return add_scalar(a, s); },
+      [](T a, double s) { return add_scalar(a, s); }, "a + s.");
+  m.def(
+      "reciprocal", [](V a) { return reciprocal(a); }, "1 / a.");
+  m.def(
+      "reshape", [](V a, const Shape& shape) { return reshape(a, shape); }, py::arg("a"),
+      py::arg("shape"));
+  m.def(
+      "reshape", [](T a, const Shape& shape) { return a.reshape(shape); }, py::arg("a"),
+      py::arg("shape"));
 
   // Reductions over everything (axis None) or one axis (removed).
   auto reduction = [&m](const char* name, auto var_all, auto var_axis, auto tensor_all,
                         auto tensor_axis, const char* doc) {
     m.def(
         name,
-        [=](V a, std::optional<std::int64_t> axis) { return axis ? var_axis(a, *axis) : var_all(a); },
+        [=](V a, std::optional<std::int64_t> axis) {
+          return axis ? var_axis(a, *axis) : var_all(a);
+        },
         py::arg("a"), py::arg("axis") = py::none(), doc);
     m.def(
         name,
@@ -257,15 +279,16 @@ void bind_gradcheck(py::module_& m) {
       [](const std::function<double()>& f, const py::object& x, double h) {
         // x itself, never a converted copy: f must see the perturbations.
         if (!py::isinstance<Tensor>(x)) {
-          throw py::type_error("numerical_gradient: x must be a nabla.Tensor that f reads "
-                               "(e.g. through np.asarray(x)), got a " +
-                               py::str(py::type::of(x)).cast<std::string>());
+          throw py::type_error(
+              "numerical_gradient: x must be a nabla.Tensor that f reads "
+              "(e.g. through np.asarray(x)), got a " +
+              py::str(py::type::of(x)).cast<std::string>());
         }
         return numerical_gradient(f, x.cast<Tensor&>(), h);
       },
       py::arg("f"), py::arg("x"), py::arg("h") = 1e-4,
-        "Central differences of f() (a float) with respect to each element of the Tensor x, "
-        "which is perturbed in place and restored.");
+      "Central differences of f() (a float) with respect to each element of the Tensor x, "
+      "which is perturbed in place and restored.");
 }
 
 }  // namespace

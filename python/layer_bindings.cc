@@ -27,8 +27,7 @@ void bind_two_input_layer(py::module_& m, const char* name, const char* doc) {
            py::arg("y"))
       .def("backward", py::overload_cast<double>(&L::backward, py::const_), py::arg("dout"),
            "(dx, dy) from dout.")
-      .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_),
-           py::arg("dout"))
+      .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_), py::arg("dout"))
       .def("__call__", [](L& layer, const Var& x, const Var& y) { return layer(x, y); });
 }
 
@@ -52,8 +51,9 @@ Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Mo
       .def("eval", &Module::eval, "Evaluation mode: layers keep nothing for backward.")
       .def_property_readonly("training", &Module::is_training)
       .def("clone", &Module::clone, "A deep copy: parameters of its own, the same values.")
-      .def("state_dict", [](const Module& module) { return to_dict(state_dict(module)); },
-           "{name: Tensor} of parameters then buffers (copies).")
+      .def(
+          "state_dict", [](const Module& module) { return to_dict(state_dict(module)); },
+          "{name: Tensor} of parameters then buffers (copies).")
       .def(
           "load_state_dict",
           [](Module& module, const py::dict& state) {
@@ -83,8 +83,9 @@ void bind_layer_classes(py::module_& m) {
           },
           py::arg("dout"),
           "dL/dx from dL/d(output); adds dL/d(parameter) into each parameter's grad.")
-      .def("__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
-           "As a graph node.")
+      .def(
+          "__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
+          "As a graph node.")
       .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"));
 
   py::class_<Relu, Layer>(m, "Relu").def(py::init<>());

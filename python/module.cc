@@ -32,8 +32,7 @@ void bind_errors(py::module_& m) {
 PYBIND11_MODULE(nabla, m) {
   namespace py = pybind11;
   using namespace nabla::python;
-  m.doc() =
-      "nabla: neural networks by backpropagation, as clear as the textbook (docs/python.md).";
+  m.doc() = "nabla: neural networks by backpropagation, as clear as the textbook (docs/python.md).";
   m.attr("__version__") = NABLA_VERSION;
   bind_errors(m);
   bind_tensor(m);

@@ -53,8 +53,7 @@ Tensor copy_array(const py::array& array, DType dtype) {
 std::string repr(const Tensor& t) {
   if (!t.defined()) return "Tensor(undefined)";
   std::string text = t.numel() <= 64 ? ", " + to_string(t) : "";
-  return "Tensor(shape=" + shape_str(t.shape()) + ", dtype=" + dtype_name(t.dtype()) + text +
-         ")";
+  return "Tensor(shape=" + shape_str(t.shape()) + ", dtype=" + dtype_name(t.dtype()) + text + ")";
 }
 
 }  // namespace
@@ -148,8 +147,8 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
           [](py::object self) {
             Tensor& t = self.cast<Tensor&>();
             defined(t, "Tensor.numpy");
-            py::dtype dtype = t.dtype() == DType::f32 ? py::dtype::of<float>()
-                                                      : py::dtype::of<double>();
+            py::dtype dtype =
+                t.dtype() == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
             std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
             return py::array(dtype, shape, byte_strides(t), t.raw(), self);
           },
@@ -171,10 +170,12 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
              return t.shape()[0];
            })
       .def("item", &Tensor::item)
-      .def("tolist", [](const Tensor& t) { return t.to_vector(); },
-           "The elements, row-major, as a flat list of floats.")
-      .def("reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); },
-           py::arg("shape"))
+      .def(
+          "tolist", [](const Tensor& t) { return t.to_vector(); },
+          "The elements, row-major, as a flat list of floats.")
+      .def(
+          "reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); },
+          py::arg("shape"))
       .def("to", &Tensor::to, py::arg("dtype"), "A copy converted to another dtype.")
       .def("copy", [](const Tensor& t) { return Tensor(t); })
       .def("fill", &Tensor::fill, py::arg("value"))
@@ -196,9 +197,10 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
       .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); });
   py::implicitly_convertible<py::array, Tensor>();
 
-  m.def("tensor", [](const py::object& data, std::optional<DType> dtype) {
-    return to_tensor(data, dtype);
-  }, py::arg("data"), py::arg("dtype") = py::none(), "Tensor(data, dtype): a copy of data.");
+  m.def(
+      "tensor",
+      [](const py::object& data, std::optional<DType> dtype) { return to_tensor(data, dtype); },
+      py::arg("data"), py::arg("dtype") = py::none(), "Tensor(data, dtype): a copy of data.");
   m.def("zeros", &Tensor::zeros, py::arg("shape"), py::arg("dtype") = DType::f32);
   m.def("ones", &Tensor::ones, py::arg("shape"), py::arg("dtype") = DType::f32);
   m.def("full", &Tensor::full, py::arg("shape"), py::arg("value"), py::arg("dtype") = DType::f32);

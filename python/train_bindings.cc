@@ -50,8 +50,8 @@ Dataset make_dataset(const py::array& images, const py::handle& labels, std::int
   d.labels.resize(t.size());
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (t[i] < 0 || t[i] >= classes) {
-      throw ValueError("Dataset: label " + std::to_string(t[i]) + " at index " +
-                       std::to_string(i) + " is not in [0, " + std::to_string(classes) + ")");
+      throw ValueError("Dataset: label " + std::to_string(t[i]) + " at index " + std::to_string(i) +
+                       " is not in [0, " + std::to_string(classes) + ")");
     }
     d.labels[i] = static_cast<std::uint8_t>(t[i]);
   }
@@ -100,7 +100,9 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       });
 
   py::class_<Mnist>(m, "Mnist", "The training and test splits.")
-      .def(py::init([](Dataset train, Dataset test) { return Mnist{std::move(train), std::move(test)}; }),
+      .def(py::init([](Dataset train, Dataset test) {
+             return Mnist{std::move(train), std::move(test)};
+           }),
            py::arg("train"), py::arg("test"))
       .def_readonly("train", &Mnist::train)
       .def_readonly("test", &Mnist::test);
@@ -138,8 +140,7 @@ void bind_optimizers(py::module_& m) {
 Updates parameters from their gradients: opt.step(params) with the same list each time.)")
       .def_property_readonly("name", &Optimizer::name)
       .def(
-          "step",
-          [](Optimizer& opt, std::vector<Var> params) { opt.step(params); },
+          "step", [](Optimizer& opt, std::vector<Var> params) { opt.step(params); },
           py::arg("params"))
       .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate)
       .def_property_readonly("weight_decay", &Optimizer::weight_decay)
@@ -158,10 +159,10 @@ Updates parameters from their gradients: opt.step(params) with the same list eac
   py::class_<RMSProp, Optimizer>(m, "RMSProp")
       .def(py::init<double, double, double, double>(), py::arg("lr") = 0.01,
            py::arg("decay") = 0.99, py::arg("eps") = 1e-7, py::arg("weight_decay") = 0.0);
-  py::class_<Adam, Optimizer>(m, "Adam")
-      .def(py::init<double, double, double, double, double>(), py::arg("lr") = 0.001,
-           py::arg("beta1") = 0.9, py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
-           py::arg("weight_decay") = 0.0);
+  py::class_<Adam, Optimizer>(m, "Adam").def(py::init<double, double, double, double, double>(),
+                                             py::arg("lr") = 0.001, py::arg("beta1") = 0.9,
+                                             py::arg("beta2") = 0.999, py::arg("eps") = 1e-8,
+                                             py::arg("weight_decay") = 0.0);
   py::class_<AdamW, Adam>(m, "AdamW")
       .def(py::init<double, double, double, double, double>(), py::arg("lr") = 0.001,
            py::arg("weight_decay") = 0.01, py::arg("beta1") = 0.9, py::arg("beta2") = 0.999,
@@ -183,10 +184,10 @@ void bind_config(py::module_& m) {
   const ModelSpec spec_defaults;
   py::class_<ModelSpec>(m, "ModelSpec", "The architecture of a model (stored in its file).")
       .def(py::init([](std::string kind, std::int64_t inputs, std::int64_t classes,
-                       std::vector<std::int64_t> hidden, std::string activation,
-                       std::string loss, Init init, double init_std) {
-             return ModelSpec{std::move(kind), inputs,        classes, std::move(hidden),
-                              std::move(activation), std::move(loss), init, init_std};
+                       std::vector<std::int64_t> hidden, std::string activation, std::string loss,
+                       Init init, double init_std) {
+             return ModelSpec{std::move(kind),       inputs,          classes, std::move(hidden),
+                              std::move(activation), std::move(loss), init,    init_std};
            }),
            py::arg("kind") = spec_defaults.kind, py::arg("inputs") = spec_defaults.inputs,
            py::arg("classes") = spec_defaults.classes, py::arg("hidden") = spec_defaults.hidden,
@@ -221,8 +222,8 @@ void bind_config(py::module_& m) {
       .def(py::init([](ModelSpec model, std::int64_t iters, std::int64_t epochs, std::int64_t batch,
                        double lr, std::string optimizer, double weight_decay, double reg,
                        std::uint64_t seed, Sampling sampling) {
-             return TrainConfig{std::move(model), iters, epochs,       batch, lr,
-                                std::move(optimizer), weight_decay, reg, seed, sampling};
+             return TrainConfig{std::move(model),     iters,        epochs, batch, lr,
+                                std::move(optimizer), weight_decay, reg,    seed,  sampling};
            }),
            py::arg("model") = config_defaults.model, py::arg("iters") = config_defaults.iters,
            py::arg("epochs") = config_defaults.epochs, py::arg("batch") = config_defaults.batch,

@@ -32,12 +32,11 @@ Var MulLayer::operator()(const Var& x, const Var& y) {
   // The node keeps a copy of the layer, cache included (as Layer::operator() does): a
   // later forward of this layer, or its end, leaves the node's backward intact.
   Tensor out = forward(x.value(), y.value());
-  return record("MulLayer", std::move(out), {x, y},
-                [layer = *this, x, y](const Tensor& dout) {
-                  auto [dx, dy] = layer.backward(dout);
-                  accumulate_grad(x, dx, "MulLayer");
-                  accumulate_grad(y, dy, "MulLayer");
-                });
+  return record("MulLayer", std::move(out), {x, y}, [layer = *this, x, y](const Tensor& dout) {
+    auto [dx, dy] = layer.backward(dout);
+    accumulate_grad(x, dx, "MulLayer");
+    accumulate_grad(y, dy, "MulLayer");
+  });
 }
 
 // ---- AddLayer: the gradient distributor ---------------------------------------------
@@ -65,12 +64,11 @@ Var AddLayer::operator()(const Var& x, const Var& y) {
   // The node keeps a copy of the layer, cache included (as Layer::operator() does): a
   // later forward of this layer, or its end, leaves the node's backward intact.
   Tensor out = forward(x.value(), y.value());
-  return record("AddLayer", std::move(out), {x, y},
-                [layer = *this, x, y](const Tensor& dout) {
-                  auto [dx, dy] = layer.backward(dout);
-                  accumulate_grad(x, dx, "AddLayer");
-                  accumulate_grad(y, dy, "AddLayer");
-                });
+  return record("AddLayer", std::move(out), {x, y}, [layer = *this, x, y](const Tensor& dout) {
+    auto [dx, dy] = layer.backward(dout);
+    accumulate_grad(x, dx, "AddLayer");
+    accumulate_grad(y, dy, "AddLayer");
+  });
 }
 
 }  // namespace nabla
