@@ -105,8 +105,9 @@ void bind_layer_classes(py::module_& m) {
              return Affine(to_tensor(W), to_tensor(b));
            }),
            py::arg("W"), py::arg("b"), "From given weights (copied).")
-      .def_property_readonly("W", py::overload_cast<>(&Affine::W, py::const_))
-      .def_property_readonly("b", py::overload_cast<>(&Affine::b, py::const_));
+      // Vars are handles: the copies returned name the layer's own parameters.
+      .def_property_readonly("W", [](const Affine& a) { return a.W(); })
+      .def_property_readonly("b", [](const Affine& a) { return a.b(); });
 
   py::class_<LossLayer>(m, "LossLayer", "forward(scores, targets) -> mean loss; backward(dout).")
       .def_property_readonly("kind", &LossLayer::kind)

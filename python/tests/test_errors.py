@@ -25,7 +25,8 @@ class ErrorsTest(unittest.TestCase):
     def test_bad_labels(self):
         with self.assertRaisesRegex(ValueError, "label"):
             nabla.SoftmaxWithLoss().forward(np.zeros((2, 3)), [0, 7])
-        with self.assertRaisesRegex(ValueError, r"Dataset: label 12 at index 1 is not in \[0, 10\)"):
+        with self.assertRaisesRegex(ValueError,
+                                    r"Dataset: label 12 at index 1 is not in \[0, 10\)"):
             nabla.Dataset(np.zeros((2, 4), np.uint8), [1, 12])
         with self.assertRaisesRegex(ValueError, "uint8"):
             nabla.Dataset(np.zeros((2, 4)), [1, 2])

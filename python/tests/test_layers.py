@@ -112,7 +112,8 @@ class LayersTest(unittest.TestCase):
         numerical = net.numerical_gradient(x, t)
         for (name, p), n in zip(net.named_parameters(), numerical):
             np.testing.assert_allclose(np.asarray(p.grad), np.asarray(n), atol=1e-7, err_msg=name)
-        np.testing.assert_array_equal(np.asarray(fc1.W.value), np.asarray(net.parameter("W1").value))
+        np.testing.assert_array_equal(np.asarray(fc1.W.value),
+                                      np.asarray(net.parameter("W1").value))
         np.asarray(fc1.W.value)[0, 0] = 123.0  # the same parameter
         self.assertEqual(np.asarray(net.parameter("W1").value)[0, 0], 123.0)
         self.assertEqual(net.predict(x).shape, (6, 2))

@@ -2,7 +2,10 @@
 import os
 import pathlib
 import struct
+import sys
 import tempfile
+import threading
+import time
 import unittest
 
 import numpy as np
@@ -14,9 +17,10 @@ def band_images(n, seed):
     """Class c: a bright band on rows 4 + 2c and 5 + 2c of a 28 x 28 image, over dim noise."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 10, size=n).astype(np.uint8)
-    images = rng.integers(0, 40, size=(n, 28, 28)).astype(np.int64)
-    for i, c in enumerate(labels):
-        images[i, 4 + 2 * c:6 + 2 * c, 2:26] += 215
+    images = rng.integers(0, 40, size=(n, 28, 28))
+    c = labels.astype(np.int64)[:, None, None]
+    rows, cols = np.arange(28)[None, :, None], np.arange(28)[None, None, :]
+    images += 215 * ((rows >= 4 + 2 * c) & (rows < 6 + 2 * c) & (cols >= 2) & (cols < 26))
     return images.astype(np.uint8), labels
 
 
@@ -105,7 +109,8 @@ class TrainTest(unittest.TestCase):
         test_x, test_t = band_images(100, 5)
         data = nabla.Mnist(nabla.Dataset(train_x, train_t), nabla.Dataset(test_x, test_t))
         self.assertEqual(data.train.features, 784)
-        spec = nabla.ModelSpec(kind="mlp", hidden=[32, 16], activation="tanh", init=nabla.Init.xavier)
+        spec = nabla.ModelSpec(kind="mlp", hidden=[32, 16], activation="tanh",
+                               init=nabla.Init.xavier)
         config = nabla.TrainConfig(model=spec, iters=150, lr=0.01, optimizer="adam",
                                    sampling=nabla.Sampling.shuffled_epochs)
         t = nabla.Trainer(config, data)
@@ -128,6 +133,46 @@ class TrainTest(unittest.TestCase):
                                        err_msg=opt.name)
             self.assertEqual(opt.steps, 200)
         self.assertIn("adamw", nabla.optimizer_names())
+
+    def test_evaluate_releases_the_gil(self):
+        # A Python thread notes the time while the main thread is inside evaluate(). Were
+        # the GIL held, it could run only around the call (the main thread gives the GIL
+        # up at bytecode boundaries once a switch interval has passed: just before the call
+        # and just after it), never while the evaluation works; released, it runs all along.
+        train_x, train_t = band_images(10000, 6)
+        data = nabla.Mnist(nabla.Dataset(train_x, train_t),
+                           nabla.Dataset(train_x[:2000], train_t[:2000]))
+        t = nabla.Trainer(nabla.TrainConfig(iters=1, model=nabla.ModelSpec(hidden=[100])), data)
+        stamps, stop = [], threading.Event()
+
+        def note_the_time():
+            last = 0.0
+            while not stop.is_set():
+                now = time.perf_counter()
+                if now - last > 0.001:
+                    stamps.append(now)
+                    last = now
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.005)
+        thread = threading.Thread(target=note_the_time)
+        thread.start()
+        try:
+            calls = []
+            for _ in range(2):
+                start = time.perf_counter()
+                e = t.evaluate()  # 12,000 images through 784-100-10
+                calls.append((start, e.seconds))
+        finally:
+            stop.set()
+            thread.join()
+            sys.setswitchinterval(interval)
+        for _, seconds in calls:
+            self.assertGreater(seconds, 0.03)  # long enough to tell
+        # Two switch intervals after the call's start, until its work must have ended.
+        inside = [s for s in stamps for start, seconds in calls
+                  if start + 0.012 < s < start + seconds]
+        self.assertGreater(len(inside), 2)
 
     @unittest.skipUnless(real_mnist_dir(), "MNIST not found ($NABLA_DATA or data/mnist)")
     def test_real_mnist_subset(self):
