@@ -51,7 +51,16 @@ class ErrorsTest(unittest.TestCase):
         with self.assertRaisesRegex(TypeError, "cannot convert an array of dtype <U1 to float64"):
             nabla.Tensor(np.array(["a", "b"]))
 
-    def test_training_error_is_a_runtime_error(self):
+    def test_a_diverging_run_raises_training_error(self):
+        # Thrown by step() while the GIL is released, caught in Python with its message.
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, size=(200, 784)).astype(np.uint8)
+        labels = rng.integers(0, 10, size=200)
+        data = nabla.Mnist(nabla.Dataset(images, labels), nabla.Dataset(images, labels))
+        t = nabla.Trainer(nabla.TrainConfig(iters=200, lr=1e4, batch=20), data)
+        with self.assertRaisesRegex(nabla.TrainingError, r"iteration \d+: .*training stopped"):
+            while not t.done():
+                t.step()
         self.assertTrue(issubclass(nabla.TrainingError, RuntimeError))
         self.assertTrue(issubclass(nabla.DataError, ValueError))
 
