@@ -15,6 +15,11 @@ class TensorTest(unittest.TestCase):
         a[0, 0] = 99  # a copy: the tensor keeps 0
         self.assertEqual(np.asarray(t)[0, 0], 0.0)
 
+    def test_from_a_strided_view(self):
+        a = np.arange(12.0).reshape(3, 4)
+        np.testing.assert_array_equal(np.asarray(nabla.Tensor(a.T)), a.T)  # (4, 3), row-major
+        np.testing.assert_array_equal(np.asarray(nabla.Tensor(a[:, ::2])), a[:, ::2])
+
     def test_other_types_become_float64_unless_asked(self):
         self.assertEqual(nabla.Tensor([[1, 2], [3, 4]]).dtype, nabla.f64)
         self.assertEqual(nabla.Tensor(np.arange(3)).dtype, nabla.f64)
