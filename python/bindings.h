@@ -17,11 +17,13 @@ namespace nabla::python {
 
 namespace py = pybind11;
 
-void bind_errors(py::module_& m);    // module.cc
-void bind_tensor(py::module_& m);    // tensor_bindings.cc: Tensor, DType, Rng, NumPy
-void bind_graph(py::module_& m);     // graph_bindings.cc: Var, the ops, gradient_check
-void bind_layers(py::module_& m);    // layer_bindings.cc: layers, modules, Sequential
-void bind_training(py::module_& m);  // train_bindings.cc: data, optimizers, Trainer
+void bind_errors(py::module_& m);      // module.cc
+void bind_tensor(py::module_& m);      // tensor_bindings.cc: Tensor, DType, Rng, NumPy
+void bind_graph(py::module_& m);       // graph_bindings.cc: Var, the ops, gradient_check
+void bind_layers(py::module_& m);      // layer_bindings.cc: layers, modules, Sequential
+void bind_data(py::module_& m);        // data_bindings.cc: Dataset, Mnist, load_mnist
+void bind_optimizers(py::module_& m);  // optim_bindings.cc: SGD ... AdamW, Init
+void bind_training(py::module_& m);    // train_bindings.cc: ModelSpec, Trainer, load_model
 
 // A new Tensor from a nabla.Tensor, or from anything NumPy makes an array of (a NumPy
 // array, a list, a number), copied into nabla's own aligned storage: float32 stays

@@ -38,6 +38,8 @@ PYBIND11_MODULE(nabla, m) {
   bind_tensor(m);
   bind_graph(m);
   bind_layers(m);
+  bind_data(m);
+  bind_optimizers(m);
   bind_training(m);
   m.def("kernel_isa", &nabla::kernel_isa,
         "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
