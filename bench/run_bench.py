@@ -133,13 +133,13 @@ def run_timed(name, command, env):
     return result
 
 
-def peak_gemm(program):
+def peak_gemm(program, coretypes):
     """(best GFLOP/s, the OPENBLAS_CORETYPE that gave it) from nabla_peak_gemm."""
     if not os.access(program, os.X_OK):
         log(f"{program} is missing: no peak rate, no floor")
         return None, None
     best, best_core = None, None
-    for coretype in CORETYPES:
+    for coretype in coretypes:
         env = dict(os.environ)
         env.pop("OPENBLAS_CORETYPE", None)
         if coretype:
@@ -197,7 +197,8 @@ def main():
                         help="comma-separated subset of the programs to run")
     parser.add_argument("--isa", default=None, choices=["scalar", "avx2", "avx512"],
                         help="run nabla's kernels at this level (NABLA_ISA), e.g. avx2 on an "
-                        "AVX-512 machine to measure both; default: the best the CPU runs")
+                        "AVX-512 machine to measure both; with avx2 the peers and OpenBLAS "
+                        "run their AVX2 kernels too; default: the best the CPU runs")
     args = parser.parse_args()
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
@@ -237,7 +238,7 @@ def main():
             return [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data] + iters
         mode = name.split("_", 1)[1]  # torch_default, torch_tuned
         return [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
-                "--mode", mode] + iters
+                "--mode", mode] + iters + (["--isa", "avx2"] if args.isa == "avx2" else [])
 
     programs = [name for name in ("nabla", "numpy", "torch_default", "torch_tuned")
                 if name in only]
@@ -246,6 +247,12 @@ def main():
     nabla_env = dict(env)
     if args.isa:
         nabla_env["NABLA_ISA"] = args.isa
+    # --isa avx2 measures every program as an AVX2-only CPU runs it: OpenBLAS's Haswell
+    # kernels for all (and the peak rate), and the PyTorch peers at ATen's and oneDNN's AVX2.
+    coretypes = CORETYPES
+    if args.isa == "avx2":
+        env["OPENBLAS_CORETYPE"] = nabla_env["OPENBLAS_CORETYPE"] = "Haswell"
+        coretypes = ["Haswell"]
     log(f"CPU: {CPU_MODEL}; AVX-512: {'yes' if HAS_AVX512 else 'no'}, AVX2: "
         f"{'yes' if 'avx2' in CPU_FLAGS else 'no'}")
     threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
@@ -262,7 +269,7 @@ def main():
     def measure_peak():
         # The rate drops by half when another process takes a core: keep the best seen.
         nonlocal peak, peak_core
-        gflops, core = peak_gemm(peak_program)
+        gflops, core = peak_gemm(peak_program, coretypes)
         if gflops and (peak is None or gflops > peak):
             peak, peak_core = gflops, core
 

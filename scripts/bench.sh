@@ -6,7 +6,8 @@
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
 #                    [--isa scalar|avx2|avx512]
 #
-# --isa runs nabla's kernels at that level (NABLA_ISA), e.g. avx2 on an AVX-512 machine;
+# --isa runs nabla's kernels at that level (NABLA_ISA), e.g. avx2 on an AVX-512 machine
+# (with avx2, OpenBLAS and the PyTorch peers run their AVX2 kernels too, as on an AVX2 CPU);
 # the table names the CPU and the level nabla ran at. The tuned PyTorch peer uses
 # OpenBLAS's and ATen's AVX-512 kernels only on a CPU that has AVX-512.
 # Installs what is missing from Debian (python3-numpy, python3-torch, time; with sudo

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev     # safetensors headers
   libcli11-dev           # command-line arguments
   libgtest-dev libgmock-dev libbenchmark-dev
+  pybind11-dev python3-dev python3-numpy  # the Python module (python/) and its tests
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
 )

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs the dependencies, fetches MNIST,
-# builds, and runs every CTest test (unit tests, the slower end-to-end group, and the package
-# tests: a project using the installed nabla, pkg-config, add_subdirectory); then the
-# unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and,
-# where clang is installed, each fuzz harness over its checked-in corpus (build-fuzz/).
+# builds, and runs every CTest test (unit tests, the Python module's included, the slower
+# end-to-end group, and the package tests: a project using the installed nabla,
+# pkg-config, add_subdirectory); then the unit tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan/), and, where clang is installed, each fuzz
+# harness over its checked-in corpus (build-fuzz/).
 # Arguments go to the first ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,11 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 scripts/build.sh -DNABLA_WERROR=ON "${launcher[@]}"
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
 
-# The unit tests under ASan + UBSan (the slow end-to-end group runs once, above).
+# The unit tests under ASan + UBSan (the slow end-to-end group runs once, above); not the
+# Python module's (an unsanitized python3 cannot load a sanitized module).
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DNABLA_SANITIZE=address,undefined -DNABLA_BUILD_BENCH=OFF -DNABLA_BUILD_EXAMPLES=OFF \
+  -DNABLA_PYTHON=OFF \
   "${launcher[@]}" >/dev/null
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

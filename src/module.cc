@@ -90,7 +90,10 @@ void load_state_dict(Module& module, const std::vector<std::pair<std::string, Te
         throw ValueError(module.kind() + ": " + what + " " + name + " has shape " +
                          shape_str(found->shape()) + ", expected " + shape_str(target.shape()));
       }
-      target.value() = found->to(target.dtype());
+      // Copied into the entry's own storage, which stays where it is (a view of it, such
+      // as NumPy's through the Python module, sees the new values).
+      Tensor converted = found->dtype() == target.dtype() ? Tensor() : found->to(target.dtype());
+      target.value() = converted.defined() ? converted : *found;
     }
   };
   load(module.named_parameters(), "parameter");

@@ -105,6 +105,24 @@ TEST(MulAddLayer, AppleOrangeAsGraphNodes) {
   EXPECT_NEAR(tax.grad().item(), 650, 1e-12);
 }
 
+// One layer applied twice in a graph, then gone: each node backpropagates with the cache
+// of its own forward (x * y, then (x * y) * z), as a Layer's node does.
+TEST(MulAddLayer, NodesKeepTheirOwnCopyOfTheLayer) {
+  Var x = Var::parameter(Tensor::scalar(2), "x"), y = Var::parameter(Tensor::scalar(3), "y");
+  Var z = Var::parameter(Tensor::scalar(5), "z");
+  Var f;
+  {
+    MulLayer mul;
+    AddLayer add;
+    f = add(mul(mul(x, y), z), x);  // x y z + x = 32
+  }
+  EXPECT_EQ(f.item(), 32);
+  f.backward();
+  EXPECT_EQ(x.grad().item(), 16);  // y z + 1
+  EXPECT_EQ(y.grad().item(), 10);  // x z
+  EXPECT_EQ(z.grad().item(), 6);   // x y
+}
+
 TEST(MulAddLayer, TensorsWithBroadcastGradCheck) {
   Var x = Var::parameter(random({3, 4}, 1), "x");
   Var row = Var::parameter(random({4}, 2), "row");

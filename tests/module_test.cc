@@ -201,7 +201,10 @@ TEST(Module, BufferSurvivesSaveLoadEval) {
   Block loaded(other);  // other weights, a zero running mean
   loaded.eval();
   EXPECT_GT(max_abs_diff(loaded.forward(x), expected), 1e-3);
+  const void* storage = loaded.named_parameters()[0].second.value().raw();
   load_state_dict(loaded, load_safetensors(path).tensors);
+  // the values are copied into the parameters' own storage (views of it stay valid)
+  EXPECT_EQ(loaded.named_parameters()[0].second.value().raw(), storage);
   EXPECT_EQ(max_abs_diff(loaded.named_buffers()[0].second.value(),
                          trained.named_buffers()[0].second.value()),
             0.0);

@@ -9,7 +9,8 @@ on the full training and test sets after iterations 0, 600, ..., 9600.
   --mode tuned     by hand for a small CPU: one thread (OpenBLAS and ATen; two threads
                    spin against each other on 2 cores), AVX-512 kernels where the CPU
                    has AVX-512 (OPENBLAS_CORETYPE=SKYLAKEX, ATEN_CPU_CAPABILITY=avx512;
-                   elsewhere the libraries' own choice), no autograd
+                   elsewhere the libraries' own choice; with --isa avx2, the AVX2 kernels
+                   on any CPU, as an AVX2-only machine runs them), no autograd
                    (the gradient written out with preallocated tensors and out= products,
                    SGD folded into addmm_), images kept as uint8 and converted per batch
                    and per evaluation block of 2000, inference_mode.
@@ -26,13 +27,13 @@ import time
 START = time.perf_counter()
 
 
-def _mode_from_argv():
+def _option_from_argv(name, default):
     for i, arg in enumerate(sys.argv):
-        if arg == "--mode" and i + 1 < len(sys.argv):
+        if arg == name and i + 1 < len(sys.argv):
             return sys.argv[i + 1]
-        if arg.startswith("--mode="):
+        if arg.startswith(name + "="):
             return arg.split("=", 1)[1]
-    return "default"
+    return default
 
 
 def _cpu_has_avx512():
@@ -48,8 +49,12 @@ def _cpu_has_avx512():
     return False
 
 
-if _mode_from_argv() == "tuned":
-    # Read when the libraries load, so they must be set before torch (and numpy) import.
+# Read when the libraries load, so they must be set before torch (and numpy) import.
+# --isa avx2 (any mode): the libraries' AVX2 kernels (OpenBLAS, ATen, oneDNN), as a CPU
+# without AVX-512 runs them.
+AVX2_ONLY = {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+             "DNNL_MAX_CPU_ISA": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+if _option_from_argv("--mode", "default") == "tuned":
     # They replace what the environment says (e.g. an OPENBLAS_CORETYPE=Haswell). The
     # AVX-512 kernels only where the CPU has AVX-512 (elsewhere they stop with SIGILL):
     # there the libraries' own choice (AVX2 on Haswell and Zen) stands.
@@ -59,8 +64,9 @@ if _mode_from_argv() == "tuned":
     else:
         os.environ.pop("OPENBLAS_CORETYPE", None)
         os.environ.pop("ATEN_CPU_CAPABILITY", None)
-    for name, value in tuned.items():
-        os.environ[name] = value
+    os.environ.update(tuned)
+if _option_from_argv("--isa", "auto") == "avx2":
+    os.environ.update(AVX2_ONLY)
 
 import argparse  # noqa: E402
 
@@ -215,6 +221,8 @@ def main():
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="tuned mode's thread count")
+    parser.add_argument("--isa", choices=("auto", "avx2"), default="auto",
+                        help="avx2: the libraries' AVX2 kernels even on an AVX-512 CPU")
     parser.add_argument("--eval-block", type=int, default=2000,
                         help="tuned mode's evaluation block (images per product)")
     args = parser.parse_args()

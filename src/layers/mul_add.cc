@@ -29,12 +29,14 @@ std::pair<Tensor, Tensor> MulLayer::backward(const Tensor& dout) const {
 }
 
 Var MulLayer::operator()(const Var& x, const Var& y) {
-  return record("MulLayer", forward(x.value(), y.value()), {x, y},
-                [this, x, y](const Tensor& dout) {
-                  auto [dx, dy] = backward(dout);
-                  accumulate_grad(x, dx, "MulLayer");
-                  accumulate_grad(y, dy, "MulLayer");
-                });
+  // The node keeps a copy of the layer, cache included (as Layer::operator() does): a
+  // later forward of this layer, or its end, leaves the node's backward intact.
+  Tensor out = forward(x.value(), y.value());
+  return record("MulLayer", std::move(out), {x, y}, [layer = *this, x, y](const Tensor& dout) {
+    auto [dx, dy] = layer.backward(dout);
+    accumulate_grad(x, dx, "MulLayer");
+    accumulate_grad(y, dy, "MulLayer");
+  });
 }
 
 // ---- AddLayer: the gradient distributor ---------------------------------------------
@@ -59,12 +61,14 @@ std::pair<Tensor, Tensor> AddLayer::backward(const Tensor& dout) const {
 }
 
 Var AddLayer::operator()(const Var& x, const Var& y) {
-  return record("AddLayer", forward(x.value(), y.value()), {x, y},
-                [this, x, y](const Tensor& dout) {
-                  auto [dx, dy] = backward(dout);
-                  accumulate_grad(x, dx, "AddLayer");
-                  accumulate_grad(y, dy, "AddLayer");
-                });
+  // The node keeps a copy of the layer, cache included (as Layer::operator() does): a
+  // later forward of this layer, or its end, leaves the node's backward intact.
+  Tensor out = forward(x.value(), y.value());
+  return record("AddLayer", std::move(out), {x, y}, [layer = *this, x, y](const Tensor& dout) {
+    auto [dx, dy] = layer.backward(dout);
+    accumulate_grad(x, dx, "AddLayer");
+    accumulate_grad(y, dy, "AddLayer");
+  });
 }
 
 }  // namespace nabla

@@ -3,9 +3,10 @@
 # and checks what it prints (the README's snippet). CTest runs one mode a test:
 #   run.sh package      BUILD SOURCE CXX [LAUNCHER] [WERROR]   cmake --install BUILD, find_package(nabla 0.2)
 #   run.sh pkg-config   BUILD SOURCE CXX                       cmake --install BUILD, pkg-config --cflags --libs nabla
-#   run.sh subdirectory BUILD SOURCE CXX [LAUNCHER] [WERROR]   add_subdirectory(SOURCE), the library only
+#   run.sh subdirectory BUILD SOURCE CXX [LAUNCHER] [WERROR] [PIC]   add_subdirectory(SOURCE), the library only
+# (WERROR and PIC: as BUILD's library was built, ON/OFF or 1/0)
 set -euo pipefail
-mode=$1 build=$2 source=$3 cxx=$4 launcher=${5:-} werror=${6:-OFF}
+mode=$1 build=$2 source=$3 cxx=$4 launcher=${5:-} werror=${6:-OFF} pic=${7:-0}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nabla_consumer_XXXXXX")
 beside=""  # subdirectory: nabla's binary directory, beside BUILD
 trap 'rm -rf "$work" ${beside:+"$beside"}' EXIT
@@ -80,9 +81,10 @@ subdirectory)
     { cat "$work/configure.log"; fail "configure"; }
   grep -q "consumer: CMAKE_BUILD_TYPE='' NABLA_BUILD_TESTS=OFF" "$work/configure.log" ||
     { cat "$work/configure.log"; fail "nabla changed the parent's build type or turned its tests on"; }
-  # Then built as this build tree was (Release, same warnings), so that ccache can reuse its
+  # Then built as BUILD was (Release, same warnings, same -fPIC), so that ccache can reuse its
   # objects: only the library and the program.
-  cmake "$work/build" -DCMAKE_BUILD_TYPE=Release -DNABLA_WERROR="$werror" >/dev/null
+  cmake "$work/build" -DCMAKE_BUILD_TYPE=Release -DNABLA_WERROR="$werror" \
+    -DCMAKE_POSITION_INDEPENDENT_CODE="$pic" >/dev/null
   cmake --build "$work/build" -j2 --target consumer
   check_output "$work/build/consumer"
   ;;

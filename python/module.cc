@@ -1,0 +1,49 @@
+// python/module.cc — the `nabla` Python module: its contents (one bind_* per topic) and
+// nabla's errors as Python exceptions.
+//
+//   import nabla
+//   t = nabla.Trainer(nabla.TrainConfig(iters=2000), nabla.load_mnist("data/mnist"))
+//   while not t.done():
+//       t.step()
+//   print(t.evaluate().test_acc)
+//
+// See docs/python.md for the whole API.
+#include <pybind11/pybind11.h>
+
+#include "bindings.h"
+#include "nabla/cpu.h"
+#include "nabla/idx.h"
+#include "nabla/ops.h"
+#include "nabla/train.h"
+
+namespace nabla::python {
+
+// nabla's own error classes, each a subclass of the built-in exception a Python user
+// catches for it. nabla::ValueError (and any other std::invalid_argument) becomes
+// ValueError, std::runtime_error RuntimeError, through pybind11's standard translation.
+void bind_errors(py::module_& m) {
+  py::register_exception<ShapeError>(m, "ShapeError", PyExc_ValueError);
+  py::register_exception<DataError>(m, "DataError", PyExc_ValueError);
+  py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError);
+}
+
+}  // namespace nabla::python
+
+PYBIND11_MODULE(nabla, m) {
+  namespace py = pybind11;
+  using namespace nabla::python;
+  m.doc() = "nabla: neural networks by backpropagation, as clear as the textbook (docs/python.md).";
+  m.attr("__version__") = NABLA_VERSION;
+  bind_errors(m);
+  bind_tensor(m);
+  bind_graph(m);
+  bind_layers(m);
+  bind_data(m);
+  bind_optimizers(m);
+  bind_training(m);
+  m.def("kernel_isa", &nabla::kernel_isa,
+        "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
+  m.def("set_blas_threads", &nabla::set_blas_threads, py::arg("threads"),
+        "Threads OpenBLAS uses for matrix products.");
+  m.def("blas_threads", &nabla::blas_threads);
+}

@@ -1,0 +1,214 @@
+// python/tensor_bindings.cc — nabla.Tensor and NumPy.
+//
+// To NumPy, no copy: a Tensor exports its storage through the buffer protocol, so
+// np.asarray(t) (or t.numpy()) is a view of the tensor's elements that keeps the tensor
+// alive; writes through either show in the other.
+// From NumPy, a copy: nabla.Tensor(a) copies a's elements into nabla's own 64-byte
+// aligned storage (a Tensor owns its elements; it cannot adopt memory NumPy allocated).
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <string>
+
+#include "bindings.h"
+#include "nabla/ops.h"
+
+namespace nabla::python {
+namespace {
+
+const char* buffer_format(DType dtype) {
+  return dtype == DType::f32 ? "f" : "d";  // the struct module's codes NumPy reads
+}
+
+std::vector<py::ssize_t> byte_strides(const Tensor& t) {
+  std::vector<py::ssize_t> strides(t.shape().size());
+  auto stride = static_cast<py::ssize_t>(dtype_size(t.dtype()));
+  for (std::size_t i = strides.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= static_cast<py::ssize_t>(t.shape()[i]);
+  }
+  return strides;
+}
+
+const Tensor& defined(const Tensor& t, const char* what) {
+  if (!t.defined()) throw ValueError(std::string(what) + ": the tensor is undefined");
+  return t;
+}
+
+// The elements of a NumPy array as a Tensor of element type T.
+template <class T>
+Tensor copy_array(const py::array& array, DType dtype) {
+  auto c = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
+  if (!c) {
+    throw py::type_error("nabla.Tensor: cannot convert an array of dtype " +
+                         py::str(array.dtype()).cast<std::string>() + " to " + dtype_name(dtype));
+  }
+  Shape shape(c.shape(), c.shape() + c.ndim());
+  Tensor t = Tensor::empty(shape, dtype);
+  if (t.numel() > 0) std::memcpy(t.raw(), c.data(), t.nbytes());
+  return t;
+}
+
+std::string repr(const Tensor& t) {
+  if (!t.defined()) return "Tensor(undefined)";
+  std::string text = t.numel() <= 64 ? ", " + to_string(t) : "";
+  return "Tensor(shape=" + shape_str(t.shape()) + ", dtype=" + dtype_name(t.dtype()) + text + ")";
+}
+
+}  // namespace
+
+Tensor to_tensor(const py::handle& value, std::optional<DType> dtype) {
+  if (py::isinstance<Tensor>(value)) {
+    const Tensor& t = value.cast<const Tensor&>();
+    return dtype && *dtype != t.dtype() ? t.to(*dtype) : t;
+  }
+  py::array array = py::array::ensure(value);
+  if (!array) {
+    throw py::type_error("nabla.Tensor: cannot make an array of a " +
+                         py::str(py::type::of(value)).cast<std::string>());
+  }
+  DType target = dtype.value_or(array.dtype().is(py::dtype::of<float>()) ? DType::f32 : DType::f64);
+  if (target == DType::f32) return copy_array<float>(array, target);
+  return copy_array<double>(array, target);
+}
+
+const Tensor& as_tensor(const py::handle& value, std::optional<DType> dtype, Tensor& storage) {
+  if (py::isinstance<Tensor>(value)) {
+    const Tensor& t = value.cast<const Tensor&>();
+    if (!dtype || *dtype == t.dtype()) return t;
+  }
+  storage = to_tensor(value, dtype);
+  return storage;
+}
+
+std::optional<DType> module_dtype(const Module& module) {
+  NamedVars params = module.named_parameters();
+  if (params.empty()) return std::nullopt;
+  return params.front().second.dtype();
+}
+
+std::vector<std::int64_t> to_labels(const py::handle& value) {
+  if (py::isinstance<py::array>(value)) {
+    auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(value);
+    if (!a) throw py::type_error("labels: expected integers");
+    if (a.ndim() != 1) {
+      throw ValueError("labels: expected a 1-d array of class indices, got " +
+                       std::to_string(a.ndim()) + " dimensions");
+    }
+    return {a.data(), a.data() + a.size()};
+  }
+  return value.cast<std::vector<std::int64_t>>();
+}
+
+Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
+  if (py::isinstance<Tensor>(value)) return Targets(to_tensor(value, dtype));
+  if (py::isinstance<py::array>(value)) {
+    auto a = py::reinterpret_borrow<py::array>(value);
+    if (a.ndim() == 2 && a.dtype().kind() == 'f') return Targets(to_tensor(value, dtype));
+  }
+  return Targets(to_labels(value));
+}
+
+void bind_tensor(py::module_& m) {
+  py::enum_<DType>(m, "DType", "Element type: f32 (float32) or f64 (float64).")
+      .value("f32", DType::f32)
+      .value("f64", DType::f64)
+      .export_values();
+
+  py::class_<Rng>(m, "Rng", "A random number generator (mt19937_64), always passed explicitly.")
+      .def(py::init<std::uint64_t>(), py::arg("seed") = 42)
+      .def("normal", &Rng::normal)
+      .def("uniform", &Rng::uniform)
+      .def("below", &Rng::below, py::arg("n"), "A uniform integer in [0, n).")
+      .def("state", &Rng::state)
+      .def("restore", &Rng::restore, py::arg("state"));
+
+  py::class_<Tensor> tensor(m, "Tensor", py::buffer_protocol(), R"(
+An N-dimensional, row-major, contiguous array of float32 or float64.
+
+Tensor(data, dtype=None) copies data (a NumPy array, a list, a number or a Tensor): float32
+stays float32, anything else becomes float64 unless dtype is given. np.asarray(t) and
+t.numpy() are views of the tensor (no copy) that keep it alive.)");
+  tensor
+      .def(py::init([](const py::object& data, std::optional<DType> dtype) {
+             return to_tensor(data, dtype);
+           }),
+           py::arg("data"), py::arg("dtype") = py::none())
+      .def_buffer([](Tensor& t) {
+        defined(t, "Tensor buffer");
+        return py::buffer_info(t.raw(), static_cast<py::ssize_t>(dtype_size(t.dtype())),
+                               buffer_format(t.dtype()), t.rank(),
+                               std::vector<py::ssize_t>(t.shape().begin(), t.shape().end()),
+                               byte_strides(t));
+      })
+      .def(
+          "numpy",
+          [](py::object self) {
+            Tensor& t = self.cast<Tensor&>();
+            defined(t, "Tensor.numpy");
+            py::dtype dtype =
+                t.dtype() == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
+            std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+            return py::array(dtype, shape, byte_strides(t), t.raw(), self);
+          },
+          "A NumPy view of the elements (no copy); it keeps the tensor alive.")
+      .def_property_readonly("shape",
+                             [](const Tensor& t) {
+                               py::tuple shape(t.shape().size());
+                               for (std::size_t i = 0; i < t.shape().size(); ++i) {
+                                 shape[i] = t.shape()[i];
+                               }
+                               return shape;
+                             })
+      .def_property_readonly("dtype", &Tensor::dtype)
+      .def_property_readonly("ndim", &Tensor::rank)
+      .def("numel", &Tensor::numel)
+      .def("__len__",
+           [](const Tensor& t) {
+             if (t.rank() == 0) throw py::type_error("len() of a 0-d tensor");
+             return t.shape()[0];
+           })
+      .def("item", &Tensor::item)
+      .def(
+          "tolist", [](const Tensor& t) { return t.to_vector(); },
+          "The elements, row-major, as a flat list of floats.")
+      .def(
+          "reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); },
+          py::arg("shape"))
+      .def("to", &Tensor::to, py::arg("dtype"), "A copy converted to another dtype.")
+      .def("copy", [](const Tensor& t) { return Tensor(t); })
+      .def("fill", &Tensor::fill, py::arg("value"))
+      .def("__repr__", &repr)
+      .def("__str__", [](const Tensor& t) { return to_string(defined(t, "str")); })
+      // Arithmetic (no graph), broadcasting NumPy-style.
+      .def("__add__", [](const Tensor& a, const Tensor& b) { return add(a, b); })
+      .def("__sub__", [](const Tensor& a, const Tensor& b) { return sub(a, b); })
+      .def("__mul__", [](const Tensor& a, const Tensor& b) { return mul(a, b); })
+      .def("__truediv__", [](const Tensor& a, const Tensor& b) { return div(a, b); })
+      .def("__neg__", [](const Tensor& a) { return neg(a); })
+      .def("__add__", [](const Tensor& a, double s) { return add_scalar(a, s); })
+      .def("__radd__", [](const Tensor& a, double s) { return add_scalar(a, s); })
+      .def("__sub__", [](const Tensor& a, double s) { return add_scalar(a, -s); })
+      .def("__rsub__", [](const Tensor& a, double s) { return add_scalar(neg(a), s); })
+      .def("__mul__", [](const Tensor& a, double s) { return scale(a, s); })
+      .def("__rmul__", [](const Tensor& a, double s) { return scale(a, s); })
+      .def("__truediv__", [](const Tensor& a, double s) { return scale(a, 1.0 / s); })
+      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); });
+  py::implicitly_convertible<py::array, Tensor>();
+
+  m.def(
+      "tensor",
+      [](const py::object& data, std::optional<DType> dtype) { return to_tensor(data, dtype); },
+      py::arg("data"), py::arg("dtype") = py::none(), "Tensor(data, dtype): a copy of data.");
+  m.def("zeros", &Tensor::zeros, py::arg("shape"), py::arg("dtype") = DType::f32);
+  m.def("ones", &Tensor::ones, py::arg("shape"), py::arg("dtype") = DType::f32);
+  m.def("full", &Tensor::full, py::arg("shape"), py::arg("value"), py::arg("dtype") = DType::f32);
+  m.def("scalar", &Tensor::scalar, py::arg("value"), py::arg("dtype") = DType::f64);
+  m.def("randn", &Tensor::randn, py::arg("shape"), py::arg("rng"), py::arg("stddev") = 1.0,
+        py::arg("dtype") = DType::f32, "Normal N(0, stddev^2) elements.");
+  m.def("uniform", &Tensor::uniform, py::arg("shape"), py::arg("rng"), py::arg("low"),
+        py::arg("high"), py::arg("dtype") = DType::f32);
+}
+
+}  // namespace nabla::python

@@ -1,0 +1,77 @@
+"""nabla.Tensor and NumPy: copies in, views out (no copy), shapes and dtypes."""
+import unittest
+
+import numpy as np
+
+import nabla
+
+
+class TensorTest(unittest.TestCase):
+    def test_from_numpy_copies_and_keeps_float32(self):
+        a = np.arange(6, dtype=np.float32).reshape(2, 3)
+        t = nabla.Tensor(a)
+        self.assertEqual(t.shape, (2, 3))
+        self.assertEqual(t.dtype, nabla.f32)
+        a[0, 0] = 99  # a copy: the tensor keeps 0
+        self.assertEqual(np.asarray(t)[0, 0], 0.0)
+
+    def test_from_a_strided_view(self):
+        a = np.arange(12.0).reshape(3, 4)
+        np.testing.assert_array_equal(np.asarray(nabla.Tensor(a.T)), a.T)  # (4, 3), row-major
+        np.testing.assert_array_equal(np.asarray(nabla.Tensor(a[:, ::2])), a[:, ::2])
+
+    def test_other_types_become_float64_unless_asked(self):
+        self.assertEqual(nabla.Tensor([[1, 2], [3, 4]]).dtype, nabla.f64)
+        self.assertEqual(nabla.Tensor(np.arange(3)).dtype, nabla.f64)
+        t = nabla.Tensor([1.5, 2.5], dtype=nabla.f32)
+        self.assertEqual(t.dtype, nabla.f32)
+        self.assertEqual(t.tolist(), [1.5, 2.5])
+        self.assertEqual(nabla.Tensor(2.5).shape, ())
+        self.assertEqual(nabla.Tensor(2.5).item(), 2.5)
+
+    def test_numpy_view_shares_storage_both_ways(self):
+        t = nabla.zeros([2, 3], nabla.f64)
+        v = np.asarray(t)  # buffer protocol: no copy
+        self.assertEqual(v.dtype, np.float64)
+        self.assertEqual(v.shape, (2, 3))
+        v[1, 2] = 7.0
+        self.assertEqual(np.asarray(t)[1, 2], 7.0)
+        t.fill(3.0)
+        self.assertEqual(v[0, 0], 3.0)
+        w = t.numpy()
+        self.assertTrue(np.shares_memory(v, w))
+
+    def test_view_keeps_tensor_alive(self):
+        v = nabla.full([1000], 4.0).numpy()  # the tensor has no other reference
+        np.testing.assert_array_equal(v, np.full(1000, 4.0, dtype=np.float32))
+        self.assertIsNotNone(v.base)
+
+    def test_float32_view(self):
+        t = nabla.ones([4], nabla.f32)
+        self.assertEqual(np.asarray(t).dtype, np.float32)
+
+    def test_arithmetic_and_functions_match_numpy(self):
+        a = np.array([[1.0, -2.0], [3.0, 0.5]])
+        b = np.array([0.5, 2.0])
+        ta, tb = nabla.Tensor(a), nabla.Tensor(b)
+        np.testing.assert_allclose(np.asarray(ta + tb), a + b)
+        np.testing.assert_allclose(np.asarray(ta * tb - 1.0), a * b - 1.0)
+        np.testing.assert_allclose(np.asarray(ta @ ta), a @ a)
+        np.testing.assert_allclose(np.asarray(nabla.relu(a)), np.maximum(a, 0))
+        np.testing.assert_allclose(np.asarray(nabla.sum(ta, axis=0)), a.sum(axis=0))
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(np.asarray(nabla.softmax(ta)), e / e.sum(axis=1, keepdims=True))
+
+    def test_constructors(self):
+        rng = nabla.Rng(7)
+        r = nabla.randn([1000], rng, stddev=2.0)
+        self.assertEqual(r.dtype, nabla.f32)
+        self.assertAlmostEqual(float(np.std(np.asarray(r))), 2.0, delta=0.2)
+        self.assertEqual(nabla.scalar(3.0).dtype, nabla.f64)
+        self.assertEqual(nabla.ones([2, 2]).reshape([4]).shape, (4,))
+        self.assertEqual(nabla.ones([2], nabla.f32).to(nabla.f64).dtype, nabla.f64)
+        self.assertEqual(len(nabla.zeros([5, 2])), 5)
+
+
+if __name__ == "__main__":
+    unittest.main()

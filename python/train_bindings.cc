@@ -1,0 +1,178 @@
+// python/train_bindings.cc — the model spec, the training configuration, the Trainer, and
+// models saved and loaded: the textbook's training recipe at nabla's speed.
+//
+//   t = nabla.Trainer(nabla.TrainConfig(iters=2000), nabla.load_mnist("data/mnist"))
+//   while not t.done():
+//       loss = t.step()              # the GIL is released while nabla works
+//       if t.eval_due():
+//           print(t.evaluate())
+//   t.save("model.safetensors")
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "bindings.h"
+#include "nabla/safetensors.h"
+#include "nabla/train.h"
+
+namespace nabla::python {
+namespace {
+
+void bind_config(py::module_& m) {
+  const ModelSpec spec_defaults;
+  py::class_<ModelSpec>(m, "ModelSpec", "The architecture of a model (stored in its file).")
+      .def(py::init([](std::string kind, std::int64_t inputs, std::int64_t classes,
+                       std::vector<std::int64_t> hidden, std::string activation, std::string loss,
+                       Init init, double init_std) {
+             return ModelSpec{std::move(kind),       inputs,          classes, std::move(hidden),
+                              std::move(activation), std::move(loss), init,    init_std};
+           }),
+           py::arg("kind") = spec_defaults.kind, py::arg("inputs") = spec_defaults.inputs,
+           py::arg("classes") = spec_defaults.classes, py::arg("hidden") = spec_defaults.hidden,
+           py::arg("activation") = spec_defaults.activation, py::arg("loss") = spec_defaults.loss,
+           py::arg("init") = spec_defaults.init, py::arg("init_std") = spec_defaults.init_std,
+           "kind: two-layer-net | mlp | linear; activation: relu | sigmoid | tanh; "
+           "loss: softmax | svm.")
+      .def_readwrite("kind", &ModelSpec::kind)
+      .def_readwrite("inputs", &ModelSpec::inputs)
+      .def_readwrite("classes", &ModelSpec::classes)
+      .def_readwrite("hidden", &ModelSpec::hidden)
+      .def_readwrite("activation", &ModelSpec::activation)
+      .def_readwrite("loss", &ModelSpec::loss)
+      .def_readwrite("init", &ModelSpec::init)
+      .def_readwrite("init_std", &ModelSpec::init_std)
+      .def("check", &ModelSpec::check)
+      .def("describe", &ModelSpec::describe)
+      .def("parameter_shapes", &ModelSpec::parameter_shapes)
+      .def("to_json", &ModelSpec::to_json)
+      .def_static("from_json", &ModelSpec::from_json, py::arg("json"))
+      .def("__repr__", [](const ModelSpec& s) { return "ModelSpec(" + s.describe() + ")"; });
+  m.def(
+      "build_model",
+      [](const ModelSpec& spec, Rng* rng, DType dtype) {
+        Rng fresh;
+        return build_model(spec, rng ? *rng : fresh, dtype);
+      },
+      py::arg("spec"), py::arg("rng") = nullptr, py::arg("dtype") = DType::f32);
+
+  const TrainConfig config_defaults;
+  py::class_<TrainConfig>(m, "TrainConfig", "What to train and how (nabla train's options).")
+      .def(py::init([](ModelSpec model, std::int64_t iters, std::int64_t epochs, std::int64_t batch,
+                       double lr, std::string optimizer, double weight_decay, double reg,
+                       std::uint64_t seed, Sampling sampling) {
+             return TrainConfig{std::move(model),     iters,        epochs, batch, lr,
+                                std::move(optimizer), weight_decay, reg,    seed,  sampling};
+           }),
+           py::arg("model") = config_defaults.model, py::arg("iters") = config_defaults.iters,
+           py::arg("epochs") = config_defaults.epochs, py::arg("batch") = config_defaults.batch,
+           py::arg("lr") = config_defaults.lr, py::arg("optimizer") = config_defaults.optimizer,
+           py::arg("weight_decay") = config_defaults.weight_decay,
+           py::arg("reg") = config_defaults.reg, py::arg("seed") = config_defaults.seed,
+           py::arg("sampling") = config_defaults.sampling)
+      .def_readwrite("model", &TrainConfig::model)
+      .def_readwrite("iters", &TrainConfig::iters)
+      .def_readwrite("epochs", &TrainConfig::epochs)
+      .def_readwrite("batch", &TrainConfig::batch)
+      .def_readwrite("lr", &TrainConfig::lr)
+      .def_readwrite("optimizer", &TrainConfig::optimizer)
+      .def_readwrite("weight_decay", &TrainConfig::weight_decay)
+      .def_readwrite("reg", &TrainConfig::reg)
+      .def_readwrite("seed", &TrainConfig::seed)
+      .def_readwrite("sampling", &TrainConfig::sampling)
+      .def("to_json", &TrainConfig::to_json)
+      .def_static("from_json", &TrainConfig::from_json, py::arg("json"));
+}
+
+void bind_trainer(py::module_& m) {
+  py::class_<Evaluation>(m, "Evaluation")
+      .def_readonly("iteration", &Evaluation::iteration)
+      .def_readonly("train_acc", &Evaluation::train_acc)
+      .def_readonly("test_acc", &Evaluation::test_acc)
+      .def_readonly("seconds", &Evaluation::seconds)
+      .def("__repr__", [](const Evaluation& e) {
+        return "Evaluation(iteration=" + std::to_string(e.iteration) +
+               ", train_acc=" + std::to_string(e.train_acc) +
+               ", test_acc=" + std::to_string(e.test_acc) + ")";
+      });
+
+  py::class_<Trainer>(m, "Trainer", R"(
+Mini-batch training, the textbook's train_neuralnet. Trainer(config, data) with data a
+Mnist (kept as sparse pixels, the fast path) or DenseData; each step draws a batch,
+backpropagates and updates. step() and evaluate() release the GIL.)")
+      .def(py::init([](TrainConfig config, const Mnist& data) {
+             py::gil_scoped_release release;
+             return Trainer(std::move(config), data);
+           }),
+           py::arg("config"), py::arg("data"))
+      .def(py::init([](TrainConfig config, DenseData data) {
+             py::gil_scoped_release release;
+             return Trainer(std::move(config), std::move(data));
+           }),
+           py::arg("config"), py::arg("data"))
+      .def_static(
+          "resume",
+          [](const std::string& checkpoint, const Mnist& data, std::int64_t total_iters) {
+            py::gil_scoped_release release;
+            return Trainer::resume(checkpoint, data, total_iters);
+          },
+          py::arg("checkpoint"), py::arg("data"), py::arg("total_iters") = 0,
+          "Continues from a file written by save() (total_iters > 0 replaces the plan).")
+      .def("step", &Trainer::step, py::call_guard<py::gil_scoped_release>(),
+           "One iteration; returns the batch's loss.")
+      .def("done", &Trainer::done)
+      .def("eval_due", &Trainer::eval_due,
+           "True right after iterations 0, per epoch, 2 per epoch, ...")
+      .def("evaluate", &Trainer::evaluate, py::call_guard<py::gil_scoped_release>(),
+           "Accuracy on the whole training and test sets.")
+      .def("set_threads", &Trainer::set_threads, py::arg("threads"))
+      .def(
+          "save",
+          [](const Trainer& t, const std::string& path) {
+            py::gil_scoped_release release;
+            t.save(path);
+          },
+          py::arg("path"), "The model and everything needed to resume (load_model reads it).")
+      .def_property_readonly("iteration", &Trainer::iteration)
+      .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters)
+      .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch)
+      .def_property_readonly(
+          "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
+      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
+
+  py::class_<LoadedModel>(m, "LoadedModel")
+      .def_readonly("spec", &LoadedModel::spec)
+      .def_readonly("net", &LoadedModel::net)
+      .def_readonly("metadata", &LoadedModel::metadata);
+  m.def(
+      "load_model",
+      [](const std::string& path) {
+        py::gil_scoped_release release;
+        return load_model(path);
+      },
+      py::arg("path"), "A model written by Trainer.save: spec, net (a Sequential), metadata.");
+  m.def(
+      "evaluate_accuracy",
+      [](Sequential& net, const Dataset& data) {
+        py::gil_scoped_release release;
+        return evaluate_accuracy(net, data);
+      },
+      py::arg("net"), py::arg("data"), "The fraction of data that net classifies correctly.");
+  m.def(
+      "load_safetensors",
+      [](const std::string& path) {
+        SafetensorsFile f = load_safetensors(path);
+        py::dict tensors;
+        for (auto& [name, t] : f.tensors) tensors[py::str(name)] = std::move(t);
+        return py::make_tuple(tensors, f.metadata);
+      },
+      py::arg("path"), "({name: Tensor}, metadata) of a safetensors file.");
+}
+
+}  // namespace
+
+void bind_training(py::module_& m) {
+  bind_config(m);
+  bind_trainer(m);
+}
+
+}  // namespace nabla::python
