@@ -25,6 +25,7 @@
 #pragma once
 
 #include "nabla/batch_norm.h"
+#include "nabla/cnn_layers.h"
 #include "nabla/conv.h"
 #include "nabla/cpu.h"
 #include "nabla/dropout.h"

@@ -21,7 +21,8 @@ namespace nabla {
 
 // Layers in order and a loss layer: a module like any other, whose layers are its
 // submodules. Their state is named as in the textbook: the parameters of the k-th layer
-// that has state get the suffix k (W1, b1, W2, b2, ...; a buffer running_mean3).
+// that has state get the suffix k (W1, b1, W2, b2, ...; a buffer running_mean3); a layer
+// with a random stream only (Dropout) names it by its position: layer8.rng.
 class Sequential : public Module {
  public:
   Sequential() = default;
