@@ -27,8 +27,14 @@ Runner add_eval_command(CLI::App& app) {
     Mnist mnist = load_mnist(resolve_data_dir(o->data));
     std::printf("model %s (%s iterations)\n", m.spec.describe().c_str(),
                 m.metadata.count("iteration") ? m.metadata["iteration"].c_str() : "?");
-    if (o->train) std::printf("train acc | %.4f\n", evaluate_accuracy(m.net, mnist.train));
-    std::printf("test acc | %.4f\n", evaluate_accuracy(m.net, mnist.test));
+    // Each image in the shape the model takes: 784 pixels, or (1, 28, 28) for a CNN (in
+    // smaller blocks: its layers' outputs are many times larger).
+    const Shape example = m.spec.example_shape();
+    const std::int64_t block = example.size() == 1 ? 2000 : 200;
+    if (o->train) {
+      std::printf("train acc | %.4f\n", evaluate_accuracy(m.net, mnist.train, example, block));
+    }
+    std::printf("test acc | %.4f\n", evaluate_accuracy(m.net, mnist.test, example, block));
     return 0;
   };
 }
@@ -62,7 +68,9 @@ Runner add_predict_command(CLI::App& app) {
         throw ShapeError("predict: " + what + " has " + std::to_string(pixels.size()) +
                          " pixels, the model takes " + std::to_string(m.spec.inputs));
       }
-      Tensor x({1, m.spec.inputs}, DType::f32);
+      Shape shape{1};  // (1, 784), or (1, 1, 28, 28) for a CNN
+      for (std::int64_t d : m.spec.example_shape()) shape.push_back(d);
+      Tensor x(shape, DType::f32);
       for (std::size_t i = 0; i < pixels.size(); ++i) {
         x.set(static_cast<std::int64_t>(i), pixels[i] / 255.0);
       }

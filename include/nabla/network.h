@@ -71,6 +71,8 @@ class Sequential : public Module {
   double gradient(const SparseBatch& x, const Targets& t);
   // Threads for the SparseAffine first layer's products, if there is one.
   void set_threads(int threads);
+  // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
+  bool takes_sparse_rows() const { return sparse_first_; }
   // Sets every parameter's gradient to zero (keeping its storage).
   void zero_grad();
   // Central differences, one parameter element at a time (slow); one tensor per
