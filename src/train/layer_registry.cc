@@ -12,7 +12,7 @@ namespace {
 
 std::string number_text(double v) {
   char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
+  std::snprintf(text, sizeof text, "%.15g", v);
   return text;
 }
 
