@@ -16,8 +16,9 @@
 //
 // For speed the convolution itself works image by image on the transposed layout: image
 // n's fields as the columns of a (C*KH*KW, OH*OW) matrix, so that w (F, C*KH*KW) times it
-// is that image's output (F, OH*OW), already in (N, F, OH, OW) order; im2col and col2im
-// above show the textbook's row layout.
+// is that image's output (F, OH*OW), already in (N, F, OH, OW) order, and one image's
+// columns stay in cache; a row of ones under them folds the bias into the product.
+// im2col and col2im show the textbook's row layout.
 // Shape mistakes throw ShapeError naming the op, the expected and the actual shapes.
 #pragma once
 
@@ -58,17 +59,22 @@ Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int6
 // written once. A cache is what backward needs from forward; a layer keeps one between
 // steps, so that its storage is reused.
 
+// What conv2d's backward needs (the input: each image's columns are built again, image
+// by image, so that they stay in cache) and the workspaces of forward and backward.
 struct ConvCache {
-  Tensor cols;  // (N, C*KH*KW, OH*OW): image n's receptive fields as columns
-  Shape x_shape;
+  Tensor x;        // (N, C, H, W)
+  Tensor weights;  // (F, C*KH*KW + 1): w and b side by side
+  Tensor cols;     // (C*KH*KW + 1, OH*OW): one image's fields as columns, and a row of ones
+  Tensor grads;    // (F, C*KH*KW + 1): dw and db side by side
 };
 // x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW); fills `cache` unless null.
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
                       ConvCache* cache);
 // From dout (N, F, OH, OW): adds dL/dw into dw and dL/db into db (each skipped when null)
-// and returns dL/dx (N, C, H, W), or an undefined tensor when input_grad is false.
-Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
-                       const ConvCache& cache, Tensor* dw, Tensor* db, bool input_grad);
+// and returns dL/dx (N, C, H, W), or an undefined tensor when input_grad is false. Uses
+// the cache's workspaces.
+Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
+                       Tensor* dw, Tensor* db, bool input_grad);
 
 struct PoolCache {
   std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane

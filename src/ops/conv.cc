@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/kernels.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
 
@@ -130,6 +133,11 @@ struct PoolGeometry {
     }
   }
 };
+
+// 2x2 windows of stride 2 without padding: pooling's common case, which has kernels.
+bool is_pairs(const Window2d& win) {
+  return win.kernel_h == 2 && win.kernel_w == 2 && win.stride == 2 && win.pad == 0;
+}
 
 void check_pool_grad(const Tensor& dout, const Shape& x_shape, std::int64_t outputs,
                      const char* op) {
@@ -279,6 +287,37 @@ void columns_to_image(const Fields& g, const T* cols, T* img) {
 
 }  // namespace
 
+namespace {
+
+// w (F, C, KH, KW) and b (F) side by side as one (F, C*KH*KW + 1) matrix, so that with a
+// row of ones under an image's columns the bias is part of the product.
+void join_weights(const Tensor& w, const Tensor& b, Tensor& joined) {
+  const std::int64_t f = w.size(0), depth = w.numel() / f;
+  joined.resize({f, depth + 1}, w.dtype());
+  visit_dtype(w.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* pw = w.data<T>();
+    T* pj = joined.data<T>();
+    for (std::int64_t k = 0; k < f; ++k) {
+      std::copy(pw + k * depth, pw + (k + 1) * depth, pj + k * (depth + 1));
+      pj[k * (depth + 1) + depth] = b.data<T>()[k];
+    }
+  });
+}
+
+// The workspace of one image: its columns (C*KH*KW, OH*OW) and a last row of ones.
+void prepare_columns(const Fields& g, DType dtype, Tensor& cols) {
+  const std::int64_t plane = g.oh * g.ow;
+  cols.resize({g.cols() + 1, plane}, dtype);
+  visit_dtype(dtype, [&](auto type) {
+    using T = decltype(type);
+    T* ones = cols.data<T>() + g.cols() * plane;
+    std::fill(ones, ones + plane, T(1));
+  });
+}
+
+}  // namespace
+
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
                       ConvCache* cache) {
   check_conv(x, w, b, "conv2d");
@@ -287,38 +326,32 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
                      std::to_string(win.kernel_w) + " for weights " + shape_str(w.shape()));
   }
   const Fields g(x.shape(), win, "conv2d");
-  const std::int64_t f = w.size(0), depth = g.cols(), plane = g.oh * g.ow;
+  const std::int64_t f = w.size(0), depth = g.cols() + 1, plane = g.oh * g.ow;
   Tensor out = Tensor::empty({g.n, f, g.oh, g.ow}, x.dtype());
-  // Image n's columns: in the cache when backward will need them, else in one scratch
-  // matrix reused image after image.
-  Tensor scratch;
-  Tensor& cols = cache != nullptr ? cache->cols : scratch;
-  cols.resize(cache != nullptr ? Shape{g.n, depth, plane} : Shape{depth, plane}, x.dtype());
-  if (cache != nullptr) cache->x_shape = x.shape();
+  ConvCache local;
+  ConvCache& work = cache != nullptr ? *cache : local;
+  if (cache != nullptr) cache->x = x;  // reuses the storage of the last step's input
+  join_weights(w, b, work.weights);
+  prepare_columns(g, x.dtype(), work.cols);
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
-    const T* px = x.data<T>();
-    const T* pw = w.data<T>();  // (F, C*KH*KW)
-    const T* pb = b.data<T>();
-    T* po = out.data<T>();
+    T* col = work.cols.data<T>();
     for (std::int64_t n = 0; n < g.n; ++n) {
-      T* col = cols.data<T>() + (cache != nullptr ? n * depth * plane : 0);
-      image_to_columns(g, px + n * g.c * g.h * g.w, col);
-      // out_n (F, OH*OW) = b in every row, then += w (F, C*KH*KW) . cols_n (C*KH*KW, OH*OW)
-      T* o = po + n * f * plane;
-      for (std::int64_t k = 0; k < f; ++k) std::fill(o + k * plane, o + (k + 1) * plane, pb[k]);
-      gemm_raw(false, false, f, plane, depth, pw, depth, col, plane, T(1), o);
+      image_to_columns(g, x.data<T>() + n * g.c * g.h * g.w, col);
+      // out_n (F, OH*OW) = [w b] (F, C*KH*KW + 1) . [cols_n; 1] (C*KH*KW + 1, OH*OW)
+      gemm_raw(false, false, f, plane, depth, work.weights.data<T>(), depth, col, plane, T(0),
+               out.data<T>() + n * f * plane);
     }
   });
   return out;
 }
 
-Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
-                       const ConvCache& cache, Tensor* dw, Tensor* db, bool input_grad) {
-  if (cache.x_shape.size() != 4 || !cache.cols.defined()) {
+Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
+                       Tensor* dw, Tensor* db, bool input_grad) {
+  if (!cache.x.defined()) {
     throw ValueError("conv2d: backward needs a forward that kept its cache first");
   }
-  const Fields g(cache.x_shape, win, "conv2d");
+  const Fields g(cache.x.shape(), win, "conv2d");
   const std::int64_t f = w.size(0), depth = g.cols(), plane = g.oh * g.ow;
   const Shape expected{g.n, f, g.oh, g.ow};
   if (dout.shape() != expected) {
@@ -327,39 +360,41 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
   }
   kernels::check_same_dtype(dout, w, "conv2d backward");
   Tensor dx;
-  if (input_grad) dx = Tensor(cache.x_shape, dout.dtype());  // zeros: fields add up
+  if (input_grad) dx = Tensor(cache.x.shape(), dout.dtype());  // zeros: fields add up
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pd = dout.data<T>();
-    const T* pw = w.data<T>();
-    const T* pc = cache.cols.data<T>();
-    if (db != nullptr) {
-      // db (F) += sum of dout over images and positions
-      T* pdb = db->data<T>();
-      for (std::int64_t n = 0; n < g.n; ++n)
-        for (std::int64_t k = 0; k < f; ++k) {
-          const T* d = pd + (n * f + k) * plane;
-          T total = 0;
-          for (std::int64_t p = 0; p < plane; ++p) total += d[p];
-          pdb[k] += total;
-        }
-    }
-    if (dw != nullptr) {
-      // dw (F, C*KH*KW) += dout_n (F, OH*OW) . cols_n^T (OH*OW, C*KH*KW), image by image
-      T* pdw = dw->data<T>();
+    if (dw != nullptr || db != nullptr) {
+      // [dw db] (F, C*KH*KW + 1) = sum over images of dout_n (F, OH*OW) . [cols_n; 1]^T,
+      // each image's columns built again from the cached input (they stay in cache)
+      cache.grads.resize({f, depth + 1}, dout.dtype());
+      cache.grads.fill(0.0);
+      prepare_columns(g, dout.dtype(), cache.cols);
+      T* col = cache.cols.data<T>();
+      T* grads = cache.grads.data<T>();
       for (std::int64_t n = 0; n < g.n; ++n) {
-        gemm_raw(false, true, f, depth, plane, pd + n * f * plane, plane, pc + n * depth * plane,
-                 plane, T(1), pdw);
+        image_to_columns(g, cache.x.data<T>() + n * g.c * g.h * g.w, col);
+        gemm_raw(false, true, f, depth + 1, plane, pd + n * f * plane, plane, col, plane, T(1),
+                 grads);
+      }
+      for (std::int64_t k = 0; k < f; ++k) {
+        const T* row = grads + k * (depth + 1);
+        if (dw != nullptr) {
+          T* pdw = dw->data<T>() + k * depth;
+          for (std::int64_t i = 0; i < depth; ++i) pdw[i] += row[i];
+        }
+        if (db != nullptr) db->data<T>()[k] += row[depth];
       }
     }
     if (input_grad) {
       // dcols_n (C*KH*KW, OH*OW) = w^T (C*KH*KW, F) . dout_n (F, OH*OW), added onto the pixels
-      std::vector<T> dcols(static_cast<std::size_t>(depth * plane));
+      prepare_columns(g, dout.dtype(), cache.cols);
+      T* dcols = cache.cols.data<T>();
       T* px = dx.data<T>();
       for (std::int64_t n = 0; n < g.n; ++n) {
-        gemm_raw(true, false, depth, plane, f, pw, depth, pd + n * f * plane, plane, T(0),
-                 dcols.data());
-        columns_to_image(g, dcols.data(), px + n * g.c * g.h * g.w);
+        gemm_raw(true, false, depth, plane, f, w.data<T>(), depth, pd + n * f * plane, plane, T(0),
+                 dcols);
+        columns_to_image(g, dcols, px + n * g.c * g.h * g.w);
       }
     }
   });
@@ -375,20 +410,18 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t st
 Var conv2d(const Var& x, const Var& w, const Var& b, std::int64_t stride, std::int64_t pad) {
   check_conv(x.value(), w.value(), b.value(), "conv2d");
   const Window2d win = conv_window(w.value(), stride, pad);
-  ConvCache cache;
-  Tensor out = conv2d_forward(x.value(), w.value(), b.value(), win, &cache);
-  return record("conv2d", std::move(out), {x, w, b},
-                [x, w, b, win, cache = std::move(cache)](const Tensor& dout) {
-                  Tensor dw, db;
-                  if (w.requires_grad()) dw = Tensor(w.shape(), w.dtype());
-                  if (b.requires_grad()) db = Tensor(b.shape(), b.dtype());
-                  Tensor dx =
-                      conv2d_backward(dout, w.value(), win, cache, dw.defined() ? &dw : nullptr,
-                                      db.defined() ? &db : nullptr, x.requires_grad());
-                  if (dw.defined()) accumulate_grad(w, dw, "conv2d");
-                  if (db.defined()) accumulate_grad(b, db, "conv2d");
-                  if (dx.defined()) accumulate_grad(x, dx, "conv2d");
-                });
+  auto cache = std::make_shared<ConvCache>();
+  Tensor out = conv2d_forward(x.value(), w.value(), b.value(), win, cache.get());
+  return record("conv2d", std::move(out), {x, w, b}, [x, w, b, win, cache](const Tensor& dout) {
+    Tensor dw, db;
+    if (w.requires_grad()) dw = Tensor(w.shape(), w.dtype());
+    if (b.requires_grad()) db = Tensor(b.shape(), b.dtype());
+    Tensor dx = conv2d_backward(dout, w.value(), win, *cache, dw.defined() ? &dw : nullptr,
+                                db.defined() ? &db : nullptr, x.requires_grad());
+    if (dw.defined()) accumulate_grad(w, dw, "conv2d");
+    if (db.defined()) accumulate_grad(b, db, "conv2d");
+    if (dx.defined()) accumulate_grad(x, dx, "conv2d");
+  });
 }
 
 // ---- pooling ----------------------------------------------------------------------------
@@ -401,12 +434,26 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
     cache->argmax.resize(static_cast<std::size_t>(g.planes * out_plane));
     cache->x_shape = x.shape();
   }
+  // the common 2x2 windows of stride 2 by a kernel (without a cache: positions of one plane)
+  const bool pairs = is_pairs(win);
+  std::vector<std::int32_t> scratch(
+      static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
     for (std::int64_t plane = 0; plane < g.planes; ++plane) {
       const T* src = x.data<T>() + plane * g.h * g.w;
       T* dst = out.data<T>() + plane * out_plane;
       std::int32_t* arg = cache != nullptr ? cache->argmax.data() + plane * out_plane : nullptr;
+      if (pairs) {
+        if (arg == nullptr) arg = scratch.data();
+        const kernels::Table& k = kernels::active();
+        if constexpr (std::is_same_v<T, float>) {
+          k.max_pool2x2_f32(src, g.h, g.w, dst, arg);
+        } else {
+          k.max_pool2x2_f64(src, g.h, g.w, dst, arg);
+        }
+        continue;
+      }
       g.for_each_window(
           [&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
             std::int64_t best = y0 * g.w + x0;
@@ -428,11 +475,12 @@ Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache) {
   }
   check_pool_grad(dout, cache.x_shape, static_cast<std::int64_t>(cache.argmax.size()),
                   "max_pool2d");
-  // The gradient goes to each window's maximum only.
-  Tensor dx(cache.x_shape, dout.dtype());
   const std::int64_t planes = cache.x_shape[0] * cache.x_shape[1];
   const std::int64_t in_plane = cache.x_shape[2] * cache.x_shape[3];
   const std::int64_t out_plane = dout.numel() / std::max<std::int64_t>(planes, 1);
+  // The gradient goes to each window's maximum only (overlapping windows add up). (Zeros
+  // and a scatter: faster here than writing each element once.)
+  Tensor dx(cache.x_shape, dout.dtype());
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
     for (std::int64_t plane = 0; plane < planes; ++plane) {
