@@ -3,6 +3,7 @@
 #include "nabla/model_spec.h"
 
 #include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "nabla/sparse_affine.h"
@@ -70,19 +71,19 @@ std::vector<LayerStep> plan_layers(const ModelSpec& spec) {
                        std::to_string(ModelSpec::kMaxActivations) + " are supported");
     }
     for (const auto& [name, shape] : step.plan.parameters) {
-      std::int64_t n = 1;
+      std::int64_t n = 1;  // (saturating: a count past int64 is over the bound anyway)
       for (std::int64_t d : shape) {
-        if (!checked_mul(n, d, &n)) n = ModelSpec::kMaxParameters + 1;
+        if (!checked_mul(n, d, &n)) n = INT64_MAX;
       }
-      parameters += std::min(n, ModelSpec::kMaxParameters + 1);
-    }
-    if (parameters > ModelSpec::kMaxParameters) {
-      throw ValueError("model " + spec.describe() + " has over " +
-                       std::to_string(ModelSpec::kMaxParameters) +
-                       " parameters; at most that many are supported");
+      parameters = n > INT64_MAX - parameters ? INT64_MAX : parameters + n;
     }
     in = step.plan.output;
     steps.push_back(std::move(step));
+  }
+  if (parameters > ModelSpec::kMaxParameters) {
+    throw ValueError("model " + spec.describe() + " has " + std::to_string(parameters) +
+                     " parameters; at most " + std::to_string(ModelSpec::kMaxParameters) +
+                     " are supported");
   }
   if (in != Shape{spec.classes}) {
     throw ValueError("model " + spec.describe() + ": the last layer gives " + shape_str(in) +
