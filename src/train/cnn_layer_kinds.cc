@@ -73,7 +73,15 @@ void add_cnn_layer_kinds(LayerRegistry& registry) {
     need_image("conv", in);
     const std::int64_t f = whole(o, "filters"), k = whole(o, "kernel");
     const std::int64_t s = whole(o, "stride"), p = whole(o, "pad");
-    return LayerPlan{{f, slide("conv", in, 1, k, s, p), slide("conv", in, 2, k, s, p)},
+    const std::int64_t oh = slide("conv", in, 1, k, s, p), ow = slide("conv", in, 2, k, s, p);
+    // The product's columns (im2col): one row of C*K*K values per output pixel.
+    const std::int64_t columns = oh * ow * in[0] * k * k;  // (each factor bounded: no overflow)
+    if (columns > ModelSpec::kMaxActivations) {
+      throw ValueError("conv: its columns (im2col) would hold " + std::to_string(columns) +
+                       " values an example; at most " +
+                       std::to_string(ModelSpec::kMaxActivations) + " are supported");
+    }
+    return LayerPlan{{f, oh, ow},
                      {{"W", {f, in[0], k, k}}, {"b", {f}}},
                      {}};
   };
