@@ -90,6 +90,23 @@ TEST(ModelPreset, DeepConvNetIsTheTextbooks) {
   ASSERT_EQ(rngs.size(), 2u);
   EXPECT_NE(rngs[0].first, rngs[1].first);
   EXPECT_NE(rngs[0].second->state(), rngs[1].second->state());
+  // One training step's gradient reaches every parameter; the dropouts draw (training
+  // mode) and leave evaluation alone.
+  Tensor x = Tensor::uniform({2, 1, 28, 28}, rng, 0, 1);
+  const std::string before = rngs[0].second->state();
+  const double loss = net.gradient(x, std::vector<std::int64_t>{3, 7});
+  EXPECT_TRUE(std::isfinite(loss));
+  EXPECT_NE(rngs[0].second->state(), before);
+  for (const auto& [name, p] : net.named_parameters()) {
+    ASSERT_TRUE(p.has_grad()) << name;
+    double sum = 0;
+    for (double g : p.grad().to_vector()) sum += std::abs(g);
+    EXPECT_GT(sum, 0) << name;
+  }
+  const std::string now = rngs[0].second->state();
+  const Tensor a = net.predict(x), b = net.predict(x);
+  EXPECT_TRUE(same_bits(a, b));
+  EXPECT_EQ(rngs[0].second->state(), now);
 }
 
 TEST(ModelPreset, MlpsExpandToLayers) {
