@@ -257,13 +257,16 @@ void image_to_columns(const Fields& g, const T* img, T* cols) {
             g, ch, u, v,
             [&](std::int64_t out, std::int64_t at, std::int64_t count) {
               if (g.stride == 1) {
-                std::copy(img + at, img + at + count, row + out);
+                // a short run (OW values): a plain loop, no memmove call per run
+                T* __restrict dst = row + out;
+                const T* __restrict src = img + at;
+                for (std::int64_t t = 0; t < count; ++t) dst[t] = src[t];
               } else {
                 for (std::int64_t t = 0; t < count; ++t) row[out + t] = img[at + t * g.stride];
               }
             },
             [&](std::int64_t out, std::int64_t count) {
-              std::fill(row + out, row + out + count, T(0));
+              for (std::int64_t t = 0; t < count; ++t) row[out + t] = T(0);
             });
       }
 }
