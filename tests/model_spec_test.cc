@@ -125,7 +125,9 @@ TEST(ModelPreset, MlpsExpandToLayers) {
   EXPECT_EQ(arch_string(model_preset("linear", {4}, 3).layer_list()), "affine:3");
   EXPECT_EQ(error_of<ValueError>([] { model_preset("simple-convnet", {784}, 10); }),
             "model simple-convnet takes images (channels, height, width), not examples of (784)");
-  EXPECT_THAT(error_of<ValueError>([] { model_preset("resnet", {1, 28, 28}, 10); }),
+  EXPECT_THAT(error_of<ValueError>([] {
+                model_preset("resnet", {1, 28, 28}, 10);
+              }),
               HasSubstr("model 'resnet' is not one of two-layer-net"));
 }
 
@@ -136,7 +138,8 @@ TEST(Arch, ReadsTheTextbookNetAndWritesItBack) {
   ModelSpec s = model_from_arch(text, {1, 28, 28}, 10);
   EXPECT_EQ(s.kind, "arch");
   EXPECT_EQ(arch_string(s.layers), text);
-  EXPECT_EQ(s.parameter_shapes(), model_preset("simple-convnet", {1, 28, 28}, 10).parameter_shapes());
+  EXPECT_EQ(s.parameter_shapes(),
+            model_preset("simple-convnet", {1, 28, 28}, 10).parameter_shapes());
   ASSERT_EQ(s.layers.size(), 6u);
   EXPECT_EQ(s.layers[0].options,
             (LayerOptions{{"filters", 30}, {"kernel", 5}, {"stride", 1}, {"pad", 0}}));
@@ -205,8 +208,8 @@ TEST(Arch, ErrorsNameTheToken) {
 // ---- JSON and model files ---------------------------------------------------------------
 
 TEST(ModelSpecLayers, JsonRoundTrip) {
-  ModelSpec s = model_from_arch("conv:6x3,pad=1 batchnorm relu maxpool:2 dropout:0.5 affine:4",
-                                {2, 6, 6}, 4);
+  ModelSpec s =
+      model_from_arch("conv:6x3,pad=1 batchnorm relu maxpool:2 dropout:0.5 affine:4", {2, 6, 6}, 4);
   s.loss = "svm";
   s.init = Init::he;
   ModelSpec back = ModelSpec::from_json(s.to_json());
@@ -350,8 +353,9 @@ TEST_F(ModelFiles, HugeLayerListIsRefusedBeforeAllocating) {
   EXPECT_THAT(load(j.dump()), HasSubstr("at most 16777216 are supported"));
   j = nlohmann::json::parse(model_from_arch("conv:4x3 affine:10", {1, 10, 10}, 10).to_json());
   j["layers"][0]["kernel"] = 1000;
-  EXPECT_THAT(load(j.dump()),
-              HasSubstr("layer conv: option 'kernel' must be a whole number from 1 to 64, not 1000"));
+  EXPECT_THAT(
+      load(j.dump()),
+      HasSubstr("layer conv: option 'kernel' must be a whole number from 1 to 64, not 1000"));
   j["layers"][0]["kernel"] = 3;
   j["input_shape"] = {1, 100000, 100000};
   EXPECT_THAT(load(j.dump()), HasSubstr("at most 1048576"));
@@ -365,7 +369,8 @@ TEST_F(ModelFiles, HugeLayerListIsRefusedBeforeAllocating) {
 // Model files written before layer lists (the fuzz corpus holds three, of main at
 // f5fbe21): they load, and resume where they stopped.
 TEST(OldModelFiles, LoadAndResume) {
-  const std::filesystem::path dir = std::filesystem::path(NABLA_SOURCE_DIR) / "tests/fuzz/corpus/model";
+  const std::filesystem::path dir =
+      std::filesystem::path(NABLA_SOURCE_DIR) / "tests/fuzz/corpus/model";
   for (const char* name : {"two_layer_sgd", "mlp_adam_shuffle", "linear_svm_momentum"}) {
     const std::string file = (dir / name).string();
     LoadedModel m = load_model(file);
@@ -424,8 +429,8 @@ TEST(L2, WeightDecayIsTheTextbooksSpellingOfReg) {
   for (std::size_t i = 0; i < w.size(); ++i) {
     ASSERT_NEAR(wq[i] - wp[i], -c.lr * 2 * c.reg * w[i], 1e-6) << i;
   }
-  EXPECT_TRUE(same_bits(plain.model().parameter("b1").value(),
-                        penalised.model().parameter("b1").value()));
+  EXPECT_TRUE(
+      same_bits(plain.model().parameter("b1").value(), penalised.model().parameter("b1").value()));
   // AdamW keeps its decoupled decay: the optimizer's, not a penalty in the loss.
   c.reg = 0;
   c.optimizer = "adamw";

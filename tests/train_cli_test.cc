@@ -412,8 +412,8 @@ TEST_F(TrainCli, BadOptionsAreRefused) {
 TEST_F(TrainCli, ConvNetTrainsEvaluatesAndPredicts) {
   const std::string out = (dir_ / "cnn").string();
   // The textbook's CNN with its defaults (adam, lr 0.001) but for the iterations given.
-  Result r = run("train --model simple-convnet --iters 12 --batch 50 --data " + data() +
-                 " --out " + out);
+  Result r =
+      run("train --model simple-convnet --iters 12 --batch 50 --data " + data() + " --out " + out);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("model simple-convnet 1x28x28: conv:30x5 relu maxpool:2 "
                                "affine:100 relu affine:10, softmax loss; adam lr 0.001, batch 50, "
@@ -428,16 +428,19 @@ TEST_F(TrainCli, ConvNetTrainsEvaluatesAndPredicts) {
   EXPECT_EQ(p.status, 0) << p.out;
   EXPECT_THAT(p.out, HasSubstr("test image 3: class "));
   // Options given win over the model's defaults.
-  r = run("train --model simple-convnet --optimizer momentum --lr 0.05 --iters 1 --batch 10 "
-          "--data " + data() + " --out " + (dir_ / "given").string());
+  r =
+      run("train --model simple-convnet --optimizer momentum --lr 0.05 --iters 1 --batch 10 "
+          "--data " +
+          data() + " --out " + (dir_ / "given").string());
   EXPECT_THAT(r.out, HasSubstr("momentum lr 0.05, batch 10, 1 iterations"));
 }
 
 TEST_F(TrainCli, ArchWithDropoutResumesBitForBit) {
   const std::string part = (dir_ / "part").string(), whole = (dir_ / "whole").string();
-  const std::string common = " --arch 'conv:4x5,stride=3 relu maxpool:2 affine:20 relu "
-                             "dropout:0.3 affine:10' --optimizer adam --lr 0.01 --batch 20 --data " +
-                             data();
+  const std::string common =
+      " --arch 'conv:4x5,stride=3 relu maxpool:2 affine:20 relu "
+      "dropout:0.3 affine:10' --optimizer adam --lr 0.01 --batch 20 --data " +
+      data();
   ASSERT_EQ(run("train --iters 8" + common + " --out " + part).status, 0);
   Result b = run("train --resume " + part + "/model.safetensors --iters 16 --data " + data() +
                  " --out " + part);

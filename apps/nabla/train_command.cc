@@ -93,7 +93,8 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) {
     spec.activation = o.activation;
   } else {
     if (!o.hidden.empty() || o.activation != "relu") {
-      throw ValueError("--hidden and --activation shape the MLPs; describe other models with --arch");
+      throw ValueError(
+          "--hidden and --activation shape the MLPs; describe other models with --arch");
     }
     spec = model_preset(o.model, data.example_shape(), data.classes());
   }
@@ -361,21 +362,21 @@ Runner add_train_command(CLI::App& app) {
   auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
                     ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   auto* epochs = sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
-      ->default_str("")
-      ->check(whole_number(1, INT64_MAX, "POSITIVE"))
-      ->excludes(iters);
+                     ->default_str("")
+                     ->check(whole_number(1, INT64_MAX, "POSITIVE"))
+                     ->excludes(iters);
   sub->add_option("--batch", o->batch, "Batch size")->check(whole_number(1, INT64_MAX, "POSITIVE"));
   auto* lr = sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
   auto* optimizer = sub->add_option("--optimizer", o->optimizer,
-                  "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-      ->check(CLI::IsMember(optimizer_names()));
+                                    "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+                        ->check(CLI::IsMember(optimizer_names()));
   sub->add_option("--weight-decay", o->weight_decay,
                   "The same L2 penalty as the textbook writes it: --weight-decay L is --reg L/2 "
                   "(gradient + L * W); with adamw, AdamW's decoupled decay instead")
       ->check(non_negative());
-  auto* init = sub->add_option("--init", o->init,
-                               "Weight init: std (normal with --init-std), xavier or he")
-                   ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
+  auto* init =
+      sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
+          ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
   auto* init_std = sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
                        ->check(positive());
   sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)")

@@ -107,8 +107,7 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
 // out; dropout: p), the named ones any option ("conv:32x3,pad=2", "maxpool:2,stride=1").
 // A first token "input:CxHxW" gives the example's shape instead (its values must be as
 // many as input_shape's). ValueError naming the token (and its position) that is wrong.
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape,
-                          std::int64_t classes);
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes);
 // The layers as an --arch string: options at their defaults are left out.
 std::string arch_string(const std::vector<LayerSpec>& layers);
 

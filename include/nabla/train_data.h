@@ -49,8 +49,8 @@ class TrainingData {
   // Optionally, the next `batches` batches made ahead on a thread of their own, from
   // copies of the sampler and the Rng (the batches the training loop is about to draw);
   // gradient() then takes them from there, with the same results. stop_ahead() ends it.
-  virtual void draw_ahead(const Sequential& net, const Shape& example,
-                          const BatchSampler& sampler, const Rng& rng, std::int64_t batches);
+  virtual void draw_ahead(const Sequential& net, const Shape& example, const BatchSampler& sampler,
+                          const Rng& rng, std::int64_t batches);
   virtual void stop_ahead() {}
 };
 

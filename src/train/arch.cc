@@ -76,8 +76,7 @@ LayerSpec read_layer(const std::string& token) {
 
 }  // namespace
 
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape,
-                          std::int64_t classes) {
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes) {
   std::vector<std::string> tokens;
   std::istringstream in(arch);
   for (std::string token; in >> token;) tokens.push_back(token);

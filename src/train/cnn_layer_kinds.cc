@@ -45,13 +45,14 @@ LayerKind pool_kind(const char* name, const char* help, bool max) {
     need_image(name, in);
     const std::int64_t size = whole(o, "size"), pad = whole(o, "pad");
     const std::int64_t stride = whole(o, "stride") == 0 ? size : whole(o, "stride");
-    return LayerPlan{{in[0], slide(name, in, 1, size, stride, pad),
-                      slide(name, in, 2, size, stride, pad)},
-                     {},
-                     {}};
+    return LayerPlan{
+        {in[0], slide(name, in, 1, size, stride, pad), slide(name, in, 2, size, stride, pad)},
+        {},
+        {}};
   };
   k.build = [max](const LayerOptions& o, const Shape&, const LayerInit&) -> std::unique_ptr<Layer> {
-    if (max) return std::make_unique<MaxPool2D>(whole(o, "size"), whole(o, "stride"), whole(o, "pad"));
+    if (max)
+      return std::make_unique<MaxPool2D>(whole(o, "size"), whole(o, "stride"), whole(o, "pad"));
     return std::make_unique<AvgPool2D>(whole(o, "size"), whole(o, "stride"), whole(o, "pad"));
   };
   return k;
@@ -78,12 +79,10 @@ void add_cnn_layer_kinds(LayerRegistry& registry) {
     const std::int64_t columns = oh * ow * in[0] * k * k;  // (each factor bounded: no overflow)
     if (columns > ModelSpec::kMaxActivations) {
       throw ValueError("conv: its columns (im2col) would hold " + std::to_string(columns) +
-                       " values an example; at most " +
-                       std::to_string(ModelSpec::kMaxActivations) + " are supported");
+                       " values an example; at most " + std::to_string(ModelSpec::kMaxActivations) +
+                       " are supported");
     }
-    return LayerPlan{{f, oh, ow},
-                     {{"W", {f, in[0], k, k}}, {"b", {f}}},
-                     {}};
+    return LayerPlan{{f, oh, ow}, {{"W", {f, in[0], k, k}}, {"b", {f}}}, {}};
   };
   conv.build = [](const LayerOptions& o, const Shape& in, const LayerInit& init) {
     const std::int64_t k = whole(o, "kernel");
@@ -92,12 +91,15 @@ void add_cnn_layer_kinds(LayerRegistry& registry) {
                                     whole(o, "pad"), std, *init.rng, init.dtype);
   };
   registry.add(std::move(conv));
-  registry.add(pool_kind("maxpool", "the max of each window: maxpool:SIZE[,stride=S][,pad=P]", true));
-  registry.add(pool_kind("avgpool", "the mean of each window: avgpool:SIZE[,stride=S][,pad=P]", false));
+  registry.add(
+      pool_kind("maxpool", "the max of each window: maxpool:SIZE[,stride=S][,pad=P]", true));
+  registry.add(
+      pool_kind("avgpool", "the mean of each window: avgpool:SIZE[,stride=S][,pad=P]", false));
 
   LayerKind bn;
   bn.name = "batchnorm";
-  bn.help = "batch normalisation over features (D) or channels (C, H, W): batchnorm[:momentum=M,eps=E]";
+  bn.help =
+      "batch normalisation over features (D) or channels (C, H, W): batchnorm[:momentum=M,eps=E]";
   bn.options = {{"momentum", 0.9, false, 0, 1, false, "running statistics' momentum"},
                 {"eps", 1e-5, false, 1e-12, 1, false, "added to the variance"}};
   bn.plan = [](const LayerOptions&, const Shape& in) {

@@ -90,9 +90,7 @@ Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const Trainin
 
 }  // namespace
 
-Evaluation Trainer::evaluate() {
-  return evaluate_model(net_, iteration_, *data_, example_);
-}
+Evaluation Trainer::evaluate() { return evaluate_model(net_, iteration_, *data_, example_); }
 
 namespace {
 

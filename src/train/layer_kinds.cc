@@ -1,8 +1,9 @@
 // The layer kinds of multilayer perceptrons: affine and the activations.
+#include "train/layer_kinds.h"
+
 #include <memory>
 
 #include "nabla/model_spec.h"
-#include "train/layer_kinds.h"
 
 namespace nabla {
 
@@ -33,8 +34,8 @@ void add_dense_layer_kinds(LayerRegistry& registry) {
   LayerKind affine;
   affine.name = "affine";
   affine.help = "Y = X.W + b, any input flattened: affine:OUT";
-  affine.options = {{"out", 0, true, 1, static_cast<double>(ModelSpec::kMaxWidth), true,
-                     "outputs"}};
+  affine.options = {
+      {"out", 0, true, 1, static_cast<double>(ModelSpec::kMaxWidth), true, "outputs"}};
   affine.positional = 1;
   affine.plan = [](const LayerOptions& o, const Shape& in) {
     const std::int64_t d = values_of(in), out = whole(o, "out");

@@ -43,9 +43,8 @@ LayerOptions LayerKind::complete(const LayerOptions& given) const {
     const double v = it->second;
     if (!std::isfinite(v) || v < o.min || v > o.max || (o.integer && v != std::floor(v))) {
       throw ValueError("layer " + name + ": option '" + o.name + "' must be " +
-                       (o.integer ? "a whole number" : "a number") + " from " +
-                       number_text(o.min) + " to " + number_text(o.max) + ", not " +
-                       number_text(v));
+                       (o.integer ? "a whole number" : "a number") + " from " + number_text(o.min) +
+                       " to " + number_text(o.max) + ", not " + number_text(v));
     }
     out[o.name] = v;
   }

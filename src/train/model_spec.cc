@@ -303,8 +303,8 @@ std::vector<std::pair<std::string, Shape>> ModelSpec::buffer_shapes() const {
 // ---- presets --------------------------------------------------------------------------
 
 const std::vector<std::string>& model_preset_names() {
-  static const std::vector<std::string> names = {"two-layer-net", "mlp", "linear",
-                                                 "simple-convnet", "deep-convnet"};
+  static const std::vector<std::string> names = {"two-layer-net", "mlp", "linear", "simple-convnet",
+                                                 "deep-convnet"};
   return names;
 }
 
@@ -343,10 +343,15 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
     s.init = Init::normal;
     s.init_std = 0.01;
   } else {  // deep-convnet: the textbook's, whose fourth convolution pads by 2 (14 -> 16)
-    s.layers = {conv(16, 3, 1), relu, conv(16, 3, 1), relu, pool,
-                conv(32, 3, 1), relu, conv(32, 3, 2), relu, pool,
-                conv(64, 3, 1), relu, conv(64, 3, 1), relu, pool,
-                affine(50),     relu, layer("dropout", {{"p", 0.5}}),
+    s.layers = {conv(16, 3, 1), relu,
+                conv(16, 3, 1), relu,
+                pool,           conv(32, 3, 1),
+                relu,           conv(32, 3, 2),
+                relu,           pool,
+                conv(64, 3, 1), relu,
+                conv(64, 3, 1), relu,
+                pool,           affine(50),
+                relu,           layer("dropout", {{"p", 0.5}}),
                 affine(n),      layer("dropout", {{"p", 0.5}})};
     s.init = Init::he;
   }

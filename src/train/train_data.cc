@@ -106,8 +106,8 @@ class MnistData : public TrainingData {
   void draw_ahead(const Sequential& net, const Shape& example, const BatchSampler& sampler,
                   const Rng& rng, std::int64_t batches) override {
     if (!sparse_path(net, example)) return;  // (dense batches are quick to make)
-    prefetcher_ = std::make_unique<BatchPrefetcher>(data_.train_images, data_.train_labels,
-                                                    sampler, rng, batches);
+    prefetcher_ = std::make_unique<BatchPrefetcher>(data_.train_images, data_.train_labels, sampler,
+                                                    rng, batches);
   }
   void stop_ahead() override { prefetcher_.reset(); }
 
