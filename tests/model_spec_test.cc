@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "nabla/ops.h"
 #include "nabla/safetensors.h"
 #include "nabla/train.h"
 #include "test_util.h"
@@ -337,6 +338,38 @@ TEST_F(ModelFiles, ConvNetLoadsAndScoresTheSame) {
                    {{"format", "nabla-model-1"}, {"model", bn.to_json()}});
   EXPECT_EQ(error_of<DataError>([&] { load_model(path("bn.safetensors")); }),
             path("bn.safetensors") + ": buffer running_mean1 of " + bn.describe() + " is missing");
+}
+
+// Dense rows (as a CSV file gives them) reshaped into images by an input token: the same
+// convolutional network learns them, and evaluates them in blocks.
+TEST(DenseRows, ConvNetOnRowsShapedAsImages) {
+  Mnist images = synthetic_images(300, 100, 10);
+  auto rows = [](const Dataset& d, Tensor& x, std::vector<std::int64_t>& labels) {
+    x = images_as_tensor(d, 0, d.size);  // (N, 100), pixels / 255
+    labels = labels_as_vector(d, 0, d.size);
+  };
+  DenseData data;
+  data.classes = 10;
+  rows(images.train, data.train_x, data.train_labels);
+  rows(images.test, data.test_x, data.test_labels);
+  TrainConfig c = small_cnn("conv:4x3 relu avgpool:2,stride=1 affine:10");  // (Adam, batch 20)
+  c.model = model_from_arch("input:1x10x10 conv:4x3 relu avgpool:2,stride=1 affine:10", {100}, 10);
+  c.iters = 60;
+  Trainer t(c, data);
+  while (!t.done()) t.step();
+  const Evaluation e = t.evaluate();
+  EXPECT_GT(e.test_acc, 0.9);
+  // Evaluated 200 rows at a time, the same as one row at a time.
+  std::int64_t correct = 0;
+  const std::vector<double> v = data.test_x.to_vector();
+  for (std::int64_t i = 0; i < 100; ++i) {
+    Tensor one = Tensor::from({1, 1, 10, 10},
+                              std::vector<double>(v.begin() + i * 100, v.begin() + (i + 1) * 100),
+                              DType::f32);
+    Tensor scores = t.model().predict(one);
+    correct += argmax_rows(scores)[0] == data.test_labels[static_cast<std::size_t>(i)];
+  }
+  EXPECT_EQ(static_cast<double>(correct) / 100, e.test_acc);
 }
 
 TEST_F(ModelFiles, HugeLayerListIsRefusedBeforeAllocating) {
