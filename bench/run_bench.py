@@ -17,6 +17,15 @@ by the CPU's model and the kernel level nabla ran at, and ends with one line:
            nabla_vs_numpy=... nabla_vs_floor=... nabla_rss_mb=... nabla_test_acc=... nabla_isa=...
 
 (one line; "NA" where a figure is missing, e.g. when nabla has no `train` command yet).
+
+With --task cnn it times one epoch of the textbook's SimpleConvNet instead (600 Adam steps
+of batch 100 and the test-set accuracy; issue 17): build/nabla_cnn_epoch against
+bench/peers/torch_simple_convnet.py in its default and tuned modes. Where the CPU has
+AVX-512, nabla runs with OPENBLAS_CORETYPE=SKYLAKEX, as tuned PyTorch does (OpenBLAS
+0.3.21 takes its slow Prescott kernels on some of these CPUs otherwise). It ends with
+
+    RESULT task=cnn nabla_s=... torch_tuned_s=... torch_default_s=... nabla_vs_torch_tuned=...
+           nabla_vs_floor=... floor_s=... peak_gflops=... nabla_rss_mb=... ...
 """
 import argparse
 import os
@@ -85,6 +94,21 @@ def recipe_flops(iters):
     return iters * step, evaluations * (TRAIN_SIZE + TEST_SIZE) * per_image, evaluations
 
 
+def cnn_flops(steps):
+    """(training FLOPs, evaluation FLOPs) of one SimpleConvNet epoch's matrix products.
+
+    A step on a batch of 100: the convolution (30 filters of 1x5x5 over 24x24 positions)
+    forward and its weight gradient; affine 4320-100 forward, dW and dX; affine 100-10
+    the same. No dX for the convolution: its input is data. The evaluation: the forward
+    products on the 10,000 test images. Element-wise work (im2col, ReLU, pooling, bias,
+    softmax, Adam) is left out.
+    """
+    conv = gemm_flops(30, 24 * 24, 25)  # per image
+    affine1, affine2 = gemm_flops(1, 100, 30 * 12 * 12), gemm_flops(1, 10, 100)  # per image
+    step = BATCH * (2 * conv + 3 * affine1 + 3 * affine2)
+    return steps * step, TEST_SIZE * (conv + affine1 + affine2)
+
+
 def log(message):
     print(f"bench: {message}", flush=True)
 
@@ -115,7 +139,7 @@ def run_timed(name, command, env):
     if accuracies:
         result["test_acc"] = float(accuracies[-1][1])
     for line in out.splitlines():
-        if line.startswith("PEER ") or line.startswith("TIMING "):
+        if line.startswith(("PEER ", "TIMING ", "RESULT ")):
             fields = dict(KEY_VALUE_RE.findall(line))
             for key in ("train_s", "eval_s", "eval_beside_s"):
                 if key in fields:
@@ -199,7 +223,14 @@ def main():
                         help="run nabla's kernels at this level (NABLA_ISA), e.g. avx2 on an "
                         "AVX-512 machine to measure both; with avx2 the peers and OpenBLAS "
                         "run their AVX2 kernels too; default: the best the CPU runs")
+    parser.add_argument("--task", default="mlp", choices=["mlp", "cnn"],
+                        help="mlp: the TwoLayerNet recipe (issue 4); cnn: one epoch of "
+                        "SimpleConvNet (issue 17) in nabla and PyTorch")
+    parser.add_argument("--steps", type=int, default=600,
+                        help="--task cnn: training steps (600 = one epoch)")
     args = parser.parse_args()
+    if args.task == "cnn":
+        return run_cnn(args)
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
     only = args.only.split(",")
@@ -324,6 +355,96 @@ def main():
         ("nabla_rss_mb", fmt(nabla_result.get("rss_mb"), ".1f")),
         ("nabla_test_acc", fmt(nabla_result.get("test_acc"), ".4f")),
         ("nabla_isa", nabla_isa or "NA"),
+    ]
+    print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
+    return 0
+
+
+def run_cnn(args):
+    """--task cnn: one epoch of SimpleConvNet, nabla against PyTorch default and tuned."""
+    data = os.path.abspath(args.data)
+    build = os.path.abspath(args.build)
+    only = [name for name in args.only.split(",") if name != "numpy"]
+    train_flops, eval_flops = cnn_flops(args.steps)
+    total_flops = train_flops + eval_flops
+    log(f"SimpleConvNet FLOPs (matrix products): training {train_flops / 1e9:.1f} G "
+        f"({args.steps} steps x {train_flops / args.steps / 1e6:.1f} M), evaluation "
+        f"{eval_flops / 1e9:.1f} G (10,000 test images), total {total_flops / 1e9:.1f} G")
+    nabla = os.path.join(build, "nabla_cnn_epoch")
+    if "nabla" in only and not os.access(nabla, os.X_OK):
+        log(f"skipping nabla: {nabla} is missing (build it with scripts/build.sh)")
+        only.remove("nabla")
+    python = "/usr/bin/python3"
+
+    def command(name):
+        if name == "nabla":
+            return [nabla, "--data", data, "--steps", str(args.steps)]
+        mode = name.split("_", 1)[1]  # torch_default, torch_tuned
+        return [python, os.path.join(PEERS_DIR, "torch_simple_convnet.py"), data,
+                "--mode", mode, "--steps", str(args.steps)]
+
+    env = dict(os.environ, NABLA_DATA=data)
+    nabla_env = dict(env)
+    if HAS_AVX512:
+        nabla_env["OPENBLAS_CORETYPE"] = "SKYLAKEX"  # as the tuned peer sets for itself
+    log(f"CPU: {CPU_MODEL}; AVX-512: {'yes' if HAS_AVX512 else 'no'}")
+    threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
+                 if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ATEN_"))]
+    log("environment: " + (" ".join(threading) or "no OPENBLAS_/OMP_/MKL_/ATEN_ variables"))
+    programs = [name for name in ("nabla", "torch_default", "torch_tuned") if name in only]
+    peak_program = args.peak_gemm or os.path.join(build, "nabla_peak_gemm")
+    best = {}
+    peak, peak_core = None, None
+    for round_number in range(1, args.rounds + 1):
+        log(f"round {round_number} of {args.rounds}")
+        for name in programs:
+            result = run_timed(name, command(name), nabla_env if name == "nabla" else env)
+            if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
+                best[name] = result
+        gflops, core = peak_gemm(peak_program)
+        if gflops and (peak is None or gflops > peak):
+            peak, peak_core = gflops, core
+    floor_s = total_flops / (peak * 1e9) if peak else None
+
+    print()
+    print(f"CPU: {CPU_MODEL} ({os.cpu_count()} cores; AVX-512 {'yes' if HAS_AVX512 else 'no'})")
+    print(f"SimpleConvNet epoch: {total_flops / 1e9:.1f} GFLOP of matrix products "
+          f"({train_flops / 1e9:.1f} training + {eval_flops / 1e9:.1f} evaluation); "
+          f"best of {args.rounds} round(s)")
+    if peak:
+        print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
+              f"floor {floor_s:.3f} s")
+    header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
+             f"{'test_acc':>8} {'x_floor':>8}"
+    print(header)
+    print("-" * len(header))
+    for name in ("nabla", "torch_default", "torch_tuned"):
+        r = best.get(name)
+        if r is None:
+            print(f"{name:<14} {'(not run)':>8}")
+            continue
+        print(f"{name:<14} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
+              f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
+              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')}")
+    print()
+
+    def wall(name):
+        return best[name]["wall_s"] if name in best else None
+
+    fields = [
+        ("task", "cnn"),
+        ("nabla_s", fmt(wall("nabla"), ".3f")),
+        ("torch_tuned_s", fmt(wall("torch_tuned"), ".3f")),
+        ("torch_default_s", fmt(wall("torch_default"), ".3f")),
+        ("nabla_vs_torch_tuned", fmt(ratio(wall("nabla"), wall("torch_tuned")), ".4f")),
+        ("nabla_vs_torch_default", fmt(ratio(wall("nabla"), wall("torch_default")), ".4f")),
+        ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
+        ("floor_s", fmt(floor_s, ".3f")),
+        ("peak_gflops", fmt(peak, ".1f")),
+        ("nabla_rss_mb", fmt(best.get("nabla", {}).get("rss_mb"), ".1f")),
+        ("torch_tuned_rss_mb", fmt(best.get("torch_tuned", {}).get("rss_mb"), ".1f")),
+        ("nabla_test_acc", fmt(best.get("nabla", {}).get("test_acc"), ".4f")),
+        ("torch_tuned_test_acc", fmt(best.get("torch_tuned", {}).get("test_acc"), ".4f")),
     ]
     print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
     return 0

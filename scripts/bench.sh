@@ -5,6 +5,12 @@
 #
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
 #                    [--isa scalar|avx2|avx512]
+#   scripts/bench.sh --task cnn [--rounds N] [--steps N]
+#
+# --task cnn times one epoch of the textbook's SimpleConvNet instead (issue 17): 600 Adam
+# steps of batch 100 and the test accuracy, build/nabla_cnn_epoch against PyTorch
+# (bench/peers/torch_simple_convnet.py, default and tuned), with the floor of the epoch's
+# matrix products at the measured peak sgemm rate.
 #
 # --isa runs nabla's kernels at that level (NABLA_ISA), e.g. avx2 on an AVX-512 machine
 # (with avx2, OpenBLAS and the PyTorch peers run their AVX2 kernels too, as on an AVX2 CPU);

@@ -15,6 +15,11 @@ std::size_t Module::register_buffer(std::string name, Tensor value) {
   return buffers_.size() - 1;
 }
 
+std::size_t Module::register_rng(std::string name, std::uint64_t seed) {
+  rngs_.emplace_back(std::move(name), Rng(seed));
+  return rngs_.size() - 1;
+}
+
 std::size_t Module::register_module(std::string name, std::unique_ptr<Module> module) {
   module->train(training_);
   modules_.emplace_back(std::move(name), std::shared_ptr<Module>(std::move(module)));
@@ -30,6 +35,17 @@ NamedVars Module::collect(bool buffers) const {
   for (std::size_t i = 0; i < modules_.size(); ++i) {
     for (auto& [name, var] : modules_[i].second->collect(buffers)) {
       out.emplace_back(state_name(i, name), std::move(var));
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Rng*>> Module::named_rngs() {
+  std::vector<std::pair<std::string, Rng*>> out;
+  for (auto& [name, rng] : rngs_) out.emplace_back(name, &rng);
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    for (auto& [name, rng] : modules_[i].second->named_rngs()) {
+      out.emplace_back(state_name(i, name), rng);
     }
   }
   return out;

@@ -63,6 +63,8 @@ Sequential& Sequential::add(std::unique_ptr<SparseAffine> layer) {
 }
 
 std::string Sequential::state_name(std::size_t i, const std::string& name) const {
+  // A layer with no parameters or buffers (a Dropout's random stream): by its position.
+  if (numbers_[i] == 0) return "layer" + std::to_string(i + 1) + "." + name;
   return name + std::to_string(numbers_[i]);
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/cpu.h"
@@ -262,6 +263,39 @@ TEST_P(Kernels, ReluEveryLength) {
     simd().relu_backward_f64(dd.data(), mask.data(), n, dxd.data());
     ref().relu_backward_f64(dd.data(), mask.data(), n, ref_dxd.data());
     EXPECT_EQ(dxd, ref_dxd);
+  }
+}
+
+TEST_P(Kernels, MaxPool2x2MatchesTheWindowsAndTheReference) {
+  Rng rng(7);
+  for (auto [h, w] : {std::pair{2, 2}, std::pair{4, 6}, std::pair{5, 7}, std::pair{24, 24},
+                      std::pair{3, 66}, std::pair{12, 34}}) {
+    // small integers: many ties, which must go to the first maximum in row-major order
+    Floats x(static_cast<std::size_t>(h * w));
+    for (float& v : x) v = static_cast<float>(rng.below(5)) - 2.0f;
+    const std::size_t outputs = static_cast<std::size_t>((h / 2) * (w / 2));
+    Floats out(outputs), ref_out(outputs);
+    std::vector<std::int32_t> arg(outputs), ref_arg(outputs);
+    simd().max_pool2x2_f32(x.data(), h, w, out.data(), arg.data());
+    ref().max_pool2x2_f32(x.data(), h, w, ref_out.data(), ref_arg.data());
+    EXPECT_EQ(out, ref_out);
+    EXPECT_EQ(arg, ref_arg);
+    for (int i = 0; i < h / 2; ++i)
+      for (int j = 0; j < w / 2; ++j) {
+        int best = 2 * i * w + 2 * j;
+        for (int at : {best + 1, best + w, best + w + 1}) {
+          if (x[static_cast<std::size_t>(at)] > x[static_cast<std::size_t>(best)]) best = at;
+        }
+        const auto o = static_cast<std::size_t>(i * (w / 2) + j);
+        ASSERT_EQ(arg[o], best) << h << "x" << w << " window " << i << "," << j;
+        ASSERT_EQ(out[o], x[static_cast<std::size_t>(best)]);
+      }
+    // float64 as float32
+    std::vector<double> xd(x.begin(), x.end()), od(outputs);
+    std::vector<std::int32_t> argd(outputs);
+    simd().max_pool2x2_f64(xd.data(), h, w, od.data(), argd.data());
+    EXPECT_EQ(argd, arg);
+    EXPECT_EQ(std::vector<double>(out.begin(), out.end()), od);
   }
 }
 

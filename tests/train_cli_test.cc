@@ -420,6 +420,78 @@ TEST_F(TrainCli, BadOptionsAreRefused) {
   EXPECT_THAT(r.out, HasSubstr("batch size 601 must be in [1, 600]"));
 }
 
+// ---- convolutional networks --------------------------------------------------------
+
+TEST_F(TrainCli, ConvNetTrainsEvaluatesAndPredicts) {
+  const std::string out = (dir_ / "cnn").string();
+  // The textbook's CNN with its defaults (adam, lr 0.001) but for the iterations given.
+  Result r =
+      run("train --model simple-convnet --iters 12 --batch 50 --data " + data() + " --out " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("model simple-convnet 1x28x28: conv:30x5 relu maxpool:2 "
+                               "affine:100 relu affine:10, softmax loss; adam lr 0.001, batch 50, "
+                               "12 iterations"));
+  std::smatch m = final_line(r.out);
+  ASSERT_EQ(m.size(), 3u) << r.out;
+  EXPECT_GT(std::stod(m[2].str()), 0.5);  // the easy bands; chance is 0.1
+  Result e = run("eval --model " + out + "/model.safetensors --data " + data());
+  EXPECT_EQ(e.status, 0) << e.out;
+  EXPECT_THAT(e.out, HasSubstr("\ntest acc | " + m[2].str() + "\n"));
+  Result p = run("predict --model " + out + "/model.safetensors --index 3 --data " + data());
+  EXPECT_EQ(p.status, 0) << p.out;
+  EXPECT_THAT(p.out, HasSubstr("test image 3: class "));
+  // Options given win over the model's defaults.
+  r =
+      run("train --model simple-convnet --optimizer momentum --lr 0.05 --iters 1 --batch 10 "
+          "--data " +
+          data() + " --out " + (dir_ / "given").string());
+  EXPECT_THAT(r.out, HasSubstr("momentum lr 0.05, batch 10, 1 iterations"));
+}
+
+TEST_F(TrainCli, ArchWithDropoutResumesBitForBit) {
+  const std::string part = (dir_ / "part").string(), whole = (dir_ / "whole").string();
+  const std::string common =
+      " --arch 'conv:4x5,stride=3 relu maxpool:2 affine:20 relu "
+      "dropout:0.3 affine:10' --optimizer adam --lr 0.01 --batch 20 --data " +
+      data();
+  ASSERT_EQ(run("train --iters 8" + common + " --out " + part).status, 0);
+  Result b = run("train --resume " + part + "/model.safetensors --iters 16 --data " + data() +
+                 " --out " + part);
+  ASSERT_EQ(b.status, 0) << b.out;
+  EXPECT_THAT(b.out, HasSubstr("model arch 1x28x28: conv:4x5,stride=3 relu maxpool:2 affine:20 "
+                               "relu dropout:0.3 affine:10"));
+  Result c = run("train --iters 16" + common + " --out " + whole);
+  ASSERT_EQ(c.status, 0) << c.out;
+  EXPECT_EQ(final_line(b.out).str(), final_line(c.out).str());
+  SafetensorsFile resumed = load_safetensors(part + "/model.safetensors");
+  SafetensorsFile straight = load_safetensors(whole + "/model.safetensors");
+  EXPECT_EQ(resumed.metadata.at("model_rngs"), straight.metadata.at("model_rngs"));
+  ASSERT_EQ(resumed.tensors.size(), straight.tensors.size());
+  for (std::size_t k = 0; k < resumed.tensors.size(); ++k) {
+    const Tensor& x = resumed.tensors[k].second;
+    const Tensor& y = straight.tensors[k].second;
+    EXPECT_TRUE(x.same_layout(y) && std::memcmp(x.raw(), y.raw(), x.nbytes()) == 0)
+        << resumed.tensors[k].first;
+  }
+}
+
+TEST_F(TrainCli, ArchErrorsNameTheToken) {
+  std::string base = "train --iters 1 --data " + data() + " --out " + dir_.string() + " ";
+  Result r = run(base + "--arch 'conv:30x5 relu maxpool:two affine:10'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("--arch token 3 'maxpool:two': 'two' is not a number"));
+  r = run(base + "--arch 'affine:10' --model mlp");
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.out, HasSubstr("excludes"));
+  r = run(base + "--model deep-convnet --hidden 10");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.out, HasSubstr("--hidden and --activation shape the MLPs"));
+  // An arch that starts with an affine layer takes the pixels as rows (the fast path).
+  r = run(base + "--arch 'affine:30 tanh affine:10'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("model arch 784: affine:30 tanh affine:10"));
+}
+
 TEST_F(TrainCli, HelpListsTheOptions) {
   Result r = run("train --help");
   EXPECT_EQ(r.status, 0);

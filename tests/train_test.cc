@@ -541,7 +541,9 @@ TEST(BuildModel, Errors) {
   auto error = [&](ModelSpec s) { return error_of<ValueError>([&] { build_model(s, rng); }); };
   ModelSpec s;
   s.kind = "cnn";
-  EXPECT_EQ(error(s), "model 'cnn' is not one of two-layer-net, mlp, linear");
+  EXPECT_EQ(error(s),
+            "model 'cnn' is not one of two-layer-net, mlp, linear, simple-convnet, "
+            "deep-convnet, arch");
   s = ModelSpec{};
   s.kind = "mlp";
   s.activation = "gelu";
@@ -794,7 +796,9 @@ TEST_F(TrainFiles, FileWithoutNablaMetadata) {
   save_safetensors(file("cnn.safetensors"), {{"W1", Tensor({2, 2})}},
                    {{"format", "nabla-model-1"}, {"model", bad.to_json()}});
   EXPECT_EQ(error_of<DataError>([&] { load_model(file("cnn.safetensors")); }),
-            file("cnn.safetensors") + ": model 'cnn' is not one of two-layer-net, mlp, linear");
+            file("cnn.safetensors") +
+                ": model 'cnn' is not one of two-layer-net, mlp, linear, simple-convnet, "
+                "deep-convnet, arch");
 }
 
 }  // namespace

@@ -48,12 +48,16 @@ Runner add_eval_command(CLI::App& app) {
     EvalReport r;
     r.model = m.spec.describe();
     r.iterations = iterations_of(m);
+    // Each image in the shape the model takes: 784 pixels, or (1, 28, 28) for a CNN (in
+    // smaller blocks: its layers' outputs are many times larger).
+    const Shape example = m.spec.example_shape();
+    const std::int64_t block = example.size() == 1 ? 2000 : 200;
     Dataset test = load_mnist_split(dir, MnistSplit::test);
-    r.test_acc = evaluate_accuracy(m.net, test);
+    r.test_acc = evaluate_accuracy(m.net, test, example, block);
     r.test_size = test.size;
     if (o->train) {
       Dataset train = load_mnist_split(dir, MnistSplit::train);
-      r.train_acc = evaluate_accuracy(m.net, train);
+      r.train_acc = evaluate_accuracy(m.net, train, example, block);
       r.train_size = train.size;
     }
     print_eval(r, o->json);
@@ -90,7 +94,9 @@ Runner add_predict_command(CLI::App& app) {
         throw ShapeError("predict: " + what + " has " + std::to_string(pixels.size()) +
                          " pixels, the model takes " + std::to_string(m.spec.inputs));
       }
-      Tensor x({1, m.spec.inputs}, DType::f32);
+      Shape shape{1};  // (1, 784), or (1, 1, 28, 28) for a CNN
+      for (std::int64_t d : m.spec.example_shape()) shape.push_back(d);
+      Tensor x(shape, DType::f32);
       for (std::size_t i = 0; i < pixels.size(); ++i) {
         x.set(static_cast<std::int64_t>(i), pixels[i] / 255.0);
       }

@@ -46,6 +46,7 @@ struct Options {
   std::optional<std::string> data;
   std::string test_data;
   std::string model = "two-layer-net";
+  std::string arch;
   std::vector<std::int64_t> hidden;
   std::string activation = "relu";
   std::string loss = "softmax";
@@ -67,22 +68,52 @@ struct Options {
   bool iters_given = false;
   bool overwrite = false;
   std::set<std::string> given;  // the long names of the options on the command line
+  // Options given on the command line (a model kind's defaults apply to the others).
+  bool epochs_given = false, optimizer_given = false, lr_given = false, init_given = false;
 };
 
-TrainConfig config_from(const Options& o) {
-  TrainConfig c;
-  c.model.kind = o.model;
-  if (o.model == "two-layer-net") {
-    c.model.hidden = o.hidden.empty() ? std::vector<std::int64_t>{50} : o.hidden;
-  } else if (o.model == "mlp") {
-    c.model.hidden = o.hidden.empty() ? std::vector<std::int64_t>{100, 100} : o.hidden;
+// What a model kind trains with unless told otherwise: the textbook's CNNs use Adam with
+// lr 0.001 for 20 epochs (of batches of 100); deep-convnet starts from He weights.
+void apply_model_defaults(Options& o) {
+  if (o.model != "simple-convnet" && o.model != "deep-convnet") return;
+  if (!o.optimizer_given) o.optimizer = "adam";
+  if (!o.lr_given) o.lr = 0.001;
+  if (!o.iters_given && !o.epochs_given) o.epochs = 20;
+  if (!o.init_given && o.model == "deep-convnet") o.init = "he";
+}
+
+// The model of the options for this data: a preset (MLPs flatten the examples, the CNNs
+// take them as images) or an --arch list (on images unless it starts with an affine
+// layer, which then takes the pixels as rows: the fast path).
+ModelSpec model_from_options(const Options& o, const TrainingData& data) {
+  const Shape flat{data.features()};
+  ModelSpec spec;
+  if (!o.arch.empty()) {
+    const bool rows = o.arch.find_first_not_of(" \t") == o.arch.find("affine");
+    spec = model_from_arch(o.arch, rows ? flat : data.example_shape(), data.classes());
+  } else if (o.model == "two-layer-net" || o.model == "mlp" || o.model == "linear") {
+    spec = model_preset(o.model, flat, data.classes());
+    if (!o.hidden.empty() && o.model != "linear") spec.hidden = o.hidden;
+    spec.activation = o.activation;
   } else {
-    c.model.hidden = {};
+    if (!o.hidden.empty() || o.activation != "relu") {
+      throw ValueError(
+          "--hidden and --activation shape the MLPs; describe other models with --arch");
+    }
+    spec = model_preset(o.model, data.example_shape(), data.classes());
   }
-  c.model.activation = o.activation;
-  c.model.loss = o.loss;
-  c.model.init = parse_init(o.init);
-  c.model.init_std = o.init_std;
+  spec.loss = o.loss;
+  if (o.init_given || spec.is_mlp() || !o.arch.empty()) {
+    spec.init = parse_init(o.init);
+    spec.init_std = o.init_std;
+  }
+  spec.check();
+  return spec;
+}
+
+TrainConfig config_from(const Options& o, const TrainingData& data) {
+  TrainConfig c;
+  c.model = model_from_options(o, data);
   c.iters = o.iters;
   c.epochs = o.epochs;
   c.batch = o.batch;
@@ -93,6 +124,18 @@ TrainConfig config_from(const Options& o) {
   c.seed = o.seed;
   c.sampling = o.sampling == "shuffle" ? Sampling::shuffled_epochs : Sampling::with_replacement;
   return c;
+}
+
+// --help for --arch: the syntax and every layer kind of the registry.
+std::string arch_help() {
+  std::string text =
+      "Layers, instead of --model: KIND[:V1xV2...][,NAME=VALUE...] separated by spaces, e.g. "
+      "\"conv:30x5 relu maxpool:2 affine:100 relu affine:10\" (the last affine gives the "
+      "classes; a first token input:CxHxW reshapes each example). Kinds:";
+  for (const LayerKind& k : builtin_layers().kinds()) {
+    text += "\n  " + k.name + ": " + k.help;
+  }
+  return text;
 }
 
 // A final test accuracy at most this many times chance (1 / classes) fails the run.
@@ -108,50 +151,40 @@ int run_train(const Options& o) {
   if (!o.test_data.empty() && !csv_data) {
     throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
   }
-  std::string data_dir;
   std::string data_line;  // what the header says about the data
-  SparseMnist mnist;
-  std::optional<DenseData> dense;
-  TrainConfig config = config_from(o);
-  check_model_options(config, o.given);
+  std::shared_ptr<TrainingData> data;
   if (csv_data) {
     CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
-    config.model.inputs = rows.data.train_x.size(1);
-    config.model.classes = rows.data.classes;
     data_line = "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
                 " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
                 (rows.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
                                      std::to_string(o.seed) + ")"
                                : "from " + o.test_data) +
-                ", " + std::to_string(config.model.inputs) + " features, " +
+                ", " + std::to_string(rows.data.train_x.size(1)) + " features, " +
                 std::to_string(rows.data.classes) + " classes";
-    dense = std::move(rows.data);
+    data = dense_training_data(std::move(rows.data));
   } else {
-    data_dir = resolve_data_dir(o.data);
+    const std::string data_dir = resolve_data_dir(o.data);
     // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
     // are compressed on all threads at once.
     Workers workers(threads);
-    mnist = load_mnist_sparse(data_dir, &workers);
+    SparseMnist mnist = load_mnist_sparse(data_dir, &workers);
     data_line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
                 " training, " + std::to_string(mnist.test_images.rows()) + " test images";
+    data = mnist_training_data(std::move(mnist));
   }
+
+  const TrainConfig config = config_from(o, *data);
+  check_model_options(config, o.given);
 
   std::optional<Trainer> trainer;
   std::vector<std::string> resume_notes;  // what a resumed run changes (--lr)
   if (o.resume.empty()) {
-    if (dense) {
-      trainer.emplace(config, std::move(*dense));
-    } else {
-      trainer.emplace(config, std::move(mnist));
-    }
+    trainer.emplace(config, data);
   } else {
     // --iters / --epochs give the new total; without them the checkpoint's plan stands.
     const std::int64_t total = o.iters_given ? o.iters : 0;
-    if (dense) {
-      trainer.emplace(Trainer::resume(o.resume, std::move(*dense), total));
-    } else {
-      trainer.emplace(Trainer::resume(o.resume, std::move(mnist), total));
-    }
+    trainer.emplace(Trainer::resume(o.resume, data, total));
     std::int64_t epochs_total = 0;
     if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &epochs_total)) {
       throw ValueError(std::to_string(o.epochs) + " epochs of " +
@@ -324,8 +357,12 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--test-data", o->test_data,
                   "CSV test rows for --data FILE.csv (default: a seeded sixth of its rows is "
                   "held out)");
-  sub->add_option("--model", o->model, "two-layer-net, mlp or linear")
-      ->check(CLI::IsMember({"two-layer-net", "mlp", "linear"}));
+  auto* model = sub->add_option("--model", o->model,
+                                "two-layer-net, mlp, linear, simple-convnet (the textbook's CNN: "
+                                "adam, lr 0.001, 20 epochs unless given) or deep-convnet (its "
+                                "deeper one, also He init)")
+                    ->check(CLI::IsMember(model_preset_names()));
+  sub->add_option("--arch", o->arch, arch_help())->excludes(model);
   sub->add_option("--hidden", o->hidden,
                   "Hidden layer sizes, e.g. 100,100 (default: 50 for two-layer-net, 100,100 "
                   "for mlp)")
@@ -335,25 +372,29 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
       ->check(CLI::IsMember({"relu", "sigmoid", "tanh"}));
   sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
-  sub->add_option("--reg", o->reg, "L2 regularization strength lambda (loss + lambda * sum W^2)")
+  sub->add_option("--reg", o->reg,
+                  "L2 penalty lambda: loss + lambda * sum W^2 over every weight (not biases)")
       ->check(non_negative());
   auto* iters = sub->add_option("--iters", o->iters, "Iterations (mini-batches)")
                     ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
-  sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
-      ->default_str("")
-      ->check(whole_number(1, INT64_MAX, "POSITIVE"))
-      ->excludes(iters);
+  auto* epochs = sub->add_option("--epochs", o->epochs, "Epochs (instead of --iters)")
+                     ->default_str("")
+                     ->check(whole_number(1, INT64_MAX, "POSITIVE"))
+                     ->excludes(iters);
   sub->add_option("--batch", o->batch, "Batch size")->check(whole_number(1, INT64_MAX, "POSITIVE"));
-  sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
-  sub->add_option("--optimizer", o->optimizer,
-                  "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-      ->check(CLI::IsMember(optimizer_names()));
-  sub->add_option("--weight-decay", o->weight_decay, "Weight decay (decoupled for adamw)")
+  auto* lr = sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
+  auto* optimizer = sub->add_option("--optimizer", o->optimizer,
+                                    "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+                        ->check(CLI::IsMember(optimizer_names()));
+  sub->add_option("--weight-decay", o->weight_decay,
+                  "The same L2 penalty as the textbook writes it: --weight-decay L is --reg L/2 "
+                  "(gradient + L * W); with adamw, AdamW's decoupled decay instead")
       ->check(non_negative());
-  sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
-      ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
-  sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
-      ->check(positive());
+  auto* init =
+      sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
+          ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
+  auto* init_std = sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
+                       ->check(positive());
   sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)")
       ->check(whole_number(0, UINT64_MAX));
   sub->add_option("--sampling", o->sampling,
@@ -375,13 +416,18 @@ Runner add_train_command(CLI::App& app) {
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
                   "set the new total");
-  return [o, iters, sub]() -> int {
+  return [o, iters, epochs, lr, optimizer, init, init_std, sub]() -> int {
     o->iters_given = iters->count() > 0;
+    o->epochs_given = epochs->count() > 0;
+    o->lr_given = lr->count() > 0;
+    o->optimizer_given = optimizer->count() > 0;
+    o->init_given = init->count() > 0 || init_std->count() > 0;
     for (const CLI::Option* option : sub->get_options()) {
       if (option->count() > 0 && !option->get_lnames().empty()) {
         o->given.insert(option->get_lnames()[0]);
       }
     }
+    apply_model_defaults(*o);
     try {
       return run_train(*o);
     } catch (const TrainingError& e) {

@@ -13,10 +13,17 @@
 //
 // Pooling takes the max (or the mean) of each KxK window; the max routes the gradient to
 // the window's largest element (the first one on ties), the mean spreads it evenly.
+//
+// For speed the convolution itself works image by image on the transposed layout: image
+// n's fields as the columns of a (C*KH*KW, OH*OW) matrix, so that w (F, C*KH*KW) times it
+// is that image's output (F, OH*OW), already in (N, F, OH, OW) order, and one image's
+// columns stay in cache; a row of ones under them folds the bias into the product.
+// im2col and col2im show the textbook's row layout.
 // Shape mistakes throw ShapeError naming the op, the expected and the actual shapes.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "nabla/graph.h"
 #include "nabla/tensor.h"
@@ -42,8 +49,40 @@ Var conv2d(const Var& x, const Var& w, const Var& b, std::int64_t stride = 1, st
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride = 1,
               std::int64_t pad = 0);
 
-// x (N, C, H, W) -> (N, C, OH, OW), windows of kernel x kernel, no padding.
-Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride);
-Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride);
+// x (N, C, H, W) -> (N, C, OH, OW), windows of kernel x kernel (stride and zero padding as
+// given). Max-pooling never picks a padding element; average pooling counts padding as 0.
+Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad = 0);
+Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad = 0);
+
+// ---- the same ops as forward and backward functions -----------------------------------
+// The graph ops above and the layers of cnn_layers.h both call these: each derivative is
+// written once. A cache is what backward needs from forward; a layer keeps one between
+// steps, so that its storage is reused.
+
+// What conv2d's backward needs (the input: each image's columns are built again, image
+// by image, so that they stay in cache) and the workspaces of forward and backward.
+struct ConvCache {
+  Tensor x;        // (N, C, H, W)
+  Tensor weights;  // (F, C*KH*KW + 1): w and b side by side
+  Tensor cols;     // (C*KH*KW + 1, OH*OW): one image's fields as columns, and a row of ones
+  Tensor grads;    // (F, C*KH*KW + 1): dw and db side by side
+};
+// x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW); fills `cache` unless null.
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
+                      ConvCache* cache);
+// From dout (N, F, OH, OW): adds dL/dw into dw and dL/db into db (each skipped when null)
+// and returns dL/dx (N, C, H, W), or an undefined tensor when input_grad is false. Uses
+// the cache's workspaces.
+Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
+                       Tensor* dw, Tensor* db, bool input_grad);
+
+struct PoolCache {
+  std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane
+  Shape x_shape;
+};
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache);
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache);
+Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win);
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win);
 
 }  // namespace nabla

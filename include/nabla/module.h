@@ -4,6 +4,8 @@
 // A module registers its state by name, as PyTorch's nn::Module does:
 //   * parameters: Vars that training updates (Affine's W and b);
 //   * buffers: tensors that are state but get no gradient (a batch norm's running mean);
+//   * random streams: Rngs a module draws from while training (a dropout's masks), so that
+//     a checkpoint can save their state and a resumed run draw the same numbers;
 //   * submodules, whose state appears under "<submodule>.<name>" (conv1.W, bn1.running_mean).
 // Optimizers, checkpoints and evaluation copies work from these names and never need to
 // know the model's shape. Sequential names its layers' state as the textbook does (W1, b1,
@@ -26,6 +28,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,6 +50,9 @@ class Module {
   // registration order (a module's own first, then each submodule's).
   NamedVars named_parameters() const;
   NamedVars named_buffers() const;  // Vars that hold a value and never get a gradient
+  // The random streams of this module and its submodules, by full name, in the same
+  // order. A checkpoint saves each one's state() and restores it on resume.
+  std::vector<std::pair<std::string, Rng*>> named_rngs();
   std::vector<Var> parameters() const;
   // The parameter with this name; ValueError naming the known ones if there is none.
   Var parameter(const std::string& name) const;
@@ -58,8 +64,8 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
-  // A deep copy: parameters, buffers and submodules of its own with the same values, in
-  // the same mode.
+  // A deep copy: parameters, buffers, random streams and submodules of its own with the
+  // same values (a stream continues where the original's is), in the same mode.
   std::unique_ptr<Module> clone() const;
   // A copy of this object that shares the parameters, buffers and submodules (Vars are
   // handles): what a graph node keeps, so that one layer can be applied several times.
@@ -76,11 +82,13 @@ class Module {
   std::size_t register_parameter(std::string name, Tensor value);
   std::size_t register_buffer(std::string name, Tensor value);
   std::size_t register_module(std::string name, std::unique_ptr<Module> module);
+  std::size_t register_rng(std::string name, std::uint64_t seed);
 
   Var& parameter_at(std::size_t i) { return parameters_[i].second; }
   const Var& parameter_at(std::size_t i) const { return parameters_[i].second; }
   Tensor& buffer_at(std::size_t i) { return buffers_[i].second.value(); }
   const Tensor& buffer_at(std::size_t i) const { return buffers_[i].second.value(); }
+  Rng& rng_at(std::size_t i) { return rngs_[i].second; }
   Module& module_at(std::size_t i) { return *modules_[i].second; }
   const Module& module_at(std::size_t i) const { return *modules_[i].second; }
   std::size_t module_count() const { return modules_.size(); }
@@ -93,6 +101,7 @@ class Module {
 
   NamedVars parameters_;
   NamedVars buffers_;
+  std::vector<std::pair<std::string, Rng>> rngs_;  // a copy() has copies of its own
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> modules_;
   bool training_ = true;
 };

@@ -36,6 +36,7 @@
 #pragma once
 
 #include "nabla/batch_norm.h"
+#include "nabla/cnn_layers.h"
 #include "nabla/conll.h"
 #include "nabla/conv.h"
 #include "nabla/cpu.h"
@@ -52,9 +53,11 @@
 #include "nabla/jacobian.h"
 #include "nabla/knn.h"
 #include "nabla/large_buffer.h"
+#include "nabla/layer_registry.h"
 #include "nabla/layers.h"
 #include "nabla/logistic_loss.h"
 #include "nabla/mnist.h"
+#include "nabla/model_spec.h"
 #include "nabla/module.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
@@ -66,5 +69,6 @@
 #include "nabla/sparse_affine.h"
 #include "nabla/tensor.h"
 #include "nabla/train.h"
+#include "nabla/train_data.h"
 #include "nabla/word_windows.h"
 #include "nabla/workers.h"

@@ -21,7 +21,8 @@ namespace nabla {
 
 // Layers in order and a loss layer: a module like any other, whose layers are its
 // submodules. Their state is named as in the textbook: the parameters of the k-th layer
-// that has state get the suffix k (W1, b1, W2, b2, ...; a buffer running_mean3).
+// that has state get the suffix k (W1, b1, W2, b2, ...; a buffer running_mean3); a layer
+// with a random stream only (Dropout) names it by its position: layer8.rng.
 class Sequential : public Module {
  public:
   Sequential() = default;
@@ -70,6 +71,8 @@ class Sequential : public Module {
   double gradient(const SparseBatch& x, const Targets& t);
   // Threads for the SparseAffine first layer's products, if there is one.
   void set_threads(int threads);
+  // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
+  bool takes_sparse_rows() const { return sparse_first_; }
   // Sets every parameter's gradient to zero (keeping its storage).
   void zero_grad();
   // Central differences, one parameter element at a time (slow); one tensor per

@@ -22,11 +22,13 @@
 #include <vector>
 
 #include "nabla/mnist.h"
+#include "nabla/model_spec.h"
 #include "nabla/network.h"
 #include "nabla/optim.h"
 #include "nabla/prefetch.h"
 #include "nabla/safetensors.h"
 #include "nabla/sparse.h"
+#include "nabla/train_data.h"
 
 namespace nabla {
 
@@ -37,40 +39,6 @@ class TrainingError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The architecture of a model, stored in its file so it can be rebuilt.
-struct ModelSpec {
-  std::string kind = "two-layer-net";  // two-layer-net | mlp | linear
-  std::int64_t inputs = 784;
-  std::int64_t classes = 10;
-  std::vector<std::int64_t> hidden = {50};  // hidden layer sizes (none for linear)
-  std::string activation = "relu";          // relu | sigmoid | tanh
-  std::string loss = "softmax";             // softmax | svm
-  Init init = Init::normal;
-  double init_std = 0.01;  // for Init::normal
-
-  // Bounds on what a spec may ask for (from options or from a model file): each layer's
-  // width, the number of hidden layers and the parameters in all.
-  static constexpr std::int64_t kMaxWidth = std::int64_t{1} << 20;
-  static constexpr std::size_t kMaxHiddenLayers = 64;
-  static constexpr std::int64_t kMaxParameters = std::int64_t{1} << 28;  // 1 GiB of f32
-
-  std::string to_json() const;
-  // Throws ValueError naming the field that is missing or wrong (an integer field holding
-  // a fraction or a number out of range included).
-  static ModelSpec from_json(const std::string& json);
-  // Throws ValueError for an unknown kind, activation or loss, a size out of bounds, or an
-  // init_std that is not a positive number. Allocates nothing.
-  void check() const;
-  // The parameters build_model makes, in order, with their shapes: W1 (inputs, hidden[0]),
-  // b1 (hidden[0]), ..., Wn (.., classes), bn (classes). Calls check().
-  std::vector<std::pair<std::string, Shape>> parameter_shapes() const;
-  // "784-50-10 relu, softmax loss"
-  std::string describe() const;
-};
-
-// Affine -> activation -> ... -> Affine, with SoftmaxWithLoss or SvmLoss. Checks the spec.
-Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype = DType::f32);
-
 struct TrainConfig {
   ModelSpec model;
   std::int64_t iters = 10000;
@@ -78,10 +46,15 @@ struct TrainConfig {
   std::int64_t batch = 100;
   double lr = 0.1;
   std::string optimizer = "sgd";
-  double weight_decay = 0;  // passed to the optimizer
-  // The L2 penalty lambda * sum(W^2) over every weight (a parameter of rank 2 or more, of
-  // any layer), never over a bias: the loss gains it and each weight's gradient 2 lambda W.
-  // (weight_decay is the optimizer's own, on every parameter; see optim.h.)
+  // The L2 penalty, one mechanism with two spellings, on every weight (a parameter of
+  // rank 2 or more, of any layer: an affine's (D, M), a convolution's (F, C, KH, KW)) and
+  // never on a bias: the loss gains lambda * sum(W^2) and each weight's gradient
+  // 2 lambda W, with lambda = reg + weight_decay / 2. `reg` is CS231n's lambda (loss +
+  // lambda sum W^2); `weight_decay` the textbook's weight_decay_lambda (loss +
+  // 0.5 lambda sum W^2, gradient + lambda W). With the adamw optimizer, weight_decay is
+  // AdamW's decoupled decay instead (p -= lr * weight_decay * p on every parameter, after
+  // the gradient step; optim.h), which is not a penalty in the loss.
+  double weight_decay = 0;
   double reg = 0;
   std::uint64_t seed = 42;
   Sampling sampling = Sampling::with_replacement;
@@ -100,17 +73,12 @@ struct Evaluation {
 // The fraction of `data` that `net` classifies correctly, in blocks (no copy of the
 // whole set as floats).
 double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
+// The same with each image given to the model in the shape it takes, e.g. (1, 28, 28).
+double evaluate_accuracy(Sequential& net, const Dataset& data, const Shape& example,
+                         std::int64_t block);
 // The same from the sparse form of the images (the first layer multiplies non-zeros only).
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
                          std::int64_t block = 2000);
-
-// Labelled rows held dense, for data that are not pixels (a CSV file, nabla/csv.h):
-// features (N, D) float32 and class labels in [0, classes).
-struct DenseData {
-  Tensor train_x, test_x;
-  std::vector<std::int64_t> train_labels, test_labels;
-  std::int64_t classes = 0;
-};
 
 // The rows of `nabla train --data train.csv [--test-data test.csv]` (read by csv.h) as
 // DenseData. Without a test file, a sixth of the training rows, drawn with Rng(seed), is
@@ -129,14 +97,20 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
 
 class Trainer {
  public:
-  // The data as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the
-  // files; a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
+  // Trains config.model on `data` (train_data.h): the model's example shape must hold the
+  // data's features, its classes be the data's.
+  Trainer(TrainConfig config, std::shared_ptr<TrainingData> data);
+  // MNIST as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the files;
+  // a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
   Trainer(TrainConfig config, SparseMnist data);
   Trainer(TrainConfig config, const Mnist& data);
   // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
   Trainer(TrainConfig config, DenseData data);
-  // Continues from a checkpoint written by save(): parameters, optimizer state, random
-  // state and sampler position. `total_iters` > 0 replaces the planned iteration count.
+  // Continues from a checkpoint written by save(): parameters, buffers, the model's random
+  // streams, optimizer state, random state and sampler position. `total_iters` > 0
+  // replaces the planned iteration count.
+  static Trainer resume(const std::string& checkpoint, std::shared_ptr<TrainingData> data,
+                        std::int64_t total_iters = 0);
   static Trainer resume(const std::string& checkpoint, SparseMnist data,
                         std::int64_t total_iters = 0);
   static Trainer resume(const std::string& checkpoint, const Mnist& data,
@@ -154,14 +128,14 @@ class Trainer {
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
   bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
   Evaluation evaluate();
-  // evaluate() on a thread of its own, of a copy of the parameters taken now: training
-  // can go on meanwhile (on a two-core machine the evaluations then cost the training
-  // loop almost nothing), and the result is what evaluate() gives at this iteration, bit
-  // for bit. The evaluation uses one thread.
+  // evaluate() on a thread of its own, of a copy of the model taken now (parameters and
+  // buffers): training can go on meanwhile (on a two-core machine the evaluations then
+  // cost the training loop almost nothing), and the result is what evaluate() gives at
+  // this iteration, bit for bit. The evaluation uses one thread.
   std::future<Evaluation> evaluate_in_background() const;
   // Threads for the first layer's sparse products (training and evaluation). With 2 or
   // more, the training batches are also drawn and made ready ahead on a thread of their
-  // own (BatchPrefetcher); the results are the same bit for bit.
+  // own (TrainingData::draw_ahead); the results are the same bit for bit.
   void set_threads(int threads);
 
   // Writes the model and everything needed to resume (atomically; waiting for the disk
@@ -176,27 +150,26 @@ class Trainer {
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
   Sequential& model() { return net_; }
+  // The L2 penalty's lambda: reg + weight_decay / 2 (weight_decay is AdamW's own with
+  // adamw, see TrainConfig).
+  double l2_lambda() const { return lambda_; }
 
  private:
-  // One of the two data sets is given.
-  Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
-          std::shared_ptr<const DenseData> dense, bool initialise);
-  static Trainer resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
-                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters);
+  Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise);
   void bind_parameters();
   [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
   // The name of the first parameter holding a NaN or an infinity; empty if none does.
   std::string non_finite_parameter() const;
 
   TrainConfig config_;
-  // The data (one of the two), shared with evaluations in the background.
-  std::shared_ptr<const SparseMnist> data_;
-  std::shared_ptr<const DenseData> dense_;
+  std::shared_ptr<TrainingData> data_;  // shared with evaluations in the background
+  Shape example_;                       // the model's input: one example's shape
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;
   std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
   std::vector<bool> penalised_;           // weights (rank >= 2) get the L2 penalty, biases not
+  double lambda_ = 0;
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;
@@ -205,16 +178,11 @@ class Trainer {
   // The loss of this trainer's first step, and of its last (for divergence messages).
   double first_loss_ = 0, last_loss_ = 0;
   bool stepped_ = false;
-  // Reused every step: no allocation in the steady state.
-  SparseBatch batch_;           // rows drawn (into the training images)
-  SparsePixels staged_pixels_;  // those rows copied together
-  SparseBatch staged_;          // rows 0, 1, ... of staged_pixels_
-  std::vector<std::int64_t> labels_;
-  Tensor dense_batch_;  // the batch's rows of dense_->train_x
-  // Batches made ahead (with set_threads(2) or more); made on the first step, from the
-  // sampler's and the Rng's state then, and remade when the iteration count changes.
+  std::vector<std::int64_t> rows_;  // the batch drawn (reused every step)
+  // Batches made ahead (with set_threads(2) or more); asked for on the first step, from
+  // the sampler's and the Rng's state then, and again when the iteration count changes.
   bool prefetch_ = false;
-  std::unique_ptr<BatchPrefetcher> prefetcher_;
+  bool ahead_ = false;
 };
 
 // A trained model read back from a file written by Trainer::save.

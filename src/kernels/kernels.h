@@ -71,6 +71,12 @@ struct Table {
   void (*relu_backward_f32)(const float* dout, const std::uint8_t* mask, std::int64_t n, float* dx);
   void (*relu_backward_f64)(const double* dout, const std::uint8_t* mask, std::int64_t n,
                             double* dx);
+  // 2x2 max-pooling with stride 2 of one plane x (h, w): out (h/2, w/2) the maxima, arg
+  // their positions in the plane (the first on ties).
+  void (*max_pool2x2_f32)(const float* x, std::int64_t h, std::int64_t w, float* out,
+                          std::int32_t* arg);
+  void (*max_pool2x2_f64)(const double* x, std::int64_t h, std::int64_t w, double* out,
+                          std::int32_t* arg);
   // sum |a[i] - b[i]| over bytes.
   std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
 };

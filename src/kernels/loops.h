@@ -44,6 +44,33 @@ void relu_backward_plain(const T* __restrict dout, const std::uint8_t* __restric
   for (std::int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? T{0} : dout[i];
 }
 
+// 2x2 max-pooling with stride 2 of one plane x (h, w): out (h/2, w/2) holds each window's
+// maximum and arg its position in the plane (the first maximum in row-major order on
+// ties). No branches on the data: the larger of each row's pair, then of the two.
+template <class T>
+void max_pool2x2_plain(const T* __restrict x, std::int64_t h, std::int64_t w, T* __restrict out,
+                       std::int32_t* __restrict arg) {
+  const std::int64_t oh = h / 2, ow = w / 2;
+  const auto width = static_cast<std::int32_t>(w);
+  for (std::int64_t i = 0; i < oh; ++i) {
+    const T* r0 = x + 2 * i * w;
+    const T* r1 = r0 + w;
+    T* o = out + i * ow;
+    std::int32_t* a = arg + i * ow;
+    const auto top = static_cast<std::int32_t>(2 * i * w);
+    // (int arithmetic on the comparisons rather than selects: GCC vectorises this form)
+    for (std::int32_t j = 0; j < static_cast<std::int32_t>(ow); ++j) {
+      const T a00 = r0[2 * j], a01 = r0[2 * j + 1], a10 = r1[2 * j], a11 = r1[2 * j + 1];
+      const std::int32_t right0 = a01 > a00, right1 = a11 > a10;
+      const T m0 = right0 ? a01 : a00;
+      const T m1 = right1 ? a11 : a10;
+      const std::int32_t lower = m1 > m0;
+      o[j] = lower ? m1 : m0;
+      a[j] = top + 2 * j + lower * (width + right1) + (1 - lower) * right0;
+    }
+  }
+}
+
 // sum |a[i] - b[i]|: an int accumulator over bytes, which compilers turn into SAD
 // instructions (psadbw).
 std::int64_t l1_distance_plain(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b,

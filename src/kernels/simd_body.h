@@ -267,5 +267,7 @@ Table simd_table(Isa isa) {
                relu_plain<double>,
                relu_backward_plain<float>,
                relu_backward_plain<double>,
+               max_pool2x2_plain<float>,
+               max_pool2x2_plain<double>,
                l1_distance_plain};
 }

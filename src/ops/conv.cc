@@ -1,10 +1,16 @@
 // Convolution (im2col + matrix product) and pooling: forward and backward.
 #include "nabla/conv.h"
 
+#include <cblas.h>
+
+#include <algorithm>
 #include <limits>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/kernels.h"
 #include "nabla/ops.h"
 #include "ops/kernels.h"
 
@@ -70,38 +76,6 @@ struct Fields {
   }
 };
 
-// (N*OH*OW, F) rows -> (N, F, OH, OW), and back.
-Tensor rows_to_image(const Tensor& rows, std::int64_t n, std::int64_t f, std::int64_t oh,
-                     std::int64_t ow) {
-  Tensor out = Tensor::empty({n, f, oh, ow}, rows.dtype());
-  visit_dtype(rows.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* src = rows.data<T>();
-    T* dst = out.data<T>();
-    const std::int64_t plane = oh * ow;
-    for (std::int64_t b = 0; b < n; ++b)
-      for (std::int64_t p = 0; p < plane; ++p)
-        for (std::int64_t k = 0; k < f; ++k)
-          dst[(b * f + k) * plane + p] = src[(b * plane + p) * f + k];
-  });
-  return out;
-}
-
-Tensor image_to_rows(const Tensor& image) {
-  const std::int64_t n = image.size(0), f = image.size(1), plane = image.size(2) * image.size(3);
-  Tensor out = Tensor::empty({n * plane, f}, image.dtype());
-  visit_dtype(image.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* src = image.data<T>();
-    T* dst = out.data<T>();
-    for (std::int64_t b = 0; b < n; ++b)
-      for (std::int64_t k = 0; k < f; ++k)
-        for (std::int64_t p = 0; p < plane; ++p)
-          dst[(b * plane + p) * f + k] = src[(b * f + k) * plane + p];
-  });
-  return out;
-}
-
 void check_conv(const Tensor& x, const Tensor& w, const Tensor& b, const char* op) {
   check_image(x, op);
   if (w.rank() != 4 || w.size(1) != x.size(1)) {
@@ -121,32 +95,58 @@ Window2d conv_window(const Tensor& w, std::int64_t stride, std::int64_t pad) {
   return {w.size(2), w.size(3), stride, pad};
 }
 
-// What a pooling window covers, for each output element: calls f(out_index, in_begin
-// offsets...) through for_each_window.
-struct Pool {
-  std::int64_t n, c, h, w, oh, ow, k, stride;
-  Pool(const Tensor& x, std::int64_t kernel, std::int64_t s, const char* op) {
-    check_image(x, op);
-    n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), k = kernel, stride = s;
-    oh = out_size(h, k, s, 0, "height", op);
-    ow = out_size(w, k, s, 0, "width", op);
+// Pooling windows over planes (N*C of them): kernel x kernel, clipped to the image where
+// they cover padding.
+struct PoolGeometry {
+  std::int64_t planes, h, w, oh, ow, k, stride, pad;
+  PoolGeometry(const Shape& x, const Window2d& win, const char* op) {
+    if (x.size() != 4) {
+      throw ShapeError(std::string(op) + ": expected an input of shape (N, C, H, W), got " +
+                       shape_str(x));
+    }
+    if (win.kernel_h != win.kernel_w) {
+      throw ShapeError(std::string(op) + ": expected a square window, got " +
+                       std::to_string(win.kernel_h) + "x" + std::to_string(win.kernel_w));
+    }
+    planes = x[0] * x[1], h = x[2], w = x[3];
+    k = win.kernel_h, stride = win.stride, pad = win.pad;
+    oh = out_size(h, k, stride, pad, "height", op);
+    ow = out_size(w, k, stride, pad, "width", op);
+    if (pad >= k) {
+      throw ShapeError(std::string(op) + ": pad " + std::to_string(pad) +
+                       " leaves windows of padding only; it must be below the kernel " +
+                       std::to_string(k));
+    }
   }
-  // f(out_index, window): window(g) calls g(in_index) for each input of the window.
+  Shape out_shape(const Shape& x) const { return {x[0], x[1], oh, ow}; }
+  // f(out index in the plane, y0, y1, x0, x1): the window's rows [y0, y1) and columns
+  // [x0, x1) inside the image (never empty, as pad < kernel).
   template <class F>
   void for_each_window(F&& f) const {
-    for (std::int64_t plane = 0; plane < n * c; ++plane)
-      for (std::int64_t i = 0; i < oh; ++i)
-        for (std::int64_t j = 0; j < ow; ++j) {
-          const std::int64_t out = (plane * oh + i) * ow + j;
-          const std::int64_t origin = (plane * h + i * stride) * w + j * stride;
-          f(out, [&](auto&& g) {
-            for (std::int64_t u = 0; u < k; ++u)
-              for (std::int64_t v = 0; v < k; ++v) g(origin + u * w + v);
-          });
-        }
+    for (std::int64_t i = 0; i < oh; ++i) {
+      const std::int64_t top = i * stride - pad;
+      const std::int64_t y0 = std::max<std::int64_t>(top, 0), y1 = std::min(top + k, h);
+      for (std::int64_t j = 0; j < ow; ++j) {
+        const std::int64_t left = j * stride - pad;
+        f(i * ow + j, y0, y1, std::max<std::int64_t>(left, 0), std::min(left + k, w));
+      }
+    }
   }
 };
 
+// 2x2 windows of stride 2 without padding: pooling's common case, which has kernels.
+bool is_pairs(const Window2d& win) {
+  return win.kernel_h == 2 && win.kernel_w == 2 && win.stride == 2 && win.pad == 0;
+}
+
+void check_pool_grad(const Tensor& dout, const Shape& x_shape, std::int64_t outputs,
+                     const char* op) {
+  if (dout.rank() != 4 || dout.numel() != outputs || dout.size(0) != x_shape[0] ||
+      dout.size(1) != x_shape[1]) {
+    throw ShapeError(std::string(op) + " backward: dout " + shape_str(dout.shape()) +
+                     " does not fit the forward of an input " + shape_str(x_shape));
+  }
+}
 }  // namespace
 
 std::int64_t Window2d::out_h(std::int64_t in_h, const char* op) const {
@@ -199,99 +199,364 @@ Tensor col2im(const Tensor& cols, const Shape& x_shape, const Window2d& win) {
   return x;
 }
 
+// ---- convolution ------------------------------------------------------------------------
+
+namespace {
+
+// C = alpha op(A) op(B) + beta C on raw row-major storage.
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
+              float* c) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
+}
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+              double* c) {
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
+}
+
+// The columns of `kernel_cols` row (c, u, v) of one image: out[i*OW + j] = img[c, i S + u - P,
+// j S + v - P], 0 in the padding. f(dst, src) is called on each in-image run of a row
+// (count elements, strided by S in the source); zero(dst, count) on each padding run.
+template <class F, class Z>
+void for_each_column_run(const Fields& g, std::int64_t ch, std::int64_t u, std::int64_t v, F&& f,
+                         Z&& zero) {
+  // j range with 0 <= j S + v - P < W
+  std::int64_t j0 = 0;
+  while (j0 < g.ow && j0 * g.stride + v - g.pad < 0) ++j0;
+  std::int64_t j1 = j0;
+  while (j1 < g.ow && j1 * g.stride + v - g.pad < g.w) ++j1;
+  for (std::int64_t i = 0; i < g.oh; ++i) {
+    const std::int64_t y = i * g.stride + u - g.pad;
+    const std::int64_t out = i * g.ow;
+    if (y < 0 || y >= g.h) {
+      zero(out, g.ow);
+      continue;
+    }
+    zero(out, j0);
+    f(out + j0, (ch * g.h + y) * g.w + j0 * g.stride + v - g.pad, j1 - j0);
+    zero(out + j1, g.ow - j1);
+  }
+}
+
+// One image (C, H, W) -> its fields as columns (C*KH*KW, OH*OW).
+template <class T>
+void image_to_columns(const Fields& g, const T* img, T* cols) {
+  const std::int64_t plane = g.oh * g.ow;
+  for (std::int64_t ch = 0; ch < g.c; ++ch)
+    for (std::int64_t u = 0; u < g.kh; ++u)
+      for (std::int64_t v = 0; v < g.kw; ++v) {
+        T* row = cols + ((ch * g.kh + u) * g.kw + v) * plane;
+        for_each_column_run(
+            g, ch, u, v,
+            [&](std::int64_t out, std::int64_t at, std::int64_t count) {
+              if (g.stride == 1) {
+                // a short run (OW values): a plain loop, no memmove call per run
+                T* __restrict dst = row + out;
+                const T* __restrict src = img + at;
+                for (std::int64_t t = 0; t < count; ++t) dst[t] = src[t];
+              } else {
+                for (std::int64_t t = 0; t < count; ++t) row[out + t] = img[at + t * g.stride];
+              }
+            },
+            [&](std::int64_t out, std::int64_t count) {
+              for (std::int64_t t = 0; t < count; ++t) row[out + t] = T(0);
+            });
+      }
+}
+
+// The adjoint: adds each column back onto the pixel it came from.
+template <class T>
+void columns_to_image(const Fields& g, const T* cols, T* img) {
+  const std::int64_t plane = g.oh * g.ow;
+  for (std::int64_t ch = 0; ch < g.c; ++ch)
+    for (std::int64_t u = 0; u < g.kh; ++u)
+      for (std::int64_t v = 0; v < g.kw; ++v) {
+        const T* row = cols + ((ch * g.kh + u) * g.kw + v) * plane;
+        for_each_column_run(
+            g, ch, u, v,
+            [&](std::int64_t out, std::int64_t at, std::int64_t count) {
+              for (std::int64_t t = 0; t < count; ++t) img[at + t * g.stride] += row[out + t];
+            },
+            [](std::int64_t, std::int64_t) {});
+      }
+}
+
+}  // namespace
+
+namespace {
+
+// w (F, C, KH, KW) and b (F) side by side as one (F, C*KH*KW + 1) matrix, so that with a
+// row of ones under an image's columns the bias is part of the product.
+void join_weights(const Tensor& w, const Tensor& b, Tensor& joined) {
+  const std::int64_t f = w.size(0), depth = w.numel() / f;
+  joined.resize({f, depth + 1}, w.dtype());
+  visit_dtype(w.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* pw = w.data<T>();
+    T* pj = joined.data<T>();
+    for (std::int64_t k = 0; k < f; ++k) {
+      std::copy(pw + k * depth, pw + (k + 1) * depth, pj + k * (depth + 1));
+      pj[k * (depth + 1) + depth] = b.data<T>()[k];
+    }
+  });
+}
+
+// The workspace of one image: its columns (C*KH*KW, OH*OW) and a last row of ones.
+void prepare_columns(const Fields& g, DType dtype, Tensor& cols) {
+  const std::int64_t plane = g.oh * g.ow;
+  cols.resize({g.cols() + 1, plane}, dtype);
+  visit_dtype(dtype, [&](auto type) {
+    using T = decltype(type);
+    T* ones = cols.data<T>() + g.cols() * plane;
+    std::fill(ones, ones + plane, T(1));
+  });
+}
+
+}  // namespace
+
+Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
+                      ConvCache* cache) {
+  check_conv(x, w, b, "conv2d");
+  if (win.kernel_h != w.size(2) || win.kernel_w != w.size(3)) {
+    throw ShapeError("conv2d: a window of " + std::to_string(win.kernel_h) + "x" +
+                     std::to_string(win.kernel_w) + " for weights " + shape_str(w.shape()));
+  }
+  const Fields g(x.shape(), win, "conv2d");
+  const std::int64_t f = w.size(0), depth = g.cols() + 1, plane = g.oh * g.ow;
+  Tensor out = Tensor::empty({g.n, f, g.oh, g.ow}, x.dtype());
+  ConvCache local;
+  ConvCache& work = cache != nullptr ? *cache : local;
+  if (cache != nullptr) cache->x = x;  // reuses the storage of the last step's input
+  join_weights(w, b, work.weights);
+  prepare_columns(g, x.dtype(), work.cols);
+  visit_dtype(x.dtype(), [&](auto type) {
+    using T = decltype(type);
+    T* col = work.cols.data<T>();
+    for (std::int64_t n = 0; n < g.n; ++n) {
+      image_to_columns(g, x.data<T>() + n * g.c * g.h * g.w, col);
+      // out_n (F, OH*OW) = [w b] (F, C*KH*KW + 1) . [cols_n; 1] (C*KH*KW + 1, OH*OW)
+      gemm_raw(false, false, f, plane, depth, work.weights.data<T>(), depth, col, plane, T(0),
+               out.data<T>() + n * f * plane);
+    }
+  });
+  return out;
+}
+
+Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
+                       Tensor* dw, Tensor* db, bool input_grad) {
+  if (!cache.x.defined()) {
+    throw ValueError("conv2d: backward needs a forward that kept its cache first");
+  }
+  const Fields g(cache.x.shape(), win, "conv2d");
+  const std::int64_t f = w.size(0), depth = g.cols(), plane = g.oh * g.ow;
+  const Shape expected{g.n, f, g.oh, g.ow};
+  if (dout.shape() != expected) {
+    throw ShapeError("conv2d backward: dout " + shape_str(dout.shape()) + ", expected " +
+                     shape_str(expected));
+  }
+  kernels::check_same_dtype(dout, w, "conv2d backward");
+  Tensor dx;
+  if (input_grad) dx = Tensor(cache.x.shape(), dout.dtype());  // zeros: fields add up
+  visit_dtype(dout.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* pd = dout.data<T>();
+    if (dw != nullptr || db != nullptr) {
+      // [dw db] (F, C*KH*KW + 1) = sum over images of dout_n (F, OH*OW) . [cols_n; 1]^T,
+      // each image's columns built again from the cached input (they stay in cache)
+      cache.grads.resize({f, depth + 1}, dout.dtype());
+      cache.grads.fill(0.0);
+      prepare_columns(g, dout.dtype(), cache.cols);
+      T* col = cache.cols.data<T>();
+      T* grads = cache.grads.data<T>();
+      for (std::int64_t n = 0; n < g.n; ++n) {
+        image_to_columns(g, cache.x.data<T>() + n * g.c * g.h * g.w, col);
+        gemm_raw(false, true, f, depth + 1, plane, pd + n * f * plane, plane, col, plane, T(1),
+                 grads);
+      }
+      for (std::int64_t k = 0; k < f; ++k) {
+        const T* row = grads + k * (depth + 1);
+        if (dw != nullptr) {
+          T* pdw = dw->data<T>() + k * depth;
+          for (std::int64_t i = 0; i < depth; ++i) pdw[i] += row[i];
+        }
+        if (db != nullptr) db->data<T>()[k] += row[depth];
+      }
+    }
+    if (input_grad) {
+      // dcols_n (C*KH*KW, OH*OW) = w^T (C*KH*KW, F) . dout_n (F, OH*OW), added onto the pixels
+      prepare_columns(g, dout.dtype(), cache.cols);
+      T* dcols = cache.cols.data<T>();
+      T* px = dx.data<T>();
+      for (std::int64_t n = 0; n < g.n; ++n) {
+        gemm_raw(true, false, depth, plane, f, w.data<T>(), depth, pd + n * f * plane, plane, T(0),
+                 dcols);
+        columns_to_image(g, dcols, px + n * g.c * g.h * g.w);
+      }
+    }
+  });
+  return dx;
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride,
               std::int64_t pad) {
   check_conv(x, w, b, "conv2d");
-  const Window2d win = conv_window(w, stride, pad);
-  const std::int64_t f = w.size(0), oh = win.out_h(x.size(2), "conv2d"),
-                     ow = win.out_w(x.size(3), "conv2d");
-  // cols: (N*OH*OW, C*KH*KW), w: (F, C*KH*KW) -> rows (N*OH*OW, F)
-  Tensor rows = matmul(im2col(x, win), w.reshape({f, w.numel() / f}), false, true);
-  return rows_to_image(add(rows, b), x.size(0), f, oh, ow);
+  return conv2d_forward(x, w, b, conv_window(w, stride, pad), nullptr);
 }
 
 Var conv2d(const Var& x, const Var& w, const Var& b, std::int64_t stride, std::int64_t pad) {
   check_conv(x.value(), w.value(), b.value(), "conv2d");
   const Window2d win = conv_window(w.value(), stride, pad);
-  const std::int64_t n = x.value().size(0), f = w.value().size(0);
-  const std::int64_t oh = win.out_h(x.value().size(2), "conv2d"),
-                     ow = win.out_w(x.value().size(3), "conv2d");
-  Tensor cols = im2col(x.value(), win);
-  const Tensor w2 = w.value().reshape({f, w.value().numel() / f});  // (F, C*KH*KW)
-  Tensor out = rows_to_image(add(matmul(cols, w2, false, true), b.value()), n, f, oh, ow);
-  return record("conv2d", std::move(out), {x, w, b},
-                [x, w, b, cols = std::move(cols), win, f](const Tensor& dout) {
-                  const Tensor d = image_to_rows(dout);  // (N*OH*OW, F)
-                  if (b.requires_grad()) accumulate_grad(b, sum(d, 0), "conv2d");
-                  if (w.requires_grad()) {
-                    // (F, N*OH*OW) x (N*OH*OW, C*KH*KW) -> w's shape
-                    accumulate_grad(w, matmul(d, cols, true, false).reshape(w.shape()), "conv2d");
-                  }
-                  if (x.requires_grad()) {
-                    // (N*OH*OW, F) x (F, C*KH*KW) -> columns, added back onto the pixels
-                    const Tensor w_rows = w.value().reshape({f, w.value().numel() / f});
-                    accumulate_grad(x, col2im(matmul(d, w_rows), x.shape(), win), "conv2d");
-                  }
-                });
+  auto cache = std::make_shared<ConvCache>();
+  Tensor out = conv2d_forward(x.value(), w.value(), b.value(), win, cache.get());
+  return record("conv2d", std::move(out), {x, w, b}, [x, w, b, win, cache](const Tensor& dout) {
+    Tensor dw, db;
+    if (w.requires_grad()) dw = Tensor(w.shape(), w.dtype());
+    if (b.requires_grad()) db = Tensor(b.shape(), b.dtype());
+    Tensor dx = conv2d_backward(dout, w.value(), win, *cache, dw.defined() ? &dw : nullptr,
+                                db.defined() ? &db : nullptr, x.requires_grad());
+    if (dw.defined()) accumulate_grad(w, dw, "conv2d");
+    if (db.defined()) accumulate_grad(b, db, "conv2d");
+    if (dx.defined()) accumulate_grad(x, dx, "conv2d");
+  });
 }
 
-Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride) {
-  const Pool p(x.value(), kernel, stride, "max_pool2d");
-  Tensor out = Tensor::empty({p.n, p.c, p.oh, p.ow}, x.dtype());
-  std::vector<std::int64_t> argmax(static_cast<std::size_t>(out.numel()));
+// ---- pooling ----------------------------------------------------------------------------
+
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache) {
+  const PoolGeometry g(x.shape(), win, "max_pool2d");
+  Tensor out = Tensor::empty(g.out_shape(x.shape()), x.dtype());
+  const std::int64_t out_plane = g.oh * g.ow;
+  if (cache != nullptr) {
+    cache->argmax.resize(static_cast<std::size_t>(g.planes * out_plane));
+    cache->x_shape = x.shape();
+  }
+  // the common 2x2 windows of stride 2 by a kernel (without a cache: positions of one plane)
+  const bool pairs = is_pairs(win);
+  std::vector<std::int32_t> scratch(
+      static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
-    const T* src = x.value().data<T>();
-    T* dst = out.data<T>();
-    p.for_each_window([&](std::int64_t o, auto&& window) {
-      std::int64_t best = -1;
-      window([&](std::int64_t at) {
-        if (best < 0 || src[at] > src[best]) best = at;  // the first maximum on ties
-      });
-      dst[o] = src[best];
-      argmax[static_cast<std::size_t>(o)] = best;
-    });
+    for (std::int64_t plane = 0; plane < g.planes; ++plane) {
+      const T* src = x.data<T>() + plane * g.h * g.w;
+      T* dst = out.data<T>() + plane * out_plane;
+      std::int32_t* arg = cache != nullptr ? cache->argmax.data() + plane * out_plane : nullptr;
+      if (pairs) {
+        if (arg == nullptr) arg = scratch.data();
+        const kernels::Table& k = kernels::active();
+        if constexpr (std::is_same_v<T, float>) {
+          k.max_pool2x2_f32(src, g.h, g.w, dst, arg);
+        } else {
+          k.max_pool2x2_f64(src, g.h, g.w, dst, arg);
+        }
+        continue;
+      }
+      g.for_each_window(
+          [&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+            std::int64_t best = y0 * g.w + x0;
+            for (std::int64_t y = y0; y < y1; ++y)
+              for (std::int64_t c = x0; c < x1; ++c) {
+                if (src[y * g.w + c] > src[best]) best = y * g.w + c;  // the first maximum on ties
+              }
+            dst[o] = src[best];
+            if (arg != nullptr) arg[o] = static_cast<std::int32_t>(best);
+          });
+    }
   });
+  return out;
+}
+
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache) {
+  if (cache.x_shape.size() != 4) {
+    throw ValueError("max_pool2d: backward needs a forward that kept its cache first");
+  }
+  check_pool_grad(dout, cache.x_shape, static_cast<std::int64_t>(cache.argmax.size()),
+                  "max_pool2d");
+  const std::int64_t planes = cache.x_shape[0] * cache.x_shape[1];
+  const std::int64_t in_plane = cache.x_shape[2] * cache.x_shape[3];
+  const std::int64_t out_plane = dout.numel() / std::max<std::int64_t>(planes, 1);
+  // The gradient goes to each window's maximum only (overlapping windows add up). (Zeros
+  // and a scatter: faster here than writing each element once.)
+  Tensor dx(cache.x_shape, dout.dtype());
+  visit_dtype(dout.dtype(), [&](auto type) {
+    using T = decltype(type);
+    for (std::int64_t plane = 0; plane < planes; ++plane) {
+      const T* g = dout.data<T>() + plane * out_plane;
+      const std::int32_t* arg = cache.argmax.data() + plane * out_plane;
+      T* d = dx.data<T>() + plane * in_plane;
+      for (std::int64_t o = 0; o < out_plane; ++o) d[arg[o]] += g[o];
+    }
+  });
+  return dx;
+}
+
+Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win) {
+  const PoolGeometry g(x.shape(), win, "avg_pool2d");
+  const double share = 1.0 / static_cast<double>(g.k * g.k);  // padding counts as zeros
+  Tensor out = Tensor::empty(g.out_shape(x.shape()), x.dtype());
+  visit_dtype(x.dtype(), [&](auto type) {
+    using T = decltype(type);
+    for (std::int64_t plane = 0; plane < g.planes; ++plane) {
+      const T* src = x.data<T>() + plane * g.h * g.w;
+      T* dst = out.data<T>() + plane * g.oh * g.ow;
+      g.for_each_window(
+          [&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+            double total = 0;
+            for (std::int64_t y = y0; y < y1; ++y)
+              for (std::int64_t c = x0; c < x1; ++c) total += static_cast<double>(src[y * g.w + c]);
+            dst[o] = static_cast<T>(total * share);
+          });
+    }
+  });
+  return out;
+}
+
+Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win) {
+  if (x_shape.size() != 4) {
+    throw ValueError("avg_pool2d: backward needs a forward in training mode first");
+  }
+  const PoolGeometry g(x_shape, win, "avg_pool2d");
+  check_pool_grad(dout, x_shape, g.planes * g.oh * g.ow, "avg_pool2d");
+  const double share = 1.0 / static_cast<double>(g.k * g.k);
+  // Each input of a window gets an equal share of its output's gradient.
+  Tensor dx(x_shape, dout.dtype());
+  visit_dtype(dout.dtype(), [&](auto type) {
+    using T = decltype(type);
+    for (std::int64_t plane = 0; plane < g.planes; ++plane) {
+      const T* grad = dout.data<T>() + plane * g.oh * g.ow;
+      T* d = dx.data<T>() + plane * g.h * g.w;
+      g.for_each_window(
+          [&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+            const T part = static_cast<T>(static_cast<double>(grad[o]) * share);
+            for (std::int64_t y = y0; y < y1; ++y)
+              for (std::int64_t c = x0; c < x1; ++c) d[y * g.w + c] += part;
+          });
+    }
+  });
+  return dx;
+}
+
+Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+  const Window2d win{kernel, kernel, stride, pad};
+  PoolCache cache;
+  Tensor out = max_pool2d_forward(x.value(), win, &cache);
   return record("max_pool2d", std::move(out), {x},
-                [x, argmax = std::move(argmax)](const Tensor& dout) {
-                  // The gradient goes to each window's maximum only.
-                  Tensor dx(x.shape(), dout.dtype());
-                  visit_dtype(dout.dtype(), [&](auto type) {
-                    using T = decltype(type);
-                    const T* g = dout.data<T>();
-                    T* d = dx.data<T>();
-                    for (std::size_t o = 0; o < argmax.size(); ++o) d[argmax[o]] += g[o];
-                  });
-                  accumulate_grad(x, dx, "max_pool2d");
+                [x, cache = std::move(cache)](const Tensor& dout) {
+                  accumulate_grad(x, max_pool2d_backward(dout, cache), "max_pool2d");
                 });
 }
 
-Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride) {
-  const Pool p(x.value(), kernel, stride, "avg_pool2d");
-  const double share = 1.0 / static_cast<double>(kernel * kernel);
-  Tensor out = Tensor::empty({p.n, p.c, p.oh, p.ow}, x.dtype());
-  visit_dtype(x.dtype(), [&](auto type) {
-    using T = decltype(type);
-    const T* src = x.value().data<T>();
-    T* dst = out.data<T>();
-    p.for_each_window([&](std::int64_t o, auto&& window) {
-      double total = 0;
-      window([&](std::int64_t at) { total += static_cast<double>(src[at]); });
-      dst[o] = static_cast<T>(total * share);
-    });
-  });
-  return record("avg_pool2d", std::move(out), {x}, [x, p, share](const Tensor& dout) {
-    // Each input of a window gets an equal share of its output's gradient.
-    Tensor dx(x.shape(), dout.dtype());
-    visit_dtype(dout.dtype(), [&](auto type) {
-      using T = decltype(type);
-      const T* g = dout.data<T>();
-      T* d = dx.data<T>();
-      p.for_each_window([&](std::int64_t o, auto&& window) {
-        window([&](std::int64_t at) { d[at] += static_cast<T>(g[o] * share); });
-      });
-    });
-    accumulate_grad(x, dx, "avg_pool2d");
+Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+  const Window2d win{kernel, kernel, stride, pad};
+  Tensor out = avg_pool2d_forward(x.value(), win);
+  return record("avg_pool2d", std::move(out), {x}, [x, win](const Tensor& dout) {
+    accumulate_grad(x, avg_pool2d_backward(dout, x.shape(), win), "avg_pool2d");
   });
 }
 

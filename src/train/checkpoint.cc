@@ -1,5 +1,6 @@
 // Checkpoints: Trainer::save, load_model and Trainer::resume (parameters and buffers by
 // name, the optimizer's state by the same names, and the run's position).
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "nabla/cpu.h"
@@ -50,6 +51,13 @@ void Trainer::save(const std::string& path, Flush flush) const {
       {"sampler", sampler_.state()},
       {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
   };
+  // The model's random streams (a dropout's), by name: {"layer18.rng": "<state>"}.
+  // (named_rngs has no const form; reading a state changes nothing.)
+  nlohmann::json rngs = nlohmann::json::object();
+  for (const auto& [name, rng] : const_cast<Sequential&>(net_).named_rngs()) {
+    rngs[name] = rng->state();
+  }
+  if (!rngs.empty()) meta["model_rngs"] = rngs.dump();
   save_safetensors(path, tensors, meta, flush);
 }
 
@@ -94,26 +102,33 @@ LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file
     throw DataError(path + ": unknown model format '" + meta_at(path, file, "format") + "'");
   }
   LoadedModel m;
-  std::vector<std::pair<std::string, Shape>> shapes;
+  std::vector<std::pair<std::string, Shape>> parameters, buffers;
   try {
     m.spec = ModelSpec::from_json(meta_at(path, file, "model"));
-    shapes = m.spec.parameter_shapes();
+    parameters = m.spec.parameter_shapes();
+    buffers = m.spec.buffer_shapes();
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
-  for (const auto& [name, shape] : shapes) {
-    const Tensor* found = nullptr;
-    for (const auto& [file_name, t] : file.tensors) {
-      if (file_name == name) found = &t;
+  auto check = [&](const std::vector<std::pair<std::string, Shape>>& shapes, const char* what) {
+    for (const auto& [name, shape] : shapes) {
+      const Tensor* found = nullptr;
+      for (const auto& [file_name, t] : file.tensors) {
+        if (file_name == name) found = &t;
+      }
+      if (found == nullptr) {
+        throw DataError(path + ": " + what + " " + name + " of " + m.spec.describe() +
+                        " is missing");
+      }
+      if (found->shape() != shape) {
+        throw DataError(path + ": " + what + " " + name + " has shape " +
+                        shape_str(found->shape()) + ", the architecture " + m.spec.describe() +
+                        " expects " + shape_str(shape));
+      }
     }
-    if (found == nullptr) {
-      throw DataError(path + ": parameter " + name + " of " + m.spec.describe() + " is missing");
-    }
-    if (found->shape() != shape) {
-      throw DataError(path + ": parameter " + name + " has shape " + shape_str(found->shape()) +
-                      ", the architecture " + m.spec.describe() + " expects " + shape_str(shape));
-    }
-  }
+  };
+  check(parameters, "parameter");
+  check(buffers, "buffer");
   Rng rng(0);
   m.net = build_model(m.spec, rng, DType::f32);  // (no larger than the file's tensors)
   load_state(path, file, m.net, m.spec);         // (buffers too)
@@ -153,17 +168,15 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
-  return resume_with(checkpoint, std::make_shared<const SparseMnist>(std::move(data)), nullptr,
-                     total_iters);
+  return resume(checkpoint, mnist_training_data(std::move(data)), total_iters);
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, DenseData data, std::int64_t total_iters) {
-  return resume_with(checkpoint, nullptr, std::make_shared<const DenseData>(std::move(data)),
-                     total_iters);
+  return resume(checkpoint, dense_training_data(std::move(data)), total_iters);
 }
 
-Trainer Trainer::resume_with(const std::string& checkpoint, std::shared_ptr<const SparseMnist> data,
-                             std::shared_ptr<const DenseData> dense, std::int64_t total_iters) {
+Trainer Trainer::resume(const std::string& checkpoint, std::shared_ptr<TrainingData> data,
+                        std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
   LoadedModel loaded = load_model_from(checkpoint, file);
   TrainConfig config;
@@ -173,7 +186,7 @@ Trainer Trainer::resume_with(const std::string& checkpoint, std::shared_ptr<cons
     throw DataError(checkpoint + ": " + e.what());
   }
   config.model = loaded.spec;  // (checked against the tensors; the parameters are of it)
-  Trainer t(config, std::move(data), std::move(dense), false);
+  Trainer t(config, std::move(data), false);
   t.net_ = std::move(loaded.net);
   t.bind_parameters();
   try {
@@ -181,6 +194,25 @@ Trainer Trainer::resume_with(const std::string& checkpoint, std::shared_ptr<cons
     t.total_iters_ = total_iters > 0 ? total_iters : count_at(checkpoint, file, "total_iters");
     t.rng_.restore(meta_at(checkpoint, file, "rng"));
     t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
+    auto streams = t.net_.named_rngs();
+    if (!streams.empty()) {
+      auto found = file.metadata.find("model_rngs");
+      if (found == file.metadata.end()) {
+        throw ValueError("metadata 'model_rngs' (the model's random streams) is missing");
+      }
+      nlohmann::json rngs;
+      try {
+        rngs = nlohmann::json::parse(found->second);
+      } catch (const nlohmann::json::exception& e) {
+        throw ValueError(std::string("metadata 'model_rngs' is not valid JSON (") + e.what() + ")");
+      }
+      for (auto& [name, rng] : streams) {
+        if (!rngs.is_object() || !rngs.contains(name) || !rngs.at(name).is_string()) {
+          throw ValueError("the state of the model's random stream " + name + " is missing");
+        }
+        rng->restore(rngs.at(name).get<std::string>());
+      }
+    }
     std::vector<std::pair<std::string, Tensor>> state;
     for (const auto& [name, tensor] : file.tensors) {
       if (name.rfind("optimizer.", 0) == 0) {

@@ -18,13 +18,20 @@ namespace nabla {
 // ---- evaluation -----------------------------------------------------------------------
 
 double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block) {
+  return evaluate_accuracy(net, data, Shape{data.features}, block);
+}
+
+double evaluate_accuracy(Sequential& net, const Dataset& data, const Shape& example,
+                         std::int64_t block) {
   if (data.size == 0) return 0;
   std::int64_t correct = 0;
   DType dtype = net.parameters().front().dtype();
   std::vector<std::int64_t> labels;
   for (std::int64_t begin = 0; begin < data.size; begin += block) {
     std::int64_t count = std::min(block, data.size - begin);
-    Tensor x = images_as_tensor(data, begin, count, dtype);
+    Shape shape{count};
+    shape.insert(shape.end(), example.begin(), example.end());
+    Tensor x = images_as_tensor(data, begin, count, dtype).reshape(shape);
     labels.assign(data.labels.begin() + begin, data.labels.begin() + begin + count);
     correct += count_correct(net.predict(x), labels, "evaluate_accuracy");
   }
@@ -70,27 +77,20 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
 
 namespace {
 
-// The training and test accuracy on whichever data set the trainer has.
-Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const SparseMnist* data,
-                          const DenseData* dense) {
+// The training and test accuracy.
+Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const TrainingData& data,
+                          const Shape& example) {
   const auto start = std::chrono::steady_clock::now();
   Evaluation e{iteration, 0, 0};
-  if (dense != nullptr) {
-    e.train_acc = evaluate_accuracy(net, dense->train_x, dense->train_labels);
-    e.test_acc = evaluate_accuracy(net, dense->test_x, dense->test_labels);
-  } else {
-    e.train_acc = evaluate_accuracy(net, data->train_images, data->train_labels);
-    e.test_acc = evaluate_accuracy(net, data->test_images, data->test_labels);
-  }
+  e.train_acc = data.accuracy(net, example, Split::train);
+  e.test_acc = data.accuracy(net, example, Split::test);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return e;
 }
 
 }  // namespace
 
-Evaluation Trainer::evaluate() {
-  return evaluate_model(net_, iteration_, data_.get(), dense_.get());
-}
+Evaluation Trainer::evaluate() { return evaluate_model(net_, iteration_, *data_, example_); }
 
 namespace {
 
@@ -111,9 +111,9 @@ std::future<Evaluation> Trainer::evaluate_in_background() const {
   // A copy of the model: parameters and buffers of its own, taken now (one thread).
   std::shared_ptr<Sequential> copy = clone_of(net_);
   return std::async(std::launch::async,
-                    [copy, data = data_, dense = dense_, iteration = iteration_] {
+                    [copy, data = data_, example = example_, iteration = iteration_] {
                       give_way_to_training();
-                      return evaluate_model(*copy, iteration, data.get(), dense.get());
+                      return evaluate_model(*copy, iteration, *data, example);
                     });
 }
 

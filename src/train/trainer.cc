@@ -12,35 +12,24 @@ namespace nabla {
 
 // ---- Trainer --------------------------------------------------------------------------
 
+Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data)
+    : Trainer(std::move(config), std::move(data), true) {}
+
 Trainer::Trainer(TrainConfig config, SparseMnist data)
-    : Trainer(std::move(config), std::make_shared<const SparseMnist>(std::move(data)), nullptr,
-              true) {}
+    : Trainer(std::move(config), mnist_training_data(std::move(data)), true) {}
 
 Trainer::Trainer(TrainConfig config, const Mnist& data)
     : Trainer(std::move(config), SparseMnist::from(data)) {}
 
 Trainer::Trainer(TrainConfig config, DenseData data)
-    : Trainer(std::move(config), nullptr, std::make_shared<const DenseData>(std::move(data)),
-              true) {}
+    : Trainer(std::move(config), dense_training_data(std::move(data)), true) {}
 
-namespace {
-
-std::int64_t train_rows(const SparseMnist* data, const DenseData* dense) {
-  return dense != nullptr ? dense->train_x.size(0) : data->train_images.rows();
-}
-
-}  // namespace
-
-Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
-                 std::shared_ptr<const DenseData> dense, bool initialise)
+Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise)
     : config_(std::move(config)),
       data_(std::move(data)),
-      dense_(std::move(dense)),
       rng_(config_.seed),
-      sampler_(train_rows(data_.get(), dense_.get()), config_.batch, config_.sampling) {
-  const std::int64_t train_size = train_rows(data_.get(), dense_.get());
-  const std::int64_t features = dense_ ? dense_->train_x.size(1) : data_->train_images.cols();
-  const std::int64_t classes = dense_ ? dense_->classes : data_->classes;
+      sampler_(data_->size(Split::train), config_.batch, config_.sampling) {
+  const std::int64_t train_size = data_->size(Split::train);
   if (config_.batch < 1 || config_.batch > train_size) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(train_size) + "]");
@@ -51,11 +40,15 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
   if (!(config_.reg >= 0) || !std::isfinite(config_.reg)) {
     throw ValueError("regularization strength must be a finite number, not negative");
   }
-  if (config_.model.inputs != features || config_.model.classes != classes) {
-    throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
-                     std::to_string(features) + " features, " + std::to_string(classes) +
-                     " classes)");
+  if (!(config_.weight_decay >= 0) || !std::isfinite(config_.weight_decay)) {
+    throw ValueError("weight decay must be a finite number, not negative");
   }
+  if (config_.model.inputs != data_->features() || config_.model.classes != data_->classes()) {
+    throw ValueError("model " + config_.model.describe() + " does not fit the data (" +
+                     std::to_string(data_->features()) + " features, " +
+                     std::to_string(data_->classes()) + " classes)");
+  }
+  example_ = config_.model.example_shape();
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
   per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
   total_iters_ = config_.iters;
@@ -66,7 +59,12 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<const SparseMnist> data,
   if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
   if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
   bind_parameters();
-  optimizer_ = make_optimizer(config_.optimizer, config_.lr, config_.weight_decay);
+  // One L2 mechanism (TrainConfig): weight_decay is a spelling of the penalty, except for
+  // AdamW, whose decoupled decay is the optimizer's own.
+  const bool decoupled = config_.optimizer == "adamw";
+  lambda_ = config_.reg + (decoupled ? 0.0 : config_.weight_decay / 2);
+  optimizer_ =
+      make_optimizer(config_.optimizer, config_.lr, decoupled ? config_.weight_decay : 0.0);
 }
 
 void Trainer::bind_parameters() {
@@ -84,59 +82,31 @@ void Trainer::bind_parameters() {
 
 void Trainer::set_threads(int threads) {
   prefetch_ = threads > 1;
-  prefetcher_.reset();
+  data_->stop_ahead();
+  ahead_ = false;
   net_.set_threads(threads);
 }
 
 double Trainer::step() {
-  // (steps past the plan: none; dense rows: none)
-  const bool ahead = prefetch_ && data_ != nullptr && iteration_ < total_iters_;
-  if (ahead && prefetcher_ == nullptr) {
-    prefetcher_ = std::make_unique<BatchPrefetcher>(data_->train_images, data_->train_labels,
-                                                    sampler_, rng_, total_iters_ - iteration_);
+  // Batches made ahead, for the steps of the plan (none past it).
+  const bool ahead = prefetch_ && iteration_ < total_iters_;
+  if (ahead && !ahead_) {
+    data_->draw_ahead(net_, example_, sampler_, rng_, total_iters_ - iteration_);
+  } else if (!ahead && ahead_) {
+    data_->stop_ahead();
   }
-  // The batch straight from the uint8 images: row indices into the sparse pixels. (Drawn
-  // here also when the prefetcher drew it, for the state that checkpoints save.)
-  sampler_.next(rng_, batch_.rows);
+  ahead_ = ahead;
+  // The batch's rows. (Drawn here also when they were drawn ahead, for the state that
+  // checkpoints save.)
+  sampler_.next(rng_, rows_);
   for (Var& p : params_) {
     if (p.has_grad()) p.grad().fill(0.0);
   }
-  double loss = 0;
-  if (dense_) {
-    // The batch's rows copied together, and their labels.
-    const std::int64_t d = dense_->train_x.size(1);
-    const auto b = static_cast<std::int64_t>(batch_.rows.size());
-    dense_batch_.resize({b, d}, DType::f32);
-    labels_.resize(batch_.rows.size());
-    for (std::int64_t i = 0; i < b; ++i) {
-      const std::int64_t row = batch_.rows[static_cast<std::size_t>(i)];
-      std::copy_n(dense_->train_x.data<float>() + row * d, d, dense_batch_.data<float>() + i * d);
-      labels_[static_cast<std::size_t>(i)] = dense_->train_labels[static_cast<std::size_t>(row)];
-    }
-    loss = net_.gradient(dense_batch_, labels_);
-  } else if (ahead) {
-    const PreparedBatch& ready = prefetcher_->next();
-    if (ready.drawn != batch_.rows) {
-      throw std::logic_error("Trainer: the prefetched batch is not the one drawn");
-    }
-    loss = net_.gradient(ready.batch, ready.labels);
-  } else {
-    // Rows picked at random are first copied together: their cache misses then overlap,
-    // and the products find them in the cache.
-    staged_pixels_.assign_rows(data_->train_images, batch_.rows);
-    staged_.pixels = &staged_pixels_;
-    staged_.rows.resize(batch_.rows.size());
-    std::iota(staged_.rows.begin(), staged_.rows.end(), 0);
-    labels_.resize(batch_.rows.size());
-    for (std::size_t i = 0; i < batch_.rows.size(); ++i) {
-      labels_[i] = data_->train_labels[static_cast<std::size_t>(batch_.rows[i])];
-    }
-    loss = net_.gradient(staged_, labels_);
-  }
+  double loss = data_->gradient(net_, example_, rows_);
   const double data_loss = loss;
   double penalty = 0;
-  if (config_.reg > 0) {
-    // L = data loss + reg * sum(W^2), so dL/dW gains 2 * reg * W.
+  if (lambda_ > 0) {
+    // L = data loss + lambda * sum(W^2), so dL/dW gains 2 * lambda * W.
     for (std::size_t i = 0; i < params_.size(); ++i) {
       if (!penalised_[i]) continue;
       Tensor& w = params_[i].value();
@@ -148,10 +118,10 @@ double Trainer::step() {
         double squares = 0;
         for (std::int64_t k = 0; k < w.numel(); ++k) {
           squares += static_cast<double>(pw[k]) * static_cast<double>(pw[k]);
-          pg[k] += static_cast<T>(2 * config_.reg) * pw[k];
+          pg[k] += static_cast<T>(2 * lambda_) * pw[k];
         }
-        loss += config_.reg * squares;  // (summed as before: the same loss to the last bit)
-        penalty += config_.reg * squares;
+        loss += lambda_ * squares;  // (summed as before: the same loss to the last bit)
+        penalty += lambda_ * squares;
       });
     }
   }
@@ -198,9 +168,15 @@ std::string Trainer::non_finite_parameter() const {
 void Trainer::diverged(const std::string& what, double data_loss, double penalty) const {
   char text[256];
   std::string message = "iteration " + std::to_string(iteration_) + ": " + what;
-  if (config_.reg > 0) {
-    std::snprintf(text, sizeof text, " (data loss %g, L2 penalty %g with reg %g)", data_loss,
-                  penalty, config_.reg);
+  if (lambda_ > 0) {
+    if (lambda_ == config_.reg) {
+      std::snprintf(text, sizeof text, " (data loss %g, L2 penalty %g with reg %g)", data_loss,
+                    penalty, config_.reg);
+    } else {
+      std::snprintf(text, sizeof text,
+                    " (data loss %g, L2 penalty %g with lambda %g = reg + weight_decay / 2)",
+                    data_loss, penalty, lambda_);
+    }
     message += text;
   }
   message += "; training stopped. ";
@@ -236,7 +212,8 @@ void Trainer::set_learning_rate(double lr) {
 void Trainer::set_total_iters(std::int64_t total) {
   if (total < 0) throw ValueError("the number of iterations must not be negative");
   total_iters_ = total;
-  prefetcher_.reset();  // made again for the new count
+  data_->stop_ahead();  // made again for the new count
+  ahead_ = false;
 }
 
 }  // namespace nabla

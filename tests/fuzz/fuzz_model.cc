@@ -41,8 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const nabla::DataError&) {
     return 0;
   }
-  // The loaded model classifies a picture of the size it takes.
-  nabla::Tensor x({1, m.spec.inputs}, nabla::DType::f32);
+  // The loaded model classifies a picture of the shape it takes ((1, 784) or (1, C, H, W)).
+  nabla::Shape shape{1};
+  for (std::int64_t d : m.spec.example_shape()) shape.push_back(d);
+  nabla::Tensor x(shape, nabla::DType::f32);
   nabla::Tensor p = nabla::softmax(m.net.predict(x));
   if (p.numel() != m.spec.classes) __builtin_trap();
 

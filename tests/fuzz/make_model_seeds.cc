@@ -45,6 +45,21 @@ void write(const std::string& path, const std::string& kind, std::vector<std::in
   t.save(path);
 }
 
+// A CNN on 4x4 images (16 features): convolution, batch norm (buffers), pooling and a
+// dropout (its random stream in the metadata).
+void write_cnn(const std::string& path) {
+  nabla::TrainConfig c;
+  c.model = nabla::model_from_arch(
+      "conv:2x3,pad=1 batchnorm relu maxpool:2 affine:3 relu dropout:0.5 affine:2", {1, 4, 4}, 2);
+  c.optimizer = "adam";
+  c.lr = 0.01;
+  c.batch = 4;
+  c.iters = 6;
+  nabla::Trainer t(c, tiny_data(16, 2));
+  for (int i = 0; i < 2; ++i) t.step();
+  t.save(path);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -59,5 +74,6 @@ int main(int argc, char** argv) {
         nabla::Sampling::shuffled_epochs);
   write(dir + "/linear_svm_momentum", "linear", {}, "svm", "momentum", 0,
         nabla::Sampling::with_replacement);
+  write_cnn(dir + "/cnn_dropout_adam");
   return 0;
 }
