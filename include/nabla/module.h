@@ -69,6 +69,7 @@ class Module {
   std::unique_ptr<Module> clone() const;
   // A copy of this object that shares the parameters, buffers and submodules (Vars are
   // handles): what a graph node keeps, so that one layer can be applied several times.
+  // The module's own random streams are copied (a graph node draws nothing).
   virtual std::unique_ptr<Module> copy() const = 0;
 
  protected:
