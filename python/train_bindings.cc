@@ -24,29 +24,48 @@ void bind_config(py::module_& m) {
       .def(py::init([](std::string kind, std::int64_t inputs, std::int64_t classes,
                        std::vector<std::int64_t> hidden, std::string activation, std::string loss,
                        Init init, double init_std) {
-             return ModelSpec{std::move(kind),       inputs,          classes, std::move(hidden),
-                              std::move(activation), std::move(loss), init,    init_std};
+             ModelSpec spec;
+             spec.kind = std::move(kind);
+             spec.inputs = inputs;
+             spec.classes = classes;
+             spec.hidden = std::move(hidden);
+             spec.activation = std::move(activation);
+             spec.loss = std::move(loss);
+             spec.init = init;
+             spec.init_std = init_std;
+             return spec;
            }),
            py::arg("kind") = spec_defaults.kind, py::arg("inputs") = spec_defaults.inputs,
            py::arg("classes") = spec_defaults.classes, py::arg("hidden") = spec_defaults.hidden,
            py::arg("activation") = spec_defaults.activation, py::arg("loss") = spec_defaults.loss,
            py::arg("init") = spec_defaults.init, py::arg("init_std") = spec_defaults.init_std,
-           "kind: two-layer-net | mlp | linear; activation: relu | sigmoid | tanh; "
-           "loss: softmax | svm.")
+           "An MLP preset (kind: two-layer-net | mlp | linear; activation: relu | sigmoid | "
+           "tanh; loss: softmax | svm); model_preset and model_from_arch make the others.")
       .def_readwrite("kind", &ModelSpec::kind)
       .def_readwrite("inputs", &ModelSpec::inputs)
       .def_readwrite("classes", &ModelSpec::classes)
       .def_readwrite("hidden", &ModelSpec::hidden)
       .def_readwrite("activation", &ModelSpec::activation)
+      .def_readwrite("input_shape", &ModelSpec::input_shape)
       .def_readwrite("loss", &ModelSpec::loss)
       .def_readwrite("init", &ModelSpec::init)
       .def_readwrite("init_std", &ModelSpec::init_std)
       .def("check", &ModelSpec::check)
       .def("describe", &ModelSpec::describe)
+      .def("example_shape", &ModelSpec::example_shape)
+      .def("arch", [](const ModelSpec& s) { return arch_string(s.layer_list()); },
+           "The layers as an --arch string.")
       .def("parameter_shapes", &ModelSpec::parameter_shapes)
       .def("to_json", &ModelSpec::to_json)
       .def_static("from_json", &ModelSpec::from_json, py::arg("json"))
       .def("__repr__", [](const ModelSpec& s) { return "ModelSpec(" + s.describe() + ")"; });
+  m.def("model_preset", &model_preset, py::arg("kind"), py::arg("input_shape"),
+        py::arg("classes"),
+        "two-layer-net, mlp, linear, simple-convnet or deep-convnet for examples of this shape.");
+  m.def("model_from_arch", &model_from_arch, py::arg("arch"), py::arg("input_shape"),
+        py::arg("classes"),
+        "A model from an --arch string, e.g. 'conv:30x5 relu maxpool:2 affine:100 relu "
+        "affine:10' on input_shape [1, 28, 28].");
   m.def(
       "build_model",
       [](const ModelSpec& spec, Rng* rng, DType dtype) {
