@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(nabla::cli::add_train_command);
   add(nabla::cli::add_eval_command);
   add(nabla::cli::add_predict_command);
+  add(nabla::cli::add_ner_command);
 
   try {
     CLI11_PARSE(app, argc, argv);  // (--version may meet a bad NABLA_ISA: caught below)
