@@ -5,6 +5,11 @@
 #
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
 #                    [--isa scalar|avx2|avx512]
+#   scripts/bench.sh --task ner [--rounds N] [--epochs 10]
+#
+# --task ner times `nabla ner train` (BTC, GloVe 100-d, 10 epochs + a dev evaluation after
+# each) against the PyTorch peer bench/peers/torch_window_ner.py, one thread each, and ends
+# with RESULT_NER nabla_s=... torch_s=... nabla_vs_torch=... (tokens/s, peak RSS, F1s).
 #
 # --isa runs nabla's kernels at that level (NABLA_ISA), e.g. avx2 on an AVX-512 machine;
 # the table names the CPU and the level nabla ran at. The tuned PyTorch peer uses
@@ -49,7 +54,11 @@ if [[ "${NABLA_BENCH_NO_INSTALL:-0}" != 1 ]]; then
 fi
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian package: time)"
 
-scripts/fetch_mnist.sh
+if [[ " $* " == *" --task ner "* ]]; then
+  scripts/fetch_glove.sh
+else
+  scripts/fetch_mnist.sh
+fi
 if [[ "${NABLA_BENCH_NO_BUILD:-0}" != 1 ]]; then
   echo "bench: building Release in build/ ..."
   scripts/build.sh >/dev/null || die "the build failed (run scripts/build.sh to see why)"

@@ -131,7 +131,8 @@ Entry parse_entry(const std::string& where, const std::string& name, const nlohm
   } else if (code == "I32") {
     e.dtype = DType::i32;
   } else {
-    throw DataError(at + "dtype '" + code + "' is not supported (nabla reads F32, F64, I64 and I32)");
+    throw DataError(at + "dtype '" + code +
+                    "' is not supported (nabla reads F32, F64, I64 and I32)");
   }
 
   const nlohmann::json& shape = info["shape"];

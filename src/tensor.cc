@@ -24,9 +24,7 @@ const char* dtype_name(DType dtype) {
   return "int32";
 }
 
-std::size_t dtype_size(DType dtype) {
-  return dtype == DType::f32 || dtype == DType::i32 ? 4 : 8;
-}
+std::size_t dtype_size(DType dtype) { return dtype == DType::f32 || dtype == DType::i32 ? 4 : 8; }
 
 void check_floating(const Tensor& t, const char* op) {
   if (!is_floating(t.dtype())) {

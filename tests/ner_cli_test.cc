@@ -15,8 +15,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using nabla::testing_util::run_nabla;
+using ::testing::HasSubstr;
 using Result = nabla::testing_util::CommandResult;
 
 std::string glove_subset() {
@@ -49,9 +49,9 @@ class NerCli : public nabla::testing_util::TempDirTest {
   }
   // `nabla ner train` on the small files, with `extra` options.
   Result train(const std::string& extra, const std::string& out = "run") {
-    return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
-                     " --test " + path("test") + " --vectors " + glove_subset() + " --out " +
-                     path(out) + " " + extra);
+    return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
+                     path("test") + " --vectors " + glove_subset() + " --out " + path(out) + " " +
+                     extra);
   }
 };
 
@@ -99,10 +99,11 @@ TEST_F(NerCli, TrainEvalTag) {
 }
 
 TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
-  Result missing = run_nabla("ner train --vectors " + path("nope.txt") + " --train " +
-                             path("train"));
+  Result missing =
+      run_nabla("ner train --vectors " + path("nope.txt") + " --train " + path("train"));
   EXPECT_NE(missing.status, 0);
-  EXPECT_THAT(missing.out, HasSubstr("nope.txt: word vectors not found; run scripts/fetch_glove.sh"));
+  EXPECT_THAT(missing.out,
+              HasSubstr("nope.txt: word vectors not found; run scripts/fetch_glove.sh"));
 
   write("train", "I\tO\nlove\nParis\tB-LOC\n");
   Result one_column = train("--epochs 1");
@@ -118,15 +119,21 @@ TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
   write("dev", "I\tO\nlove\tO\nParis\tB-GPE\n");
   Result unknown_tag = train("--epochs 1");
   EXPECT_NE(unknown_tag.status, 0);
-  EXPECT_THAT(unknown_tag.out, HasSubstr(path("dev") + ":3: tag 'B-GPE' is not one the model knows"));
+  EXPECT_THAT(unknown_tag.out,
+              HasSubstr(path("dev") + ":3: tag 'B-GPE' is not one the model knows"));
 
   write("dev", head_of("dev", 100));
   write("vectors", "the 1 2 3\nparis 1 2\n");
-  Result mixed = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
-                           " --test " + path("dev") + " --vectors " + path("vectors") +
-                           " --epochs 1 --out " + path("r2"));
+  Result mixed =
+      run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
+                path("dev") + " --vectors " + path("vectors") + " --epochs 1 --out " + path("r2"));
   EXPECT_NE(mixed.status, 0);
   EXPECT_THAT(mixed.out, HasSubstr(path("vectors") + ":2:"));
+
+  write("train", head_of("train", 20000));
+  Result diverges = train("--epochs 1 --lr 1e30 --optimizer sgd");
+  EXPECT_NE(diverges.status, 0);
+  EXPECT_THAT(diverges.out, HasSubstr("ner training: the loss is"));
 
   Result not_a_model = run_nabla("ner eval --model " + path("dev") + " --data " + path("dev"));
   EXPECT_NE(not_a_model.status, 0);

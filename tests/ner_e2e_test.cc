@@ -24,9 +24,9 @@ TEST(NerEndToEnd, BtcTwoEpochs) {
   if (!std::ifstream(glove)) GTEST_SKIP() << glove << " is missing";
   nabla::testing_util::ScopedTempDir dir("ner_e2e");
   const std::string btc = std::string(NABLA_SOURCE_DIR) + "/corpora/btc/btc.";
-  auto r = nabla::testing_util::run_nabla("ner train --epochs 2 --vectors " + glove +
-                                          " --train " + btc + "train --dev " + btc + "dev --test " +
-                                          btc + "test --out " + (dir / "run"));
+  auto r = nabla::testing_util::run_nabla("ner train --epochs 2 --vectors " + glove + " --train " +
+                                          btc + "train --dev " + btc + "dev --test " + btc +
+                                          "test --out " + (dir / "run"));
   ASSERT_EQ(r.status, 0) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m,

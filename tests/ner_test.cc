@@ -53,7 +53,7 @@ TEST_F(Ner, VocabularyTagsAndVectorsAsThePeerBuildsThem) {
   EXPECT_EQ(w.shape(), (Shape{11, 4}));
   EXPECT_EQ(w.at({0, 0}), 0.0);  // padding and unknown start at zero
   EXPECT_EQ(w.at({1, 3}), 0.0);
-  EXPECT_EQ(w.at({6, 3}), 0.5f);  // paris
+  EXPECT_EQ(w.at({6, 3}), 0.5f);           // paris
   EXPECT_LE(std::abs(w.at({8, 2})), 0.1);  // barack: U(-0.1, 0.1)
   // the parameters the optimizer sees, by name
   std::vector<std::string> names;
@@ -73,11 +73,11 @@ TEST_F(Ner, WindowsOfWordAndShapeIds) {
   EXPECT_EQ(x.words.to_vector(), (std::vector<double>{0, 3, 4, 3, 4, 6, 4, 6, 0, 0, 1, 0}));
   // shapes: 1 + WordShape (I: capital, love: lower, PARIS: upper, #nyc: hashtag), 0 pads
   const auto s = [](WordShape w) { return 1.0 + static_cast<double>(w); };
-  EXPECT_EQ(x.shapes.to_vector(),
-            (std::vector<double>{0, s(WordShape::kCapital), s(WordShape::kLower),
-                                 s(WordShape::kCapital), s(WordShape::kLower),
-                                 s(WordShape::kUpper), s(WordShape::kLower), s(WordShape::kUpper),
-                                 0, 0, s(WordShape::kHashtag), 0}));
+  EXPECT_EQ(
+      x.shapes.to_vector(),
+      (std::vector<double>{0, s(WordShape::kCapital), s(WordShape::kLower), s(WordShape::kCapital),
+                           s(WordShape::kLower), s(WordShape::kUpper), s(WordShape::kLower),
+                           s(WordShape::kUpper), 0, 0, s(WordShape::kHashtag), 0}));
   EXPECT_EQ(x.lengths, (std::vector<std::int64_t>{3, 1}));
   EXPECT_TRUE(x.labels.empty());
 }
@@ -196,7 +196,8 @@ TEST_F(Ner, ModelFileThatDoesNotMatchIsRefused) {
   meta = f.metadata;
   meta["window"] = "1";
   save_safetensors(path("window"), f.tensors, meta);
-  EXPECT_THAT(error_of(path("window")), HasSubstr("hidden.W has shape (45,100), expected (27,100)"));
+  EXPECT_THAT(error_of(path("window")),
+              HasSubstr("hidden.W has shape (45,100), expected (27,100)"));
   // not a tagger at all
   save_safetensors(path("mlp"), {{"W1", Tensor({2, 2})}}, {{"model", "mlp"}});
   EXPECT_EQ(error_of(path("mlp")), path("mlp") + ": a 'mlp' model, not a window tagger");

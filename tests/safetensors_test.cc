@@ -272,7 +272,8 @@ TEST_F(Safetensors, InvalidJson) {
 TEST_F(Safetensors, UnknownDtype) {
   write_raw(path("f"), R"({"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4);
   EXPECT_EQ(load_error(path("f")),
-            path("f") + ": tensor 'w': dtype 'BF16' is not supported (nabla reads F32, F64, I64 and I32)");
+            path("f") +
+                ": tensor 'w': dtype 'BF16' is not supported (nabla reads F32, F64, I64 and I32)");
 }
 
 TEST_F(Safetensors, MissingOrMistypedFields) {

@@ -1,11 +1,11 @@
 #include "nabla/tensor.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 
 #include "nabla/ops.h"
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace nabla {
 namespace {
@@ -128,10 +128,13 @@ TEST(Tensor, ArithmeticRefusesIntegerTensors) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message([&] { exp(ids); }), "exp: expects a float32 or float64 tensor, got int64 (2,3)");
+  EXPECT_EQ(message([&] { exp(ids); }),
+            "exp: expects a float32 or float64 tensor, got int64 (2,3)");
   EXPECT_EQ(message([&] { add(ids, ids); }),
             "add: expects a float32 or float64 tensor, got int64 (2,3)");
-  EXPECT_THAT(message([&] { matmul(ids, Tensor({3, 2}, DType::i64)); }),
+  EXPECT_THAT(message([&] {
+                matmul(ids, Tensor({3, 2}, DType::i64));
+              }),
               HasSubstr("matmul: expects a float32 or float64 tensor, got int64"));
   EXPECT_THAT(message([&] { sum(ids); }), HasSubstr("sum: expects a float32"));
   // an op without a check of its own still refuses, naming the dtype

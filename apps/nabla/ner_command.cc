@@ -101,8 +101,9 @@ void write_curves(const fs::path& path, const std::vector<EpochRow>& rows) {
 int run_train(const TrainOptions& o) {
   set_blas_threads(1);  // batches of 64: BLAS threads would only wait on each other
   if (!fs::exists(o.vectors)) {
-    throw DataError(o.vectors + ": word vectors not found; run scripts/fetch_glove.sh (or pass "
-                                "--vectors FILE, GloVe's text format)");
+    throw DataError(o.vectors +
+                    ": word vectors not found; run scripts/fetch_glove.sh (or pass "
+                    "--vectors FILE, GloVe's text format)");
   }
   auto start = Clock::now();
   NerCorpus corpus = read_ner_corpus(o.train, o.dev, o.test);
@@ -113,17 +114,19 @@ int run_train(const TrainOptions& o) {
   NerExamples dev = model.encode(corpus.dev, corpus.dev_path);
   NerExamples test = model.encode(corpus.test, corpus.test_path);
   const NerOptions& m = o.model;
-  std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%lld in %s), "
-              "%zu tags, %.1f s\n",
-              static_cast<long long>(train.size()), static_cast<long long>(dev.size()),
-              static_cast<long long>(test.size()), static_cast<long long>(model.vocabulary().size()),
-              static_cast<long long>(vectors.size()), o.vectors.c_str(), model.tags().size(),
-              seconds_since(start));
-  std::printf("model: window %d, %lld-d words + %lld-d shapes, hidden %lld %s, %s lr %g, "
-              "batch %lld, seed %llu\n",
-              m.window, static_cast<long long>(model.dim()), static_cast<long long>(m.shape_dim),
-              static_cast<long long>(m.hidden), m.activation.c_str(), m.optimizer.c_str(), m.lr,
-              static_cast<long long>(m.batch), static_cast<unsigned long long>(m.seed));
+  std::printf(
+      "data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%lld with "
+      "vectors from %s), %zu tags, %.1f s\n",
+      static_cast<long long>(train.size()), static_cast<long long>(dev.size()),
+      static_cast<long long>(test.size()), static_cast<long long>(model.vocabulary().size()),
+      static_cast<long long>(vectors.size()), o.vectors.c_str(), model.tags().size(),
+      seconds_since(start));
+  std::printf(
+      "model: window %d, %lld-d words + %lld-d shapes, hidden %lld %s, %s lr %g, "
+      "batch %lld, seed %llu\n",
+      m.window, static_cast<long long>(model.dim()), static_cast<long long>(m.shape_dim),
+      static_cast<long long>(m.hidden), m.activation.c_str(), m.optimizer.c_str(), m.lr,
+      static_cast<long long>(m.batch), static_cast<unsigned long long>(m.seed));
 
   const fs::path out = o.out.empty() ? fs::path(default_run_dir()) : fs::path(o.out);
   fs::create_directories(out);
@@ -143,9 +146,8 @@ int run_train(const TrainOptions& o) {
   for (std::int64_t epoch = 1; epoch <= m.epochs; ++epoch) {
     auto t0 = Clock::now();
     const std::int64_t before = (epoch - 1) * trainer.steps_per_epoch();
-    const double loss = trainer.train_epoch([&](std::int64_t done, std::int64_t, double l) {
-      progress.update(before + done, l);
-    });
+    const double loss = trainer.train_epoch(
+        [&](std::int64_t done, std::int64_t, double l) { progress.update(before + done, l); });
     const double t_train = seconds_since(t0);
     auto t1 = Clock::now();
     std::vector<std::vector<std::string>> gold;
@@ -155,16 +157,16 @@ int run_train(const TrainOptions& o) {
     train_s += t_train;
     eval_s += t_eval;
     const EntityCounts& c = scores.overall;
-    rows.push_back({static_cast<double>(epoch), loss, c.precision(), c.recall(), c.f1(),
-                    t_train + t_eval});
+    rows.push_back(
+        {static_cast<double>(epoch), loss, c.precision(), c.recall(), c.f1(), t_train + t_eval});
     progress.clear();
     const bool better = c.f1() > best_f1;
     std::printf("epoch %lld/%lld: loss %.4f, dev F1 %.4f (P %.4f, R %.4f), %.2f s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(m.epochs), loss, c.f1(),
                 c.precision(), c.recall(), t_train + t_eval, better ? "  *best" : "");
     std::fflush(stdout);
-    csv << epoch << ',' << loss << ',' << c.precision() << ',' << c.recall() << ',' << c.f1()
-        << ',' << t_train + t_eval << '\n';
+    csv << epoch << ',' << loss << ',' << c.precision() << ',' << c.recall() << ',' << c.f1() << ','
+        << t_train + t_eval << '\n';
     csv.flush();
     check_written(csv, out / "metrics.csv");
     if (better) {
@@ -257,8 +259,9 @@ Runner add_ner_command(CLI::App& app) {
   train->add_option("--hidden", t->model.hidden, "Hidden units")->check(whole_number(1, 100000));
   train->add_option("--activation", t->model.activation, "tanh, relu or sigmoid")
       ->check(CLI::IsMember({"tanh", "relu", "sigmoid"}));
-  train->add_option("--shape-dim", t->model.shape_dim,
-                    "Size of the learned word-shape vectors (0: none)")
+  train
+      ->add_option("--shape-dim", t->model.shape_dim,
+                   "Size of the learned word-shape vectors (0: none)")
       ->check(whole_number(0, 1000));
   train->add_option("--epochs", t->model.epochs, "Passes over the training tokens")
       ->check(whole_number(1, 100000));

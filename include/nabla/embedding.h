@@ -35,8 +35,8 @@ class Embedding : public Layer {
   // W (V, d) as given (pretrained vectors, float32 or float64).
   explicit Embedding(Tensor table, EmbeddingGrad grad = EmbeddingGrad::sparse);
   // W ~ U(-scale, scale), the usual start for vectors without a pretrained value.
-  Embedding(std::int64_t vocab, std::int64_t dim, double scale, Rng& rng,
-            DType dtype = DType::f32, EmbeddingGrad grad = EmbeddingGrad::sparse);
+  Embedding(std::int64_t vocab, std::int64_t dim, double scale, Rng& rng, DType dtype = DType::f32,
+            EmbeddingGrad grad = EmbeddingGrad::sparse);
   std::string kind() const override { return "Embedding"; }
   std::unique_ptr<Module> copy() const override { return std::make_unique<Embedding>(*this); }
 

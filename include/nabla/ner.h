@@ -41,13 +41,13 @@
 namespace nabla {
 
 struct NerOptions {
-  int window = 2;                     // tokens each side of the centre
-  std::int64_t hidden = 100;          // hidden units
-  std::string activation = "tanh";    // tanh, relu or sigmoid
-  std::int64_t shape_dim = 5;         // size of the word-shape vectors (0: none)
+  int window = 2;                   // tokens each side of the centre
+  std::int64_t hidden = 100;        // hidden units
+  std::string activation = "tanh";  // tanh, relu or sigmoid
+  std::int64_t shape_dim = 5;       // size of the word-shape vectors (0: none)
   std::int64_t epochs = 10;
-  std::int64_t batch = 64;            // tokens per step
-  std::string optimizer = "adam";     // any of optimizer_names()
+  std::int64_t batch = 64;         // tokens per step
+  std::string optimizer = "adam";  // any of optimizer_names()
   double lr = 1e-3;
   std::uint64_t seed = 1;
 };
@@ -144,7 +144,7 @@ class NerTrainer {
  public:
   NerTrainer(WindowTagger& model, NerExamples train, const NerOptions& options);
   // Returns the mean training loss of the epoch; progress(done, total, loss so far) is
-  // called after every step.
+  // called after every step. A loss that is not finite throws ValueError.
   double train_epoch(const std::function<void(std::int64_t, std::int64_t, double)>& progress = {});
   std::int64_t steps_per_epoch() const;
 

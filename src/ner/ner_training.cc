@@ -1,5 +1,6 @@
 // The corpus, the peer's vocabulary, and the training loop of the window tagger.
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 #include <string>
@@ -103,6 +104,11 @@ double NerTrainer::train_epoch(
     }
     model_.zero_grad();
     const double loss = model_.loss_and_gradient(batch_words_, batch_shapes_, batch_labels_);
+    if (!std::isfinite(loss)) {
+      throw ValueError("ner training: the loss is " + std::to_string(loss) + " at step " +
+                       std::to_string(step + 1) + " of the epoch (learning rate " +
+                       std::to_string(options_.lr) + " too high?)");
+    }
     optimizer_->step(params_, row_grads_);
     total += loss * static_cast<double>(m);
     if (progress) progress(step + 1, steps, total / static_cast<double>(begin + m));

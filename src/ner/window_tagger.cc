@@ -53,8 +53,8 @@ WindowTagger::WindowTagger(Vocabulary words, Tensor vectors, std::vector<std::st
     : vocabulary_(std::move(words)), tags_(std::move(tags)), options_(options) {
   if (vectors.rank() != 2 || vectors.size(0) != vocabulary_.size()) {
     throw ShapeError("WindowTagger: " + std::to_string(vocabulary_.size()) +
-                     " words need vectors (" + std::to_string(vocabulary_.size()) +
-                     ", d), got " + shape_str(vectors.shape()));
+                     " words need vectors (" + std::to_string(vocabulary_.size()) + ", d), got " +
+                     shape_str(vectors.shape()));
   }
   if (options.window < 0 || options.window > 50) {
     throw ValueError("WindowTagger: window must be in [0, 50], got " +
@@ -73,15 +73,15 @@ WindowTagger::WindowTagger(Vocabulary words, Tensor vectors, std::vector<std::st
   const std::int64_t d = vectors.size(1), k = width();
   const std::int64_t in = k * (d + options.shape_dim);
   register_module("words", std::make_unique<Embedding>(std::move(vectors)));
-  register_module("shapes", std::make_unique<Embedding>(kWordShapes + 1, options.shape_dim, 0.1,
-                                                          rng, dtype));
-  register_module("hidden", std::make_unique<Affine>(in, options.hidden,
-                                                      init_std(Init::xavier, in), rng, dtype));
+  register_module("shapes",
+                  std::make_unique<Embedding>(kWordShapes + 1, options.shape_dim, 0.1, rng, dtype));
+  register_module("hidden", std::make_unique<Affine>(in, options.hidden, init_std(Init::xavier, in),
+                                                     rng, dtype));
   register_module("activation", make_activation(options.activation));
   const auto n_tags = static_cast<std::int64_t>(tags_.size());
-  register_module("output", std::make_unique<Affine>(options.hidden, n_tags,
-                                                      init_std(Init::xavier, options.hidden),
-                                                      rng, dtype));
+  register_module("output",
+                  std::make_unique<Affine>(options.hidden, n_tags,
+                                           init_std(Init::xavier, options.hidden), rng, dtype));
 }
 
 void WindowTagger::set_embedding_grad(EmbeddingGrad mode) {
@@ -149,8 +149,8 @@ Tensor WindowTagger::scores(const Tensor& word_ids, const Tensor& shape_ids) {
                      shape_str(shape_ids.shape()) + ", expected two (N, " +
                      std::to_string(width()) + ")");
   }
-  Tensor w = words().forward(word_ids);     // (N, k*d)
-  Tensor s = shapes().forward(shape_ids);   // (N, k*s)
+  Tensor w = words().forward(word_ids);    // (N, k*d)
+  Tensor s = shapes().forward(shape_ids);  // (N, k*s)
   const std::int64_t n = w.size(0);
   x_.resize({n, w.size(1) + s.size(1)}, w.dtype());
   visit_dtype(w.dtype(), [&](auto type) {
@@ -219,8 +219,8 @@ std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples) {
       using T = decltype(type);
       const T* p = y.data<T>();
       for (std::int64_t i = 0; i < m; ++i) {
-        out[static_cast<std::size_t>(begin + i)] = std::max_element(p + i * c, p + i * c + c) -
-                                                   (p + i * c);
+        out[static_cast<std::size_t>(begin + i)] =
+            std::max_element(p + i * c, p + i * c + c) - (p + i * c);
       }
     });
   }
