@@ -5,9 +5,9 @@
                                         [--coretype SKYLAKEX|asis]
 
 Each round runs nabla, then the peer, each under /usr/bin/time (wall time, peak RSS), both
-with one thread and the same OPENBLAS_CORETYPE (SKYLAKEX on a CPU with AVX-512, as the
-tuned MNIST peer: OpenBLAS 0.3.21 would pick its SSE3 Prescott kernels on some recent
-Intel models; `--coretype asis` leaves the environment alone). The figure of the issue is
+with one thread and the same OPENBLAS_CORETYPE (SKYLAKEX on a CPU with AVX-512, as for
+the tuned MNIST peer, so that neither side runs OpenBLAS's fallback kernels; `--coretype
+asis` leaves the environment alone). The figure of the issue is
 the time of the epochs plus the dev evaluations after each (data loading excluded on both
 sides); the fastest round counts. Ends with one line
 
