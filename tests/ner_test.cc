@@ -152,6 +152,21 @@ TEST_F(Ner, TrainingFitsAFewSentences) {
   EXPECT_EQ(s.overall.f1(), 1.0);
 }
 
+TEST_F(Ner, WithoutShapeVectors) {
+  // --shape-dim 0: the words alone (the lecture's model as the PyTorch peer has it)
+  NerCorpus c = corpus();
+  NerOptions o;
+  o.shape_dim = 0;
+  o.window = 1;
+  WindowTagger m = make_window_tagger(c, vectors(), o);
+  EXPECT_EQ(m.parameter("shapes.W").shape(), (Shape{kWordShapes + 1, 0}));
+  EXPECT_EQ(m.parameter("hidden.W").shape(), (Shape{3 * 4, 100}));
+  NerTrainer trainer(m, m.encode(c.train, c.train_path), o);
+  const double first = trainer.train_epoch();
+  EXPECT_GT(first, 0.0);
+  EXPECT_LT(trainer.train_epoch(), first);
+}
+
 TEST_F(Ner, ModelFileRoundTripsAndTagsTheSame) {
   NerCorpus c = corpus();
   NerOptions o;

@@ -41,7 +41,7 @@ Tensor Embedding::forward(const Tensor& ids) {
   const std::size_t row_bytes = static_cast<std::size_t>(d) * dtype_size(w.dtype());
   const auto* src = static_cast<const char*>(w.raw());
   auto* dst = static_cast<char*>(out.raw());
-  for (std::int64_t i = 0; i < ids.numel(); ++i) {
+  for (std::int64_t i = 0; row_bytes > 0 && i < ids.numel(); ++i) {
     std::memcpy(dst + static_cast<std::size_t>(i) * row_bytes,
                 src + static_cast<std::size_t>(id[i]) * row_bytes, row_bytes);
   }

@@ -38,11 +38,16 @@ std::int64_t token_line(const std::string& path, std::int64_t n) {
 template <class T>
 void join_rows(const T* a, std::int64_t a_cols, const T* b, std::int64_t b_cols, std::int64_t n,
                T* dst) {
+  // (a table of width 0, --shape-dim 0, has no storage: nothing to copy from it)
   for (std::int64_t i = 0; i < n; ++i) {
-    std::memcpy(dst + i * (a_cols + b_cols), a + i * a_cols,
-                static_cast<std::size_t>(a_cols) * sizeof(T));
-    std::memcpy(dst + i * (a_cols + b_cols) + a_cols, b + i * b_cols,
-                static_cast<std::size_t>(b_cols) * sizeof(T));
+    if (a_cols > 0) {
+      std::memcpy(dst + i * (a_cols + b_cols), a + i * a_cols,
+                  static_cast<std::size_t>(a_cols) * sizeof(T));
+    }
+    if (b_cols > 0) {
+      std::memcpy(dst + i * (a_cols + b_cols) + a_cols, b + i * b_cols,
+                  static_cast<std::size_t>(b_cols) * sizeof(T));
+    }
   }
 }
 
@@ -176,7 +181,9 @@ double WindowTagger::loss_and_gradient(const Tensor& word_ids, const Tensor& sha
     T* b = ds.data<T>();
     for (std::int64_t i = 0; i < n; ++i) {
       std::memcpy(a + i * wd, src + i * (wd + sd), static_cast<std::size_t>(wd) * sizeof(T));
-      std::memcpy(b + i * sd, src + i * (wd + sd) + wd, static_cast<std::size_t>(sd) * sizeof(T));
+      if (sd > 0) {
+        std::memcpy(b + i * sd, src + i * (wd + sd) + wd, static_cast<std::size_t>(sd) * sizeof(T));
+      }
     }
   });
   words().backward(dw);
