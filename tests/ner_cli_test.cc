@@ -98,6 +98,17 @@ TEST_F(NerCli, TrainEvalTag) {
   EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\t'), 7);
 }
 
+TEST_F(NerCli, GradcheckOfTheWindowModel) {
+  Result r = run_nabla("gradcheck --model ner --data " + path("dev"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Window tagger (window 2: 8-d words + 5-d shapes"));
+  EXPECT_THAT(r.out, HasSubstr("3 sentences ("));
+  for (const char* p : {"words.W: ", "shapes.W: ", "hidden.W: ", "output.b: "}) {
+    EXPECT_THAT(r.out, HasSubstr(p));
+  }
+  EXPECT_THAT(r.out, HasSubstr("\nok\n"));
+}
+
 TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
   Result missing =
       run_nabla("ner train --vectors " + path("nope.txt") + " --train " + path("train"));

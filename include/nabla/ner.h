@@ -33,6 +33,7 @@
 #include "nabla/embedding.h"
 #include "nabla/entity_score.h"
 #include "nabla/glove.h"
+#include "nabla/gradcheck.h"
 #include "nabla/layers.h"
 #include "nabla/module.h"
 #include "nabla/optim.h"
@@ -160,6 +161,18 @@ class NerTrainer {
   Tensor batch_words_, batch_shapes_;
   std::vector<std::int64_t> batch_labels_;
 };
+
+// The model's whole gradient as training computes it (backprop; the tables' row
+// gradients made dense) against central differences of the loss on `batch`, parameter by
+// parameter (gradcheck.h). Meant for a float64 model (make_check_tagger).
+GradCheckReport gradient_check(WindowTagger& model, const NerExamples& batch, double h = 1e-5,
+                               double abs_floor = 1e-6);
+// A float64 tagger for gradient checks: the sentences' lower-cased words with random
+// vectors of size dim (N(0, 0.25)), the given tags (two or more, or the loss is 0 and so
+// is every gradient) and options.
+WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
+                               std::vector<std::string> tags, std::int64_t dim,
+                               const NerOptions& options, Rng& rng);
 
 // Saves the parameters and, in the metadata, the vocabulary, tags and options (plus
 // `extra` entries).
