@@ -9,11 +9,12 @@
 //   x (N, k*(d+s)) -> Affine -> tanh -> Affine -> SoftmaxWithLoss over the IOB2 tags.
 //
 //   NerCorpus c = read_ner_corpus("btc.train", "btc.dev", "btc.test");
-//   WordVectors glove = read_glove("glove.6B.100d.txt", &c.lower_case_words());
+//   auto words = c.lower_case_words();
+//   WordVectors glove = read_glove("glove.6B.100d.txt", &words);   // only the rows needed
 //   WindowTagger model = make_window_tagger(c, glove, options);
-//   NerTrainer trainer(model, model.encode(c.train, "btc.train"), options);
-//   trainer.train_epoch(progress);                     // one pass over shuffled tokens
-//   EntityScores dev = model.score(c.dev);              // entity P / R / F1, the CoNLL way
+//   NerTrainer trainer(model, model.encode(c.train, c.train_path), options);
+//   trainer.train_epoch();                              // one pass over shuffled tokens
+//   EntityScores dev = model.score(c.dev, c.dev_path);  // entity P / R / F1, the CoNLL way
 //   save_window_tagger("model.safetensors", model, {});
 //
 // The model file holds the parameters (words.W, shapes.W, hidden.W, hidden.b,
