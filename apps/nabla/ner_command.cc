@@ -250,6 +250,7 @@ Runner add_ner_command(CLI::App& app) {
 
   auto t = std::make_shared<TrainOptions>();
   CLI::App* train = ner->add_subcommand("train", "Train a window tagger (default: BTC + GloVe)");
+  train->option_defaults()->always_capture_default();  // --help shows each default
   train->add_option("--train", t->train, "Training data, CoNLL columns (token ... tag)");
   train->add_option("--dev", t->dev, "Development data: picks the model (best entity F1)");
   train->add_option("--test", t->test, "Test data, scored with the model picked on dev");
