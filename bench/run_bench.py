@@ -2,6 +2,7 @@
 
     /usr/bin/python3 bench/run_bench.py [--rounds N] [--iters N] [--data DIR] [--build DIR]
                                         [--isa scalar|avx2|avx512]
+    /usr/bin/python3 bench/run_bench.py --task ner [--rounds N] [--epochs N]   (bench/ner_bench.py)
 
 Each round runs nabla (`build/nabla train --timing`, its defaults; with --isa, at that
 kernel level: NABLA_ISA), the NumPy peer (float64, with
@@ -219,6 +220,13 @@ def main():
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
                         help="comma-separated subset of the programs to run")
+    parser.add_argument("--task", default="mnist", choices=["mnist", "ner"],
+                        help="mnist: the textbook recipe (below); ner: `nabla ner train` "
+                        "against the PyTorch window tagger (bench/ner_bench.py)")
+    parser.add_argument("--epochs", type=int, default=10, help="--task ner: epochs")
+    parser.add_argument("--coretype", default=None,
+                        help="--task ner: OPENBLAS_CORETYPE for both sides (default SKYLAKEX "
+                        "on an AVX-512 CPU; 'asis' keeps the environment's)")
     parser.add_argument("--isa", default=None, choices=["scalar", "avx2", "avx512"],
                         help="run nabla's kernels at this level (NABLA_ISA), e.g. avx2 on an "
                         "AVX-512 machine to measure both; with avx2 the peers and OpenBLAS "
@@ -231,6 +239,9 @@ def main():
     args = parser.parse_args()
     if args.task == "cnn":
         return run_cnn(args)
+    if args.task == "ner":
+        import ner_bench  # bench/ner_bench.py
+        return ner_bench.run(args, CPU_MODEL, HAS_AVX512)
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
     only = args.only.split(",")

@@ -6,6 +6,11 @@
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
 #                    [--isa scalar|avx2|avx512]
 #   scripts/bench.sh --task cnn [--rounds N] [--steps N]
+#   scripts/bench.sh --task ner [--rounds N] [--epochs 10]
+#
+# --task ner times `nabla ner train` (BTC, GloVe 100-d, 10 epochs + a dev evaluation after
+# each) against the PyTorch peer bench/peers/torch_window_ner.py, one thread each, and ends
+# with RESULT_NER nabla_s=... torch_s=... nabla_vs_torch=... (tokens/s, peak RSS, F1s).
 #
 # --task cnn times one epoch of the textbook's SimpleConvNet instead (issue 17): 600 Adam
 # steps of batch 100 and the test accuracy, build/nabla_cnn_epoch against PyTorch
@@ -56,7 +61,11 @@ if [[ "${NABLA_BENCH_NO_INSTALL:-0}" != 1 ]]; then
 fi
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (Debian package: time)"
 
-scripts/fetch_mnist.sh
+if [[ " $* " == *" --task ner "* ]]; then
+  scripts/fetch_glove.sh
+else
+  scripts/fetch_mnist.sh
+fi
 if [[ "${NABLA_BENCH_NO_BUILD:-0}" != 1 ]]; then
   echo "bench: building Release in build/ ..."
   scripts/build.sh >/dev/null || die "the build failed (run scripts/build.sh to see why)"

@@ -109,7 +109,13 @@ void Optimizer::create_slots(const std::vector<Var>& params) {
   }
 }
 
-void Optimizer::step(std::vector<Var>& params) {
+void Optimizer::step(std::vector<Var>& params) { step(params, {}); }
+
+void Optimizer::step(std::vector<Var>& params, const std::vector<const RowGradient*>& row_grads) {
+  if (!row_grads.empty() && row_grads.size() != params.size()) {
+    throw ValueError(name() + ": " + std::to_string(row_grads.size()) + " row gradients for " +
+                     std::to_string(params.size()) + " parameters");
+  }
   if (slots_.empty()) create_slots(params);
   if (slots_.size() != params.size()) {
     throw ValueError(name() + ": the optimizer's state is for " + std::to_string(slots_.size()) +
@@ -119,9 +125,9 @@ void Optimizer::step(std::vector<Var>& params) {
   begin_step();
   for (std::size_t i = 0; i < params.size(); ++i) {
     Var& param = params[i];
-    if (!param.has_grad()) continue;
+    const RowGradient* rows = row_grads.empty() ? nullptr : row_grads[i];
+    if (rows == nullptr && !param.has_grad()) continue;
     Tensor& value = param.value();
-    const Tensor& grad = param.grad();
     std::vector<Tensor>& slots = slots_[i];
     for (std::size_t k = 0; k < slots.size(); ++k) {
       if (!slots[k].same_layout(value)) {
@@ -131,6 +137,11 @@ void Optimizer::step(std::vector<Var>& params) {
                          shape_str(value.shape()));
       }
     }
+    if (rows != nullptr) {
+      update_rows(value, *rows, slots, i);
+      continue;
+    }
+    const Tensor& grad = param.grad();
     visit_dtype(value.dtype(), [&](auto zero) {
       using T = decltype(zero);
       T* slot_data[kMaxSlots] = {};
@@ -138,6 +149,43 @@ void Optimizer::step(std::vector<Var>& params) {
       update(value.data<T>(), grad.data<T>(), slot_data, value.numel());
     });
   }
+}
+
+void Optimizer::update_rows(Tensor& value, const RowGradient& rows, std::vector<Tensor>& slots,
+                            std::size_t position) {
+  if (rows.empty()) return;
+  const std::string where = name() + ": row gradient of parameter " + std::to_string(position);
+  if (value.rank() != 2) {
+    throw ShapeError(where + ": the parameter is " + shape_str(value.shape()) +
+                     ", expected a table (V, d)");
+  }
+  const std::int64_t v = value.size(0), d = value.size(1);
+  const auto n = static_cast<std::int64_t>(rows.rows.size());
+  if (!rows.values.defined() || rows.values.dtype() != value.dtype() ||
+      rows.values.shape() != Shape{n, d}) {
+    throw ShapeError(where + ": values " +
+                     (rows.values.defined() ? std::string(dtype_name(rows.values.dtype())) +
+                                                  shape_str(rows.values.shape())
+                                            : std::string("undefined")) +
+                     ", expected " + dtype_name(value.dtype()) + shape_str({n, d}));
+  }
+  for (std::int64_t r : rows.rows) {
+    if (r < 0 || r >= v) {
+      throw ValueError(where + ": row " + std::to_string(r) + " is outside [0, " +
+                       std::to_string(v) + ")");
+    }
+  }
+  visit_dtype(value.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    T* p = value.data<T>();
+    const T* g = rows.values.data<T>();
+    T* slot_data[kMaxSlots] = {};
+    for (std::size_t i = 0; i < rows.rows.size(); ++i) {
+      const std::int64_t at = rows.rows[i] * d;
+      for (std::size_t k = 0; k < slots.size(); ++k) slot_data[k] = slots[k].data<T>() + at;
+      update(p + at, g + static_cast<std::int64_t>(i) * d, slot_data, d);
+    }
+  });
 }
 
 std::vector<std::pair<std::string, Tensor>> Optimizer::state() const {

@@ -31,7 +31,19 @@ struct FileCloser {
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
-const char* dtype_code(DType dtype) { return dtype == DType::f32 ? "F32" : "F64"; }
+const char* dtype_code(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return "F32";
+    case DType::f64:
+      return "F64";
+    case DType::i64:
+      return "I64";
+    case DType::i32:
+      break;
+  }
+  return "I32";
+}
 
 std::string num(std::uint64_t n) { return std::to_string(n); }
 
@@ -114,8 +126,13 @@ Entry parse_entry(const std::string& where, const std::string& name, const nlohm
     e.dtype = DType::f32;
   } else if (code == "F64") {
     e.dtype = DType::f64;
+  } else if (code == "I64") {
+    e.dtype = DType::i64;
+  } else if (code == "I32") {
+    e.dtype = DType::i32;
   } else {
-    throw DataError(at + "dtype '" + code + "' is not supported (nabla reads F32 and F64)");
+    throw DataError(at + "dtype '" + code +
+                    "' is not supported (nabla reads F32, F64, I64 and I32)");
   }
 
   const nlohmann::json& shape = info["shape"];

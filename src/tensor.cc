@@ -3,14 +3,35 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <sstream>
+#include <type_traits>
 
 namespace nabla {
 
-const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "float64"; }
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32:
+      return "float32";
+    case DType::f64:
+      return "float64";
+    case DType::i64:
+      return "int64";
+    case DType::i32:
+      break;
+  }
+  return "int32";
+}
 
-std::size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
+std::size_t dtype_size(DType dtype) { return dtype == DType::f32 || dtype == DType::i32 ? 4 : 8; }
+
+void check_floating(const Tensor& t, const char* op) {
+  if (!is_floating(t.dtype())) {
+    throw ValueError(std::string(op) + ": expects a float32 or float64 tensor, got " +
+                     dtype_name(t.dtype()) + " " + shape_str(t.shape()));
+  }
+}
 
 std::string shape_str(const Shape& shape) {
   std::string s = "(";
@@ -156,16 +177,17 @@ std::int64_t Tensor::size(std::int64_t axis) const {
 }
 
 double Tensor::get(std::int64_t flat) const {
-  if (dtype_ == DType::f32) return static_cast<double>(data<float>()[flat]);
-  return data<double>()[flat];
+  return visit_any_dtype(dtype_, [&](auto type) {
+    using T = decltype(type);
+    return static_cast<double>(data<T>()[flat]);
+  });
 }
 
 void Tensor::set(std::int64_t flat, double value) {
-  if (dtype_ == DType::f32) {
-    data<float>()[flat] = static_cast<float>(value);
-  } else {
-    data<double>()[flat] = value;
-  }
+  visit_any_dtype(dtype_, [&](auto type) {
+    using T = decltype(type);
+    data<T>()[flat] = static_cast<T>(value);
+  });
 }
 
 double Tensor::at(std::initializer_list<std::int64_t> index) const {
@@ -234,20 +256,33 @@ Tensor Tensor::reshape(Shape shape) && {
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
   Tensor t(shape_, dtype);
-  visit_dtype(dtype_, [&](auto src_type) {
+  visit_any_dtype(dtype_, [&](auto src_type) {
     using S = decltype(src_type);
-    visit_dtype(dtype, [&](auto dst_type) {
+    visit_any_dtype(dtype, [&](auto dst_type) {
       using D = decltype(dst_type);
       const S* src = data<S>();
       D* dst = t.data<D>();
-      for (std::int64_t i = 0; i < numel_; ++i) dst[i] = static_cast<D>(src[i]);
+      if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D>) {
+        // Only values the integer type holds convert (NaN or 1e30 would be undefined).
+        constexpr auto lo = static_cast<S>(std::numeric_limits<D>::min());
+        constexpr auto hi = static_cast<S>(std::numeric_limits<D>::max());
+        for (std::int64_t i = 0; i < numel_; ++i) {
+          if (!(src[i] >= lo && src[i] < hi)) {
+            throw ValueError(std::string("Tensor::to: element ") + std::to_string(i) + " (" +
+                             std::to_string(src[i]) + ") does not fit in " + dtype_name(dtype));
+          }
+          dst[i] = static_cast<D>(src[i]);
+        }
+      } else {
+        for (std::int64_t i = 0; i < numel_; ++i) dst[i] = static_cast<D>(src[i]);
+      }
     });
   });
   return t;
 }
 
 void Tensor::fill(double value) {
-  visit_dtype(dtype_, [&](auto type) {
+  visit_any_dtype(dtype_, [&](auto type) {
     using T = decltype(type);
     T* p = data<T>();
     for (std::int64_t i = 0; i < numel_; ++i) p[i] = static_cast<T>(value);
@@ -257,6 +292,10 @@ void Tensor::fill(double value) {
 std::string to_string(const Tensor& t) {
   if (!t.defined()) return "undefined";
   auto number = [&](std::int64_t i) {
+    if (!is_floating(t.dtype())) {
+      return std::to_string(t.dtype() == DType::i64 ? t.data<std::int64_t>()[i]
+                                                    : std::int64_t{t.data<std::int32_t>()[i]});
+    }
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", t.get(i));
     return std::string(buf);

@@ -83,6 +83,38 @@ TEST_F(Safetensors, RoundTripFloat32AndFloat64WithMetadata) {
   EXPECT_EQ(f.tensors[0].second.data<float>()[4], 1e-3f);
 }
 
+TEST_F(Safetensors, IntegerTensorsRoundTripExactly) {
+  Tensor ids = Tensor::empty({2, 3}, DType::i64);
+  const std::int64_t values[] = {0, 1, -5, std::int64_t{1} << 60, 400000, -(std::int64_t{1} << 62)};
+  std::copy(values, values + 6, ids.data<std::int64_t>());
+  Tensor small = Tensor::from({2}, {7, -9}).to(DType::i32);
+  save_safetensors(path("ids"), {{"ids", ids}, {"small", small}});
+  std::vector<unsigned char> bytes = read_bytes(path("ids"));
+  std::uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= std::uint64_t{bytes[static_cast<std::size_t>(i)]} << (8 * i);
+  auto header = nlohmann::json::parse(
+      std::string(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n)));
+  EXPECT_EQ(header["ids"]["dtype"], "I64");
+  EXPECT_EQ(header["ids"]["data_offsets"], nlohmann::json::parse("[0, 48]"));
+  EXPECT_EQ(header["small"]["dtype"], "I32");
+  EXPECT_EQ(header["small"]["data_offsets"], nlohmann::json::parse("[48, 56]"));
+
+  SafetensorsFile f = load_safetensors(path("ids"));
+  ASSERT_EQ(f.tensors.size(), 2u);
+  ASSERT_EQ(f.tensors[0].second.dtype(), DType::i64);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(f.tensors[0].second.data<std::int64_t>()[i], values[i]);
+  ASSERT_EQ(f.tensors[1].second.dtype(), DType::i32);
+  EXPECT_EQ(f.tensors[1].second.data<std::int32_t>()[1], -9);
+}
+
+TEST_F(Safetensors, IntegerTensorWithTheWrongByteCount) {
+  // 3 int64 need 24 bytes, not 12 (12 would be right for I32)
+  write_raw(path("f"), R"({"ids":{"dtype":"I64","shape":[3],"data_offsets":[0,12]}})", 12);
+  EXPECT_THAT(load_error(path("f")), HasSubstr("tensor 'ids'"));
+  write_raw(path("g"), R"({"ids":{"dtype":"I32","shape":[3],"data_offsets":[0,12]}})", 12);
+  EXPECT_EQ(load_safetensors(path("g")).tensors[0].second.dtype(), DType::i32);
+}
+
 TEST_F(Safetensors, FastSaveWritesTheSameBytes) {
   // Flush::fast skips the fsyncs only: same file, still renamed into place
   save_safetensors(path("durable"), sample_tensors(), {{"model", "mlp"}}, Flush::durable);
@@ -240,7 +272,8 @@ TEST_F(Safetensors, InvalidJson) {
 TEST_F(Safetensors, UnknownDtype) {
   write_raw(path("f"), R"({"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 4);
   EXPECT_EQ(load_error(path("f")),
-            path("f") + ": tensor 'w': dtype 'BF16' is not supported (nabla reads F32 and F64)");
+            path("f") +
+                ": tensor 'w': dtype 'BF16' is not supported (nabla reads F32, F64, I64 and I32)");
 }
 
 TEST_F(Safetensors, MissingOrMistypedFields) {

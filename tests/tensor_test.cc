@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "nabla/ops.h"
+
 namespace nabla {
 namespace {
 
@@ -78,6 +82,63 @@ TEST(Tensor, ConvertsDtype) {
   EXPECT_EQ(f.dtype(), DType::f32);
   EXPECT_FLOAT_EQ(static_cast<float>(f.get(0)), 0.1f);
   EXPECT_THROW(f.data<double>(), ValueError);
+}
+
+TEST(Tensor, IntegerDtypes) {
+  EXPECT_STREQ(dtype_name(DType::i64), "int64");
+  EXPECT_STREQ(dtype_name(DType::i32), "int32");
+  EXPECT_EQ(dtype_size(DType::i64), 8u);
+  EXPECT_EQ(dtype_size(DType::i32), 4u);
+  EXPECT_FALSE(is_floating(DType::i64));
+  EXPECT_TRUE(is_floating(DType::f32));
+
+  Tensor ids({2, 2}, DType::i64);
+  std::int64_t* p = ids.data<std::int64_t>();
+  p[0] = 3;
+  p[3] = std::int64_t{1} << 40;
+  EXPECT_EQ(ids.nbytes(), 32u);
+  EXPECT_EQ(ids.at({1, 1}), 1099511627776.0);
+  EXPECT_EQ(to_string(ids), "[[3, 0], [0, 1099511627776]]");
+  Tensor copy = ids;  // deep, like every tensor
+  copy.data<std::int64_t>()[0] = 9;
+  EXPECT_EQ(p[0], 3);
+  EXPECT_THROW(ids.data<float>(), ValueError);
+  EXPECT_THROW(ids.data<std::int32_t>(), ValueError);
+
+  EXPECT_EQ(ids.to(DType::f32).to_vector(), (std::vector<double>{3, 0, 0, 1099511627776.0}));
+  Tensor back = Tensor::from({3}, {2.9, -2.9, 7}).to(DType::i32);  // truncates toward zero
+  EXPECT_EQ(back.to_vector(), (std::vector<double>{2, -2, 7}));
+  try {
+    Tensor::from({2}, {1, std::nan("")}).to(DType::i64);
+    ADD_FAILURE() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("does not fit in int64"));
+  }
+  Tensor filled = Tensor::full({2}, 5, DType::i64);
+  EXPECT_EQ(filled.data<std::int64_t>()[1], 5);
+}
+
+TEST(Tensor, ArithmeticRefusesIntegerTensors) {
+  Tensor ids({2, 3}, DType::i64);
+  auto message = [](auto f) {
+    try {
+      f();
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message([&] { exp(ids); }),
+            "exp: expects a float32 or float64 tensor, got int64 (2,3)");
+  EXPECT_EQ(message([&] { add(ids, ids); }),
+            "add: expects a float32 or float64 tensor, got int64 (2,3)");
+  EXPECT_THAT(message([&] {
+                matmul(ids, Tensor({3, 2}, DType::i64));
+              }),
+              HasSubstr("matmul: expects a float32 or float64 tensor, got int64"));
+  EXPECT_THAT(message([&] { sum(ids); }), HasSubstr("sum: expects a float32"));
+  // an op without a check of its own still refuses, naming the dtype
+  EXPECT_THAT(message([&] { sum(ids, 0); }), HasSubstr("integer tensor (int64)"));
 }
 
 TEST(Tensor, AtChecksBounds) {

@@ -1,15 +1,19 @@
 // `nabla gradcheck`: the textbook's gradient check — backprop against central
 // differences — on TwoLayerNet and on the non-modular sigmoid variant, in float64.
 // With --data DIR it checks on the first training images of MNIST, as the textbook
-// does (x_train[:3], t_train[:3]); without, on random inputs.
+// does (x_train[:3], t_train[:3]); without, on random inputs. --model ner checks the
+// window tagger of `nabla ner` (both tables, both Affine layers) on the first tweets of a
+// CoNLL file (--data, default corpora/btc/btc.train).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <set>
 
 #include "commands.h"
 #include "nabla/gradcheck.h"
 #include "nabla/mnist.h"
+#include "nabla/ner.h"
 #include "nabla/network.h"
 
 namespace nabla::cli {
@@ -71,11 +75,17 @@ Runner add_gradcheck_command(CLI::App& app) {
     // compared relative to it, or their noise alone would exceed max_rel.
     double rel_floor = 1e-4;
     std::optional<std::string> data;
+    std::string model = "two-layer";
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "gradcheck", "Compare backprop gradients with numerical ones (float64) on TwoLayerNet");
-  sub->add_option("--samples", opts->samples, "Inputs per check")->check(CLI::Range(1, 100));
+  sub->add_option("--samples", opts->samples, "Inputs (sentences for --model ner) per check")
+      ->check(CLI::Range(1, 100));
+  sub->add_option("--model", opts->model,
+                  "two-layer (TwoLayerNet and its sigmoid variant) or ner (the window tagger "
+                  "of `nabla ner`, on the first --samples sentences of --data, a CoNLL file)")
+      ->check(CLI::IsMember({"two-layer", "ner"}));
   sub->add_option("--seed", opts->seed, "Random seed (weights, and inputs without --data)");
   sub->add_option("--data", opts->data,
                   "Check on the first --samples MNIST training images of this directory "
@@ -89,6 +99,31 @@ Runner add_gradcheck_command(CLI::App& app) {
       ->check(positive());
   return [opts]() -> int {
     Rng rng(opts->seed);
+    if (opts->model == "ner") {
+      const std::string path = opts->data.value_or("corpora/btc/btc.train");
+      // The first sentences that hold an entity, and the file's whole tag set.
+      std::vector<TaggedSentence> some;
+      std::set<std::string> tags;
+      for (const TaggedSentence& s : read_conll(path)) {
+        tags.insert(s.tags.begin(), s.tags.end());
+        const bool entity = std::any_of(s.tags.begin(), s.tags.end(),
+                                        [](const std::string& t) { return t != "O"; });
+        if (entity && static_cast<std::int64_t>(some.size()) < opts->samples) some.push_back(s);
+      }
+      if (tags.size() < 2) throw DataError(path + ": one tag only: no gradient to check");
+      NerOptions o;
+      o.hidden = 10;
+      WindowTagger m = make_check_tagger(some, {tags.begin(), tags.end()}, 8, o, rng);
+      NerExamples x = m.encode(some, path);
+      return report(
+                 "Window tagger (window 2: 8-d words + 5-d shapes, Affine-tanh(10)-Affine-"
+                 "SoftmaxWithLoss), " +
+                     std::to_string(some.size()) + " sentences (" + std::to_string(x.size()) +
+                     " tokens) of " + path + ", float64",
+                 gradient_check(m, x, 1e-5, opts->rel_floor), opts->max_mean_abs, opts->max_rel)
+                 ? 0
+                 : 1;
+    }
     Batch b = opts->data ? mnist_batch(resolve_data_dir(opts->data), opts->samples)
                          : random_batch(opts->samples, 784, 10, rng);
     const std::string inputs =

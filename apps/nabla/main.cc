@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add(add_train_command);
   add(add_eval_command);
   add(add_predict_command);
+  add(add_ner_command);
 
   CLI::App* chosen = nullptr;
   try {

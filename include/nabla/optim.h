@@ -21,6 +21,20 @@
 //   AdamW     p -= lr * weight_decay * p, then the Adam update (decoupled decay).
 // For all but AdamW, weight_decay adds weight_decay * p to g (an L2 penalty).
 //
+// Lazy (sparse) updates. A table whose gradient is a RowGradient (an Embedding's: only
+// the rows a batch used) is stepped with step(params, row_grads): row_grads[i] names the
+// rows of params[i] that have a gradient, and only those rows, and only their state, are
+// updated; every other row keeps its value and its state (v, h, m) as they were. So:
+//   SGD       the same numbers as the dense update of the same gradient (zero elsewhere),
+//             without weight decay (the dense update would decay the untouched rows too);
+//   Adam      a touched row gets m = b1 * m + (1 - b1) * g, v likewise, and the step
+//             with the bias corrections of the global step t; an untouched row's m and v
+//             are not decayed (the dense update would decay them, and keep moving the row
+//             on its momentum). On a batch that touches every row the two are the same.
+//   The others likewise: each touched row is updated exactly as the dense rule would
+//   update it; untouched rows are left alone ("lazy", as TensorFlow's LazyAdam and
+//   PyTorch's SparseAdam).
+//
 // Per-parameter state (v, h, m...) belongs to the position of the parameter in the
 // vector passed to step(), which must therefore be the same vector (same order, shapes
 // and dtypes) on every call. It is created on the first step; later steps do not
@@ -34,6 +48,7 @@
 #include <vector>
 
 #include "nabla/graph.h"
+#include "nabla/row_gradient.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -45,6 +60,11 @@ class Optimizer {
   virtual std::string name() const = 0;
   // One update of every parameter from its grad().
   void step(std::vector<Var>& params);
+  // One update where row_grads[i], when not null, is params[i]'s gradient: a (V, d)
+  // parameter updated in those rows only (lazy, see above); its grad() is not read.
+  // Other parameters are updated from grad() as by step(params). row_grads has one entry
+  // per parameter (or is empty).
+  void step(std::vector<Var>& params, const std::vector<const RowGradient*>& row_grads);
 
   double learning_rate() const { return lr_; }
   void set_learning_rate(double lr) { lr_ = lr; }
@@ -76,6 +96,8 @@ class Optimizer {
 
  private:
   void create_slots(const std::vector<Var>& params);
+  void update_rows(Tensor& value, const RowGradient& rows, std::vector<Tensor>& slots,
+                   std::size_t position);
 
   std::vector<std::string> slot_names_;
   std::vector<std::vector<Tensor>> slots_;  // [parameter][slot]

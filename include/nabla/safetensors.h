@@ -14,7 +14,7 @@
 //   SafetensorsFile f = load_safetensors("model.safetensors");
 //   f.tensors[0].first;   // "W1"
 //
-// nabla reads and writes F32 and F64 tensors. Any inconsistency in a file (a header
+// nabla reads and writes F32, F64, I64 and I32 tensors. Any inconsistency in a file (a header
 // length past the end of the file, bad JSON, an unknown dtype, offsets out of range,
 // overlapping, leaving gaps or not matching shape x dtype) throws DataError naming the
 // file and the problem.

@@ -1,8 +1,12 @@
-// nabla/tensor.h — N-dimensional, row-major, contiguous tensors in float32 or float64.
+// nabla/tensor.h — N-dimensional, row-major, contiguous tensors in float32 or float64,
+// and integer tensors (int64, int32) for ids and labels.
 //
 // A Tensor is a value: copying it copies its elements (use std::move to hand one over
 // cheaply). Element type is chosen at run time (DType) so one graph engine serves both
-// the float32 training path and the float64 gradient checks.
+// the float32 training path and the float64 gradient checks. Integer tensors hold data
+// (token ids, class labels): they are stored, copied, converted (to()), saved and
+// loaded, read with data<std::int64_t>(); the arithmetic ops refuse them with a
+// ValueError naming the op and the dtype.
 //
 //   nabla::Tensor x = nabla::Tensor::from({2, 2}, {1.0, -0.5, -2.0, 3.0});
 //   x.at({1, 1});                       // 3.0
@@ -20,10 +24,11 @@
 
 namespace nabla {
 
-enum class DType { f32, f64 };
+enum class DType { f32, f64, i64, i32 };
 
-const char* dtype_name(DType dtype);
+const char* dtype_name(DType dtype);  // "float32", "float64", "int64", "int32"
 std::size_t dtype_size(DType dtype);
+constexpr bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }
 
 template <class T>
 constexpr DType dtype_of();
@@ -34,6 +39,14 @@ constexpr DType dtype_of<float>() {
 template <>
 constexpr DType dtype_of<double>() {
   return DType::f64;
+}
+template <>
+constexpr DType dtype_of<std::int64_t>() {
+  return DType::i64;
+}
+template <>
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::i32;
 }
 
 using Shape = std::vector<std::int64_t>;
@@ -127,7 +140,8 @@ class Tensor {
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }
 
-  // Element access by flat (row-major) index, converting to/from double.
+  // Element access by flat (row-major) index, converting to/from double (integers of
+  // magnitude above 2^53 lose precision: read them with data<std::int64_t>()).
   double get(std::int64_t flat) const;
   void set(std::int64_t flat, double value);
   // Element access by multi-index, e.g. t.at({1, 2}).
@@ -140,7 +154,7 @@ class Tensor {
   Tensor reshape(Shape shape) const&;
   // The same elements with another shape (no copy).
   Tensor reshape(Shape shape) &&;
-  // A copy converted to another element type.
+  // A copy converted to another element type (float to integer truncates toward zero).
   Tensor to(DType dtype) const;
   void fill(double value);
   // True if shape and dtype match.
@@ -168,12 +182,35 @@ class Tensor {
 // Nested brackets with 6 significant digits: "[[1, 0], [0, 3]]"; a scalar as "2.2".
 std::string to_string(const Tensor& t);
 
-// Calls f(T{}) with T the C++ type of dtype: the one place where run-time dtype becomes
-// a compile-time type.
+// Throws ValueError "<op>: expects a float32 or float64 tensor, got int64 (5,3)" unless
+// t is a floating-point tensor: what every arithmetic op checks first.
+void check_floating(const Tensor& t, const char* op);
+
+// Calls f(T{}) with T the C++ type of a floating-point dtype: the one place where
+// run-time dtype becomes a compile-time type for arithmetic. An integer dtype throws
+// ValueError (ops call check_floating first, so that the message names them).
 template <class F>
 decltype(auto) visit_dtype(DType dtype, F&& f) {
   if (dtype == DType::f32) return f(float{});
-  return f(double{});
+  if (dtype == DType::f64) return f(double{});
+  throw ValueError(std::string("arithmetic on an integer tensor (") + dtype_name(dtype) +
+                   "): only float32 and float64 are supported");
+}
+
+// The same over every dtype, integers included: for copies, conversions and printing.
+template <class F>
+decltype(auto) visit_any_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f32:
+      return f(float{});
+    case DType::f64:
+      return f(double{});
+    case DType::i64:
+      return f(std::int64_t{});
+    case DType::i32:
+      break;
+  }
+  return f(std::int32_t{});
 }
 
 template <class T>

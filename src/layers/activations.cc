@@ -29,6 +29,7 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
 // ---- Relu --------------------------------------------------------------------------
 
 Tensor Relu::forward(const Tensor& x) {
+  check_floating(x, "Relu");
   if (!is_training()) {
     mask_.clear();
     shape_.clear();
@@ -65,6 +66,7 @@ Tensor Relu::backward(const Tensor& dout) {
 // ---- Sigmoid -----------------------------------------------------------------------
 
 Tensor Sigmoid::forward(const Tensor& x) {
+  check_floating(x, "Sigmoid");
   Tensor y = sigmoid(x);
   if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged
@@ -83,6 +85,7 @@ Tensor Sigmoid::backward(const Tensor& dout) {
 // ---- Tanh --------------------------------------------------------------------------
 
 Tensor Tanh::forward(const Tensor& x) {
+  check_floating(x, "Tanh");
   Tensor y = tanh(x);
   if (is_training()) {
     y_ = y;  // reuses y_'s storage when the size is unchanged

@@ -24,6 +24,7 @@ Affine::Affine(std::int64_t in, std::int64_t out, double init_std, Rng& rng, DTy
     : Affine(Tensor::randn({in, out}, rng, init_std, dtype), Tensor::zeros({out}, dtype)) {}
 
 Tensor Affine::forward(const Tensor& x) {
+  check_floating(x, "Affine");
   const Tensor& w = W().value();
   const std::int64_t d = w.size(0);
   std::int64_t features = 1;  // C*H*W of an input (N, C, H, W)

@@ -63,6 +63,7 @@ double cross_entropy_error(const Tensor& y, const Targets& t) {
 
 double SoftmaxWithLoss::forward(const Tensor& scores, const Targets& t) {
   const char* op = "SoftmaxWithLoss";
+  check_floating(scores, op);
   check_batch(scores, op, "scores");
   const std::int64_t n = scores.size(0), c = scores.size(1);
   // Labels first: a bad label leaves the layer as it was.

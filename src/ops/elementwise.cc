@@ -61,34 +61,34 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
   return broadcast_zip(a, b, "maximum", [](auto x, auto y) { return x >= y ? x : y; });
 }
 Tensor neg(const Tensor& a) {
-  return map(a, [](auto x) { return -x; });
+  return map(a, "neg", [](auto x) { return -x; });
 }
 Tensor exp(const Tensor& a) {
-  return map(a, [](auto x) { return std::exp(x); });
+  return map(a, "exp", [](auto x) { return std::exp(x); });
 }
 Tensor log(const Tensor& a) {
-  return map(a, [](auto x) { return std::log(x); });
+  return map(a, "log", [](auto x) { return std::log(x); });
 }
 Tensor pow(const Tensor& a, double p) {
-  return map(a, [p](auto x) { return std::pow(static_cast<double>(x), p); });
+  return map(a, "pow", [p](auto x) { return std::pow(static_cast<double>(x), p); });
 }
 Tensor square(const Tensor& a) {
-  return map(a, [](auto x) { return x * x; });
+  return map(a, "square", [](auto x) { return x * x; });
 }
 Tensor scale(const Tensor& a, double s) {
-  return map(a, [s](auto x) { return static_cast<double>(x) * s; });
+  return map(a, "scale", [s](auto x) { return static_cast<double>(x) * s; });
 }
 Tensor add_scalar(const Tensor& a, double s) {
-  return map(a, [s](auto x) { return static_cast<double>(x) + s; });
+  return map(a, "add_scalar", [s](auto x) { return static_cast<double>(x) + s; });
 }
 Tensor relu(const Tensor& a) {
-  return map(a, [](auto x) { return x > 0 ? x : decltype(x){0}; });
+  return map(a, "relu", [](auto x) { return x > 0 ? x : decltype(x){0}; });
 }
 Tensor sigmoid(const Tensor& a) {
-  return map(a, [](auto x) { return decltype(x){1} / (decltype(x){1} + std::exp(-x)); });
+  return map(a, "sigmoid", [](auto x) { return decltype(x){1} / (decltype(x){1} + std::exp(-x)); });
 }
 Tensor tanh(const Tensor& a) {
-  return map(a, [](auto x) { return std::tanh(x); });
+  return map(a, "tanh", [](auto x) { return std::tanh(x); });
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
@@ -172,7 +172,7 @@ Var pow(const Var& a, double p) {
   return record("pow", pow(a.value(), p), {a}, [a, p](const Tensor& dout) {
     // d(x^p) = p x^(p-1)
     Tensor local =
-        map(a.value(), [p](auto x) { return p * std::pow(static_cast<double>(x), p - 1); });
+        map(a.value(), "pow", [p](auto x) { return p * std::pow(static_cast<double>(x), p - 1); });
     accumulate_grad(a, mul(dout, local), "pow");
   });
 }
@@ -197,7 +197,7 @@ Var add_scalar(const Var& a, double s) {
 }
 
 Var reciprocal(const Var& a) {
-  Tensor y = map(a.value(), [](auto x) { return decltype(x){1} / x; });
+  Tensor y = map(a.value(), "reciprocal", [](auto x) { return decltype(x){1} / x; });
   return record("reciprocal", y, {a}, [a, y](const Tensor& dout) {
     // d(1/x) = -1/x^2 = -y^2
     accumulate_grad(a, zip(dout, y, "reciprocal", [](auto d, auto v) { return -d * v * v; }),

@@ -11,6 +11,8 @@
 namespace nabla::kernels {
 
 inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
+  check_floating(a, op);
+  check_floating(b, op);
   if (a.dtype() != b.dtype()) {
     throw ValueError(std::string(op) + ": dtypes differ: " + dtype_name(a.dtype()) + " vs " +
                      dtype_name(b.dtype()));
@@ -27,7 +29,8 @@ inline void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
 
 // out[i] = f(a[i])
 template <class F>
-Tensor map(const Tensor& a, F f) {
+Tensor map(const Tensor& a, const char* op, F f) {
+  check_floating(a, op);
   Tensor out = Tensor::empty(a.shape(), a.dtype());  // written whole below
   visit_dtype(a.dtype(), [&](auto type) {
     using T = decltype(type);

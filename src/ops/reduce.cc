@@ -82,6 +82,7 @@ std::vector<std::int64_t> argmax_along(const Tensor& a, std::int64_t axis) {
 // ---- Tensor-level ------------------------------------------------------------------
 
 Tensor sum(const Tensor& a) {
+  check_floating(a, "sum");
   double s = 0;
   visit_dtype(a.dtype(), [&](auto type) {
     using T = decltype(type);

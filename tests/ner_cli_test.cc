@@ -1,0 +1,154 @@
+// `nabla ner train | eval | tag` run as a user would, on the first tweets of BTC and the
+// shared GloVe subset: the output, the run directory, eval reproducing the F1, tagging
+// plain text, and every kind of bad input refused with file and line.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nabla::testing_util::run_nabla;
+using ::testing::HasSubstr;
+using Result = nabla::testing_util::CommandResult;
+
+std::string glove_subset() {
+  return std::string(NABLA_SHARED_DIR) + "/data/glove/glove.6B.100d.subset.txt";
+}
+
+// The first `lines` lines of a BTC file (ending at a tweet's end).
+std::string head_of(const std::string& part, int lines) {
+  std::ifstream in(std::string(NABLA_SOURCE_DIR) + "/corpora/btc/btc." + part);
+  std::string line, text;
+  for (int i = 0; std::getline(in, line); ++i) {
+    text += line + "\n";
+    if (i >= lines && line.empty()) break;
+  }
+  return text;
+}
+
+class NerCli : public nabla::testing_util::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    if (!std::ifstream(glove_subset())) GTEST_SKIP() << glove_subset() << " is missing";
+    write("train", head_of("train", 20000));
+    write("dev", head_of("dev", 800));
+    write("test", head_of("test", 800));
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+  // `nabla ner train` on the small files, with `extra` options.
+  Result train(const std::string& extra, const std::string& out = "run") {
+    return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
+                     path("test") + " --vectors " + glove_subset() + " --out " + path(out) + " " +
+                     extra);
+  }
+};
+
+TEST_F(NerCli, TrainEvalTag) {
+  Result r = train("--epochs 3 --hidden 30");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("epoch 1/3: loss "));
+  EXPECT_THAT(r.out, HasSubstr("epoch 3/3: loss "));
+  EXPECT_THAT(r.out, HasSubstr("hidden 30 tanh, adam lr 0.001, batch 64"));
+  EXPECT_THAT(r.out, HasSubstr("overall"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m,
+                                std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), (0\.\d{4}))")))
+      << r.out;
+  const std::string dev_f1 = m[1], test_f1 = m[2];
+  EXPECT_GT(std::stod(dev_f1), 0.2);  // 3 epochs of 19,000 tokens: 0.31 measured
+  for (const char* f : {"metrics.csv", "curves.svg", "model.safetensors"}) {
+    EXPECT_TRUE(fs::exists(path("run") + "/" + f)) << f;
+  }
+  std::ifstream csv(path("run") + "/metrics.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "epoch,loss,dev_precision,dev_recall,dev_f1,seconds");
+
+  // eval reproduces the F1s of the model picked on dev, exactly
+  const std::string model = path("run") + "/model.safetensors";
+  Result dev = run_nabla("ner eval --model " + model + " --data " + path("dev"));
+  ASSERT_EQ(dev.status, 0) << dev.out;
+  EXPECT_THAT(dev.out, HasSubstr("entity F1 | " + dev_f1 + "\n"));
+  Result test = run_nabla("ner eval --model " + model + " --data " + path("test"));
+  EXPECT_THAT(test.out, HasSubstr("entity F1 | " + test_f1 + "\n"));
+
+  // tag: plain text in, CoNLL out
+  Result tagged = run_nabla("ner tag --model " + model + " -",
+                            "printf 'I love Paris\\n\\n  Obama   tweets \\n' |");
+  ASSERT_EQ(tagged.status, 0) << tagged.out;
+  EXPECT_TRUE(std::regex_match(
+      tagged.out, std::regex("I\t[BIO][-A-Z]*\nlove\t[BIO][-A-Z]*\nParis\t[BIO][-A-Z]*\n\n"
+                             "Obama\t[BIO][-A-Z]*\ntweets\t[BIO][-A-Z]*\n\n")))
+      << tagged.out;
+  write("text", "RT @NBA : LeBron James to Miami\n");
+  Result from_file = run_nabla("ner tag --model " + model + " " + path("text"));
+  EXPECT_EQ(from_file.status, 0);
+  EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\t'), 7);
+}
+
+TEST_F(NerCli, GradcheckOfTheWindowModel) {
+  Result r = run_nabla("gradcheck --model ner --data " + path("dev"));
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Window tagger (window 2: 8-d words + 5-d shapes"));
+  EXPECT_THAT(r.out, HasSubstr("3 sentences ("));
+  for (const char* p : {"words.W: ", "shapes.W: ", "hidden.W: ", "output.b: "}) {
+    EXPECT_THAT(r.out, HasSubstr(p));
+  }
+  EXPECT_THAT(r.out, HasSubstr("\nok\n"));
+}
+
+TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
+  Result missing =
+      run_nabla("ner train --vectors " + path("nope.txt") + " --train " + path("train"));
+  EXPECT_NE(missing.status, 0);
+  EXPECT_THAT(missing.out,
+              HasSubstr("nope.txt: word vectors not found; run scripts/fetch_glove.sh"));
+
+  write("train", "I\tO\nlove\nParis\tB-LOC\n");
+  Result one_column = train("--epochs 1");
+  EXPECT_NE(one_column.status, 0);
+  EXPECT_THAT(one_column.out, HasSubstr(path("train") + ":2:"));
+
+  write("train", "");
+  Result empty = train("--epochs 1");
+  EXPECT_NE(empty.status, 0);
+  EXPECT_THAT(empty.out, HasSubstr(path("train")));
+
+  write("train", head_of("train", 200));
+  write("dev", "I\tO\nlove\tO\nParis\tB-GPE\n");
+  Result unknown_tag = train("--epochs 1");
+  EXPECT_NE(unknown_tag.status, 0);
+  EXPECT_THAT(unknown_tag.out,
+              HasSubstr(path("dev") + ":3: tag 'B-GPE' is not one the model knows"));
+
+  write("dev", head_of("dev", 100));
+  write("vectors", "the 1 2 3\nparis 1 2\n");
+  Result mixed =
+      run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
+                path("dev") + " --vectors " + path("vectors") + " --epochs 1 --out " + path("r2"));
+  EXPECT_NE(mixed.status, 0);
+  EXPECT_THAT(mixed.out, HasSubstr(path("vectors") + ":2:"));
+
+  write("train", head_of("train", 20000));
+  Result diverges = train("--epochs 1 --lr 1e30 --optimizer sgd");
+  EXPECT_NE(diverges.status, 0);
+  EXPECT_THAT(diverges.out, HasSubstr("ner training: the loss is"));
+
+  Result not_a_model = run_nabla("ner eval --model " + path("dev") + " --data " + path("dev"));
+  EXPECT_NE(not_a_model.status, 0);
+  EXPECT_THAT(not_a_model.out, HasSubstr(path("dev")));
+}
+
+}  // namespace
