@@ -1,8 +1,6 @@
 // `nabla ner train | eval | tag`: the window tagger of include/nabla/ner.h on CoNLL
 // files. The model and its training are the library's; this file reads options, prints
 // and writes the run directory (metrics.csv, curves.svg, model.safetensors).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -28,36 +26,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// One line on stderr redrawn in place when stderr is a terminal, at most ten times a second.
-class StderrProgress {
- public:
-  explicit StderrProgress(std::int64_t total) : total_(total), enabled_(isatty(2) != 0) {}
-  void update(std::int64_t done, double loss) {
-    if (!enabled_) return;
-    auto now = Clock::now();
-    if (done < total_ && std::chrono::duration<double>(now - last_).count() < 0.1) return;
-    last_ = now;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %lld/%lld loss %.4f ",
-                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
-                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total_), loss);
-    drawn_ = true;
-  }
-  void clear() {
-    if (!drawn_) return;
-    std::fprintf(stderr, "\r%s\r", std::string(70, ' ').c_str());
-    drawn_ = false;
-  }
-
- private:
-  std::int64_t total_;
-  bool enabled_;
-  bool drawn_ = false;
-  Clock::time_point last_{};
-};
-
 void print_scores(const char* title, const EntityScores& s) {
   std::printf("%-8s %9s %9s %9s %6s %9s\n", title, "precision", "recall", "F1", "gold",
               "predicted");
@@ -75,6 +43,7 @@ struct TrainOptions {
   std::string test = "corpora/btc/btc.test";
   std::string vectors = "data/glove/glove.6B.100d.txt";
   std::string out;
+  bool overwrite = false;
   NerOptions model;
 };
 
@@ -128,16 +97,18 @@ int run_train(const TrainOptions& o) {
       static_cast<long long>(m.hidden), m.activation.c_str(), m.optimizer.c_str(), m.lr,
       static_cast<long long>(m.batch), static_cast<unsigned long long>(m.seed));
 
-  const fs::path out = o.out.empty() ? fs::path(default_run_dir()) : fs::path(o.out);
+  // A new directory of its own, or --out: not one holding another run's files.
+  const fs::path out = o.out.empty() ? make_run_dir() : fs::path(o.out);
   fs::create_directories(out);
   RunLock lock(out);
+  if (!o.out.empty()) check_out_dir(out, "", o.overwrite);
   std::ofstream csv(out / "metrics.csv");
   csv << "epoch,loss,dev_precision,dev_recall,dev_f1,seconds\n";
   check_written(csv, out / "metrics.csv");
   std::fflush(stdout);
 
   NerTrainer trainer(model, std::move(train), m);
-  StderrProgress progress(m.epochs * trainer.steps_per_epoch());
+  Progress progress(m.epochs * trainer.steps_per_epoch());  // on stderr, when a terminal
   std::vector<EpochRow> rows;
   double best_f1 = -1;
   std::int64_t best_epoch = 0;
@@ -146,8 +117,9 @@ int run_train(const TrainOptions& o) {
   for (std::int64_t epoch = 1; epoch <= m.epochs; ++epoch) {
     auto t0 = Clock::now();
     const std::int64_t before = (epoch - 1) * trainer.steps_per_epoch();
-    const double loss = trainer.train_epoch(
-        [&](std::int64_t done, std::int64_t, double l) { progress.update(before + done, l); });
+    const double loss = trainer.train_epoch([&](std::int64_t done, std::int64_t, double l) {
+      progress.update(before + done, l, static_cast<double>(before + done) / (train_s + seconds_since(t0)));
+    });
     const double t_train = seconds_since(t0);
     auto t1 = Clock::now();
     std::vector<std::vector<std::string>> gold;
@@ -273,6 +245,8 @@ Runner add_ner_command(CLI::App& app) {
   train->add_option("--seed", t->model.seed, "Random seed")
       ->check(whole_number(0, 1ULL << 62, "UINT"));
   train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
+  train->add_flag("--overwrite", t->overwrite,
+                  "Write into an --out directory that already holds files");
 
   auto model = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();
