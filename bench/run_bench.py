@@ -220,9 +220,6 @@ def main():
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
                         help="comma-separated subset of the programs to run")
-    parser.add_argument("--task", default="mnist", choices=["mnist", "ner"],
-                        help="mnist: the textbook recipe (below); ner: `nabla ner train` "
-                        "against the PyTorch window tagger (bench/ner_bench.py)")
     parser.add_argument("--epochs", type=int, default=10, help="--task ner: epochs")
     parser.add_argument("--coretype", default=None,
                         help="--task ner: OPENBLAS_CORETYPE for both sides (default SKYLAKEX "
@@ -231,9 +228,10 @@ def main():
                         help="run nabla's kernels at this level (NABLA_ISA), e.g. avx2 on an "
                         "AVX-512 machine to measure both; with avx2 the peers and OpenBLAS "
                         "run their AVX2 kernels too; default: the best the CPU runs")
-    parser.add_argument("--task", default="mlp", choices=["mlp", "cnn"],
+    parser.add_argument("--task", default="mlp", choices=["mlp", "cnn", "ner"],
                         help="mlp: the TwoLayerNet recipe (issue 4); cnn: one epoch of "
-                        "SimpleConvNet (issue 17) in nabla and PyTorch")
+                        "SimpleConvNet (issue 17) in nabla and PyTorch; ner: `nabla ner train` "
+                        "against the PyTorch window tagger (bench/ner_bench.py)")
     parser.add_argument("--steps", type=int, default=600,
                         help="--task cnn: training steps (600 = one epoch)")
     args = parser.parse_args()
