@@ -13,12 +13,6 @@ namespace nabla {
 
 namespace {
 
-std::string number_text(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.15g", v);
-  return text;
-}
-
 std::vector<std::string> split(const std::string& text, char by) {
   std::vector<std::string> parts;
   std::string part;

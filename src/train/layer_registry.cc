@@ -8,15 +8,11 @@
 
 namespace nabla {
 
-namespace {
-
 std::string number_text(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.15g", v);
   return text;
 }
-
-}  // namespace
 
 LayerOptions LayerKind::complete(const LayerOptions& given) const {
   for (const auto& [key, value] : given) {
