@@ -39,8 +39,6 @@ class ImageFiles : public testing_util::TempDirTest {
         << image.message;
     return path;
   }
-
-  fs::path dir_;
 };
 
 std::string data_error(const std::string& path) {
