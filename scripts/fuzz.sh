@@ -6,14 +6,14 @@
 #   scripts/fuzz.sh --time 60 [NAME...]    fuzz each harness (or the NAMEs) for 60 s
 #   scripts/fuzz.sh --runs 1000000 [NAME...]  ... for a million executions each
 #
-# NAMEs: idx idx_gzip safetensors model image conll glove csv. Fuzzing starts from the
-# seeds in tests/fuzz/corpus/NAME and keeps what it finds in build-fuzz/corpus/NAME (not
-# checked in); a crash is written to build-fuzz/artifacts/ and stops the script with an
-# error.
+# NAMEs: idx idx_gzip safetensors model ner_model image conll glove csv. Fuzzing starts
+# from the seeds in tests/fuzz/corpus/NAME and keeps what it finds in
+# build-fuzz/corpus/NAME (not checked in); a crash is written to build-fuzz/artifacts/ and
+# stops the script with an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(idx idx_gzip safetensors model image conll glove csv)
+all=(idx idx_gzip safetensors model ner_model image conll glove csv)
 mode="" limit=""
 names=()
 while (($#)); do

@@ -239,7 +239,19 @@ TEST_F(Ner, ModelFileThatDoesNotMatchIsRefused) {
   meta["window"] = "1";
   save_safetensors(path("window"), f.tensors, meta);
   EXPECT_THAT(error_of(path("window")),
-              HasSubstr("hidden.W has shape (45,100), expected (27,100)"));
+              HasSubstr("the metadata makes hidden.W (27,100), but the file's is (45,100)"));
+  // metadata asking for a model of 10^14 weights: refused before anything is allocated
+  meta = f.metadata;
+  meta["window"] = "50";
+  meta["shape_dim"] = "1000000";
+  meta["hidden"] = "1000000";
+  save_safetensors(path("huge"), f.tensors, meta);
+  EXPECT_EQ(error_of(path("huge")), path("huge") +
+                                        ": the metadata makes shapes.W (10,1000000), but the "
+                                        "file's is (10,5)");
+  meta["shape_dim"] = "5";
+  save_safetensors(path("huge"), f.tensors, meta);
+  EXPECT_THAT(error_of(path("huge")), HasSubstr("hidden.W (909,1000000), but the file's is (45,100)"));
   // not a tagger at all
   save_safetensors(path("mlp"), {{"W1", Tensor({2, 2})}}, {{"model", "mlp"}});
   EXPECT_EQ(error_of(path("mlp")), path("mlp") + ": a 'mlp' model, not a window tagger");

@@ -1,8 +1,10 @@
 // The window tagger's file: parameters as safetensors, vocabulary, tags and options in
 // its metadata.
 #include <charconv>
+#include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "nabla/ner.h"
 #include "nabla/safetensors.h"
@@ -93,9 +95,29 @@ WindowTagger load_window_tagger(const std::string& path) {
                     " words of dimension " + std::to_string(dim) + ", but words.W is " +
                     shape_str(table->shape()));
   }
+  // Every tensor the metadata implies must be in the file with its shape before the model
+  // is built, so that nothing larger than the file is allocated from its metadata.
+  const std::vector<std::string> tags = split_lines(get("tags"));
+  const auto n_tags = static_cast<std::int64_t>(tags.size());
+  const std::int64_t k = 2 * static_cast<std::int64_t>(o.window) + 1;
+  const std::vector<std::pair<std::string, Shape>> expected = {
+      {"shapes.W", {kWordShapes + 1, o.shape_dim}}, {"hidden.W", {k * (dim + o.shape_dim), o.hidden}},
+      {"hidden.b", {o.hidden}},                     {"output.W", {o.hidden, n_tags}},
+      {"output.b", {n_tags}}};
+  for (const auto& [name, shape] : expected) {
+    const Tensor* t = nullptr;
+    for (const auto& [key, value] : f.tensors) {
+      if (key == name) t = &value;
+    }
+    if (t == nullptr) throw DataError(where + "no tensor '" + name + "'");
+    if (t->shape() != shape) {
+      throw DataError(where + "the metadata makes " + name + " " + shape_str(shape) +
+                      ", but the file's is " + shape_str(t->shape()));
+    }
+  }
   try {
     Rng rng(0);  // every parameter is overwritten below
-    WindowTagger model(std::move(vocab), table->to(DType::f32), split_lines(get("tags")), o, rng);
+    WindowTagger model(std::move(vocab), table->to(DType::f32), tags, o, rng);
     load_state_dict(model, f.tensors);
     return model;
   } catch (const std::invalid_argument& e) {

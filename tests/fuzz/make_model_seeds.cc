@@ -1,11 +1,14 @@
-// Writes the seed corpus of fuzz_model: small model files as `nabla train` writes them
-// (checkpoints with optimizer, random and sampler state), for data of the shape the harness
-// makes (4 features, 2 classes, 12 training images). Run: make_model_seeds corpus/model
+// Writes the seed corpora of fuzz_model and fuzz_ner_model: small model files as `nabla
+// train` writes them (checkpoints with optimizer, random and sampler state), for data of the
+// shape the harness makes (4 features, 2 classes, 12 training images), and small window
+// taggers as `nabla ner train` writes them.
+// Run: make_model_seeds corpus/model corpus/ner_model
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "nabla/mnist.h"
+#include "nabla/ner.h"
 #include "nabla/train.h"
 
 namespace {
@@ -60,11 +63,33 @@ void write_cnn(const std::string& path) {
   t.save(path);
 }
 
+// A window tagger over a five-word vocabulary with 3-dimensional vectors, trained one
+// epoch on two sentences.
+void write_tagger(const std::string& path, const std::string& activation, int window,
+                  std::int64_t shape_dim) {
+  nabla::Vocabulary words;
+  for (const char* w : {"paris", "is", "in", "france", "i"}) words.add(w);
+  nabla::Rng rng(7);
+  nabla::Tensor vectors = nabla::Tensor::randn({words.size(), 3}, rng);
+  nabla::NerOptions o;
+  o.window = window;
+  o.hidden = 4;
+  o.activation = activation;
+  o.shape_dim = shape_dim;
+  o.batch = 3;
+  nabla::WindowTagger m(words, vectors, {"B-LOC", "O"}, o, rng);
+  std::vector<nabla::TaggedSentence> train = {
+      {{"Paris", "is", "in", "France"}, {"B-LOC", "O", "O", "B-LOC"}},
+      {{"I", "love", "Paris"}, {"O", "O", "B-LOC"}}};
+  nabla::NerTrainer(m, m.encode(train, "seed"), o).train_epoch();
+  nabla::save_window_tagger(path, m, {{"epochs", "1"}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_model_seeds DIR\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: make_model_seeds MODEL_DIR NER_MODEL_DIR\n");
     return 2;
   }
   const std::string dir = argv[1];
@@ -75,5 +100,9 @@ int main(int argc, char** argv) {
   write(dir + "/linear_svm_momentum", "linear", {}, "svm", "momentum", 0,
         nabla::Sampling::with_replacement);
   write_cnn(dir + "/cnn_dropout_adam");
+  const std::string ner = argv[2];
+  write_tagger(ner + "/tanh_window2_shapes", "tanh", 2, 2);
+  write_tagger(ner + "/relu_window1_no_shapes", "relu", 1, 0);
+  write_tagger(ner + "/sigmoid_window0", "sigmoid", 0, 1);
   return 0;
 }
