@@ -1,5 +1,6 @@
 // libFuzzer harness: the input gzip-compressed, then read as an IDX file, so that the
-// mutations reach the IDX contents behind zlib (the gzip path of the readers).
+// mutations reach the IDX contents behind zlib (the gzip path of the readers): read
+// whole, in blocks of rows and as sparse pixels.
 #include <zlib.h>
 
 #include <cstddef>
@@ -7,8 +8,7 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "nabla/idx.h"
-#include "nabla/sparse.h"
+#include "idx_readers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // A gzip member: deflateInit2 with 16 + 15 window bits writes the gzip wrapper.
@@ -25,15 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (rc != Z_STREAM_END) return 0;
 
   nabla::fuzz::InputFile file("input-idx.gz", out.data(), out.size());
-  try {
-    nabla::IdxArray a = nabla::read_idx(file.path());
-    (void)a;
-  } catch (const nabla::DataError&) {
-  }
-  try {
-    nabla::SparsePixels p = nabla::SparsePixels::read_idx(file.path(), 1.0f / 255.0f);
-    (void)p;
-  } catch (const nabla::DataError&) {
-  }
+  nabla::fuzz::read_idx_every_way(file.path());
   return 0;
 }

@@ -11,27 +11,7 @@
 #include "nabla/mnist.h"
 #include "nabla/ops.h"
 #include "nabla/train.h"
-
-namespace {
-
-// A data set of `features` pixels and `classes` classes: 12 training and 4 test images.
-nabla::Mnist tiny_data(std::int64_t features, std::int64_t classes) {
-  nabla::Mnist m;
-  for (nabla::Dataset* d : {&m.train, &m.test}) {
-    d->size = d == &m.train ? 12 : 4;
-    d->features = features;
-    d->classes = classes;
-    for (std::int64_t i = 0; i < d->size; ++i) {
-      d->labels.push_back(static_cast<std::uint8_t>(i % classes));
-      for (std::int64_t k = 0; k < features; ++k) {
-        d->images.push_back(static_cast<std::uint8_t>((i * 31 + k * 7) % 256));
-      }
-    }
-  }
-  return m;
-}
-
-}  // namespace
+#include "tiny_mnist.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nabla::fuzz::InputFile file("model.safetensors", data, size);
@@ -51,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Resuming is tried on data of the model's shape (labels fit in a byte).
   if (m.spec.inputs > 4096 || m.spec.classes > 256) return 0;
   try {
-    nabla::Mnist tiny = tiny_data(m.spec.inputs, m.spec.classes);
+    nabla::Mnist tiny = nabla::fuzz::tiny_mnist(m.spec.inputs, m.spec.classes);
     nabla::Trainer t = nabla::Trainer::resume(file.path(), tiny);
     t.set_total_iters(t.iteration() + 1);
     t.step();

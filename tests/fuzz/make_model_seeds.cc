@@ -10,24 +10,9 @@
 #include "nabla/mnist.h"
 #include "nabla/ner.h"
 #include "nabla/train.h"
+#include "tiny_mnist.h"
 
 namespace {
-
-nabla::Mnist tiny_data(std::int64_t features, std::int64_t classes) {
-  nabla::Mnist m;
-  for (nabla::Dataset* d : {&m.train, &m.test}) {
-    d->size = d == &m.train ? 12 : 4;
-    d->features = features;
-    d->classes = classes;
-    for (std::int64_t i = 0; i < d->size; ++i) {
-      d->labels.push_back(static_cast<std::uint8_t>(i % classes));
-      for (std::int64_t k = 0; k < features; ++k) {
-        d->images.push_back(static_cast<std::uint8_t>((i * 31 + k * 7) % 256));
-      }
-    }
-  }
-  return m;
-}
 
 void write(const std::string& path, const std::string& kind, std::vector<std::int64_t> hidden,
            const std::string& loss, const std::string& optimizer, double reg,
@@ -43,7 +28,7 @@ void write(const std::string& path, const std::string& kind, std::vector<std::in
   c.batch = 4;
   c.iters = 6;
   c.sampling = sampling;
-  nabla::Trainer t(c, tiny_data(4, 2));
+  nabla::Trainer t(c, nabla::fuzz::tiny_mnist(4, 2));
   for (int i = 0; i < 2; ++i) t.step();
   t.save(path);
 }
@@ -58,7 +43,7 @@ void write_cnn(const std::string& path) {
   c.lr = 0.01;
   c.batch = 4;
   c.iters = 6;
-  nabla::Trainer t(c, tiny_data(16, 2));
+  nabla::Trainer t(c, nabla::fuzz::tiny_mnist(16, 2));
   for (int i = 0; i < 2; ++i) t.step();
   t.save(path);
 }
