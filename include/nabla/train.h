@@ -94,6 +94,10 @@ CsvData load_csv_data(const std::string& train_path, const std::string& test_pat
 // The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
 double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
                          std::int64_t block = 2000);
+// The same with each row given to the model in the shape it takes (D values), e.g.
+// (1, 28, 28).
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         const Shape& example, std::int64_t block);
 
 class Trainer {
  public:

@@ -2,6 +2,7 @@
 // one of their own).
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 
 #include "nabla/train.h"
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #endif
 
+#include "accuracy_in_blocks.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -23,56 +25,53 @@ double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t bloc
 
 double evaluate_accuracy(Sequential& net, const Dataset& data, const Shape& example,
                          std::int64_t block) {
-  if (data.size == 0) return 0;
-  std::int64_t correct = 0;
-  DType dtype = net.parameters().front().dtype();
-  std::vector<std::int64_t> labels;
-  for (std::int64_t begin = 0; begin < data.size; begin += block) {
-    std::int64_t count = std::min(block, data.size - begin);
-    Shape shape{count};
-    shape.insert(shape.end(), example.begin(), example.end());
-    Tensor x = images_as_tensor(data, begin, count, dtype).reshape(shape);
-    labels.assign(data.labels.begin() + begin, data.labels.begin() + begin + count);
-    correct += count_correct(net.predict(x), labels, "evaluate_accuracy");
-  }
-  return static_cast<double>(correct) / static_cast<double>(data.size);
+  const DType dtype = net.parameters().front().dtype();
+  return accuracy_in_blocks(
+      data.size, block,
+      [&](std::int64_t begin, std::int64_t count) {
+        Shape shape{count};
+        shape.insert(shape.end(), example.begin(), example.end());
+        return net.predict(images_as_tensor(data, begin, count, dtype).reshape(shape));
+      },
+      data.labels);
 }
 
 double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
                          std::int64_t block) {
-  const std::int64_t n = pixels.rows();
-  if (n == 0) return 0;
-  std::int64_t correct = 0;
   SparseBatch batch{&pixels, {}};
-  std::vector<std::int64_t> block_labels;
-  for (std::int64_t begin = 0; begin < n; begin += block) {
-    std::int64_t count = std::min(block, n - begin);
-    batch.rows.resize(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) batch.rows[static_cast<std::size_t>(i)] = begin + i;
-    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
-    correct += count_correct(net.predict(batch), block_labels, "evaluate_accuracy");
-  }
-  return static_cast<double>(correct) / static_cast<double>(n);
+  return accuracy_in_blocks(
+      pixels.rows(), block,
+      [&](std::int64_t begin, std::int64_t count) {
+        batch.rows.resize(static_cast<std::size_t>(count));
+        std::iota(batch.rows.begin(), batch.rows.end(), begin);
+        return net.predict(batch);
+      },
+      labels);
 }
 
 double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
                          std::int64_t block) {
+  const std::int64_t d = x.numel() / std::max<std::int64_t>(x.size(0), 1);
+  return evaluate_accuracy(net, x, labels, Shape{d}, block);
+}
+
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         const Shape& example, std::int64_t block) {
   const std::int64_t n = x.size(0), d = x.numel() / std::max<std::int64_t>(n, 1);
-  if (n == 0) return 0;
-  std::int64_t correct = 0;
-  std::vector<std::int64_t> block_labels;
   Tensor rows;
-  for (std::int64_t begin = 0; begin < n; begin += block) {
-    const std::int64_t count = std::min(block, n - begin);
-    rows.resize({count, d}, x.dtype());
-    visit_dtype(x.dtype(), [&](auto type) {
-      using T = decltype(type);
-      std::copy_n(x.data<T>() + begin * d, count * d, rows.data<T>());
-    });
-    block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
-    correct += count_correct(net.predict(rows), block_labels, "evaluate_accuracy");
-  }
-  return static_cast<double>(correct) / static_cast<double>(n);
+  return accuracy_in_blocks(
+      n, block,
+      [&](std::int64_t begin, std::int64_t count) {
+        Shape shape{count};
+        shape.insert(shape.end(), example.begin(), example.end());
+        rows.resize(shape, x.dtype());
+        visit_dtype(x.dtype(), [&](auto type) {
+          using T = decltype(type);
+          std::copy_n(x.data<T>() + begin * d, count * d, rows.data<T>());
+        });
+        return net.predict(rows);
+      },
+      labels);
 }
 
 namespace {

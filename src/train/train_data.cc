@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "accuracy_in_blocks.h"
 #include "nabla/ops.h"
 #include "nabla/prefetch.h"
 #include "nabla/train.h"
@@ -86,21 +87,18 @@ class MnistData : public TrainingData {
     const SparsePixels& pixels = images(split);
     const ByteBuffer& labels = split == Split::train ? data_.train_labels : data_.test_labels;
     if (sparse_path(net, example)) return evaluate_accuracy(net, pixels, labels);
-    const std::int64_t n = pixels.rows(), block = eval_block(example);
-    if (n == 0) return 0;
-    std::int64_t correct = 0;
-    std::vector<std::int64_t> rows, block_labels;
+    std::vector<std::int64_t> rows;
     Tensor x;
-    for (std::int64_t begin = 0; begin < n; begin += block) {
-      const std::int64_t count = std::min(block, n - begin);
-      rows.resize(static_cast<std::size_t>(count));
-      std::iota(rows.begin(), rows.end(), begin);
-      x.resize(batch_shape(count, example), DType::f32);
-      densify(pixels, rows, x.data<float>());
-      block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
-      correct += count_correct(net.predict(x), block_labels, "evaluate_accuracy");
-    }
-    return static_cast<double>(correct) / static_cast<double>(n);
+    return accuracy_in_blocks(
+        pixels.rows(), eval_block(example),
+        [&](std::int64_t begin, std::int64_t count) {
+          rows.resize(static_cast<std::size_t>(count));
+          std::iota(rows.begin(), rows.end(), begin);
+          x.resize(batch_shape(count, example), DType::f32);
+          densify(pixels, rows, x.data<float>());
+          return net.predict(x);
+        },
+        labels);
   }
 
   void draw_ahead(const Sequential& net, const Shape& example, const BatchSampler& sampler,
@@ -157,20 +155,7 @@ class RowData : public TrainingData {
     const Tensor& x = rows_of(split);
     const std::vector<std::int64_t>& labels =
         split == Split::train ? data_.train_labels : data_.test_labels;
-    if (example.size() == 1) return evaluate_accuracy(net, x, labels);
-    const std::int64_t n = x.size(0), d = features(), block = eval_block(example);
-    if (n == 0) return 0;
-    std::int64_t correct = 0;
-    std::vector<std::int64_t> block_labels;
-    Tensor rows;
-    for (std::int64_t begin = 0; begin < n; begin += block) {
-      const std::int64_t count = std::min(block, n - begin);
-      rows.resize(batch_shape(count, example), DType::f32);
-      std::copy_n(x.data<float>() + begin * d, count * d, rows.data<float>());
-      block_labels.assign(labels.begin() + begin, labels.begin() + begin + count);
-      correct += count_correct(net.predict(rows), block_labels, "evaluate_accuracy");
-    }
-    return static_cast<double>(correct) / static_cast<double>(n);
+    return evaluate_accuracy(net, x, labels, example, eval_block(example));
   }
 
  private:
