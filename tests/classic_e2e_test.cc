@@ -4,7 +4,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -13,18 +12,10 @@
 
 namespace {
 
+using nabla::testing_util::have_mnist;
+using nabla::testing_util::mnist_dir;
+
 using ::testing::HasSubstr;
-
-std::string data_dir() {
-  const char* env = std::getenv("NABLA_DATA");
-  if (env != nullptr && *env != '\0') return env;
-  return std::string(NABLA_SOURCE_DIR) + "/data/mnist";
-}
-
-bool have_mnist() {
-  return std::filesystem::exists(data_dir() + "/train-images-idx3-ubyte") ||
-         std::filesystem::exists(data_dir() + "/train-images-idx3-ubyte.gz");
-}
 
 // The number after "test acc | " in a command's output (-1 if none).
 double test_accuracy(const std::string& out) {
@@ -37,8 +28,8 @@ double test_accuracy(const std::string& out) {
 }
 
 TEST(ClassicOnMnist, KnnL2WithCrossValidatedK) {
-  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
-  auto r = nabla::testing_util::run_nabla("knn --distance l2 --data " + data_dir());
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << mnist_dir();
+  auto r = nabla::testing_util::run_nabla("knn --distance l2 --data " + mnist_dir());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("k = 1   cv acc | "));
   EXPECT_THAT(r.out, HasSubstr("k = 9   cv acc | "));
@@ -47,12 +38,12 @@ TEST(ClassicOnMnist, KnnL2WithCrossValidatedK) {
 }
 
 TEST(ClassicOnMnist, LinearSoftmax) {
-  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << mnist_dir();
   nabla::testing_util::ScopedTempDir dir("classic_e2e");
   std::string out = dir / "linear_softmax";
   auto r = nabla::testing_util::run_nabla(
       "train --model linear --loss softmax --lr 0.5 --epochs 10 --out " + out + " --data " +
-      data_dir());
+      mnist_dir());
   ASSERT_EQ(r.status, 0) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m,
@@ -62,12 +53,12 @@ TEST(ClassicOnMnist, LinearSoftmax) {
 }
 
 TEST(ClassicOnMnist, LinearSvmWithRegularization) {
-  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << mnist_dir();
   nabla::testing_util::ScopedTempDir dir("classic_e2e");
   std::string out = dir / "linear_svm";
   auto r = nabla::testing_util::run_nabla(
       "train --model linear --loss svm --reg 0.0001 --lr 0.05 --epochs 10 --out " + out +
-      " --data " + data_dir());
+      " --data " + mnist_dir());
   ASSERT_EQ(r.status, 0) << r.out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m,

@@ -8,29 +8,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "nabla/train.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::string data_dir() {
-  const char* env = std::getenv("NABLA_DATA");
-  if (env != nullptr && *env != '\0') return env;
-  return std::string(NABLA_SOURCE_DIR) + "/data/mnist";
-}
-
-bool have_mnist() {
-  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    fs::path p = fs::path(data_dir()) / stem;
-    if (!fs::exists(p) && !fs::exists(p.string() + ".gz")) return false;
-  }
-  return true;
-}
+using testing_util::have_mnist;
+using testing_util::mnist_dir;
 
 // The first n examples of a split.
 Dataset first(const Dataset& d, std::int64_t n) {
@@ -42,8 +28,8 @@ Dataset first(const Dataset& d, std::int64_t n) {
 }
 
 TEST(SimpleConvNet, LearnsMnistFromASubset) {
-  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << data_dir();
-  const Mnist all = load_mnist(data_dir());
+  if (!have_mnist()) GTEST_SKIP() << "no MNIST in " << mnist_dir();
+  const Mnist all = load_mnist(mnist_dir());
   const Mnist subset{first(all.train, 5000), first(all.test, 2000)};
   TrainConfig c;
   c.model = model_preset("simple-convnet", {1, 28, 28}, 10);

@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -20,22 +19,11 @@
 namespace nabla {
 namespace {
 
+using testing_util::error_of;
+using testing_util::same_bits;
+
 using ::testing::HasSubstr;
 using Shapes = std::vector<std::pair<std::string, Shape>>;
-
-template <class E, class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.same_layout(b) && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
-}
 
 Shapes shapes_of(const NamedVars& vars) {
   Shapes out;

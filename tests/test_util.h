@@ -1,6 +1,6 @@
 // Helpers shared by the tests: a fresh temporary directory per test, whole-file byte
-// reads and writes, and running a command line (or the `nabla` tool) and collecting
-// what it prints. Header-only; each test binary includes what it uses.
+// reads and writes, running a command line (or the `nabla` tool) and collecting what it
+// prints, the message of an expected exception, bitwise tensor equality and where MNIST is. Header-only; each test binary includes what it uses.
 #ifndef NABLA_TESTS_TEST_UTIL_H_
 #define NABLA_TESTS_TEST_UTIL_H_
 
@@ -13,12 +13,15 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "nabla/tensor.h"
 
 namespace nabla::testing_util {
 
@@ -102,6 +105,42 @@ inline CommandResult run_command(const std::string& command_line) {
 // "cd DIR && NABLA_DATA=...").
 inline CommandResult run_nabla(const std::string& args, const std::string& prefix = "") {
   return run_command(prefix + " " + NABLA_CLI + " " + args);
+}
+#endif
+
+// The message of the exception of type E that f() throws ("(no exception)" if none).
+template <class E, class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+
+// The same shape, dtype and bytes.
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.same_layout(b) && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+}
+
+#ifdef NABLA_SOURCE_DIR
+// The MNIST directory of the end-to-end tests: $NABLA_DATA, else data/mnist of the source
+// tree (where scripts/fetch_mnist.sh puts it).
+inline std::string mnist_dir() {
+  const char* env = std::getenv("NABLA_DATA");
+  if (env != nullptr && *env != '\0') return env;
+  return std::string(NABLA_SOURCE_DIR) + "/data/mnist";
+}
+
+// Whether mnist_dir() has the four files (plain or .gz).
+inline bool have_mnist() {
+  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    const std::filesystem::path p = std::filesystem::path(mnist_dir()) / stem;
+    if (!std::filesystem::exists(p) && !std::filesystem::exists(p.string() + ".gz")) return false;
+  }
+  return true;
 }
 #endif
 

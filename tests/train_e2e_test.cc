@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -21,27 +20,15 @@
 
 namespace {
 
+using nabla::testing_util::have_mnist;
+using nabla::testing_util::mnist_dir;
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 using Result = nabla::testing_util::CommandResult;
 
 Result run(const std::string& args) { return nabla::testing_util::run_nabla(args); }
-
-std::string data_dir() {
-  const char* env = std::getenv("NABLA_DATA");
-  if (env != nullptr && *env != '\0') return env;
-  return std::string(NABLA_SOURCE_DIR) + "/data/mnist";
-}
-
-bool have_mnist() {
-  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    fs::path p = fs::path(data_dir()) / stem;
-    if (!fs::exists(p) && !fs::exists(p.string() + ".gz")) return false;
-  }
-  return true;
-}
 
 // The "a, x" of "final: train acc, test acc | a, x".
 std::smatch final_line(const std::string& out) {
@@ -60,13 +47,13 @@ std::size_t matches(const std::string& text, const std::regex& re) {
 // split over several tests would train several times.
 TEST(TextbookRecipe, TrainEvalPredict) {
   if (!have_mnist()) {
-    GTEST_SKIP() << "MNIST not found in " << data_dir() << " (run scripts/fetch_mnist.sh)";
+    GTEST_SKIP() << "MNIST not found in " << mnist_dir() << " (run scripts/fetch_mnist.sh)";
   }
   nabla::testing_util::ScopedTempDir temp("train_e2e");
   fs::path run_dir = temp.path() / "run";
   std::string model = (run_dir / "model.safetensors").string();
 
-  Result train = run("train --data " + data_dir() + " --out " + run_dir.string());
+  Result train = run("train --data " + mnist_dir() + " --out " + run_dir.string());
   ASSERT_EQ(train.status, 0) << train.out;
   const std::string& out = train.out;
   EXPECT_THAT(out, HasSubstr("model two-layer-net 784-50-10 relu, softmax loss; sgd lr 0.1, "
@@ -101,7 +88,7 @@ TEST(TextbookRecipe, TrainEvalPredict) {
   EXPECT_GE(matches(svg.str(), std::regex("<polyline")), 3u);
 
   // `nabla eval` prints exactly the accuracy training reported for the saved model.
-  Result eval = run("eval --model " + model + " --data " + data_dir() + " --train");
+  Result eval = run("eval --model " + model + " --data " + mnist_dir() + " --train");
   EXPECT_EQ(eval.status, 0) << eval.out;
   EXPECT_THAT(eval.out, HasSubstr("(10000 iterations)"));
   EXPECT_THAT(eval.out, HasSubstr("\ntest acc | " + test_acc + "\n"));
@@ -109,7 +96,7 @@ TEST(TextbookRecipe, TrainEvalPredict) {
 
   // The first ten test digits (7 2 1 0 4 1 4 9 5 9): a 97% model gets at least nine.
   Result predict =
-      run("predict --model " + model + " --index 0,1,2,3,4,5,6,7,8,9 --data " + data_dir());
+      run("predict --model " + model + " --index 0,1,2,3,4,5,6,7,8,9 --data " + mnist_dir());
   EXPECT_EQ(predict.status, 0) << predict.out;
   std::regex label(R"(class (\d) \(label (\d)\))");
   int right = 0, total = 0;
@@ -125,8 +112,8 @@ TEST(TextbookRecipe, TrainEvalPredict) {
 }
 
 TEST(Gradcheck, OnThreeMnistTrainingImages) {
-  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << data_dir();
-  Result r = run("gradcheck --data " + data_dir());
+  if (!have_mnist()) GTEST_SKIP() << "MNIST not found in " << mnist_dir();
+  Result r = run("gradcheck --data " + mnist_dir());
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("3 MNIST training images"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("FAILED")));

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -20,6 +19,9 @@
 
 namespace nabla {
 namespace {
+
+using testing_util::error_of;
+using testing_util::same_bits;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -64,20 +66,6 @@ class TrainFiles : public testing_util::TempDirTest {
  protected:
   std::string file(const std::string& name) const { return path(name); }
 };
-
-template <class E, class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-  return a.same_layout(b) && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
-}
 
 // ---- learning and evaluation --------------------------------------------------------
 
