@@ -19,6 +19,7 @@
 #include "nabla/network.h"
 #include "nabla/ops.h"
 #include "nabla/safetensors.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -27,10 +28,7 @@ using ::testing::HasSubstr;
 
 constexpr double kTol = 1e-6;
 
-Tensor random(Shape shape, std::uint64_t seed, double low = -2, double high = 2) {
-  Rng rng(seed);
-  return Tensor::uniform(std::move(shape), rng, low, high, DType::f64);
-}
+using testing_util::random;
 
 // Values 0.1, 0.2, ... in a random order: every pooling window has one clear maximum,
 // at least 0.1 above the others, so central differences never cross a kink.

@@ -11,6 +11,7 @@
 #include "nabla/entity_score.h"
 #include "nabla/idx.h"
 #include "nabla/tensor.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -23,12 +24,7 @@ std::vector<TaggedSentence> parse(const std::string& text) {
 }
 
 std::string error_of(const std::string& text) {
-  try {
-    parse(text);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "no error";
+  return testing_util::error_of<DataError>([&] { parse(text); });
 }
 
 TEST(Conll, ReadsTabAndSpaceColumnsAndSentenceBreaks) {

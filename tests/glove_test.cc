@@ -7,6 +7,7 @@
 
 #include "nabla/idx.h"
 #include "nabla/word_windows.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -18,12 +19,7 @@ WordVectors parse(const std::string& text,
 }
 
 std::string error_of(const std::string& text) {
-  try {
-    parse(text);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  return "no error";
+  return testing_util::error_of<DataError>([&] { parse(text); });
 }
 
 TEST(Glove, ReadsWordsAndVectors) {

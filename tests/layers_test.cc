@@ -9,6 +9,7 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -17,10 +18,7 @@ using ::testing::HasSubstr;
 
 constexpr double kTol = 1e-6;
 
-Tensor random(Shape shape, std::uint64_t seed, double low = -2, double high = 2) {
-  Rng rng(seed);
-  return Tensor::uniform(std::move(shape), rng, low, high, DType::f64);
-}
+using testing_util::random;
 
 // Random values with |x| >= 0.2, away from the kink of Relu at 0.
 Tensor away_from_zero(Shape shape, std::uint64_t seed) {

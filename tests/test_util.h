@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -117,6 +119,12 @@ std::string error_of(F f) {
     return e.what();
   }
   return "(no exception)";
+}
+
+// Float64 values drawn uniformly from [low, high) with Rng(seed), for gradient checks.
+inline Tensor random(Shape shape, std::uint64_t seed, double low = -2, double high = 2) {
+  Rng rng(seed);
+  return Tensor::uniform(std::move(shape), rng, low, high, DType::f64);
 }
 
 // The same shape, dtype and bytes.
