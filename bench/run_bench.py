@@ -410,7 +410,7 @@ def run_cnn(args):
             result = run_timed(name, command(name), nabla_env if name == "nabla" else env)
             if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
                 best[name] = result
-        gflops, core = peak_gemm(peak_program)
+        gflops, core = peak_gemm(peak_program, CORETYPES)
         if gflops and (peak is None or gflops > peak):
             peak, peak_core = gflops, core
     floor_s = total_flops / (peak * 1e9) if peak else None

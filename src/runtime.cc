@@ -7,6 +7,11 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "kernels/kernels.h"
 #include "nabla/ops.h"
 #include "nabla/tensor.h"
 
@@ -24,6 +29,31 @@ void configure_runtime(const RuntimeOptions& options) {
   }
 #endif
   if (options.blas_threads > 0) set_blas_threads(options.blas_threads);
+}
+
+std::string better_blas_coretype() {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";
+  std::string core = blas_core();
+  std::transform(core.begin(), core.end(), core.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto one_of = [&](std::initializer_list<const char*> names) {
+    return std::any_of(names.begin(), names.end(), [&](const char* n) { return core == n; });
+  };
+  // OpenBLAS's kernels for x86-64 CPUs with AVX-512, and with AVX2 and FMA
+  const bool avx512 = one_of({"skylakex", "cooperlake", "sapphirerapids"});
+  const bool avx2 = avx512 || one_of({"haswell", "zen"});
+  // the level nabla's kernels run at: the CPU's best, or the lower one NABLA_ISA asks for
+  // (without kernel_isa()'s warning, which the command, started again, gives)
+  kernels::Isa level = kernels::runnable_isas().back();
+  const char* asked = std::getenv("NABLA_ISA");
+  for (kernels::Isa lower : {kernels::Isa::scalar, kernels::Isa::avx2}) {
+    if (asked != nullptr && asked == std::string(kernels::isa_name(lower)) && lower < level) {
+      level = lower;
+    }
+  }
+  if (level == kernels::Isa::avx512 && !avx512) return "SKYLAKEX";
+  if (level == kernels::Isa::avx2 && !avx2) return "HASWELL";
+  return "";
 }
 
 }  // namespace nabla

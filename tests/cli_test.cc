@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -21,7 +22,8 @@ TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
   Result r = run("--version");
   EXPECT_EQ(r.status, 0);
   EXPECT_TRUE(std::regex_search(
-      r.out, std::regex(R"(^nabla \d+\.\d+\.\d+ \(\w+ build\), kernels (scalar|avx2|avx512)\n$)")))
+      r.out, std::regex(R"(^nabla \d+\.\d+\.\d+ \(\w+ build\), kernels (scalar|avx2|avx512), )"
+                        R"(OpenBLAS \w+\n$)")))
       << r.out;
   // NABLA_ISA asks for a level; a level this CPU lacks is lowered to what it has, with a
   // warning; a name that is no level is refused
@@ -36,6 +38,36 @@ TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
   Result bad = nabla::testing_util::run_nabla("--version", "NABLA_ISA=sse9");
   EXPECT_NE(bad.status, 0);
   EXPECT_THAT(bad.out, HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2 or avx512)"));
+}
+
+// The OpenBLAS kernels `nabla --version` reports (e.g. "SkylakeX"), lower-cased.
+std::string blas_core_of(const Result& r) {
+  std::smatch m;
+  std::string core;
+  if (std::regex_search(r.out, m, std::regex(R"(OpenBLAS (\w+))"))) core = m[1];
+  for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return core;
+}
+
+TEST(Cli, OpenBlasRunsKernelsOfTheLevelOfNablas) {
+  // Left to itself, OpenBLAS 0.3.21 takes its oldest kernels (Prescott) on CPUs it does
+  // not know; the command starts again with OPENBLAS_CORETYPE set where that happens.
+  const std::regex avx512_cores("skylakex|cooperlake|sapphirerapids");
+  const std::regex avx2_cores("haswell|zen|skylakex|cooperlake|sapphirerapids");
+  for (const char* isa : {"", "avx2"}) {
+    Result r = nabla::testing_util::run_nabla(
+        "--version", std::string("env -u OPENBLAS_CORETYPE NABLA_ISA=") + isa);
+    ASSERT_EQ(r.status, 0) << r.out;
+    const std::string core = blas_core_of(r);
+    if (r.out.find("kernels avx512") != std::string::npos) {
+      EXPECT_TRUE(std::regex_match(core, avx512_cores)) << r.out;
+    } else if (r.out.find("kernels avx2") != std::string::npos) {
+      EXPECT_TRUE(std::regex_match(core, avx2_cores)) << r.out;
+    }
+  }
+  // a user's own choice is kept
+  Result own = nabla::testing_util::run_nabla("--version", "OPENBLAS_CORETYPE=Prescott");
+  EXPECT_EQ(blas_core_of(own), "prescott") << own.out;
 }
 
 TEST(Cli, ExampleListNamesEveryCase) {

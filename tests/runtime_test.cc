@@ -2,7 +2,11 @@
 #include "nabla/runtime.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <string>
+
+#include "nabla/cpu.h"
 #include "nabla/ops.h"
 #include "nabla/tensor.h"
 
@@ -26,6 +30,23 @@ TEST(ConfigureRuntime, RefusesNegativeThreads) {
     EXPECT_STREQ(e.what(),
                  "configure_runtime: blas_threads must be 0 (BLAS's choice) or more, got -1");
   }
+}
+
+TEST(BetterBlasCoretype, NamesKernelsOfTheLevelOrNothing) {
+  // Whatever this CPU is: nothing, or the AVX-512 or AVX2 kernels of OpenBLAS; never
+  // anything when the user set OPENBLAS_CORETYPE (this process runs with its choice).
+  const std::string asked = better_blas_coretype();
+  EXPECT_TRUE(asked.empty() || asked == "SKYLAKEX" || asked == "HASWELL") << asked;
+  if (!asked.empty()) {
+    EXPECT_NE(kernel_isa(), "scalar");
+  }
+  ::setenv("OPENBLAS_CORETYPE", blas_core().c_str(), 1);
+  EXPECT_EQ(better_blas_coretype(), "");
+  ::unsetenv("OPENBLAS_CORETYPE");
+  // NABLA_ISA=scalar: nabla's kernels are plain C++, and so may OpenBLAS's be
+  ::setenv("NABLA_ISA", "scalar", 1);
+  EXPECT_EQ(better_blas_coretype(), "");
+  ::unsetenv("NABLA_ISA");
 }
 
 }  // namespace

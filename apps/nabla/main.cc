@@ -1,4 +1,6 @@
 // nabla — build and train neural networks by backpropagation.
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 #include <map>
@@ -7,18 +9,33 @@
 #include "commands.h"
 #include "exit_status.h"
 #include "nabla/cpu.h"
+#include "nabla/ops.h"
 #include "nabla/runtime.h"
 #include "parse_errors.h"
 
+namespace {
+
+// OpenBLAS reads OPENBLAS_CORETYPE once, when it loads: where its own choice of kernels is
+// slower than this CPU allows (nabla/runtime.h), set it and start again (if that fails,
+// go on with OpenBLAS's choice).
+void restart_with_faster_blas(char** argv) {
+  const std::string core = nabla::better_blas_coretype();
+  if (core.empty() || ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace nabla::cli;
+  restart_with_faster_blas(argv);
   // Freed memory kept for reuse (nabla/runtime.h); `nabla train` sets its BLAS threads.
   nabla::configure_runtime();
   CLI::App app{"nabla: neural networks by backpropagation, as clear as the textbook"};
   // version, build type and the kernels' instruction set (chosen at run time, nabla/cpu.h)
   app.set_version_flag("--version", [] {
     return std::string("nabla ") + NABLA_VERSION + " (" + NABLA_BUILD_TYPE + " build), kernels " +
-           nabla::kernel_isa();
+           nabla::kernel_isa() + ", OpenBLAS " + nabla::blas_core();
   });
   app.require_subcommand(1);
   app.footer(kExitStatusHelp);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nabla/graph.h"
@@ -51,6 +52,9 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
 // core).
 void set_blas_threads(int threads);
 int blas_threads();
+// The kernels OpenBLAS chose for this CPU, as it names them (e.g. "SkylakeX", "Haswell",
+// "Prescott").
+std::string blas_core();
 
 Tensor sum(const Tensor& a);                     // scalar (rank 0)
 Tensor sum(const Tensor& a, std::int64_t axis);  // that axis removed

@@ -12,6 +12,8 @@
 // Both settings belong to the process: call it from main(), before threads start.
 #pragma once
 
+#include <string>
+
 namespace nabla {
 
 struct RuntimeOptions {
@@ -27,5 +29,14 @@ struct RuntimeOptions {
 
 // Applies `options` to this process. Throws ValueError for a negative blas_threads.
 void configure_runtime(const RuntimeOptions& options = {});
+
+// The OPENBLAS_CORETYPE that gives this CPU faster matrix products than the kernels
+// OpenBLAS chose by itself, or "" when its choice is right (or OPENBLAS_CORETYPE is set).
+// OpenBLAS 0.3.21 does not know some newer CPUs and takes its oldest kernels there: on an
+// Intel Xeon of family 6, model 207 (AVX-512) it runs "Prescott" kernels, at a fifth of
+// the rate of its "SkylakeX" ones. The answer follows the level of nabla's own kernels
+// (nabla/cpu.h: NABLA_ISA=avx2 gives "HASWELL"). OpenBLAS reads the variable once,
+// when it loads, so a program sets it and starts again: the `nabla` command does.
+std::string better_blas_coretype();
 
 }  // namespace nabla

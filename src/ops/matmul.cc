@@ -61,6 +61,11 @@ void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 
 int blas_threads() { return openblas_get_num_threads(); }
 
+std::string blas_core() {
+  const char* name = openblas_get_corename();
+  return name != nullptr ? name : "";
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   check_matmul(a, trans_a, b, trans_b, "matmul");
   Tensor out({op_dims(a, trans_a).first, op_dims(b, trans_b).second}, a.dtype());
