@@ -105,7 +105,7 @@ Tensor Sequential::forward_sparse(const SparseBatch& x) {
 }
 
 void Sequential::set_threads(int threads) {
-  if (sparse_first_) sparse_entry("set_threads").set_threads(threads);
+  for (std::size_t i = 0; i < size(); ++i) layer(i).set_threads(threads);
 }
 
 Sequential& Sequential::set_loss(std::unique_ptr<LossLayer> loss) {

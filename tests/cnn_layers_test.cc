@@ -131,6 +131,29 @@ TEST(Conv2D, NoInputGradientWhenNotWanted) {
   EXPECT_DOUBLE_EQ(conv.b().grad().get(0), 2 * 25);
 }
 
+TEST(Conv2D, ThreadsGiveTheSameBits) {
+  // The images go in two fixed parts whatever the threads: forward, dx, dW and db, and the
+  // evaluation, are bit for bit those of one thread. (Batches of 1, 2 and an odd 7.)
+  for (std::int64_t n : {1, 2, 7}) {
+    Conv2D one = f64_conv(3, 4, 3, 1, 1, 21);
+    Conv2D two = f64_conv(3, 4, 3, 1, 1, 21);  // the same weights, parameters of its own
+    two.set_threads(2);
+    const Tensor x = random({n, 3, 6, 5}, 22);
+    const Tensor dout = random({n, 4, 6, 5}, 23);
+    const Tensor y1 = one.forward(x);
+    const Tensor dx1 = one.backward(dout);
+    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y1)) << n;
+    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), dx1)) << n;
+    EXPECT_TRUE(testing_util::same_bits(two.W().grad(), one.W().grad())) << n;
+    EXPECT_TRUE(testing_util::same_bits(two.b().grad(), one.b().grad())) << n;
+    // a copy starts with one thread, and gives the same bits
+    Conv2D three = two;
+    EXPECT_TRUE(testing_util::same_bits(three.forward(x), y1)) << n;
+    two.eval();
+    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y1)) << n;
+  }
+}
+
 TEST(Conv2D, AppliedTwiceInOneGraph) {
   // conv(conv(x)) with the same weights: both uses add into W's and b's gradients.
   Conv2D conv = f64_conv(2, 2, 3, 1, 1, 11);

@@ -27,6 +27,7 @@
 #include "nabla/graph.h"
 #include "nabla/layers.h"
 #include "nabla/tensor.h"
+#include "nabla/workers.h"
 
 namespace nabla {
 
@@ -42,6 +43,8 @@ class Conv2D : public Layer {
   std::unique_ptr<Module> copy() const override { return std::make_unique<Conv2D>(*this); }
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
+  // The batch's images split between threads (forward, backward and evaluation).
+  void set_threads(int threads) override { workers_.set(threads); }
   Var& W() { return parameter_at(0); }
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
@@ -51,6 +54,7 @@ class Conv2D : public Layer {
  private:
   Window2d win_;
   ConvCache cache_;  // what backward needs, kept in training mode
+  LayerWorkers workers_;
 };
 
 // The max of each size x size window, sliding by stride (0: = size); padding never wins.

@@ -30,6 +30,8 @@
 
 namespace nabla {
 
+class Workers;
+
 // How a window slides over an image: kernel size, stride and zero padding.
 struct Window2d {
   std::int64_t kernel_h = 1, kernel_w = 1;
@@ -64,17 +66,20 @@ Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int6
 struct ConvCache {
   Tensor x;        // (N, C, H, W)
   Tensor weights;  // (F, C*KH*KW + 1): w and b side by side
-  Tensor cols;     // (C*KH*KW + 1, OH*OW): one image's fields as columns, and a row of ones
-  Tensor grads;    // (F, C*KH*KW + 1): dw and db side by side
+  Tensor cols;     // (parts, C*KH*KW + 1, OH*OW): an image's fields as columns, and a row
+                   // of ones, for each part of the batch
+  Tensor grads;    // (parts, F, C*KH*KW + 1): dw and db side by side, each part's sum
 };
 // x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW); fills `cache` unless null.
+// The batch's images go in two fixed parts, on the workers' threads when there are any
+// (the result is the same either way).
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
-                      ConvCache* cache);
+                      ConvCache* cache, Workers* workers = nullptr);
 // From dout (N, F, OH, OW): adds dL/dw into dw and dL/db into db (each skipped when null)
 // and returns dL/dx (N, C, H, W), or an undefined tensor when input_grad is false. Uses
-// the cache's workspaces.
+// the cache's workspaces; the same parts as the forward.
 Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
-                       Tensor* dw, Tensor* db, bool input_grad);
+                       Tensor* dw, Tensor* db, bool input_grad, Workers* workers = nullptr);
 
 struct PoolCache {
   std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane

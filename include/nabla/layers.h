@@ -95,6 +95,10 @@ class Layer : public Module {
   // When false, backward may skip dL/d(input) (a first layer, whose input is data, needs
   // none); layers whose dX is costly (Affine) do.
   void set_input_grad(bool needed) { input_grad_ = needed; }
+  // Threads the layer may split its work over (1: only the calling thread). Layers whose
+  // work splits well (SparseAffine's products, Conv2D's images) keep that many; the others
+  // ignore it. A copy starts with one. Results do not depend on it.
+  virtual void set_threads(int /*threads*/) {}
 
  protected:
   bool input_grad_ = true;

@@ -69,7 +69,7 @@ class Sequential : public Module {
   // The same for a batch of sparse pixel rows (the SparseAffine first layer multiplies
   // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
-  // Threads for the SparseAffine first layer's products, if there is one.
+  // Threads for each layer that splits its work (Layer::set_threads).
   void set_threads(int threads);
   // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
   bool takes_sparse_rows() const { return sparse_first_; }

@@ -45,7 +45,7 @@ class SparseAffine : public Affine {
   // one: Affine's backward.
   Tensor backward(const Tensor& dout) override;
   // Threads for the sparse products (default 1).
-  void set_threads(int threads);
+  void set_threads(int threads) override;
 
  private:
   struct Sparse;  // the batch, W packed for the kernels, scratch, threads

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -46,6 +47,37 @@ class Workers {
   std::condition_variable wake_;
   std::vector<std::exception_ptr> errors_;
 };
+
+// The Workers of a layer that splits its work: none until set(threads) asks for more than
+// one thread. A copy starts with none (threads are not shared between copies, which may
+// run at the same time).
+class LayerWorkers {
+ public:
+  LayerWorkers() = default;
+  LayerWorkers(const LayerWorkers&) {}
+  LayerWorkers& operator=(const LayerWorkers&) {
+    workers_.reset();
+    return *this;
+  }
+  void set(int threads) { workers_ = threads > 1 ? std::make_unique<Workers>(threads) : nullptr; }
+  Workers* get() const { return workers_.get(); }
+
+ private:
+  std::unique_ptr<Workers> workers_;
+};
+
+// Calls fn(part) for each of `parts` parts, spread over the workers' threads (in turn on
+// the calling thread when workers is null). A fixed number of parts, whatever the
+// threads, keeps results independent of them.
+inline void run_parts(Workers* workers, int parts, const std::function<void(int)>& fn) {
+  if (workers == nullptr || workers->size() < 2) {
+    for (int p = 0; p < parts; ++p) fn(p);
+    return;
+  }
+  workers->run([&](int part, int threads) {
+    for (int p = part; p < parts; p += threads) fn(p);
+  });
+}
 
 // The range of part `part` of `parts` of [0, n).
 inline std::pair<std::int64_t, std::int64_t> part_range(std::int64_t n, int part, int parts) {

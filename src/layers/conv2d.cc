@@ -41,16 +41,18 @@ Tensor Conv2D::forward(const Tensor& x) {
   }
   if (!is_training()) {
     cache_ = ConvCache{};
-    return conv2d_forward(x, W().value(), b().value(), win_, nullptr);
+    return conv2d_forward(x, W().value(), b().value(), win_, nullptr, workers_.get());
   }
-  return conv2d_forward(x, W().value(), b().value(), win_, &cache_);  // reuses cache_'s storage
+  // (reuses cache_'s storage)
+  return conv2d_forward(x, W().value(), b().value(), win_, &cache_, workers_.get());
 }
 
 Tensor Conv2D::backward(const Tensor& dout) {
   if (!cache_.x.defined()) {
     throw ValueError("Conv2D: backward needs a forward in training mode first");
   }
-  return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_);
+  return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_,
+                         workers_.get());
 }
 
 }  // namespace nabla

@@ -12,6 +12,7 @@
 
 #include "kernels/kernels.h"
 #include "nabla/ops.h"
+#include "nabla/workers.h"
 #include "ops/kernels.h"
 
 namespace nabla {
@@ -309,20 +310,28 @@ void join_weights(const Tensor& w, const Tensor& b, Tensor& joined) {
 }
 
 // The workspace of one image: its columns (C*KH*KW, OH*OW) and a last row of ones.
+// The images of a batch go in kConvParts fixed parts (the threads take parts, so that
+// results do not depend on how many there are); each part has its own workspaces.
+constexpr int kConvParts = 2;
+
+// A workspace of kConvParts matrices (C*KH*KW + 1, OH*OW) for an image's columns each, the
+// last row of each ones.
 void prepare_columns(const Fields& g, DType dtype, Tensor& cols) {
   const std::int64_t plane = g.oh * g.ow;
-  cols.resize({g.cols() + 1, plane}, dtype);
+  cols.resize({kConvParts, g.cols() + 1, plane}, dtype);
   visit_dtype(dtype, [&](auto type) {
     using T = decltype(type);
-    T* ones = cols.data<T>() + g.cols() * plane;
-    std::fill(ones, ones + plane, T(1));
+    for (int p = 0; p < kConvParts; ++p) {
+      T* ones = cols.data<T>() + (p * (g.cols() + 1) + g.cols()) * plane;
+      std::fill(ones, ones + plane, T(1));
+    }
   });
 }
 
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
-                      ConvCache* cache) {
+                      ConvCache* cache, Workers* workers) {
   check_conv(x, w, b, "conv2d");
   if (win.kernel_h != w.size(2) || win.kernel_w != w.size(3)) {
     throw ShapeError("conv2d: a window of " + std::to_string(win.kernel_h) + "x" +
@@ -338,19 +347,22 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
   prepare_columns(g, x.dtype(), work.cols);
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
-    T* col = work.cols.data<T>();
-    for (std::int64_t n = 0; n < g.n; ++n) {
-      image_to_columns(g, x.data<T>() + n * g.c * g.h * g.w, col);
-      // out_n (F, OH*OW) = [w b] (F, C*KH*KW + 1) . [cols_n; 1] (C*KH*KW + 1, OH*OW)
-      gemm_raw(false, false, f, plane, depth, work.weights.data<T>(), depth, col, plane, T(0),
-               out.data<T>() + n * f * plane);
-    }
+    run_parts(workers, kConvParts, [&](int part) {
+      T* col = work.cols.data<T>() + part * depth * plane;
+      const auto [first, last] = part_range(g.n, part, kConvParts);
+      for (std::int64_t n = first; n < last; ++n) {
+        image_to_columns(g, x.data<T>() + n * g.c * g.h * g.w, col);
+        // out_n (F, OH*OW) = [w b] (F, C*KH*KW + 1) . [cols_n; 1] (C*KH*KW + 1, OH*OW)
+        gemm_raw(false, false, f, plane, depth, work.weights.data<T>(), depth, col, plane, T(0),
+                 out.data<T>() + n * f * plane);
+      }
+    });
   });
   return out;
 }
 
 Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
-                       Tensor* dw, Tensor* db, bool input_grad) {
+                       Tensor* dw, Tensor* db, bool input_grad, Workers* workers) {
   if (!cache.x.defined()) {
     throw ValueError("conv2d: backward needs a forward that kept its cache first");
   }
@@ -364,40 +376,49 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
   kernels::check_same_dtype(dout, w, "conv2d backward");
   Tensor dx;
   if (input_grad) dx = Tensor(cache.x.shape(), dout.dtype());  // zeros: fields add up
+  const bool weight_grad = dw != nullptr || db != nullptr;
+  if (weight_grad) cache.grads.resize({kConvParts, f, depth + 1}, dout.dtype());
+  prepare_columns(g, dout.dtype(), cache.cols);
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pd = dout.data<T>();
-    if (dw != nullptr || db != nullptr) {
-      // [dw db] (F, C*KH*KW + 1) = sum over images of dout_n (F, OH*OW) . [cols_n; 1]^T,
-      // each image's columns built again from the cached input (they stay in cache)
-      cache.grads.resize({f, depth + 1}, dout.dtype());
-      cache.grads.fill(0.0);
-      prepare_columns(g, dout.dtype(), cache.cols);
-      T* col = cache.cols.data<T>();
-      T* grads = cache.grads.data<T>();
-      for (std::int64_t n = 0; n < g.n; ++n) {
-        image_to_columns(g, cache.x.data<T>() + n * g.c * g.h * g.w, col);
-        gemm_raw(false, true, f, depth + 1, plane, pd + n * f * plane, plane, col, plane, T(1),
-                 grads);
-      }
-      for (std::int64_t k = 0; k < f; ++k) {
-        const T* row = grads + k * (depth + 1);
-        if (dw != nullptr) {
-          T* pdw = dw->data<T>() + k * depth;
-          for (std::int64_t i = 0; i < depth; ++i) pdw[i] += row[i];
+    run_parts(workers, kConvParts, [&](int part) {
+      T* col = cache.cols.data<T>() + part * (depth + 1) * plane;
+      const auto [first, last] = part_range(g.n, part, kConvParts);
+      if (weight_grad) {
+        // [dw db] of the part (F, C*KH*KW + 1) = sum over its images of dout_n (F, OH*OW) .
+        // [cols_n; 1]^T, each image's columns built again from the cached input (they
+        // stay in cache)
+        T* grads = cache.grads.data<T>() + part * f * (depth + 1);
+        std::fill(grads, grads + f * (depth + 1), T(0));
+        for (std::int64_t n = first; n < last; ++n) {
+          image_to_columns(g, cache.x.data<T>() + n * g.c * g.h * g.w, col);
+          gemm_raw(false, true, f, depth + 1, plane, pd + n * f * plane, plane, col, plane, T(1),
+                   grads);
         }
-        if (db != nullptr) db->data<T>()[k] += row[depth];
       }
-    }
-    if (input_grad) {
-      // dcols_n (C*KH*KW, OH*OW) = w^T (C*KH*KW, F) . dout_n (F, OH*OW), added onto the pixels
-      prepare_columns(g, dout.dtype(), cache.cols);
-      T* dcols = cache.cols.data<T>();
-      T* px = dx.data<T>();
-      for (std::int64_t n = 0; n < g.n; ++n) {
-        gemm_raw(true, false, depth, plane, f, w.data<T>(), depth, pd + n * f * plane, plane, T(0),
-                 dcols);
-        columns_to_image(g, dcols, px + n * g.c * g.h * g.w);
+      if (input_grad) {
+        // dcols_n (C*KH*KW, OH*OW) = w^T (C*KH*KW, F) . dout_n (F, OH*OW), added onto the
+        // pixels of image n
+        for (std::int64_t n = first; n < last; ++n) {
+          gemm_raw(true, false, depth, plane, f, w.data<T>(), depth, pd + n * f * plane, plane,
+                   T(0), col);
+          columns_to_image(g, col, dx.data<T>() + n * g.c * g.h * g.w);
+        }
+      }
+    });
+    if (weight_grad) {
+      // the parts' sums, in order
+      for (int part = 0; part < kConvParts; ++part) {
+        const T* grads = cache.grads.data<T>() + part * f * (depth + 1);
+        for (std::int64_t k = 0; k < f; ++k) {
+          const T* row = grads + k * (depth + 1);
+          if (dw != nullptr) {
+            T* pdw = dw->data<T>() + k * depth;
+            for (std::int64_t i = 0; i < depth; ++i) pdw[i] += row[i];
+          }
+          if (db != nullptr) db->data<T>()[k] += row[depth];
+        }
       }
     }
   });
