@@ -36,7 +36,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// One thread per core, at most 2: the first layer's products split the batch between them.
+// One thread per core, at most 2: layers that split their work (a sparse first layer's
+// products, a convolution's images) split the batch between them.
 int default_threads() {
   unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(cores, 1u, 2u));
@@ -401,9 +402,10 @@ Runner add_train_command(CLI::App& app) {
                   "replacement (the textbook's random choice) or shuffle (epochs)")
       ->check(CLI::IsMember({"replacement", "shuffle"}));
   sub->add_option("--threads", o->threads,
-                  "Threads (default: cores, at most 2); with 2 or more, the batches are made "
-                  "ahead and the evaluations during training run beside it, on threads of "
-                  "their own (the results are the same)")
+                  "Threads (default: cores, at most 2); with 2 or more, the layers that split "
+                  "their work (a sparse first layer, a convolution) share a batch between "
+                  "them, the batches are made ahead and the evaluations during training run "
+                  "beside it, on threads of their own (the results are the same)")
       ->check(CLI::Range(1, 256))
       ->default_str("");
   sub->add_option("--out", o->out,
