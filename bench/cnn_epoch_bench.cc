@@ -122,7 +122,9 @@ int run(const Options& o) {
   const auto wall_start = Clock::now();
   set_blas_threads(1);
   const int threads =
-      o.threads > 0 ? o.threads : std::min(2, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+      o.threads > 0
+          ? o.threads
+          : std::min(2, std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   const Mnist mnist = load_mnist(resolve_data_dir(o.data));
   Rng rng(o.seed);
   Sequential net = simple_convnet(rng);

@@ -216,6 +216,23 @@ TEST(MaxPool2D, ForwardAndRouting) {
   EXPECT_EQ(padded.forward(x).to_vector(), (std::vector<double>{6, 8, 14, 16}));
 }
 
+TEST(MaxPool2D, ThreadsGiveTheSameBits) {
+  // A (4, 8, 48, 48) input is large enough to be split between two threads, plane by
+  // plane: forward, backward and evaluation give the bits of one thread, for 2x2 windows
+  // (the kernel) and overlapping 3x3 ones of stride 2 (the general loop, adding up).
+  for (auto [size, stride] : {std::pair{2, 2}, std::pair{3, 2}}) {
+    MaxPool2D one(size, stride), two(size, stride);
+    two.set_threads(2);
+    const Tensor x = random({4, 8, 48, 48}, 31);
+    const Tensor y = one.forward(x);
+    const Tensor dout = random(y.shape(), 32);
+    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y)) << size;
+    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout))) << size;
+    two.eval();
+    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y)) << size;
+  }
+}
+
 TEST(MaxPool2D, GradCheck) {
   for (auto [size, stride, pad] : {std::tuple{2, 0, 0}, std::tuple{3, 2, 1}, std::tuple{2, 1, 0}}) {
     MaxPool2D pool(size, stride, pad);

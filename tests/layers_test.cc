@@ -152,6 +152,19 @@ TEST(Relu, MaskExample) {
   EXPECT_EQ(values(dout), (std::vector<double>{5, 6, 7, 8}));  // dout left untouched
 }
 
+TEST(Relu, ThreadsGiveTheSameBits) {
+  // 100,000 values (enough to be split between two threads), float32 and float64
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Relu one, two;
+    two.set_threads(2);
+    const Tensor x = random({10, 10000}, 41).to(dtype);
+    const Tensor dout = random({10, 10000}, 42).to(dtype);
+    EXPECT_TRUE(testing_util::same_bits(two.forward(x), one.forward(x)));
+    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout)));
+    EXPECT_EQ(two.mask(), one.mask());
+  }
+}
+
 TEST(Relu, ZeroIsMasked) {
   Relu relu_layer;
   relu_layer.forward(Tensor::from({3}, {0.0, 1e-30, -1e-30}, DType::f32));

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: a fresh temporary directory per test, whole-file byte
 // reads and writes, running a command line (or the `nabla` tool) and collecting what it
-// prints, the message of an expected exception, bitwise tensor equality and where MNIST is. Header-only; each test binary includes what it uses.
+// prints, the message of an expected exception, bitwise tensor equality and where MNIST is.
+// Header-only; each test binary includes what it uses.
 #ifndef NABLA_TESTS_TEST_UTIL_H_
 #define NABLA_TESTS_TEST_UTIL_H_
 
@@ -19,8 +20,8 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/tensor.h"

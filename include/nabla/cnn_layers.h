@@ -67,10 +67,13 @@ class MaxPool2D : public Layer {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
   const Window2d& window() const { return win_; }
+  // Large inputs split between threads, plane by plane.
+  void set_threads(int threads) override { workers_.set(threads); }
 
  private:
   Window2d win_;
   PoolCache cache_;
+  LayerWorkers workers_;
 };
 
 // The mean of each size x size window (padding counts as zeros); backward spreads each

@@ -85,8 +85,10 @@ struct PoolCache {
   std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane
   Shape x_shape;
 };
-Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache);
-Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache);
+// Planes in two halves on the workers' threads (when given and the input is large).
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,
+                          Workers* workers = nullptr);
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* workers = nullptr);
 Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win);
 Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win);
 

@@ -27,6 +27,7 @@
 #include "nabla/graph.h"
 #include "nabla/module.h"
 #include "nabla/tensor.h"
+#include "nabla/workers.h"
 
 namespace nabla {
 
@@ -113,10 +114,13 @@ class Relu : public Layer {
   Tensor backward(const Tensor& dout) override;
   // The mask of the latest forward: 1 where x <= 0.
   const std::vector<std::uint8_t>& mask() const { return mask_; }
+  // Large inputs (a convolution's maps) split between threads in training.
+  void set_threads(int threads) override { workers_.set(threads); }
 
  private:
   std::vector<std::uint8_t> mask_;
   Shape shape_;
+  LayerWorkers workers_;
 };
 
 // Keeps its output y; backward = dout * (1 - y) * y.

@@ -79,6 +79,19 @@ inline void run_parts(Workers* workers, int parts, const std::function<void(int)
   });
 }
 
+// Calls fn(begin, end) on the ranges of [0, n) in two parts, on the workers' threads when
+// there are any and n is large enough (at least kSplitAbove elements) to be worth waking
+// them; else once, on [0, n).
+constexpr std::int64_t kSplitAbove = std::int64_t{1} << 16;
+inline void run_halves(Workers* workers, std::int64_t n,
+                       const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  if (workers == nullptr || n < kSplitAbove) {
+    fn(0, n);
+    return;
+  }
+  run_parts(workers, 2, [&](int part) { fn(n * part / 2, n * (part + 1) / 2); });
+}
+
 // The range of part `part` of `parts` of [0, n).
 inline std::pair<std::int64_t, std::int64_t> part_range(std::int64_t n, int part, int parts) {
   return {n * part / parts, n * (part + 1) / parts};

@@ -41,11 +41,15 @@ Tensor Relu::forward(const Tensor& x) {
   mask_.resize(static_cast<std::size_t>(x.numel()));
   shape_ = x.shape();
   const kernels::Table& k = kernels::active();
-  if (x.dtype() == DType::f32) {
-    k.relu_f32(x.data<float>(), x.numel(), out.data<float>(), mask_.data());
-  } else {
-    k.relu_f64(x.data<double>(), x.numel(), out.data<double>(), mask_.data());
-  }
+  run_halves(workers_.get(), x.numel(), [&](std::int64_t begin, std::int64_t end) {
+    if (x.dtype() == DType::f32) {
+      k.relu_f32(x.data<float>() + begin, end - begin, out.data<float>() + begin,
+                 mask_.data() + begin);
+    } else {
+      k.relu_f64(x.data<double>() + begin, end - begin, out.data<double>() + begin,
+                 mask_.data() + begin);
+    }
+  });
   return out;
 }
 
@@ -55,11 +59,15 @@ Tensor Relu::backward(const Tensor& dout) {
   check_dout(dout, shape_, "Relu");
   Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
   const kernels::Table& k = kernels::active();
-  if (dx.dtype() == DType::f32) {
-    k.relu_backward_f32(dout.data<float>(), mask_.data(), dx.numel(), dx.data<float>());
-  } else {
-    k.relu_backward_f64(dout.data<double>(), mask_.data(), dx.numel(), dx.data<double>());
-  }
+  run_halves(workers_.get(), dx.numel(), [&](std::int64_t begin, std::int64_t end) {
+    if (dx.dtype() == DType::f32) {
+      k.relu_backward_f32(dout.data<float>() + begin, mask_.data() + begin, end - begin,
+                          dx.data<float>() + begin);
+    } else {
+      k.relu_backward_f64(dout.data<double>() + begin, mask_.data() + begin, end - begin,
+                          dx.data<double>() + begin);
+    }
+  });
   return dx;
 }
 

@@ -101,8 +101,10 @@ WindowTagger load_window_tagger(const std::string& path) {
   const auto n_tags = static_cast<std::int64_t>(tags.size());
   const std::int64_t k = 2 * static_cast<std::int64_t>(o.window) + 1;
   const std::vector<std::pair<std::string, Shape>> expected = {
-      {"shapes.W", {kWordShapes + 1, o.shape_dim}}, {"hidden.W", {k * (dim + o.shape_dim), o.hidden}},
-      {"hidden.b", {o.hidden}},                     {"output.W", {o.hidden, n_tags}},
+      {"shapes.W", {kWordShapes + 1, o.shape_dim}},
+      {"hidden.W", {k * (dim + o.shape_dim), o.hidden}},
+      {"hidden.b", {o.hidden}},
+      {"output.W", {o.hidden, n_tags}},
       {"output.b", {n_tags}}};
   for (const auto& [name, shape] : expected) {
     const Tensor* t = nullptr;

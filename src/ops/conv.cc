@@ -450,7 +450,8 @@ Var conv2d(const Var& x, const Var& w, const Var& b, std::int64_t stride, std::i
 
 // ---- pooling ----------------------------------------------------------------------------
 
-Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache) {
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,
+                          Workers* workers) {
   const PoolGeometry g(x.shape(), win, "max_pool2d");
   Tensor out = Tensor::empty(g.out_shape(x.shape()), x.dtype());
   const std::int64_t out_plane = g.oh * g.ow;
@@ -460,40 +461,45 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
   }
   // the common 2x2 windows of stride 2 by a kernel (without a cache: positions of one plane)
   const bool pairs = is_pairs(win);
-  std::vector<std::int32_t> scratch(
-      static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
-    for (std::int64_t plane = 0; plane < g.planes; ++plane) {
-      const T* src = x.data<T>() + plane * g.h * g.w;
-      T* dst = out.data<T>() + plane * out_plane;
-      std::int32_t* arg = cache != nullptr ? cache->argmax.data() + plane * out_plane : nullptr;
-      if (pairs) {
-        if (arg == nullptr) arg = scratch.data();
-        const kernels::Table& k = kernels::active();
-        if constexpr (std::is_same_v<T, float>) {
-          k.max_pool2x2_f32(src, g.h, g.w, dst, arg);
-        } else {
-          k.max_pool2x2_f64(src, g.h, g.w, dst, arg);
+    // planes in two halves on the workers' threads for a large input
+    run_halves(workers, x.numel(), [&](std::int64_t begin, std::int64_t end) {
+      std::vector<std::int32_t> scratch(
+          static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
+      const std::int64_t in_plane = std::max<std::int64_t>(g.h * g.w, 1);
+      const std::int64_t first = begin / in_plane, last = end / in_plane;
+      for (std::int64_t plane = first; plane < last; ++plane) {
+        const T* src = x.data<T>() + plane * g.h * g.w;
+        T* dst = out.data<T>() + plane * out_plane;
+        std::int32_t* arg = cache != nullptr ? cache->argmax.data() + plane * out_plane : nullptr;
+        if (pairs) {
+          if (arg == nullptr) arg = scratch.data();
+          const kernels::Table& k = kernels::active();
+          if constexpr (std::is_same_v<T, float>) {
+            k.max_pool2x2_f32(src, g.h, g.w, dst, arg);
+          } else {
+            k.max_pool2x2_f64(src, g.h, g.w, dst, arg);
+          }
+          continue;
         }
-        continue;
+        g.for_each_window([&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0,
+                              std::int64_t x1) {
+          std::int64_t best = y0 * g.w + x0;
+          for (std::int64_t y = y0; y < y1; ++y)
+            for (std::int64_t c = x0; c < x1; ++c) {
+              if (src[y * g.w + c] > src[best]) best = y * g.w + c;  // the first maximum on ties
+            }
+          dst[o] = src[best];
+          if (arg != nullptr) arg[o] = static_cast<std::int32_t>(best);
+        });
       }
-      g.for_each_window(
-          [&](std::int64_t o, std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
-            std::int64_t best = y0 * g.w + x0;
-            for (std::int64_t y = y0; y < y1; ++y)
-              for (std::int64_t c = x0; c < x1; ++c) {
-                if (src[y * g.w + c] > src[best]) best = y * g.w + c;  // the first maximum on ties
-              }
-            dst[o] = src[best];
-            if (arg != nullptr) arg[o] = static_cast<std::int32_t>(best);
-          });
-    }
+    });
   });
   return out;
 }
 
-Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache) {
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* workers) {
   if (cache.x_shape.size() != 4) {
     throw ValueError("max_pool2d: backward needs a forward that kept its cache first");
   }
@@ -504,15 +510,21 @@ Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache) {
   const std::int64_t out_plane = dout.numel() / std::max<std::int64_t>(planes, 1);
   // The gradient goes to each window's maximum only (overlapping windows add up). (Zeros
   // and a scatter: faster here than writing each element once.)
-  Tensor dx(cache.x_shape, dout.dtype());
+  // Planes in two halves on the workers' threads for a large input, each zeroed there.
+  Tensor dx = Tensor::empty(cache.x_shape, dout.dtype());
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
-    for (std::int64_t plane = 0; plane < planes; ++plane) {
-      const T* g = dout.data<T>() + plane * out_plane;
-      const std::int32_t* arg = cache.argmax.data() + plane * out_plane;
-      T* d = dx.data<T>() + plane * in_plane;
-      for (std::int64_t o = 0; o < out_plane; ++o) d[arg[o]] += g[o];
-    }
+    run_halves(workers, dx.numel(), [&](std::int64_t begin, std::int64_t end) {
+      const std::int64_t first = begin / std::max<std::int64_t>(in_plane, 1);
+      const std::int64_t last = end / std::max<std::int64_t>(in_plane, 1);
+      std::fill(dx.data<T>() + first * in_plane, dx.data<T>() + last * in_plane, T(0));
+      for (std::int64_t plane = first; plane < last; ++plane) {
+        const T* g = dout.data<T>() + plane * out_plane;
+        const std::int32_t* arg = cache.argmax.data() + plane * out_plane;
+        T* d = dx.data<T>() + plane * in_plane;
+        for (std::int64_t o = 0; o < out_plane; ++o) d[arg[o]] += g[o];
+      }
+    });
   });
   return dx;
 }
