@@ -12,7 +12,7 @@ struct SparseAffine::Sparse {
   SparseBatch x;        // the latest sparse input (x.pixels null when it was dense)
   PackedRows packed_W;  // W laid out for the sparse products, packed on each forward
   SparseWorkspace workspace;
-  std::unique_ptr<Workers> workers;  // when set_threads asked for more than one
+  LayerWorkers workers;  // when set_threads asked for more than one
 };
 
 SparseAffine::SparseAffine(Tensor W, Tensor b)
@@ -28,7 +28,7 @@ SparseAffine::SparseAffine(const SparseAffine& other)
     : Affine(other), sparse_(std::make_unique<Sparse>()) {}
 
 void SparseAffine::set_threads(int threads) {
-  sparse_->workers = threads > 1 ? std::make_unique<Workers>(threads) : nullptr;
+  sparse_->workers.set(threads);
 }
 
 Tensor SparseAffine::forward(const Tensor& x) {
