@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -268,8 +269,10 @@ TEST_P(Kernels, ReluEveryLength) {
 
 TEST_P(Kernels, MaxPool2x2MatchesTheWindowsAndTheReference) {
   Rng rng(7);
+  // widths of 1-33 outputs: one masked chunk of 16 and more, halves of 8 either side
   for (auto [h, w] : {std::pair{2, 2}, std::pair{4, 6}, std::pair{5, 7}, std::pair{24, 24},
-                      std::pair{3, 66}, std::pair{12, 34}}) {
+                      std::pair{3, 66}, std::pair{12, 34}, std::pair{2, 16}, std::pair{4, 18},
+                      std::pair{6, 32}, std::pair{2, 30}, std::pair{7, 35}}) {
     // small integers: many ties, which must go to the first maximum in row-major order
     Floats x(static_cast<std::size_t>(h * w));
     for (float& v : x) v = static_cast<float>(rng.below(5)) - 2.0f;
@@ -296,6 +299,57 @@ TEST_P(Kernels, MaxPool2x2MatchesTheWindowsAndTheReference) {
     simd().max_pool2x2_f64(xd.data(), h, w, od.data(), argd.data());
     EXPECT_EQ(argd, arg);
     EXPECT_EQ(std::vector<double>(out.begin(), out.end()), od);
+  }
+}
+
+// NaN and signed zeros: the maximum, its position and the gradient's bits as the plain loop's.
+TEST_P(Kernels, MaxPool2x2KeepsThePlainLoopsBitsOnNanAndZeros) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (auto [h, w] : {std::pair{2, 4}, std::pair{4, 24}, std::pair{2, 34}}) {
+    Floats x(static_cast<std::size_t>(h * w));
+    const float values[] = {nan, 0.0f, -0.0f, 1.0f, -1.0f, nan, -0.0f, 0.0f, 1.0f};
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = values[(i * 7 + i / 3) % 9];
+    const std::size_t outputs = static_cast<std::size_t>((h / 2) * (w / 2));
+    Floats out(outputs), ref_out(outputs);
+    std::vector<std::int32_t> arg(outputs), ref_arg(outputs);
+    simd().max_pool2x2_f32(x.data(), h, w, out.data(), arg.data());
+    ref().max_pool2x2_f32(x.data(), h, w, ref_out.data(), ref_arg.data());
+    EXPECT_EQ(arg, ref_arg) << h << "x" << w;
+    EXPECT_EQ(0, std::memcmp(out.data(), ref_out.data(), outputs * sizeof(float))) << h << "x" << w;
+    // gradients of NaN and -0 go through as they are
+    Floats dout(outputs);
+    for (std::size_t o = 0; o < outputs; ++o) dout[o] = values[o % 9];
+    Floats dx(x.size(), 5.0f), ref_dx(x.size(), 5.0f);
+    simd().max_pool2x2_backward_f32(dout.data(), arg.data(), h, w, dx.data());
+    ref().max_pool2x2_backward_f32(dout.data(), arg.data(), h, w, ref_dx.data());
+    EXPECT_EQ(0, std::memcmp(dx.data(), ref_dx.data(), x.size() * sizeof(float))) << h << "x" << w;
+  }
+}
+
+// The backward puts each output's gradient at its maximum and zeros everywhere else
+// (the unpooled last row and column of odd sizes too), as the reference.
+TEST_P(Kernels, MaxPool2x2BackwardRoutesToTheMaxima) {
+  Rng rng(8);
+  for (auto [h, w] : {std::pair{2, 2}, std::pair{4, 6}, std::pair{5, 7}, std::pair{24, 24},
+                      std::pair{3, 66}, std::pair{12, 34}, std::pair{2, 16}, std::pair{4, 18},
+                      std::pair{6, 32}, std::pair{2, 30}, std::pair{7, 35}}) {
+    const Floats x = random_floats(h * w, rng);
+    const std::size_t outputs = static_cast<std::size_t>((h / 2) * (w / 2));
+    Floats out(outputs);
+    std::vector<std::int32_t> arg(outputs);
+    ref().max_pool2x2_f32(x.data(), h, w, out.data(), arg.data());
+    const Floats dout = random_floats(static_cast<std::int64_t>(outputs), rng);
+    Floats dx(x.size(), 9.0f), ref_dx(x.size(), 9.0f);  // every element is written
+    simd().max_pool2x2_backward_f32(dout.data(), arg.data(), h, w, dx.data());
+    ref().max_pool2x2_backward_f32(dout.data(), arg.data(), h, w, ref_dx.data());
+    EXPECT_EQ(dx, ref_dx) << h << "x" << w;
+    Floats expected(x.size(), 0.0f);
+    for (std::size_t o = 0; o < outputs; ++o) expected[static_cast<std::size_t>(arg[o])] = dout[o];
+    EXPECT_EQ(dx, expected) << h << "x" << w;
+    // float64 as float32
+    std::vector<double> dd(dout.begin(), dout.end()), dxd(x.size(), 9.0);
+    simd().max_pool2x2_backward_f64(dd.data(), arg.data(), h, w, dxd.data());
+    EXPECT_EQ(std::vector<double>(expected.begin(), expected.end()), dxd) << h << "x" << w;
   }
 }
 

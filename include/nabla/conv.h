@@ -84,6 +84,7 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
 struct PoolCache {
   std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane
   Shape x_shape;
+  Window2d win;
 };
 // Planes in two halves on the workers' threads (when given and the input is large).
 Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,

@@ -97,7 +97,7 @@ class Layer : public Module {
   // none); layers whose dX is costly (Affine) do.
   void set_input_grad(bool needed) { input_grad_ = needed; }
   // Threads the layer may split its work over (1: only the calling thread). Layers whose
-  // work splits well (SparseAffine's products, Conv2D's images) keep that many; the others
+  // work splits well (Affine's large products, Conv2D's images) keep that many; the others
   // ignore it. A copy starts with one. Results do not depend on it.
   virtual void set_threads(int /*threads*/) {}
 
@@ -163,21 +163,28 @@ class Affine : public Layer {
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
   const Var& b() const { return parameter_at(1); }
+  // Large products (kGemmSplitAbove) split between threads.
+  void set_threads(int threads) override { workers_.set(threads); }
 
  protected:
   Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
   void forget_input();                    // drops the cached input
+  Workers* workers() const { return workers_.get(); }
 
  private:
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
+  LayerWorkers workers_;
 };
 
 // The local derivatives of Y = X.W + b (X (N, D), W (D, M), b (M)), written once: Affine's
 // backward and SigmoidTwoLayerNet's hand-written gradient use them.
-void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW);  // dW += X^T.dY
-void affine_bias_grad(const Tensor& dY, Tensor& db);          // db += sum of dY over the rows
-Tensor affine_input_grad(const Tensor& dY, const Tensor& W);  // dX = dY.W^T
+// With workers, large products split between their threads (ops.h's gemm).
+void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW,
+                        Workers* workers = nullptr);  // dW += X^T.dY
+void affine_bias_grad(const Tensor& dY, Tensor& db);  // db += sum of dY over the rows
+Tensor affine_input_grad(const Tensor& dY, const Tensor& W,
+                         Workers* workers = nullptr);  // dX = dY.W^T
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).
 class Softmax : public Layer {

@@ -18,6 +18,8 @@
 
 namespace nabla {
 
+class Workers;
+
 // ---- Tensor-level (no graph) -------------------------------------------------------
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
@@ -44,9 +46,13 @@ Tensor tanh(const Tensor& a);
 // "matmul: (100,784) x (50,10): inner dimensions differ".
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // out = alpha * op(a) * op(b) + beta * out, into an existing tensor of the right shape
-// (BLAS gemm). The hot loops use this to avoid allocation.
+// (BLAS gemm). The hot loops use this to avoid allocation. A product of kGemmSplitAbove
+// multiply-adds or more runs as kGemmParts bands of out's rows, whatever the threads (the
+// same bits with workers or without), in parallel on workers when given.
+constexpr std::int64_t kGemmSplitAbove = std::int64_t{1} << 24;
+constexpr int kGemmParts = 2;
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
-          Tensor& out);
+          Tensor& out, Workers* workers = nullptr);
 
 // Threads the BLAS library uses for matrix products (OpenBLAS; its default is one per
 // core).

@@ -44,11 +44,9 @@ class SparseAffine : public Affine {
   // After a sparse forward: dW and db only, returning an undefined tensor. After a dense
   // one: Affine's backward.
   Tensor backward(const Tensor& dout) override;
-  // Threads for the sparse products (default 1).
-  void set_threads(int threads) override;
 
  private:
-  struct Sparse;  // the batch, W packed for the kernels, scratch, threads
+  struct Sparse;  // the batch, W packed for the kernels, scratch
   std::unique_ptr<Sparse> sparse_;
 };
 

@@ -76,6 +76,17 @@ struct Bytes {
 
 constexpr int kMaxChunks = 3;
 
+#include "kernels/loops.h"
+
+// (8 lanes: the plain loops vectorise as well as masks would)
+void max_pool2x2(const float* x, std::int64_t h, std::int64_t w, float* out, std::int32_t* arg) {
+  max_pool2x2_plain(x, h, w, out, arg);
+}
+void max_pool2x2_backward(const float* dout, const std::int32_t* arg, std::int64_t h,
+                          std::int64_t w, float* dx) {
+  max_pool2x2_backward_plain(dout, arg, h, w, dx);
+}
+
 #include "kernels/simd_body.h"
 
 }  // namespace

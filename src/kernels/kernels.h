@@ -77,6 +77,11 @@ struct Table {
                           std::int32_t* arg);
   void (*max_pool2x2_f64)(const double* x, std::int64_t h, std::int64_t w, double* out,
                           std::int32_t* arg);
+  // Its backward: dx (h, w) = dout[o] at each window's arg[o], 0 elsewhere.
+  void (*max_pool2x2_backward_f32)(const float* dout, const std::int32_t* arg, std::int64_t h,
+                                   std::int64_t w, float* dx);
+  void (*max_pool2x2_backward_f64)(const double* dout, const std::int32_t* arg, std::int64_t h,
+                                   std::int64_t w, double* dx);
   // sum |a[i] - b[i]| over bytes.
   std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
 };

@@ -71,6 +71,16 @@ void max_pool2x2_plain(const T* __restrict x, std::int64_t h, std::int64_t w, T*
   }
 }
 
+// The backward of max_pool2x2_plain over one plane: dx (h, w) zero but at each window's
+// maximum arg[o], which gets dout[o] (the windows do not overlap).
+template <class T>
+void max_pool2x2_backward_plain(const T* __restrict dout, const std::int32_t* __restrict arg,
+                                std::int64_t h, std::int64_t w, T* __restrict dx) {
+  for (std::int64_t i = 0; i < h * w; ++i) dx[i] = T{0};
+  const std::int64_t outputs = (h / 2) * (w / 2);
+  for (std::int64_t o = 0; o < outputs; ++o) dx[arg[o]] = dout[o];
+}
+
 // sum |a[i] - b[i]|: an int accumulator over bytes, which compilers turn into SAD
 // instructions (psadbw).
 std::int64_t l1_distance_plain(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b,

@@ -66,6 +66,8 @@ const Table& scalar_table() {
                            relu_backward_plain<double>,
                            max_pool2x2_plain<float>,
                            max_pool2x2_plain<double>,
+                           max_pool2x2_backward_plain<float>,
+                           max_pool2x2_backward_plain<double>,
                            l1_distance_plain};
   return table;
 }

@@ -15,13 +15,18 @@
 //                                    the column (c + lane) and value of each set lane, in
 //                                    order, nothing past them; returns how many;
 //   constexpr int kMaxChunks         the most 16-float chunks a tile keeps in registers
-//                                    (twice that many accumulators, plus the tail's).
-// Like loops.h (included here too), free of standard-library templates: only builtins
-// and intrinsics (see there why).
+//                                    (twice that many accumulators, plus the tail's);
+//   max_pool2x2, max_pool2x2_backward
+//                                    the float 2x2 max-pool of a plane and its backward,
+//                                    as max_pool2x2_plain and max_pool2x2_backward_plain
+//                                    (the same bits): avx512.cc's work on a row's outputs
+//                                    16 at a time in masked registers (a convolution map's
+//                                    rows are shorter than a vector: 12 outputs), avx2.cc's
+//                                    are the plain loops.
+// and has included kernels/loops.h (the plain loops, which these use too). Like loops.h,
+// free of standard-library templates: only builtins and intrinsics (see there why).
 //
 // (No include guard: each translation unit includes it once, in its own namespace.)
-
-#include "kernels/loops.h"
 
 // ---- IDX row compression -----------------------------------------------------------------
 
@@ -267,7 +272,9 @@ Table simd_table(Isa isa) {
                relu_plain<double>,
                relu_backward_plain<float>,
                relu_backward_plain<double>,
-               max_pool2x2_plain<float>,
+               max_pool2x2,
                max_pool2x2_plain<double>,
+               max_pool2x2_backward,
+               max_pool2x2_backward_plain<double>,
                l1_distance_plain};
 }

@@ -12,7 +12,6 @@ struct SparseAffine::Sparse {
   SparseBatch x;        // the latest sparse input (x.pixels null when it was dense)
   PackedRows packed_W;  // W laid out for the sparse products, packed on each forward
   SparseWorkspace workspace;
-  LayerWorkers workers;  // when set_threads asked for more than one
 };
 
 SparseAffine::SparseAffine(Tensor W, Tensor b)
@@ -27,10 +26,6 @@ SparseAffine::~SparseAffine() = default;
 SparseAffine::SparseAffine(const SparseAffine& other)
     : Affine(other), sparse_(std::make_unique<Sparse>()) {}
 
-void SparseAffine::set_threads(int threads) {
-  sparse_->workers.set(threads);
-}
-
 Tensor SparseAffine::forward(const Tensor& x) {
   sparse_->x.pixels = nullptr;
   return Affine::forward(x);
@@ -41,7 +36,7 @@ Tensor SparseAffine::forward(const SparseBatch& x) {
   Tensor y = add_bias(x.size());
   // only the non-zero pixels contribute to X (N, D) . W (D, M)
   sparse_->packed_W.pack(W().value());
-  sparse_matmul(x, sparse_->packed_W, y, sparse_->workers.get());
+  sparse_matmul(x, sparse_->packed_W, y, workers());
   forget_input();
   if (is_training()) {
     sparse_->x = x;  // (the rows' storage is reused)
@@ -59,7 +54,7 @@ Tensor SparseAffine::backward(const Tensor& dout) {
                      ", expected (N, M) = " + shape_str(expected));
   }
   // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
-  sparse_matmul_tn(sparse_->x, dout, W().grad(), sparse_->workspace, sparse_->workers.get());
+  sparse_matmul_tn(sparse_->x, dout, W().grad(), sparse_->workspace, workers());
   affine_bias_grad(dout, b().grad());
   return Tensor();
 }

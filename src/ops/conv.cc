@@ -458,6 +458,7 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
   if (cache != nullptr) {
     cache->argmax.resize(static_cast<std::size_t>(g.planes * out_plane));
     cache->x_shape = x.shape();
+    cache->win = win;
   }
   // the common 2x2 windows of stride 2 by a kernel (without a cache: positions of one plane)
   const bool pairs = is_pairs(win);
@@ -508,20 +509,31 @@ Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* 
   const std::int64_t planes = cache.x_shape[0] * cache.x_shape[1];
   const std::int64_t in_plane = cache.x_shape[2] * cache.x_shape[3];
   const std::int64_t out_plane = dout.numel() / std::max<std::int64_t>(planes, 1);
-  // The gradient goes to each window's maximum only (overlapping windows add up). (Zeros
-  // and a scatter: faster here than writing each element once.)
-  // Planes in two halves on the workers' threads for a large input, each zeroed there.
+  // The gradient goes to each window's maximum only (overlapping windows add up): zeros
+  // and a scatter, or for 2x2 windows of stride 2 (which do not overlap) by a kernel that
+  // writes each element once. Planes in two halves on the workers' threads for a large
+  // input.
+  const bool pairs = is_pairs(cache.win);
   Tensor dx = Tensor::empty(cache.x_shape, dout.dtype());
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
     run_halves(workers, dx.numel(), [&](std::int64_t begin, std::int64_t end) {
       const std::int64_t first = begin / std::max<std::int64_t>(in_plane, 1);
       const std::int64_t last = end / std::max<std::int64_t>(in_plane, 1);
-      std::fill(dx.data<T>() + first * in_plane, dx.data<T>() + last * in_plane, T(0));
+      if (!pairs) std::fill(dx.data<T>() + first * in_plane, dx.data<T>() + last * in_plane, T(0));
       for (std::int64_t plane = first; plane < last; ++plane) {
         const T* g = dout.data<T>() + plane * out_plane;
         const std::int32_t* arg = cache.argmax.data() + plane * out_plane;
         T* d = dx.data<T>() + plane * in_plane;
+        if (pairs) {
+          const kernels::Table& k = kernels::active();
+          if constexpr (std::is_same_v<T, float>) {
+            k.max_pool2x2_backward_f32(g, arg, cache.x_shape[2], cache.x_shape[3], d);
+          } else {
+            k.max_pool2x2_backward_f64(g, arg, cache.x_shape[2], cache.x_shape[3], d);
+          }
+          continue;
+        }
         for (std::int64_t o = 0; o < out_plane; ++o) d[arg[o]] += g[o];
       }
     });

@@ -2,6 +2,7 @@
 #include <cblas.h>
 
 #include "nabla/ops.h"
+#include "nabla/workers.h"
 #include "ops/kernels.h"
 
 namespace nabla {
@@ -29,7 +30,7 @@ void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
 }  // namespace
 
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
-          Tensor& out) {
+          Tensor& out, Workers* workers) {
   check_matmul(a, trans_a, b, trans_b, "gemm");
   auto [m, k] = op_dims(a, trans_a);
   std::int64_t n = op_dims(b, trans_b).second;
@@ -47,13 +48,29 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
   auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.shape()[1]);
   const auto ldb = static_cast<blasint>(b.shape()[1]);
-  const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
-  if (a.dtype() == DType::f32) {
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>(), lda,
-                b.data<float>(), ldb, static_cast<float>(beta), out.data<float>(), N);
+  const auto N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+  // Rows [first, last) of out: op(a)'s rows start `first` rows (or, transposed, columns) in.
+  auto rows = [&](std::int64_t first, std::int64_t last) {
+    const auto M = static_cast<blasint>(last - first);
+    const std::int64_t a_offset = trans_a ? first : first * a.shape()[1];
+    if (a.dtype() == DType::f32) {
+      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha),
+                  a.data<float>() + a_offset, lda, b.data<float>(), ldb, static_cast<float>(beta),
+                  out.data<float>() + first * n, N);
+    } else {
+      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>() + a_offset, lda,
+                  b.data<double>(), ldb, beta, out.data<double>() + first * n, N);
+    }
+  };
+  // A large product goes in kGemmParts bands of rows whatever the threads (so that the
+  // results do not depend on them), on the workers' threads when there are any.
+  if (m >= kGemmParts && m * n * k >= kGemmSplitAbove) {
+    run_parts(workers, kGemmParts, [&](int part) {
+      const auto [first, last] = part_range(m, part, kGemmParts);
+      rows(first, last);
+    });
   } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>(), lda, b.data<double>(), ldb,
-                beta, out.data<double>(), N);
+    rows(0, m);
   }
 }
 
