@@ -370,6 +370,26 @@ TEST(Affine, InferenceKeepsNothing) {
   EXPECT_THROW(affine.backward(random({4, 2}, 24)), ValueError);
 }
 
+TEST(Affine, ThreadsGiveTheSameBits) {
+  // (64, 2048) . (2048, 160) is large enough for gemm's two bands: forward, dX, dW, db and
+  // the evaluation give the bits of one thread; a copy starts with one and agrees too.
+  Rng rng(41);
+  Affine one(2048, 160, 0.05, rng);
+  Affine two(one.W().value(), one.b().value());  // the same values, parameters of its own
+  two.set_threads(2);
+  const Tensor x = Tensor::randn({64, 2048}, rng, 1.0, DType::f32);
+  const Tensor dout = Tensor::randn({64, 160}, rng, 1.0, DType::f32);
+  const Tensor y = one.forward(x);
+  EXPECT_TRUE(testing_util::same_bits(two.forward(x), y));
+  EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout)));
+  EXPECT_TRUE(testing_util::same_bits(two.W().grad(), one.W().grad()));
+  EXPECT_TRUE(testing_util::same_bits(two.b().grad(), one.b().grad()));
+  Affine three = two;
+  EXPECT_TRUE(testing_util::same_bits(three.forward(x), y));
+  two.eval();
+  EXPECT_TRUE(testing_util::same_bits(two.forward(x), y));
+}
+
 TEST(Affine, Float32) {
   Affine affine(Tensor::ones({2, 3}, DType::f32), Tensor::from({3}, {1, 2, 3}, DType::f32));
   Tensor y = affine.forward(Tensor::from({2, 2}, {0, 0, 5, 5}, DType::f32));
