@@ -353,6 +353,27 @@ TEST_P(Kernels, MaxPool2x2BackwardRoutesToTheMaxima) {
   }
 }
 
+// Blocks of 0-3 rows of 0-40 columns between strided rows, float and double, nothing
+// written outside them.
+TEST_P(Kernels, CopyRowsCopiesTheBlockOnly) {
+  Rng rng(9);
+  for (std::int64_t rows : {0, 1, 3})
+    for (std::int64_t cols : {0, 1, 7, 8, 15, 16, 17, 24, 31, 32, 33, 40}) {
+      const std::int64_t src_stride = cols + 5, dst_stride = cols + 3;
+      const Floats src = random_floats(rows * src_stride + 1, rng);
+      Floats dst(static_cast<std::size_t>(rows * dst_stride + 1), 7.0f), expected = dst;
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t t = 0; t < cols; ++t)
+          expected[static_cast<std::size_t>(r * dst_stride + t)] =
+              src[static_cast<std::size_t>(r * src_stride + t)];
+      simd().copy_rows_f32(src.data(), src_stride, rows, cols, dst.data(), dst_stride);
+      EXPECT_EQ(dst, expected) << rows << "x" << cols;
+      std::vector<double> srcd(src.begin(), src.end()), dstd(dst.size(), 7.0);
+      simd().copy_rows_f64(srcd.data(), src_stride, rows, cols, dstd.data(), dst_stride);
+      EXPECT_EQ(dstd, std::vector<double>(expected.begin(), expected.end())) << rows << "x" << cols;
+    }
+}
+
 TEST_P(Kernels, L1DistanceEveryLength) {
   Rng rng(6);
   for (std::int64_t n : {0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 784}) {

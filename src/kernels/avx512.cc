@@ -71,6 +71,22 @@ constexpr int kMaxChunks = 4;
 
 #include "kernels/loops.h"
 
+// copy_rows_plain in 16-float chunks, the last one masked: a short row (a convolution
+// field's 24 pixels) in two moves, where the plain loop becomes a memcpy call per row.
+void copy_rows(const float* src, std::int64_t src_stride, std::int64_t rows, std::int64_t cols,
+               float* dst, std::int64_t dst_stride) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* s = src + r * src_stride;
+    float* d = dst + r * dst_stride;
+    std::int64_t t = 0;
+    for (; t + 16 <= cols; t += 16) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+    if (t < cols) {
+      const __mmask16 rest = first_mask16(static_cast<int>(cols - t));
+      _mm512_mask_storeu_ps(d + t, rest, _mm512_maskz_loadu_ps(rest, s + t));
+    }
+  }
+}
+
 // max_pool2x2_plain over a row pair's outputs 16 at a time: each row's 32 inputs in two
 // masked loads, split into even and odd columns (vpermt2ps), then the comparisons and
 // positions of the plain loop on all lanes at once.

@@ -82,6 +82,11 @@ struct Table {
                                    std::int64_t w, float* dx);
   void (*max_pool2x2_backward_f64)(const double* dout, const std::int32_t* arg, std::int64_t h,
                                    std::int64_t w, double* dx);
+  // dst[r * dst_stride + t] = src[r * src_stride + t] for r < rows, t < cols.
+  void (*copy_rows_f32)(const float* src, std::int64_t src_stride, std::int64_t rows,
+                        std::int64_t cols, float* dst, std::int64_t dst_stride);
+  void (*copy_rows_f64)(const double* src, std::int64_t src_stride, std::int64_t rows,
+                        std::int64_t cols, double* dst, std::int64_t dst_stride);
   // sum |a[i] - b[i]| over bytes.
   std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
 };

@@ -81,6 +81,18 @@ void max_pool2x2_backward_plain(const T* __restrict dout, const std::int32_t* __
   for (std::int64_t o = 0; o < outputs; ++o) dx[arg[o]] = dout[o];
 }
 
+// dst[r * dst_stride + t] = src[r * src_stride + t] for r < rows, t < cols: a block of
+// rows copied (an image's pixels into a convolution's columns).
+template <class T>
+void copy_rows_plain(const T* __restrict src, std::int64_t src_stride, std::int64_t rows,
+                     std::int64_t cols, T* __restrict dst, std::int64_t dst_stride) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* __restrict s = src + r * src_stride;
+    T* __restrict d = dst + r * dst_stride;
+    for (std::int64_t t = 0; t < cols; ++t) d[t] = s[t];
+  }
+}
+
 // sum |a[i] - b[i]|: an int accumulator over bytes, which compilers turn into SAD
 // instructions (psadbw).
 std::int64_t l1_distance_plain(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b,

@@ -68,6 +68,8 @@ const Table& scalar_table() {
                            max_pool2x2_plain<double>,
                            max_pool2x2_backward_plain<float>,
                            max_pool2x2_backward_plain<double>,
+                           copy_rows_plain<float>,
+                           copy_rows_plain<double>,
                            l1_distance_plain};
   return table;
 }

@@ -16,13 +16,13 @@
 //                                    order, nothing past them; returns how many;
 //   constexpr int kMaxChunks         the most 16-float chunks a tile keeps in registers
 //                                    (twice that many accumulators, plus the tail's);
-//   max_pool2x2, max_pool2x2_backward
-//                                    the float 2x2 max-pool of a plane and its backward,
-//                                    as max_pool2x2_plain and max_pool2x2_backward_plain
-//                                    (the same bits): avx512.cc's work on a row's outputs
-//                                    16 at a time in masked registers (a convolution map's
-//                                    rows are shorter than a vector: 12 outputs), avx2.cc's
-//                                    are the plain loops.
+//   max_pool2x2, max_pool2x2_backward, copy_rows
+//                                    the float 2x2 max-pool of a plane, its backward and
+//                                    copy_rows, as max_pool2x2_plain, ..._backward_plain and
+//                                    copy_rows_plain (the same bits): avx512.cc's work on a
+//                                    row 16 floats at a time in masked registers (a
+//                                    convolution map's rows are shorter than a vector: 12
+//                                    outputs, 24 pixels), avx2.cc's are the plain loops.
 // and has included kernels/loops.h (the plain loops, which these use too). Like loops.h,
 // free of standard-library templates: only builtins and intrinsics (see there why).
 //
@@ -276,5 +276,7 @@ Table simd_table(Isa isa) {
                max_pool2x2_plain<double>,
                max_pool2x2_backward,
                max_pool2x2_backward_plain<double>,
+               copy_rows,
+               copy_rows_plain<double>,
                l1_distance_plain};
 }

@@ -222,17 +222,23 @@ void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::i
               static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
 }
 
+// The outputs [first, last) of [0, count) whose input i * stride + offset lies in [0, size).
+std::pair<std::int64_t, std::int64_t> inside(std::int64_t offset, std::int64_t stride,
+                                             std::int64_t size, std::int64_t count) {
+  std::int64_t first = 0;
+  while (first < count && first * stride + offset < 0) ++first;
+  std::int64_t last = first;
+  while (last < count && last * stride + offset < size) ++last;
+  return {first, last};
+}
+
 // The columns of `kernel_cols` row (c, u, v) of one image: out[i*OW + j] = img[c, i S + u - P,
 // j S + v - P], 0 in the padding. f(dst, src) is called on each in-image run of a row
 // (count elements, strided by S in the source); zero(dst, count) on each padding run.
 template <class F, class Z>
 void for_each_column_run(const Fields& g, std::int64_t ch, std::int64_t u, std::int64_t v, F&& f,
                          Z&& zero) {
-  // j range with 0 <= j S + v - P < W
-  std::int64_t j0 = 0;
-  while (j0 < g.ow && j0 * g.stride + v - g.pad < 0) ++j0;
-  std::int64_t j1 = j0;
-  while (j1 < g.ow && j1 * g.stride + v - g.pad < g.w) ++j1;
+  const auto [j0, j1] = inside(v - g.pad, g.stride, g.w, g.ow);
   for (std::int64_t i = 0; i < g.oh; ++i) {
     const std::int64_t y = i * g.stride + u - g.pad;
     const std::int64_t out = i * g.ow;
@@ -246,28 +252,50 @@ void for_each_column_run(const Fields& g, std::int64_t ch, std::int64_t u, std::
   }
 }
 
+void copy_rows(const kernels::Table& k, const float* src, std::int64_t src_stride,
+               std::int64_t rows, std::int64_t cols, float* dst, std::int64_t dst_stride) {
+  k.copy_rows_f32(src, src_stride, rows, cols, dst, dst_stride);
+}
+void copy_rows(const kernels::Table& k, const double* src, std::int64_t src_stride,
+               std::int64_t rows, std::int64_t cols, double* dst, std::int64_t dst_stride) {
+  k.copy_rows_f64(src, src_stride, rows, cols, dst, dst_stride);
+}
+
 // One image (C, H, W) -> its fields as columns (C*KH*KW, OH*OW).
 template <class T>
 void image_to_columns(const Fields& g, const T* img, T* cols) {
   const std::int64_t plane = g.oh * g.ow;
+  const kernels::Table& k = kernels::active();
   for (std::int64_t ch = 0; ch < g.c; ++ch)
     for (std::int64_t u = 0; u < g.kh; ++u)
       for (std::int64_t v = 0; v < g.kw; ++v) {
         T* row = cols + ((ch * g.kh + u) * g.kw + v) * plane;
+        if (g.stride == 1) {
+          // the fields inside the image are one block of the output grid, rows [i0, i1)
+          // and columns [j0, j1), each row a run of the image's row: copied by the kernel
+          const auto [i0, i1] = inside(u - g.pad, 1, g.h, g.oh);
+          const auto [j0, j1] = inside(v - g.pad, 1, g.w, g.ow);
+          std::fill(row, row + i0 * g.ow, T(0));
+          std::fill(row + i1 * g.ow, row + plane, T(0));
+          if (j0 > 0 || j1 < g.ow) {
+            for (std::int64_t i = i0; i < i1; ++i) {
+              std::fill(row + i * g.ow, row + i * g.ow + j0, T(0));
+              std::fill(row + i * g.ow + j1, row + (i + 1) * g.ow, T(0));
+            }
+          }
+          if (i1 > i0 && j1 > j0) {
+            copy_rows(k, img + (ch * g.h + i0 + u - g.pad) * g.w + j0 + v - g.pad, g.w, i1 - i0,
+                      j1 - j0, row + i0 * g.ow + j0, g.ow);
+          }
+          continue;
+        }
         for_each_column_run(
             g, ch, u, v,
             [&](std::int64_t out, std::int64_t at, std::int64_t count) {
-              if (g.stride == 1) {
-                // a short run (OW values): a plain loop, no memmove call per run
-                T* __restrict dst = row + out;
-                const T* __restrict src = img + at;
-                for (std::int64_t t = 0; t < count; ++t) dst[t] = src[t];
-              } else {
-                for (std::int64_t t = 0; t < count; ++t) row[out + t] = img[at + t * g.stride];
-              }
+              for (std::int64_t t = 0; t < count; ++t) row[out + t] = img[at + t * g.stride];
             },
             [&](std::int64_t out, std::int64_t count) {
-              for (std::int64_t t = 0; t < count; ++t) row[out + t] = T(0);
+              std::fill(row + out, row + out + count, T(0));
             });
       }
 }
