@@ -105,7 +105,10 @@ Tensor Sequential::forward_sparse(const SparseBatch& x) {
 }
 
 void Sequential::set_threads(int threads) {
-  for (std::size_t i = 0; i < size(); ++i) layer(i).set_threads(threads);
+  // one Workers for all: the layers run one after another on the calling thread, and a
+  // helper that has just finished one layer's part is still awake for the next's
+  const std::shared_ptr<Workers> workers = make_workers(threads);
+  for (std::size_t i = 0; i < size(); ++i) layer(i).set_workers(workers);
 }
 
 Sequential& Sequential::set_loss(std::unique_ptr<LossLayer> loss) {

@@ -18,6 +18,7 @@
 #include "nabla/gradcheck.h"
 #include "nabla/network.h"
 #include "nabla/ops.h"
+#include "nabla/optim.h"
 #include "nabla/safetensors.h"
 #include "test_util.h"
 
@@ -152,6 +153,57 @@ TEST(Conv2D, ThreadsGiveTheSameBits) {
     two.eval();
     EXPECT_TRUE(testing_util::same_bits(two.forward(x), y1)) << n;
   }
+}
+
+// The threads of this process (Linux: /proc/self/task).
+std::size_t thread_count() {
+  const std::filesystem::directory_iterator tasks("/proc/self/task");
+  return static_cast<std::size_t>(std::distance(begin(tasks), end(tasks)));
+}
+
+TEST(Sequential, LayersShareOneWorkersAndGiveTheBitsOfOneThread) {
+  // conv -> relu -> pool -> affine -> relu -> affine, each splitting layer large enough
+  // to split (maps of 100 x 8 x 24 x 24, an affine of 100 x 1152 x 160): three Adam
+  // steps with two threads end with the parameters of one thread, bit for bit; the
+  // network's layers share one helper thread.
+  auto make = [] {
+    Rng rng(51);
+    Sequential net;
+    net.emplace<Conv2D>(1, 8, 5, 1, 0, 0.1, rng);
+    net.emplace<Relu>();
+    net.emplace<MaxPool2D>(2);
+    net.emplace<Affine>(8 * 12 * 12, 160, 0.05, rng);
+    net.emplace<Relu>();
+    net.emplace<Affine>(160, 10, 0.05, rng);
+    net.set_loss(std::make_unique<SoftmaxWithLoss>());
+    return net;
+  };
+  Rng data(52);
+  const Tensor x = Tensor::randn({100, 1, 28, 28}, data, 1.0, DType::f32);
+  std::vector<std::int64_t> labels(100);
+  for (auto& l : labels) l = static_cast<std::int64_t>(data.below(10));
+  auto train = [&](Sequential& net) {
+    Adam adam(0.01);
+    std::vector<Var> params = net.parameters();
+    for (int step = 0; step < 3; ++step) {
+      net.zero_grad();
+      net.gradient(x, Targets(labels));
+      adam.step(params);
+    }
+  };
+  Sequential one = make(), two = make();
+  const std::size_t before = thread_count();
+  two.set_threads(2);
+  EXPECT_EQ(thread_count(), before + 1);  // one helper, not one per layer
+  train(one);
+  train(two);
+  const std::vector<Var> p1 = one.parameters(), p2 = two.parameters();
+  ASSERT_EQ(p1.size(), p2.size());
+  for (std::size_t i = 0; i < p1.size(); ++i) {
+    EXPECT_TRUE(testing_util::same_bits(p1[i].value(), p2[i].value())) << p1[i].name();
+  }
+  two.set_threads(1);
+  EXPECT_EQ(thread_count(), before);
 }
 
 TEST(Conv2D, AppliedTwiceInOneGraph) {

@@ -44,7 +44,7 @@ class Conv2D : public Layer {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
   // The batch's images split between threads (forward, backward and evaluation).
-  void set_threads(int threads) override { workers_.set(threads); }
+  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
   Var& W() { return parameter_at(0); }
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
@@ -68,7 +68,7 @@ class MaxPool2D : public Layer {
   Tensor backward(const Tensor& dout) override;
   const Window2d& window() const { return win_; }
   // Large inputs split between threads, plane by plane.
-  void set_threads(int threads) override { workers_.set(threads); }
+  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  private:
   Window2d win_;

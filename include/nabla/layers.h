@@ -96,10 +96,14 @@ class Layer : public Module {
   // When false, backward may skip dL/d(input) (a first layer, whose input is data, needs
   // none); layers whose dX is costly (Affine) do.
   void set_input_grad(bool needed) { input_grad_ = needed; }
-  // Threads the layer may split its work over (1: only the calling thread). Layers whose
-  // work splits well (Affine's large products, Conv2D's images) keep that many; the others
-  // ignore it. A copy starts with one. Results do not depend on it.
-  virtual void set_threads(int /*threads*/) {}
+  // Threads the layer may split its work over (1: only the calling thread): the layers
+  // whose work splits well (Affine's large products, Conv2D's images, ReLU and max-pool on
+  // large inputs) use workers of that many; the others ignore it. A copy starts with one.
+  // Results do not depend on it.
+  void set_threads(int threads) { set_workers(make_workers(threads)); }
+  // The same with workers shared with other layers run by the same thread, one at a time
+  // (a Sequential gives all its layers one Workers: one helper thread, not one per layer).
+  virtual void set_workers(std::shared_ptr<Workers> /*workers*/) {}
 
  protected:
   bool input_grad_ = true;
@@ -115,7 +119,7 @@ class Relu : public Layer {
   // The mask of the latest forward: 1 where x <= 0.
   const std::vector<std::uint8_t>& mask() const { return mask_; }
   // Large inputs (a convolution's maps) split between threads in training.
-  void set_threads(int threads) override { workers_.set(threads); }
+  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  private:
   std::vector<std::uint8_t> mask_;
@@ -164,7 +168,7 @@ class Affine : public Layer {
   const Var& W() const { return parameter_at(0); }
   const Var& b() const { return parameter_at(1); }
   // Large products (kGemmSplitAbove) split between threads.
-  void set_threads(int threads) override { workers_.set(threads); }
+  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  protected:
   Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row

@@ -69,7 +69,8 @@ class Sequential : public Module {
   // The same for a batch of sparse pixel rows (the SparseAffine first layer multiplies
   // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
-  // Threads for each layer that splits its work (Layer::set_threads).
+  // Threads for the layers that split their work: one Workers shared by all of them
+  // (Layer::set_workers).
   void set_threads(int threads);
   // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
   bool takes_sparse_rows() const { return sparse_first_; }

@@ -48,9 +48,9 @@ class Workers {
   std::vector<std::exception_ptr> errors_;
 };
 
-// The Workers of a layer that splits its work: none until set(threads) asks for more than
-// one thread. A copy starts with none (threads are not shared between copies, which may
-// run at the same time).
+// The Workers of a layer that splits its work: none until it is given some (a network
+// gives all its layers the same). A copy starts with none (threads are not shared between
+// copies, which may run at the same time).
 class LayerWorkers {
  public:
   LayerWorkers() = default;
@@ -59,12 +59,17 @@ class LayerWorkers {
     workers_.reset();
     return *this;
   }
-  void set(int threads) { workers_ = threads > 1 ? std::make_unique<Workers>(threads) : nullptr; }
+  void set(std::shared_ptr<Workers> workers) { workers_ = std::move(workers); }
   Workers* get() const { return workers_.get(); }
 
  private:
-  std::unique_ptr<Workers> workers_;
+  std::shared_ptr<Workers> workers_;
 };
+
+// Workers of `threads` threads, or none for one thread.
+inline std::shared_ptr<Workers> make_workers(int threads) {
+  return threads > 1 ? std::make_shared<Workers>(threads) : nullptr;
+}
 
 // Calls fn(part) for each of `parts` parts, spread over the workers' threads (in turn on
 // the calling thread when workers is null). A fixed number of parts, whatever the

@@ -129,8 +129,8 @@ void max_pool2x2(const float* x, std::int64_t h, std::int64_t w, float* out, std
 
 // max_pool2x2_backward_plain writing each element once: a row pair's 32 columns from 16
 // outputs, each gradient and position spread over its two columns (vpermps; the masked
-// form, all lanes on, as for max above) and kept where the position is the lane's own. Odd sizes (an unpooled last row or column) by the plain
-// loop.
+// form, all lanes on, as for max above) and kept where the position is the lane's own.
+// Odd sizes (an unpooled last row or column) by the plain loop.
 void max_pool2x2_backward(const float* dout, const std::int32_t* arg, std::int64_t h,
                           std::int64_t w, float* dx) {
   if (h % 2 != 0 || w % 2 != 0) {
