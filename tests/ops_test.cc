@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "nabla/gradcheck.h"
 #include "nabla/workers.h"
@@ -166,27 +167,31 @@ TEST(Ops, GemmSmallAndLargeFloatMatchDouble) {
   }
 }
 
-// A product of kGemmSplitAbove multiply-adds or more runs in two bands of rows: every
-// transpose and a beta, the same bits with two threads as with none, and the values of
-// the double reference (an odd row count: bands of 64 and 65).
+// A product of kGemmSplitAbove multiply-adds or more runs in two bands: of columns
+// (129 x 160, op(b) the larger; bands of 80) and of rows (301 x 70; bands of 150 and 151).
+// Every transpose and a beta: the same bits with two threads as with none, and the
+// values of the double reference.
 TEST(Ops, GemmInBandsMatchesDoubleAndGivesTheSameBitsOnThreads) {
   Rng rng(22);
-  const std::int64_t m = 129, n = 160, k = 820;
-  ASSERT_GE(m * n * k, kGemmSplitAbove);
   Workers two(2);
-  for (bool ta : {false, true}) {
-    for (bool tb : {false, true}) {
-      Tensor a = Tensor::randn(ta ? Shape{k, m} : Shape{m, k}, rng, 1.0, DType::f32);
-      Tensor b = Tensor::randn(tb ? Shape{n, k} : Shape{k, n}, rng, 1.0, DType::f32);
-      const Tensor start = Tensor::randn({m, n}, rng, 1.0, DType::f32);
-      const Tensor expected = gemm_reference(a, ta, b, tb, 1.5, 0.5, start);
-      Tensor alone = start, threaded = start;
-      gemm(a, ta, b, tb, 1.5, 0.5, alone);
-      gemm(a, ta, b, tb, 1.5, 0.5, threaded, &two);
-      EXPECT_TRUE(testing_util::same_bits(alone, threaded)) << "ta " << ta << " tb " << tb;
-      for (std::int64_t i = 0; i < alone.numel(); ++i) {
-        ASSERT_NEAR(alone.get(i), expected.get(i), 1e-3 * (1 + std::abs(expected.get(i))))
-            << "ta " << ta << " tb " << tb << " at " << i;
+  for (auto [m, n, k] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{129, 160, 820},
+                         {301, 70, 800}}) {
+    ASSERT_GE(m * n * k, kGemmSplitAbove);
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        Tensor a = Tensor::randn(ta ? Shape{k, m} : Shape{m, k}, rng, 1.0, DType::f32);
+        Tensor b = Tensor::randn(tb ? Shape{n, k} : Shape{k, n}, rng, 1.0, DType::f32);
+        const Tensor start = Tensor::randn({m, n}, rng, 1.0, DType::f32);
+        const Tensor expected = gemm_reference(a, ta, b, tb, 1.5, 0.5, start);
+        Tensor alone = start, threaded = start;
+        gemm(a, ta, b, tb, 1.5, 0.5, alone);
+        gemm(a, ta, b, tb, 1.5, 0.5, threaded, &two);
+        EXPECT_TRUE(testing_util::same_bits(alone, threaded))
+            << m << "x" << n << " ta " << ta << " tb " << tb;
+        for (std::int64_t i = 0; i < alone.numel(); ++i) {
+          ASSERT_NEAR(alone.get(i), expected.get(i), 1e-3 * (1 + std::abs(expected.get(i))))
+              << m << "x" << n << " ta " << ta << " tb " << tb << " at " << i;
+        }
       }
     }
   }

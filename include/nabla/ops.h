@@ -47,8 +47,9 @@ Tensor tanh(const Tensor& a);
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // out = alpha * op(a) * op(b) + beta * out, into an existing tensor of the right shape
 // (BLAS gemm). The hot loops use this to avoid allocation. A product of kGemmSplitAbove
-// multiply-adds or more runs as kGemmParts bands of out's rows, whatever the threads (the
-// same bits with workers or without), in parallel on workers when given.
+// multiply-adds or more runs as kGemmParts bands of out's rows (or columns, when op(b) is
+// the larger operand), whatever the threads (the same bits with workers or without), in
+// parallel on workers when given.
 constexpr std::int64_t kGemmSplitAbove = std::int64_t{1} << 24;
 constexpr int kGemmParts = 2;
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,

@@ -1,6 +1,8 @@
 // Matrix product through BLAS (OpenBLAS): forward and backward.
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "nabla/ops.h"
 #include "nabla/workers.h"
 #include "ops/kernels.h"
@@ -48,29 +50,38 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
   auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const auto lda = static_cast<blasint>(a.shape()[1]);
   const auto ldb = static_cast<blasint>(b.shape()[1]);
-  const auto N = static_cast<blasint>(n), K = static_cast<blasint>(k);
-  // Rows [first, last) of out: op(a)'s rows start `first` rows (or, transposed, columns) in.
-  auto rows = [&](std::int64_t first, std::int64_t last) {
-    const auto M = static_cast<blasint>(last - first);
-    const std::int64_t a_offset = trans_a ? first : first * a.shape()[1];
+  const auto K = static_cast<blasint>(k), ldc = static_cast<blasint>(n);
+  // The block [r0, r1) x [c0, c1) of out: op(a)'s rows from r0 (a's columns when
+  // transposed), op(b)'s columns from c0 (b's rows when transposed).
+  auto block = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+    const auto M = static_cast<blasint>(r1 - r0), N = static_cast<blasint>(c1 - c0);
+    const std::int64_t a_at = trans_a ? r0 : r0 * a.shape()[1];
+    const std::int64_t b_at = trans_b ? c0 * b.shape()[1] : c0;
+    const std::int64_t c_at = r0 * n + c0;
     if (a.dtype() == DType::f32) {
-      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha),
-                  a.data<float>() + a_offset, lda, b.data<float>(), ldb, static_cast<float>(beta),
-                  out.data<float>() + first * n, N);
+      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>() + a_at,
+                  lda, b.data<float>() + b_at, ldb, static_cast<float>(beta),
+                  out.data<float>() + c_at, ldc);
     } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>() + a_offset, lda,
-                  b.data<double>(), ldb, beta, out.data<double>() + first * n, N);
+      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>() + a_at, lda,
+                  b.data<double>() + b_at, ldb, beta, out.data<double>() + c_at, ldc);
     }
   };
-  // A large product goes in kGemmParts bands of rows whatever the threads (so that the
-  // results do not depend on them), on the workers' threads when there are any.
-  if (m >= kGemmParts && m * n * k >= kGemmSplitAbove) {
+  // A large product goes in kGemmParts bands whatever the threads (so that the results do
+  // not depend on them), on the workers' threads when there are any: bands of rows when
+  // op(a) is the larger operand (each band reads its share of it), else of columns.
+  if (m * n * k >= kGemmSplitAbove && std::max(m, n) >= kGemmParts) {
+    const bool by_rows = m >= n;
     run_parts(workers, kGemmParts, [&](int part) {
-      const auto [first, last] = part_range(m, part, kGemmParts);
-      rows(first, last);
+      const auto [first, last] = part_range(by_rows ? m : n, part, kGemmParts);
+      if (by_rows) {
+        block(first, last, 0, n);
+      } else {
+        block(0, m, first, last);
+      }
     });
   } else {
-    rows(0, m);
+    block(0, m, 0, n);
   }
 }
 
