@@ -34,8 +34,9 @@ void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
           Tensor& out, Workers* workers) {
   check_matmul(a, trans_a, b, trans_b, "gemm");
-  auto [m, k] = op_dims(a, trans_a);
-  std::int64_t n = op_dims(b, trans_b).second;
+  // (plain variables, not a structured binding: the lambdas below capture them)
+  const std::int64_t m = op_dims(a, trans_a).first, k = op_dims(a, trans_a).second;
+  const std::int64_t n = op_dims(b, trans_b).second;
   if (out.shape() != Shape{m, n} || out.dtype() != a.dtype()) {
     throw ShapeError("gemm: output is " + shape_str(out.shape()) + " " + dtype_name(out.dtype()) +
                      ", expected " + shape_str({m, n}) + " " + dtype_name(a.dtype()));
