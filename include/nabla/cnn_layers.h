@@ -42,9 +42,9 @@ class Conv2D : public Layer {
   std::string kind() const override { return "Conv2D"; }
   std::unique_ptr<Module> copy() const override { return std::make_unique<Conv2D>(*this); }
   Tensor forward(const Tensor& x) override;
+  // (With workers, the batch's images split between threads: forward, backward and
+  // evaluation.)
   Tensor backward(const Tensor& dout) override;
-  // The batch's images split between threads (forward, backward and evaluation).
-  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
   Var& W() { return parameter_at(0); }
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
@@ -54,7 +54,6 @@ class Conv2D : public Layer {
  private:
   Window2d win_;
   ConvCache cache_;  // what backward needs, kept in training mode
-  LayerWorkers workers_;
 };
 
 // The max of each size x size window, sliding by stride (0: = size); padding never wins.
@@ -67,13 +66,10 @@ class MaxPool2D : public Layer {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
   const Window2d& window() const { return win_; }
-  // Large inputs split between threads, plane by plane.
-  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  private:
   Window2d win_;
   PoolCache cache_;
-  LayerWorkers workers_;
 };
 
 // The mean of each size x size window (padding counts as zeros); backward spreads each

@@ -103,10 +103,16 @@ class Layer : public Module {
   void set_threads(int threads) { set_workers(make_workers(threads)); }
   // The same with workers shared with other layers run by the same thread, one at a time
   // (a Sequential gives all its layers one Workers: one helper thread, not one per layer).
-  virtual void set_workers(std::shared_ptr<Workers> /*workers*/) {}
+  void set_workers(std::shared_ptr<Workers> workers) { workers_.set(std::move(workers)); }
 
  protected:
+  // The workers given, or null (a layer that splits its work passes them on).
+  Workers* workers() const { return workers_.get(); }
+
   bool input_grad_ = true;
+
+ private:
+  LayerWorkers workers_;
 };
 
 // Keeps a mask of x <= 0 and zeroes those; backward zeroes dout there.
@@ -118,13 +124,10 @@ class Relu : public Layer {
   Tensor backward(const Tensor& dout) override;
   // The mask of the latest forward: 1 where x <= 0.
   const std::vector<std::uint8_t>& mask() const { return mask_; }
-  // Large inputs (a convolution's maps) split between threads in training.
-  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  private:
   std::vector<std::uint8_t> mask_;
   Shape shape_;
-  LayerWorkers workers_;
 };
 
 // Keeps its output y; backward = dout * (1 - y) * y.
@@ -167,18 +170,14 @@ class Affine : public Layer {
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
   const Var& b() const { return parameter_at(1); }
-  // Large products (kGemmSplitAbove) split between threads.
-  void set_workers(std::shared_ptr<Workers> workers) override { workers_.set(std::move(workers)); }
 
  protected:
   Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
   void forget_input();                    // drops the cached input
-  Workers* workers() const { return workers_.get(); }
 
  private:
   Tensor x_;  // (N, D), flattened
   Shape x_shape_;
-  LayerWorkers workers_;
 };
 
 // The local derivatives of Y = X.W + b (X (N, D), W (D, M), b (M)), written once: Affine's

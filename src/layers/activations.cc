@@ -41,7 +41,7 @@ Tensor Relu::forward(const Tensor& x) {
   mask_.resize(static_cast<std::size_t>(x.numel()));
   shape_ = x.shape();
   const kernels::Table& k = kernels::active();
-  run_halves(workers_.get(), x.numel(), [&](std::int64_t begin, std::int64_t end) {
+  run_halves(workers(), x.numel(), [&](std::int64_t begin, std::int64_t end) {
     if (x.dtype() == DType::f32) {
       k.relu_f32(x.data<float>() + begin, end - begin, out.data<float>() + begin,
                  mask_.data() + begin);
@@ -59,7 +59,7 @@ Tensor Relu::backward(const Tensor& dout) {
   check_dout(dout, shape_, "Relu");
   Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
   const kernels::Table& k = kernels::active();
-  run_halves(workers_.get(), dx.numel(), [&](std::int64_t begin, std::int64_t end) {
+  run_halves(workers(), dx.numel(), [&](std::int64_t begin, std::int64_t end) {
     if (dx.dtype() == DType::f32) {
       k.relu_backward_f32(dout.data<float>() + begin, mask_.data() + begin, end - begin,
                           dx.data<float>() + begin);

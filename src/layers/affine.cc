@@ -59,7 +59,7 @@ Tensor Affine::forward(const Tensor& x) {
 
   // Y (N, M) = b in every row, then Y += X (N, D) . W (D, M)
   Tensor y = add_bias(n);
-  gemm(*x2d, false, w, false, 1.0, 1.0, y, workers_.get());
+  gemm(*x2d, false, w, false, 1.0, 1.0, y, workers());
   return y;
 }
 
@@ -91,10 +91,10 @@ Tensor Affine::backward(const Tensor& dout) {
     throw ShapeError("Affine backward: dout " + shape_str(dout.shape()) +
                      ", expected (N, M) = " + shape_str(expected));
   }
-  affine_weight_grad(x_, dout, W().grad(), workers_.get());  // dW (D, M) += X^T . dY
+  affine_weight_grad(x_, dout, W().grad(), workers());  // dW (D, M) += X^T . dY
   affine_bias_grad(dout, b().grad());
   if (!input_grad_) return Tensor();
-  return affine_input_grad(dout, w, workers_.get()).reshape(x_shape_);  // in the input's shape
+  return affine_input_grad(dout, w, workers()).reshape(x_shape_);  // in the input's shape
 }
 
 // ---- the local derivatives of Y = X.W + b, written once ---------------------------------

@@ -41,10 +41,10 @@ Tensor Conv2D::forward(const Tensor& x) {
   }
   if (!is_training()) {
     cache_ = ConvCache{};
-    return conv2d_forward(x, W().value(), b().value(), win_, nullptr, workers_.get());
+    return conv2d_forward(x, W().value(), b().value(), win_, nullptr, workers());
   }
   // (reuses cache_'s storage)
-  return conv2d_forward(x, W().value(), b().value(), win_, &cache_, workers_.get());
+  return conv2d_forward(x, W().value(), b().value(), win_, &cache_, workers());
 }
 
 Tensor Conv2D::backward(const Tensor& dout) {
@@ -52,7 +52,7 @@ Tensor Conv2D::backward(const Tensor& dout) {
     throw ValueError("Conv2D: backward needs a forward in training mode first");
   }
   return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_,
-                         workers_.get());
+                         workers());
 }
 
 }  // namespace nabla

@@ -1,8 +1,6 @@
 // Convolution (im2col + matrix product) and pooling: forward and backward.
 #include "nabla/conv.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <limits>
 #include <memory>
@@ -204,24 +202,6 @@ Tensor col2im(const Tensor& cols, const Shape& x_shape, const Window2d& win) {
 
 namespace {
 
-// C = alpha op(A) op(B) + beta C on raw row-major storage.
-void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-              const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta,
-              float* c) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
-              static_cast<blasint>(k), 1.0f, a, static_cast<blasint>(lda), b,
-              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
-}
-void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-              const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
-              double* c) {
-  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
-              static_cast<blasint>(k), 1.0, a, static_cast<blasint>(lda), b,
-              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(n));
-}
-
 // The outputs [first, last) of [0, count) whose input i * stride + offset lies in [0, size).
 std::pair<std::int64_t, std::int64_t> inside(std::int64_t offset, std::int64_t stride,
                                              std::int64_t size, std::int64_t count) {
@@ -381,8 +361,8 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
       for (std::int64_t n = first; n < last; ++n) {
         image_to_columns(g, x.data<T>() + n * g.c * g.h * g.w, col);
         // out_n (F, OH*OW) = [w b] (F, C*KH*KW + 1) . [cols_n; 1] (C*KH*KW + 1, OH*OW)
-        gemm_raw(false, false, f, plane, depth, work.weights.data<T>(), depth, col, plane, T(0),
-                 out.data<T>() + n * f * plane);
+        kernels::gemm_raw(false, false, f, plane, depth, 1.0, work.weights.data<T>(), depth, col,
+                          plane, 0.0, out.data<T>() + n * f * plane, plane);
       }
     });
   });
@@ -421,16 +401,16 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
         std::fill(grads, grads + f * (depth + 1), T(0));
         for (std::int64_t n = first; n < last; ++n) {
           image_to_columns(g, cache.x.data<T>() + n * g.c * g.h * g.w, col);
-          gemm_raw(false, true, f, depth + 1, plane, pd + n * f * plane, plane, col, plane, T(1),
-                   grads);
+          kernels::gemm_raw(false, true, f, depth + 1, plane, 1.0, pd + n * f * plane, plane, col,
+                            plane, 1.0, grads, depth + 1);
         }
       }
       if (input_grad) {
         // dcols_n (C*KH*KW, OH*OW) = w^T (C*KH*KW, F) . dout_n (F, OH*OW), added onto the
         // pixels of image n
         for (std::int64_t n = first; n < last; ++n) {
-          gemm_raw(true, false, depth, plane, f, w.data<T>(), depth, pd + n * f * plane, plane,
-                   T(0), col);
+          kernels::gemm_raw(true, false, depth, plane, f, 1.0, w.data<T>(), depth,
+                            pd + n * f * plane, plane, 0.0, col, plane);
           columns_to_image(g, col, dx.data<T>() + n * g.c * g.h * g.w);
         }
       }
@@ -498,13 +478,13 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
           static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
       const std::int64_t in_plane = std::max<std::int64_t>(g.h * g.w, 1);
       const std::int64_t first = begin / in_plane, last = end / in_plane;
+      const kernels::Table& k = kernels::active();
       for (std::int64_t plane = first; plane < last; ++plane) {
         const T* src = x.data<T>() + plane * g.h * g.w;
         T* dst = out.data<T>() + plane * out_plane;
         std::int32_t* arg = cache != nullptr ? cache->argmax.data() + plane * out_plane : nullptr;
         if (pairs) {
           if (arg == nullptr) arg = scratch.data();
-          const kernels::Table& k = kernels::active();
           if constexpr (std::is_same_v<T, float>) {
             k.max_pool2x2_f32(src, g.h, g.w, dst, arg);
           } else {
@@ -549,12 +529,12 @@ Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* 
       const std::int64_t first = begin / std::max<std::int64_t>(in_plane, 1);
       const std::int64_t last = end / std::max<std::int64_t>(in_plane, 1);
       if (!pairs) std::fill(dx.data<T>() + first * in_plane, dx.data<T>() + last * in_plane, T(0));
+      const kernels::Table& k = kernels::active();
       for (std::int64_t plane = first; plane < last; ++plane) {
         const T* g = dout.data<T>() + plane * out_plane;
         const std::int32_t* arg = cache.argmax.data() + plane * out_plane;
         T* d = dx.data<T>() + plane * in_plane;
         if (pairs) {
-          const kernels::Table& k = kernels::active();
           if constexpr (std::is_same_v<T, float>) {
             k.max_pool2x2_backward_f32(g, arg, cache.x_shape[2], cache.x_shape[3], d);
           } else {

@@ -1,5 +1,5 @@
-// Private helpers for writing ops: elementwise loops over tensors of either dtype.
-// Each takes a generic lambda, so one body serves float and double.
+// Private helpers for writing ops: elementwise loops over tensors of either dtype (each
+// takes a generic lambda, so one body serves float and double), and the raw BLAS product.
 #pragma once
 
 #include <string>
@@ -26,6 +26,15 @@ inline void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   }
   check_same_dtype(a, b, op);
 }
+
+// c = alpha op(a) op(b) + beta c through BLAS on raw row-major storage, c's rows ldc
+// apart (matmul.cc; gemm and the convolution's per-image products).
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              double alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+              double beta, float* c, std::int64_t ldc);
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
+              double beta, double* c, std::int64_t ldc);
 
 // out[i] = f(a[i])
 template <class F>

@@ -47,26 +47,17 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
     out = scale(out, beta);
     return;
   }
-  auto ta = trans_a ? CblasTrans : CblasNoTrans;
-  auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  const auto lda = static_cast<blasint>(a.shape()[1]);
-  const auto ldb = static_cast<blasint>(b.shape()[1]);
-  const auto K = static_cast<blasint>(k), ldc = static_cast<blasint>(n);
   // The block [r0, r1) x [c0, c1) of out: op(a)'s rows from r0 (a's columns when
   // transposed), op(b)'s columns from c0 (b's rows when transposed).
   auto block = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
-    const auto M = static_cast<blasint>(r1 - r0), N = static_cast<blasint>(c1 - c0);
     const std::int64_t a_at = trans_a ? r0 : r0 * a.shape()[1];
     const std::int64_t b_at = trans_b ? c0 * b.shape()[1] : c0;
-    const std::int64_t c_at = r0 * n + c0;
-    if (a.dtype() == DType::f32) {
-      cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, static_cast<float>(alpha), a.data<float>() + a_at,
-                  lda, b.data<float>() + b_at, ldb, static_cast<float>(beta),
-                  out.data<float>() + c_at, ldc);
-    } else {
-      cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a.data<double>() + a_at, lda,
-                  b.data<double>() + b_at, ldb, beta, out.data<double>() + c_at, ldc);
-    }
+    visit_dtype(a.dtype(), [&](auto type) {
+      using T = decltype(type);
+      kernels::gemm_raw(trans_a, trans_b, r1 - r0, c1 - c0, k, alpha, a.data<T>() + a_at,
+                        a.shape()[1], b.data<T>() + b_at, b.shape()[1], beta,
+                        out.data<T>() + r0 * n + c0, n);
+    });
   };
   // A large product goes in kGemmParts bands whatever the threads (so that the results do
   // not depend on them), on the workers' threads when there are any: bands of rows when
@@ -85,6 +76,27 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
     block(0, m, 0, n);
   }
 }
+
+namespace kernels {
+
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              double alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+              double beta, float* c, std::int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), static_cast<float>(alpha), a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), static_cast<float>(beta), c, static_cast<blasint>(ldc));
+}
+void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+              double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
+              double beta, double* c, std::int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m), static_cast<blasint>(n),
+              static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
+              static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+}  // namespace kernels
 
 void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
 
