@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <random>
 
-#include "nabla/mnist.h"
-#include "nabla/tensor.h"
+#include "nabla/core/tensor.h"
+#include "nabla/data/mnist.h"
 
 namespace nabla::bench {
 

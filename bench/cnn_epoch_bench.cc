@@ -26,11 +26,12 @@
 #include <thread>
 #include <vector>
 
-#include "nabla/cnn_layers.h"
-#include "nabla/mnist.h"
-#include "nabla/network.h"
-#include "nabla/ops.h"
-#include "nabla/optim.h"
+#include "nabla/core/runtime.h"
+#include "nabla/data/mnist.h"
+#include "nabla/nn/cnn_layers.h"
+#include "nabla/nn/network.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/optim.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_util.h"
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::bench {
 namespace {

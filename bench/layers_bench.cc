@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "nabla/layers.h"
+#include "nabla/nn/layers.h"
 
 namespace nabla::bench {
 namespace {

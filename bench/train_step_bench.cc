@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "nabla/network.h"
-#include "nabla/ops.h"
-#include "nabla/optim.h"
-#include "nabla/train.h"
+#include "nabla/nn/network.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/optim.h"
+#include "nabla/train/train.h"
 
 namespace nabla::bench {
 namespace {

@@ -9,9 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "nabla/layers.h"
-#include "nabla/module.h"
-#include "nabla/tensor.h"
+#include "nabla/core/tensor.h"
+#include "nabla/nn/layers.h"
+#include "nabla/nn/module.h"
 
 namespace nabla::python {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "bindings.h"
-#include "nabla/mnist.h"
-#include "nabla/train.h"
+#include "nabla/data/mnist.h"
+#include "nabla/train/train.h"
 
 namespace nabla::python {
 namespace {

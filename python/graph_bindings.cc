@@ -10,11 +10,11 @@
 #include <string>
 
 #include "bindings.h"
-#include "nabla/dot.h"
-#include "nabla/gradcheck.h"
-#include "nabla/graph.h"
-#include "nabla/layers.h"
-#include "nabla/ops.h"
+#include "nabla/autograd/dot.h"
+#include "nabla/autograd/gradcheck.h"
+#include "nabla/autograd/graph.h"
+#include "nabla/nn/layers.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::python {
 namespace {

@@ -11,9 +11,9 @@
 #include <string>
 
 #include "bindings.h"
-#include "nabla/layers.h"
-#include "nabla/module.h"
-#include "nabla/network.h"
+#include "nabla/nn/layers.h"
+#include "nabla/nn/module.h"
+#include "nabla/nn/network.h"
 
 namespace nabla::python {
 namespace {

@@ -11,10 +11,11 @@
 #include <pybind11/pybind11.h>
 
 #include "bindings.h"
-#include "nabla/cpu.h"
-#include "nabla/idx.h"
-#include "nabla/ops.h"
-#include "nabla/train.h"
+#include "nabla/core/cpu.h"
+#include "nabla/core/runtime.h"
+#include "nabla/data/idx.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 
 namespace nabla::python {
 

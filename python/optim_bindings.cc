@@ -5,7 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "nabla/optim.h"
+#include "nabla/train/optim.h"
 
 namespace nabla::python {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "bindings.h"
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::python {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "bindings.h"
-#include "nabla/safetensors.h"
-#include "nabla/train.h"
+#include "nabla/core/safetensors.h"
+#include "nabla/train/train.h"
 
 namespace nabla::python {
 namespace {
@@ -53,14 +53,14 @@ void bind_config(py::module_& m) {
       .def("check", &ModelSpec::check)
       .def("describe", &ModelSpec::describe)
       .def("example_shape", &ModelSpec::example_shape)
-      .def("arch", [](const ModelSpec& s) { return arch_string(s.layer_list()); },
-           "The layers as an --arch string.")
+      .def(
+          "arch", [](const ModelSpec& s) { return arch_string(s.layer_list()); },
+          "The layers as an --arch string.")
       .def("parameter_shapes", &ModelSpec::parameter_shapes)
       .def("to_json", &ModelSpec::to_json)
       .def_static("from_json", &ModelSpec::from_json, py::arg("json"))
       .def("__repr__", [](const ModelSpec& s) { return "ModelSpec(" + s.describe() + ")"; });
-  m.def("model_preset", &model_preset, py::arg("kind"), py::arg("input_shape"),
-        py::arg("classes"),
+  m.def("model_preset", &model_preset, py::arg("kind"), py::arg("input_shape"), py::arg("classes"),
         "two-layer-net, mlp, linear, simple-convnet or deep-convnet for examples of this shape.");
   m.def("model_from_arch", &model_from_arch, py::arg("arch"), py::arg("input_shape"),
         py::arg("classes"),

@@ -5,11 +5,10 @@
 set -euo pipefail
 source=$1 cxx=$2
 status=0
-for header in "$source"/include/nabla/*.h; do
-  name=$(basename "$header")
-  [ "$name" = nabla.h ] && continue
-  if ! grep -qx "#include \"nabla/$name\"" "$source/include/nabla/nabla.h"; then
-    echo "include/nabla/nabla.h does not include nabla/$name"
+for header in "$source"/include/nabla/*/*.h; do
+  name=${header#"$source"/include/}
+  if ! grep -qx "#include \"$name\"" "$source/include/nabla/nabla.h"; then
+    echo "include/nabla/nabla.h does not include $name"
     status=1
   fi
 done

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/tensor.h"
+#include "nabla/core/tensor.h"
 
 namespace nabla::testing_util {
 

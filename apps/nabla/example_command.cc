@@ -15,9 +15,9 @@
 #include "commands.h"
 #include "examples.h"
 #include "exit_status.h"
-#include "nabla/dot.h"
-#include "nabla/layers.h"
-#include "nabla/ops.h"
+#include "nabla/autograd/dot.h"
+#include "nabla/nn/layers.h"
+#include "nabla/ops/ops.h"
 #include "suggest.h"
 
 namespace nabla::cli {

@@ -9,8 +9,8 @@
 #include <string>
 #include <utility>
 
-#include "nabla/graph.h"
-#include "nabla/tensor.h"
+#include "nabla/autograd/graph.h"
+#include "nabla/core/tensor.h"
 
 namespace nabla::cli {
 

@@ -5,8 +5,8 @@
 #include <ostream>
 
 #include "examples.h"
-#include "nabla/layers.h"
-#include "nabla/ops.h"
+#include "nabla/nn/layers.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::cli {
 

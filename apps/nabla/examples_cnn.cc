@@ -3,9 +3,9 @@
 #include <ostream>
 
 #include "examples.h"
-#include "nabla/batch_norm.h"
-#include "nabla/conv.h"
-#include "nabla/ops.h"
+#include "nabla/ops/batch_norm.h"
+#include "nabla/ops/conv.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::cli {
 

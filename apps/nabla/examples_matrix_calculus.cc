@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "examples.h"
-#include "nabla/indexing.h"
-#include "nabla/jacobian.h"
-#include "nabla/logistic_loss.h"
-#include "nabla/ops.h"
+#include "nabla/autograd/jacobian.h"
+#include "nabla/ops/indexing.h"
+#include "nabla/ops/logistic_loss.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::cli {
 

@@ -11,10 +11,10 @@
 #include <set>
 
 #include "commands.h"
-#include "nabla/gradcheck.h"
-#include "nabla/mnist.h"
-#include "nabla/ner.h"
-#include "nabla/network.h"
+#include "nabla/autograd/gradcheck.h"
+#include "nabla/data/mnist.h"
+#include "nabla/nn/network.h"
+#include "nabla/tasks/ner.h"
 
 namespace nabla::cli {
 

@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "commands.h"
-#include "nabla/knn.h"
-#include "nabla/mnist.h"
+#include "nabla/data/mnist.h"
+#include "nabla/tasks/knn.h"
 
 namespace nabla::cli {
 

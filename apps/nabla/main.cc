@@ -8,9 +8,9 @@
 
 #include "commands.h"
 #include "exit_status.h"
-#include "nabla/cpu.h"
-#include "nabla/ops.h"
-#include "nabla/runtime.h"
+#include "nabla/core/cpu.h"
+#include "nabla/core/runtime.h"
+#include "nabla/ops/ops.h"
 #include "parse_errors.h"
 
 namespace {

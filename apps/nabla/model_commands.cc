@@ -6,9 +6,9 @@
 #include "commands.h"
 #include "exit_status.h"
 #include "model_output.h"
-#include "nabla/image.h"
-#include "nabla/ops.h"
-#include "nabla/train.h"
+#include "nabla/data/image.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 
 namespace nabla::cli {
 

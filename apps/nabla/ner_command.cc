@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "commands.h"
-#include "nabla/idx.h"  // DataError
-#include "nabla/ner.h"
-#include "nabla/ops.h"  // set_blas_threads
+#include "nabla/core/runtime.h"  // set_blas_threads
+#include "nabla/core/tensor.h"   // DataError
+#include "nabla/tasks/ner.h"
 #include "svg_plot.h"
 #include "train_output.h"
 
@@ -118,7 +118,8 @@ int run_train(const TrainOptions& o) {
     auto t0 = Clock::now();
     const std::int64_t before = (epoch - 1) * trainer.steps_per_epoch();
     const double loss = trainer.train_epoch([&](std::int64_t done, std::int64_t, double l) {
-      progress.update(before + done, l, static_cast<double>(before + done) / (train_s + seconds_since(t0)));
+      progress.update(before + done, l,
+                      static_cast<double>(before + done) / (train_s + seconds_since(t0)));
     });
     const double t_train = seconds_since(t0);
     auto t1 = Clock::now();

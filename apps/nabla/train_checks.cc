@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "exit_status.h"
-#include "nabla/optim.h"
+#include "nabla/train/optim.h"
 
 namespace nabla::cli {
 

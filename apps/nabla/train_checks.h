@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "nabla/train.h"
+#include "nabla/train/train.h"
 
 namespace nabla::cli {
 

@@ -19,10 +19,11 @@
 #include <thread>
 
 #include "commands.h"
-#include "nabla/cpu.h"
-#include "nabla/ops.h"
-#include "nabla/train.h"
-#include "nabla/workers.h"
+#include "nabla/core/cpu.h"
+#include "nabla/core/runtime.h"
+#include "nabla/core/workers.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 #include "train_checks.h"
 #include "train_output.h"
 

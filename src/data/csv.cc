@@ -1,10 +1,10 @@
-#include "nabla/csv.h"
+#include "nabla/data/csv.h"
 
 #include <charconv>
 #include <cmath>
 #include <fstream>
 
-#include "nabla/idx.h"  // DataError
+#include "nabla/core/tensor.h"  // DataError
 
 namespace nabla {
 

@@ -1,4 +1,4 @@
-#include "nabla/idx.h"
+#include "nabla/data/idx.h"
 
 #include <zlib.h>
 
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #endif
 
-#include "nabla/tensor.h"
+#include "nabla/core/tensor.h"
 
 namespace nabla {
 namespace {

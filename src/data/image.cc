@@ -1,4 +1,4 @@
-#include "nabla/image.h"
+#include "nabla/data/image.h"
 
 #include <png.h>
 
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "nabla/idx.h"     // DataError
-#include "nabla/tensor.h"  // ValueError
+#include "nabla/core/tensor.h"  // ValueError
+#include "nabla/data/idx.h"     // DataError
 
 namespace nabla {
 

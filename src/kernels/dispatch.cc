@@ -5,8 +5,8 @@
 #include <string>
 
 #include "kernels/kernels.h"
-#include "nabla/cpu.h"
-#include "nabla/tensor.h"
+#include "nabla/core/cpu.h"
+#include "nabla/core/tensor.h"
 
 namespace nabla::kernels {
 

@@ -1,12 +1,12 @@
 // Batch normalization: forward and backward (see nabla/batch_norm.h for the formulas).
-#include "nabla/batch_norm.h"
+#include "nabla/ops/batch_norm.h"
 
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "nabla/ops.h"
-#include "ops/kernels.h"
+#include "nabla/ops/ops.h"
+#include "ops/tensor_loops.h"
 
 namespace nabla {
 

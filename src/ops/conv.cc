@@ -1,5 +1,5 @@
 // Convolution (im2col + matrix product) and pooling: forward and backward.
-#include "nabla/conv.h"
+#include "nabla/ops/conv.h"
 
 #include <algorithm>
 #include <limits>
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "nabla/ops.h"
-#include "nabla/workers.h"
-#include "ops/kernels.h"
+#include "nabla/core/workers.h"
+#include "nabla/ops/ops.h"
+#include "ops/tensor_loops.h"
 
 namespace nabla {
 

@@ -1,9 +1,9 @@
 // Inverted dropout: forward and backward through one mask.
-#include "nabla/dropout.h"
+#include "nabla/ops/dropout.h"
 
 #include <string>
 
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla {
 

@@ -1,8 +1,8 @@
 // Elementwise ops: forward and backward of each side by side.
 #include <cmath>
 
-#include "nabla/ops.h"
-#include "ops/kernels.h"
+#include "nabla/ops/ops.h"
+#include "ops/tensor_loops.h"
 
 namespace nabla {
 

@@ -1,10 +1,10 @@
 // gather_rows and concat: forward and backward.
-#include "nabla/indexing.h"
+#include "nabla/ops/indexing.h"
 
 #include <cstring>
 #include <string>
 
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla {
 

@@ -1,5 +1,5 @@
 // The binary logistic loss: forward (stable form) and backward (sigmoid(s) - t) / N.
-#include "nabla/logistic_loss.h"
+#include "nabla/ops/logistic_loss.h"
 
 #include <cmath>
 #include <string>

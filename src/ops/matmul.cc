@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "nabla/ops.h"
-#include "nabla/workers.h"
-#include "ops/kernels.h"
+#include "nabla/core/workers.h"
+#include "nabla/ops/ops.h"
+#include "ops/tensor_loops.h"
 
 namespace nabla {
 
@@ -97,15 +97,6 @@ void gemm_raw(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::i
 }
 
 }  // namespace kernels
-
-void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
-
-int blas_threads() { return openblas_get_num_threads(); }
-
-std::string blas_core() {
-  const char* name = openblas_get_corename();
-  return name != nullptr ? name : "";
-}
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   check_matmul(a, trans_a, b, trans_b, "matmul");

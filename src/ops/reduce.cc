@@ -5,8 +5,8 @@
 #include <type_traits>
 
 #include "kernels/kernels.h"
-#include "nabla/ops.h"
-#include "ops/kernels.h"
+#include "nabla/ops/ops.h"
+#include "ops/tensor_loops.h"
 
 namespace nabla {
 

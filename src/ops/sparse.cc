@@ -1,5 +1,5 @@
 // Products with sparse pixel rows: only the non-zero pixels contribute.
-#include "nabla/sparse.h"
+#include "nabla/ops/sparse.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,120 +10,6 @@
 #include "kernels/kernels.h"
 
 namespace nabla {
-
-SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols,
-                           float scale, Workers* workers)
-    : cols_(cols), scale_(scale) {
-  if (cols > std::numeric_limits<std::uint16_t>::max() + 1) {
-    throw ValueError("SparsePixels: " + std::to_string(cols) + " columns; at most 65536");
-  }
-  append_rows(pixels, rows, workers);
-}
-
-// Fewer rows than this are compressed on one thread (waking another would cost more).
-constexpr std::int64_t kMinRowsToSplit = 4096;
-
-void SparsePixels::append_rows(const std::uint8_t* pixels, std::int64_t rows, Workers* workers) {
-  // Two passes: count each row's non-zeros, then compress the rows into arrays grown by
-  // exactly that much. The arrays' new elements are not written before the rows are
-  // (LargeVector), so with workers each part's pages are first touched by its own thread.
-  const auto first = static_cast<std::size_t>(this->rows());
-  row_begin_.resize(first + 1 + static_cast<std::size_t>(rows));
-  std::int64_t* begin = row_begin_.data() + first;  // begin[r]: where row first + r starts
-  auto parts = [&](const std::function<void(std::int64_t, std::int64_t)>& f) {
-    if (workers != nullptr && rows >= kMinRowsToSplit) {
-      workers->run([&](int part, int n) {
-        auto [r0, r1] = part_range(rows, part, n);
-        f(r0, r1);
-      });
-    } else {
-      f(0, rows);
-    }
-  };
-  const kernels::Table& k = kernels::active();
-  parts([&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      begin[r + 1] = k.count_nonzeros(pixels + r * cols_, cols_);
-    }
-  });
-  for (std::int64_t r = 0; r < rows; ++r) begin[r + 1] += begin[r];
-  index_.resize(static_cast<std::size_t>(begin[rows]));
-  value_.resize(static_cast<std::size_t>(begin[rows]));
-  parts([&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r) {
-      k.compress_row(pixels + r * cols_, cols_, index_.data() + begin[r], value_.data() + begin[r]);
-    }
-  });
-}
-
-SparsePixels SparsePixels::from_dataset(const Dataset& data) {
-  return SparsePixels(data.images.data(), data.size, data.features, 1.0f / 255.0f);
-}
-
-// Blocks of 8 MB: enough rows to split over workers (MNIST: 10,700 rows a block, 6 blocks),
-// and only that much of the file mapped, or of its decompressed data buffered, at a time.
-constexpr std::int64_t kBlockBytes = std::int64_t{8} << 20;
-
-SparsePixels SparsePixels::read_idx(const std::string& path, float scale, Workers* workers) {
-  SparsePixels px;
-  px.scale_ = scale;
-  std::error_code ec;
-  const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
-  const bool gz = path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  // What the file can hold, for reserving room up front without trusting its header: its
-  // size, or for gzip a generous 16 times that (MNIST compresses 5 to 1).
-  const std::uintmax_t can_hold = ec ? 0 : gz ? 16 * file_size : file_size;
-  constexpr std::int64_t kMaxCols = std::numeric_limits<std::uint16_t>::max() + 1;
-  const std::vector<std::int64_t> file_dims = read_idx_rows(
-      path, 3,
-      [&](const std::vector<std::int64_t>& dims, const std::uint8_t* data, std::int64_t first,
-          std::int64_t count) {
-        const std::int64_t cols = dims[1] * dims[2];  // at most kMaxCols (read_idx_rows)
-        if (first == 0) {
-          if (cols == 0) throw DataError(path + ": images of 0 pixels");
-          px.cols_ = cols;
-          const auto rows = static_cast<std::uintmax_t>(dims[0]);
-          px.row_begin_.reserve(static_cast<std::size_t>(
-              std::min(rows, can_hold / static_cast<std::uintmax_t>(cols)) + 1));
-          if (count < dims[0]) {
-            // More blocks to come: room for every pixel (only the pages used are ever
-            // touched), so that the arrays never move while they grow.
-            const auto room = static_cast<std::size_t>(
-                std::min(rows * static_cast<std::uintmax_t>(cols), can_hold));
-            px.index_.reserve(room);
-            px.value_.reserve(room);
-          }
-        }
-        px.append_rows(data, count, workers);
-      },
-      kBlockBytes, kMaxCols);
-  px.cols_ = file_dims[1] * file_dims[2];  // (also when the file has no images)
-  return px;
-}
-
-void SparsePixels::assign_rows(const SparsePixels& from, const std::vector<std::int64_t>& rows) {
-  cols_ = from.cols_;
-  scale_ = from.scale_;
-  row_begin_.resize(rows.size() + 1);
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const std::int64_t r = rows[i];
-    if (r < 0 || r >= from.rows()) {
-      throw ValueError("SparsePixels::assign_rows: row " + std::to_string(r) + " outside [0, " +
-                       std::to_string(from.rows()) + ")");
-    }
-    row_begin_[i] = total;
-    total += from.row_begin(r + 1) - from.row_begin(r);
-  }
-  row_begin_[rows.size()] = total;
-  index_.resize(static_cast<std::size_t>(total));
-  value_.resize(static_cast<std::size_t>(total));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const std::int64_t b = from.row_begin(rows[i]), n = from.row_begin(rows[i] + 1) - b;
-    std::copy_n(from.index_.data() + b, n, index_.data() + row_begin_[i]);
-    std::copy_n(from.value_.data() + b, n, value_.data() + row_begin_[i]);
-  }
-}
 
 Tensor SparseBatch::to_dense(DType dtype) const {
   Tensor x({size(), pixels->cols()}, dtype);

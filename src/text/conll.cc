@@ -1,10 +1,10 @@
-#include "nabla/conll.h"
+#include "nabla/text/conll.h"
 
 #include <fstream>
 #include <ostream>
 
-#include "nabla/idx.h"     // DataError
-#include "nabla/tensor.h"  // ValueError
+#include "nabla/core/tensor.h"  // ValueError
+#include "nabla/data/idx.h"     // DataError
 
 namespace nabla {
 

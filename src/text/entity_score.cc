@@ -1,10 +1,10 @@
-#include "nabla/entity_score.h"
+#include "nabla/text/entity_score.h"
 
 #include <set>
 #include <tuple>
 
-#include "nabla/conll.h"
-#include "nabla/tensor.h"  // ValueError
+#include "nabla/core/tensor.h"  // ValueError
+#include "nabla/text/conll.h"
 
 namespace nabla {
 

@@ -1,6 +1,6 @@
-#include "nabla/word_windows.h"
+#include "nabla/text/word_windows.h"
 
-#include "nabla/tensor.h"  // ValueError
+#include "nabla/core/tensor.h"  // ValueError
 
 namespace nabla {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "nabla/model_spec.h"
+#include "nabla/train/model_spec.h"
 #include "train/layer_kinds.h"
 
 namespace nabla {

@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "nabla/cpu.h"
-#include "nabla/safetensors.h"
-#include "nabla/train.h"
+#include "nabla/core/cpu.h"
+#include "nabla/core/safetensors.h"
+#include "nabla/train/train.h"
 
 namespace nabla {
 

@@ -2,8 +2,8 @@
 // flatten.
 #include <memory>
 
-#include "nabla/cnn_layers.h"
-#include "nabla/model_spec.h"
+#include "nabla/nn/cnn_layers.h"
+#include "nabla/train/model_spec.h"
 #include "train/layer_kinds.h"
 
 namespace nabla {

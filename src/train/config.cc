@@ -1,5 +1,5 @@
 // The description of a training run: TrainConfig as JSON.
-#include "nabla/train.h"
+#include "nabla/train/train.h"
 #include "train/json_fields.h"
 
 namespace nabla {

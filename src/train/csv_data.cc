@@ -3,8 +3,8 @@
 #include <string>
 #include <utility>
 
-#include "nabla/csv.h"
-#include "nabla/train.h"
+#include "nabla/data/csv.h"
+#include "nabla/train/train.h"
 
 namespace nabla {
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <numeric>
 
-#include "nabla/train.h"
+#include "nabla/train/train.h"
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -13,7 +13,7 @@
 #endif
 
 #include "accuracy_in_blocks.h"
-#include "nabla/ops.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla {
 

@@ -9,7 +9,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "nabla/tensor.h"
+#include "nabla/core/tensor.h"
 
 namespace nabla::json_fields {
 

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "nabla/model_spec.h"
+#include "nabla/train/model_spec.h"
 
 namespace nabla {
 

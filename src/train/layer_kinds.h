@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nabla/layer_registry.h"
+#include "nabla/train/layer_registry.h"
 
 namespace nabla {
 

@@ -1,5 +1,5 @@
 // The layer registry: kinds by name, their options completed and checked.
-#include "nabla/layer_registry.h"
+#include "nabla/train/layer_registry.h"
 
 #include <cmath>
 #include <cstdio>

@@ -1,12 +1,12 @@
 // The description of a model: ModelSpec (checks, JSON, shapes), the presets and
 // build_model. The --arch syntax is in arch.cc.
-#include "nabla/model_spec.h"
+#include "nabla/train/model_spec.h"
 
 #include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
-#include "nabla/sparse_affine.h"
+#include "nabla/nn/sparse_affine.h"
 #include "train/json_fields.h"
 #include "train/layer_kinds.h"
 

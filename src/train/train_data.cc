@@ -1,14 +1,14 @@
 // The Trainer's data: MNIST images (sparse rows, or dense image batches) and dense rows.
-#include "nabla/train_data.h"
+#include "nabla/train/train_data.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "accuracy_in_blocks.h"
-#include "nabla/ops.h"
-#include "nabla/prefetch.h"
-#include "nabla/train.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/prefetch.h"
+#include "nabla/train/train.h"
 
 namespace nabla {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
-#include "nabla/ops.h"
-#include "nabla/train.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 
 namespace nabla {
 

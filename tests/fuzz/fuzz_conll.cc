@@ -5,8 +5,8 @@
 #include <sstream>
 #include <string>
 
-#include "nabla/conll.h"
-#include "nabla/idx.h"
+#include "nabla/data/idx.h"
+#include "nabla/text/conll.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

@@ -6,8 +6,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "nabla/glove.h"
-#include "nabla/idx.h"
+#include "nabla/data/idx.h"
+#include "nabla/text/glove.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,8 +4,8 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "nabla/idx.h"
-#include "nabla/image.h"
+#include "nabla/data/idx.h"
+#include "nabla/data/image.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nabla::fuzz::InputFile file("input-image", data, size);

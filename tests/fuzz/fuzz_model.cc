@@ -7,10 +7,10 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "nabla/idx.h"
-#include "nabla/mnist.h"
-#include "nabla/ops.h"
-#include "nabla/train.h"
+#include "nabla/data/idx.h"
+#include "nabla/data/mnist.h"
+#include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 #include "tiny_mnist.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

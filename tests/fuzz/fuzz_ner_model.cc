@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "nabla/idx.h"
-#include "nabla/ner.h"
+#include "nabla/data/idx.h"
+#include "nabla/tasks/ner.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nabla::fuzz::InputFile file("tagger.safetensors", data, size);

@@ -3,7 +3,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "nabla/safetensors.h"
+#include "nabla/core/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nabla::fuzz::InputFile file("input.safetensors", data, size);

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "nabla/idx.h"
-#include "nabla/sparse.h"
+#include "nabla/data/idx.h"
+#include "nabla/ops/sparse.h"
 
 namespace nabla::fuzz {
 
@@ -35,7 +35,7 @@ inline void read_idx_every_way(const std::string& path) {
   } catch (const DataError&) {
   }
   try {
-    SparsePixels p = SparsePixels::read_idx(path, 1.0f / 255.0f);
+    SparsePixels p = read_idx_sparse(path, 1.0f / 255.0f);
     (void)p;
   } catch (const DataError&) {
   }

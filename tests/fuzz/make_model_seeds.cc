@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <string>
 
-#include "nabla/mnist.h"
-#include "nabla/ner.h"
-#include "nabla/train.h"
+#include "nabla/data/mnist.h"
+#include "nabla/tasks/ner.h"
+#include "nabla/train/train.h"
 #include "tiny_mnist.h"
 
 namespace {

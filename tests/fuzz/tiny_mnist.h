@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "nabla/mnist.h"
+#include "nabla/data/mnist.h"
 
 namespace nabla::fuzz {
 

@@ -1,0 +1,46 @@
+// nabla/csv.h — labelled examples in a CSV file, for training on your own data.
+//
+// One example a line: the integer class label first, then the numeric features, all
+// separated by commas. A first line whose first field is not a number is a header and is
+// skipped.
+// Blank lines are skipped; every other line must have the first data line's number of
+// fields.
+//
+//   label,pixel0,pixel1,...          <- optional header
+//   5,0,0,0.32,0.98,...
+//   0,0,0.11,...
+//
+//   LabeledRows data = read_labeled_csv("train.csv");
+//   data.rows, data.cols;        // examples, features per example
+//   data.classes;                // max label + 1
+//
+// Bad input throws DataError naming the file and line (and the field): a row with another
+// number of fields, a field that is not a finite number, a label that is not a whole
+// number in [0, max_classes).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "nabla/core/tensor.h"  // DataError
+
+namespace nabla {
+
+struct LabeledRows {
+  std::int64_t rows = 0, cols = 0;
+  std::int64_t classes = 0;     // largest label + 1
+  std::vector<float> features;  // (rows, cols), row-major
+  std::vector<std::int64_t> labels;
+  bool had_header = false;
+};
+
+// Labels must be in [0, max_classes).
+constexpr std::int64_t kMaxCsvClasses = 1 << 20;
+
+LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes = kMaxCsvClasses);
+LabeledRows parse_labeled_csv(std::istream& in, const std::string& name,
+                              std::int64_t max_classes = kMaxCsvClasses);
+
+}  // namespace nabla

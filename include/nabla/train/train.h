@@ -1,0 +1,202 @@
+// nabla/train.h — mini-batch training on MNIST, the textbook's train_neuralnet:
+//
+//   Mnist data = load_mnist(resolve_data_dir(std::nullopt));
+//   Trainer trainer(TrainConfig{}, data);          // TwoLayerNet, SGD lr 0.1, batch 100
+//   while (!trainer.done()) {
+//     double loss = trainer.step();                // sample a batch, backprop, update
+//     if (trainer.eval_due()) {                    // after iterations 0, 600, 1200, ...
+//       Evaluation e = trainer.evaluate();         // full training and test sets
+//       std::printf("train acc, test acc | %.4f, %.4f\n", e.train_acc, e.test_acc);
+//     }
+//   }
+//   trainer.save("model.safetensors");            // resumable checkpoint
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/core/safetensors.h"
+#include "nabla/data/mnist.h"
+#include "nabla/nn/network.h"
+#include "nabla/ops/sparse.h"
+#include "nabla/train/model_spec.h"
+#include "nabla/train/optim.h"
+#include "nabla/train/prefetch.h"
+#include "nabla/train/train_data.h"
+
+namespace nabla {
+
+// Thrown when training goes wrong: a loss that is NaN or infinite or that grows by orders of
+// magnitude over its start, or parameters that are no longer finite.
+class TrainingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct TrainConfig {
+  ModelSpec model;
+  std::int64_t iters = 10000;
+  std::int64_t epochs = 0;  // if > 0, iters = epochs * iterations per epoch
+  std::int64_t batch = 100;
+  double lr = 0.1;
+  std::string optimizer = "sgd";
+  // The L2 penalty, one mechanism with two spellings, on every weight (a parameter of
+  // rank 2 or more, of any layer: an affine's (D, M), a convolution's (F, C, KH, KW)) and
+  // never on a bias: the loss gains lambda * sum(W^2) and each weight's gradient
+  // 2 lambda W, with lambda = reg + weight_decay / 2. `reg` is CS231n's lambda (loss +
+  // lambda sum W^2); `weight_decay` the textbook's weight_decay_lambda (loss +
+  // 0.5 lambda sum W^2, gradient + lambda W). With the adamw optimizer, weight_decay is
+  // AdamW's decoupled decay instead (p -= lr * weight_decay * p on every parameter, after
+  // the gradient step; optim.h), which is not a penalty in the loss.
+  double weight_decay = 0;
+  double reg = 0;
+  std::uint64_t seed = 42;
+  Sampling sampling = Sampling::with_replacement;
+
+  std::string to_json() const;
+  static TrainConfig from_json(const std::string& json);
+};
+
+struct Evaluation {
+  std::int64_t iteration = 0;  // iterations done when evaluated
+  double train_acc = 0;
+  double test_acc = 0;
+  double seconds = 0;  // how long the evaluation took (on whichever thread ran it)
+};
+
+// The fraction of `data` that `net` classifies correctly, in blocks (no copy of the
+// whole set as floats).
+double evaluate_accuracy(Sequential& net, const Dataset& data, std::int64_t block = 2000);
+// The same with each image given to the model in the shape it takes, e.g. (1, 28, 28).
+double evaluate_accuracy(Sequential& net, const Dataset& data, const Shape& example,
+                         std::int64_t block);
+// The same from the sparse form of the images (the first layer multiplies non-zeros only).
+double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const ByteBuffer& labels,
+                         std::int64_t block = 2000);
+
+// The rows of `nabla train --data train.csv [--test-data test.csv]` (read by csv.h) as
+// DenseData. Without a test file, a sixth of the training rows, drawn with Rng(seed), is
+// held out as the test set. A test label beyond the training file's classes is a
+// DataError naming the test file and line, as are test rows of another width.
+struct CsvData {
+  DenseData data;
+  bool held_out = false;  // the test rows were held out of the training file
+};
+CsvData load_csv_data(const std::string& train_path, const std::string& test_path,
+                      std::uint64_t seed);
+
+// The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         std::int64_t block = 2000);
+// The same with each row given to the model in the shape it takes (D values), e.g.
+// (1, 28, 28).
+double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
+                         const Shape& example, std::int64_t block);
+
+class Trainer {
+ public:
+  // Trains config.model on `data` (train_data.h): the model's example shape must hold the
+  // data's features, its classes be the data's.
+  Trainer(TrainConfig config, std::shared_ptr<TrainingData> data);
+  // MNIST as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the files;
+  // a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
+  Trainer(TrainConfig config, SparseMnist data);
+  Trainer(TrainConfig config, const Mnist& data);
+  // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
+  Trainer(TrainConfig config, DenseData data);
+  // Continues from a checkpoint written by save(): parameters, buffers, the model's random
+  // streams, optimizer state, random state and sampler position. `total_iters` > 0
+  // replaces the planned iteration count.
+  static Trainer resume(const std::string& checkpoint, std::shared_ptr<TrainingData> data,
+                        std::int64_t total_iters = 0);
+  static Trainer resume(const std::string& checkpoint, SparseMnist data,
+                        std::int64_t total_iters = 0);
+  static Trainer resume(const std::string& checkpoint, const Mnist& data,
+                        std::int64_t total_iters = 0);
+  static Trainer resume(const std::string& checkpoint, DenseData data,
+                        std::int64_t total_iters = 0);
+
+  // One iteration: draw a batch, forward, backward, update. Returns the batch's loss
+  // (with the L2 penalty). Throws TrainingError naming the iteration and what diverged
+  // when the loss is not finite or has grown kDivergence times over the first loss of this
+  // trainer (at least 1), or when the parameters are not finite (checked at every eval_due()).
+  static constexpr double kDivergence = 1e4;
+  double step();
+  bool done() const { return iteration_ >= total_iters_; }
+  // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
+  bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
+  Evaluation evaluate();
+  // evaluate() on a thread of its own, of a copy of the model taken now (parameters and
+  // buffers): training can go on meanwhile (on a two-core machine the evaluations then
+  // cost the training loop almost nothing), and the result is what evaluate() gives at
+  // this iteration, bit for bit. The evaluation uses one thread.
+  std::future<Evaluation> evaluate_in_background() const;
+  // Threads for the first layer's sparse products (training and evaluation). With 2 or
+  // more, the training batches are also drawn and made ready ahead on a thread of their
+  // own (TrainingData::draw_ahead); the results are the same bit for bit.
+  void set_threads(int threads);
+
+  // Writes the model and everything needed to resume (atomically; waiting for the disk
+  // unless flush is Flush::fast, as for the checkpoints written during training).
+  void save(const std::string& path, Flush flush = Flush::durable) const;
+
+  std::int64_t iteration() const { return iteration_; }
+  std::int64_t total_iters() const { return total_iters_; }
+  void set_total_iters(std::int64_t total);
+  // A new learning rate from the next step on (e.g. for a resumed run); saved with it.
+  void set_learning_rate(double lr);
+  std::int64_t iters_per_epoch() const { return per_epoch_; }
+  const TrainConfig& config() const { return config_; }
+  Sequential& model() { return net_; }
+  // The L2 penalty's lambda: reg + weight_decay / 2 (weight_decay is AdamW's own with
+  // adamw, see TrainConfig).
+  double l2_lambda() const { return lambda_; }
+
+ private:
+  Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise);
+  void bind_parameters();
+  [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
+  // The name of the first parameter holding a NaN or an infinity; empty if none does.
+  std::string non_finite_parameter() const;
+
+  TrainConfig config_;
+  std::shared_ptr<TrainingData> data_;  // shared with evaluations in the background
+  Shape example_;                       // the model's input: one example's shape
+  Rng rng_;
+  Sequential net_;
+  std::vector<Var> params_;
+  std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
+  std::vector<bool> penalised_;           // weights (rank >= 2) get the L2 penalty, biases not
+  double lambda_ = 0;
+  std::unique_ptr<Optimizer> optimizer_;
+  BatchSampler sampler_;
+  std::int64_t per_epoch_ = 1;
+  std::int64_t total_iters_ = 0;
+  std::int64_t iteration_ = 0;
+  // The loss of this trainer's first step, and of its last (for divergence messages).
+  double first_loss_ = 0, last_loss_ = 0;
+  bool stepped_ = false;
+  std::vector<std::int64_t> rows_;  // the batch drawn (reused every step)
+  // Batches made ahead (with set_threads(2) or more); asked for on the first step, from
+  // the sampler's and the Rng's state then, and again when the iteration count changes.
+  bool prefetch_ = false;
+  bool ahead_ = false;
+};
+
+// A trained model read back from a file written by Trainer::save.
+struct LoadedModel {
+  ModelSpec spec;
+  Sequential net;
+  std::map<std::string, std::string> metadata;
+};
+// Throws DataError naming the file for a damaged file, one that is not a nabla model,
+// or parameters that do not fit the stored architecture.
+LoadedModel load_model(const std::string& path);
+
+}  // namespace nabla

@@ -1,0 +1,61 @@
+// The labelled-CSV reader: values, the optional header, and errors naming file and line.
+#include "nabla/data/csv.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "nabla/data/idx.h"
+
+namespace nabla {
+namespace {
+
+LabeledRows parse(const std::string& text, std::int64_t max_classes = kMaxCsvClasses) {
+  std::istringstream in(text);
+  return parse_labeled_csv(in, "mem.csv", max_classes);
+}
+
+std::string error_of(const std::string& text, std::int64_t max_classes = kMaxCsvClasses) {
+  try {
+    parse(text, max_classes);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Csv, ReadsLabelsAndFeatures) {
+  LabeledRows d = parse("3,0.5,1e-2,-2\r\n\n0, 1 ,+2,3.25\n");
+  EXPECT_FALSE(d.had_header);
+  EXPECT_EQ(d.rows, 2);
+  EXPECT_EQ(d.cols, 3);
+  EXPECT_EQ(d.classes, 4);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{3, 0}));
+  EXPECT_EQ(d.features, (std::vector<float>{0.5f, 0.01f, -2.0f, 1.0f, 2.0f, 3.25f}));
+}
+
+TEST(Csv, SkipsAHeaderLine) {
+  LabeledRows d = parse("label,x,y\n1,2,3\n");
+  EXPECT_TRUE(d.had_header);
+  EXPECT_EQ(d.rows, 1);
+  EXPECT_EQ(d.features, (std::vector<float>{2, 3}));
+}
+
+TEST(Csv, BadInputNamesFileLineAndField) {
+  EXPECT_EQ(error_of("1,2,3\n0,1\n"), "mem.csv:2: 2 fields; line 1 has 3");
+  EXPECT_EQ(error_of("label,a,b\n1,2,3\n0,1,2,3\n"), "mem.csv:3: 4 fields; line 2 has 3");
+  EXPECT_EQ(error_of("1,2,3\n0,x,3\n"), "mem.csv:2: field 2 'x' is not a finite number");
+  EXPECT_EQ(error_of("1,2,nan\n"), "mem.csv:1: field 3 'nan' is not a finite number");
+  EXPECT_EQ(error_of("1,2,\n"), "mem.csv:1: field 3 '' is not a finite number");
+  EXPECT_EQ(error_of("1.5,2\n"), "mem.csv:1: label '1.5' is not a whole number in [0, 1048576)");
+  EXPECT_EQ(error_of("-1,2\n"), "mem.csv:1: label '-1' is not a whole number in [0, 1048576)");
+  EXPECT_EQ(error_of("1,2\n10,2\n", 10), "mem.csv:2: label '10' is not a whole number in [0, 10)");
+  EXPECT_EQ(error_of("7\n"), "mem.csv:1: expected a label and at least one feature, found 1 field");
+  EXPECT_EQ(error_of("a,b\n1,x\n"), "mem.csv:2: field 2 'x' is not a finite number");
+  EXPECT_EQ(error_of(""), "mem.csv: no examples (empty file?)");
+  EXPECT_EQ(error_of("label,x\n\n"), "mem.csv: no examples (empty file?)");
+  EXPECT_THROW(read_labeled_csv("/nonexistent/train.csv"), DataError);
+}
+
+}  // namespace
+}  // namespace nabla
