@@ -6,6 +6,7 @@
 #include "nabla/ops/batch_norm.h"
 #include "nabla/ops/conv.h"
 #include "nabla/ops/ops.h"
+#include "nabla/ops/pool.h"
 
 namespace nabla::cli {
 

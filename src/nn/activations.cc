@@ -1,11 +1,11 @@
-// Elementwise activation layers: Relu, Sigmoid, Tanh; also the graph ops relu, sigmoid, tanh.
+// The activation layers Relu, Sigmoid, Tanh and Softmax: the ops of ops/activations.h,
+// with the cache kept between steps.
+#include "nabla/ops/activations.h"
+
 #include <string>
 
-#include "kernels/kernels.h"
 #include "nabla/nn/layers.h"
 #include "nabla/ops/ops.h"
-#include "nn/layer_node.h"
-#include "ops/tensor_loops.h"
 
 namespace nabla {
 
@@ -24,95 +24,64 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
   }
 }
 
-}  // namespace
+// The output y of a training forward is the cache; none in evaluation.
+Tensor keep_output(Tensor y, bool training, Tensor& cache) {
+  if (training) {
+    cache = y;  // reuses the cache's storage when the size is unchanged
+  } else {
+    cache = Tensor();
+  }
+  return y;
+}
 
-// ---- Relu --------------------------------------------------------------------------
+}  // namespace
 
 Tensor Relu::forward(const Tensor& x) {
   check_floating(x, "Relu");
   if (!is_training()) {
-    mask_.clear();
-    shape_.clear();
-    return relu(x);
+    cache_ = ReluCache{};
+    return relu_forward(x, nullptr);
   }
-  // out = max(x, 0) and mask[i] = 1 where x[i] <= 0 (those outputs, and their gradients,
-  // are zero), in one pass
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  mask_.resize(static_cast<std::size_t>(x.numel()));
-  shape_ = x.shape();
-  const kernels::Table& k = kernels::active();
-  run_halves(workers(), x.numel(), [&](std::int64_t begin, std::int64_t end) {
-    if (x.dtype() == DType::f32) {
-      k.relu_f32(x.data<float>() + begin, end - begin, out.data<float>() + begin,
-                 mask_.data() + begin);
-    } else {
-      k.relu_f64(x.data<double>() + begin, end - begin, out.data<double>() + begin,
-                 mask_.data() + begin);
-    }
-  });
-  return out;
+  return relu_forward(x, &cache_, workers());
 }
 
 Tensor Relu::backward(const Tensor& dout) {
   // the mask covers the shape of the latest training forward (a scalar included)
-  check_cached(mask_.size() == static_cast<std::size_t>(shape_numel(shape_)), "Relu");
-  check_dout(dout, shape_, "Relu");
-  Tensor dx = Tensor::empty(dout.shape(), dout.dtype());  // the incoming dout is left as it is
-  const kernels::Table& k = kernels::active();
-  run_halves(workers(), dx.numel(), [&](std::int64_t begin, std::int64_t end) {
-    if (dx.dtype() == DType::f32) {
-      k.relu_backward_f32(dout.data<float>() + begin, mask_.data() + begin, end - begin,
-                          dx.data<float>() + begin);
-    } else {
-      k.relu_backward_f64(dout.data<double>() + begin, mask_.data() + begin, end - begin,
-                          dx.data<double>() + begin);
-    }
-  });
-  return dx;
+  check_cached(cache_.mask.size() == static_cast<std::size_t>(shape_numel(cache_.shape)), "Relu");
+  check_dout(dout, cache_.shape, "Relu");
+  return relu_backward(dout, cache_, workers());
 }
-
-// ---- Sigmoid -----------------------------------------------------------------------
 
 Tensor Sigmoid::forward(const Tensor& x) {
   check_floating(x, "Sigmoid");
-  Tensor y = sigmoid(x);
-  if (is_training()) {
-    y_ = y;  // reuses y_'s storage when the size is unchanged
-  } else {
-    y_ = Tensor();
-  }
-  return y;
+  return keep_output(sigmoid(x), is_training(), y_);
 }
 
 Tensor Sigmoid::backward(const Tensor& dout) {
   check_cached(y_.defined(), "Sigmoid");
   check_dout(dout, y_.shape(), "Sigmoid");
-  return kernels::zip(dout, y_, "Sigmoid", [](auto d, auto y) { return d * (1 - y) * y; });
+  return sigmoid_backward(dout, y_);
 }
-
-// ---- Tanh --------------------------------------------------------------------------
 
 Tensor Tanh::forward(const Tensor& x) {
   check_floating(x, "Tanh");
-  Tensor y = tanh(x);
-  if (is_training()) {
-    y_ = y;  // reuses y_'s storage when the size is unchanged
-  } else {
-    y_ = Tensor();
-  }
-  return y;
+  return keep_output(tanh(x), is_training(), y_);
 }
 
 Tensor Tanh::backward(const Tensor& dout) {
   check_cached(y_.defined(), "Tanh");
   check_dout(dout, y_.shape(), "Tanh");
-  return kernels::zip(dout, y_, "Tanh", [](auto d, auto y) { return d * (1 - y * y); });
+  return tanh_backward(dout, y_);
 }
 
-// ---- the same layers as graph ops (ops.h) ---------------------------------------------
+Tensor Softmax::forward(const Tensor& x) {
+  return keep_output(softmax(x), is_training(), y_);  // subtracts the row max
+}
 
-Var relu(const Var& a) { return layer_node<Relu>("relu", a); }
-Var sigmoid(const Var& a) { return layer_node<Sigmoid>("sigmoid", a); }
-Var tanh(const Var& a) { return layer_node<Tanh>("tanh", a); }
+Tensor Softmax::backward(const Tensor& dout) {
+  check_cached(y_.defined(), "Softmax");
+  check_dout(dout, y_.shape(), "Softmax");
+  return softmax_backward(dout, y_);
+}
 
 }  // namespace nabla

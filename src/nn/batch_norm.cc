@@ -1,7 +1,5 @@
-// BatchNorm: the batch_norm op in training (its graph kept for backward), running
-// statistics in evaluation.
-#include "nabla/ops/batch_norm.h"
-
+// BatchNorm: the batch_norm op's forward and backward (ops/batch_norm.h) in training,
+// running statistics in evaluation.
 #include <string>
 
 #include "nabla/nn/cnn_layers.h"
@@ -32,15 +30,12 @@ Tensor BatchNorm::forward(const Tensor& x) {
                      " but gamma is " + dtype_name(gamma().dtype()));
   }
   if (!is_training()) {
-    x_ = y_ = Var();
-    // constants: nothing to record
-    return batch_norm_inference(Var(x), running_mean(), running_var(), Var(gamma().value()),
-                                Var(beta().value()), eps_)
-        .value();
+    cache_ = BatchNormCache{};
+    return batch_norm_inference_forward(x, running_mean(), running_var(), gamma().value(),
+                                        beta().value(), eps_, nullptr);
   }
-  x_ = Var(x, input_grad_);
   BatchStats stats;
-  y_ = batch_norm(x_, gamma(), beta(), eps_, &stats);
+  Tensor y = batch_norm_forward(x, gamma().value(), beta().value(), eps_, &cache_, &stats);
   // running = momentum * running + (1 - momentum) * batch statistic
   Tensor& mean = buffer_at(0);
   Tensor& var = buffer_at(1);
@@ -48,20 +43,21 @@ Tensor BatchNorm::forward(const Tensor& x) {
     mean.set(c, momentum_ * mean.get(c) + (1 - momentum_) * stats.mean.get(c));
     var.set(c, momentum_ * var.get(c) + (1 - momentum_) * stats.var.get(c));
   }
-  return y_.value();
+  return y;
 }
 
 Tensor BatchNorm::backward(const Tensor& dout) {
-  if (!y_.defined()) {
+  if (!cache_.xhat.defined()) {
     throw ValueError("BatchNorm: backward needs a forward in training mode first");
   }
-  if (dout.shape() != y_.shape()) {
+  if (dout.shape() != cache_.xhat.shape()) {
     throw ShapeError("BatchNorm backward: dout " + shape_str(dout.shape()) + ", expected " +
-                     shape_str(y_.shape()));
+                     shape_str(cache_.xhat.shape()));
   }
-  y_.backward(dout);  // the op's backward: into gamma's and beta's grads, and x_'s
-  if (!input_grad_) return Tensor();
-  return x_.grad();
+  BatchNormGrads g = batch_norm_backward(dout, gamma().value(), cache_, input_grad_);
+  accumulate_grad(gamma(), g.dgamma, "BatchNorm");
+  accumulate_grad(beta(), g.dbeta, "BatchNorm");
+  return g.dx;
 }
 
 }  // namespace nabla

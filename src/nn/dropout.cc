@@ -1,6 +1,5 @@
-// Dropout: the dropout op with a random stream of the layer's own, identity in evaluation.
-#include "nabla/ops/dropout.h"
-
+// Dropout: the dropout op's forward and backward (ops/dropout.h) with a random stream of
+// the layer's own; the identity in evaluation.
 #include <string>
 
 #include "nabla/nn/cnn_layers.h"
@@ -16,25 +15,22 @@ Dropout::Dropout(double p, std::uint64_t seed) : p_(p) {
 
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training()) {
-    x_ = y_ = Var();
+    cache_ = DropoutCache{};
     return x;
   }
-  x_ = Var(x, true);
-  y_ = dropout(x_, p_, rng_at(0));
-  return y_.value();
+  return dropout_forward(x, p_, rng_at(0), &cache_);
 }
 
 Tensor Dropout::backward(const Tensor& dout) {
-  if (!y_.defined()) {
+  if (!cache_.mask.defined()) {
     throw ValueError("Dropout: backward needs a forward in training mode first");
   }
-  if (dout.shape() != y_.shape()) {
+  if (dout.shape() != cache_.mask.shape()) {
     throw ShapeError("Dropout backward: dout " + shape_str(dout.shape()) + ", expected " +
-                     shape_str(y_.shape()));
+                     shape_str(cache_.mask.shape()));
   }
-  y_.backward(dout);  // the op's backward: dout through the same mask and scale
   if (!input_grad_) return Tensor();
-  return x_.grad();
+  return dropout_backward(dout, cache_);
 }
 
 }  // namespace nabla

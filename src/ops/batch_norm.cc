@@ -2,6 +2,7 @@
 #include "nabla/ops/batch_norm.h"
 
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,14 +53,14 @@ std::vector<double> feature_sums(const FeatureView& v, F&& f) {
 
 }  // namespace
 
-Var batch_norm(const Var& x, const Var& gamma, const Var& beta, double eps, BatchStats* stats) {
-  const FeatureView v = view_of(x.value(), gamma.value(), beta.value(), "batch_norm");
+Tensor batch_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps,
+                          BatchNormCache* cache, BatchStats* stats) {
+  const FeatureView v = view_of(x, gamma, beta, "batch_norm");
   const auto m = static_cast<double>(v.count());
-  const Tensor& xv = x.value();
-  std::vector<double> mean = feature_sums(v, [&](std::int64_t k) { return xv.get(k); });
+  std::vector<double> mean = feature_sums(v, [&](std::int64_t k) { return x.get(k); });
   for (double& s : mean) s /= m;
   std::vector<double> var = feature_sums(v, [&](std::int64_t k) {
-    const double d = xv.get(k) - mean[static_cast<std::size_t>(k / v.inner % v.features)];
+    const double d = x.get(k) - mean[static_cast<std::size_t>(k / v.inner % v.features)];
     return d * d;
   });
   std::vector<double> inv_std(var.size());
@@ -68,47 +69,25 @@ Var batch_norm(const Var& x, const Var& gamma, const Var& beta, double eps, Batc
     inv_std[c] = 1.0 / std::sqrt(var[c] + eps);
   }
   if (stats != nullptr) {
-    stats->mean = Tensor::from({v.features}, mean, xv.dtype());
-    stats->var = Tensor::from({v.features}, var, xv.dtype());
+    stats->mean = Tensor::from({v.features}, mean, x.dtype());
+    stats->var = Tensor::from({v.features}, var, x.dtype());
   }
-  Tensor xhat = Tensor::empty(xv.shape(), xv.dtype());
-  Tensor y = Tensor::empty(xv.shape(), xv.dtype());
+  Tensor xhat = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   v.for_each([&](std::int64_t k, std::int64_t c) {
     const auto f = static_cast<std::size_t>(c);
-    const double h = (xv.get(k) - mean[f]) * inv_std[f];
+    const double h = (x.get(k) - mean[f]) * inv_std[f];
     xhat.set(k, h);
-    y.set(k, gamma.value().get(c) * h + beta.value().get(c));
+    y.set(k, gamma.get(c) * h + beta.get(c));
   });
-  return record(
-      "batch_norm", std::move(y), {x, gamma, beta},
-      [x, gamma, beta, v, m, xhat = std::move(xhat),
-       inv_std = std::move(inv_std)](const Tensor& dout) {
-        const std::vector<double> dbeta =
-            feature_sums(v, [&](std::int64_t k) { return dout.get(k); });
-        const std::vector<double> dgamma =
-            feature_sums(v, [&](std::int64_t k) { return dout.get(k) * xhat.get(k); });
-        if (beta.requires_grad()) {
-          accumulate_grad(beta, Tensor::from({v.features}, dbeta, beta.dtype()), "batch_norm");
-        }
-        if (gamma.requires_grad()) {
-          accumulate_grad(gamma, Tensor::from({v.features}, dgamma, gamma.dtype()), "batch_norm");
-        }
-        if (!x.requires_grad()) return;
-        // dxhat = dy gamma, so sum(dxhat) = gamma dbeta, sum(dxhat xhat) = gamma dgamma.
-        Tensor dx = Tensor::empty(x.shape(), x.dtype());
-        v.for_each([&](std::int64_t k, std::int64_t c) {
-          const auto f = static_cast<std::size_t>(c);
-          const double g = gamma.value().get(c);
-          const double dxhat = dout.get(k) * g;
-          dx.set(k, (m * dxhat - g * dbeta[f] - xhat.get(k) * g * dgamma[f]) * inv_std[f] / m);
-        });
-        accumulate_grad(x, dx, "batch_norm");
-      });
+  if (cache != nullptr) *cache = {std::move(xhat), std::move(inv_std), true};
+  return y;
 }
 
-Var batch_norm_inference(const Var& x, const Tensor& mean, const Tensor& var, const Var& gamma,
-                         const Var& beta, double eps) {
-  const FeatureView v = view_of(x.value(), gamma.value(), beta.value(), "batch_norm_inference");
+Tensor batch_norm_inference_forward(const Tensor& x, const Tensor& mean, const Tensor& var,
+                                    const Tensor& gamma, const Tensor& beta, double eps,
+                                    BatchNormCache* cache) {
+  const FeatureView v = view_of(x, gamma, beta, "batch_norm_inference");
   if (mean.shape() != gamma.shape() || var.shape() != gamma.shape()) {
     throw ShapeError("batch_norm_inference: expected mean and variance " +
                      shape_str(gamma.shape()) + ", got " + shape_str(mean.shape()) + " and " +
@@ -121,38 +100,74 @@ Var batch_norm_inference(const Var& x, const Tensor& mean, const Tensor& var, co
   Tensor xhat = Tensor::empty(x.shape(), x.dtype());
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   v.for_each([&](std::int64_t k, std::int64_t c) {
-    const double h = (x.value().get(k) - mean.get(c)) * inv_std[static_cast<std::size_t>(c)];
+    const double h = (x.get(k) - mean.get(c)) * inv_std[static_cast<std::size_t>(c)];
     xhat.set(k, h);
-    y.set(k, gamma.value().get(c) * h + beta.value().get(c));
+    y.set(k, gamma.get(c) * h + beta.get(c));
   });
+  if (cache != nullptr) *cache = {std::move(xhat), std::move(inv_std), false};
+  return y;
+}
+
+BatchNormGrads batch_norm_backward(const Tensor& dout, const Tensor& gamma,
+                                   const BatchNormCache& cache, bool input_grad) {
+  const Tensor& xhat = cache.xhat;
+  if (dout.shape() != xhat.shape()) {
+    throw ShapeError("batch_norm backward: dout " + shape_str(dout.shape()) +
+                     ", expected the forward's output shape " + shape_str(xhat.shape()));
+  }
+  const FeatureView v = view_of(xhat, gamma, gamma, "batch_norm backward");
+  const std::vector<double> dbeta = feature_sums(v, [&](std::int64_t k) { return dout.get(k); });
+  const std::vector<double> dgamma =
+      feature_sums(v, [&](std::int64_t k) { return dout.get(k) * xhat.get(k); });
+  BatchNormGrads grads;
+  grads.dbeta = Tensor::from({v.features}, dbeta, gamma.dtype());
+  grads.dgamma = Tensor::from({v.features}, dgamma, gamma.dtype());
+  if (!input_grad) return grads;
+  grads.dx = Tensor::empty(xhat.shape(), xhat.dtype());
+  const auto m = static_cast<double>(v.count());
+  v.for_each([&](std::int64_t k, std::int64_t c) {
+    const auto f = static_cast<std::size_t>(c);
+    const double g = gamma.get(c);
+    const double dxhat = dout.get(k) * g;
+    if (cache.batch_statistics) {
+      // dxhat = dy gamma, so sum(dxhat) = gamma dbeta, sum(dxhat xhat) = gamma dgamma.
+      grads.dx.set(k,
+                   (m * dxhat - g * dbeta[f] - xhat.get(k) * g * dgamma[f]) * cache.inv_std[f] / m);
+    } else {
+      grads.dx.set(k, dxhat * cache.inv_std[f]);  // fixed statistics
+    }
+  });
+  return grads;
+}
+
+namespace {
+
+// A node that holds the cache; its backward is batch_norm_backward.
+Var record_batch_norm(const char* op, Tensor y, std::shared_ptr<BatchNormCache> cache, const Var& x,
+                      const Var& gamma, const Var& beta) {
   return record(
-      "batch_norm_inference", std::move(y), {x, gamma, beta},
-      [x, gamma, beta, v, xhat = std::move(xhat),
-       inv_std = std::move(inv_std)](const Tensor& dout) {
-        // With fixed statistics: dx = dy gamma / sqrt(var + eps).
-        if (beta.requires_grad()) {
-          accumulate_grad(beta,
-                          Tensor::from({v.features},
-                                       feature_sums(v, [&](std::int64_t k) { return dout.get(k); }),
-                                       beta.dtype()),
-                          "batch_norm_inference");
-        }
-        if (gamma.requires_grad()) {
-          accumulate_grad(
-              gamma,
-              Tensor::from(
-                  {v.features},
-                  feature_sums(v, [&](std::int64_t k) { return dout.get(k) * xhat.get(k); }),
-                  gamma.dtype()),
-              "batch_norm_inference");
-        }
-        if (!x.requires_grad()) return;
-        Tensor dx = Tensor::empty(x.shape(), x.dtype());
-        v.for_each([&](std::int64_t k, std::int64_t c) {
-          dx.set(k, dout.get(k) * gamma.value().get(c) * inv_std[static_cast<std::size_t>(c)]);
-        });
-        accumulate_grad(x, dx, "batch_norm_inference");
+      op, std::move(y), {x, gamma, beta}, [x, gamma, beta, op, cache](const Tensor& dout) {
+        BatchNormGrads g = batch_norm_backward(dout, gamma.value(), *cache, x.requires_grad());
+        if (beta.requires_grad()) accumulate_grad(beta, g.dbeta, op);
+        if (gamma.requires_grad()) accumulate_grad(gamma, g.dgamma, op);
+        if (x.requires_grad()) accumulate_grad(x, g.dx, op);
       });
+}
+
+}  // namespace
+
+Var batch_norm(const Var& x, const Var& gamma, const Var& beta, double eps, BatchStats* stats) {
+  auto cache = std::make_shared<BatchNormCache>();
+  Tensor y = batch_norm_forward(x.value(), gamma.value(), beta.value(), eps, cache.get(), stats);
+  return record_batch_norm("batch_norm", std::move(y), std::move(cache), x, gamma, beta);
+}
+
+Var batch_norm_inference(const Var& x, const Tensor& mean, const Tensor& var, const Var& gamma,
+                         const Var& beta, double eps) {
+  auto cache = std::make_shared<BatchNormCache>();
+  Tensor y = batch_norm_inference_forward(x.value(), mean, var, gamma.value(), beta.value(), eps,
+                                          cache.get());
+  return record_batch_norm("batch_norm_inference", std::move(y), std::move(cache), x, gamma, beta);
 }
 
 }  // namespace nabla

@@ -1,13 +1,15 @@
-// Inverted dropout: forward and backward through one mask.
+// Inverted dropout: forward and backward through one mask, and the graph op.
 #include "nabla/ops/dropout.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "nabla/ops/ops.h"
 
 namespace nabla {
 
-Var dropout(const Var& x, double p, Rng& rng) {
+Tensor dropout_forward(const Tensor& x, double p, Rng& rng, DropoutCache* cache) {
   if (!(p >= 0 && p < 1)) {
     throw ValueError("dropout: the drop probability must be in [0, 1), got " + std::to_string(p));
   }
@@ -15,9 +17,24 @@ Var dropout(const Var& x, double p, Rng& rng) {
   Tensor mask = Tensor::empty(x.shape(), x.dtype());
   const double keep = 1.0 / (1.0 - p);
   for (std::int64_t i = 0; i < mask.numel(); ++i) mask.set(i, rng.uniform() < p ? 0.0 : keep);
-  Tensor y = mul(x.value(), mask);
-  return record("dropout", std::move(y), {x}, [x, mask = std::move(mask)](const Tensor& dout) {
-    accumulate_grad(x, mul(dout, mask), "dropout");
+  Tensor y = mul(x, mask);
+  if (cache != nullptr) cache->mask = std::move(mask);
+  return y;
+}
+
+Tensor dropout_backward(const Tensor& dout, const DropoutCache& cache) {
+  if (dout.shape() != cache.mask.shape()) {
+    throw ShapeError("dropout backward: dout " + shape_str(dout.shape()) +
+                     ", expected the forward's output shape " + shape_str(cache.mask.shape()));
+  }
+  return mul(dout, cache.mask);
+}
+
+Var dropout(const Var& x, double p, Rng& rng) {
+  auto cache = std::make_shared<DropoutCache>();
+  Tensor y = dropout_forward(x.value(), p, rng, cache.get());
+  return record("dropout", std::move(y), {x}, [x, cache](const Tensor& dout) {
+    accumulate_grad(x, dropout_backward(dout, *cache), "dropout");
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/ops/ops.h"
+#include "nabla/ops/pool.h"
 
 namespace nabla {
 namespace {

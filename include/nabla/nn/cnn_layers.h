@@ -27,7 +27,10 @@
 #include "nabla/core/tensor.h"
 #include "nabla/core/workers.h"
 #include "nabla/nn/layers.h"
+#include "nabla/ops/batch_norm.h"
 #include "nabla/ops/conv.h"
+#include "nabla/ops/dropout.h"
+#include "nabla/ops/pool.h"
 
 namespace nabla {
 
@@ -110,7 +113,7 @@ class BatchNorm : public Layer {
 
  private:
   double momentum_, eps_;
-  Var x_, y_;  // the op's graph of the latest forward in training mode: backward runs it
+  BatchNormCache cache_;  // of the latest forward in training mode (xhat undefined: none)
 };
 
 // Inverted dropout with drop probability p in [0, 1): in training each element is zeroed
@@ -127,7 +130,7 @@ class Dropout : public Layer {
 
  private:
   double p_;
-  Var x_, y_;  // as BatchNorm's
+  DropoutCache cache_;  // of the latest forward in training mode (mask undefined: none)
 };
 
 // (N, ...) -> (N, product of the other axes); backward reshapes dout back.

@@ -28,6 +28,7 @@
 #include "nabla/core/tensor.h"
 #include "nabla/core/workers.h"
 #include "nabla/nn/module.h"
+#include "nabla/ops/activations.h"
 
 namespace nabla {
 
@@ -123,11 +124,10 @@ class Relu : public Layer {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
   // The mask of the latest forward: 1 where x <= 0.
-  const std::vector<std::uint8_t>& mask() const { return mask_; }
+  const std::vector<std::uint8_t>& mask() const { return cache_.mask; }
 
  private:
-  std::vector<std::uint8_t> mask_;
-  Shape shape_;
+  ReluCache cache_;
 };
 
 // Keeps its output y; backward = dout * (1 - y) * y.

@@ -1,4 +1,4 @@
-// nabla/conv.h — the ops of convolutional networks on images (N, C, H, W).
+// nabla/ops/conv.h — convolution on images (N, C, H, W); pooling is pool.h.
 //
 // Convolution is a matrix product after im2col: every receptive field of the input
 // (C x KH x KW values) becomes one row of a matrix, so that
@@ -10,9 +10,6 @@
 // came from (overlapping fields add up). Sizes: OH = (H + 2P - KH) / S + 1, likewise OW.
 //
 //   x: (1, 1, 4, 4), 2x2 filter, stride 1, pad 0 -> cols (9, 4): row 0 is x's top-left 2x2
-//
-// Pooling takes the max (or the mean) of each KxK window; the max routes the gradient to
-// the window's largest element (the first one on ties), the mean spreads it evenly.
 //
 // For speed the convolution itself works image by image on the transposed layout: image
 // n's fields as the columns of a (C*KH*KW, OH*OW) matrix, so that w (F, C*KH*KW) times it
@@ -27,19 +24,11 @@
 
 #include "nabla/autograd/graph.h"
 #include "nabla/core/tensor.h"
+#include "nabla/ops/window2d.h"
 
 namespace nabla {
 
 class Workers;
-
-// How a window slides over an image: kernel size, stride and zero padding.
-struct Window2d {
-  std::int64_t kernel_h = 1, kernel_w = 1;
-  std::int64_t stride = 1, pad = 0;
-  // Output size along an input axis of size `in` (ShapeError if the window does not fit).
-  std::int64_t out_h(std::int64_t in_h, const char* op) const;
-  std::int64_t out_w(std::int64_t in_w, const char* op) const;
-};
 
 // x (N, C, H, W) -> (N*OH*OW, C*KH*KW); padding reads as zero.
 Tensor im2col(const Tensor& x, const Window2d& win);
@@ -51,13 +40,8 @@ Var conv2d(const Var& x, const Var& w, const Var& b, std::int64_t stride = 1, st
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride = 1,
               std::int64_t pad = 0);
 
-// x (N, C, H, W) -> (N, C, OH, OW), windows of kernel x kernel (stride and zero padding as
-// given). Max-pooling never picks a padding element; average pooling counts padding as 0.
-Var max_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad = 0);
-Var avg_pool2d(const Var& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad = 0);
-
 // ---- the same ops as forward and backward functions -----------------------------------
-// The graph ops above and the layers of cnn_layers.h both call these: each derivative is
+// The graph op above and the Conv2D layer (nn/cnn_layers.h) both call these: each derivative is
 // written once. A cache is what backward needs from forward; a layer keeps one between
 // steps, so that its storage is reused.
 
@@ -80,17 +64,5 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
 // the cache's workspaces; the same parts as the forward.
 Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
                        Tensor* dw, Tensor* db, bool input_grad, Workers* workers = nullptr);
-
-struct PoolCache {
-  std::vector<std::int32_t> argmax;  // per output: the position of its maximum in its plane
-  Shape x_shape;
-  Window2d win;
-};
-// Planes in two halves on the workers' threads (when given and the input is large).
-Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,
-                          Workers* workers = nullptr);
-Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* workers = nullptr);
-Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win);
-Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win);
 
 }  // namespace nabla
