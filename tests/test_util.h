@@ -25,8 +25,17 @@
 #include <vector>
 
 #include "nabla/core/tensor.h"
+#include "nabla/core/workers.h"
 
 namespace nabla::testing_util {
+
+// f(), with `threads` threads lent to the ops it runs (core/workers.h's ThreadScope).
+template <class F>
+decltype(auto) with_threads(int threads, F&& f) {
+  Workers workers(threads);
+  ThreadScope scope(&workers);
+  return f();
+}
 
 // A directory of its own under temp_directory_path(), made by mkdtemp (so two runs of the
 // tests at once never share one), removed with everything in it when it goes.

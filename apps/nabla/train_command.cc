@@ -170,7 +170,8 @@ int run_train(const Options& o) {
     // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
     // are compressed on all threads at once.
     Workers workers(threads);
-    SparseMnist mnist = load_mnist_sparse(data_dir, &workers);
+    ThreadScope scope(&workers);
+    SparseMnist mnist = load_mnist_sparse(data_dir);
     data_line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
                 " training, " + std::to_string(mnist.test_images.rows()) + " test images";
     data = mnist_training_data(std::move(mnist));

@@ -11,12 +11,12 @@
 namespace nabla {
 
 SparsePixels::SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols,
-                           float scale, Workers* workers)
+                           float scale)
     : cols_(cols), scale_(scale) {
   if (cols > std::numeric_limits<std::uint16_t>::max() + 1) {
     throw ValueError("SparsePixels: " + std::to_string(cols) + " columns; at most 65536");
   }
-  append_rows(pixels, rows, workers);
+  append_rows(pixels, rows);
 }
 
 // Fewer rows than this are compressed on one thread (waking another would cost more).
@@ -34,7 +34,7 @@ void SparsePixels::reserve(std::int64_t rows, std::int64_t entries) {
   value_.reserve(static_cast<std::size_t>(entries));
 }
 
-void SparsePixels::append_rows(const std::uint8_t* pixels, std::int64_t rows, Workers* workers) {
+void SparsePixels::append_rows(const std::uint8_t* pixels, std::int64_t rows) {
   // Two passes: count each row's non-zeros, then compress the rows into arrays grown by
   // exactly that much. The arrays' new elements are not written before the rows are
   // (LargeVector), so with workers each part's pages are first touched by its own thread.
@@ -42,6 +42,7 @@ void SparsePixels::append_rows(const std::uint8_t* pixels, std::int64_t rows, Wo
   row_begin_.resize(first + 1 + static_cast<std::size_t>(rows));
   std::int64_t* begin = row_begin_.data() + first;  // begin[r]: where row first + r starts
   auto parts = [&](const std::function<void(std::int64_t, std::int64_t)>& f) {
+    Workers* workers = current_workers();
     if (workers != nullptr && rows >= kMinRowsToSplit) {
       workers->run([&](int part, int n) {
         auto [r0, r1] = part_range(rows, part, n);

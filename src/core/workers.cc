@@ -18,7 +18,17 @@ void cpu_relax() {
 
 constexpr int kSpins = 4000;  // some tens of microseconds of pause instructions
 
+// The workers lent to this thread's ops (ThreadScope); a context, not shared state: each
+// thread sees only its own.
+thread_local Workers* current = nullptr;
+
 }  // namespace
+
+ThreadScope::ThreadScope(Workers* workers) : previous_(current) { current = workers; }
+
+ThreadScope::~ThreadScope() { current = previous_; }
+
+Workers* current_workers() { return current; }
 
 Workers::Workers(int threads) {
   int helpers = std::max(threads, 1) - 1;

@@ -122,7 +122,7 @@ SparsePixels sparse_pixels(const Dataset& data) {
 // and only that much of the file mapped, or of its decompressed data buffered, at a time.
 constexpr std::int64_t kBlockBytes = std::int64_t{8} << 20;
 
-SparsePixels read_idx_sparse(const std::string& path, float scale, Workers* workers) {
+SparsePixels read_idx_sparse(const std::string& path, float scale) {
   SparsePixels px;
   std::error_code ec;
   const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
@@ -148,7 +148,7 @@ SparsePixels read_idx_sparse(const std::string& path, float scale, Workers* work
                          std::min(rows, can_hold / static_cast<std::uintmax_t>(cols))),
                      static_cast<std::int64_t>(room));
         }
-        px.append_rows(data, count, workers);
+        px.append_rows(data, count);
       },
       kBlockBytes, kMaxCols);
   if (px.rows() == 0) px = SparsePixels(file_dims[1] * file_dims[2], scale);  // no images
@@ -165,16 +165,16 @@ SparseMnist SparseMnist::from(const Mnist& mnist) {
   return s;
 }
 
-SparseMnist load_mnist_sparse(const std::string& dir, Workers* workers) {
+SparseMnist load_mnist_sparse(const std::string& dir) {
   check_directory(dir);
   SparseMnist s;
   const std::string train_images = find_mnist_file(dir, "train-images-idx3-ubyte");
   const std::string train_labels = find_mnist_file(dir, "train-labels-idx1-ubyte");
   const std::string test_images = find_mnist_file(dir, "t10k-images-idx3-ubyte");
   const std::string test_labels = find_mnist_file(dir, "t10k-labels-idx1-ubyte");
-  s.train_images = read_idx_sparse(train_images, 1.0f / 255.0f, workers);
+  s.train_images = read_idx_sparse(train_images, 1.0f / 255.0f);
   s.train_labels = read_labels(train_labels, train_images, s.train_images.rows(), s.classes);
-  s.test_images = read_idx_sparse(test_images, 1.0f / 255.0f, workers);
+  s.test_images = read_idx_sparse(test_images, 1.0f / 255.0f);
   s.test_labels = read_labels(test_labels, test_images, s.test_images.rows(), s.classes);
   check_same_features(dir, s.train_images.cols(), s.test_images.cols());
   return s;

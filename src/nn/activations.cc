@@ -42,14 +42,14 @@ Tensor Relu::forward(const Tensor& x) {
     cache_ = ReluCache{};
     return relu_forward(x, nullptr);
   }
-  return relu_forward(x, &cache_, workers());
+  return relu_forward(x, &cache_);
 }
 
 Tensor Relu::backward(const Tensor& dout) {
   // the mask covers the shape of the latest training forward (a scalar included)
   check_cached(cache_.mask.size() == static_cast<std::size_t>(shape_numel(cache_.shape)), "Relu");
   check_dout(dout, cache_.shape, "Relu");
-  return relu_backward(dout, cache_, workers());
+  return relu_backward(dout, cache_);
 }
 
 Tensor Sigmoid::forward(const Tensor& x) {

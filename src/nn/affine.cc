@@ -59,7 +59,7 @@ Tensor Affine::forward(const Tensor& x) {
 
   // Y (N, M) = b in every row, then Y += X (N, D) . W (D, M)
   Tensor y = add_bias(n);
-  gemm(*x2d, false, w, false, 1.0, 1.0, y, workers());
+  gemm(*x2d, false, w, false, 1.0, 1.0, y);
   return y;
 }
 
@@ -91,16 +91,16 @@ Tensor Affine::backward(const Tensor& dout) {
     throw ShapeError("Affine backward: dout " + shape_str(dout.shape()) +
                      ", expected (N, M) = " + shape_str(expected));
   }
-  affine_weight_grad(x_, dout, W().grad(), workers());  // dW (D, M) += X^T . dY
+  affine_weight_grad(x_, dout, W().grad());  // dW (D, M) += X^T . dY
   affine_bias_grad(dout, b().grad());
   if (!input_grad_) return Tensor();
-  return affine_input_grad(dout, w, workers()).reshape(x_shape_);  // in the input's shape
+  return affine_input_grad(dout, w).reshape(x_shape_);  // in the input's shape
 }
 
 // ---- the local derivatives of Y = X.W + b, written once ---------------------------------
 
-void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW, Workers* workers) {
-  gemm(x, true, dY, false, 1.0, 1.0, dW, workers);  // dW (D, M) += X^T (D, N) . dY (N, M)
+void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW) {
+  gemm(x, true, dY, false, 1.0, 1.0, dW);  // dW (D, M) += X^T (D, N) . dY (N, M)
 }
 
 void affine_bias_grad(const Tensor& dY, Tensor& db) {
@@ -115,10 +115,10 @@ void affine_bias_grad(const Tensor& dY, Tensor& db) {
   });
 }
 
-Tensor affine_input_grad(const Tensor& dY, const Tensor& W, Workers* workers) {
+Tensor affine_input_grad(const Tensor& dY, const Tensor& W) {
   // dX (N, D) = dY (N, M) . W^T (M, D)
   Tensor dx = Tensor::empty({dY.size(0), W.size(0)}, dY.dtype());  // set by the product
-  gemm(dY, false, W, true, 1.0, 0.0, dx, workers);
+  gemm(dY, false, W, true, 1.0, 0.0, dx);
   return dx;
 }
 

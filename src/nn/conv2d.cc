@@ -41,18 +41,17 @@ Tensor Conv2D::forward(const Tensor& x) {
   }
   if (!is_training()) {
     cache_ = ConvCache{};
-    return conv2d_forward(x, W().value(), b().value(), win_, nullptr, workers());
+    return conv2d_forward(x, W().value(), b().value(), win_, nullptr);
   }
   // (reuses cache_'s storage)
-  return conv2d_forward(x, W().value(), b().value(), win_, &cache_, workers());
+  return conv2d_forward(x, W().value(), b().value(), win_, &cache_);
 }
 
 Tensor Conv2D::backward(const Tensor& dout) {
   if (!cache_.x.defined()) {
     throw ValueError("Conv2D: backward needs a forward in training mode first");
   }
-  return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_,
-                         workers());
+  return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_);
 }
 
 }  // namespace nabla

@@ -93,12 +93,14 @@ void Sequential::require_training(const char* op) const {
 
 Tensor Sequential::forward_dense(const Tensor& x) {
   if (size() == 0) return x;
+  ThreadScope threads(workers_.get());
   Tensor out = layer(0).forward(x);
   for (std::size_t i = 1; i < size(); ++i) out = layer(i).forward(out);
   return out;
 }
 
 Tensor Sequential::forward_sparse(const SparseBatch& x) {
+  ThreadScope threads(workers_.get());
   Tensor out = sparse_entry(is_training() ? "gradient" : "predict").forward(x);
   for (std::size_t i = 1; i < size(); ++i) out = layer(i).forward(out);
   return out;
@@ -107,8 +109,7 @@ Tensor Sequential::forward_sparse(const SparseBatch& x) {
 void Sequential::set_threads(int threads) {
   // one Workers for all: the layers run one after another on the calling thread, and a
   // helper that has just finished one layer's part is still awake for the next's
-  const std::shared_ptr<Workers> workers = make_workers(threads);
-  for (std::size_t i = 0; i < size(); ++i) layer(i).set_workers(workers);
+  workers_ = make_workers(threads);
 }
 
 Sequential& Sequential::set_loss(std::unique_ptr<LossLayer> loss) {
@@ -151,6 +152,7 @@ double Sequential::gradient(const SparseBatch& x, const Targets& t) {
 }
 
 double Sequential::backward_all(double loss_value) {
+  ThreadScope threads(workers_.get());
   Tensor dout = loss_layer().backward(1.0);
   for (std::size_t i = size(); i-- > 0;) dout = layer(i).backward(dout);
   return loss_value;

@@ -32,16 +32,16 @@ Tensor MaxPool2D::forward(const Tensor& x) {
   check_image(x, "MaxPool2D");
   if (!is_training()) {
     cache_ = PoolCache{};
-    return max_pool2d_forward(x, win_, nullptr, workers());
+    return max_pool2d_forward(x, win_, nullptr);
   }
-  return max_pool2d_forward(x, win_, &cache_, workers());
+  return max_pool2d_forward(x, win_, &cache_);
 }
 
 Tensor MaxPool2D::backward(const Tensor& dout) {
   if (cache_.x_shape.empty()) {
     throw ValueError("MaxPool2D: backward needs a forward in training mode first");
   }
-  return max_pool2d_backward(dout, cache_, workers());
+  return max_pool2d_backward(dout, cache_);
 }
 
 AvgPool2D::AvgPool2D(std::int64_t size, std::int64_t stride, std::int64_t pad)

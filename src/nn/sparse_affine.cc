@@ -36,7 +36,7 @@ Tensor SparseAffine::forward(const SparseBatch& x) {
   Tensor y = add_bias(x.size());
   // only the non-zero pixels contribute to X (N, D) . W (D, M)
   sparse_->packed_W.pack(W().value());
-  sparse_matmul(x, sparse_->packed_W, y, workers());
+  sparse_matmul(x, sparse_->packed_W, y);
   forget_input();
   if (is_training()) {
     sparse_->x = x;  // (the rows' storage is reused)
@@ -54,7 +54,7 @@ Tensor SparseAffine::backward(const Tensor& dout) {
                      ", expected (N, M) = " + shape_str(expected));
   }
   // dW (D, M) += X^T (D, N) . dY (N, M), straight into W's gradient
-  sparse_matmul_tn(sparse_->x, dout, W().grad(), sparse_->workspace, workers());
+  sparse_matmul_tn(sparse_->x, dout, W().grad(), sparse_->workspace);
   affine_bias_grad(dout, b().grad());
   return Tensor();
 }

@@ -26,7 +26,7 @@ void check_dout(const Tensor& dout, const Shape& expected, const char* op) {
 
 // ---- relu -----------------------------------------------------------------------------
 
-Tensor relu_forward(const Tensor& x, ReluCache* cache, Workers* workers) {
+Tensor relu_forward(const Tensor& x, ReluCache* cache) {
   check_floating(x, "relu");
   if (cache == nullptr) return relu(x);
   // out = max(x, 0) and mask[i] = 1 where x[i] <= 0, in one pass
@@ -35,7 +35,7 @@ Tensor relu_forward(const Tensor& x, ReluCache* cache, Workers* workers) {
   cache->shape = x.shape();
   std::uint8_t* mask = cache->mask.data();
   const kernels::Table& k = kernels::active();
-  run_halves(workers, x.numel(), [&](std::int64_t begin, std::int64_t end) {
+  run_halves(x.numel(), [&](std::int64_t begin, std::int64_t end) {
     if (x.dtype() == DType::f32) {
       k.relu_f32(x.data<float>() + begin, end - begin, out.data<float>() + begin, mask + begin);
     } else {
@@ -45,13 +45,13 @@ Tensor relu_forward(const Tensor& x, ReluCache* cache, Workers* workers) {
   return out;
 }
 
-Tensor relu_backward(const Tensor& dout, const ReluCache& cache, Workers* workers) {
+Tensor relu_backward(const Tensor& dout, const ReluCache& cache) {
   check_dout(dout, cache.shape, "relu_backward");
   check_floating(dout, "relu_backward");
   Tensor dx = Tensor::empty(dout.shape(), dout.dtype());
   const std::uint8_t* mask = cache.mask.data();
   const kernels::Table& k = kernels::active();
-  run_halves(workers, dx.numel(), [&](std::int64_t begin, std::int64_t end) {
+  run_halves(dx.numel(), [&](std::int64_t begin, std::int64_t end) {
     if (dx.dtype() == DType::f32) {
       k.relu_backward_f32(dout.data<float>() + begin, mask + begin, end - begin,
                           dx.data<float>() + begin);

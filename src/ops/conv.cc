@@ -265,7 +265,7 @@ void prepare_columns(const Fields& g, DType dtype, Tensor& cols) {
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
-                      ConvCache* cache, Workers* workers) {
+                      ConvCache* cache) {
   check_conv(x, w, b, "conv2d");
   if (win.kernel_h != w.size(2) || win.kernel_w != w.size(3)) {
     throw ShapeError("conv2d: a window of " + std::to_string(win.kernel_h) + "x" +
@@ -281,7 +281,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
   prepare_columns(g, x.dtype(), work.cols);
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
-    run_parts(workers, kConvParts, [&](int part) {
+    run_parts(kConvParts, [&](int part) {
       T* col = work.cols.data<T>() + part * depth * plane;
       const auto [first, last] = part_range(g.n, part, kConvParts);
       for (std::int64_t n = first; n < last; ++n) {
@@ -296,7 +296,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
 }
 
 Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
-                       Tensor* dw, Tensor* db, bool input_grad, Workers* workers) {
+                       Tensor* dw, Tensor* db, bool input_grad) {
   if (!cache.x.defined()) {
     throw ValueError("conv2d: backward needs a forward that kept its cache first");
   }
@@ -316,7 +316,7 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
     const T* pd = dout.data<T>();
-    run_parts(workers, kConvParts, [&](int part) {
+    run_parts(kConvParts, [&](int part) {
       T* col = cache.cols.data<T>() + part * (depth + 1) * plane;
       const auto [first, last] = part_range(g.n, part, kConvParts);
       if (weight_grad) {

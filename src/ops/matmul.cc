@@ -32,7 +32,7 @@ void check_matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
 }  // namespace
 
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
-          Tensor& out, Workers* workers) {
+          Tensor& out) {
   check_matmul(a, trans_a, b, trans_b, "gemm");
   // (plain variables, not a structured binding: the lambdas below capture them)
   const std::int64_t m = op_dims(a, trans_a).first, k = op_dims(a, trans_a).second;
@@ -64,7 +64,7 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double a
   // op(a) is the larger operand (each band reads its share of it), else of columns.
   if (m * n * k >= kGemmSplitAbove && std::max(m, n) >= kGemmParts) {
     const bool by_rows = m >= n;
-    run_parts(workers, kGemmParts, [&](int part) {
+    run_parts(kGemmParts, [&](int part) {
       const auto [first, last] = part_range(by_rows ? m : n, part, kGemmParts);
       if (by_rows) {
         block(first, last, 0, n);

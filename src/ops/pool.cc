@@ -69,8 +69,7 @@ void check_pool_grad(const Tensor& dout, const Shape& x_shape, std::int64_t outp
 
 }  // namespace
 
-Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,
-                          Workers* workers) {
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache) {
   const PoolGeometry g(x.shape(), win, "max_pool2d");
   Tensor out = Tensor::empty(g.out_shape(x.shape()), x.dtype());
   const std::int64_t out_plane = g.oh * g.ow;
@@ -84,7 +83,7 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
   visit_dtype(x.dtype(), [&](auto type) {
     using T = decltype(type);
     // planes in two halves on the workers' threads for a large input
-    run_halves(workers, x.numel(), [&](std::int64_t begin, std::int64_t end) {
+    run_halves(x.numel(), [&](std::int64_t begin, std::int64_t end) {
       std::vector<std::int32_t> scratch(
           static_cast<std::size_t>(pairs && cache == nullptr ? out_plane : 0));
       const std::int64_t in_plane = std::max<std::int64_t>(g.h * g.w, 1);
@@ -119,7 +118,7 @@ Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache
   return out;
 }
 
-Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* workers) {
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache) {
   if (cache.x_shape.size() != 4) {
     throw ValueError("max_pool2d: backward needs a forward that kept its cache first");
   }
@@ -136,7 +135,7 @@ Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* 
   Tensor dx = Tensor::empty(cache.x_shape, dout.dtype());
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
-    run_halves(workers, dx.numel(), [&](std::int64_t begin, std::int64_t end) {
+    run_halves(dx.numel(), [&](std::int64_t begin, std::int64_t end) {
       const std::int64_t first = begin / std::max<std::int64_t>(in_plane, 1);
       const std::int64_t last = end / std::max<std::int64_t>(in_plane, 1);
       if (!pairs) std::fill(dx.data<T>() + first * in_plane, dx.data<T>() + last * in_plane, T(0));

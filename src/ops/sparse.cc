@@ -103,7 +103,8 @@ void prefetch_row(const SparsePixels& px, std::int64_t r) {
 // against 1.43 s for the recipe; a 2000-row evaluation block is faster, 0.29 s against 0.49).
 constexpr std::int64_t kMinRowsPerPart = 256;
 
-Workers* worth_splitting(Workers* workers, std::int64_t rows) {
+Workers* worth_splitting(std::int64_t rows) {
+  Workers* workers = current_workers();
   return workers != nullptr && rows >= kMinRowsPerPart * workers->size() ? workers : nullptr;
 }
 
@@ -119,8 +120,8 @@ void for_rows(const SparseBatch& x, std::int64_t i0, std::int64_t i1, F&& f) {
 }
 
 // y (N, M) += x . W, a row at a time by `table`'s gather; the rows split over the workers.
-void gather_rows(const kernels::Table& table, const SparseBatch& x, const PackedRows& W, float* out,
-                 Workers* workers) {
+void gather_rows(const kernels::Table& table, const SparseBatch& x, const PackedRows& W,
+                 float* out) {
   const std::int64_t m = W.cols();
   const ScaledPixels scaled(x.pixels->scale());
   const kernels::PackedView w = view_of(W);
@@ -130,7 +131,7 @@ void gather_rows(const kernels::Table& table, const SparseBatch& x, const Packed
       table.gather(entries_of(*x.pixels, r), scaled.of, w, out + i * m);
     });
   };
-  if (Workers* split = worth_splitting(workers, x.size())) {
+  if (Workers* split = worth_splitting(x.size())) {
     split->run(rows);
   } else {
     rows(0, 1);
@@ -141,7 +142,7 @@ void gather_rows(const kernels::Table& table, const SparseBatch& x, const Packed
 // copied into `padded` with rows of whole cache lines (64-byte aligned; the padding stays
 // zero). The workers take bands of rows of dW with about as many non-zeros each.
 void columns_product(const kernels::Table& table, const SparseBatch& x, const SparseColumns& cols,
-                     const Tensor& dY, Tensor& dW, Tensor& padded, Workers* workers) {
+                     const Tensor& dY, Tensor& dW, Tensor& padded) {
   const std::int64_t n = x.size(), m = dW.size(1);
   const std::int64_t stride = (m + 15) / 16 * 16;
   if (padded.shape() != Shape{n, stride}) padded = Tensor::zeros({n, stride}, DType::f32);
@@ -161,7 +162,7 @@ void columns_product(const kernels::Table& table, const SparseBatch& x, const Sp
         part == parts - 1 ? cols.cols() : first_with(cols.nonzeros() * (part + 1) / parts);
     table.columns(cols.begins(), cols.entries(), c0, c1, scaled.of, pd, stride, m, dw);
   };
-  if (Workers* split = worth_splitting(workers, n)) {
+  if (Workers* split = worth_splitting(n)) {
     split->run(band);
   } else {
     band(0, 1);
@@ -233,23 +234,23 @@ void SparseColumns::assign(const SparseBatch& x) {
 
 // ---- the products ---------------------------------------------------------------------
 
-void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers) {
+void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y) {
   const std::int64_t m = W.rank() == 2 ? W.size(1) : 0;
   check(x, W, y, {x.size(), m}, "sparse_matmul", "output");
   PackedRows packed;
   packed.pack(W);
-  sparse_matmul(x, packed, y, workers);
+  sparse_matmul(x, packed, y);
 }
 
-void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y, Workers* workers) {
+void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y) {
   check_batch(x, "sparse_matmul");
   check_inner(x, W.rows(), shape_str({W.rows(), W.cols()}), "sparse_matmul");
   check_other(y, {x.size(), W.cols()}, "sparse_matmul", "output");
-  gather_rows(kernels::active(), x, W, y.data<float>(), workers);
+  gather_rows(kernels::active(), x, W, y.data<float>());
 }
 
 void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
-                      SparseWorkspace& workspace, Workers* workers) {
+                      SparseWorkspace& workspace) {
   const std::int64_t m = dW.rank() == 2 ? dW.size(1) : 0;
   check(x, dW, dY, {x.size(), m}, "sparse_matmul_tn", "dY");
   const std::int64_t n = x.size();
@@ -268,7 +269,7 @@ void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
                        std::to_string(x.pixels->cols()) + ", " + std::to_string(nonzeros) + ")");
     }
   }
-  columns_product(kernels::active(), x, cols, dY, dW, workspace.padded_dY, workers);
+  columns_product(kernels::active(), x, cols, dY, dW, workspace.padded_dY);
 }
 
 // The references: the same products by the scalar kernels, on one thread.
@@ -278,7 +279,8 @@ void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y) {
   check(x, W, y, {x.size(), m}, "sparse_matmul", "output");
   PackedRows packed;
   packed.pack(W);
-  gather_rows(kernels::scalar_table(), x, packed, y.data<float>(), nullptr);
+  ThreadScope one_thread(nullptr);
+  gather_rows(kernels::scalar_table(), x, packed, y.data<float>());
 }
 
 void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& dW) {
@@ -288,7 +290,8 @@ void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& 
   SparseColumns cols;
   cols.assign(x);
   Tensor padded;
-  columns_product(kernels::scalar_table(), x, cols, dY, dW, padded, nullptr);
+  ThreadScope one_thread(nullptr);
+  columns_product(kernels::scalar_table(), x, cols, dY, dW, padded);
 }
 
 }  // namespace nabla

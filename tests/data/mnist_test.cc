@@ -429,8 +429,7 @@ TEST(RealMnist, CountsLabelsAndPixels) {
 
   // Read straight into sparse pixels on two threads (the training set in 6 blocks of the
   // mapped file): the same as the dense images converted on one.
-  Workers workers(2);
-  SparseMnist s = load_mnist_sparse(dir, &workers);
+  SparseMnist s = testing_util::with_threads(2, [&] { return load_mnist_sparse(dir); });
   SparseMnist from_dense = SparseMnist::from(m);
   for (auto [read, converted] : {std::pair{&s.train_images, &from_dense.train_images},
                                  std::pair{&s.test_images, &from_dense.test_images}}) {

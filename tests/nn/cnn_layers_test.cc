@@ -138,20 +138,25 @@ TEST(Conv2D, ThreadsGiveTheSameBits) {
   for (std::int64_t n : {1, 2, 7}) {
     Conv2D one = f64_conv(3, 4, 3, 1, 1, 21);
     Conv2D two = f64_conv(3, 4, 3, 1, 1, 21);  // the same weights, parameters of its own
-    two.set_threads(2);
     const Tensor x = random({n, 3, 6, 5}, 22);
     const Tensor dout = random({n, 4, 6, 5}, 23);
     const Tensor y1 = one.forward(x);
     const Tensor dx1 = one.backward(dout);
-    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y1)) << n;
-    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), dx1)) << n;
+    EXPECT_TRUE(
+        testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y1))
+        << n;
+    EXPECT_TRUE(testing_util::same_bits(
+        testing_util::with_threads(2, [&] { return two.backward(dout); }), dx1))
+        << n;
     EXPECT_TRUE(testing_util::same_bits(two.W().grad(), one.W().grad())) << n;
     EXPECT_TRUE(testing_util::same_bits(two.b().grad(), one.b().grad())) << n;
-    // a copy starts with one thread, and gives the same bits
+    // a copy gives the same bits
     Conv2D three = two;
     EXPECT_TRUE(testing_util::same_bits(three.forward(x), y1)) << n;
     two.eval();
-    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y1)) << n;
+    EXPECT_TRUE(
+        testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y1))
+        << n;
   }
 }
 
@@ -274,14 +279,19 @@ TEST(MaxPool2D, ThreadsGiveTheSameBits) {
   // (the kernel) and overlapping 3x3 ones of stride 2 (the general loop, adding up).
   for (auto [size, stride] : {std::pair{2, 2}, std::pair{3, 2}}) {
     MaxPool2D one(size, stride), two(size, stride);
-    two.set_threads(2);
     const Tensor x = random({4, 8, 48, 48}, 31);
     const Tensor y = one.forward(x);
     const Tensor dout = random(y.shape(), 32);
-    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y)) << size;
-    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout))) << size;
+    EXPECT_TRUE(
+        testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y))
+        << size;
+    EXPECT_TRUE(testing_util::same_bits(
+        testing_util::with_threads(2, [&] { return two.backward(dout); }), one.backward(dout)))
+        << size;
     two.eval();
-    EXPECT_TRUE(testing_util::same_bits(two.forward(x), y)) << size;
+    EXPECT_TRUE(
+        testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y))
+        << size;
   }
 }
 

@@ -156,11 +156,12 @@ TEST(Relu, ThreadsGiveTheSameBits) {
   // 100,000 values (enough to be split between two threads), float32 and float64
   for (DType dtype : {DType::f32, DType::f64}) {
     Relu one, two;
-    two.set_threads(2);
     const Tensor x = random({10, 10000}, 41).to(dtype);
     const Tensor dout = random({10, 10000}, 42).to(dtype);
-    EXPECT_TRUE(testing_util::same_bits(two.forward(x), one.forward(x)));
-    EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout)));
+    EXPECT_TRUE(testing_util::same_bits(
+        testing_util::with_threads(2, [&] { return two.forward(x); }), one.forward(x)));
+    EXPECT_TRUE(testing_util::same_bits(
+        testing_util::with_threads(2, [&] { return two.backward(dout); }), one.backward(dout)));
     EXPECT_EQ(two.mask(), one.mask());
   }
 }
@@ -372,22 +373,24 @@ TEST(Affine, InferenceKeepsNothing) {
 
 TEST(Affine, ThreadsGiveTheSameBits) {
   // (64, 2048) . (2048, 160) is large enough for gemm's two bands: forward, dX, dW, db and
-  // the evaluation give the bits of one thread; a copy starts with one and agrees too.
+  // the evaluation give the bits of one thread; a copy agrees too.
   Rng rng(41);
   Affine one(2048, 160, 0.05, rng);
   Affine two(one.W().value(), one.b().value());  // the same values, parameters of its own
-  two.set_threads(2);
   const Tensor x = Tensor::randn({64, 2048}, rng, 1.0, DType::f32);
   const Tensor dout = Tensor::randn({64, 160}, rng, 1.0, DType::f32);
   const Tensor y = one.forward(x);
-  EXPECT_TRUE(testing_util::same_bits(two.forward(x), y));
-  EXPECT_TRUE(testing_util::same_bits(two.backward(dout), one.backward(dout)));
+  EXPECT_TRUE(
+      testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y));
+  EXPECT_TRUE(testing_util::same_bits(
+      testing_util::with_threads(2, [&] { return two.backward(dout); }), one.backward(dout)));
   EXPECT_TRUE(testing_util::same_bits(two.W().grad(), one.W().grad()));
   EXPECT_TRUE(testing_util::same_bits(two.b().grad(), one.b().grad()));
   Affine three = two;
   EXPECT_TRUE(testing_util::same_bits(three.forward(x), y));
   two.eval();
-  EXPECT_TRUE(testing_util::same_bits(two.forward(x), y));
+  EXPECT_TRUE(
+      testing_util::same_bits(testing_util::with_threads(2, [&] { return two.forward(x); }), y));
 }
 
 TEST(Affine, Float32) {

@@ -185,7 +185,10 @@ TEST(Ops, GemmInBandsMatchesDoubleAndGivesTheSameBitsOnThreads) {
         const Tensor expected = gemm_reference(a, ta, b, tb, 1.5, 0.5, start);
         Tensor alone = start, threaded = start;
         gemm(a, ta, b, tb, 1.5, 0.5, alone);
-        gemm(a, ta, b, tb, 1.5, 0.5, threaded, &two);
+        {
+          ThreadScope scope(&two);
+          gemm(a, ta, b, tb, 1.5, 0.5, threaded);
+        }
         EXPECT_TRUE(testing_util::same_bits(alone, threaded))
             << m << "x" << n << " ta " << ta << " tb " << tb;
         for (std::int64_t i = 0; i < alone.numel(); ++i) {

@@ -10,6 +10,7 @@
 #include "nabla/nn/layers.h"
 #include "nabla/nn/network.h"
 #include "nabla/ops/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -76,8 +77,8 @@ TEST(SparsePixels, WorkersGiveTheSameArrays) {
   std::vector<std::uint8_t> p = random_pixels(rows, cols, rng);
   std::fill_n(p.begin() + 4500 * cols, 3 * cols, 0);
   SparsePixels one(p.data(), rows, cols, 1.0f / 255);
-  Workers workers(2);
-  SparsePixels split(p.data(), rows, cols, 1.0f / 255, &workers);
+  SparsePixels split =
+      testing_util::with_threads(2, [&] { return SparsePixels(p.data(), rows, cols, 1.0f / 255); });
   ASSERT_EQ(split.rows(), rows);
   ASSERT_EQ(split.nonzeros(), one.nonzeros());
   for (std::int64_t r = 0; r <= rows; ++r) ASSERT_EQ(split.row_begin(r), one.row_begin(r)) << r;
@@ -219,8 +220,9 @@ TEST_P(SparseProduct, ForwardMatchesDense) {
   Tensor expected = matmul(batch.to_dense(), W);
   for (int threads : {1, 2, 3}) {
     Workers workers(threads);
+    ThreadScope scope(&workers);
     Tensor y({n, m}, DType::f32);
-    sparse_matmul(batch, W, y, &workers);
+    sparse_matmul(batch, W, y);
     EXPECT_LE(max_rel_diff(y, expected), 1e-5) << "m " << m << " threads " << threads;
   }
   Tensor ref({n, m}, DType::f32);
@@ -242,12 +244,13 @@ TEST_P(SparseProduct, WeightGradientMatchesDenseAndAccumulates) {
     Tensor product = matmul(batch.to_dense(), dY, true, false);  // X^T dY
     for (int threads : {1, 2}) {
       Workers workers(threads);
+      ThreadScope scope(&workers);
       Tensor dW = start;
       SparseWorkspace workspace;
-      sparse_matmul_tn(batch, dY, dW, workspace, &workers);
+      sparse_matmul_tn(batch, dY, dW, workspace);
       EXPECT_LE(max_rel_diff(dW, add(start, product)), tol) << "m " << m;
       // the workspace carries nothing over: a second call adds the product once more
-      sparse_matmul_tn(batch, dY, dW, workspace, &workers);
+      sparse_matmul_tn(batch, dY, dW, workspace);
       EXPECT_LE(max_rel_diff(dW, add(start, scale(product, 2.0))), tol) << "m " << m;
     }
     Tensor ref = start;
@@ -283,7 +286,8 @@ TEST(SparseAffine, SameAsDenseForwardAndBackward) {
   SparseAffine sparse_layer(Tensor::randn({64, 50}, rng, 0.1, DType::f32),
                             Tensor::randn({50}, rng, 0.1, DType::f32));
   Affine dense_layer(sparse_layer.W().value(), sparse_layer.b().value());
-  sparse_layer.set_threads(2);
+  Workers workers(2);  // the products of both layers on two threads
+  ThreadScope scope(&workers);
   Tensor ys = sparse_layer.forward(batch);
   Tensor yd = dense_layer.forward(batch.to_dense());
   EXPECT_LE(max_rel_diff(ys, yd), 1e-5);

@@ -18,17 +18,16 @@ namespace nabla {
 class SparsePixels {
  public:
   SparsePixels() = default;
-  // `rows` x `cols` uint8 pixels (row-major); each value is pixel * scale. With workers,
-  // the rows are compressed in parts at once.
-  SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale,
-               Workers* workers = nullptr);
+  // `rows` x `cols` uint8 pixels (row-major); each value is pixel * scale. With current workers
+  // (core/workers.h), the rows are compressed in parts at once.
+  SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale);
   // No rows yet, of `cols` columns (at most 65536), each value pixel * scale.
   SparsePixels(std::int64_t cols, float scale);
   // Room for `rows` rows and `entries` non-zeros, so that append_rows does not move them.
   void reserve(std::int64_t rows, std::int64_t entries);
-  // Appends `rows` rows of cols() uint8 pixels. With workers, the rows are compressed in
-  // parts at once.
-  void append_rows(const std::uint8_t* pixels, std::int64_t rows, Workers* workers = nullptr);
+  // Appends `rows` rows of cols() uint8 pixels. With current workers (core/workers.h), the rows are
+  // compressed in parts at once.
+  void append_rows(const std::uint8_t* pixels, std::int64_t rows);
   // Becomes a copy of rows `rows` of `from`, in that order (storage reused). A batch of
   // random rows copied together is read from memory with all its cache misses in flight
   // at once, and then read again from the cache, instead of missing row by row in the

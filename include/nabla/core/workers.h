@@ -1,4 +1,5 @@
-// nabla/workers.h — a few threads kept for the small, frequent parallel jobs of training.
+// nabla/core/workers.h — a few threads kept for the small, frequent parallel jobs of
+// training, and the scope that lends them to the ops.
 //
 // Creating threads for every mini-batch would cost more than the work, so a Workers
 // keeps threads - 1 helpers. Between jobs a helper spins briefly (about a tenth of a
@@ -8,6 +9,12 @@
 //   Workers workers(2);
 //   workers.run([&](int part, int parts) { /* rows [n * part / parts, n * (part + 1) / parts) */
 //   });
+//
+// Threads are an execution context, never an argument of the math: whoever runs a model
+// (a Sequential given set_threads, a Trainer, the k-NN classifier) opens a ThreadScope
+// with its Workers, and the ops called on that thread meanwhile split their work over
+// them (run_parts, run_halves). Each op splits into a number of parts fixed by the shape,
+// whatever the threads, so results are the same bits with one thread or more.
 #pragma once
 
 #include <atomic>
@@ -48,33 +55,32 @@ class Workers {
   std::vector<std::exception_ptr> errors_;
 };
 
-// The Workers of a layer that splits its work: none until it is given some (a network
-// gives all its layers the same). A copy starts with none (threads are not shared between
-// copies, which may run at the same time).
-class LayerWorkers {
+// Lends `workers` to the ops run by this thread until the scope ends (null: one thread);
+// scopes nest, the innermost wins. Only the thread that opened the scope sees it: a
+// helper thread, or an evaluation on a thread of its own, runs its ops on one thread.
+class ThreadScope {
  public:
-  LayerWorkers() = default;
-  LayerWorkers(const LayerWorkers&) {}
-  LayerWorkers& operator=(const LayerWorkers&) {
-    workers_.reset();
-    return *this;
-  }
-  void set(std::shared_ptr<Workers> workers) { workers_ = std::move(workers); }
-  Workers* get() const { return workers_.get(); }
+  explicit ThreadScope(Workers* workers);
+  ~ThreadScope();
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
 
  private:
-  std::shared_ptr<Workers> workers_;
+  Workers* previous_;
 };
+// The workers of this thread's innermost ThreadScope, or null.
+Workers* current_workers();
 
 // Workers of `threads` threads, or none for one thread.
 inline std::shared_ptr<Workers> make_workers(int threads) {
   return threads > 1 ? std::make_shared<Workers>(threads) : nullptr;
 }
 
-// Calls fn(part) for each of `parts` parts, spread over the workers' threads (in turn on
-// the calling thread when workers is null). A fixed number of parts, whatever the
+// Calls fn(part) for each of `parts` parts, spread over the current workers' threads (in
+// turn on the calling thread when there are none). A fixed number of parts, whatever the
 // threads, keeps results independent of them.
-inline void run_parts(Workers* workers, int parts, const std::function<void(int)>& fn) {
+inline void run_parts(int parts, const std::function<void(int)>& fn) {
+  Workers* workers = current_workers();
   if (workers == nullptr || workers->size() < 2) {
     for (int p = 0; p < parts; ++p) fn(p);
     return;
@@ -84,17 +90,16 @@ inline void run_parts(Workers* workers, int parts, const std::function<void(int)
   });
 }
 
-// Calls fn(begin, end) on the ranges of [0, n) in two parts, on the workers' threads when
-// there are any and n is large enough (at least kSplitAbove elements) to be worth waking
-// them; else once, on [0, n).
+// Calls fn(begin, end) on the ranges of [0, n) in two parts, on the current workers'
+// threads when there are any and n is large enough (at least kSplitAbove elements) to be
+// worth waking them; else once, on [0, n).
 constexpr std::int64_t kSplitAbove = std::int64_t{1} << 16;
-inline void run_halves(Workers* workers, std::int64_t n,
-                       const std::function<void(std::int64_t, std::int64_t)>& fn) {
-  if (workers == nullptr || n < kSplitAbove) {
+inline void run_halves(std::int64_t n, const std::function<void(std::int64_t, std::int64_t)>& fn) {
+  if (current_workers() == nullptr || n < kSplitAbove) {
     fn(0, n);
     return;
   }
-  run_parts(workers, 2, [&](int part) { fn(n * part / 2, n * (part + 1) / 2); });
+  run_parts(2, [&](int part) { fn(n * part / 2, n * (part + 1) / 2); });
 }
 
 // The range of part `part` of `parts` of [0, n).

@@ -125,8 +125,8 @@ SparsePixels sparse_pixels(const Dataset& data);
 // The images of an IDX file (N, rows, cols), plain or gzip, straight into sparse pixels: a
 // plain file from a mapping of it (read_idx_rows), a gzip one a block at a time; the
 // dense pixels are never copied into memory of their own. The same checks and errors as
-// read_idx. With workers, the rows are compressed in parts at once.
-SparsePixels read_idx_sparse(const std::string& path, float scale, Workers* workers = nullptr);
+// read_idx. With current workers (core/workers.h), the rows are compressed in parts at once.
+SparsePixels read_idx_sparse(const std::string& path, float scale);
 
 // MNIST as training reads it: the images as sparse pixels, scaled to [0, 1], and the
 // labels. load_mnist_sparse reads it straight from the files, never holding the dense
@@ -139,8 +139,8 @@ struct SparseMnist {
   static SparseMnist from(const Mnist& mnist);
 };
 
-// The same files, checks and errors as load_mnist. With workers, each file's rows are
-// compressed in parts at once.
-SparseMnist load_mnist_sparse(const std::string& dir, Workers* workers = nullptr);
+// The same files, checks and errors as load_mnist. With current workers (core/workers.h), each
+// file's rows are compressed in parts at once.
+SparseMnist load_mnist_sparse(const std::string& dir);
 
 }  // namespace nabla

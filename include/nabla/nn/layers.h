@@ -26,7 +26,6 @@
 
 #include "nabla/autograd/graph.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 #include "nabla/nn/module.h"
 #include "nabla/ops/activations.h"
 
@@ -97,23 +96,9 @@ class Layer : public Module {
   // When false, backward may skip dL/d(input) (a first layer, whose input is data, needs
   // none); layers whose dX is costly (Affine) do.
   void set_input_grad(bool needed) { input_grad_ = needed; }
-  // Threads the layer may split its work over (1: only the calling thread): the layers
-  // whose work splits well (Affine's large products, Conv2D's images, ReLU and max-pool on
-  // large inputs) use workers of that many; the others ignore it. A copy starts with one.
-  // Results do not depend on it.
-  void set_threads(int threads) { set_workers(make_workers(threads)); }
-  // The same with workers shared with other layers run by the same thread, one at a time
-  // (a Sequential gives all its layers one Workers: one helper thread, not one per layer).
-  void set_workers(std::shared_ptr<Workers> workers) { workers_.set(std::move(workers)); }
 
  protected:
-  // The workers given, or null (a layer that splits its work passes them on).
-  Workers* workers() const { return workers_.get(); }
-
   bool input_grad_ = true;
-
- private:
-  LayerWorkers workers_;
 };
 
 // Keeps a mask of x <= 0 and zeroes those; backward zeroes dout there.
@@ -182,12 +167,10 @@ class Affine : public Layer {
 
 // The local derivatives of Y = X.W + b (X (N, D), W (D, M), b (M)), written once: Affine's
 // backward and SigmoidTwoLayerNet's hand-written gradient use them.
-// With workers, large products split between their threads (ops.h's gemm).
-void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW,
-                        Workers* workers = nullptr);  // dW += X^T.dY
-void affine_bias_grad(const Tensor& dY, Tensor& db);  // db += sum of dY over the rows
-Tensor affine_input_grad(const Tensor& dY, const Tensor& W,
-                         Workers* workers = nullptr);  // dX = dY.W^T
+// Large products split between the current workers' threads (ops.h's gemm).
+void affine_weight_grad(const Tensor& x, const Tensor& dY, Tensor& dW);  // dW += X^T.dY
+void affine_bias_grad(const Tensor& dY, Tensor& db);          // db += sum of dY over the rows
+Tensor affine_input_grad(const Tensor& dY, const Tensor& W);  // dX = dY.W^T
 
 // Row-wise softmax (stable). Backward: dx = y * (dout - sum(dout * y, row)).
 class Softmax : public Layer {

@@ -13,6 +13,7 @@
 
 #include "nabla/autograd/graph.h"
 #include "nabla/core/tensor.h"
+#include "nabla/core/workers.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/sparse_affine.h"
@@ -69,8 +70,9 @@ class Sequential : public Module {
   // The same for a batch of sparse pixel rows (the SparseAffine first layer multiplies
   // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
-  // Threads for the layers that split their work: one Workers shared by all of them
-  // (Layer::set_workers).
+  // Threads for the layers that split their work (1: the calling thread only): one
+  // Workers, lent to the ops of every forward and backward (core/workers.h's ThreadScope).
+  // A copy starts with one thread. Results do not depend on it.
   void set_threads(int threads);
   // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
   bool takes_sparse_rows() const { return sparse_first_; }
@@ -96,9 +98,10 @@ class Sequential : public Module {
   void require_training(const char* op) const;
 
   std::unique_ptr<LossLayer> loss_;
-  std::vector<int> numbers_;   // per layer: its suffix (0 for a layer without state)
-  int numbered_ = 0;           // layers with state so far
-  bool sparse_first_ = false;  // the first layer is a SparseAffine
+  std::vector<int> numbers_;          // per layer: its suffix (0 for a layer without state)
+  int numbered_ = 0;                  // layers with state so far
+  bool sparse_first_ = false;         // the first layer is a SparseAffine
+  std::shared_ptr<Workers> workers_;  // set_threads's; none for one thread
 };
 
 // The textbook's TwoLayerNet: Affine1 -> Relu1 -> Affine2, SoftmaxWithLoss;

@@ -29,10 +29,10 @@ struct ReluCache {
   std::vector<std::uint8_t> mask;  // 1 where x <= 0 (those outputs and gradients are 0)
   Shape shape;                     // the input's
 };
-// max(x, 0); fills `cache` unless null. With workers, a large input is done in two halves
-// at once (the same bits).
-Tensor relu_forward(const Tensor& x, ReluCache* cache, Workers* workers = nullptr);
-Tensor relu_backward(const Tensor& dout, const ReluCache& cache, Workers* workers = nullptr);
+// max(x, 0); fills `cache` unless null. A large input is done in two halves at once on
+// the current workers (core/workers.h; the same bits).
+Tensor relu_forward(const Tensor& x, ReluCache* cache);
+Tensor relu_backward(const Tensor& dout, const ReluCache& cache);
 
 // y = sigmoid(x), tanh(x) or softmax(x) of the forward.
 Tensor sigmoid_backward(const Tensor& dout, const Tensor& y);

@@ -55,14 +55,14 @@ struct ConvCache {
   Tensor grads;    // (parts, F, C*KH*KW + 1): dw and db side by side, each part's sum
 };
 // x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW); fills `cache` unless null.
-// The batch's images go in two fixed parts, on the workers' threads when there are any
+// The batch's images go in two fixed parts, on the current workers' threads when there are any
 // (the result is the same either way).
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
-                      ConvCache* cache, Workers* workers = nullptr);
+                      ConvCache* cache);
 // From dout (N, F, OH, OW): adds dL/dw into dw and dL/db into db (each skipped when null)
 // and returns dL/dx (N, C, H, W), or an undefined tensor when input_grad is false. Uses
 // the cache's workspaces; the same parts as the forward.
 Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win, ConvCache& cache,
-                       Tensor* dw, Tensor* db, bool input_grad, Workers* workers = nullptr);
+                       Tensor* dw, Tensor* db, bool input_grad);
 
 }  // namespace nabla

@@ -49,11 +49,11 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 // (BLAS gemm). The hot loops use this to avoid allocation. A product of kGemmSplitAbove
 // multiply-adds or more runs as kGemmParts bands of out's rows (or columns, when op(b) is
 // the larger operand), whatever the threads (the same bits with workers or without), in
-// parallel on workers when given.
+// parallel on the current workers (core/workers.h) when there are any.
 constexpr std::int64_t kGemmSplitAbove = std::int64_t{1} << 24;
 constexpr int kGemmParts = 2;
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
-          Tensor& out, Workers* workers = nullptr);
+          Tensor& out);
 
 Tensor sum(const Tensor& a);                     // scalar (rank 0)
 Tensor sum(const Tensor& a, std::int64_t axis);  // that axis removed

@@ -29,10 +29,9 @@ struct PoolCache {
   Shape x_shape;
   Window2d win;
 };
-// Planes in two halves on the workers' threads (when given and the input is large).
-Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache,
-                          Workers* workers = nullptr);
-Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache, Workers* workers = nullptr);
+// Planes in two halves on the current workers' threads (when any and the input is large).
+Tensor max_pool2d_forward(const Tensor& x, const Window2d& win, PoolCache* cache);
+Tensor max_pool2d_backward(const Tensor& dout, const PoolCache& cache);
 Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win);
 Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win);
 

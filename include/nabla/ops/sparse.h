@@ -97,16 +97,15 @@ struct SparseWorkspace {
 };
 
 // y (N, M) += X (N, D) . W (D, M) for the batch X; W float32. The rows of the batch are
-// split over the workers, if given. The first form packs W on every call; a caller that
+// split over the current workers, if any. The first form packs W on every call; a caller that
 // multiplies by the same W several times packs it once.
-void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y, Workers* workers = nullptr);
-void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y,
-                   Workers* workers = nullptr);
+void sparse_matmul(const SparseBatch& x, const Tensor& W, Tensor& y);
+void sparse_matmul(const SparseBatch& x, const PackedRows& W, Tensor& y);
 // dW (D, M) += X^T (D, N) . dY (N, M), a row of dW at a time from the batch by column
-// (x.columns if given, else made in the workspace). The workers take bands of rows of dW
+// (x.columns if given, else made in the workspace). The current workers take bands of rows of dW
 // with about as many non-zeros each.
 void sparse_matmul_tn(const SparseBatch& x, const Tensor& dY, Tensor& dW,
-                      SparseWorkspace& workspace, Workers* workers = nullptr);
+                      SparseWorkspace& workspace);
 // The same two products by plain loops: the reference the fast kernels are tested against.
 void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y);
 void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& dW);
