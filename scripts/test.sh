@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs the dependencies, fetches MNIST,
-# builds, and runs every CTest test (unit tests, the Python module's included, the slower
-# end-to-end group, and the package tests: a project using the installed nabla,
-# pkg-config, add_subdirectory); then the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer (build-asan/), and, where clang is installed, each fuzz
-# harness over its checked-in corpus (build-fuzz/).
+# The whole test suite, from a fresh machine: installs the dependencies, fetches MNIST
+# and the GloVe vectors, builds, and runs every CTest test (unit tests, the Python
+# module's included, the slower end-to-end group, and the package tests: a project using
+# the installed nabla, pkg-config, add_subdirectory); then the unit tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and, where clang is
+# installed, each fuzz harness over its checked-in corpus (build-fuzz/).
 # Arguments go to the first ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
 if [ -x scripts/fetch_mnist.sh ]; then scripts/fetch_mnist.sh; fi
+scripts/fetch_glove.sh
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 scripts/build.sh -DNABLA_WERROR=ON "${launcher[@]}"

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: a fresh temporary directory per test, whole-file byte
 // reads and writes, running a command line (or the `nabla` tool) and collecting what it
-// prints, the message of an expected exception, bitwise tensor equality and where MNIST is.
+// prints, the message of an expected exception, bitwise tensor equality, made-up word
+// vectors, and where MNIST and GloVe are.
 // Header-only; each test binary includes what it uses.
 #ifndef NABLA_TESTS_TEST_UTIL_H_
 #define NABLA_TESTS_TEST_UTIL_H_
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -137,6 +139,24 @@ inline Tensor random(Shape shape, std::uint64_t seed, double low = -2, double hi
   return Tensor::uniform(std::move(shape), rng, low, high, DType::f64);
 }
 
+// Writes made-up word vectors in GloVe's text format, "word v1 ... v_dim" a line, for
+// tests that must not depend on downloaded data: each component is drawn from [-0.5, 0.5)
+// by mt19937_64 from `seed` (its raw output, the same everywhere) and printed with 4
+// decimals, so the file is the same on every machine.
+inline void write_glove(const std::string& path, const std::vector<std::string>& words, int dim,
+                        std::uint64_t seed = 1) {
+  std::mt19937_64 bits(seed);
+  std::ofstream out(path);
+  for (const std::string& word : words) {
+    out << word;
+    for (int i = 0; i < dim; ++i) {
+      const auto ten_thousandths = static_cast<long long>(bits() % 10000) - 5000;
+      out << ' ' << static_cast<double>(ten_thousandths) / 10000.0;
+    }
+    out << '\n';
+  }
+}
+
 // The same shape, dtype and bytes.
 inline bool same_bits(const Tensor& a, const Tensor& b) {
   return a.same_layout(b) && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
@@ -159,6 +179,12 @@ inline bool have_mnist() {
     if (!std::filesystem::exists(p) && !std::filesystem::exists(p.string() + ".gz")) return false;
   }
   return true;
+}
+
+// The full GloVe 6B 100-d table of the end-to-end tests, where scripts/fetch_glove.sh
+// puts it.
+inline std::string glove_file() {
+  return std::string(NABLA_SOURCE_DIR) + "/data/glove/glove.6B.100d.txt";
 }
 #endif
 

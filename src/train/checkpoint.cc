@@ -9,37 +9,12 @@
 
 namespace nabla {
 
-namespace {
-
-// The optimizer keeps its state by position ("m.0"); a checkpoint stores it by the
-// parameter's name ("m.W1"). "step" stays as it is.
-std::string optimizer_key_by_name(const std::string& key, const std::vector<std::string>& names) {
-  const std::size_t dot = key.find('.');
-  if (dot == std::string::npos) return key;
-  const std::size_t i = std::stoul(key.substr(dot + 1));
-  return key.substr(0, dot + 1) + names.at(i);
-}
-
-// The reverse. A position ("m.0", as files written before names were used) stays as it is.
-std::string optimizer_key_by_position(const std::string& key,
-                                      const std::vector<std::string>& names) {
-  const std::size_t dot = key.find('.');
-  if (dot == std::string::npos) return key;
-  const std::string name = key.substr(dot + 1);
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return key.substr(0, dot + 1) + std::to_string(i);
-  }
-  return key;  // a position, or unknown: load_state names it
-}
-
-}  // namespace
-
 void Trainer::save(const std::string& path, Flush flush) const {
   // The model's parameters and buffers by name, then the optimizer's state by the same
   // names: "optimizer.<slot>.<parameter>" (optimizer.m.W1) and "optimizer.step".
   std::vector<std::pair<std::string, Tensor>> tensors = state_dict(net_);
-  for (auto& [key, t] : optimizer_->state()) {
-    tensors.emplace_back("optimizer." + optimizer_key_by_name(key, param_names_), t);
+  for (auto& [key, t] : optimizer_->state(param_names_)) {
+    tensors.emplace_back("optimizer." + key, t);
   }
   std::map<std::string, std::string> meta = {
       {"format", "nabla-model-1"},
@@ -216,10 +191,10 @@ Trainer Trainer::resume(const std::string& checkpoint, std::shared_ptr<TrainingD
     std::vector<std::pair<std::string, Tensor>> state;
     for (const auto& [name, tensor] : file.tensors) {
       if (name.rfind("optimizer.", 0) == 0) {
-        state.emplace_back(optimizer_key_by_position(name.substr(10), t.param_names_), tensor);
+        state.emplace_back(name.substr(10), tensor);  // (positions too: optimizer.m.0)
       }
     }
-    if (!state.empty()) t.optimizer_->load_state(state);
+    if (!state.empty()) t.optimizer_->load_state(state, t.param_names_);
   } catch (const std::logic_error& e) {  // ValueError
     throw DataError(checkpoint + ": cannot resume: " + e.what());
   }

@@ -1,5 +1,6 @@
 #include "nabla/train/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -83,6 +84,38 @@ void check_hyper(const char* opt, const char* what, double value, double lo, dou
   if (!(value >= lo && value <= hi)) {
     throw ValueError(std::string(opt) + ": " + what + " must be in [" + std::to_string(lo) + ", " +
                      std::to_string(hi) + "], got " + std::to_string(value));
+  }
+}
+
+// "W1, b1, W2, b2": the parameters' names for error messages.
+std::string name_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+// Whether a key's parameter part is a position ("0" in "m.0"), small enough for stoul.
+bool is_position(const std::string& parameter) {
+  return !parameter.empty() && parameter.size() < 9 &&
+         parameter.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Throws unless names holds one distinct, non-empty name per parameter.
+void check_names(const std::string& where, const std::vector<std::string>& names,
+                 std::size_t parameters) {
+  if (names.size() != parameters) {
+    throw ValueError(where + std::to_string(names.size()) + " names (" + name_list(names) +
+                     ") for " + std::to_string(parameters) + " parameters");
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty())
+      throw ValueError(where + "parameter " + std::to_string(i) + " has no name");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) {
+        throw ValueError(where + "two parameters are named '" + names[i] + "' (" +
+                         std::to_string(j) + " and " + std::to_string(i) + ")");
+      }
+    }
   }
 }
 
@@ -188,27 +221,38 @@ void Optimizer::update_rows(Tensor& value, const RowGradient& rows, std::vector<
   });
 }
 
-std::vector<std::pair<std::string, Tensor>> Optimizer::state() const {
+std::vector<std::pair<std::string, Tensor>> Optimizer::state(
+    const std::vector<std::string>& names) const {
   std::vector<std::pair<std::string, Tensor>> out;
   out.emplace_back("step", Tensor::scalar(static_cast<double>(steps_), DType::f64));
+  if (slots_.empty()) return out;  // no step yet
+  check_names(name() + " optimizer state: ", names, slots_.size());
   for (std::size_t i = 0; i < slots_.size(); ++i) {
-    for (std::size_t k = 0; k < slots_[i].size(); ++k) {
-      out.emplace_back(slot_names_[k] + "." + std::to_string(i), slots_[i][k]);
+    for (std::size_t k = 0; k < slot_names_.size(); ++k) {
+      out.emplace_back(slot_names_[k] + "." + names[i], slots_[i][k]);
     }
   }
   return out;
 }
 
-void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
-  std::string expects = "step";
-  for (const std::string& slot : slot_names_) expects += ", " + slot + ".<i>";
+void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& state,
+                           const std::vector<std::string>& names) {
   const std::string where = name() + " optimizer state: ";
+  check_names(where, names, names.size());
+  std::string expects = "step";
+  for (const std::string& slot : slot_names_) expects += ", " + slot + ".<parameter>";
+  expects += " for the parameters " + name_list(names);
 
   bool have_step = false;
   std::int64_t steps = 0;
-  std::vector<std::vector<Tensor>> slots;
+  // slots[i][k] is read from the entry keys[i][k].
+  std::vector<std::vector<Tensor>> slots(names.size(), std::vector<Tensor>(slot_names_.size()));
+  std::vector<std::vector<std::string>> keys(names.size(),
+                                             std::vector<std::string>(slot_names_.size()));
+  bool any_slot = false;
   for (const auto& [key, tensor] : state) {
     if (key == "step") {
+      if (have_step) throw ValueError(where + "entry 'step' appears twice");
       double s = tensor.defined() && tensor.numel() == 1 ? tensor.item() : -1.0;
       if (!(s >= 0.0) || s != std::floor(s) || s > 9e15) {
         throw ValueError(where + "'step' must be a non-negative whole number");
@@ -217,31 +261,48 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& st
       steps = static_cast<std::int64_t>(s);
       continue;
     }
-    std::size_t dot = key.rfind('.');
+    // "<slot>.<parameter>": slot names have no dot, parameter names may ("conv1.W").
+    const std::size_t dot = key.find('.');
     std::size_t k = slot_names_.size();
-    if (dot != std::string::npos) {
-      for (std::size_t j = 0; j < slot_names_.size(); ++j) {
-        if (key.compare(0, dot, slot_names_[j]) == 0 && dot == slot_names_[j].size()) k = j;
-      }
+    for (std::size_t j = 0; j < slot_names_.size() && dot != std::string::npos; ++j) {
+      if (key.compare(0, dot, slot_names_[j]) == 0) k = j;
     }
-    std::string digits = dot == std::string::npos ? "" : key.substr(dot + 1);
-    bool numeric = !digits.empty() && digits.size() < 9 &&
-                   digits.find_first_not_of("0123456789") == std::string::npos;
-    if (k == slot_names_.size() || !numeric) {
+    if (k == slot_names_.size()) {
       throw ValueError(where + "unknown entry '" + key + "' (expects " + expects + ")");
     }
-    auto i = static_cast<std::size_t>(std::stoul(digits));
-    if (i >= slots.size()) slots.resize(i + 1, std::vector<Tensor>(slot_names_.size()));
-    if (slots[i][k].defined()) throw ValueError(where + "entry '" + key + "' appears twice");
+    // The parameter by name, or by position as states were saved before names were used
+    // (a name that is a number is read as a name first).
+    const std::string parameter = key.substr(dot + 1);
+    auto i =
+        static_cast<std::size_t>(std::find(names.begin(), names.end(), parameter) - names.begin());
+    if (i == names.size() && is_position(parameter)) {
+      i = std::stoul(parameter);
+      if (i >= names.size()) {
+        throw ValueError(where + "unknown entry '" + key + "': position " + parameter +
+                         " is past the last parameter (expects " + expects + ")");
+      }
+    }
+    if (i == names.size()) {
+      throw ValueError(where + "unknown entry '" + key + "': no parameter is named '" + parameter +
+                       "' (expects " + expects + ")");
+    }
+    if (keys[i][k] == key) throw ValueError(where + "entry '" + key + "' appears twice");
+    if (!keys[i][k].empty()) {
+      throw ValueError(where + "entries '" + keys[i][k] + "' and '" + key +
+                       "' are both the state " + slot_names_[k] + " of parameter " + names[i]);
+    }
     if (!tensor.defined()) throw ValueError(where + "entry '" + key + "' is empty");
+    keys[i][k] = key;
     slots[i][k] = tensor;
+    any_slot = true;
   }
   if (!have_step) throw ValueError(where + "no 'step' entry (expects " + expects + ")");
+  if (!any_slot) slots.clear();  // saved before the first step: created on the next one
   for (std::size_t i = 0; i < slots.size(); ++i) {
     for (std::size_t k = 0; k < slot_names_.size(); ++k) {
       if (!slots[i][k].defined()) {
-        throw ValueError(where + "missing entry '" + slot_names_[k] + "." + std::to_string(i) +
-                         "'");
+        throw ValueError(where + "missing entry '" + slot_names_[k] + "." + names[i] +
+                         "' (expects " + expects + ")");
       }
     }
   }

@@ -1,14 +1,19 @@
-// `nabla ner train | eval | tag` run as a user would, on the first tweets of BTC and the
-// shared GloVe subset: the output, the run directory, eval reproducing the F1, tagging
-// plain text, and every kind of bad input refused with file and line.
+// `nabla ner train | eval | tag` run as a user would, on the first tweets of BTC and
+// made-up word vectors (tests/test_util.h write_glove): the output, the run directory, eval
+// reproducing the F1, tagging plain text, and every kind of bad input refused with file
+// and line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -18,10 +23,6 @@ namespace fs = std::filesystem;
 using nabla::testing_util::run_nabla;
 using ::testing::HasSubstr;
 using Result = nabla::testing_util::CommandResult;
-
-std::string glove_subset() {
-  return std::string(NABLA_SHARED_DIR) + "/data/glove/glove.6B.100d.subset.txt";
-}
 
 // The first `lines` lines of a BTC file (ending at a tweet's end).
 std::string head_of(const std::string& part, int lines) {
@@ -34,14 +35,33 @@ std::string head_of(const std::string& part, int lines) {
   return text;
 }
 
+// The distinct lower-cased words of CoNLL text, in order of first appearance.
+std::vector<std::string> words_of(const std::string& conll) {
+  std::vector<std::string> words;
+  std::set<std::string> seen;
+  std::istringstream in(conll);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string word = line.substr(0, line.find('\t'));
+    if (word.empty()) continue;
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (seen.insert(word).second) words.push_back(word);
+  }
+  return words;
+}
+
 class NerCli : public nabla::testing_util::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
-    if (!std::ifstream(glove_subset())) GTEST_SKIP() << glove_subset() << " is missing";
     write("train", head_of("train", 20000));
     write("dev", head_of("dev", 800));
     write("test", head_of("test", 800));
+    // Vectors for the first words of the training tweets: the tagger takes these rows and
+    // learns the other words from scratch.
+    std::vector<std::string> words = words_of(head_of("train", 200));
+    words.resize(std::min<std::size_t>(words.size(), 60));
+    nabla::testing_util::write_glove(path("vectors"), words, 100);
   }
   std::string write(const std::string& name, const std::string& text) {
     std::ofstream(path(name)) << text;
@@ -50,7 +70,7 @@ class NerCli : public nabla::testing_util::TempDirTest {
   // `nabla ner train` on the small files, with `extra` options.
   Result train(const std::string& extra, const std::string& out = "run") {
     return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
-                     path("test") + " --vectors " + glove_subset() + " --out " + path(out) + " " +
+                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) + " " +
                      extra);
   }
 };
@@ -67,7 +87,9 @@ TEST_F(NerCli, TrainEvalTag) {
                                 std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), (0\.\d{4}))")))
       << r.out;
   const std::string dev_f1 = m[1], test_f1 = m[2];
-  EXPECT_GT(std::stod(dev_f1), 0.2);  // 3 epochs of 19,000 tokens: 0.31 measured
+  // 3 epochs of 19,000 tokens: 0.18 measured (0.31 with GloVe's vectors); a model that
+  // learned nothing tags everything O, F1 0
+  EXPECT_GT(std::stod(dev_f1), 0.1);
   for (const char* f : {"metrics.csv", "curves.svg", "model.safetensors"}) {
     EXPECT_TRUE(fs::exists(path("run") + "/" + f)) << f;
   }
@@ -134,12 +156,12 @@ TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
               HasSubstr(path("dev") + ":3: tag 'B-GPE' is not one the model knows"));
 
   write("dev", head_of("dev", 100));
-  write("vectors", "the 1 2 3\nparis 1 2\n");
+  write("mixed", "the 1 2 3\nparis 1 2\n");
   Result mixed =
       run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
-                path("dev") + " --vectors " + path("vectors") + " --epochs 1 --out " + path("r2"));
+                path("dev") + " --vectors " + path("mixed") + " --epochs 1 --out " + path("r2"));
   EXPECT_NE(mixed.status, 0);
-  EXPECT_THAT(mixed.out, HasSubstr(path("vectors") + ":2:"));
+  EXPECT_THAT(mixed.out, HasSubstr(path("mixed") + ":2:"));
 
   write("train", head_of("train", 20000));
   Result diverges = train("--epochs 1 --lr 1e30 --optimizer sgd");

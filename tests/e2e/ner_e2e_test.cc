@@ -4,8 +4,8 @@
 // in a 10-epoch run too): dev and test entity F1 above honest floors, and `nabla ner
 // eval` reproducing the test F1. Measured on this corpus: dev 0.7113, test 0.6951.
 //
-// CTest label `slow`. Uses the GloVe subset in ../shared/data/glove (the 16,747 words of
-// the NER corpora: the same vocabulary as the full table); skipped when it is missing.
+// CTest label `slow`. Uses the full GloVe table, data/glove/glove.6B.100d.txt (where
+// scripts/fetch_glove.sh puts it); skipped when it is missing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -20,8 +20,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(NerEndToEnd, BtcTwoEpochs) {
-  const std::string glove = std::string(NABLA_SHARED_DIR) + "/data/glove/glove.6B.100d.subset.txt";
-  if (!std::ifstream(glove)) GTEST_SKIP() << glove << " is missing";
+  const std::string glove = nabla::testing_util::glove_file();
+  if (!std::ifstream(glove)) GTEST_SKIP() << glove << " is missing; run scripts/fetch_glove.sh";
   nabla::testing_util::ScopedTempDir dir("ner_e2e");
   const std::string btc = std::string(NABLA_SOURCE_DIR) + "/corpora/btc/btc.";
   auto r = nabla::testing_util::run_nabla("ner train --epochs 2 --vectors " + glove + " --train " +

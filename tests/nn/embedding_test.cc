@@ -146,7 +146,7 @@ TEST(LazyOptimizer, AdamEqualsDenseWhenEveryRowIsTouched) {
     t.step(rows_grad({2, 0, 3, 1}, Tensor::randn({4, 3}, rng, 1.0, DType::f64)));
   }
   EXPECT_EQ(t.lazy.value().to_vector(), t.dense.value().to_vector());
-  auto a = t.lazy_opt->state(), b = t.dense_opt->state();
+  auto a = t.lazy_opt->state({"W"}), b = t.dense_opt->state({"W"});
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].second.to_vector(), b[i].second.to_vector()) << a[i].first;
@@ -170,11 +170,11 @@ TEST(LazyOptimizer, AdamLeavesUntouchedRowsAndTheirMomentsAlone) {
   // the lazy row 0 matches the dense row 0 (touched both times)
   EXPECT_DOUBLE_EQ(lazy[0], dense[0]);
   // row 1's moments: lazy keeps step 1's m = 0.1 * g, dense decays it to 0.9 * 0.1 * g
-  auto state = t.lazy_opt->state();
-  const Tensor& m = state[1].second;  // "m.0"
-  ASSERT_EQ(state[1].first, "m.0");
+  auto state = t.lazy_opt->state({"W"});
+  const Tensor& m = state[1].second;  // "m.W"
+  ASSERT_EQ(state[1].first, "m.W");
   EXPECT_NEAR(m.get(2), 0.1 * 2.0, 1e-15);
-  EXPECT_NEAR(t.dense_opt->state()[1].second.get(2), 0.9 * 0.1 * 2.0, 1e-15);
+  EXPECT_NEAR(t.dense_opt->state({"W"})[1].second.get(2), 0.9 * 0.1 * 2.0, 1e-15);
   // row 1 after step 1 only: Adam's first step moves by lr * sign(g) (up to eps)
   EXPECT_NEAR(lazy[2], before[2] - 0.1, 1e-6);
 }

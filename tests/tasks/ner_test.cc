@@ -271,21 +271,31 @@ TEST_F(Ner, UnknownTagInDevNamesFileAndLine) {
   }
 }
 
-TEST_F(Ner, SubsetOfGloveAndRealTweets) {
-  // The shared GloVe subset and the first tweets of BTC: the vocabulary takes GloVe's rows.
-  const std::string glove = std::string(NABLA_SHARED_DIR) + "/data/glove/glove.6B.100d.subset.txt";
-  if (!std::ifstream(glove)) GTEST_SKIP() << glove << " is missing";
+TEST_F(Ner, GloveFileAndRealTweets) {
+  // The first tweets of BTC and a GloVe file with vectors for some of their words (made up,
+  // see write_glove) and for words they lack: the vocabulary takes the file's rows for
+  // the words it has, and learns the others from scratch.
   std::ifstream btc(std::string(NABLA_SOURCE_DIR) + "/corpora/btc/btc.dev");
   std::string line, text;
   for (int i = 0; i < 60 && std::getline(btc, line); ++i) text += line + "\n";
   NerCorpus c = read_ner_corpus(write("t", text), write("d", text), write("e", text));
+  testing_util::write_glove(path("glove.txt"),
+                            {"the", "iverson", "jersey", "zebra", "allen", "quiet", "yodel"}, 100);
   auto wanted = c.lower_case_words();
-  WordVectors v = read_glove(glove, &wanted);
+  WordVectors v = read_glove(path("glove.txt"), &wanted);
+  EXPECT_EQ(v.words, (std::vector<std::string>{"the", "iverson", "jersey", "allen", "quiet"}));
   EXPECT_EQ(v.dim, 100);
   WindowTagger m = make_window_tagger(c, v, NerOptions{});
+  const std::vector<std::string>& words = m.vocabulary().words();
+  ASSERT_GE(words.size(), 7u);
+  EXPECT_EQ(
+      std::vector<std::string>(words.begin(), words.begin() + 7),
+      (std::vector<std::string>{"<pad>", "<unk>", "allen", "iverson", "jersey", "quiet", "the"}));
   const std::int64_t iverson = m.vocabulary().id("iverson");
-  ASSERT_GT(iverson, 1);
-  EXPECT_EQ(m.words().W().value().at({iverson, 0}), v.row(v.find("iverson"))[0]);
+  for (std::int64_t k = 0; k < 100; ++k) {
+    EXPECT_EQ(m.words().W().value().at({iverson, k}), v.row(v.find("iverson"))[k]);
+  }
+  EXPECT_GT(m.vocabulary().id("tonight"), 6);  // no vector: a word of its own, learned
   EXPECT_EQ(m.tags(), (std::vector<std::string>{"B-ORG", "B-PER", "I-PER", "O"}));
 }
 

@@ -228,50 +228,108 @@ TEST(Optimizer, FactoryNamesAndDefaults) {
 TEST(Optimizer, StateNamesAndRoundTrip) {
   Fixture f;
   Adam a(0.1);
+  EXPECT_EQ(a.state({"fc.W"}).size(), 1u);  // before the first step: "step" only
   a.step(f.params);
-  auto state = a.state();
+  auto state = a.state({"fc.W"});
   ASSERT_EQ(state.size(), 3u);
   EXPECT_EQ(state[0].first, "step");
   EXPECT_EQ(state[0].second.item(), 1.0);
-  EXPECT_EQ(state[1].first, "m.0");
-  EXPECT_EQ(state[2].first, "v.0");
+  EXPECT_EQ(state[1].first, "m.fc.W");
+  EXPECT_EQ(state[2].first, "v.fc.W");
   EXPECT_NEAR(state[1].second.get(0), 0.05, 1e-15);
   EXPECT_NEAR(state[2].second.get(1), 0.001, 1e-15);
 
-  // A resumed optimizer continues exactly like the original.
-  Adam b(0.1);
-  b.load_state(state);
+  // A resumed optimizer continues exactly like the original, whether its state is keyed
+  // by name or, as states saved before names were used, by position ("m.0").
+  Adam b(0.1), c(0.1);
+  b.load_state(state, {"fc.W"});
+  c.load_state({state[0], {"m.0", state[1].second}, {"v.0", state[2].second}}, {"fc.W"});
   EXPECT_EQ(b.steps(), 1);
-  Fixture g;
+  EXPECT_EQ(c.steps(), 1);
+  Fixture g, h;
   g.params[0].value() = f.params[0].value();
+  h.params[0].value() = f.params[0].value();
   f.set_grad();
   g.set_grad();
+  h.set_grad();
   a.step(f.params);
   b.step(g.params);
+  c.step(h.params);
   EXPECT_EQ(f.params[0].value().to_vector(), g.params[0].value().to_vector());
+  EXPECT_EQ(f.params[0].value().to_vector(), h.params[0].value().to_vector());
+}
+
+TEST(Optimizer, StateFollowsNamesNotPositions) {
+  // Two parameters saved in one order and loaded in the other: each keeps its own state.
+  Var x = Var::parameter(Tensor::from({2}, {1.0, 2.0}), "x");
+  Var y = Var::parameter(Tensor::from({3}, {1.0, 2.0, 3.0}), "y");
+  x.grad() = Tensor::from({2}, {0.5, -1.0});
+  y.grad() = Tensor::from({3}, {1.0, 1.0, 1.0});
+  std::vector<Var> xy{x, y};
+  Momentum m(0.1);
+  m.step(xy);
+  Momentum swapped(0.1);
+  swapped.load_state(m.state({"x", "y"}), {"y", "x"});
+  std::vector<Var> yx{y, x};
+  swapped.step(yx);  // velocity.y is (3), velocity.x (2): a mix-up would fail here
+  auto state = swapped.state({"y", "x"});
+  ASSERT_EQ(state[1].first, "velocity.y");
+  EXPECT_NEAR(state[1].second.get(0), 0.9 * -0.1 - 0.1, 1e-15);
+  EXPECT_NEAR(state[2].second.get(0), 0.9 * -0.05 - 0.05, 1e-15);
 }
 
 TEST(Optimizer, LoadStateRejectsForeignOrBrokenState) {
   Fixture f;
   Momentum m(0.1);
   m.step(f.params);
+  auto message = [](Optimizer& opt, const std::vector<std::pair<std::string, Tensor>>& state,
+                    const std::vector<std::string>& names) {
+    try {
+      opt.load_state(state, names);
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
   Adam adam(0.1);
+  EXPECT_EQ(message(adam, m.state({"W1"}), {"W1"}),
+            "adam optimizer state: unknown entry 'velocity.W1' (expects step, m.<parameter>, "
+            "v.<parameter> for the parameters W1)");
+  Momentum other(0.1);
+  const Tensor step = Tensor::scalar(1), v = Tensor::zeros({2}, DType::f64);
+  EXPECT_EQ(message(other, {{"step", step}, {"velocity.W9", v}}, {"W1", "b1"}),
+            "momentum optimizer state: unknown entry 'velocity.W9': no parameter is named 'W9' "
+            "(expects step, velocity.<parameter> for the parameters W1, b1)");
+  EXPECT_EQ(message(other, {{"step", step}, {"velocity.2", v}}, {"W1", "b1"}),
+            "momentum optimizer state: unknown entry 'velocity.2': position 2 is past the last "
+            "parameter (expects step, velocity.<parameter> for the parameters W1, b1)");
+  EXPECT_EQ(message(other, {{"step", step}, {"velocity.W1", v}, {"velocity.W1", v}}, {"W1"}),
+            "momentum optimizer state: entry 'velocity.W1' appears twice");
+  EXPECT_EQ(message(other, {{"step", step}, {"velocity.W1", v}, {"velocity.0", v}}, {"W1"}),
+            "momentum optimizer state: entries 'velocity.W1' and 'velocity.0' are both the "
+            "state velocity of parameter W1");
+  EXPECT_EQ(message(other, {{"step", step}, {"step", step}}, {"W1"}),
+            "momentum optimizer state: entry 'step' appears twice");
+  EXPECT_EQ(message(other, {{"step", step}, {"velocity.b1", v}}, {"W1", "b1"}),
+            "momentum optimizer state: missing entry 'velocity.W1' (expects step, "
+            "velocity.<parameter> for the parameters W1, b1)");
+  EXPECT_EQ(message(other, {{"velocity.W1", v}}, {"W1"}),
+            "momentum optimizer state: no 'step' entry (expects step, velocity.<parameter> for "
+            "the parameters W1)");
+  EXPECT_EQ(message(other, {{"step", step}}, {"W1", "W1"}),
+            "momentum optimizer state: two parameters are named 'W1' (0 and 1)");
+  EXPECT_THROW(other.load_state({{"step", Tensor::scalar(-1)}}, {"W1"}), ValueError);
+  EXPECT_EQ(other.steps(), 0);  // unchanged by the failed loads
   try {
-    adam.load_state(m.state());
+    (void)m.state({"W1", "b1"});
     FAIL() << "no error";
   } catch (const ValueError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "adam optimizer state: unknown entry 'velocity.0' (expects step, m.<i>, v.<i>)");
+    EXPECT_EQ(std::string(e.what()), "momentum optimizer state: 2 names (W1, b1) for 1 parameters");
   }
-  Momentum other(0.1);
-  EXPECT_THROW(other.load_state({{"velocity.0", Tensor::zeros({2})}}), ValueError);  // no step
-  EXPECT_THROW(other.load_state({{"step", Tensor::scalar(1)}, {"velocity.1", Tensor::zeros({2})}}),
-               ValueError);  // velocity.0 missing
-  EXPECT_THROW(other.load_state({{"step", Tensor::scalar(-1)}}), ValueError);
 
   // A state of the wrong shape is found on the next step.
   Momentum wrong(0.1);
-  wrong.load_state({{"step", Tensor::scalar(1)}, {"velocity.0", Tensor::zeros({3}, DType::f64)}});
+  wrong.load_state({{"step", step}, {"velocity.p", Tensor::zeros({3}, DType::f64)}}, {"p"});
   Fixture g;
   try {
     wrong.step(g.params);

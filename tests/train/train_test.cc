@@ -402,45 +402,108 @@ TEST_P(Resume, MatchesAnUninterruptedRun) {
   EXPECT_TRUE(same_bits(first.model().parameters()[0].value(), a[0].value()));
 }
 
+// Renames the optimizer's entries as files written before names were used have them: by
+// the parameter's position ("optimizer.m.0" for names[0], was "optimizer.m.W1").
+void key_optimizer_state_by_position(SafetensorsFile& f, const std::vector<std::string>& names) {
+  for (auto& [key, t] : f.tensors) {
+    if (key.rfind("optimizer.", 0) != 0 || key == "optimizer.step") continue;
+    const std::size_t dot = key.find('.', 10);  // after the slot: optimizer.m.W1
+    const std::string name = key.substr(dot + 1);
+    const auto i = std::find(names.begin(), names.end(), name) - names.begin();
+    ASSERT_LT(static_cast<std::size_t>(i), names.size()) << key;
+    key = key.substr(0, dot + 1) + std::to_string(i);
+  }
+}
+
 TEST_F(TrainFiles, CheckpointNamesOptimizerStateByParameterAndReadsOldFiles) {
   Mnist data = synthetic_mnist(600, 200);
-  TrainConfig c = small_config();
-  c.optimizer = "adam";
-  c.lr = 0.01;
-  c.iters = 40;
-  Trainer straight(c, data);
-  std::vector<double> losses;
-  while (!straight.done()) losses.push_back(straight.step());
+  TrainConfig mlp = small_config();
+  mlp.optimizer = "adam";
+  mlp.lr = 0.01;
+  mlp.iters = 40;
+  // Names with a batch norm's (gamma2, beta2) and a convolution's, and another slot.
+  TrainConfig cnn = small_config();
+  cnn.model = model_from_arch("conv:2x3,pad=1 batchnorm relu maxpool:2 affine:10", {1, 10, 10}, 10);
+  cnn.optimizer = "momentum";
+  cnn.iters = 40;
+  struct Case {
+    TrainConfig config;
+    std::vector<std::string> keys;  // some of the names the file must hold
+  };
+  for (const Case& c :
+       {Case{mlp, {"W1", "b1", "W2", "b2", "optimizer.step", "optimizer.m.W1", "optimizer.v.b2"}},
+        Case{cnn,
+             {"W1", "gamma2", "running_mean2", "optimizer.velocity.W1", "optimizer.velocity.gamma2",
+              "optimizer.velocity.b3"}}}) {
+    SCOPED_TRACE(c.config.optimizer);
+    Trainer straight(c.config, data);
+    std::vector<double> losses;
+    while (!straight.done()) losses.push_back(straight.step());
 
-  Trainer first(c, data);
-  for (int i = 0; i < 20; ++i) first.step();
-  first.save(file("named.safetensors"));
-  SafetensorsFile f = load_safetensors(file("named.safetensors"));
-  std::vector<std::string> keys;
-  for (const auto& [name, t] : f.tensors) keys.push_back(name);
-  for (const char* key :
-       {"W1", "b1", "W2", "b2", "optimizer.step", "optimizer.m.W1", "optimizer.v.b2"}) {
-    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
-  }
-  // A file written before names were used keeps the optimizer's state by position.
-  for (auto& [name, t] : f.tensors) {
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{".W1", ".0"},
-                                   {".b1", ".1"},
-                                   {".W2", ".2"},
-                                   {".b2", ".3"}}) {
-      if (name.rfind("optimizer.", 0) == 0 && name.size() > from.size() &&
-          name.compare(name.size() - from.size(), from.size(), from) == 0) {
-        name = name.substr(0, name.size() - from.size()) + to;
+    Trainer first(c.config, data);
+    for (int i = 0; i < 20; ++i) first.step();
+    first.save(file("named.safetensors"));
+    SafetensorsFile f = load_safetensors(file("named.safetensors"));
+    std::vector<std::string> keys;
+    for (const auto& [name, t] : f.tensors) keys.push_back(name);
+    for (const std::string& key : c.keys) {
+      EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
+    }
+    // The same entries in the reverse order, and by position as older files have them.
+    std::reverse(f.tensors.begin(), f.tensors.end());
+    save_safetensors(file("reversed.safetensors"), f.tensors, f.metadata);
+    std::vector<std::string> names;
+    for (const auto& [name, p] : first.model().named_parameters()) names.push_back(name);
+    key_optimizer_state_by_position(f, names);
+    save_safetensors(file("positional.safetensors"), f.tensors, f.metadata);
+
+    for (const char* name :
+         {"named.safetensors", "reversed.safetensors", "positional.safetensors"}) {
+      Trainer resumed = Trainer::resume(file(name), data);
+      for (std::size_t i = 20; i < losses.size(); ++i) {
+        ASSERT_EQ(resumed.step(), losses[i]) << name << ", iteration " << i;
+      }
+      std::vector<Var> a = straight.model().parameters(), b = resumed.model().parameters();
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        EXPECT_TRUE(same_bits(a[k].value(), b[k].value())) << name << ", " << names[k];
       }
     }
   }
-  save_safetensors(file("positional.safetensors"), f.tensors, f.metadata);
-  for (const char* name : {"named.safetensors", "positional.safetensors"}) {
-    Trainer resumed = Trainer::resume(file(name), data);
-    for (std::size_t i = 20; i < losses.size(); ++i) {
-      EXPECT_EQ(resumed.step(), losses[i]) << name << ", iteration " << i;
+}
+
+TEST_F(TrainFiles, OptimizerStateErrorsNameTheEntry) {
+  Mnist data = synthetic_mnist(600, 200);
+  TrainConfig c = small_config();
+  c.optimizer = "adam";
+  Trainer t(c, data);
+  t.step();
+  t.save(file("c.safetensors"));
+  auto resume_with = [&](const std::string& from, const std::string& to, bool keep) {
+    SafetensorsFile f = load_safetensors(file("c.safetensors"));
+    for (std::size_t i = 0; i < f.tensors.size(); ++i) {
+      if (f.tensors[i].first != from) continue;
+      if (keep) {
+        f.tensors.emplace_back(to, f.tensors[i].second);
+      } else {
+        f.tensors[i].first = to;
+      }
+      break;
     }
-  }
+    save_safetensors(file("d.safetensors"), f.tensors, f.metadata);
+    return error_of<DataError>([&] { Trainer::resume(file("d.safetensors"), data); });
+  };
+  const std::string cannot = file("d.safetensors") + ": cannot resume: adam optimizer state: ";
+  const std::string expects =
+      " (expects step, m.<parameter>, v.<parameter> for the parameters W1, b1, W2, b2)";
+  EXPECT_EQ(resume_with("optimizer.m.W2", "optimizer.m.W3", false),
+            cannot + "unknown entry 'm.W3': no parameter is named 'W3'" + expects);
+  EXPECT_EQ(resume_with("optimizer.m.W2", "optimizer.velocity.W2", false),
+            cannot + "unknown entry 'velocity.W2'" + expects);
+  EXPECT_EQ(resume_with("optimizer.m.W2", "optimizer.m.4", false),
+            cannot + "unknown entry 'm.4': position 4 is past the last parameter" + expects);
+  // (A file cannot hold one name twice, but it can hold a name and a position.)
+  EXPECT_EQ(resume_with("optimizer.v.b1", "optimizer.v.1", true),
+            cannot + "entries 'v.b1' and 'v.1' are both the state v of parameter b1");
 }
 
 INSTANTIATE_TEST_SUITE_P(

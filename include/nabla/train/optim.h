@@ -39,6 +39,12 @@
 // vector passed to step(), which must therefore be the same vector (same order, shapes
 // and dtypes) on every call. It is created on the first step; later steps do not
 // allocate. A parameter without a gradient (has_grad() false) is skipped.
+//
+// Saved, the state is keyed by the parameters' names (a Module's named_parameters()),
+// never by position, so that a checkpoint does not depend on the order of the parameters:
+//   std::vector<std::string> names = {"W1", "b1", "W2", "b2"};  // of params, in order
+//   auto state = opt->state(names);   // "step", "m.W1", "v.W1", "m.b1", ...
+//   other->load_state(state, names);  // continues exactly where opt stands
 #pragma once
 
 #include <cstdint>
@@ -73,12 +79,17 @@ class Optimizer {
   std::int64_t steps() const { return steps_; }
 
   // The state for a checkpoint: "step" (a float64 scalar) and one tensor per slot and
-  // parameter, named "<slot>.<position>", e.g. "m.0", "v.0", "m.1", ...
-  std::vector<std::pair<std::string, Tensor>> state() const;
-  // Restores state(); throws ValueError for missing, unknown or inconsistent entries
-  // (e.g. a state written by another optimizer). Shapes are checked against the
-  // parameters on the next step().
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+  // parameter, named "<slot>.<parameter name>", where names[i] is the name of the i-th
+  // parameter step() takes: "m.W1", "v.W1", "m.conv1.W", ... Before the first step there
+  // is only "step".
+  std::vector<std::pair<std::string, Tensor>> state(const std::vector<std::string>& names) const;
+  // Restores state(names). Also reads the keys of states saved before names were used,
+  // "<slot>.<position>" ("m.0" is the state m of names[0]). Throws ValueError naming the
+  // entry and what was expected for an unknown, repeated, empty or missing entry (e.g. a
+  // state written by another optimizer or for another model). Shapes are checked against
+  // the parameters on the next step().
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& state,
+                  const std::vector<std::string>& names);
 
  protected:
   Optimizer(double lr, double weight_decay, std::vector<std::string> slot_names);
