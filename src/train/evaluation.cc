@@ -76,20 +76,34 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
 
 namespace {
 
+// The fraction of `split` that `net` classifies correctly, from the data's blocks.
+double split_accuracy(Sequential& net, const TrainingData& data, Split split, InputForm form,
+                      const Shape& example) {
+  const std::int64_t n = data.size(split);
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  data.for_each_block(split, form, example, [&](const Batch& b) {
+    const Tensor scores =
+        form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense);
+    correct += count_correct(scores, b.labels, "evaluate_accuracy");
+  });
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
 // The training and test accuracy.
 Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const TrainingData& data,
-                          const Shape& example) {
+                          InputForm form, const Shape& example) {
   const auto start = std::chrono::steady_clock::now();
   Evaluation e{iteration, 0, 0};
-  e.train_acc = data.accuracy(net, example, Split::train);
-  e.test_acc = data.accuracy(net, example, Split::test);
+  e.train_acc = split_accuracy(net, data, Split::train, form, example);
+  e.test_acc = split_accuracy(net, data, Split::test, form, example);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return e;
 }
 
 }  // namespace
 
-Evaluation Trainer::evaluate() { return evaluate_model(net_, iteration_, *data_, example_); }
+Evaluation Trainer::evaluate() { return evaluate_model(net_, iteration_, *data_, form_, example_); }
 
 namespace {
 
@@ -110,9 +124,9 @@ std::future<Evaluation> Trainer::evaluate_in_background() const {
   // A copy of the model: parameters and buffers of its own, taken now (one thread).
   std::shared_ptr<Sequential> copy = clone_of(net_);
   return std::async(std::launch::async,
-                    [copy, data = data_, example = example_, iteration = iteration_] {
+                    [copy, data = data_, form = form_, example = example_, iteration = iteration_] {
                       give_way_to_training();
-                      return evaluate_model(*copy, iteration, *data, example);
+                      return evaluate_model(*copy, iteration, *data, form, example);
                     });
 }
 

@@ -4,22 +4,41 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
-#include "accuracy_in_blocks.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/prefetch.h"
 #include "nabla/train/train.h"
 
 namespace nabla {
 
-void TrainingData::draw_ahead(const Sequential&, const Shape&, const BatchSampler&, const Rng&,
-                              std::int64_t) {}
+void TrainingData::draw_ahead(InputForm, const BatchSampler&, const Rng&, std::int64_t) {}
+
+const char* input_form_name(InputForm form) {
+  return form == InputForm::sparse_rows ? "sparse rows" : "dense";
+}
 
 namespace {
 
-// Examples per block when evaluating: flat rows in large blocks; images, whose layers'
-// outputs are many times larger, in small ones.
-std::int64_t eval_block(const Shape& example) { return example.size() == 1 ? 2000 : 200; }
+// Examples per block when evaluating: sparse or flat rows in large blocks; images, whose
+// layers' outputs are many times larger, in small ones.
+std::int64_t eval_block(InputForm form, const Shape& example) {
+  return form == InputForm::sparse_rows || example.size() == 1 ? 2000 : 200;
+}
+
+void check_form(const TrainingData& data, InputForm form, const char* kind) {
+  if (!data.offers(form)) {
+    throw ValueError(std::string(kind) + ": batches of " + input_form_name(form) +
+                     " are not offered");
+  }
+}
+
+// Labels of examples [begin, begin + count) into `out`.
+template <class Labels>
+void labels_of(const Labels& labels, std::int64_t begin, std::int64_t count,
+               std::vector<std::int64_t>& out) {
+  out.assign(labels.begin() + begin, labels.begin() + begin + count);
+}
 
 // (count, example...) for a batch of `count`.
 Shape batch_shape(std::int64_t count, const Shape& example) {
@@ -56,74 +75,79 @@ class MnistData : public TrainingData {
   }
   std::int64_t classes() const override { return data_.classes; }
 
-  double gradient(Sequential& net, const Shape& example,
-                  const std::vector<std::int64_t>& rows) override {
-    labels_.resize(rows.size());
+  bool offers(InputForm) const override { return true; }
+
+  const Batch& batch(const std::vector<std::int64_t>& rows, InputForm form,
+                     const Shape& example) override {
+    batch_.form = form;
+    batch_.labels.resize(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      labels_[i] = data_.train_labels[static_cast<std::size_t>(rows[i])];
+      batch_.labels[i] = data_.train_labels[static_cast<std::size_t>(rows[i])];
     }
-    if (!sparse_path(net, example)) {
-      batch_.resize(batch_shape(static_cast<std::int64_t>(rows.size()), example), DType::f32);
-      densify(data_.train_images, rows, batch_.data<float>());
-      return net.gradient(batch_, labels_);
+    if (form == InputForm::dense) {
+      batch_.dense.resize(batch_shape(static_cast<std::int64_t>(rows.size()), example), DType::f32);
+      densify(data_.train_images, rows, batch_.dense.data<float>());
+      return batch_;
     }
     if (prefetcher_) {
       const PreparedBatch& ready = prefetcher_->next();
       if (ready.drawn != rows) {
         throw std::logic_error("MnistData: the prefetched batch is not the one drawn");
       }
-      return net.gradient(ready.batch, ready.labels);
+      batch_.sparse = ready.batch;
+      return batch_;
     }
     // Rows picked at random are first copied together: their cache misses then overlap,
     // and the products find them in the cache.
     staged_pixels_.assign_rows(data_.train_images, rows);
-    staged_.pixels = &staged_pixels_;
-    staged_.rows.resize(rows.size());
-    std::iota(staged_.rows.begin(), staged_.rows.end(), 0);
-    return net.gradient(staged_, labels_);
+    batch_.sparse.pixels = &staged_pixels_;
+    batch_.sparse.columns = nullptr;
+    batch_.sparse.rows.resize(rows.size());
+    std::iota(batch_.sparse.rows.begin(), batch_.sparse.rows.end(), 0);
+    return batch_;
   }
 
-  double accuracy(Sequential& net, const Shape& example, Split split) const override {
+  void for_each_block(Split split, InputForm form, const Shape& example,
+                      const std::function<void(const Batch&)>& f) const override {
     const SparsePixels& pixels = images(split);
     const ByteBuffer& labels = split == Split::train ? data_.train_labels : data_.test_labels;
-    if (sparse_path(net, example)) return evaluate_accuracy(net, pixels, labels);
+    const std::int64_t block = eval_block(form, example);
+    Batch b;
+    b.form = form;
     std::vector<std::int64_t> rows;
-    Tensor x;
-    return accuracy_in_blocks(
-        pixels.rows(), eval_block(example),
-        [&](std::int64_t begin, std::int64_t count) {
-          rows.resize(static_cast<std::size_t>(count));
-          std::iota(rows.begin(), rows.end(), begin);
-          x.resize(batch_shape(count, example), DType::f32);
-          densify(pixels, rows, x.data<float>());
-          return net.predict(x);
-        },
-        labels);
+    for (std::int64_t begin = 0; begin < pixels.rows(); begin += block) {
+      const std::int64_t count = std::min(block, pixels.rows() - begin);
+      rows.resize(static_cast<std::size_t>(count));
+      std::iota(rows.begin(), rows.end(), begin);
+      labels_of(labels, begin, count, b.labels);
+      if (form == InputForm::sparse_rows) {
+        b.sparse.pixels = &pixels;
+        b.sparse.rows = rows;
+      } else {
+        b.dense.resize(batch_shape(count, example), DType::f32);
+        densify(pixels, rows, b.dense.data<float>());
+      }
+      f(b);
+    }
   }
 
-  void draw_ahead(const Sequential& net, const Shape& example, const BatchSampler& sampler,
-                  const Rng& rng, std::int64_t batches) override {
-    if (!sparse_path(net, example)) return;  // (dense batches are quick to make)
+  void draw_ahead(InputForm form, const BatchSampler& sampler, const Rng& rng,
+                  std::int64_t batches) override {
+    if (form != InputForm::sparse_rows) return;  // (dense batches are quick to make)
     prefetcher_ = std::make_unique<BatchPrefetcher>(data_.train_images, data_.train_labels, sampler,
                                                     rng, batches);
   }
   void stop_ahead() override { prefetcher_.reset(); }
 
  private:
-  // The model takes the pixels as sparse rows (its first layer is a SparseAffine).
-  static bool sparse_path(const Sequential& net, const Shape& example) {
-    return net.takes_sparse_rows() && example.size() == 1;
-  }
   const SparsePixels& images(Split split) const {
     return split == Split::train ? data_.train_images : data_.test_images;
   }
 
   SparseMnist data_;
   // Reused every step: no allocation in the steady state.
-  SparsePixels staged_pixels_;  // the batch's rows copied together
-  SparseBatch staged_;          // rows 0, 1, ... of staged_pixels_
-  std::vector<std::int64_t> labels_;
-  Tensor batch_;  // dense batches
+  SparsePixels staged_pixels_;  // a sparse batch's rows copied together
+  Batch batch_;
   std::unique_ptr<BatchPrefetcher> prefetcher_;
 };
 
@@ -136,26 +160,38 @@ class RowData : public TrainingData {
   Shape example_shape() const override { return {features()}; }
   std::int64_t classes() const override { return data_.classes; }
 
-  double gradient(Sequential& net, const Shape& example,
-                  const std::vector<std::int64_t>& rows) override {
+  const Batch& batch(const std::vector<std::int64_t>& rows, InputForm form,
+                     const Shape& example) override {
+    check_form(*this, form, "dense_training_data");
     // The batch's rows copied together, and their labels.
     const std::int64_t d = features();
     const auto b = static_cast<std::int64_t>(rows.size());
-    batch_.resize(batch_shape(b, example), DType::f32);
-    labels_.resize(rows.size());
+    batch_.dense.resize(batch_shape(b, example), DType::f32);
+    batch_.labels.resize(rows.size());
     for (std::int64_t i = 0; i < b; ++i) {
       const std::int64_t row = rows[static_cast<std::size_t>(i)];
-      std::copy_n(data_.train_x.data<float>() + row * d, d, batch_.data<float>() + i * d);
-      labels_[static_cast<std::size_t>(i)] = data_.train_labels[static_cast<std::size_t>(row)];
+      std::copy_n(data_.train_x.data<float>() + row * d, d, batch_.dense.data<float>() + i * d);
+      batch_.labels[static_cast<std::size_t>(i)] =
+          data_.train_labels[static_cast<std::size_t>(row)];
     }
-    return net.gradient(batch_, labels_);
+    return batch_;
   }
 
-  double accuracy(Sequential& net, const Shape& example, Split split) const override {
+  void for_each_block(Split split, InputForm form, const Shape& example,
+                      const std::function<void(const Batch&)>& f) const override {
+    check_form(*this, form, "dense_training_data");
     const Tensor& x = rows_of(split);
     const std::vector<std::int64_t>& labels =
         split == Split::train ? data_.train_labels : data_.test_labels;
-    return evaluate_accuracy(net, x, labels, example, eval_block(example));
+    const std::int64_t n = x.size(0), d = features(), block = eval_block(form, example);
+    Batch b;
+    for (std::int64_t begin = 0; begin < n; begin += block) {
+      const std::int64_t count = std::min(block, n - begin);
+      b.dense.resize(batch_shape(count, example), DType::f32);
+      std::copy_n(x.data<float>() + begin * d, count * d, b.dense.data<float>());
+      labels_of(labels, begin, count, b.labels);
+      f(b);
+    }
   }
 
  private:
@@ -164,8 +200,7 @@ class RowData : public TrainingData {
   }
 
   DenseData data_;
-  Tensor batch_;
-  std::vector<std::int64_t> labels_;
+  Batch batch_;  // reused every step
 };
 
 }  // namespace

@@ -49,6 +49,7 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
                      std::to_string(data_->classes()) + " classes)");
   }
   example_ = config_.model.example_shape();
+
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
   per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
   total_iters_ = config_.iters;
@@ -68,6 +69,12 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
 }
 
 void Trainer::bind_parameters() {
+  // The form the model takes its input in, decided once, when the model is set: sparse
+  // pixel rows when its first layer multiplies them (a SparseAffine) and the data has
+  // them, else dense.
+  const bool sparse =
+      net_.takes_sparse_rows() && example_.size() == 1 && data_->offers(InputForm::sparse_rows);
+  form_ = sparse ? InputForm::sparse_rows : InputForm::dense;
   params_.clear();
   param_names_.clear();
   for (auto& [name, p] : net_.named_parameters()) {
@@ -91,7 +98,7 @@ double Trainer::step() {
   // Batches made ahead, for the steps of the plan (none past it).
   const bool ahead = prefetch_ && iteration_ < total_iters_;
   if (ahead && !ahead_) {
-    data_->draw_ahead(net_, example_, sampler_, rng_, total_iters_ - iteration_);
+    data_->draw_ahead(form_, sampler_, rng_, total_iters_ - iteration_);
   } else if (!ahead && ahead_) {
     data_->stop_ahead();
   }
@@ -102,7 +109,9 @@ double Trainer::step() {
   for (Var& p : params_) {
     if (p.has_grad()) p.grad().fill(0.0);
   }
-  double loss = data_->gradient(net_, example_, rows_);
+  const Batch& batch = data_->batch(rows_, form_, example_);
+  double loss = form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
+                                                : net_.gradient(batch.dense, batch.labels);
   const double data_loss = loss;
   double penalty = 0;
   if (lambda_ > 0) {

@@ -168,6 +168,7 @@ class Trainer {
   TrainConfig config_;
   std::shared_ptr<TrainingData> data_;  // shared with evaluations in the background
   Shape example_;                       // the model's input: one example's shape
+  InputForm form_ = InputForm::dense;   // and its form, decided when the model is built
   Rng rng_;
   Sequential net_;
   std::vector<Var> params_;

@@ -1,31 +1,44 @@
-// nabla/train_data.h — what the Trainer trains on: labelled examples in a training and a
-// test split, fed to a model batch by batch in the form the model takes.
+// nabla/train/train_data.h — what the Trainer trains on: labelled examples in a training
+// and a test split, handed out batch by batch. The data side is passive: it makes batches
+// and never runs the model; the Trainer calls the model.
 //
 //   std::shared_ptr<TrainingData> data = mnist_training_data(load_mnist_sparse(dir));
 //   Trainer trainer(config, data);
 //
-// Two kinds come with nabla:
-//   * MNIST images (mnist_training_data): sparse pixel rows for a model whose first layer
-//     takes them (the MLPs' SparseAffine, the fast path), else dense float batches of the
-//     model's example shape, e.g. (B, 1, 28, 28), pixels / 255;
-//   * rows of numbers (dense_training_data, e.g. a CSV file's): dense batches of the
-//     model's example shape.
+// A model takes its input in one form (InputForm), decided once when the Trainer is
+// made: sparse pixel rows for a model whose first layer is a SparseAffine (the MLPs' fast
+// path) when the data has pixels, else dense tensors of the model's example shape, e.g.
+// (B, 1, 28, 28), pixels / 255. Two kinds of data come with nabla:
+//   * MNIST images (mnist_training_data): sparse rows or dense batches;
+//   * rows of numbers (dense_training_data, e.g. a CSV file's): dense batches.
 // Another kind of data is one more class with these few functions; the Trainer does not
 // change.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "nabla/core/tensor.h"
 #include "nabla/data/mnist.h"
-#include "nabla/nn/network.h"
 #include "nabla/ops/sparse.h"
 
 namespace nabla {
 
 enum class Split { train, test };
+
+// The form a model takes its examples in.
+enum class InputForm { dense, sparse_rows };
+const char* input_form_name(InputForm form);
+
+// Examples in one input form, and their labels.
+struct Batch {
+  InputForm form = InputForm::dense;
+  Tensor dense;        // (B, example...) when the form is dense
+  SparseBatch sparse;  // when sparse_rows (the pixels are the data's)
+  std::vector<std::int64_t> labels;
+};
 
 class TrainingData {
  public:
@@ -36,21 +49,24 @@ class TrainingData {
   virtual std::int64_t features() const = 0;
   virtual Shape example_shape() const = 0;
   virtual std::int64_t classes() const = 0;
+  // Whether batches can come in `form` (dense ones always can).
+  virtual bool offers(InputForm form) const { return form == InputForm::dense; }
 
-  // One training step's forward and backward: the training examples `rows` as one batch of
-  // `example`-shaped inputs through `net` (in training mode). Returns the batch's mean loss.
-  // Keeps scratch space of its own: one caller at a time.
-  virtual double gradient(Sequential& net, const Shape& example,
-                          const std::vector<std::int64_t>& rows) = 0;
-  // The fraction of `split` that `net` classifies correctly, in blocks. Reads the data
-  // only, so it may run on another thread (with another model) beside gradient().
-  virtual double accuracy(Sequential& net, const Shape& example, Split split) const = 0;
+  // The training examples `rows` as one batch in `form`, each of `example`'s shape when
+  // dense. The batch is the data's and valid until the next call (its storage is reused):
+  // one caller at a time.
+  virtual const Batch& batch(const std::vector<std::int64_t>& rows, InputForm form,
+                             const Shape& example) = 0;
+  // Every example of `split`, in order, as batches of a size the data chooses: f(batch)
+  // for each. Reads the data only, so it may run on another thread beside batch().
+  virtual void for_each_block(Split split, InputForm form, const Shape& example,
+                              const std::function<void(const Batch&)>& f) const = 0;
 
   // Optionally, the next `batches` batches made ahead on a thread of their own, from
   // copies of the sampler and the Rng (the batches the training loop is about to draw);
-  // gradient() then takes them from there, with the same results. stop_ahead() ends it.
-  virtual void draw_ahead(const Sequential& net, const Shape& example, const BatchSampler& sampler,
-                          const Rng& rng, std::int64_t batches);
+  // batch() then takes them from there, with the same results. stop_ahead() ends it.
+  virtual void draw_ahead(InputForm form, const BatchSampler& sampler, const Rng& rng,
+                          std::int64_t batches);
   virtual void stop_ahead() {}
 };
 
