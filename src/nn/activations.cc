@@ -11,19 +11,6 @@ namespace nabla {
 
 namespace {
 
-void check_cached(bool cached, const char* layer) {
-  if (!cached) {
-    throw ValueError(std::string(layer) + ": backward needs a forward in training mode first");
-  }
-}
-
-void check_dout(const Tensor& dout, const Shape& expected, const char* layer) {
-  if (dout.shape() != expected) {
-    throw ShapeError(std::string(layer) + " backward: dout " + shape_str(dout.shape()) +
-                     ", expected the forward's output shape " + shape_str(expected));
-  }
-}
-
 // The output y of a training forward is the cache; none in evaluation.
 Tensor keep_output(Tensor y, bool training, Tensor& cache) {
   if (training) {
@@ -47,8 +34,8 @@ Tensor Relu::forward(const Tensor& x) {
 
 Tensor Relu::backward(const Tensor& dout) {
   // the mask covers the shape of the latest training forward (a scalar included)
-  check_cached(cache_.mask.size() == static_cast<std::size_t>(shape_numel(cache_.shape)), "Relu");
-  check_dout(dout, cache_.shape, "Relu");
+  require_forward(cache_.mask.size() == static_cast<std::size_t>(shape_numel(cache_.shape)), dout,
+                  cache_.shape);
   return relu_backward(dout, cache_);
 }
 
@@ -58,8 +45,7 @@ Tensor Sigmoid::forward(const Tensor& x) {
 }
 
 Tensor Sigmoid::backward(const Tensor& dout) {
-  check_cached(y_.defined(), "Sigmoid");
-  check_dout(dout, y_.shape(), "Sigmoid");
+  require_forward(y_.defined(), dout, y_.shape());
   return sigmoid_backward(dout, y_);
 }
 
@@ -69,8 +55,7 @@ Tensor Tanh::forward(const Tensor& x) {
 }
 
 Tensor Tanh::backward(const Tensor& dout) {
-  check_cached(y_.defined(), "Tanh");
-  check_dout(dout, y_.shape(), "Tanh");
+  require_forward(y_.defined(), dout, y_.shape());
   return tanh_backward(dout, y_);
 }
 
@@ -79,8 +64,7 @@ Tensor Softmax::forward(const Tensor& x) {
 }
 
 Tensor Softmax::backward(const Tensor& dout) {
-  check_cached(y_.defined(), "Softmax");
-  check_dout(dout, y_.shape(), "Softmax");
+  require_forward(y_.defined(), dout, y_.shape());
   return softmax_backward(dout, y_);
 }
 

@@ -82,9 +82,7 @@ Tensor Affine::add_bias(std::int64_t n) const {
 }
 
 Tensor Affine::backward(const Tensor& dout) {
-  if (!x_.defined()) {
-    throw ValueError("Affine: backward needs a forward in training mode first");
-  }
+  require_forward(x_.defined());
   const Tensor& w = W().value();
   const Shape expected{x_.size(0), w.size(1)};
   if (dout.shape() != expected) {

@@ -47,13 +47,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
 }
 
 Tensor BatchNorm::backward(const Tensor& dout) {
-  if (!cache_.xhat.defined()) {
-    throw ValueError("BatchNorm: backward needs a forward in training mode first");
-  }
-  if (dout.shape() != cache_.xhat.shape()) {
-    throw ShapeError("BatchNorm backward: dout " + shape_str(dout.shape()) + ", expected " +
-                     shape_str(cache_.xhat.shape()));
-  }
+  require_forward(cache_.xhat.defined(), dout, cache_.xhat.shape());
   BatchNormGrads g = batch_norm_backward(dout, gamma().value(), cache_, input_grad_);
   accumulate_grad(gamma(), g.dgamma, "BatchNorm");
   accumulate_grad(beta(), g.dbeta, "BatchNorm");

@@ -48,9 +48,7 @@ Tensor Conv2D::forward(const Tensor& x) {
 }
 
 Tensor Conv2D::backward(const Tensor& dout) {
-  if (!cache_.x.defined()) {
-    throw ValueError("Conv2D: backward needs a forward in training mode first");
-  }
+  require_forward(cache_.x.defined());
   return conv2d_backward(dout, W().value(), win_, cache_, &W().grad(), &b().grad(), input_grad_);
 }
 

@@ -22,13 +22,7 @@ Tensor Dropout::forward(const Tensor& x) {
 }
 
 Tensor Dropout::backward(const Tensor& dout) {
-  if (!cache_.mask.defined()) {
-    throw ValueError("Dropout: backward needs a forward in training mode first");
-  }
-  if (dout.shape() != cache_.mask.shape()) {
-    throw ShapeError("Dropout backward: dout " + shape_str(dout.shape()) + ", expected " +
-                     shape_str(cache_.mask.shape()));
-  }
+  require_forward(cache_.mask.defined(), dout, cache_.mask.shape());
   if (!input_grad_) return Tensor();
   return dropout_backward(dout, cache_);
 }

@@ -55,9 +55,7 @@ Tensor Embedding::forward(const Tensor& ids) {
 }
 
 Tensor Embedding::backward(const Tensor& dout) {
-  if (!ids_.defined()) {
-    throw ValueError("Embedding: backward needs a forward in training mode first");
-  }
+  require_forward(ids_.defined());
   if (dout.shape() != ids_shape_ || dout.dtype() != W().dtype()) {
     throw ShapeError("Embedding backward: dout " + std::string(dtype_name(dout.dtype())) +
                      shape_str(dout.shape()) + ", expected the forward's output " +

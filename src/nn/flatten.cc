@@ -15,9 +15,7 @@ Tensor Flatten::forward(const Tensor& x) {
 }
 
 Tensor Flatten::backward(const Tensor& dout) {
-  if (x_shape_.empty()) {
-    throw ValueError("Flatten: backward needs a forward in training mode first");
-  }
+  require_forward(!x_shape_.empty());
   if (dout.rank() != 2 || dout.size(0) != x_shape_[0] || dout.numel() != shape_numel(x_shape_)) {
     throw ShapeError("Flatten backward: dout " + shape_str(dout.shape()) +
                      " does not fit an input " + shape_str(x_shape_));

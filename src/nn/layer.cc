@@ -1,9 +1,22 @@
-// Layers as graph nodes: the node's backward is the layer's backward.
+// What every layer shares: the checks before a backward, and a layer as a graph node (the
+// node's backward is the layer's backward).
 #include <string>
 
 #include "nabla/nn/layers.h"
 
 namespace nabla {
+
+void Layer::require_forward(bool cached) const {
+  if (!cached) throw ValueError(kind() + ": backward needs a forward in training mode first");
+}
+
+void Layer::require_forward(bool cached, const Tensor& dout, const Shape& expected) const {
+  require_forward(cached);
+  if (dout.shape() != expected) {
+    throw ShapeError(kind() + " backward: dout " + shape_str(dout.shape()) +
+                     ", expected the forward's output shape " + shape_str(expected));
+  }
+}
 
 Var Layer::operator()(const Var& x) {
   // The forward runs on this layer, which then holds its latest cache as when used by

@@ -38,9 +38,7 @@ Tensor MaxPool2D::forward(const Tensor& x) {
 }
 
 Tensor MaxPool2D::backward(const Tensor& dout) {
-  if (cache_.x_shape.empty()) {
-    throw ValueError("MaxPool2D: backward needs a forward in training mode first");
-  }
+  require_forward(!cache_.x_shape.empty());
   return max_pool2d_backward(dout, cache_);
 }
 
@@ -54,9 +52,7 @@ Tensor AvgPool2D::forward(const Tensor& x) {
 }
 
 Tensor AvgPool2D::backward(const Tensor& dout) {
-  if (x_shape_.empty()) {
-    throw ValueError("AvgPool2D: backward needs a forward in training mode first");
-  }
+  require_forward(!x_shape_.empty());
   return avg_pool2d_backward(dout, x_shape_, win_);
 }
 

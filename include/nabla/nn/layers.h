@@ -98,6 +98,12 @@ class Layer : public Module {
   void set_input_grad(bool needed) { input_grad_ = needed; }
 
  protected:
+  // The checks every backward makes first: ValueError "<kind>: backward needs a forward in
+  // training mode first" unless `cached`; with `expected`, ShapeError "<kind> backward:
+  // dout (..), expected the forward's output shape (..)" unless dout has that shape.
+  void require_forward(bool cached) const;
+  void require_forward(bool cached, const Tensor& dout, const Shape& expected) const;
+
   bool input_grad_ = true;
 };
 
