@@ -73,6 +73,13 @@ std::string meta_at(const std::string& path, const SafetensorsFile& file, const 
 // Checks the file's architecture against its tensors before anything is built from it:
 // a few bytes of metadata must not make the reader allocate and initialise gigabytes.
 LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file) {
+  // A model of the other kind is named as such, with the commands that take it.
+  auto model = file.metadata.find("model");
+  if (model != file.metadata.end() && model->second == "window_tagger") {
+    throw DataError(path +
+                    ": a window tagger (made by `nabla ner train`), not a network of `nabla "
+                    "train`; `nabla ner eval` and `nabla ner tag` take it");
+  }
   if (meta_at(path, file, "format") != "nabla-model-1") {
     throw DataError(path + ": unknown model format '" + meta_at(path, file, "format") + "'");
   }

@@ -12,6 +12,7 @@
 #include "nabla/core/safetensors.h"
 #include "nabla/data/idx.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/train.h"
 #include "test_util.h"
 
 namespace nabla {
@@ -207,6 +208,32 @@ TEST_F(Ner, ModelFileRoundTripsAndTagsTheSame) {
   EXPECT_EQ(back.options().activation, "relu");
   NerExamples x = m.encode(c.test, c.test_path);
   EXPECT_EQ(back.scores(x.words, x.shapes).to_vector(), m.scores(x.words, x.shapes).to_vector());
+}
+
+TEST_F(Ner, AModelOfTheOtherKindIsNamedAsSuch) {
+  // A window tagger given to load_model, and a network of `nabla train` to
+  // load_window_tagger: each refused, naming the kind and the commands that take it.
+  NerCorpus c = corpus();
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{});
+  save_window_tagger(path("tagger"), m, {});
+  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_model(path("tagger")); }),
+              testing::HasSubstr(": a window tagger (made by `nabla ner train`), not a network "
+                                 "of `nabla train`; `nabla ner eval` and `nabla ner tag` take it"));
+  DenseData rows;
+  rows.train_x = Tensor::zeros({4, 3}, DType::f32);
+  rows.test_x = Tensor::zeros({2, 3}, DType::f32);
+  rows.train_labels = {0, 1, 0, 1};
+  rows.test_labels = {0, 1};
+  rows.classes = 2;
+  TrainConfig config;
+  config.model = model_preset("linear", {3}, 2);
+  config.batch = 2;
+  config.iters = 1;
+  Trainer trainer(config, rows);
+  trainer.save(path("linear"));
+  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_window_tagger(path("linear")); }),
+              testing::HasSubstr(": a linear network (made by `nabla train`), not a window "
+                                 "tagger; `nabla eval` and `nabla predict` take it"));
 }
 
 TEST_F(Ner, ModelFileThatDoesNotMatchIsRefused) {

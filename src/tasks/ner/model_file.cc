@@ -2,6 +2,7 @@
 // its metadata.
 #include <charconv>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,7 +68,19 @@ WindowTagger load_window_tagger(const std::string& path) {
     return value;
   };
   if (get("model") != "window_tagger") {
-    throw DataError(where + "a '" + get("model") + "' model, not a window tagger");
+    // A network of `nabla train` holds its description as JSON, with its kind.
+    std::string kind = "'" + get("model") + "'";
+    auto format = f.metadata.find("format");
+    if (format != f.metadata.end() && format->second == "nabla-model-1") {
+      const nlohmann::json spec = nlohmann::json::parse(get("model"), nullptr, false);
+      if (spec.is_object() && spec.contains("kind") && spec.at("kind").is_string()) {
+        kind = spec.at("kind").get<std::string>();
+      }
+      throw DataError(where + "a " + kind +
+                      " network (made by `nabla train`), not a window tagger; `nabla eval` and "
+                      "`nabla predict` take it");
+    }
+    throw DataError(where + "a " + kind + " model, not a window tagger");
   }
   NerOptions o;
   o.window = static_cast<int>(number("window"));
