@@ -4,7 +4,8 @@
 //   2  usage error: an unknown command or option, a bad or conflicting option value
 // Commands return kExitOk; errors while running are exceptions that main() turns into 1,
 // except UsageError (2), which a command throws for a command line it cannot run (options
-// that conflict with each other or with a checkpoint, an existing --out).
+// that conflict with each other or with a checkpoint), and the library's RunDirTaken (2:
+// an --out directory holding another run).
 #pragma once
 
 #include <stdexcept>

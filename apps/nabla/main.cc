@@ -11,6 +11,7 @@
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/run_dir.h"
 #include "parse_errors.h"
 
 namespace {
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
   add(add_ner_command);
 
   CLI::App* chosen = nullptr;
+  auto usage_error = [&](const std::string& message) {
+    std::string who = chosen != nullptr ? "nabla " + chosen->get_name() : "nabla";
+    std::cerr << who << ": error: " << message << "\nRun '" << who << " --help' for more.\n";
+    return kExitUsageError;
+  };
   try {
     try {
       app.parse(argc, argv);  // (--version may meet a bad NABLA_ISA: caught below)
@@ -69,9 +75,17 @@ int main(int argc, char** argv) {
       }
     }
   } catch (const UsageError& e) {
-    std::string who = chosen != nullptr ? "nabla " + chosen->get_name() : "nabla";
-    std::cerr << who << ": error: " << e.what() << "\nRun '" << who << " --help' for more.\n";
-    return kExitUsageError;
+    return usage_error(e.what());
+  } catch (const nabla::RunDirTaken& e) {
+    // The library's run directory errors (train/run_dir.h) in the command line's words.
+    return usage_error("--out " + e.dir().string() + " already holds " + e.file() +
+                       " (another run?); choose another directory, or add --overwrite to "
+                       "replace its run");
+  } catch (const nabla::RunDirLocked& e) {
+    std::cerr << "nabla: error: run directory " << e.dir().string()
+              << " is in use by another nabla train (it holds " << e.lock_file().string()
+              << "); wait for it or choose another --out\n";
+    return kExitRuntimeError;
   } catch (const std::exception& e) {
     std::cerr << "nabla: error: " << e.what() << "\n";
     return kExitRuntimeError;

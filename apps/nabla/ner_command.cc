@@ -13,8 +13,9 @@
 #include "nabla/core/runtime.h"  // set_blas_threads
 #include "nabla/core/tensor.h"   // DataError
 #include "nabla/tasks/ner.h"
-#include "svg_plot.h"
-#include "train_output.h"
+#include "nabla/train/curves.h"
+#include "nabla/train/run_dir.h"
+#include "progress.h"
 
 namespace nabla::cli {
 namespace {

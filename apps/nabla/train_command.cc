@@ -1,41 +1,32 @@
 // `nabla train`: the textbook's train_neuralnet as a tool — mini-batch training on
 // MNIST (or CSV rows) with evaluations once per epoch, a run directory (metrics.csv,
-// curves.svg, model.safetensors) and a resumable checkpoint. The options and the loop;
-// what it writes and shows is in train_output.h (run directory, metrics log, progress,
-// curves).
-#include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
+// curves.svg, model.safetensors) and a resumable checkpoint. Here are the options, the data
+// and the Trainer; the run is the library's (nabla/train/run.h), which this file's observer
+// prints.
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <future>
-#include <iostream>
+#include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
 #include "nabla/core/workers.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/run.h"
 #include "nabla/train/train.h"
+#include "progress.h"
 #include "train_checks.h"
-#include "train_output.h"
 
 namespace nabla::cli {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
 
 // One thread per core, at most 2: layers that split their work (a sparse first layer's
 // products, a convolution's images) split the batch between them.
@@ -140,209 +131,157 @@ std::string arch_help() {
   return text;
 }
 
+// The data of --data (an MNIST directory, or a CSV file of labelled rows), and the line
+// of the run's header that describes it.
+struct CommandData {
+  std::shared_ptr<TrainingData> data;
+  std::string line;
+};
+
+CommandData load_data(const Options& o, int threads) {
+  const bool csv_data = o.data && std::filesystem::is_regular_file(*o.data);
+  if (!o.test_data.empty() && !csv_data) {
+    throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
+  }
+  if (csv_data) {
+    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
+    std::string line =
+        "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
+        " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
+        (rows.held_out
+             ? "(no --test-data: a sixth of the rows held out, seed " + std::to_string(o.seed) + ")"
+             : "from " + o.test_data) +
+        ", " + std::to_string(rows.data.train_x.size(1)) + " features, " +
+        std::to_string(rows.data.classes) + " classes";
+    return {dense_training_data(std::move(rows.data)), line};
+  }
+  const std::string data_dir = resolve_data_dir(o.data);
+  // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
+  // are compressed on all threads at once.
+  Workers workers(threads);
+  ThreadScope scope(&workers);
+  SparseMnist mnist = load_mnist_sparse(data_dir);
+  std::string line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
+                     " training, " + std::to_string(mnist.test_images.rows()) + " test images";
+  return {mnist_training_data(std::move(mnist)), line};
+}
+
+// The Trainer of the options: a new one, or the --resume checkpoint's (`resume_notes`: what
+// the resumed run changes, e.g. --lr).
+Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
+                     std::vector<std::string>& resume_notes) {
+  const TrainConfig config = config_from(o, *data);
+  check_model_options(config, o.given);
+  if (o.resume.empty()) return Trainer(config, std::move(data));
+  // --iters / --epochs give the new total; without them the checkpoint's plan stands.
+  Trainer trainer = Trainer::resume(o.resume, std::move(data), o.iters_given ? o.iters : 0);
+  std::int64_t epochs_total = 0;
+  if (o.epochs > 0 && !checked_mul(o.epochs, trainer.iters_per_epoch(), &epochs_total)) {
+    throw ValueError(std::to_string(o.epochs) + " epochs of " +
+                     std::to_string(trainer.iters_per_epoch()) +
+                     " iterations are more iterations than can be counted");
+  }
+  if (o.epochs > 0) trainer.set_total_iters(epochs_total);
+  resume_notes = check_resume_options(o.resume, trainer.config(), config, o.given);
+  if (o.given.count("lr") != 0) trainer.set_learning_rate(o.lr);
+  return trainer;
+}
+
+// What the command shows of a run (nabla/train/run.h) on stdout: its header once the run
+// directory is ready, a line per evaluation; and the progress bar on a terminal (stderr).
+class PrintingObserver : public RunObserver {
+ public:
+  PrintingObserver(const Trainer& trainer, std::string data_line, std::string resume,
+                   std::vector<std::string> resume_notes)
+      : trainer_(trainer),
+        data_line_(std::move(data_line)),
+        resume_(std::move(resume)),
+        resume_notes_(std::move(resume_notes)),
+        progress_(trainer.total_iters()) {}
+
+  void started(const std::filesystem::path& dir) override {
+    const TrainConfig& c = trainer_.config();
+    std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
+                c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
+                static_cast<long long>(c.batch), static_cast<long long>(trainer_.total_iters()),
+                static_cast<long long>(trainer_.iters_per_epoch()),
+                static_cast<unsigned long long>(c.seed));
+    std::printf("%s; run directory %s\n", data_line_.c_str(), dir.string().c_str());
+    if (!resume_.empty()) {
+      std::printf("resumed from %s at iteration %lld\n", resume_.c_str(),
+                  static_cast<long long>(trainer_.iteration()));
+      for (const std::string& note : resume_notes_) std::printf("%s\n", note.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+  // "iteration 7: train acc, test acc | ...", or "final: ..."
+  void evaluated(const Evaluation& e, bool is_final) override {
+    progress_.clear();
+    std::string label = is_final ? "final: " : "iteration " + std::to_string(e.iteration) + ": ";
+    std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
+    std::fflush(stdout);
+  }
+
+  void step_done(std::int64_t iteration, double loss, double iters_per_second) override {
+    progress_.update(iteration, loss, iters_per_second);
+  }
+
+ private:
+  const Trainer& trainer_;
+  std::string data_line_, resume_;
+  std::vector<std::string> resume_notes_;
+  Progress progress_;
+};
+
 // A final test accuracy at most this many times chance (1 / classes) fails the run.
 constexpr double kChanceMargin = 1.25;
+
+// A run of at least an epoch that ends no better than guessing has learnt nothing: an
+// error, whatever the cause (the model file is kept for a look).
+void check_better_than_chance(const Trainer& trainer, const RunResult& run) {
+  const std::int64_t classes = trainer.config().model.classes;
+  const double chance = 1.0 / static_cast<double>(classes);
+  if (trainer.total_iters() >= trainer.iters_per_epoch() &&
+      run.final_eval.test_acc <= kChanceMargin * chance) {
+    throw TrainingError(
+        "the final test accuracy " + std::to_string(run.final_eval.test_acc) +
+        " is no better than chance (" + std::to_string(chance) + " for " + std::to_string(classes) +
+        " classes) after " + std::to_string(trainer.iteration()) +
+        " iterations: the model did not learn (kept in " + run.model.string() + ")");
+  }
+}
 
 int run_train(const Options& o) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
   const int threads = o.threads > 0 ? o.threads : default_threads();
-  // --data names an MNIST directory (IDX files) or a CSV file of labelled rows.
-  const bool csv_data = o.data && std::filesystem::is_regular_file(*o.data);
-  if (!o.test_data.empty() && !csv_data) {
-    throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
-  }
-  std::string data_line;  // what the header says about the data
-  std::shared_ptr<TrainingData> data;
-  if (csv_data) {
-    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
-    data_line = "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
-                " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
-                (rows.held_out ? "(no --test-data: a sixth of the rows held out, seed " +
-                                     std::to_string(o.seed) + ")"
-                               : "from " + o.test_data) +
-                ", " + std::to_string(rows.data.train_x.size(1)) + " features, " +
-                std::to_string(rows.data.classes) + " classes";
-    data = dense_training_data(std::move(rows.data));
-  } else {
-    const std::string data_dir = resolve_data_dir(o.data);
-    // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
-    // are compressed on all threads at once.
-    Workers workers(threads);
-    ThreadScope scope(&workers);
-    SparseMnist mnist = load_mnist_sparse(data_dir);
-    data_line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
-                " training, " + std::to_string(mnist.test_images.rows()) + " test images";
-    data = mnist_training_data(std::move(mnist));
-  }
+  CommandData data = load_data(o, threads);
+  std::vector<std::string> resume_notes;
+  Trainer trainer = make_trainer(o, std::move(data.data), resume_notes);
+  trainer.set_threads(threads);
 
-  const TrainConfig config = config_from(o, *data);
-  check_model_options(config, o.given);
+  RunOptions run;
+  run.dir = o.out;  // (empty: a new runs/<date-time>)
+  run.overwrite = o.overwrite;
+  run.resumed_from = o.resume;
+  // With two threads, the evaluations during training run beside it, on the other core.
+  run.background_evaluation = threads > 1;
+  PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes));
+  const RunResult r = run_training(trainer, run, printer);
 
-  std::optional<Trainer> trainer;
-  std::vector<std::string> resume_notes;  // what a resumed run changes (--lr)
-  if (o.resume.empty()) {
-    trainer.emplace(config, data);
-  } else {
-    // --iters / --epochs give the new total; without them the checkpoint's plan stands.
-    const std::int64_t total = o.iters_given ? o.iters : 0;
-    trainer.emplace(Trainer::resume(o.resume, data, total));
-    std::int64_t epochs_total = 0;
-    if (o.epochs > 0 && !checked_mul(o.epochs, trainer->iters_per_epoch(), &epochs_total)) {
-      throw ValueError(std::to_string(o.epochs) + " epochs of " +
-                       std::to_string(trainer->iters_per_epoch()) +
-                       " iterations are more iterations than can be counted");
-    }
-    if (o.epochs > 0) trainer->set_total_iters(epochs_total);
-    resume_notes = check_resume_options(o.resume, trainer->config(), config, o.given);
-    if (o.given.count("lr") != 0) trainer->set_learning_rate(o.lr);
-  }
-
-  trainer->set_threads(threads);
-  // A new directory of its own, or --out: not one holding another run's files.
-  std::filesystem::path out = o.out.empty() ? make_run_dir() : std::filesystem::path(o.out);
-  std::filesystem::create_directories(out);
-  RunLock lock(out);
-  if (!o.out.empty()) check_out_dir(out, o.resume, o.overwrite);
-  std::filesystem::path model_path = out / "model.safetensors";
-  // A resumed run appends to the metrics of the run it continues when --out is that run's
-  // directory (the rows after its checkpoint cut off); anywhere else it starts a new file.
-  std::filesystem::path csv_path = out / "metrics.csv";
-  Metrics m;
-  std::uintmax_t kept = 0;  // the bytes of the continued run's file up to the checkpoint
-  if (!o.resume.empty() && std::filesystem::exists(csv_path)) {
-    kept = read_metrics(csv_path, trainer->iteration(), m);
-  }
-  errno = 0;
-  std::ofstream csv;
-  if (kept > 0) {
-    std::filesystem::resize_file(csv_path, kept);
-    csv.open(csv_path, std::ios::app);
-  } else {
-    csv.open(csv_path, std::ios::trunc);
-    csv << "iteration,loss,train_acc,test_acc,seconds\n";
-  }
-  csv.flush();
-  check_written(csv, csv_path);
-
-  const TrainConfig& c = trainer->config();
-  std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
-              c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
-              static_cast<long long>(c.batch), static_cast<long long>(trainer->total_iters()),
-              static_cast<long long>(trainer->iters_per_epoch()),
-              static_cast<unsigned long long>(c.seed));
-  std::printf("%s; run directory %s\n", data_line.c_str(), out.string().c_str());
-  if (!o.resume.empty()) {
-    std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
-                static_cast<long long>(trainer->iteration()));
-    for (const std::string& note : resume_notes) std::printf("%s\n", note.c_str());
-  }
-  std::fflush(stdout);
-
-  Progress progress(trainer->total_iters());
-  auto start = Clock::now();
-  double eval_seconds = 0;    // of this thread's time: evaluating, or waiting for one
-  double beside_seconds = 0;  // evaluations run beside training, on the other thread
-  double last_loss = 0;
-  std::int64_t first_iter = trainer->iteration();
-  // "iteration 7: train acc, test acc | ...", or with a prefix ("final: ...")
-  auto record = [&](const char* prefix, const Evaluation& e, double loss, double elapsed) {
-    progress.clear();
-    std::string label =
-        *prefix != '\0' ? prefix : "iteration " + std::to_string(e.iteration) + ": ";
-    std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
-    std::fflush(stdout);
-    m.eval_iters.push_back(static_cast<double>(e.iteration));
-    m.train_acc.push_back(e.train_acc);
-    m.test_acc.push_back(e.test_acc);
-    csv << e.iteration << "," << loss << "," << e.train_acc << "," << e.test_acc << "," << elapsed
-        << "\n";
-  };
-  auto evaluate = [&](const char* prefix) {
-    auto e0 = Clock::now();
-    Evaluation e = trainer->evaluate();
-    eval_seconds += seconds_between(e0, Clock::now());
-    record(prefix, e, last_loss, seconds_between(start, Clock::now()));
-    return e;
-  };
-  // With two threads, the evaluations during training run beside it, on the other core;
-  // the rows of metrics.csv after an evaluation's wait for its result, to stay in order.
-  const bool background = threads > 1;
-  std::optional<std::future<Evaluation>> pending;
-  double pending_loss = 0, pending_elapsed = 0;
-  std::ostringstream held_rows;
-  auto collect = [&](bool wait) {
-    if (!pending) return;
-    if (!wait && pending->wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-    auto w0 = Clock::now();
-    Evaluation e = pending->get();
-    eval_seconds += seconds_between(w0, Clock::now());
-    beside_seconds += e.seconds;
-    pending.reset();
-    record("", e, pending_loss, pending_elapsed);
-    csv << held_rows.str();
-    held_rows.str("");
-  };
-  while (!trainer->done()) {
-    last_loss = trainer->step();
-    m.iters.push_back(static_cast<double>(trainer->iteration()));
-    m.losses.push_back(last_loss);
-    if (trainer->eval_due()) {
-      // The rows before this iteration reach the file first, then the checkpoint to resume
-      // from (atomic, but not waiting for the disk; the final one does): whenever the model
-      // file says iteration k, metrics.csv holds every row before k.
-      if (background) collect(true);
-      csv.flush();
-      check_written(csv, csv_path);
-      trainer->save(model_path.string(), Flush::fast);
-      if (background) {
-        pending = trainer->evaluate_in_background();
-        pending_loss = last_loss;
-        pending_elapsed = seconds_between(start, Clock::now());
-      } else {
-        evaluate("");
-      }
-    } else {
-      std::ostream& rows = pending ? static_cast<std::ostream&>(held_rows) : csv;
-      rows << trainer->iteration() << "," << last_loss << ",,,\n";
-    }
-    collect(false);
-    double train_seconds = seconds_between(start, Clock::now()) - eval_seconds;
-    progress.update(
-        trainer->iteration(), last_loss,
-        static_cast<double>(trainer->iteration() - first_iter) / std::max(train_seconds, 1e-9));
-  }
-  collect(true);
-  // The saved model is the final one; this is the accuracy `nabla eval` reports for it.
-  Evaluation final_eval = evaluate("final: ");
-  trainer->save(model_path.string());
-  csv.close();
-  check_written(csv, csv_path);
-  double wall = seconds_between(start, Clock::now());
-  write_curves(out / "curves.svg", m, c.model.describe());
-  // A run of at least an epoch that ends no better than guessing has learnt nothing: an
-  // error, whatever the cause (the model file is kept for a look).
-  const double chance = 1.0 / static_cast<double>(c.model.classes);
-  if (trainer->total_iters() >= trainer->iters_per_epoch() &&
-      final_eval.test_acc <= kChanceMargin * chance) {
-    throw TrainingError("the final test accuracy " + std::to_string(final_eval.test_acc) +
-                        " is no better than chance (" + std::to_string(chance) + " for " +
-                        std::to_string(c.model.classes) + " classes) after " +
-                        std::to_string(trainer->iteration()) +
-                        " iterations: the model did not learn (kept in " + model_path.string() +
-                        ")");
-  }
-  std::printf("model saved to %s; curves in %s\n", model_path.string().c_str(),
-              (out / "curves.svg").string().c_str());
+  check_better_than_chance(trainer, r);
+  std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
+              r.curves.string().c_str());
   // For the benchmark (--timing): train_s, the loop without the time this thread spent on
   // evaluations (eval_s); eval_beside_s, the evaluations that ran beside training, on the
   // other thread; the kernels' instruction set.
   if (o.timing) {
     std::printf(
         "TIMING train_s=%.3f eval_s=%.3f eval_beside_s=%.3f wall_s=%.3f test_acc=%.4f isa=%s\n",
-        wall - eval_seconds, eval_seconds, beside_seconds, wall, final_eval.test_acc,
-        kernel_isa().c_str());
+        r.seconds - r.eval_seconds, r.eval_seconds, r.eval_beside_seconds, r.seconds,
+        r.final_eval.test_acc, kernel_isa().c_str());
   }
   return 0;
 }

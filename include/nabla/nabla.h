@@ -13,7 +13,8 @@
 //   data/      IDX files and MNIST (idx.h, mnist.h), CSV rows, PGM/PNG images
 //   text/      CoNLL corpora, GloVe vectors, word windows, entity scores
 //   train/     optimizers, model descriptions (model_spec.h, layer_registry.h), the data a
-//              Trainer trains on (train_data.h, prefetch.h), Trainer and checkpoints
+//              Trainer trains on (train_data.h, prefetch.h), Trainer and checkpoints; a
+//              whole run with its directory (run.h: run_dir.h, metrics_log.h, curves.h)
 //   tasks/     whole models of their own: window NER (ner.h), k-NN (knn.h)
 //
 // A worked example — f(x, y, z) = (x + y) * z:
@@ -60,9 +61,13 @@
 #include "nabla/text/entity_score.h"
 #include "nabla/text/glove.h"
 #include "nabla/text/word_windows.h"
+#include "nabla/train/curves.h"
 #include "nabla/train/layer_registry.h"
+#include "nabla/train/metrics_log.h"
 #include "nabla/train/model_spec.h"
 #include "nabla/train/optim.h"
 #include "nabla/train/prefetch.h"
+#include "nabla/train/run.h"
+#include "nabla/train/run_dir.h"
 #include "nabla/train/train.h"
 #include "nabla/train/train_data.h"

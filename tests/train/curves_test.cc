@@ -1,6 +1,6 @@
 // The training-curve chart: fitted accuracy axis, log loss axis, whole-number iteration
 // ticks, markers for short series.
-#include "svg_plot.h"
+#include "nabla/train/curves.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace nabla::cli {
+namespace nabla {
 namespace {
 
 using ::testing::HasSubstr;
@@ -96,4 +96,4 @@ TEST(SvgPlot, ShortSeriesAreMarkedAndOnePointIsVisible) {
 }
 
 }  // namespace
-}  // namespace nabla::cli
+}  // namespace nabla

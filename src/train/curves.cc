@@ -1,12 +1,17 @@
-#include "svg_plot.h"
+// The SVG chart and a run's curves (see nabla/train/curves.h).
+#include "nabla/train/curves.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
-namespace nabla::cli {
+namespace nabla {
 
 namespace {
 
@@ -176,4 +181,29 @@ std::string svg_chart(const std::vector<Panel>& panels) {
   return out.str();
 }
 
-}  // namespace nabla::cli
+void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title) {
+  // Thin the loss curve to at most ~2000 points so the file stays small.
+  Series loss{"loss", "#1f77b4", {}, {}};
+  std::size_t stride = std::max<std::size_t>(1, m.iters.size() / 2000);
+  for (std::size_t i = 0; i < m.iters.size(); i += stride) {
+    loss.x.push_back(m.iters[i]);
+    loss.y.push_back(m.losses[i]);
+  }
+  Panel left{"loss: " + title, "iteration", "loss", {loss}};
+  Panel right{"accuracy",
+              "iteration",
+              "accuracy",
+              {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
+               {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
+  right.fit_after_first = true;  // the untrained model's chance accuracy would flatten it
+  errno = 0;
+  std::ofstream out(path);
+  out << svg_chart({left, right});
+  out.close();
+  if (out.fail()) {
+    throw std::runtime_error("cannot write " + path.string() + ": " +
+                             (errno != 0 ? std::strerror(errno) : "write failed"));
+  }
+}
+
+}  // namespace nabla

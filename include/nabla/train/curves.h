@@ -1,10 +1,19 @@
-// A small SVG line chart for training curves, viewable in any browser.
+// nabla/train/curves.h — a small SVG line chart for training curves, viewable in any
+// browser: panels side by side, each with its series of (x, y) points.
+//
+//   Panel loss{"loss", "iteration", "loss", {{"loss", "#1f77b4", {1, 2, 3}, {2.3, 1.1, 0.6}}}};
+//   std::string svg = svg_chart({loss});
+//
+// write_curves draws a run's metrics.csv (metrics_log.h) so: curves.svg of `nabla train`.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
-namespace nabla::cli {
+#include "nabla/train/metrics_log.h"
+
+namespace nabla {
 
 struct Series {
   std::string label;
@@ -34,4 +43,8 @@ struct Panel {
 // them (a one-point series is a marker).
 std::string svg_chart(const std::vector<Panel>& panels);
 
-}  // namespace nabla::cli
+// A run's curves (curves.svg): the loss, and the two accuracies, against the iteration.
+// Throws naming the file when it cannot be written.
+void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title);
+
+}  // namespace nabla

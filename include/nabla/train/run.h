@@ -1,0 +1,76 @@
+// nabla/train/run.h — a whole training run, as `nabla train` makes one: the Trainer's
+// loop with evaluations on its schedule, and a run directory holding
+//   metrics.csv        a row per iteration (metrics_log.h)
+//   model.safetensors  a checkpoint at every evaluation; the final model at the end
+//   curves.svg         the loss and the accuracies against the iteration (curves.h)
+//
+//   Trainer trainer(TrainConfig{}, load_mnist_sparse(resolve_data_dir(std::nullopt)));
+//   RunObserver quiet;                     // or a class of your own that prints
+//   RunResult r = run_training(trainer, RunOptions{}, quiet);   // into runs/<date-time>
+//   std::printf("test acc %.4f, model in %s\n", r.final_eval.test_acc, r.model.c_str());
+//
+// The library prints nothing: an observer is told what happens, and shows what it likes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "nabla/train/train.h"
+
+namespace nabla {
+
+struct RunOptions {
+  // The run directory; empty: a new one, runs/<date-time> (run_dir.h's make_run_dir).
+  // One given that holds files is refused (RunDirTaken) unless `overwrite`, or the trainer
+  // was resumed from a checkpoint in it. Another run writing there is refused
+  // (RunDirLocked).
+  std::filesystem::path dir;
+  bool overwrite = false;
+  // The checkpoint the trainer was resumed from (Trainer::resume), if it was. A resumed run
+  // continues the metrics.csv it finds in the directory: the rows up to the checkpoint
+  // stay, those after it are cut off (they are trained again).
+  std::string resumed_from;
+  // The evaluations during training run beside it, on a thread of their own
+  // (Trainer::evaluate_in_background), for a machine with a core to spare. The numbers
+  // and metrics.csv's rows are the same (the rows after an evaluation are held back until
+  // its result is in); only the seconds differ.
+  bool background_evaluation = false;
+};
+
+struct RunResult {
+  std::filesystem::path dir;     // the run directory
+  std::filesystem::path model;   // dir/model.safetensors: the final model (a checkpoint)
+  std::filesystem::path curves;  // dir/curves.svg
+  Evaluation final_eval;         // of the final model: what `nabla eval` reports for it
+  // Wall-clock seconds of the loop (from the first step to the final model, before the
+  // curves), of that the time the loop's thread spent evaluating or waiting for an
+  // evaluation, and the time of the evaluations that ran beside it, on their own thread.
+  double seconds = 0, eval_seconds = 0, eval_beside_seconds = 0;
+};
+
+// What a run tells as it goes. Every event has an empty default: override those you need.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // The run directory is ready (made or checked, locked, metrics.csv begun); no step yet.
+  virtual void started(const std::filesystem::path& /*dir*/) {}
+  // An evaluation's result, in the order of the iterations (background ones too, when
+  // they are in); `is_final` for the final model's, after the last step.
+  virtual void evaluated(const Evaluation& /*e*/, bool /*is_final*/) {}
+  // After each step and what came with it (a checkpoint, an evaluation): the iteration
+  // done, its batch's loss, and the iterations per second so far, evaluations left out.
+  virtual void step_done(std::int64_t /*iteration*/, double /*loss*/, double /*iters_per_second*/) {
+  }
+  // Everything is written: the final model, metrics.csv and curves.svg.
+  virtual void finished(const RunResult& /*result*/) {}
+};
+
+// Trains `trainer` to its total iterations (from where it is: a resumed one goes on) and
+// writes the run directory; the final evaluation is of the final model, which is saved
+// last. Throws what the Trainer throws (TrainingError when training diverges), RunDirTaken
+// or RunDirLocked for a directory it may not write, and an error naming the file when a
+// write fails.
+RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer);
+
+}  // namespace nabla

@@ -1,0 +1,101 @@
+// metrics.csv and its read-back (see nabla/train/metrics_log.h).
+#include "nabla/train/metrics_log.h"
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "nabla/train/run_dir.h"
+
+namespace nabla {
+
+void Metrics::add_loss(std::int64_t iteration, double loss) {
+  iters.push_back(static_cast<double>(iteration));
+  losses.push_back(loss);
+}
+
+void Metrics::add_evaluation(const Evaluation& e) {
+  eval_iters.push_back(static_cast<double>(e.iteration));
+  train_acc.push_back(e.train_acc);
+  test_acc.push_back(e.test_acc);
+}
+
+std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
+                            Metrics& m) {
+  std::ifstream in(path);
+  std::string line;
+  std::uintmax_t kept = 0;
+  if (!std::getline(in, line) || in.eof()) return 0;  // header (none: the file is remade)
+  kept = line.size() + 1;
+  while (std::getline(in, line) && !in.eof()) {
+    std::vector<std::string> f;
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos;
+         start = comma + 1) {
+      f.push_back(line.substr(start, comma - start));
+    }
+    f.push_back(line.substr(start));
+    if (f.size() == 5 && !f[0].empty()) {
+      try {
+        double iteration = std::stod(f[0]);
+        if (iteration > static_cast<double>(last_iteration)) break;
+        double loss = std::stod(f[1]);
+        m.iters.push_back(iteration);
+        m.losses.push_back(loss);
+        if (!f[2].empty() && !f[3].empty()) {
+          double train_acc = std::stod(f[2]), test_acc = std::stod(f[3]);
+          m.eval_iters.push_back(iteration);
+          m.train_acc.push_back(train_acc);
+          m.test_acc.push_back(test_acc);
+        }
+      } catch (const std::exception&) {
+        // not a row of ours: kept in the file, left out of the curves
+      }
+    }
+    kept += line.size() + 1;
+  }
+  return kept;
+}
+
+MetricsLog MetricsLog::create(const std::filesystem::path& path) { return MetricsLog(path, 0); }
+
+MetricsLog MetricsLog::resume(const std::filesystem::path& path, std::int64_t iteration,
+                              Metrics& kept) {
+  std::uintmax_t keep = 0;
+  if (std::filesystem::exists(path)) keep = read_metrics(path, iteration, kept);
+  return MetricsLog(path, keep);
+}
+
+// keep > 0: the file's first `keep` bytes stay and the rows go on after them; 0: a new file.
+MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep) : path_(std::move(path)) {
+  errno = 0;
+  if (keep > 0) {
+    std::filesystem::resize_file(path_, keep);
+    out_.open(path_, std::ios::app);
+  } else {
+    out_.open(path_, std::ios::trunc);
+    out_ << kHeader;
+  }
+  flush();
+}
+
+void MetricsLog::write_loss(std::int64_t iteration, double loss) {
+  out_ << iteration << "," << loss << ",,,\n";
+}
+
+void MetricsLog::write_evaluation(const Evaluation& e, double loss, double seconds) {
+  out_ << e.iteration << "," << loss << "," << e.train_acc << "," << e.test_acc << "," << seconds
+       << "\n";
+}
+
+void MetricsLog::flush() {
+  out_.flush();
+  check_written(out_, path_);
+}
+
+void MetricsLog::close() {
+  out_.close();
+  check_written(out_, path_);
+}
+
+}  // namespace nabla

@@ -1,0 +1,156 @@
+// A whole training run (see nabla/train/run.h): the loop, its checkpoints and evaluations,
+// and the run directory's files.
+#include "nabla/train/run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "nabla/train/curves.h"
+#include "nabla/train/metrics_log.h"
+#include "nabla/train/run_dir.h"
+
+namespace nabla {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// A run in progress: the training loop, and the evaluations it records (metrics.csv, the
+// curves' numbers, the observer).
+class Run {
+ public:
+  Run(Trainer& trainer, RunObserver& observer, const std::filesystem::path& dir, MetricsLog log,
+      Metrics kept)
+      : trainer_(trainer), observer_(observer), log_(std::move(log)), metrics_(std::move(kept)) {
+    result_.dir = dir;
+    result_.model = dir / "model.safetensors";
+    result_.curves = dir / "curves.svg";
+  }
+
+  // Steps to the end, with a checkpoint and an evaluation whenever one is due.
+  void train(bool background) {
+    const std::int64_t first = trainer_.iteration();
+    while (!trainer_.done()) {
+      last_loss_ = trainer_.step();
+      const std::int64_t iteration = trainer_.iteration();
+      metrics_.add_loss(iteration, last_loss_);
+      if (trainer_.eval_due()) {
+        // The rows before this iteration reach the file first, then the checkpoint to
+        // resume from (atomic, but not waiting for the disk; the final one does): whenever
+        // the model file says iteration k, metrics.csv holds every row before k.
+        collect(true);
+        log_.flush();
+        trainer_.save(result_.model.string(), Flush::fast);
+        if (background) {
+          evaluate_beside();
+        } else {
+          evaluate(false);
+        }
+      } else if (pending_) {
+        pending_->rows_after.emplace_back(iteration, last_loss_);
+      } else {
+        log_.write_loss(iteration, last_loss_);
+      }
+      collect(false);
+      const double train_seconds = seconds_since(start_) - result_.eval_seconds;
+      observer_.step_done(iteration, last_loss_,
+                          static_cast<double>(iteration - first) / std::max(train_seconds, 1e-9));
+    }
+    collect(true);
+  }
+
+  // The final evaluation, the final model, and the curves.
+  RunResult finish() {
+    result_.final_eval = evaluate(true);
+    trainer_.save(result_.model.string());
+    log_.close();
+    result_.seconds = seconds_since(start_);
+    write_curves(result_.curves, metrics_, trainer_.config().model.describe());
+    observer_.finished(result_);
+    return result_;
+  }
+
+ private:
+  // An evaluation on a thread of its own, and the rows of the steps taken meanwhile: they
+  // go to metrics.csv after its row, to keep the file in order.
+  struct Pending {
+    std::future<Evaluation> result;
+    double loss = 0, seconds = 0;  // its row's loss and time
+    std::vector<std::pair<std::int64_t, double>> rows_after;
+  };
+
+  void record(const Evaluation& e, double loss, double seconds, bool is_final) {
+    observer_.evaluated(e, is_final);
+    metrics_.add_evaluation(e);
+    log_.write_evaluation(e, loss, seconds);
+  }
+
+  Evaluation evaluate(bool is_final) {
+    const auto t = Clock::now();
+    Evaluation e = trainer_.evaluate();
+    result_.eval_seconds += seconds_since(t);
+    record(e, last_loss_, seconds_since(start_), is_final);
+    return e;
+  }
+
+  void evaluate_beside() {
+    pending_.emplace();
+    pending_->result = trainer_.evaluate_in_background();
+    pending_->loss = last_loss_;
+    pending_->seconds = seconds_since(start_);
+  }
+
+  // Records the evaluation running beside training once it is in (`wait`: waits for it).
+  void collect(bool wait) {
+    if (!pending_) return;
+    if (!wait && pending_->result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return;
+    }
+    const auto t = Clock::now();
+    Evaluation e = pending_->result.get();
+    result_.eval_seconds += seconds_since(t);
+    result_.eval_beside_seconds += e.seconds;
+    Pending done = std::move(*pending_);
+    pending_.reset();
+    record(e, done.loss, done.seconds, false);
+    for (const auto& [iteration, loss] : done.rows_after) log_.write_loss(iteration, loss);
+  }
+
+  Trainer& trainer_;
+  RunObserver& observer_;
+  MetricsLog log_;
+  Metrics metrics_;  // for the curves: those of a continued log, then this run's
+  RunResult result_;
+  const Clock::time_point start_ = Clock::now();
+  double last_loss_ = 0;
+  std::optional<Pending> pending_;
+};
+
+}  // namespace
+
+RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer) {
+  // A new directory of its own, or the one given: not one holding another run's files.
+  const std::filesystem::path dir = options.dir.empty() ? make_run_dir() : options.dir;
+  std::filesystem::create_directories(dir);
+  RunLock lock(dir);
+  if (!options.dir.empty()) check_out_dir(dir, options.resumed_from, options.overwrite);
+  const std::filesystem::path csv = dir / "metrics.csv";
+  Metrics kept;
+  MetricsLog log = options.resumed_from.empty()
+                       ? MetricsLog::create(csv)
+                       : MetricsLog::resume(csv, trainer.iteration(), kept);
+  observer.started(dir);
+  Run run(trainer, observer, dir, std::move(log), std::move(kept));
+  run.train(options.background_evaluation);
+  return run.finish();
+}
+
+}  // namespace nabla

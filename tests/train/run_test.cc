@@ -1,0 +1,300 @@
+// A whole training run as a library call (nabla/train/run.h) and its pieces: the run
+// directory's name and lock (run_dir.h), metrics.csv continued on resume (metrics_log.h),
+// and run_training on a tiny made-up data set, with evaluations beside training and without.
+#include "nabla/train/run.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nabla/core/safetensors.h"
+#include "nabla/train/metrics_log.h"
+#include "nabla/train/run_dir.h"
+#include "test_util.h"
+
+namespace nabla {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The rows of a metrics.csv without their last column (the seconds, which differ from run
+// to run).
+std::vector<std::string> rows_without_seconds(const fs::path& csv) {
+  std::vector<std::string> rows;
+  for (const std::string& line : lines(read_file(csv))) {
+    rows.push_back(line.substr(0, line.rfind(',')));
+  }
+  return rows;
+}
+
+class RunDir : public testing_util::TempDirTest {};
+
+// ---- run_dir.h ----------------------------------------------------------------------------
+
+TEST_F(RunDir, NewDirectoriesAreNamedByTheTimeWithSuffixesWhenTaken) {
+  const std::time_t when = 1700000000;
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&when));
+  const fs::path parent = dir_ / "runs";
+  EXPECT_EQ(make_run_dir(parent, when), parent / stamp);
+  EXPECT_EQ(make_run_dir(parent, when), parent / (std::string(stamp) + "-2"));
+  EXPECT_EQ(make_run_dir(parent, when), parent / (std::string(stamp) + "-3"));
+  EXPECT_TRUE(fs::is_directory(parent / (std::string(stamp) + "-3")));
+}
+
+TEST_F(RunDir, DirectoryHoldingFilesIsTakenUnlessOverwriteOrResumedThere) {
+  const fs::path out = dir_ / "out";
+  fs::create_directories(out);
+  write_file(out / ".lock", "");
+  EXPECT_NO_THROW(check_out_dir(out, "", false));  // a lock alone is no run
+  write_file(out / "model.safetensors", "x");
+  try {
+    check_out_dir(out, "", false);
+    ADD_FAILURE() << "not refused";
+  } catch (const RunDirTaken& e) {
+    EXPECT_EQ(e.dir(), out);
+    EXPECT_EQ(e.file(), "model.safetensors");
+    EXPECT_THAT(e.what(), HasSubstr("already holds model.safetensors"));
+  }
+  EXPECT_NO_THROW(check_out_dir(out, "", true));
+  EXPECT_NO_THROW(check_out_dir(out, (out / "model.safetensors").string(), false));
+  EXPECT_THROW(check_out_dir(out, (dir_ / "model.safetensors").string(), false), RunDirTaken);
+}
+
+TEST_F(RunDir, LockRefusesASecondRunUntilTheFirstIsDone) {
+  {
+    RunLock first(dir_);
+    try {
+      RunLock second(dir_);
+      ADD_FAILURE() << "not refused";
+    } catch (const RunDirLocked& e) {
+      EXPECT_EQ(e.dir(), dir_);
+      EXPECT_EQ(e.lock_file(), dir_ / ".lock");
+      EXPECT_THAT(e.what(), HasSubstr("is in use by another run"));
+    }
+  }
+  EXPECT_NO_THROW(RunLock again(dir_));
+}
+
+// ---- metrics_log.h ------------------------------------------------------------------------
+
+TEST_F(RunDir, ResumedLogKeepsTheRowsUpToTheCheckpointAndCutsTheRest) {
+  const fs::path csv = dir_ / "metrics.csv";
+  const std::string kept =
+      "iteration,loss,train_acc,test_acc,seconds\n"
+      "1,2.3,0.1,0.2,0.5\n"
+      "2,2.1,,,\n"
+      "a note of someone's,,,,\n"
+      "3,1.9,,,\n";
+  write_file(csv, kept + "4,1.7,,,\n5,1.5,0.6,0.7,2.5\n6,1.4,,");  // (the last line cut short)
+  Metrics m;
+  MetricsLog log = MetricsLog::resume(csv, 3, m);
+  EXPECT_EQ(read_file(csv), kept);
+  EXPECT_THAT(m.iters, ElementsAre(1, 2, 3));
+  EXPECT_THAT(m.losses, ElementsAre(2.3, 2.1, 1.9));
+  EXPECT_THAT(m.eval_iters, ElementsAre(1));
+  EXPECT_THAT(m.test_acc, ElementsAre(0.2));
+  log.write_loss(4, 1.75);
+  log.write_evaluation(Evaluation{5, 0.625, 0.75, 0}, 1.5, 3.25);
+  log.close();
+  EXPECT_EQ(read_file(csv), kept + "4,1.75,,,\n5,1.5,0.625,0.75,3.25\n");
+}
+
+TEST_F(RunDir, LogWithoutAHeaderOrAFileStartsAnew) {
+  const fs::path csv = dir_ / "metrics.csv";
+  Metrics m;
+  MetricsLog::resume(csv, 3, m).close();  // no file
+  EXPECT_EQ(read_file(csv), MetricsLog::kHeader);
+  write_file(csv, "iteration,loss");  // a header cut short
+  MetricsLog::resume(csv, 3, m).close();
+  EXPECT_EQ(read_file(csv), MetricsLog::kHeader);
+  EXPECT_TRUE(m.iters.empty());
+}
+
+// ---- run.h --------------------------------------------------------------------------------
+
+// 60 training and 30 test rows of 4 features, 3 classes: class c is the row whose feature c
+// stands out.
+DenseData tiny_data() {
+  DenseData d;
+  d.classes = 3;
+  Rng rng(7);
+  auto make = [&](std::int64_t n, Tensor& x, std::vector<std::int64_t>& labels) {
+    std::vector<double> values;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t c = i % 3;
+      labels.push_back(c);
+      for (std::int64_t f = 0; f < 4; ++f)
+        values.push_back((f == c ? 1.0 : 0.0) + 0.2 * rng.uniform());
+    }
+    x = Tensor::from({n, 4}, values, DType::f32);
+  };
+  make(60, d.train_x, d.train_labels);
+  make(30, d.test_x, d.test_labels);
+  return d;
+}
+
+// 20 iterations of batches of 10: evaluations after iterations 1, 7, 13 and 19.
+TrainConfig tiny_config(std::int64_t iters) {
+  TrainConfig c;
+  c.model = model_preset("two-layer-net", {4}, 3);
+  c.model.hidden = {8};
+  c.batch = 10;
+  c.iters = iters;
+  c.optimizer = "adam";
+  c.lr = 0.05;
+  return c;
+}
+
+// Everything a run tells, as text.
+class Recorder : public RunObserver {
+ public:
+  void started(const fs::path& dir) override { events.push_back("started " + dir.string()); }
+  void evaluated(const Evaluation& e, bool is_final) override {
+    events.push_back((is_final ? "final " : "evaluated ") + std::to_string(e.iteration));
+  }
+  void step_done(std::int64_t iteration, double loss, double iters_per_second) override {
+    steps.push_back(iteration);
+    EXPECT_TRUE(std::isfinite(loss));
+    EXPECT_GT(iters_per_second, 0);
+  }
+  void finished(const RunResult& r) override {
+    events.push_back("finished " + std::to_string(r.final_eval.iteration));
+  }
+
+  std::vector<std::string> events;
+  std::vector<std::int64_t> steps;
+};
+
+class RunTraining : public testing_util::TempDirTest {
+ protected:
+  // A run of tiny_config(20) into dir_/name.
+  RunResult run(const std::string& name, bool background, Recorder& recorder) {
+    Trainer trainer(tiny_config(20), tiny_data());
+    trainer.set_threads(background ? 2 : 1);
+    RunOptions options;
+    options.dir = dir_ / name;
+    options.background_evaluation = background;
+    return run_training(trainer, options, recorder);
+  }
+};
+
+TEST_F(RunTraining, WritesTheRunDirectoryAndTellsTheEvaluationsInOrder) {
+  for (bool background : {false, true}) {
+    const std::string name = background ? "beside" : "in_turn";
+    Recorder recorder;
+    const RunResult r = run(name, background, recorder);
+    const fs::path dir = dir_ / name;
+    EXPECT_EQ(r.dir, dir);
+    EXPECT_EQ(r.model, dir / "model.safetensors");
+    EXPECT_EQ(r.curves, dir / "curves.svg");
+    EXPECT_THAT(recorder.events,
+                ElementsAre("started " + dir.string(), "evaluated 1", "evaluated 7", "evaluated 13",
+                            "evaluated 19", "final 20", "finished 20"));
+    std::vector<std::int64_t> all;
+    for (std::int64_t i = 1; i <= 20; ++i) all.push_back(i);
+    EXPECT_EQ(recorder.steps, all);
+    EXPECT_EQ(r.final_eval.iteration, 20);
+    EXPECT_GT(r.final_eval.test_acc, 0.9);
+    EXPECT_GE(r.seconds, r.eval_seconds);
+    EXPECT_EQ(load_safetensors(r.model.string()).metadata.at("iteration"), "20");
+    EXPECT_THAT(read_file(r.curves), StartsWith("<?xml"));
+    EXPECT_TRUE(fs::exists(dir / ".lock"));
+    // A row per iteration, and the final evaluation's.
+    const std::vector<std::string> rows = lines(read_file(dir / "metrics.csv"));
+    ASSERT_EQ(rows.size(), 22u);
+    EXPECT_EQ(rows[0] + "\n", MetricsLog::kHeader);
+    EXPECT_THAT(rows[1], StartsWith("1,"));
+    EXPECT_THAT(rows[2], ::testing::MatchesRegex("2,[0-9.e-]+,,,"));
+    EXPECT_THAT(rows[20], StartsWith("20,"));
+    EXPECT_THAT(rows[21], StartsWith("20,"));
+    for (int i : {1, 7, 13, 19, 21}) {
+      EXPECT_THAT(rows[i], ::testing::MatchesRegex("[0-9]+(,[0-9.e-]+){4}")) << rows[i];
+    }
+  }
+  // Evaluations beside training change no number, and no row's place.
+  EXPECT_EQ(rows_without_seconds(dir_ / "beside" / "metrics.csv"),
+            rows_without_seconds(dir_ / "in_turn" / "metrics.csv"));
+}
+
+TEST_F(RunTraining, ResumedRunContinuesItsMetrics) {
+  Recorder whole_recorder;
+  run("whole", false, whole_recorder);
+  {
+    Trainer first(tiny_config(12), tiny_data());
+    RunOptions options;
+    options.dir = dir_ / "parts";
+    Recorder recorder;
+    run_training(first, options, recorder);
+  }
+  const std::vector<std::string> first_rows = rows_without_seconds(dir_ / "parts/metrics.csv");
+  const std::string checkpoint = (dir_ / "parts/model.safetensors").string();
+  Trainer second = Trainer::resume(checkpoint, tiny_data(), 20);
+  RunOptions options;
+  options.dir = dir_ / "parts";
+  options.resumed_from = checkpoint;
+  Recorder recorder;
+  const RunResult r = run_training(second, options, recorder);
+  EXPECT_THAT(recorder.events, ElementsAre("started " + options.dir.string(), "evaluated 13",
+                                           "evaluated 19", "final 20", "finished 20"));
+  // The first run's rows (its final evaluation's too), then the uninterrupted run's after
+  // iteration 12: the same numbers.
+  std::vector<std::string> expected = first_rows;
+  const std::vector<std::string> whole = rows_without_seconds(dir_ / "whole/metrics.csv");
+  expected.insert(expected.end(), whole.begin() + 13, whole.end());
+  EXPECT_EQ(rows_without_seconds(dir_ / "parts/metrics.csv"), expected);
+  EXPECT_EQ(r.final_eval.test_acc,
+            Trainer::resume((dir_ / "whole/model.safetensors").string(), tiny_data())
+                .evaluate()
+                .test_acc);
+}
+
+TEST_F(RunTraining, DirectoryOfAnotherRunIsRefusedUnlessOverwrite) {
+  Recorder recorder;
+  run("run", false, recorder);
+  const std::string before = read_file(dir_ / "run/metrics.csv");
+  Trainer trainer(tiny_config(6), tiny_data());
+  RunOptions options;
+  options.dir = dir_ / "run";
+  EXPECT_THROW(run_training(trainer, options, recorder), RunDirTaken);
+  EXPECT_EQ(read_file(dir_ / "run/metrics.csv"), before);
+  {
+    RunLock held(dir_ / "run");  // a run in progress there
+    options.overwrite = true;
+    EXPECT_THROW(run_training(trainer, options, recorder), RunDirLocked);
+  }
+  const RunResult r = run_training(trainer, options, recorder);
+  EXPECT_EQ(r.final_eval.iteration, 6);
+  EXPECT_EQ(lines(read_file(dir_ / "run/metrics.csv")).size(), 8u);
+}
+
+}  // namespace
+}  // namespace nabla
