@@ -28,7 +28,7 @@ install_tree() {
     cat "$work/install.log"
     fail "cmake --install"
   }
-  for f in include/nabla/nabla.h include/nabla/train.h lib/cmake/nabla/nablaConfig.cmake \
+  for f in include/nabla/nabla.h include/nabla/train/train.h lib/cmake/nabla/nablaConfig.cmake \
     lib/cmake/nabla/nablaConfigVersion.cmake lib/pkgconfig/nabla.pc; do
     [ -f "$work/prefix/$f" ] || fail "not installed: $f"
   done
