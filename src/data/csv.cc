@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <limits>
 
 #include "nabla/core/tensor.h"  // DataError
 
@@ -83,7 +85,15 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
         fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
              " is not a finite number");
       }
-      out.features.push_back(static_cast<float>(v));
+      // Features are float32: a double beyond its range would become an infinity.
+      const auto feature = static_cast<float>(v);
+      if (!std::isfinite(feature)) {
+        char largest[32];
+        std::snprintf(largest, sizeof largest, "%.8g", double{std::numeric_limits<float>::max()});
+        fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
+             " is outside the range of float32 (magnitude at most " + largest + ")");
+      }
+      out.features.push_back(feature);
     }
     ++out.rows;
   }

@@ -57,5 +57,25 @@ TEST(Csv, BadInputNamesFileLineAndField) {
   EXPECT_THROW(read_labeled_csv("/nonexistent/train.csv"), DataError);
 }
 
+// A number that a double holds but a float32 does not would become an infinity in the
+// features: refused with the file, the line and the field (the column).
+TEST(Csv, NumbersBeyondFloat32AreRefused) {
+  for (const char* big : {"1e39", "-1e39", "1e300", "3.5e38", "-3.41e38"}) {
+    EXPECT_EQ(error_of(std::string("0,1,2\n1,2,") + big + "\n"),
+              std::string("mem.csv:2: field 3 '") + big +
+                  "' is outside the range of float32 (magnitude at most 3.4028235e+38)")
+        << big;
+  }
+  // Not numbers at all: infinities and NaN in their spellings.
+  for (const char* word : {"inf", "-inf", "+inf", "infinity", "INF", "nan", "-nan", "NaN"}) {
+    EXPECT_EQ(error_of(std::string("1,") + word + "\n"),
+              std::string("mem.csv:1: field 2 '") + word + "' is not a finite number")
+        << word;
+  }
+  // The largest float32 and numbers too small for one (they round to 0) are fine.
+  LabeledRows d = parse("0,3.4028234e38,-3.4028234e38,1e-50\n");
+  EXPECT_EQ(d.features, (std::vector<float>{3.4028234e38f, -3.4028234e38f, 0.0f}));
+}
+
 }  // namespace
 }  // namespace nabla

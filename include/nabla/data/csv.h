@@ -15,8 +15,9 @@
 //   data.classes;                // max label + 1
 //
 // Bad input throws DataError naming the file and line (and the field): a row with another
-// number of fields, a field that is not a finite number, a label that is not a whole
-// number in [0, max_classes).
+// number of fields, a field that is not a finite number (NaN and infinities included) or
+// that a float32 cannot hold (1e39), a label that is not a whole number in [0,
+// max_classes).
 #pragma once
 
 #include <cstdint>
