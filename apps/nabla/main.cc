@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <new>
 #include <string>
 
 #include "commands.h"
@@ -68,6 +69,13 @@ int main(int argc, char** argv) {
         return run();
       }
     }
+  } catch (const std::bad_alloc&) {
+    // (No allocation here: the message is made of what exists already.)
+    std::cerr << "nabla: error: out of memory while running 'nabla";
+    if (chosen != nullptr) std::cerr << ' ' << chosen->get_name();
+    std::cerr << "': the data, the model or the options ask for more memory than this "
+                 "machine (or its limit, ulimit -v) can give\n";
+    return kExitRuntimeError;
   } catch (const UsageError& e) {
     std::string who = chosen != nullptr ? "nabla " + chosen->get_name() : "nabla";
     std::cerr << who << ": error: " << e.what() << "\nRun '" << who << " --help' for more.\n";

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // DataError
 
 namespace nabla {
@@ -103,6 +104,7 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
 }
 
 LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes) {
+  check_regular_file(path, "a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
   return parse_labeled_csv(in, path, max_classes);

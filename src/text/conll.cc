@@ -5,6 +5,7 @@
 #include <ostream>
 #include <string_view>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // ValueError
 #include "nabla/data/idx.h"     // DataError
 
@@ -196,6 +197,7 @@ std::vector<TaggedSentence> parse_conll(std::istream& in, const std::string& nam
 }
 
 std::vector<TaggedSentence> read_conll(const std::string& path) {
+  check_regular_file(path, "a CoNLL file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
   return parse_conll(in, path);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nabla/data/idx.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -55,6 +56,15 @@ TEST(Csv, BadInputNamesFileLineAndField) {
   EXPECT_EQ(error_of(""), "mem.csv: no examples (empty file?)");
   EXPECT_EQ(error_of("label,x\n\n"), "mem.csv: no examples (empty file?)");
   EXPECT_THROW(read_labeled_csv("/nonexistent/train.csv"), DataError);
+}
+
+// A device has no end (/dev/zero has not even a line's end): only regular files are read.
+TEST(Csv, ReadsOnlyRegularFiles) {
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_labeled_csv("/dev/zero"); }),
+            "/dev/zero: is a device, not a CSV file");
+  testing_util::ScopedTempDir dir("csv");
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { read_labeled_csv(dir.path().string()); }),
+            dir.path().string() + ": is a directory, not a CSV file");
 }
 
 // A number that a double holds but a float32 does not would become an infinity in the

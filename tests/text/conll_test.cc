@@ -70,6 +70,9 @@ TEST(Conll, BadInputNamesFileAndLine) {
   EXPECT_EQ(error_of(""), "mem.conll: no tagged tokens (empty file?)");
   EXPECT_EQ(error_of("\n \n-DOCSTART- O\n"), "mem.conll: no tagged tokens (empty file?)");
   EXPECT_THROW(read_conll("/nonexistent/btc.train"), DataError);
+  // A device has no end (/dev/zero has not even a line's end): only regular files are read.
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_conll("/dev/zero"); }),
+            "/dev/zero: is a device, not a CoNLL file");
 }
 
 // Tokens and tags end up in the model file's metadata, which must be UTF-8: text that is
