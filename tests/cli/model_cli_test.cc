@@ -1,9 +1,11 @@
-// `nabla eval` and `nabla predict` on inputs that do not fit: a picture that is no file,
-// and a model too large for memory. Each is a message in the user's terms and exit 1,
-// never a crash.
+// `nabla eval` and `nabla predict` on inputs that do not fit: a model whose weights are
+// not finite, a picture that is no file; and a model too large for memory. Each is a
+// message in the user's terms and exit 1, never a crash.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 
 #include "nabla/core/safetensors.h"
@@ -40,6 +42,20 @@ class ModelCli : public testing_util::TempDirTest {
     return save_model(name, spec, [](auto&) {});
   }
 };
+
+// Weights that are NaN or infinite would evaluate to an accuracy with exit 0: refused at
+// load, naming the parameter.
+TEST_F(ModelCli, ModelWithNonFiniteWeightsIsRefused) {
+  ModelSpec spec;
+  spec.hidden = {8};
+  const std::string model = save_model("nan.safetensors", spec, [](auto& tensors) {
+    tensors[2].second.set(3, std::numeric_limits<double>::quiet_NaN());  // W2
+  });
+  Result r = testing_util::run_nabla("eval --model " + model + " --data " + data());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(model + ": parameter W2 holds NaN (element 3)"));
+  EXPECT_THAT(r.out, Not(HasSubstr("test acc")));
+}
 
 // A picture is read whole: a device such as /dev/zero (which never ends) or a directory is
 // refused by what it is, at once.
