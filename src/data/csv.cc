@@ -56,6 +56,8 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A byte-order mark (some spreadsheets write one) is no part of the first field.
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     split_fields(line, fields);
     if (width == 0) {

@@ -1,6 +1,6 @@
-// `nabla eval` and `nabla predict` on inputs that do not fit: a model whose weights are
-// not finite, a picture that is no file; and a model too large for memory. Each is a
-// message in the user's terms and exit 1, never a crash.
+// `nabla eval` and `nabla predict` on inputs that do not fit: a model of other features, a
+// model whose weights are not finite, a picture that is no file; and a model too large for
+// memory. Each is a message in the user's terms and exit 1, never a crash.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -42,6 +42,38 @@ class ModelCli : public testing_util::TempDirTest {
     return save_model(name, spec, [](auto&) {});
   }
 };
+
+// A model trained on 4 CSV features, evaluated on 784-pixel images: said as such before
+// any work, not as the reshape deep inside the first layer that fails.
+TEST_F(ModelCli, ModelOfOtherFeaturesIsNamedInTheUsersTerms) {
+  ModelSpec spec;
+  spec.inputs = 4;
+  spec.hidden = {8};
+  const std::string model = save_model("four.safetensors", spec);
+  for (const std::string& args : {"eval --model " + model + " --data " + data(),
+                                  "eval --json --model " + model + " --data " + data(),
+                                  "predict --index 0 --model " + model + " --data " + data()}) {
+    Result r = testing_util::run_nabla(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.out;
+    EXPECT_THAT(r.out, HasSubstr(model + ": the model takes 4 features, the data has 784 ("))
+        << args;
+    EXPECT_THAT(r.out, Not(HasSubstr("reshape"))) << args;
+  }
+  // A picture becomes 28 x 28 pixels, whatever its size.
+  const std::string pgm = "P5 28 28 255\n" + std::string(784, '\0');
+  testing_util::write_bytes(path("digit.pgm"), {pgm.begin(), pgm.end()});
+  Result picture = testing_util::run_nabla("predict --model " + model + " " + path("digit.pgm"));
+  EXPECT_EQ(picture.status, 1) << picture.out;
+  EXPECT_THAT(picture.out, HasSubstr(model + ": the model takes 4 features, the data has 784 (a "
+                                             "picture is scaled to 28x28 pixels)"));
+  // A convolutional model takes images of a shape: that is what is named.
+  const std::string small =
+      save_model("cnn.safetensors", model_preset("simple-convnet", {1, 20, 20}, 10));
+  Result r = testing_util::run_nabla("eval --model " + small + " --data " + data());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(small + ": the model takes 400 features (1x20x20), the data has "
+                                       "784 ("));
+}
 
 // Weights that are NaN or infinite would evaluate to an accuracy with exit 0: refused at
 // load, naming the parameter.

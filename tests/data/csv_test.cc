@@ -87,5 +87,26 @@ TEST(Csv, NumbersBeyondFloat32AreRefused) {
   EXPECT_EQ(d.features, (std::vector<float>{3.4028234e38f, -3.4028234e38f, 0.0f}));
 }
 
+// A byte-order mark (as some spreadsheets write) belongs to no field: the first row stays
+// a row, and a header stays a header.
+TEST(Csv, ByteOrderMarkIsSkipped) {
+  LabeledRows d = parse(
+      "\xEF\xBB\xBF"
+      "1,2,3\n0,4,5\n");
+  EXPECT_FALSE(d.had_header);
+  EXPECT_EQ(d.rows, 2);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{1, 0}));
+  d = parse(
+      "\xEF\xBB\xBF"
+      "label,a,b\n1,2,3\n");
+  EXPECT_TRUE(d.had_header);
+  EXPECT_EQ(d.rows, 1);
+  // Only at the start of the file.
+  EXPECT_EQ(error_of("1,2,3\n\xEF\xBB\xBF"
+                     "0,4,5\n")
+                .substr(0, 19),
+            "mem.csv:2: label '\xEF");
+}
+
 }  // namespace
 }  // namespace nabla

@@ -4,7 +4,7 @@
 // separated by commas. A first line whose first field is not a number is a header and is
 // skipped.
 // Blank lines are skipped; every other line must have the first data line's number of
-// fields.
+// fields. A UTF-8 byte-order mark at the start of the file is skipped.
 //
 //   label,pixel0,pixel1,...          <- optional header
 //   5,0,0,0.32,0.98,...
