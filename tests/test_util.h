@@ -1,7 +1,7 @@
 // Helpers shared by the tests: a fresh temporary directory per test, whole-file byte
 // reads and writes, running a command line (or the `nabla` tool) and collecting what it
 // prints, the message of an expected exception, bitwise tensor equality, made-up word
-// vectors, and where MNIST and GloVe are.
+// vectors, a small made-up MNIST, and where MNIST and GloVe are.
 // Header-only; each test binary includes what it uses.
 #ifndef NABLA_TESTS_TEST_UTIL_H_
 #define NABLA_TESTS_TEST_UTIL_H_
@@ -28,6 +28,7 @@
 
 #include "nabla/core/tensor.h"
 #include "nabla/core/workers.h"
+#include "nabla/data/idx.h"
 
 namespace nabla::testing_util {
 
@@ -155,6 +156,32 @@ inline void write_glove(const std::string& path, const std::vector<std::string>&
     }
     out << '\n';
   }
+}
+
+// MNIST's four IDX files in dir (made if need be), with `train` and `test` images of
+// 28 x 28 pixels: image i is of class i % 10, a bright band on rows 2c and 2c + 1 over a
+// dim pattern of its own, so that any reasonable classifier gets every image right.
+inline void write_small_mnist(const std::filesystem::path& dir, std::int64_t train,
+                              std::int64_t test) {
+  std::filesystem::create_directories(dir);
+  auto write_split = [&](const std::string& prefix, std::int64_t n) {
+    IdxArray images{{n, 28, 28}, {}};
+    IdxArray labels{{n}, {}};
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto c = static_cast<std::uint8_t>(i % 10);
+      labels.data.push_back(c);
+      for (std::int64_t y = 0; y < 28; ++y) {
+        for (std::int64_t x = 0; x < 28; ++x) {
+          const bool band = y == 2 * c || y == 2 * c + 1;
+          images.data.push_back(static_cast<std::uint8_t>(band ? 220 : (x * 7 + y * 3 + i) % 30));
+        }
+      }
+    }
+    write_idx((dir / (prefix + "-images-idx3-ubyte")).string(), images);
+    write_idx((dir / (prefix + "-labels-idx1-ubyte")).string(), labels);
+  };
+  write_split("train", train);
+  write_split("t10k", test);
 }
 
 // The same shape, dtype and bytes.

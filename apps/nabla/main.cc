@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 #include <map>
+#include <new>
 #include <string>
 
 #include "commands.h"
@@ -74,6 +75,13 @@ int main(int argc, char** argv) {
         return run();
       }
     }
+  } catch (const std::bad_alloc&) {
+    // (No allocation here: the message is made of what exists already.)
+    std::cerr << "nabla: error: out of memory while running 'nabla";
+    if (chosen != nullptr) std::cerr << ' ' << chosen->get_name();
+    std::cerr << "': the data, the model or the options ask for more memory than this "
+                 "machine (or its limit, ulimit -v) can give\n";
+    return kExitRuntimeError;
   } catch (const UsageError& e) {
     return usage_error(e.what());
   } catch (const nabla::RunDirTaken& e) {

@@ -25,6 +25,24 @@ std::optional<std::int64_t> iterations_of(const LoadedModel& m) {
   return n;
 }
 
+// Data whose examples are not what the model takes, said in the user's terms before any
+// work: the first layer would only report its reshape, "(50,784) -> (50,4)". `data`
+// says where the data's `features` come from.
+void check_model_fits(const std::string& model_path, const ModelSpec& spec, std::int64_t features,
+                      const std::string& data) {
+  const Shape example = spec.example_shape();
+  std::int64_t takes = 1;
+  std::string dims;
+  for (std::int64_t d : example) {
+    takes *= d;
+    dims += (dims.empty() ? "" : "x") + std::to_string(d);
+  }
+  if (takes == features) return;
+  throw DataError(model_path + ": the model takes " + std::to_string(takes) + " features" +
+                  (example.size() > 1 ? " (" + dims + ")" : "") + ", the data has " +
+                  std::to_string(features) + " (" + data + ")");
+}
+
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {
@@ -53,10 +71,12 @@ Runner add_eval_command(CLI::App& app) {
     const Shape example = m.spec.example_shape();
     const std::int64_t block = example.size() == 1 ? 2000 : 200;
     Dataset test = load_mnist_split(dir, MnistSplit::test);
+    check_model_fits(o->model, m.spec, test.features, "the pixels of each image in " + dir);
     r.test_acc = evaluate_accuracy(m.net, test, example, block);
     r.test_size = test.size;
     if (o->train) {
       Dataset train = load_mnist_split(dir, MnistSplit::train);
+      check_model_fits(o->model, m.spec, train.features, "the pixels of each image in " + dir);
       r.train_acc = evaluate_accuracy(m.net, train, example, block);
       r.train_size = train.size;
     }
@@ -64,6 +84,9 @@ Runner add_eval_command(CLI::App& app) {
     return kExitOk;
   };
 }
+
+// The pixels of a picture as to_mnist_pixels makes them: 28 x 28.
+constexpr std::int64_t kPicturePixels = 28 * 28;
 
 Runner add_predict_command(CLI::App& app) {
   struct Options {
@@ -107,12 +130,17 @@ Runner add_predict_command(CLI::App& app) {
       for (std::int64_t c = 0; c < p.numel(); ++c) result.probabilities.push_back(p.get(c));
       return result;
     };
+    if (!o->inputs.empty()) {
+      check_model_fits(o->model, m.spec, kPicturePixels, "a picture is scaled to 28x28 pixels");
+    }
     std::vector<Prediction> predictions;
     for (const std::string& path : o->inputs) {
       predictions.push_back(classify(path, to_mnist_pixels(read_image(path))));
     }
     if (!o->indices.empty()) {
-      Dataset test = load_mnist_split(resolve_data_dir(o->data), MnistSplit::test);
+      const std::string dir = resolve_data_dir(o->data);
+      Dataset test = load_mnist_split(dir, MnistSplit::test);
+      check_model_fits(o->model, m.spec, test.features, "the pixels of each image in " + dir);
       for (std::int64_t i : o->indices) {
         if (i >= test.size) {
           throw ValueError("predict: --index " + std::to_string(i) +

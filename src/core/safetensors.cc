@@ -15,6 +15,8 @@
 #include <random>
 #include <set>
 
+#include "core/input_file.h"
+
 namespace nabla {
 namespace {
 
@@ -235,10 +237,10 @@ void save_safetensors(const std::string& path,
 
 SafetensorsFile load_safetensors(const std::string& path) {
   const std::string where = path + ": ";
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw DataError(where + "is a directory");
+  check_regular_file(path, "a safetensors file");
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) throw DataError(where + "cannot open: " + std::strerror(errno));
+  std::error_code ec;
   std::uintmax_t size = fs::file_size(path, ec);
   if (ec) throw DataError(where + "cannot read its size: " + ec.message());
 

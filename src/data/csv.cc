@@ -2,8 +2,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <limits>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // DataError
 
 namespace nabla {
@@ -53,6 +56,8 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A byte-order mark (some spreadsheets write one) is no part of the first field.
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     split_fields(line, fields);
     if (width == 0) {
@@ -83,7 +88,15 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
         fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
              " is not a finite number");
       }
-      out.features.push_back(static_cast<float>(v));
+      // Features are float32: a double beyond its range would become an infinity.
+      const auto feature = static_cast<float>(v);
+      if (!std::isfinite(feature)) {
+        char largest[32];
+        std::snprintf(largest, sizeof largest, "%.8g", double{std::numeric_limits<float>::max()});
+        fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
+             " is outside the range of float32 (magnitude at most " + largest + ")");
+      }
+      out.features.push_back(feature);
     }
     ++out.rows;
   }
@@ -93,6 +106,7 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
 }
 
 LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes) {
+  check_regular_file(path, "a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
   return parse_labeled_csv(in, path, max_classes);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #endif
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"
 
 namespace nabla {
@@ -54,10 +55,7 @@ const char* idx_type_name(unsigned char type) {
 class GzReader {
  public:
   explicit GzReader(const std::string& path) : path_(path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      throw DataError(path + ": is a directory, not an IDX file");
-    }
+    check_regular_file(path, "an IDX file");
     file_ = gzopen(path.c_str(), "rb");
     if (file_ == nullptr) throw DataError(path + ": cannot open: " + std::strerror(errno));
     gzbuffer(file_, 1 << 17);

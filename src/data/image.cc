@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // ValueError
 #include "nabla/data/idx.h"     // DataError
 
@@ -122,9 +123,22 @@ GrayImage read_png(const std::string& path) {
 }  // namespace
 
 GrayImage read_image(const std::string& path) {
+  // Read whole: only a regular file, and no larger than the largest picture read (a PGM of
+  // 64 million 16-bit pixels is 128 MiB; in text, with comments, somewhat more).
+  constexpr std::uintmax_t kMaxBytes = std::uintmax_t{512} << 20;
+  check_regular_file(path, "a picture file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw DataError(path + ": cannot read its size: " + ec.message());
+  if (size > kMaxBytes) {
+    throw DataError(path + ": " + std::to_string(size) + " bytes, more than the " +
+                    std::to_string(kMaxBytes) + " (512 MiB) a picture may have");
+  }
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(size));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));  // (a file cut short meanwhile)
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '2' || bytes[1] == '5')) {
     return read_pgm(path, bytes);
   }

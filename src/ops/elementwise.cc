@@ -98,11 +98,13 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return m;
 }
 
-bool all_finite(const Tensor& a) {
+bool all_finite(const Tensor& a) { return first_non_finite(a) < 0; }
+
+std::int64_t first_non_finite(const Tensor& a) {
   for (std::int64_t i = 0; i < a.numel(); ++i) {
-    if (!std::isfinite(a.get(i))) return false;
+    if (!std::isfinite(a.get(i))) return i;
   }
-  return true;
+  return -1;
 }
 
 // ---- Var-level: forward, then the local derivative times dout -----------------------

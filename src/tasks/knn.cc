@@ -66,8 +66,23 @@ class TopK {
   std::vector<std::int64_t> index_;
 };
 
+// A dataset whose buffers hold what its size says: rows beyond them would be read from
+// memory that is not the data (or not there at all).
+void check_dataset(const Dataset& data, const char* what) {
+  if (data.size < 0 || data.features < 1 || data.classes < 1 ||
+      data.images.size() != static_cast<std::size_t>(data.size * data.features) ||
+      data.labels.size() != static_cast<std::size_t>(data.size)) {
+    throw ValueError(std::string("knn: the ") + what + " set claims " + std::to_string(data.size) +
+                     " rows of " + std::to_string(data.features) + " features in " +
+                     std::to_string(data.classes) + " classes, but holds " +
+                     std::to_string(data.images.size()) + " pixels and " +
+                     std::to_string(data.labels.size()) + " labels");
+  }
+}
+
 void check_compatible(const Dataset& train, const Dataset& queries, std::int64_t begin,
                       std::int64_t count, std::int64_t k) {
+  check_dataset(queries, "query");
   if (queries.features != train.features) {
     throw ShapeError("knn: queries have " + std::to_string(queries.features) +
                      " features, training rows " + std::to_string(train.features));
@@ -87,6 +102,15 @@ void check_compatible(const Dataset& train, const Dataset& queries, std::int64_t
 
 KNearestNeighbor::KNearestNeighbor(const Dataset& train, Distance distance, int threads)
     : train_(train), distance_(distance), workers_(std::make_unique<Workers>(threads)) {
+  check_dataset(train, "training");
+  for (std::int64_t i = 0; i < train.size; ++i) {
+    const std::int64_t label = train.labels[static_cast<std::size_t>(i)];
+    if (label >= train.classes) {
+      throw ValueError("knn: training row " + std::to_string(i) + " has label " +
+                       std::to_string(label) + ", not below its " + std::to_string(train.classes) +
+                       " classes");
+    }
+  }
   if (distance_ == Distance::l2) {
     train_norms_.resize(static_cast<std::size_t>(train.size));
     const std::int64_t d = train.features;
@@ -226,9 +250,15 @@ std::int64_t CrossValidationResult::best_k() const {
   return ks.at(best);
 }
 
+std::int64_t cv_training_rows(std::int64_t size, int folds) {
+  if (folds < 1 || size < 0) return 0;
+  return size - (size + folds - 1) / folds;
+}
+
 CrossValidationResult cross_validate_knn(const Dataset& train, std::int64_t size,
                                          const std::vector<std::int64_t>& ks, int folds,
                                          Distance distance, int threads) {
+  check_dataset(train, "training");
   if (folds < 2) throw ValueError("knn: cross-validation needs at least 2 folds");
   if (size < folds || size > train.size) {
     throw ValueError("knn: cross-validation size " + std::to_string(size) + " must be in [folds, " +
@@ -236,6 +266,15 @@ CrossValidationResult cross_validate_knn(const Dataset& train, std::int64_t size
   }
   if (ks.empty()) throw ValueError("knn: no k to cross-validate");
   std::int64_t max_k = *std::max_element(ks.begin(), ks.end());
+  std::int64_t min_k = *std::min_element(ks.begin(), ks.end());
+  // Each fold is searched among the others: the largest fold leaves the fewest rows.
+  const std::int64_t candidates = cv_training_rows(size, folds);
+  if (min_k < 1) throw ValueError("knn: k = " + std::to_string(min_k) + " must be at least 1");
+  if (max_k > candidates) {
+    throw ValueError("knn: k = " + std::to_string(max_k) + " is more than the " +
+                     std::to_string(candidates) + " rows a fold is searched among (" +
+                     std::to_string(size) + " rows in " + std::to_string(folds) + " folds)");
+  }
   // The candidates are the first `size` rows: a view of the training set cut there.
   Dataset pool;
   pool.size = size;

@@ -1,8 +1,11 @@
 #include "nabla/text/conll.h"
 
+#include <cstdio>
 #include <fstream>
 #include <ostream>
+#include <string_view>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // ValueError
 #include "nabla/data/idx.h"     // DataError
 
@@ -24,6 +27,43 @@ Tag parse_tag(const std::string& tag) {
     throw ValueError("tag '" + tag + "': expected O or B-, I-, E-, S- followed by a type");
   }
   return {tag[0], tag.substr(2)};
+}
+
+// The offset of the first byte of `text` that does not start a well-formed UTF-8
+// character (Unicode's table 3-7: no overlong forms, no surrogates, nothing above
+// U+10FFFF), or npos if there is none.
+std::size_t invalid_utf8_at(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    // The character's length, and the range of its second byte (the others: 80..BF).
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;   // (below: overlong)
+      if (lead == 0xED) high = 0x9F;  // (above: surrogates)
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;   // (below: overlong)
+      if (lead == 0xF4) high = 0x8F;  // (above: beyond U+10FFFF)
+    } else {
+      return i;  // a continuation byte, C0, C1 or F5..FF
+    }
+    if (text.size() - i < length) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto byte = static_cast<unsigned char>(text[i + k]);
+      if (byte < (k == 1 ? low : 0x80) || byte > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
 }
 
 bool is_blank(const std::string& line) {
@@ -123,6 +163,15 @@ std::vector<TaggedSentence> parse_conll(std::istream& in, const std::string& nam
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // Tokens and tags go into the model file, whose metadata is UTF-8 text: a line that is
+    // not is refused here, not when the trained model is saved.
+    if (const std::size_t bad = invalid_utf8_at(line); bad != std::string_view::npos) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(line[bad]));
+      throw DataError(name + ":" + std::to_string(number) + ": not valid UTF-8 at byte " +
+                      std::to_string(bad + 1) + " of the line (" + byte +
+                      "); the tokens and tags must be UTF-8 text");
+    }
     if (is_blank(line)) {
       finish();
       continue;
@@ -148,6 +197,7 @@ std::vector<TaggedSentence> parse_conll(std::istream& in, const std::string& nam
 }
 
 std::vector<TaggedSentence> read_conll(const std::string& path) {
+  check_regular_file(path, "a CoNLL file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
   return parse_conll(in, path);

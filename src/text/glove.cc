@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "core/input_file.h"
 #include "nabla/core/tensor.h"  // DataError
 
 namespace nabla {
@@ -46,6 +47,10 @@ WordVectors parse_glove(std::istream& in, const std::string& name,
              "' is not a finite number: '" + std::string(p, stop) + "'");
       }
       row.push_back(v);
+      if (static_cast<std::int64_t>(row.size()) > kMaxGloveDim) {
+        fail("'" + word + "' has more than " + std::to_string(kMaxGloveDim) +
+             " components, the most a word vector may have");
+      }
       p = next;
     }
     if (out.dim == 0) {
@@ -69,6 +74,7 @@ WordVectors parse_glove(std::istream& in, const std::string& name,
 
 WordVectors read_glove(const std::string& path,
                        const std::unordered_map<std::string, std::int64_t>* keep) {
+  check_regular_file(path, "a word-vector file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
   return parse_glove(in, path, keep);

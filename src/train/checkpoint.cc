@@ -1,10 +1,12 @@
 // Checkpoints: Trainer::save, load_model and Trainer::resume (parameters and buffers by
 // name, the optimizer's state by the same names, and the run's position).
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "nabla/core/cpu.h"
 #include "nabla/core/safetensors.h"
+#include "nabla/ops/ops.h"
 #include "nabla/train/train.h"
 
 namespace nabla {
@@ -106,6 +108,13 @@ LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file
         throw DataError(path + ": " + what + " " + name + " has shape " +
                         shape_str(found->shape()) + ", the architecture " + m.spec.describe() +
                         " expects " + shape_str(shape));
+      }
+      // A NaN or an infinity would evaluate to some accuracy, or train on as NaN.
+      if (const std::int64_t i = first_non_finite(*found); i >= 0) {
+        const double v = found->get(i);
+        const char* value = std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf");
+        throw DataError(path + ": " + what + " " + name + " holds " + value + " (element " +
+                        std::to_string(i) + ")");
       }
     }
   };

@@ -208,6 +208,15 @@ TEST_F(Safetensors, ConcurrentSavesToOnePath) {
   EXPECT_EQ(files_in(dir_), std::vector<std::string>{"m"});
 }
 
+// Only a regular file is read: a device (/dev/zero never ends) or a directory is named as
+// what it is.
+TEST_F(Safetensors, LoadsOnlyRegularFiles) {
+  EXPECT_EQ(testing_util::error_of<DataError>([] { load_safetensors("/dev/zero"); }),
+            "/dev/zero: is a device, not a safetensors file");
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { load_safetensors(dir_.string()); }),
+            dir_.string() + ": is a directory, not a safetensors file");
+}
+
 TEST_F(Safetensors, FailedRenameSaysWhy) {
   fs::create_directories(path("m") + "/inside");  // a directory in the way
   std::string error;

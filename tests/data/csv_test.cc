@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nabla/data/idx.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -55,6 +56,56 @@ TEST(Csv, BadInputNamesFileLineAndField) {
   EXPECT_EQ(error_of(""), "mem.csv: no examples (empty file?)");
   EXPECT_EQ(error_of("label,x\n\n"), "mem.csv: no examples (empty file?)");
   EXPECT_THROW(read_labeled_csv("/nonexistent/train.csv"), DataError);
+}
+
+// A device has no end (/dev/zero has not even a line's end): only regular files are read.
+TEST(Csv, ReadsOnlyRegularFiles) {
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_labeled_csv("/dev/zero"); }),
+            "/dev/zero: is a device, not a CSV file");
+  testing_util::ScopedTempDir dir("csv");
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { read_labeled_csv(dir.path().string()); }),
+            dir.path().string() + ": is a directory, not a CSV file");
+}
+
+// A number that a double holds but a float32 does not would become an infinity in the
+// features: refused with the file, the line and the field (the column).
+TEST(Csv, NumbersBeyondFloat32AreRefused) {
+  for (const char* big : {"1e39", "-1e39", "1e300", "3.5e38", "-3.41e38"}) {
+    EXPECT_EQ(error_of(std::string("0,1,2\n1,2,") + big + "\n"),
+              std::string("mem.csv:2: field 3 '") + big +
+                  "' is outside the range of float32 (magnitude at most 3.4028235e+38)")
+        << big;
+  }
+  // Not numbers at all: infinities and NaN in their spellings.
+  for (const char* word : {"inf", "-inf", "+inf", "infinity", "INF", "nan", "-nan", "NaN"}) {
+    EXPECT_EQ(error_of(std::string("1,") + word + "\n"),
+              std::string("mem.csv:1: field 2 '") + word + "' is not a finite number")
+        << word;
+  }
+  // The largest float32 and numbers too small for one (they round to 0) are fine.
+  LabeledRows d = parse("0,3.4028234e38,-3.4028234e38,1e-50\n");
+  EXPECT_EQ(d.features, (std::vector<float>{3.4028234e38f, -3.4028234e38f, 0.0f}));
+}
+
+// A byte-order mark (as some spreadsheets write) belongs to no field: the first row stays
+// a row, and a header stays a header.
+TEST(Csv, ByteOrderMarkIsSkipped) {
+  LabeledRows d = parse(
+      "\xEF\xBB\xBF"
+      "1,2,3\n0,4,5\n");
+  EXPECT_FALSE(d.had_header);
+  EXPECT_EQ(d.rows, 2);
+  EXPECT_EQ(d.labels, (std::vector<std::int64_t>{1, 0}));
+  d = parse(
+      "\xEF\xBB\xBF"
+      "label,a,b\n1,2,3\n");
+  EXPECT_TRUE(d.had_header);
+  EXPECT_EQ(d.rows, 1);
+  // Only at the start of the file.
+  EXPECT_EQ(error_of("1,2,3\n\xEF\xBB\xBF"
+                     "0,4,5\n")
+                .substr(0, 19),
+            "mem.csv:2: label '\xEF");
 }
 
 }  // namespace

@@ -98,6 +98,16 @@ TEST_F(IdxTest, Directory) {
   EXPECT_EQ(read_error(dir_.string()), dir_.string() + ": is a directory, not an IDX file");
 }
 
+// A device or a FIFO has no size to check a header against (and /dev/zero never ends, a
+// FIFO's open waits for a writer): only regular files are read.
+TEST_F(IdxTest, Device) {
+  EXPECT_EQ(read_error("/dev/zero"), "/dev/zero: is a device, not an IDX file");
+  auto ignore = [](const std::vector<std::int64_t>&, const std::uint8_t*, std::int64_t,
+                   std::int64_t) {};
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { read_idx_rows("/dev/null", 1, ignore); }),
+            "/dev/null: is a device, not an IDX file");
+}
+
 TEST_F(IdxTest, EmptyFile) {
   write_bytes(path("f"), {});
   EXPECT_EQ(read_error(path("f")),

@@ -121,6 +121,20 @@ TEST_F(ImageFiles, NotAnImage) {
   EXPECT_EQ(data_error(path), path + ": cannot open");
 }
 
+// A picture is read whole, so only a regular file of bounded size is read: a device
+// (/dev/zero never ends), a directory or a FIFO is refused by what it is, and a file
+// larger than any picture nabla reads is refused by its size, before a byte is read.
+TEST_F(ImageFiles, OnlyRegularFilesOfAPictureSizeAreRead) {
+  EXPECT_EQ(data_error("/dev/zero"), "/dev/zero: is a device, not a picture file");
+  EXPECT_EQ(data_error("/dev/null"), "/dev/null: is a device, not a picture file");
+  EXPECT_EQ(data_error(dir_.string()), dir_.string() + ": is a directory, not a picture file");
+  const std::string path = write("huge.pgm", "P5 8000 8000 65535\n");
+  fs::resize_file(path, (std::uintmax_t{512} << 20) + 1);  // sparse: no disk used
+  EXPECT_EQ(data_error(path), path +
+                                  ": 536870913 bytes, more than the 536870912 (512 MiB) a "
+                                  "picture may have");
+}
+
 // ---- PNG ----------------------------------------------------------------------------
 
 TEST_F(ImageFiles, GrayPng) {

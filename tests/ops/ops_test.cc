@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "nabla/autograd/gradcheck.h"
@@ -218,6 +219,15 @@ TEST(Ops, SoftmaxIsStableAndSumsToOne) {
   EXPECT_TRUE(all_finite(y));
   EXPECT_NEAR(y.at({0, 0}) + y.at({0, 1}) + y.at({0, 2}), 1.0, 1e-12);
   EXPECT_NEAR(y.at({0, 2}), 0.665240955774822, 1e-12);
+}
+
+TEST(Ops, FirstNonFiniteElement) {
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(first_non_finite(Tensor::from({3}, {1, -2, 3})), -1);
+  EXPECT_EQ(first_non_finite(Tensor::from({2, 2}, {1, 2, -inf, std::nan("")})), 2);
+  EXPECT_EQ(first_non_finite(Tensor::from({2}, {std::nan(""), inf}).to(DType::f32)), 0);
+  EXPECT_FALSE(all_finite(Tensor::from({2}, {0, inf})));
+  EXPECT_TRUE(all_finite(Tensor({0})));
 }
 
 TEST(Ops, SoftmaxOfLectureScores) {

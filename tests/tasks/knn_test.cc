@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 namespace nabla {
 namespace {
 
@@ -127,6 +129,52 @@ TEST(Knn, BadArguments) {
   EXPECT_THROW(knn.neighbours(train, 1, 2, 1), ValueError);
   EXPECT_THROW(parse_distance("l3"), ValueError);
   EXPECT_THROW(cross_validate_knn(train, 2, {1}, 1, Distance::l1), ValueError);
+}
+
+// A training set whose size claims more rows than its buffers hold (as `nabla knn` once
+// made by resizing MNIST up to --train-size), or a label that is not below its classes
+// (a vote for it would be counted past the end of the tally), is refused.
+TEST(Knn, TrainingSetMustHoldItsRowsAndLabels) {
+  Dataset train = make_dataset(2, {{0, 0}, {1, 1}}, {0, 1});
+  Dataset longer = train;
+  longer.size = 3;
+  EXPECT_EQ(testing_util::error_of<ValueError>([&] { KNearestNeighbor(longer, Distance::l2); }),
+            "knn: the training set claims 3 rows of 2 features in 3 classes, but holds 4 pixels "
+            "and 2 labels");
+  EXPECT_THROW(cross_validate_knn(longer, 2, {1}, 2, Distance::l1), ValueError);
+  Dataset query = longer;
+  KNearestNeighbor knn(train, Distance::l1);
+  EXPECT_THROW(knn.neighbours(query, 0, 3, 1), ValueError);
+
+  Dataset bad_label = make_dataset(2, {{0, 0}, {1, 1}}, {0, 12});
+  EXPECT_EQ(testing_util::error_of<ValueError>([&] { KNearestNeighbor(bad_label, Distance::l1); }),
+            "knn: training row 1 has label 12, not below its 3 classes");
+}
+
+// Cross-validation searches each fold among the other folds: a k above what the largest
+// fold leaves is refused at once, before any search, naming what limits it.
+TEST(Knn, CrossValidationRefusesAKAboveWhatAFoldLeaves) {
+  std::vector<std::vector<int>> rows;
+  std::vector<int> labels;
+  for (int i = 0; i < 11; ++i) {
+    rows.push_back({i});
+    labels.push_back(i % 3);
+  }
+  Dataset train = make_dataset(1, rows, labels);
+  // 11 rows in 5 folds: the largest fold has 3 rows, so a fold has 8 others at least.
+  EXPECT_EQ(cv_training_rows(11, 5), 8);
+  EXPECT_EQ(cv_training_rows(10, 5), 8);
+  EXPECT_EQ(cv_training_rows(600, 5), 480);
+  CrossValidationResult cv = cross_validate_knn(train, 11, {1, 8}, 5, Distance::l1, 1);
+  EXPECT_EQ(cv.fold_accuracy[1].size(), 5u);
+  EXPECT_EQ(testing_util::error_of<ValueError>([&] {
+              cross_validate_knn(train, 11, {1, 9}, 5, Distance::l1, 1);
+            }),
+            "knn: k = 9 is more than the 8 rows a fold is searched among (11 rows in 5 folds)");
+  EXPECT_EQ(testing_util::error_of<ValueError>([&] {
+              cross_validate_knn(train, 11, {0, 3}, 5, Distance::l1, 1);
+            }),
+            "knn: k = 0 must be at least 1");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/core/safetensors.h"
@@ -283,6 +284,23 @@ TEST_F(Ner, ModelFileThatDoesNotMatchIsRefused) {
   // not a tagger at all
   save_safetensors(path("mlp"), {{"W1", Tensor({2, 2})}}, {{"model", "mlp"}});
   EXPECT_EQ(error_of(path("mlp")), path("mlp") + ": a 'mlp' model, not a window tagger");
+}
+
+// A tagger whose weights are not finite would tag with them: refused at load, naming the
+// tensor.
+TEST_F(Ner, ModelFileWithNonFiniteWeightsIsRefused) {
+  WindowTagger m = make_window_tagger(corpus(), vectors(), NerOptions{});
+  save_window_tagger(path("m"), m, {});
+  const SafetensorsFile good = load_safetensors(path("m"));
+  for (const char* name : {"words.W", "shapes.W", "hidden.W", "hidden.b", "output.W"}) {
+    SafetensorsFile f = good;
+    for (auto& [key, tensor] : f.tensors) {
+      if (key == name) tensor.set(1, std::numeric_limits<double>::quiet_NaN());
+    }
+    save_safetensors(path("bad"), f.tensors, f.metadata);
+    EXPECT_EQ(testing_util::error_of<DataError>([&] { load_window_tagger(path("bad")); }),
+              path("bad") + ": parameter " + name + " holds NaN (element 1)");
+  }
 }
 
 TEST_F(Ner, UnknownTagInDevNamesFileAndLine) {

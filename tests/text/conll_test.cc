@@ -2,6 +2,7 @@
 // texts and on the Broad Twitter Corpus shipped in corpora/btc.
 #include "nabla/text/conll.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -69,6 +70,32 @@ TEST(Conll, BadInputNamesFileAndLine) {
   EXPECT_EQ(error_of(""), "mem.conll: no tagged tokens (empty file?)");
   EXPECT_EQ(error_of("\n \n-DOCSTART- O\n"), "mem.conll: no tagged tokens (empty file?)");
   EXPECT_THROW(read_conll("/nonexistent/btc.train"), DataError);
+  // A device has no end (/dev/zero has not even a line's end): only regular files are read.
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_conll("/dev/zero"); }),
+            "/dev/zero: is a device, not a CoNLL file");
+}
+
+// Tokens and tags end up in the model file's metadata, which must be UTF-8: text that is
+// not is refused when it is read, with the line and the byte, not after training.
+TEST(Conll, TextThatIsNotUtf8IsRefusedWithItsLine) {
+  EXPECT_EQ(error_of("I\tO\nlo\xFFve\tO\n"),
+            "mem.conll:2: not valid UTF-8 at byte 3 of the line (0xFF); the tokens and tags "
+            "must be UTF-8 text");
+  EXPECT_EQ(error_of("caf\xE9\tO\n"),  // Latin-1, not UTF-8
+            "mem.conll:1: not valid UTF-8 at byte 4 of the line (0xE9); the tokens and tags "
+            "must be UTF-8 text");
+  EXPECT_EQ(error_of("a\tO\nb\tB-\xC0\xAF\n").substr(0, 37),  // overlong '/'
+            "mem.conll:2: not valid UTF-8 at byte ");
+  for (const char* bad :
+       {"\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "\x80", "\xF8\x88\x80\x80\x80"}) {
+    EXPECT_THAT(error_of(std::string("x") + bad + "\tO\n"),
+                ::testing::StartsWith("mem.conll:1: not valid UTF-8 at byte 2 "))
+        << bad;
+  }
+  // Two-, three- and four-byte characters are text like any other.
+  auto s = parse("Z\u00FCrich\tB-LOC\n\u20AC5\tO\n\U0001F600\tO\n");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].tokens, (Tags{"Z\u00FCrich", "\u20AC5", "\U0001F600"}));
 }
 
 TEST(Conll, WriteThenReadGivesTheSameSentences) {

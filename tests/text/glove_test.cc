@@ -54,6 +54,24 @@ TEST(Glove, BadInputNamesFileAndLine) {
   EXPECT_EQ(error_of("lonely\n"), "mem.txt:1: expected a word and its components, found 'lonely'");
   EXPECT_EQ(error_of(""), "mem.txt: no word vectors (empty file?)");
   EXPECT_THROW(read_glove("/nonexistent/glove.txt"), DataError);
+  // A device has no end (/dev/zero has not even a line's end): only regular files are read.
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_glove("/dev/zero"); }),
+            "/dev/zero: is a device, not a word-vector file");
+}
+
+// The first line sets the dimension, which sizes every model built on the vectors: a line
+// of more than 10,000 components (kMaxGloveDim) is refused as soon as it has one too many.
+TEST(Glove, DimensionIsCapped) {
+  auto line = [](const std::string& word, std::int64_t components) {
+    std::string text = word;
+    for (std::int64_t i = 0; i < components; ++i) text += " 0.5";
+    return text + "\n";
+  };
+  EXPECT_EQ(parse(line("a", 10000)).dim, 10000);
+  EXPECT_EQ(error_of(line("wide", 200000)),
+            "mem.txt:1: 'wide' has more than 10000 components, the most a word vector may have");
+  EXPECT_EQ(error_of(line("a", 3) + line("wide", 10001)),
+            "mem.txt:2: 'wide' has more than 10000 components, the most a word vector may have");
 }
 
 TEST(Glove, ReadsAFile) {

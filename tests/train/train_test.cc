@@ -828,6 +828,44 @@ TEST_F(TrainFiles, NumbersInTheMetadataAreChecked) {
               HasSubstr(file("m.safetensors") + ": model architecture: not valid JSON"));
 }
 
+// A parameter or buffer holding NaN or an infinity would evaluate to some accuracy (and a
+// resumed run would train on it): refused at load, naming the tensor and the element.
+TEST_F(TrainFiles, NonFiniteWeightsAreRefusedNamingTheTensor) {
+  Mnist data = synthetic_mnist(600, 200);
+  Trainer t(small_config(), data);
+  t.save(file("model.safetensors"));
+  const SafetensorsFile good = load_safetensors(file("model.safetensors"));
+  auto with = [&](const std::string& name, std::int64_t element, double value) {
+    SafetensorsFile f = good;
+    for (auto& [key, tensor] : f.tensors) {
+      if (key == name) tensor.set(element, value);
+    }
+    save_safetensors(file("bad.safetensors"), f.tensors, f.metadata);
+    return file("bad.safetensors");
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  std::string path = with("W1", 7, std::numeric_limits<double>::quiet_NaN());
+  EXPECT_EQ(error_of<DataError>([&] { load_model(path); }),
+            path + ": parameter W1 holds NaN (element 7)");
+  EXPECT_EQ(error_of<DataError>([&] { Trainer::resume(path, data); }),
+            path + ": parameter W1 holds NaN (element 7)");
+  path = with("b2", 9, -inf);
+  EXPECT_EQ(error_of<DataError>([&] { load_model(path); }),
+            path + ": parameter b2 holds -inf (element 9)");
+
+  // A batch norm's running statistics are buffers: the same.
+  ModelSpec bn = model_from_arch("affine:20 batchnorm relu affine:10", {784}, 10);
+  Rng rng(1);
+  std::vector<std::pair<std::string, Tensor>> tensors = state_dict(build_model(bn, rng));
+  for (auto& [key, tensor] : tensors) {
+    if (key.rfind("running_var", 0) == 0) tensor.set(0, inf);
+  }
+  save_safetensors(file("bn.safetensors"), tensors,
+                   {{"format", "nabla-model-1"}, {"model", bn.to_json()}});
+  EXPECT_THAT(error_of<DataError>([&] { load_model(file("bn.safetensors")); }),
+              ::testing::MatchesRegex(".*: buffer running_var[0-9]+ holds inf \\(element 0\\)"));
+}
+
 TEST_F(TrainFiles, FileWithoutNablaMetadata) {
   save_safetensors(file("plain.safetensors"), {{"W1", Tensor({2, 2})}});
   EXPECT_EQ(error_of<DataError>([&] { load_model(file("plain.safetensors")); }),

@@ -4,7 +4,7 @@
 // separated by commas. A first line whose first field is not a number is a header and is
 // skipped.
 // Blank lines are skipped; every other line must have the first data line's number of
-// fields.
+// fields. A UTF-8 byte-order mark at the start of the file is skipped.
 //
 //   label,pixel0,pixel1,...          <- optional header
 //   5,0,0,0.32,0.98,...
@@ -15,8 +15,9 @@
 //   data.classes;                // max label + 1
 //
 // Bad input throws DataError naming the file and line (and the field): a row with another
-// number of fields, a field that is not a finite number, a label that is not a whole
-// number in [0, max_classes).
+// number of fields, a field that is not a finite number (NaN and infinities included) or
+// that a float32 cannot hold (1e39), a label that is not a whole number in [0,
+// max_classes).
 #pragma once
 
 #include <cstdint>

@@ -15,8 +15,10 @@ struct GrayImage {
 };
 
 // Reads a PGM (P2 or P5, maxval up to 255 or 65535, scaled to 0..255) or PNG (any
-// colour type; converted to gray) file. Throws DataError naming the file and what is
-// wrong: "digit.pgm: truncated PGM: expected 784 bytes of pixels after byte 15, got 9".
+// colour type; converted to gray) file of at most 64 million pixels. Throws DataError
+// naming the file and what is wrong: "digit.pgm: truncated PGM: expected 784 bytes of
+// pixels after byte 15, got 9"; a path that is not a regular file (a directory, a device
+// such as /dev/zero, a FIFO) or a file over 512 MiB is refused before it is read.
 GrayImage read_image(const std::string& path);
 
 // The image as MNIST sees a digit: `size` x `size`, white strokes on black. A larger

@@ -78,6 +78,8 @@ Tensor softmax(const Tensor& a);
 double max_abs_diff(const Tensor& a, const Tensor& b);
 // True if every element is finite.
 bool all_finite(const Tensor& a);
+// The index of the first element that is NaN or infinite, or -1 if there is none.
+std::int64_t first_non_finite(const Tensor& a);
 
 // ---- Var-level (recorded in the graph) ---------------------------------------------
 

@@ -33,6 +33,8 @@ std::int64_t majority_vote(const std::int64_t* labels, std::int64_t k, std::int6
 class KNearestNeighbor {
  public:
   // Remembers the training rows (the "training" of k-NN). `threads` splits the L1 search.
+  // Throws ValueError if the images and labels do not hold `size` rows, or a label is not
+  // below `classes`.
   KNearestNeighbor(const Dataset& train, Distance distance, int threads = 2);
 
   // Indices of the k nearest training rows of each query row [begin, begin + count) of
@@ -62,8 +64,13 @@ struct CrossValidationResult {
   std::int64_t best_k() const;
 };
 
+// The fewest candidate rows a fold of cross-validation is searched among: size less the
+// largest of the `folds` folds (ceil(size / folds) rows). The largest k it can try.
+std::int64_t cv_training_rows(std::int64_t size, int folds);
+
 // Splits the first `size` training rows into `folds` consecutive folds; each fold is
 // classified by its k nearest neighbours among the other folds, for every k in `ks`.
+// Throws ValueError, before any search, for a k outside [1, cv_training_rows(size, folds)].
 CrossValidationResult cross_validate_knn(const Dataset& train, std::int64_t size,
                                          const std::vector<std::int64_t>& ks, int folds,
                                          Distance distance, int threads = 2);

@@ -179,8 +179,9 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
 // `extra` entries).
 void save_window_tagger(const std::string& path, WindowTagger& model,
                         const std::map<std::string, std::string>& extra);
-// Loads one; DataError naming the file for a file that is not a window tagger or whose
-// vocabulary, tags or dimensions do not match its tensors.
+// Loads one; DataError naming the file for a file that is not a window tagger, whose
+// vocabulary, tags or dimensions do not match its tensors, or whose parameters hold a NaN
+// or an infinity.
 WindowTagger load_window_tagger(const std::string& path);
 
 }  // namespace nabla

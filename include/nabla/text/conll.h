@@ -12,8 +12,9 @@
 //   std::vector<TaggedSentence> train = read_conll("corpora/btc/btc.train");
 //
 // Tags may be written in IOB1, IOB2 or BIOES; reading normalises them to IOB2 (an entity
-// starts with B-TYPE and goes on with I-TYPE). Bad input throws DataError naming the file
-// and line: a line with one column, a malformed tag, a file with no tokens.
+// starts with B-TYPE and goes on with I-TYPE). The text must be UTF-8. Bad input throws
+// DataError naming the file and line: a line that is not UTF-8 (and the byte), a line
+// with one column, a malformed tag, a file with no tokens.
 #pragma once
 
 #include <cstdint>

@@ -8,9 +8,10 @@
 //   glove.dim;                 // 100
 //   glove.find("paris");       // its row, or -1
 //
-// d is read from the first line; every line must have it. A line with another count,
-// a component that is not a finite number, a word given twice or an empty file throws
-// DataError naming the file and line. scripts/fetch_glove.sh fetches the full table.
+// d is read from the first line; every line must have it. A line with another count or
+// with more than kMaxGloveDim components, a component that is not a finite number, a word
+// given twice or an empty file throws DataError naming the file and line. Only a regular
+// file is read. scripts/fetch_glove.sh fetches the full table.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,11 @@
 #include "nabla/core/tensor.h"  // DataError
 
 namespace nabla {
+
+// The most components a word vector may have. GloVe's have 50 to 300; d sizes every model
+// built on the table (a window tagger's hidden layer has (2 window + 1) d rows), so a
+// file cannot ask for gigabytes with one long first line.
+constexpr std::int64_t kMaxGloveDim = 10000;
 
 struct WordVectors {
   std::vector<std::string> words;

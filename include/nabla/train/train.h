@@ -197,7 +197,8 @@ struct LoadedModel {
   std::map<std::string, std::string> metadata;
 };
 // Throws DataError naming the file for a damaged file, one that is not a nabla model,
-// or parameters that do not fit the stored architecture.
+// parameters that do not fit the stored architecture, or a parameter or buffer that holds
+// a NaN or an infinity (named, with the element).
 LoadedModel load_model(const std::string& path);
 
 }  // namespace nabla

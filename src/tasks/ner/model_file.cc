@@ -1,6 +1,7 @@
 // The window tagger's file: parameters as safetensors, vocabulary, tags and options in
 // its metadata.
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "nabla/core/safetensors.h"
+#include "nabla/ops/ops.h"
 #include "nabla/tasks/ner.h"
 
 namespace nabla {
@@ -128,6 +130,15 @@ WindowTagger load_window_tagger(const std::string& path) {
     if (t->shape() != shape) {
       throw DataError(where + "the metadata makes " + name + " " + shape_str(shape) +
                       ", but the file's is " + shape_str(t->shape()));
+    }
+  }
+  // A NaN or an infinity would tag with it: every parameter must be finite.
+  for (const auto& [name, t] : f.tensors) {
+    if (const std::int64_t i = first_non_finite(t); i >= 0) {
+      const double v = t.get(i);
+      const char* value = std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf");
+      throw DataError(where + "parameter " + name + " holds " + value + " (element " +
+                      std::to_string(i) + ")");
     }
   }
   try {
