@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nabla/data/idx.h"
+#include "nabla/data/mnist.h"  // read_idx_sparse
 #include "nabla/ops/sparse.h"
 
 namespace nabla::fuzz {
