@@ -102,10 +102,9 @@ class Run {
   }
 
   void evaluate_beside() {
-    pending_.emplace();
-    pending_->result = trainer_.evaluate_in_background();
-    pending_->loss = last_loss_;
-    pending_->seconds = seconds_since(start_);
+    // (built whole: clang 14 cannot default-construct a nested struct with member
+    // initializers inside its unfinished enclosing class)
+    pending_ = Pending{trainer_.evaluate_in_background(), last_loss_, seconds_since(start_), {}};
   }
 
   // Records the evaluation running beside training once it is in (`wait`: waits for it).
