@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(ROOT, "bench", "peers", "torch_window_ner.py")
 
-NABLA_TIMES_RE = re.compile(r"([0-9.]+) s training, ([0-9.]+) s dev evaluation")
+NABLA_TIMES_RE = re.compile(r"([0-9.]+) s training, ([0-9.]+) s evaluation on its thread")
 NABLA_DATA_RE = re.compile(r"data: (\d+) /")
 FINAL_RE = re.compile(r"final: dev F1, test F1 \| ([0-9.]+), ([0-9.]+)")
 KEY_VALUE_RE = re.compile(r"(\w+)=(\S+)")
@@ -89,8 +89,9 @@ def run(args, cpu_model, has_avx512):
     best = {}
     for round_number in range(1, args.rounds + 1):
         log(f"round {round_number} of {args.rounds}")
-        r = run_timed("nabla", [nabla, "ner", "train", "--epochs", str(args.epochs), "--out",
-                                os.path.join(scratch.name, f"run-{round_number}")], env)
+        r = run_timed("nabla", [nabla, "ner", "train", "--epochs", str(args.epochs), "--threads",
+                                "1", "--out", os.path.join(scratch.name, f"run-{round_number}")],
+                      env)
         fig = r and nabla_figures(*r, args.epochs)
         if fig and ("nabla" not in best or fig["s"] < best["nabla"]["s"]):
             best["nabla"] = fig

@@ -56,6 +56,11 @@ inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi, std::stri
       name);
 }
 
+// Threads a command uses unless --threads says: one per core, at most 2 (layers that
+// split their work, a sparse first layer's products or a convolution's images, split the
+// batch between them; the evaluations during training run beside it).
+int default_threads();
+
 // Registers a subcommand; the returned function runs it after parsing.
 using Runner = std::function<int()>;
 

@@ -1,20 +1,20 @@
-// `nabla ner train | eval | tag`: the window tagger of include/nabla/ner.h on CoNLL
-// files. The model and its training are the library's; this file reads options, prints
-// and writes the run directory (metrics.csv, curves.svg, model.safetensors).
+// `nabla ner train | eval | tag`: the window tagger of include/nabla/tasks/ner.h on CoNLL
+// files. The model, its training and the run directory are the library's (the one
+// Trainer, run_training); this file reads options and prints.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "commands.h"
 #include "nabla/core/runtime.h"  // set_blas_threads
 #include "nabla/core/tensor.h"   // DataError
 #include "nabla/tasks/ner.h"
-#include "nabla/train/curves.h"
-#include "nabla/train/run_dir.h"
+#include "nabla/train/run.h"
 #include "progress.h"
 
 namespace nabla::cli {
@@ -44,139 +44,125 @@ struct TrainOptions {
   std::string test = "corpora/btc/btc.test";
   std::string vectors = "data/glove/glove.6B.100d.txt";
   std::string out;
+  std::string resume;
   bool overwrite = false;
+  int threads = 0;
   NerOptions model;
+  std::int64_t epochs = 10;
+  std::int64_t batch = 64;         // tokens per step
+  std::string optimizer = "adam";  // any of optimizer_names()
+  double lr = 1e-3;
+  std::uint64_t seed = 1;
 };
 
-struct EpochRow {
-  double epoch, loss, dev_precision, dev_recall, dev_f1, seconds;
-};
+// The run on stdout: a line per evaluation (the entity F1 of each split), and the
+// progress bar on a terminal (stderr).
+class NerObserver : public RunObserver {
+ public:
+  explicit NerObserver(const Trainer& trainer)
+      : trainer_(trainer), progress_(trainer.total_iters()) {}
 
-void write_curves(const fs::path& path, const std::vector<EpochRow>& rows) {
-  Series loss{"training loss", "#1f77b4", {}, {}};
-  Series f1{"dev entity F1", "#d62728", {}, {}};
-  for (const EpochRow& r : rows) {
-    loss.x.push_back(r.epoch);
-    loss.y.push_back(r.loss);
-    f1.x.push_back(r.epoch);
-    f1.y.push_back(r.dev_f1);
+  void evaluated(const Evaluation& e, bool is_final) override {
+    progress_.clear();
+    const bool better = e.validation_acc && *e.validation_acc > best_;
+    if (better) best_ = *e.validation_acc;
+    std::printf("%s %lld (epoch %.2f): train F1 %.4f, dev F1 %.4f, test F1 %.4f%s\n",
+                is_final ? "final model, iteration" : "iteration",
+                static_cast<long long>(e.iteration),
+                static_cast<double>(e.iteration) / static_cast<double>(trainer_.iters_per_epoch()),
+                e.train_acc, e.validation_acc.value_or(0), e.test_acc,
+                better ? "  *best dev" : "");
+    std::fflush(stdout);
   }
-  Panel a{"loss", "epoch", "cross-entropy", {loss}, YAxis::linear};
-  Panel b{"dev F1", "epoch", "entity F1", {f1}, YAxis::linear};
-  std::ofstream out(path);
-  out << svg_chart({a, b});
-  check_written(out, path);
-}
+
+  void step_done(std::int64_t iteration, double loss, double iters_per_second) override {
+    progress_.update(iteration, loss, iters_per_second);
+  }
+
+ private:
+  const Trainer& trainer_;
+  Progress progress_;
+  double best_ = -1;
+};
 
 int run_train(const TrainOptions& o) {
   set_blas_threads(1);  // batches of 64: BLAS threads would only wait on each other
-  if (!fs::exists(o.vectors)) {
+  const auto start = Clock::now();
+  if (o.resume.empty() && !fs::exists(o.vectors)) {
     throw DataError(o.vectors +
                     ": word vectors not found; run scripts/fetch_glove.sh (or pass "
                     "--vectors FILE, GloVe's text format)");
   }
-  auto start = Clock::now();
   NerCorpus corpus = read_ner_corpus(o.train, o.dev, o.test);
-  std::unordered_map<std::string, std::int64_t> wanted = corpus.lower_case_words();
-  WordVectors vectors = read_glove(o.vectors, &wanted);
-  WindowTagger model = make_window_tagger(corpus, vectors, o.model);
-  NerExamples train = model.encode(corpus.train, corpus.train_path);
-  NerExamples dev = model.encode(corpus.dev, corpus.dev_path);
-  NerExamples test = model.encode(corpus.test, corpus.test_path);
-  const NerOptions& m = o.model;
-  std::printf(
-      "data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%lld with "
-      "vectors from %s), %zu tags, %.1f s\n",
-      static_cast<long long>(train.size()), static_cast<long long>(dev.size()),
-      static_cast<long long>(test.size()), static_cast<long long>(model.vocabulary().size()),
-      static_cast<long long>(vectors.size()), o.vectors.c_str(), model.tags().size(),
-      seconds_since(start));
-  std::printf(
-      "model: window %d, %lld-d words + %lld-d shapes, hidden %lld %s, %s lr %g, "
-      "batch %lld, seed %llu\n",
-      m.window, static_cast<long long>(model.dim()), static_cast<long long>(m.shape_dim),
-      static_cast<long long>(m.hidden), m.activation.c_str(), m.optimizer.c_str(), m.lr,
-      static_cast<long long>(m.batch), static_cast<unsigned long long>(m.seed));
+  // A new tagger from the corpus and the word vectors, or the checkpoint's (its
+  // vocabulary and tags: the vectors are in it).
+  std::optional<WindowTagger> tagger;
+  std::string vectors_line;
+  if (o.resume.empty()) {
+    std::unordered_map<std::string, std::int64_t> wanted = corpus.lower_case_words();
+    WordVectors vectors = read_glove(o.vectors, &wanted);
+    tagger.emplace(make_window_tagger(corpus, vectors, o.model, o.seed));
+    vectors_line = std::to_string(vectors.size()) + " with vectors from " + o.vectors;
+  } else {
+    tagger.emplace(load_window_tagger(o.resume));
+    vectors_line = "those of " + o.resume;
+  }
+  std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
+  std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
+              "%.1f s\n",
+              static_cast<long long>(data->size(Split::train)),
+              static_cast<long long>(data->size(Split::validation)),
+              static_cast<long long>(data->size(Split::test)),
+              static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
+              tagger->tags().size(), seconds_since(start));
 
-  // A new directory of its own, or --out: not one holding another run's files.
-  const fs::path out = o.out.empty() ? make_run_dir() : fs::path(o.out);
-  fs::create_directories(out);
-  RunLock lock(out);
-  if (!o.out.empty()) check_out_dir(out, "", o.overwrite);
-  std::ofstream csv(out / "metrics.csv");
-  csv << "epoch,loss,dev_precision,dev_recall,dev_f1,seconds\n";
-  check_written(csv, out / "metrics.csv");
+  std::optional<Trainer> trainer;
+  if (o.resume.empty()) {
+    trainer.emplace(
+        ner_train_config(*tagger, o.epochs, o.batch, o.optimizer, o.lr, o.seed), data,
+        tagger->net());
+  } else {
+    trainer.emplace(Trainer::resume(o.resume, data));
+    trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
+  }
+  const int threads = o.threads > 0 ? o.threads : default_threads();
+  trainer->set_threads(threads);
+  const TrainConfig& c = trainer->config();
+  std::printf("model %s; %s lr %g, batch %lld, %lld epochs of %lld steps, seed %llu\n",
+              c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
+              static_cast<long long>(c.batch), static_cast<long long>(o.epochs),
+              static_cast<long long>(trainer->iters_per_epoch()),
+              static_cast<unsigned long long>(c.seed));
+  if (!o.resume.empty()) {
+    std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
+                static_cast<long long>(trainer->iteration()));
+  }
   std::fflush(stdout);
 
-  NerTrainer trainer(model, std::move(train), m);
-  Progress progress(m.epochs * trainer.steps_per_epoch());  // on stderr, when a terminal
-  std::vector<EpochRow> rows;
-  double best_f1 = -1;
-  std::int64_t best_epoch = 0;
-  std::vector<std::pair<std::string, Tensor>> best;
-  double train_s = 0, eval_s = 0;
-  for (std::int64_t epoch = 1; epoch <= m.epochs; ++epoch) {
-    auto t0 = Clock::now();
-    const std::int64_t before = (epoch - 1) * trainer.steps_per_epoch();
-    const double loss = trainer.train_epoch([&](std::int64_t done, std::int64_t, double l) {
-      progress.update(before + done, l,
-                      static_cast<double>(before + done) / (train_s + seconds_since(t0)));
-    });
-    const double t_train = seconds_since(t0);
-    auto t1 = Clock::now();
-    std::vector<std::vector<std::string>> gold;
-    for (const TaggedSentence& s : corpus.dev) gold.push_back(s.tags);
-    EntityScores scores = score_entities(gold, model.tag(dev));
-    const double t_eval = seconds_since(t1);
-    train_s += t_train;
-    eval_s += t_eval;
-    const EntityCounts& c = scores.overall;
-    rows.push_back(
-        {static_cast<double>(epoch), loss, c.precision(), c.recall(), c.f1(), t_train + t_eval});
-    progress.clear();
-    const bool better = c.f1() > best_f1;
-    std::printf("epoch %lld/%lld: loss %.4f, dev F1 %.4f (P %.4f, R %.4f), %.2f s%s\n",
-                static_cast<long long>(epoch), static_cast<long long>(m.epochs), loss, c.f1(),
-                c.precision(), c.recall(), t_train + t_eval, better ? "  *best" : "");
-    std::fflush(stdout);
-    csv << epoch << ',' << loss << ',' << c.precision() << ',' << c.recall() << ',' << c.f1() << ','
-        << t_train + t_eval << '\n';
-    csv.flush();
-    check_written(csv, out / "metrics.csv");
-    if (better) {
-      best_f1 = c.f1();
-      best_epoch = epoch;
-      best = state_dict(model);  // copies: the values of this epoch
-    }
-  }
-  load_state_dict(model, best);
-  std::vector<std::vector<std::string>> gold_test;
-  for (const TaggedSentence& s : corpus.test) gold_test.push_back(s.tags);
-  EntityScores test_scores = score_entities(gold_test, model.tag(test));
-  const double test_f1 = test_scores.overall.f1();
-  char f1_text[64];
-  std::snprintf(f1_text, sizeof f1_text, "%.6f", best_f1);
-  std::string dev_text = f1_text;
-  std::snprintf(f1_text, sizeof f1_text, "%.6f", test_f1);
-  save_window_tagger((out / "model.safetensors").string(), model,
-                     {{"epoch", std::to_string(best_epoch)},
-                      {"dev_f1", dev_text},
-                      {"test_f1", f1_text},
-                      {"train", o.train},
-                      {"dev", o.dev},
-                      {"test", o.test},
-                      {"vectors", o.vectors},
-                      {"optimizer", m.optimizer},
-                      {"lr", std::to_string(m.lr)},
-                      {"batch", std::to_string(m.batch)},
-                      {"seed", std::to_string(m.seed)}});
-  write_curves(out / "curves.svg", rows);
+  RunOptions run;
+  run.dir = o.out;  // (empty: a new runs/<date-time>)
+  run.overwrite = o.overwrite;
+  run.resumed_from = o.resume;
+  run.background_evaluation = threads > 1;  // on the other core
+  NerObserver printer(*trainer);
+  const RunResult r = run_training(*trainer, run, printer);
+
+  // The model with the best dev F1, chosen by it alone; the test set scored once, by it.
+  WindowTagger best = load_window_tagger(r.best_model.string());
+  EntityScores test_scores = best.score(corpus.test, corpus.test_path);
   print_scores("test", test_scores);
-  std::printf("model of epoch %lld (best dev F1); %.1f s training, %.1f s dev evaluation\n",
-              static_cast<long long>(best_epoch), train_s, eval_s);
-  std::printf("final: dev F1, test F1 | %.4f, %.4f\n", best_f1, test_f1);
-  std::printf("run directory: %s (metrics.csv, curves.svg, model.safetensors)\n",
-              out.string().c_str());
+  const double epoch = static_cast<double>(r.best_eval->iteration) /
+                       static_cast<double>(trainer->iters_per_epoch());
+  std::printf("model of iteration %lld (epoch %.2f, best dev F1): %s\n",
+              static_cast<long long>(r.best_eval->iteration), epoch, r.best_model.string().c_str());
+  // (for scripts/bench.sh: the loop without the time its thread spent evaluating or
+  // waiting for an evaluation; that time; the evaluations that ran on the other thread)
+  std::printf("%.2f s training, %.2f s evaluation on its thread, %.2f s beside it\n",
+              r.seconds - r.eval_seconds, r.eval_seconds, r.eval_beside_seconds);
+  std::printf("final: dev F1, test F1 | %.4f, %.4f\n", r.best_eval->validation_acc.value_or(0),
+              test_scores.overall.f1());
+  std::printf("run directory: %s (metrics.csv, curves.svg, model.safetensors, best.safetensors)\n",
+              r.dir.string().c_str());
   return 0;
 }
 
@@ -238,17 +224,26 @@ Runner add_ner_command(CLI::App& app) {
       ->add_option("--shape-dim", t->model.shape_dim,
                    "Size of the learned word-shape vectors (0: none)")
       ->check(whole_number(0, 1000));
-  train->add_option("--epochs", t->model.epochs, "Passes over the training tokens")
+  train->add_option("--epochs", t->epochs, "Passes over the training tokens (the total, resumed)")
       ->check(whole_number(1, 100000));
-  train->add_option("--batch", t->model.batch, "Tokens per step")->check(whole_number(1, 1000000));
-  train->add_option("--optimizer", t->model.optimizer, "sgd, momentum, adagrad, rmsprop, adam...")
+  train->add_option("--batch", t->batch, "Tokens per step")->check(whole_number(1, 1000000));
+  train->add_option("--optimizer", t->optimizer, "sgd, momentum, adagrad, rmsprop, adam...")
       ->check(CLI::IsMember(optimizer_names()));
-  train->add_option("--lr", t->model.lr, "Learning rate")->check(positive());
-  train->add_option("--seed", t->model.seed, "Random seed")
+  train->add_option("--lr", t->lr, "Learning rate")->check(positive());
+  train->add_option("--seed", t->seed, "Random seed")
       ->check(whole_number(0, 1ULL << 62, "UINT"));
+  train
+      ->add_option("--threads", t->threads,
+                   "Threads (default: cores, at most 2); with 2, the evaluations run beside "
+                   "training (the results are the same)")
+      ->check(CLI::Range(1, 256))
+      ->default_str("");
   train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
   train->add_flag("--overwrite", t->overwrite,
                   "Write into an --out directory that already holds files");
+  train->add_option("--resume", t->resume,
+                    "Continue from a checkpoint (model.safetensors of a run) exactly; "
+                    "--epochs sets the new total");
 
   auto model = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();

@@ -26,14 +26,12 @@
 
 namespace nabla::cli {
 
-namespace {
-
-// One thread per core, at most 2: layers that split their work (a sparse first layer's
-// products, a convolution's images) split the batch between them.
 int default_threads() {
   unsigned cores = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(cores, 1u, 2u));
 }
+
+namespace {
 
 struct Options {
   std::optional<std::string> data;

@@ -40,6 +40,7 @@
 #include "nabla/data/mnist.h"
 #include "nabla/nn/cnn_layers.h"
 #include "nabla/nn/embedding.h"
+#include "nabla/nn/window_embedding.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/network.h"

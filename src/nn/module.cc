@@ -71,6 +71,20 @@ Var Module::parameter(const std::string& name) const {
                    (known.empty() ? "none" : known) + ")");
 }
 
+std::vector<const RowGradient*> Module::row_gradients() const {
+  std::vector<const RowGradient*> out;
+  for (std::size_t i = 0; i < parameters_.size(); ++i) out.push_back(own_row_gradient(i));
+  for (const auto& [name, m] : modules_) {
+    for (const RowGradient* g : m->row_gradients()) out.push_back(g);
+  }
+  return out;
+}
+
+void Module::clear_row_gradients() {
+  clear_own_row_gradients();
+  for (auto& [name, m] : modules_) m->clear_row_gradients();
+}
+
 void Module::train(bool on) {
   training_ = on;
   for (auto& [name, m] : modules_) m->train(on);

@@ -28,6 +28,9 @@ void Trainer::save(const std::string& path, Flush flush) const {
       {"sampler", sampler_.state()},
       {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
   };
+  // What the model needs beside its tensors to be used without the data (a tagger's
+  // vocabulary and tags): the data's own keys.
+  for (auto& [key, value] : data_->model_metadata()) meta.emplace(key, value);
   // The model's random streams (a dropout's), by name: {"layer18.rng": "<state>"}.
   // (named_rngs has no const form; reading a state changes nothing.)
   nlohmann::json rngs = nlohmann::json::object();
@@ -79,8 +82,8 @@ LoadedModel load_model_from(const std::string& path, const SafetensorsFile& file
   auto model = file.metadata.find("model");
   if (model != file.metadata.end() && model->second == "window_tagger") {
     throw DataError(path +
-                    ": a window tagger (made by `nabla ner train`), not a network of `nabla "
-                    "train`; `nabla ner eval` and `nabla ner tag` take it");
+                    ": a window tagger in the format of nabla before December 2026, which this "
+                    "version no longer reads; train it again with `nabla ner train`");
   }
   if (meta_at(path, file, "format") != "nabla-model-1") {
     throw DataError(path + ": unknown model format '" + meta_at(path, file, "format") + "'");

@@ -190,11 +190,17 @@ void write_curves(const std::filesystem::path& path, const Metrics& m, const std
     loss.y.push_back(m.losses[i]);
   }
   Panel left{"loss: " + title, "iteration", "loss", {loss}};
-  Panel right{"accuracy",
-              "iteration",
-              "accuracy",
-              {{"train acc", "#2ca02c", m.eval_iters, m.train_acc},
-               {"test acc", "#d62728", m.eval_iters, m.test_acc}}};
+  // The metric of each split, in the data's words: "train acc", "dev f1", ...
+  auto label = [](std::string column) {
+    std::replace(column.begin(), column.end(), '_', ' ');
+    return column;
+  };
+  const MetricColumns& c = m.columns;
+  Panel right{c.metric, "iteration", c.metric, {{label(c.train), "#2ca02c", m.eval_iters, m.train_acc}}};
+  if (!c.validation.empty() && m.validation_acc.size() == m.eval_iters.size()) {
+    right.series.push_back({label(c.validation), "#ff7f0e", m.eval_iters, m.validation_acc});
+  }
+  right.series.push_back({label(c.test), "#d62728", m.eval_iters, m.test_acc});
   right.fit_after_first = true;  // the untrained model's chance accuracy would flatten it
   errno = 0;
   std::ofstream out(path);

@@ -76,27 +76,26 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
 
 namespace {
 
-// The fraction of `split` that `net` classifies correctly, from the data's blocks.
-double split_accuracy(Sequential& net, const TrainingData& data, Split split, InputForm form,
-                      const Shape& example) {
-  const std::int64_t n = data.size(split);
-  if (n == 0) return 0;
-  std::int64_t correct = 0;
-  data.for_each_block(split, form, example, [&](const Batch& b) {
-    const Tensor scores =
-        form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense);
-    correct += count_correct(scores, b.labels, "evaluate_accuracy");
+// The data's metric on `split`.
+double split_score(Sequential& net, const TrainingData& data, Split split, InputForm form,
+                   const Shape& example) {
+  return data.score(split, form, example, [&](const Batch& b) {
+    return form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense);
   });
-  return static_cast<double>(correct) / static_cast<double>(n);
 }
 
-// The training and test accuracy.
+// The metric on the training split, the validation split (if the data has one) and the
+// test split.
 Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const TrainingData& data,
                           InputForm form, const Shape& example) {
   const auto start = std::chrono::steady_clock::now();
-  Evaluation e{iteration, 0, 0};
-  e.train_acc = split_accuracy(net, data, Split::train, form, example);
-  e.test_acc = split_accuracy(net, data, Split::test, form, example);
+  Evaluation e;
+  e.iteration = iteration;
+  e.train_acc = split_score(net, data, Split::train, form, example);
+  if (data.size(Split::validation) > 0) {
+    e.validation_acc = split_score(net, data, Split::validation, form, example);
+  }
+  e.test_acc = split_score(net, data, Split::test, form, example);
   e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return e;
 }

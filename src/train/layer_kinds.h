@@ -12,6 +12,8 @@ namespace nabla {
 void add_dense_layer_kinds(LayerRegistry& registry);
 // conv, maxpool, avgpool, batchnorm, dropout, flatten (cnn_layer_kinds.cc).
 void add_cnn_layer_kinds(LayerRegistry& registry);
+// window_embedding (text_layer_kinds.cc).
+void add_text_layer_kinds(LayerRegistry& registry);
 
 // The values in one example of that shape (each dimension is bounded by the model
 // description's checks, so the product fits).

@@ -76,6 +76,7 @@ const LayerRegistry& builtin_layers() {
     LayerRegistry r;
     add_dense_layer_kinds(r);
     add_cnn_layer_kinds(r);
+    add_text_layer_kinds(r);
     return r;
   }();
   return registry;

@@ -9,6 +9,21 @@
 
 namespace nabla {
 
+std::string MetricColumns::header() const {
+  return "iteration,loss," + train + "," + (validation.empty() ? "" : validation + ",") + test +
+         ",seconds\n";
+}
+
+MetricColumns metric_columns(const TrainingData& data) {
+  MetricColumns c;
+  const std::string key = data.metric_key();
+  c.metric = data.metric();
+  c.train = data.split_name(Split::train) + "_" + key;
+  if (data.size(Split::validation) > 0) c.validation = data.split_name(Split::validation) + "_" + key;
+  c.test = data.split_name(Split::test) + "_" + key;
+  return c;
+}
+
 void Metrics::add_loss(std::int64_t iteration, double loss) {
   iters.push_back(static_cast<double>(iteration));
   losses.push_back(loss);
@@ -18,6 +33,7 @@ void Metrics::add_evaluation(const Evaluation& e) {
   eval_iters.push_back(static_cast<double>(e.iteration));
   train_acc.push_back(e.train_acc);
   test_acc.push_back(e.test_acc);
+  if (e.validation_acc) validation_acc.push_back(*e.validation_acc);
 }
 
 std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last_iteration,
@@ -35,18 +51,22 @@ std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last
       f.push_back(line.substr(start, comma - start));
     }
     f.push_back(line.substr(start));
-    if (f.size() == 5 && !f[0].empty()) {
+    const bool validation = m.columns.fields() == 6;
+    if (f.size() == m.columns.fields() && !f[0].empty()) {
       try {
         double iteration = std::stod(f[0]);
         if (iteration > static_cast<double>(last_iteration)) break;
         double loss = std::stod(f[1]);
         m.iters.push_back(iteration);
         m.losses.push_back(loss);
-        if (!f[2].empty() && !f[3].empty()) {
-          double train_acc = std::stod(f[2]), test_acc = std::stod(f[3]);
+        const std::string& test = f[validation ? 4 : 3];
+        if (!f[2].empty() && !test.empty()) {
+          double train_acc = std::stod(f[2]), test_acc = std::stod(test);
+          double validation_acc = validation ? std::stod(f[3]) : 0;
           m.eval_iters.push_back(iteration);
           m.train_acc.push_back(train_acc);
           m.test_acc.push_back(test_acc);
+          if (validation) m.validation_acc.push_back(validation_acc);
         }
       } catch (const std::exception&) {
         // not a row of ours: kept in the file, left out of the curves
@@ -57,35 +77,40 @@ std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last
   return kept;
 }
 
-MetricsLog MetricsLog::create(const std::filesystem::path& path) { return MetricsLog(path, 0); }
+MetricsLog MetricsLog::create(const std::filesystem::path& path, MetricColumns columns) {
+  return MetricsLog(path, 0, std::move(columns));
+}
 
 MetricsLog MetricsLog::resume(const std::filesystem::path& path, std::int64_t iteration,
-                              Metrics& kept) {
+                              Metrics& kept, MetricColumns columns) {
   std::uintmax_t keep = 0;
+  kept.columns = columns;
   if (std::filesystem::exists(path)) keep = read_metrics(path, iteration, kept);
-  return MetricsLog(path, keep);
+  return MetricsLog(path, keep, std::move(columns));
 }
 
 // keep > 0: the file's first `keep` bytes stay and the rows go on after them; 0: a new file.
-MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep) : path_(std::move(path)) {
+MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep, MetricColumns columns)
+    : path_(std::move(path)), columns_(std::move(columns)) {
   errno = 0;
   if (keep > 0) {
     std::filesystem::resize_file(path_, keep);
     out_.open(path_, std::ios::app);
   } else {
     out_.open(path_, std::ios::trunc);
-    out_ << kHeader;
+    out_ << columns_.header();
   }
   flush();
 }
 
 void MetricsLog::write_loss(std::int64_t iteration, double loss) {
-  out_ << iteration << "," << loss << ",,,\n";
+  out_ << iteration << "," << loss << (columns_.validation.empty() ? ",,,\n" : ",,,,\n");
 }
 
 void MetricsLog::write_evaluation(const Evaluation& e, double loss, double seconds) {
-  out_ << e.iteration << "," << loss << "," << e.train_acc << "," << e.test_acc << "," << seconds
-       << "\n";
+  out_ << e.iteration << "," << loss << "," << e.train_acc << ",";
+  if (!columns_.validation.empty()) out_ << e.validation_acc.value_or(0) << ",";
+  out_ << e.test_acc << "," << seconds << "\n";
 }
 
 void MetricsLog::flush() {

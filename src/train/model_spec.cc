@@ -235,10 +235,10 @@ void ModelSpec::check() const {
     throw ValueError("model two-layer-net has one ReLU hidden layer; use mlp for others");
   }
   if (kind == "linear" && !hidden.empty()) throw ValueError("model linear has no hidden layers");
-  if (!is_preset(kind) && kind != "arch") {
+  if (!is_preset(kind) && kind != "arch" && kind != "window-tagger") {
     std::string names;
     for (const std::string& k : model_preset_names()) names += k + ", ";
-    throw ValueError("model '" + kind + "' is not one of " + names + "arch");
+    throw ValueError("model '" + kind + "' is not one of " + names + "arch, window-tagger");
   }
   if (inputs < 1 || classes < 2) throw ValueError("model needs at least 1 input and 2 classes");
   if (inputs > kMaxWidth || classes > kMaxWidth) {

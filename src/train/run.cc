@@ -33,6 +33,18 @@ class Run {
     result_.dir = dir;
     result_.model = dir / "model.safetensors";
     result_.curves = dir / "curves.svg";
+    // A resumed run's best so far is among the rows it keeps (best.safetensors is its).
+    for (std::size_t i = 0; i < metrics_.validation_acc.size(); ++i) {
+      if (!result_.best_eval || metrics_.validation_acc[i] > *result_.best_eval->validation_acc) {
+        Evaluation e;
+        e.iteration = static_cast<std::int64_t>(metrics_.eval_iters[i]);
+        e.train_acc = metrics_.train_acc[i];
+        e.validation_acc = metrics_.validation_acc[i];
+        e.test_acc = metrics_.test_acc[i];
+        result_.best_eval = e;
+      }
+    }
+    if (result_.best_eval) result_.best_model = dir / "best.safetensors";
   }
 
   // Steps to the end, with a checkpoint and an evaluation whenever one is due.
@@ -71,6 +83,7 @@ class Run {
   RunResult finish() {
     result_.final_eval = evaluate(true);
     trainer_.save(result_.model.string());
+    if (best_is_final_) keep_best();
     log_.close();
     result_.seconds = seconds_since(start_);
     write_curves(result_.curves, metrics_, trainer_.config().model.describe());
@@ -88,6 +101,19 @@ class Run {
   };
 
   void record(const Evaluation& e, double loss, double seconds, bool is_final) {
+    // The best validation metric so far: its checkpoint is model.safetensors now (written
+    // before the evaluation, and the next one not yet), or, for the final model, once
+    // finish() has saved it.
+    if (e.validation_acc &&
+        (!result_.best_eval || *e.validation_acc > *result_.best_eval->validation_acc)) {
+      result_.best_eval = e;
+      result_.best_model = result_.dir / "best.safetensors";
+      if (is_final) {
+        best_is_final_ = true;
+      } else {
+        keep_best();
+      }
+    }
     observer_.evaluated(e, is_final);
     metrics_.add_evaluation(e);
     log_.write_evaluation(e, loss, seconds);
@@ -105,6 +131,14 @@ class Run {
     // (built whole: clang 14 cannot default-construct a nested struct with member
     // initializers inside its unfinished enclosing class)
     pending_ = Pending{trainer_.evaluate_in_background(), last_loss_, seconds_since(start_), {}};
+  }
+
+  // best.safetensors := model.safetensors (a copy, then a rename: never half a file).
+  void keep_best() {
+    const std::filesystem::path tmp = result_.dir / "best.safetensors.tmp";
+    std::filesystem::copy_file(result_.model, tmp,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(tmp, result_.best_model);
   }
 
   // Records the evaluation running beside training once it is in (`wait`: waits for it).
@@ -130,6 +164,7 @@ class Run {
   RunResult result_;
   const Clock::time_point start_ = Clock::now();
   double last_loss_ = 0;
+  bool best_is_final_ = false;
   std::optional<Pending> pending_;
 };
 
@@ -143,9 +178,11 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   if (!options.dir.empty()) check_out_dir(dir, options.resumed_from, options.overwrite);
   const std::filesystem::path csv = dir / "metrics.csv";
   Metrics kept;
+  MetricColumns columns = metric_columns(trainer.data());
+  kept.columns = columns;
   MetricsLog log = options.resumed_from.empty()
-                       ? MetricsLog::create(csv)
-                       : MetricsLog::resume(csv, trainer.iteration(), kept);
+                       ? MetricsLog::create(csv, columns)
+                       : MetricsLog::resume(csv, trainer.iteration(), kept, columns);
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept));
   run.train(options.background_evaluation);

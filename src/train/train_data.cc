@@ -14,6 +14,29 @@ namespace nabla {
 
 void TrainingData::draw_ahead(InputForm, const BatchSampler&, const Rng&, std::int64_t) {}
 
+std::string TrainingData::split_name(Split split) const {
+  switch (split) {
+    case Split::train:
+      return "train";
+    case Split::validation:
+      return "validation";
+    case Split::test:
+      break;
+  }
+  return "test";
+}
+
+double TrainingData::score(Split split, InputForm form, const Shape& example,
+                           const std::function<Tensor(const Batch&)>& predict) const {
+  const std::int64_t n = size(split);
+  if (n == 0) return 0;
+  std::int64_t correct = 0;
+  for_each_block(split, form, example, [&](const Batch& b) {
+    correct += count_correct(predict(b), b.labels, "evaluate_accuracy");
+  });
+  return static_cast<double>(correct) / static_cast<double>(n);
+}
+
 const char* input_form_name(InputForm form) {
   return form == InputForm::sparse_rows ? "sparse rows" : "dense";
 }
@@ -65,7 +88,9 @@ class MnistData : public TrainingData {
  public:
   explicit MnistData(SparseMnist data) : data_(std::move(data)) {}
 
-  std::int64_t size(Split split) const override { return images(split).rows(); }
+  std::int64_t size(Split split) const override {
+    return split == Split::validation ? 0 : images(split).rows();  // (no validation split)
+  }
   std::int64_t features() const override { return data_.train_images.cols(); }
   Shape example_shape() const override {
     const std::int64_t cols = features();
@@ -109,6 +134,7 @@ class MnistData : public TrainingData {
 
   void for_each_block(Split split, InputForm form, const Shape& example,
                       const std::function<void(const Batch&)>& f) const override {
+    if (split == Split::validation) return;  // (none)
     const SparsePixels& pixels = images(split);
     const ByteBuffer& labels = split == Split::train ? data_.train_labels : data_.test_labels;
     const std::int64_t block = eval_block(form, example);
@@ -155,7 +181,10 @@ class RowData : public TrainingData {
  public:
   explicit RowData(DenseData data) : data_(std::move(data)) {}
 
-  std::int64_t size(Split split) const override { return rows_of(split).size(0); }
+  // (no validation split: its size is 0, and it has no blocks)
+  std::int64_t size(Split split) const override {
+    return split == Split::validation ? 0 : rows_of(split).size(0);
+  }
   std::int64_t features() const override { return data_.train_x.size(1); }
   Shape example_shape() const override { return {features()}; }
   std::int64_t classes() const override { return data_.classes; }
@@ -180,6 +209,7 @@ class RowData : public TrainingData {
   void for_each_block(Split split, InputForm form, const Shape& example,
                       const std::function<void(const Batch&)>& f) const override {
     check_form(*this, form, "dense_training_data");
+    if (split == Split::validation) return;
     const Tensor& x = rows_of(split);
     const std::vector<std::int64_t>& labels =
         split == Split::train ? data_.train_labels : data_.test_labels;

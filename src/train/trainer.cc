@@ -24,6 +24,24 @@ Trainer::Trainer(TrainConfig config, const Mnist& data)
 Trainer::Trainer(TrainConfig config, DenseData data)
     : Trainer(std::move(config), dense_training_data(std::move(data)), true) {}
 
+Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, Sequential net)
+    : Trainer(std::move(config), std::move(data), false) {
+  const auto expected = config_.model.parameter_shapes();
+  const NamedVars given = net.named_parameters();
+  bool same = expected.size() == given.size();
+  for (std::size_t i = 0; same && i < given.size(); ++i) {
+    same = expected[i].first == given[i].first && expected[i].second == given[i].second.shape();
+  }
+  if (!same) {
+    std::string names;
+    for (const auto& [name, p] : given) names += " " + name + shape_str(p.shape());
+    throw ValueError("Trainer: the network's parameters (" + names.substr(names.empty() ? 0 : 1) +
+                     ") are not those of " + config_.model.describe());
+  }
+  net_ = std::move(net);
+  bind_parameters();
+}
+
 Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise)
     : config_(std::move(config)),
       data_(std::move(data)),
@@ -50,16 +68,19 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
   }
   example_ = config_.model.example_shape();
 
-  // The textbook: iter_per_epoch = max(train_size / batch_size, 1).
-  per_epoch_ = std::max<std::int64_t>(train_size / config_.batch, 1);
+  // The textbook: iter_per_epoch = max(train_size / batch_size, 1); shuffled, every batch
+  // of the epoch (the last one smaller).
+  per_epoch_ = sampler_.batches_per_epoch();
   total_iters_ = config_.iters;
   if (config_.epochs > 0 && !checked_mul(config_.epochs, per_epoch_, &total_iters_)) {
     throw ValueError(std::to_string(config_.epochs) + " epochs of " + std::to_string(per_epoch_) +
                      " iterations are more iterations than can be counted");
   }
   if (total_iters_ < 0) throw ValueError("the number of iterations must not be negative");
-  if (initialise) net_ = build_model(config_.model, rng_, DType::f32);
-  bind_parameters();
+  if (initialise) {
+    net_ = build_model(config_.model, rng_, DType::f32);
+    bind_parameters();
+  }
   // One L2 mechanism (TrainConfig): weight_decay is a spelling of the penalty, except for
   // AdamW, whose decoupled decay is the optimizer's own.
   const bool decoupled = config_.optimizer == "adamw";
@@ -81,10 +102,15 @@ void Trainer::bind_parameters() {
     param_names_.push_back(name);
     params_.push_back(p);
   }
+  row_grads_ = net_.row_gradients();
+  has_row_grads_ = std::any_of(row_grads_.begin(), row_grads_.end(),
+                               [](const RowGradient* g) { return g != nullptr; });
   penalised_.clear();
   // The L2 penalty (--reg) falls on the weights, of any rank (an Affine's (D, M), a
-  // convolution's (F, C, KH, KW)), and never on a bias (rank 1).
-  for (const Var& p : params_) penalised_.push_back(p.value().rank() >= 2);
+  // convolution's (F, C, KH, KW)), never on a bias (rank 1) nor on a table updated by rows.
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    penalised_.push_back(params_[i].value().rank() >= 2 && row_grads_[i] == nullptr);
+  }
 }
 
 void Trainer::set_threads(int threads) {
@@ -109,6 +135,7 @@ double Trainer::step() {
   for (Var& p : params_) {
     if (p.has_grad()) p.grad().fill(0.0);
   }
+  if (has_row_grads_) net_.clear_row_gradients();
   const Batch& batch = data_->batch(rows_, form_, example_);
   double loss = form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
                                                 : net_.gradient(batch.dense, batch.labels);
@@ -148,7 +175,11 @@ double Trainer::step() {
                   kDivergence, first_loss_);
     diverged(text, data_loss, penalty);
   }
-  optimizer_->step(params_);
+  if (has_row_grads_) {
+    optimizer_->step(params_, row_grads_);  // lazy in the tables: the batch's rows only
+  } else {
+    optimizer_->step(params_);
+  }
   ++iteration_;
   last_loss_ = loss;
   if (eval_due() || done()) {

@@ -78,9 +78,12 @@ class NerCli : public nabla::testing_util::TempDirTest {
 TEST_F(NerCli, TrainEvalTag) {
   Result r = train("--epochs 3 --hidden 30");
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("epoch 1/3: loss "));
-  EXPECT_THAT(r.out, HasSubstr("epoch 3/3: loss "));
-  EXPECT_THAT(r.out, HasSubstr("hidden 30 tanh, adam lr 0.001, batch 64"));
+  // An evaluation after the first step and after each epoch's first (the Trainer's
+  // schedule), and of the final model.
+  EXPECT_THAT(r.out, HasSubstr("iteration 1 (epoch 0.00): train F1 "));
+  EXPECT_THAT(r.out, HasSubstr("final model, iteration 885 (epoch 3.00): train F1 "));
+  EXPECT_THAT(r.out, HasSubstr("affine:30 tanh affine:7, softmax loss; adam lr 0.001, batch 64, "
+                               "3 epochs of 295 steps"));
   EXPECT_THAT(r.out, HasSubstr("overall"));
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m,
@@ -90,16 +93,16 @@ TEST_F(NerCli, TrainEvalTag) {
   // 3 epochs of 19,000 tokens: 0.18 measured (0.31 with GloVe's vectors); a model that
   // learned nothing tags everything O, F1 0
   EXPECT_GT(std::stod(dev_f1), 0.1);
-  for (const char* f : {"metrics.csv", "curves.svg", "model.safetensors"}) {
+  for (const char* f : {"metrics.csv", "curves.svg", "model.safetensors", "best.safetensors"}) {
     EXPECT_TRUE(fs::exists(path("run") + "/" + f)) << f;
   }
   std::ifstream csv(path("run") + "/metrics.csv");
   std::string header;
   std::getline(csv, header);
-  EXPECT_EQ(header, "epoch,loss,dev_precision,dev_recall,dev_f1,seconds");
+  EXPECT_EQ(header, "iteration,loss,train_f1,dev_f1,test_f1,seconds");
 
   // eval reproduces the F1s of the model picked on dev, exactly
-  const std::string model = path("run") + "/model.safetensors";
+  const std::string model = path("run") + "/best.safetensors";
   Result dev = run_nabla("ner eval --model " + model + " --data " + path("dev"));
   ASSERT_EQ(dev.status, 0) << dev.out;
   EXPECT_THAT(dev.out, HasSubstr("entity F1 | " + dev_f1 + "\n"));
@@ -120,12 +123,30 @@ TEST_F(NerCli, TrainEvalTag) {
   EXPECT_EQ(std::count(from_file.out.begin(), from_file.out.end(), '\t'), 7);
 }
 
+TEST_F(NerCli, ResumeContinuesTheRun) {
+  // 2 epochs, then on to 3 from the checkpoint: the run of 3 epochs, to the last digit.
+  Result straight = train("--epochs 3 --hidden 20 --threads 1", "straight");
+  ASSERT_EQ(straight.status, 0) << straight.out;
+  ASSERT_EQ(train("--epochs 2 --hidden 20 --threads 1", "two").status, 0);
+  Result resumed = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
+                             " --test " + path("test") + " --out " + path("two") +
+                             " --epochs 3 --threads 1 --resume " + path("two") +
+                             "/model.safetensors");
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_THAT(resumed.out, HasSubstr("resumed from "));
+  std::smatch a, b;
+  const std::regex final_line(R"(final model, iteration 885 [^\n]*)");
+  ASSERT_TRUE(std::regex_search(straight.out, a, final_line)) << straight.out;
+  ASSERT_TRUE(std::regex_search(resumed.out, b, final_line)) << resumed.out;
+  EXPECT_EQ(a[0].str(), b[0].str());
+}
+
 TEST_F(NerCli, GradcheckOfTheWindowModel) {
   Result r = run_nabla("gradcheck --model ner --data " + path("dev"));
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("Window tagger (window 2: 8-d words + 5-d shapes"));
   EXPECT_THAT(r.out, HasSubstr("3 sentences ("));
-  for (const char* p : {"words.W: ", "shapes.W: ", "hidden.W: ", "output.b: "}) {
+  for (const char* p : {"words.W1: ", "shapes.W1: ", "W2: ", "b3: "}) {
     EXPECT_THAT(r.out, HasSubstr(p));
   }
   EXPECT_THAT(r.out, HasSubstr("\nok\n"));
@@ -166,7 +187,7 @@ TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
   write("train", head_of("train", 20000));
   Result diverges = train("--epochs 1 --lr 1e30 --optimizer sgd");
   EXPECT_NE(diverges.status, 0);
-  EXPECT_THAT(diverges.out, HasSubstr("ner training: the loss is"));
+  EXPECT_THAT(diverges.out, HasSubstr("training stopped"));
 
   Result not_a_model = run_nabla("ner eval --model " + path("dev") + " --data " + path("dev"));
   EXPECT_NE(not_a_model.status, 0);

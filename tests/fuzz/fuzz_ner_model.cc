@@ -1,6 +1,7 @@
 // libFuzzer harness: window-tagger files as `nabla ner eval`, `ner tag` read them: load,
-// tag a sentence, train one epoch on a tiny tagged sentence, save and load again. Bad
-// input must end in DataError (or, for a run the file makes diverge, ValueError), nothing
+// tag a sentence, train one epoch on a tiny tagged sentence (the one Trainer), save and
+// load again. Bad input must end in DataError (or, for a run the file makes diverge,
+// TrainingError), nothing
 // else; what loads must tag every token with one of its tags and save to a file that
 // loads back to the same predictions.
 #include <cstddef>
@@ -33,16 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   nabla::TaggedSentence s{text[0], std::vector<std::string>(text[0].size(), model.tags()[0])};
   s.tags[0] = model.tags().back();
-  nabla::NerOptions o = model.options();
-  o.batch = 2;
-  o.optimizer = "adam";
+  nabla::NerCorpus corpus;
+  corpus.train = corpus.dev = corpus.test = {s};
+  corpus.train_path = corpus.dev_path = corpus.test_path = "sentence";
+  nabla::fuzz::InputFile out("saved.safetensors", "", 0);
   try {
-    nabla::NerTrainer(model, model.encode({s}, "sentence"), o).train_epoch();
-  } catch (const nabla::ValueError&) {  // a loss that is not finite
+    nabla::Trainer trainer(nabla::ner_train_config(model, 1, 2, "adam", 1e-3, 1),
+                           nabla::ner_training_data(model, corpus), model.net());
+    while (!trainer.done()) trainer.step();
+    trainer.save(out.path());
+  } catch (const nabla::TrainingError&) {  // a loss that is not finite
     return 0;
   }
-  nabla::fuzz::InputFile out("saved.safetensors", "", 0);
-  nabla::save_window_tagger(out.path(), model, {});
   nabla::WindowTagger again = nabla::load_window_tagger(out.path());
   if (again.predict(again.encode_untagged(text)) != model.predict(model.encode_untagged(text))) {
     __builtin_trap();

@@ -48,26 +48,26 @@ void write_cnn(const std::string& path) {
   t.save(path);
 }
 
-// A window tagger over a five-word vocabulary with 3-dimensional vectors, trained one
+// A window tagger over the two sentences' six words with 3-dimensional vectors, trained one
 // epoch on two sentences.
 void write_tagger(const std::string& path, const std::string& activation, int window,
                   std::int64_t shape_dim) {
-  nabla::Vocabulary words;
-  for (const char* w : {"paris", "is", "in", "france", "i"}) words.add(w);
   nabla::Rng rng(7);
-  nabla::Tensor vectors = nabla::Tensor::randn({words.size(), 3}, rng);
   nabla::NerOptions o;
   o.window = window;
   o.hidden = 4;
   o.activation = activation;
   o.shape_dim = shape_dim;
-  o.batch = 3;
-  nabla::WindowTagger m(words, vectors, {"B-LOC", "O"}, o, rng);
-  std::vector<nabla::TaggedSentence> train = {
-      {{"Paris", "is", "in", "France"}, {"B-LOC", "O", "O", "B-LOC"}},
-      {{"I", "love", "Paris"}, {"O", "O", "B-LOC"}}};
-  nabla::NerTrainer(m, m.encode(train, "seed"), o).train_epoch();
-  nabla::save_window_tagger(path, m, {{"epochs", "1"}});
+  nabla::NerCorpus c;
+  c.train = {{{"Paris", "is", "in", "France"}, {"B-LOC", "O", "O", "B-LOC"}},
+             {{"I", "love", "Paris"}, {"O", "O", "B-LOC"}}};
+  c.dev = c.test = c.train;
+  c.train_path = c.dev_path = c.test_path = "seed";
+  nabla::WindowTagger m = nabla::make_check_tagger(c.train, {"B-LOC", "O"}, 3, o, rng);
+  nabla::Trainer t(nabla::ner_train_config(m, 1, 3, "adam", 1e-3, 1),
+                   nabla::ner_training_data(m, c), m.net());
+  while (!t.done()) t.step();
+  t.save(path);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// The window tagger (nabla/ner.h) on small data: the peer's vocabulary, windows of ids,
-// the full gradient checked numerically in float64, training that fits a few sentences,
-// the model file, and bad input.
+// The window tagger (nabla/tasks/ner.h) on small data: the peer's vocabulary, windows of
+// ids, the full gradient checked numerically in float64, training through the one Trainer
+// that fits a few sentences, resuming, the model file, and bad input.
 #include "nabla/tasks/ner.h"
 
 #include <gmock/gmock.h>
@@ -13,6 +13,7 @@
 #include "nabla/core/safetensors.h"
 #include "nabla/data/idx.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/run.h"
 #include "nabla/train/train.h"
 #include "test_util.h"
 
@@ -41,99 +42,110 @@ class Ner : public testing_util::TempDirTest {
       "Barack\tB-PER\nObama\tI-PER\nloves\tO\nParis\tB-LOC\n\n"
       "@obama\tB-PER\nin\tO\nBerlin\tB-LOC\n";
   static constexpr const char* kDev = "I\tO\nlove\tO\nBerlin\tB-LOC\n";
+  // The Trainer of a tagger on the corpus: batches of 4 tokens, Adam.
+  static Trainer trainer_of(WindowTagger& m, const NerCorpus& c, std::int64_t epochs,
+                            double lr = 0.01) {
+    return Trainer(ner_train_config(m, epochs, 4, "adam", lr, 3), ner_training_data(m, c),
+                   m.net());
+  }
   static constexpr const char* kTest = "Obama\tB-PER\nin\tO\nBerlin\tB-LOC\n";
 };
 
 TEST_F(Ner, VocabularyTagsAndVectorsAsThePeerBuildsThem) {
   NerOptions o;
-  WindowTagger m = make_window_tagger(corpus(), vectors(), o);
+  WindowTagger m = make_window_tagger(corpus(), vectors(), o, 1);
   // <pad>, <unk>, the corpus's words GloVe has (sorted), then the training words it lacks
   EXPECT_EQ(m.vocabulary().words(),
             (std::vector<std::string>{"<pad>", "<unk>", "berlin", "i", "love", "obama", "paris",
                                       "@obama", "barack", "in", "loves"}));
   EXPECT_EQ(m.tags(), (std::vector<std::string>{"B-LOC", "B-PER", "I-PER", "O"}));
-  const Tensor& w = m.words().W().value();
+  const Tensor& w = m.embedding().words().W().value();
   EXPECT_EQ(w.shape(), (Shape{11, 4}));
   EXPECT_EQ(w.at({0, 0}), 0.0);  // padding and unknown start at zero
   EXPECT_EQ(w.at({1, 3}), 0.0);
   EXPECT_EQ(w.at({6, 3}), 0.5f);           // paris
   EXPECT_LE(std::abs(w.at({8, 2})), 0.1);  // barack: U(-0.1, 0.1)
-  // the parameters the optimizer sees, by name
+  EXPECT_NE(w.at({8, 2}), 0.0);
+  // a network like any other: the parameters the optimizer and the model file see, by name
   std::vector<std::string> names;
-  for (const auto& [name, p] : m.named_parameters()) names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{"words.W", "shapes.W", "hidden.W", "hidden.b",
-                                             "output.W", "output.b"}));
-  EXPECT_EQ(m.parameter("hidden.W").shape(), (Shape{5 * (4 + 5), 100}));
+  for (const auto& [name, p] : m.net().named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"words.W1", "shapes.W1", "W2", "b2", "W3", "b3"}));
+  EXPECT_EQ(m.net().parameter("W2").shape(), (Shape{5 * (4 + 5), 100}));
+  EXPECT_EQ(m.spec().describe(),
+            "window-tagger 10: window_embedding:5x11x4 affine:100 tanh affine:4, softmax loss");
 }
 
 TEST_F(Ner, WindowsOfWordAndShapeIds) {
   NerOptions o;
   o.window = 1;
-  WindowTagger m = make_window_tagger(corpus(), vectors(), o);
+  WindowTagger m = make_window_tagger(corpus(), vectors(), o, 1);
   NerExamples x = m.encode_untagged({{"I", "love", "PARIS"}, {"#nyc"}});
-  ASSERT_EQ(x.words.shape(), (Shape{4, 3}));
-  // i = 3, love = 4, paris = 6; #nyc is unknown (1); 0 pads
-  EXPECT_EQ(x.words.to_vector(), (std::vector<double>{0, 3, 4, 3, 4, 6, 4, 6, 0, 0, 1, 0}));
-  // shapes: 1 + WordShape (I: capital, love: lower, PARIS: upper, #nyc: hashtag), 0 pads
+  ASSERT_EQ(x.ids.shape(), (Shape{4, 6}));
+  // each row: the window's word ids (i = 3, love = 4, paris = 6; #nyc is unknown, 1; 0
+  // pads), then its shape ids (1 + WordShape: I capital, love lower, PARIS upper, #nyc
+  // hashtag; 0 pads)
   const auto s = [](WordShape w) { return 1.0 + static_cast<double>(w); };
-  EXPECT_EQ(
-      x.shapes.to_vector(),
-      (std::vector<double>{0, s(WordShape::kCapital), s(WordShape::kLower), s(WordShape::kCapital),
-                           s(WordShape::kLower), s(WordShape::kUpper), s(WordShape::kLower),
-                           s(WordShape::kUpper), 0, 0, s(WordShape::kHashtag), 0}));
+  const double cap = s(WordShape::kCapital), low = s(WordShape::kLower);
+  const double up = s(WordShape::kUpper), tag = s(WordShape::kHashtag);
+  EXPECT_EQ(x.ids.to_vector(), (std::vector<double>{0, 3, 4, 0, cap, low,  //
+                                                    3, 4, 6, cap, low, up,  //
+                                                    4, 6, 0, low, up, 0,    //
+                                                    0, 1, 0, 0, tag, 0}));
   EXPECT_EQ(x.lengths, (std::vector<std::int64_t>{3, 1}));
   EXPECT_TRUE(x.labels.empty());
 }
 
 // The model's whole gradient (both tables, both Affine layers) against central
-// differences, in float64; the sparse row gradients give the same numbers.
+// differences, in float64; the tables' row gradients, made dense, are the dense mode's
+// numbers.
 TEST_F(Ner, FullGradientMatchesNumericalInFloat64) {
   NerCorpus c = corpus();
   Rng rng(7);
-  WordVectors v = vectors();
-  Vocabulary vocab;
-  for (const std::string& w : v.words) vocab.add(w);
   NerOptions o;
   o.window = 1;
   o.hidden = 6;
   o.shape_dim = 2;
-  WindowTagger m(vocab, Tensor::randn({vocab.size(), 4}, rng, 0.5, DType::f64),
-                 {"B-LOC", "B-PER", "I-PER", "O"}, o, rng);
-  m.set_embedding_grad(EmbeddingGrad::dense);
+  WindowTagger m = make_check_tagger(c.train, {"B-LOC", "B-PER", "I-PER", "O"}, 4, o, rng);
   NerExamples x = m.encode(c.train, "train");
   ASSERT_EQ(x.size(), 10);
-
-  m.zero_grad();
-  EXPECT_GT(m.loss_and_gradient(x.words, x.shapes, x.labels), 0.5);
+  Sequential& net = m.net();
+  m.embedding().set_grad_mode(EmbeddingGrad::dense);
+  net.zero_grad();
+  EXPECT_GT(net.gradient(x.ids, x.labels), 0.5);
   std::vector<std::string> names;
   std::vector<Tensor> analytic, numerical;
-  for (auto& [name, p] : m.named_parameters()) {
+  for (auto& [name, p] : net.named_parameters()) {
     names.push_back(name);
     analytic.push_back(p.grad());
-    numerical.push_back(numerical_gradient(
-        [&] {
-          SoftmaxWithLoss loss;
-          return loss.forward(m.scores(x.words, x.shapes), x.labels);
-        },
-        p.value(), 1e-5));
+    numerical.push_back(
+        numerical_gradient([&] { return net.loss(x.ids, x.labels); }, p.value(), 1e-5));
   }
   GradCheckReport r = compare_gradients(names, numerical, analytic);
+  ASSERT_EQ(r.params.size(), 6u);
   for (std::size_t k = 0; k < r.params.size(); ++k) {
-    EXPECT_LT(r.params[k].max_rel_error, 1e-6) << names[k];
+    // (central differences in float64: about 1e-11 of rounding in each entry)
+    EXPECT_LT(r.params[k].max_abs_diff, 1e-9) << names[k];
+    EXPECT_LT(r.params[k].max_rel_error, 1e-5) << names[k];
     EXPECT_GT(max(square(analytic[k])).item(), 1e-8) << names[k];  // gradients that are not zero
   }
 
-  // sparse: the same gradient, in the rows the batch used only
-  m.set_embedding_grad(EmbeddingGrad::sparse);
-  m.zero_grad();
-  m.loss_and_gradient(x.words, x.shapes, x.labels);
-  const RowGradient* rows = m.row_grads()[0];
-  ASSERT_NE(rows, nullptr);
-  // pad, unk (barack, loves, @obama, in), i, love, paris, obama, berlin: not "unused"
-  EXPECT_EQ(rows->rows.size(), 7u);
-  const Tensor dense = rows->to_dense(vocab.size());
-  for (std::int64_t i = 0; i < dense.numel(); ++i) {
-    EXPECT_NEAR(dense.get(i), analytic[0].get(i), 1e-12) << i;
+  // sparse (training's): the same gradient, in the rows the batch used only
+  m.embedding().set_grad_mode(EmbeddingGrad::sparse);
+  net.zero_grad();
+  net.clear_row_gradients();
+  net.gradient(x.ids, x.labels);
+  const std::vector<const RowGradient*> rows = net.row_gradients();
+  ASSERT_EQ(rows.size(), 6u);
+  ASSERT_NE(rows[0], nullptr);
+  ASSERT_NE(rows[1], nullptr);
+  EXPECT_EQ(rows[2], nullptr);  // the Affine layers' gradients are their grad()s
+  // pad, i, love, paris, barack, obama, loves, @obama, in, berlin: every word used
+  EXPECT_EQ(rows[0]->rows.size(), 10u);
+  for (int k : {0, 1}) {
+    const Tensor dense = rows[static_cast<std::size_t>(k)]->to_dense(analytic[k].size(0));
+    for (std::int64_t i = 0; i < dense.numel(); ++i) {
+      EXPECT_NEAR(dense.get(i), analytic[static_cast<std::size_t>(k)].get(i), 1e-12) << k << i;
+    }
   }
 }
 
@@ -151,8 +163,7 @@ TEST_F(Ner, GradientCheckOnTweets) {
   WindowTagger m = make_check_tagger(
       three, {"B-LOC", "B-ORG", "B-PER", "I-LOC", "I-ORG", "I-PER", "O"}, 6, o, rng);
   NerExamples x = m.encode(three, "btc.dev");
-  m.zero_grad();
-  EXPECT_GT(m.loss_and_gradient(x.words, x.shapes, x.labels), 1.0);  // about log 7 at the start
+  EXPECT_GT(m.net().loss(x.ids, x.labels), 1.0);  // about log 7 at the start
   GradCheckReport r = gradient_check(m, x);
   ASSERT_EQ(r.params.size(), 6u);
   for (const ParamCheck& p : r.params) {
@@ -161,24 +172,28 @@ TEST_F(Ner, GradientCheckOnTweets) {
   }
 }
 
-TEST_F(Ner, TrainingFitsAFewSentences) {
+TEST_F(Ner, TrainsThroughTheOneTrainer) {
   NerCorpus c = corpus();
   NerOptions o;
   o.hidden = 20;
-  o.batch = 4;
-  o.lr = 0.01;
-  WindowTagger m = make_window_tagger(c, vectors(), o);
-  NerTrainer trainer(m, m.encode(c.train, c.train_path), o);
-  EXPECT_EQ(trainer.steps_per_epoch(), 3);
-  std::int64_t calls = 0;
-  const double first = trainer.train_epoch([&](std::int64_t, std::int64_t, double) { ++calls; });
-  EXPECT_EQ(calls, 3);
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  Trainer trainer = trainer_of(m, c, 60);
+  EXPECT_EQ(trainer.iters_per_epoch(), 3);  // 10 tokens in batches of 4: 4, 4, 2
+  EXPECT_EQ(trainer.total_iters(), 180);
+  const double first = trainer.step();
   double last = first;
-  for (int epoch = 0; epoch < 60; ++epoch) last = trainer.train_epoch();
+  while (!trainer.done()) last = trainer.step();
   EXPECT_LT(last, 0.05 * first);
+  // The tagger is the trainer's network: trained.
   EntityScores s = m.score(c.train, c.train_path);
   EXPECT_EQ(s.overall.gold, 5);
   EXPECT_EQ(s.overall.f1(), 1.0);
+  // Evaluations measure entity F1 on train, dev (the validation split) and test.
+  Evaluation e = trainer.evaluate();
+  EXPECT_EQ(e.train_acc, 1.0);
+  ASSERT_TRUE(e.validation_acc.has_value());
+  EXPECT_EQ(*e.validation_acc, m.score(c.dev, c.dev_path).overall.f1());
+  EXPECT_EQ(e.test_acc, m.score(c.test, c.test_path).overall.f1());
 }
 
 TEST_F(Ner, WithoutShapeVectors) {
@@ -187,39 +202,76 @@ TEST_F(Ner, WithoutShapeVectors) {
   NerOptions o;
   o.shape_dim = 0;
   o.window = 1;
-  WindowTagger m = make_window_tagger(c, vectors(), o);
-  EXPECT_EQ(m.parameter("shapes.W").shape(), (Shape{kWordShapes + 1, 0}));
-  EXPECT_EQ(m.parameter("hidden.W").shape(), (Shape{3 * 4, 100}));
-  NerTrainer trainer(m, m.encode(c.train, c.train_path), o);
-  const double first = trainer.train_epoch();
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  EXPECT_EQ(m.net().parameter("shapes.W1").shape(), (Shape{kWordShapes + 1, 0}));
+  EXPECT_EQ(m.net().parameter("W2").shape(), (Shape{3 * 4, 100}));
+  Trainer trainer = trainer_of(m, c, 2, 0.001);
+  const double first = trainer.step();
   EXPECT_GT(first, 0.0);
-  EXPECT_LT(trainer.train_epoch(), first);
+  double last = first;
+  while (!trainer.done()) last = trainer.step();
+  EXPECT_LT(last, first);
+}
+
+// A run of the tagger is a run like any other: metrics.csv in the data's words, the best
+// dev model kept, checkpoints that resume exactly.
+TEST_F(Ner, RunKeepsTheBestDevModelAndResumesExactly) {
+  NerCorpus c = corpus();
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer trainer = trainer_of(m, c, 4);
+  RunObserver quiet;
+  RunOptions options;
+  options.dir = path("run");
+  RunResult r = run_training(trainer, options, quiet);
+  std::ifstream csv(r.dir / "metrics.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "iteration,loss,train_f1,dev_f1,test_f1,seconds");
+  ASSERT_TRUE(r.best_eval.has_value());
+  EXPECT_EQ(r.best_model, r.dir / "best.safetensors");
+  WindowTagger best = load_window_tagger(r.best_model.string());
+  EXPECT_EQ(best.score(c.dev, c.dev_path).overall.f1(), *r.best_eval->validation_acc);
+  EXPECT_EQ(best.score(c.test, c.test_path).overall.f1(), r.best_eval->test_acc);
+  EXPECT_EQ(best.vocabulary().words(), m.vocabulary().words());
+  EXPECT_EQ(best.tags(), m.tags());
+
+  // Uninterrupted 8 steps against 5, a checkpoint, and 3 more from it: the same bits
+  // (the optimizer's state of the tables, the sampler's shuffle and position included).
+  WindowTagger a = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer straight = trainer_of(a, c, 4);
+  for (int i = 0; i < 8; ++i) straight.step();
+  WindowTagger b = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer first = trainer_of(b, c, 4);
+  for (int i = 0; i < 5; ++i) first.step();
+  first.save(path("at5"));
+  WindowTagger from_file = load_window_tagger(path("at5"));
+  Trainer resumed = Trainer::resume(path("at5"), ner_training_data(from_file, c));
+  for (int i = 0; i < 3; ++i) resumed.step();
+  for (const auto& [name, p] : straight.model().named_parameters()) {
+    EXPECT_EQ(resumed.model().parameter(name).value().to_vector(), p.value().to_vector()) << name;
+  }
 }
 
 TEST_F(Ner, ModelFileRoundTripsAndTagsTheSame) {
   NerCorpus c = corpus();
   NerOptions o;
   o.activation = "relu";
-  WindowTagger m = make_window_tagger(c, vectors(), o);
-  NerTrainer(m, m.encode(c.train, c.train_path), o).train_epoch();
-  save_window_tagger(path("m.safetensors"), m, {{"note", "x"}});
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  Trainer trainer = trainer_of(m, c, 1);
+  while (!trainer.done()) trainer.step();
+  trainer.save(path("m.safetensors"));
   WindowTagger back = load_window_tagger(path("m.safetensors"));
   EXPECT_EQ(back.vocabulary().words(), m.vocabulary().words());
   EXPECT_EQ(back.tags(), m.tags());
-  EXPECT_EQ(back.options().activation, "relu");
+  EXPECT_EQ(back.spec().to_json(), m.spec().to_json());
+  EXPECT_EQ(back.spec().layers[2].kind, "relu");
   NerExamples x = m.encode(c.test, c.test_path);
-  EXPECT_EQ(back.scores(x.words, x.shapes).to_vector(), m.scores(x.words, x.shapes).to_vector());
+  EXPECT_EQ(back.net().predict(x.ids).to_vector(), m.net().predict(x.ids).to_vector());
 }
 
 TEST_F(Ner, AModelOfTheOtherKindIsNamedAsSuch) {
-  // A window tagger given to load_model, and a network of `nabla train` to
-  // load_window_tagger: each refused, naming the kind and the commands that take it.
-  NerCorpus c = corpus();
-  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{});
-  save_window_tagger(path("tagger"), m, {});
-  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_model(path("tagger")); }),
-              testing::HasSubstr(": a window tagger (made by `nabla ner train`), not a network "
-                                 "of `nabla train`; `nabla ner eval` and `nabla ner tag` take it"));
+  // A network of `nabla train` given to load_window_tagger is refused, naming its kind and
+  // the commands that take it; a tagger file of the format before the one Trainer is named.
   DenseData rows;
   rows.train_x = Tensor::zeros({4, 3}, DType::f32);
   rows.test_x = Tensor::zeros({2, 3}, DType::f32);
@@ -232,67 +284,52 @@ TEST_F(Ner, AModelOfTheOtherKindIsNamedAsSuch) {
   config.iters = 1;
   Trainer trainer(config, rows);
   trainer.save(path("linear"));
-  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_window_tagger(path("linear")); }),
-              testing::HasSubstr(": a linear network (made by `nabla train`), not a window "
-                                 "tagger; `nabla eval` and `nabla predict` take it"));
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { load_window_tagger(path("linear")); }),
+            path("linear") +
+                ": a linear network (made by `nabla train`), not a window tagger; `nabla eval` "
+                "and `nabla predict` take it");
+  save_safetensors(path("old"), {{"words.W", Tensor({2, 2})}},
+                   {{"model", "window_tagger"}, {"vocabulary", "<pad>\n<unk>"}});
+  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_window_tagger(path("old")); }),
+              HasSubstr(": a window tagger in the format of nabla before December 2026"));
 }
 
 TEST_F(Ner, ModelFileThatDoesNotMatchIsRefused) {
   NerCorpus c = corpus();
-  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{});
-  save_window_tagger(path("m"), m, {});
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer(ner_train_config(m, 1, 4, "adam", 0.01, 1), ner_training_data(m, c), m.net())
+      .save(path("m"));
   SafetensorsFile f = load_safetensors(path("m"));
-  auto error_of = [&](const std::string& file) {
-    try {
-      load_window_tagger(file);
-    } catch (const DataError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   // a vocabulary one word short of the table
   auto meta = f.metadata;
-  meta["vocabulary"] = meta["vocabulary"].substr(0, meta["vocabulary"].rfind('\n'));
+  meta["ner.vocabulary"] = meta["ner.vocabulary"].substr(0, meta["ner.vocabulary"].rfind('\n'));
   save_safetensors(path("short"), f.tensors, meta);
-  EXPECT_EQ(error_of(path("short")), path("short") +
-                                         ": the vocabulary has 10 words of dimension 4, but "
-                                         "words.W is (11,4)");
-  // another dimension
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { load_window_tagger(path("short")); }),
+            path("short") +
+                ": WindowTagger: 10 words and 4 tags do not fit the model window-tagger 10: "
+                "window_embedding:5x11x4 affine:100 tanh affine:4, softmax loss");
+  // the tags missing
   meta = f.metadata;
-  meta["dim"] = "5";
-  save_safetensors(path("dim"), f.tensors, meta);
-  EXPECT_THAT(error_of(path("dim")), HasSubstr("dimension 5, but words.W is (11,4)"));
-  // another window: hidden.W no longer fits
-  meta = f.metadata;
-  meta["window"] = "1";
-  save_safetensors(path("window"), f.tensors, meta);
-  EXPECT_THAT(error_of(path("window")),
-              HasSubstr("the metadata makes hidden.W (27,100), but the file's is (45,100)"));
-  // metadata asking for a model of 10^14 weights: refused before anything is allocated
-  meta = f.metadata;
-  meta["window"] = "50";
-  meta["shape_dim"] = "1000000";
-  meta["hidden"] = "1000000";
-  save_safetensors(path("huge"), f.tensors, meta);
-  EXPECT_EQ(error_of(path("huge")), path("huge") +
-                                        ": the metadata makes shapes.W (10,1000000), but the "
-                                        "file's is (10,5)");
-  meta["shape_dim"] = "5";
-  save_safetensors(path("huge"), f.tensors, meta);
-  EXPECT_THAT(error_of(path("huge")),
-              HasSubstr("hidden.W (909,1000000), but the file's is (45,100)"));
-  // not a tagger at all
-  save_safetensors(path("mlp"), {{"W1", Tensor({2, 2})}}, {{"model", "mlp"}});
-  EXPECT_EQ(error_of(path("mlp")), path("mlp") + ": a 'mlp' model, not a window tagger");
+  meta.erase("ner.tags");
+  save_safetensors(path("tags"), f.tensors, meta);
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { load_window_tagger(path("tags")); }),
+            path("tags") + ": a window tagger without its 'ner.tags' (metadata)");
+  // a table of another size than the description: refused before anything is built
+  f.tensors[0].second = Tensor({11, 5});
+  save_safetensors(path("dim"), f.tensors, f.metadata);
+  EXPECT_THAT(testing_util::error_of<DataError>([&] { load_window_tagger(path("dim")); }),
+              HasSubstr(": parameter words.W1 has shape (11,5), the architecture"));
 }
 
 // A tagger whose weights are not finite would tag with them: refused at load, naming the
 // tensor.
 TEST_F(Ner, ModelFileWithNonFiniteWeightsIsRefused) {
-  WindowTagger m = make_window_tagger(corpus(), vectors(), NerOptions{});
-  save_window_tagger(path("m"), m, {});
+  NerCorpus c = corpus();
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer(ner_train_config(m, 1, 4, "adam", 0.01, 1), ner_training_data(m, c), m.net())
+      .save(path("m"));
   const SafetensorsFile good = load_safetensors(path("m"));
-  for (const char* name : {"words.W", "shapes.W", "hidden.W", "hidden.b", "output.W"}) {
+  for (const char* name : {"words.W1", "shapes.W1", "W2", "b2", "W3"}) {
     SafetensorsFile f = good;
     for (auto& [key, tensor] : f.tensors) {
       if (key == name) tensor.set(1, std::numeric_limits<double>::quiet_NaN());
@@ -306,7 +343,7 @@ TEST_F(Ner, ModelFileWithNonFiniteWeightsIsRefused) {
 TEST_F(Ner, UnknownTagInDevNamesFileAndLine) {
   write("dev2", "I\tO\n\n-DOCSTART-\tO\n\nlove\tO\nBerlin\tB-MISC\n");
   NerCorpus c = read_ner_corpus(write("train", kTrain), path("dev2"), write("test", kTest));
-  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{});
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
   try {
     m.encode(c.dev, c.dev_path);
     FAIL();
@@ -330,7 +367,7 @@ TEST_F(Ner, GloveFileAndRealTweets) {
   WordVectors v = read_glove(path("glove.txt"), &wanted);
   EXPECT_EQ(v.words, (std::vector<std::string>{"the", "iverson", "jersey", "allen", "quiet"}));
   EXPECT_EQ(v.dim, 100);
-  WindowTagger m = make_window_tagger(c, v, NerOptions{});
+  WindowTagger m = make_window_tagger(c, v, NerOptions{}, 1);
   const std::vector<std::string>& words = m.vocabulary().words();
   ASSERT_GE(words.size(), 7u);
   EXPECT_EQ(
@@ -338,7 +375,7 @@ TEST_F(Ner, GloveFileAndRealTweets) {
       (std::vector<std::string>{"<pad>", "<unk>", "allen", "iverson", "jersey", "quiet", "the"}));
   const std::int64_t iverson = m.vocabulary().id("iverson");
   for (std::int64_t k = 0; k < 100; ++k) {
-    EXPECT_EQ(m.words().W().value().at({iverson, k}), v.row(v.find("iverson"))[k]);
+    EXPECT_EQ(m.embedding().words().W().value().at({iverson, k}), v.row(v.find("iverson"))[k]);
   }
   EXPECT_GT(m.vocabulary().id("tonight"), 6);  // no vector: a word of its own, learned
   EXPECT_EQ(m.tags(), (std::vector<std::string>{"B-ORG", "B-PER", "I-PER", "O"}));

@@ -594,7 +594,7 @@ TEST(BuildModel, Errors) {
   s.kind = "cnn";
   EXPECT_EQ(error(s),
             "model 'cnn' is not one of two-layer-net, mlp, linear, simple-convnet, "
-            "deep-convnet, arch");
+            "deep-convnet, arch, window-tagger");
   s = ModelSpec{};
   s.kind = "mlp";
   s.activation = "gelu";
@@ -887,7 +887,7 @@ TEST_F(TrainFiles, FileWithoutNablaMetadata) {
   EXPECT_EQ(error_of<DataError>([&] { load_model(file("cnn.safetensors")); }),
             file("cnn.safetensors") +
                 ": model 'cnn' is not one of two-layer-net, mlp, linear, simple-convnet, "
-                "deep-convnet, arch");
+                "deep-convnet, arch, window-tagger");
 }
 
 }  // namespace

@@ -59,6 +59,12 @@ class Embedding : public Layer {
   const RowGradient& row_grad() const { return sparse_->grad; }
   void clear_row_grad();
 
+ protected:
+  const RowGradient* own_row_gradient(std::size_t) const override {
+    return grad_mode_ == EmbeddingGrad::sparse ? &sparse_->grad : nullptr;
+  }
+  void clear_own_row_gradients() override { clear_row_grad(); }
+
  private:
   struct Sparse {
     RowGradient grad;

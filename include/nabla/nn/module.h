@@ -36,6 +36,7 @@
 
 #include "nabla/autograd/graph.h"
 #include "nabla/core/tensor.h"
+#include "nabla/ops/row_gradient.h"
 
 namespace nabla {
 
@@ -56,6 +57,13 @@ class Module {
   std::vector<Var> parameters() const;
   // The parameter with this name; ValueError naming the known ones if there is none.
   Var parameter(const std::string& name) const;
+  // Each parameter's gradient as rows (row_gradient.h), in named_parameters() order: not
+  // null for a table that keeps its gradient so (an Embedding in sparse mode, whose grad()
+  // then stays untouched), null for every other parameter. What Optimizer::step(params,
+  // row_grads) takes.
+  std::vector<const RowGradient*> row_gradients() const;
+  // Empties those row gradients (zeroing them, as zeroing grad() does for the others).
+  void clear_row_gradients();
 
   // Training mode (the default) or evaluation mode, for this module and every submodule.
   // In training mode a layer keeps what backward needs and behaves as in training (a
@@ -96,6 +104,9 @@ class Module {
 
   // The full name of state `name` of submodule `i`: "<submodule name>.<name>".
   virtual std::string state_name(std::size_t i, const std::string& name) const;
+  // The gradient of own parameter i as rows, when this module keeps it so; null otherwise.
+  virtual const RowGradient* own_row_gradient(std::size_t /*i*/) const { return nullptr; }
+  virtual void clear_own_row_gradients() {}
 
  private:
   NamedVars collect(bool buffers) const;

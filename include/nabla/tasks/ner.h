@@ -1,29 +1,31 @@
-// nabla/ner.h — the lecture's window classifier for named-entity recognition.
+// nabla/tasks/ner.h — the lecture's window classifier for named-entity recognition.
 //
 // Each token is tagged from the 2 * window + 1 tokens around it (padding beyond the
 // sentence's edges). Each of them is read as two learned vectors side by side: its
 // lower-cased word's vector (from GloVe, fine-tuned) and a small vector for its shape
 // (capitalised, all caps, @mention, #hashtag, ... : what lower-casing loses; the "caps
-// feature" of Collobert & Weston 2011). The window's vectors, concatenated, go through
+// feature" of Collobert & Weston 2011). The network is a Sequential like any other:
 //
-//   x (N, k*(d+s)) -> Affine -> tanh -> Affine -> SoftmaxWithLoss over the IOB2 tags.
+//   ids (N, 2k) -> window_embedding -> affine -> tanh -> affine -> SoftmaxWithLoss (IOB2 tags)
+//
+// and it trains through the one Trainer (train/train.h), on the corpus as TrainingData
+// whose validation split is the dev set and whose metric is entity F1:
 //
 //   NerCorpus c = read_ner_corpus("btc.train", "btc.dev", "btc.test");
 //   auto words = c.lower_case_words();
 //   WordVectors glove = read_glove("glove.6B.100d.txt", &words);   // only the rows needed
-//   WindowTagger model = make_window_tagger(c, glove, options);
-//   NerTrainer trainer(model, model.encode(c.train, c.train_path), options);
-//   trainer.train_epoch();                              // one pass over shuffled tokens
-//   EntityScores dev = model.score(c.dev, c.dev_path);  // entity P / R / F1, the CoNLL way
-//   save_window_tagger("model.safetensors", model, {});
+//   WindowTagger tagger = make_window_tagger(c, glove, NerOptions{}, /*seed=*/1);
+//   Trainer trainer(ner_train_config(tagger, 10, 64, "adam", 1e-3, 1),
+//                   ner_training_data(tagger, c), tagger.net());
+//   RunResult r = run_training(trainer, {}, observer);   // best.safetensors: best dev F1
+//   WindowTagger best = load_window_tagger(r.best_model.string());
+//   EntityScores test = best.score(c.test, c.test_path);  // entity P / R / F1, the CoNLL way
 //
-// The model file holds the parameters (words.W, shapes.W, hidden.W, hidden.b,
-// output.W, output.b) and, in its metadata, the vocabulary, the tag set and the options,
-// so that load_window_tagger gives back a model that tags exactly as the saved one.
+// A model file is a Trainer checkpoint (model kind "window-tagger") whose metadata also
+// holds the vocabulary, the tag set and the window (WindowTagger::metadata).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,27 +33,24 @@
 #include <vector>
 
 #include "nabla/autograd/gradcheck.h"
-#include "nabla/nn/embedding.h"
-#include "nabla/nn/layers.h"
-#include "nabla/nn/module.h"
+#include "nabla/nn/network.h"
+#include "nabla/nn/window_embedding.h"
 #include "nabla/text/conll.h"
 #include "nabla/text/entity_score.h"
 #include "nabla/text/glove.h"
 #include "nabla/text/word_windows.h"
-#include "nabla/train/optim.h"
+#include "nabla/train/model_spec.h"
+#include "nabla/train/train.h"
+#include "nabla/train/train_data.h"
 
 namespace nabla {
 
+// The tagger's architecture (its training is the Trainer's: TrainConfig).
 struct NerOptions {
   int window = 2;                   // tokens each side of the centre
   std::int64_t hidden = 100;        // hidden units
   std::string activation = "tanh";  // tanh, relu or sigmoid
   std::int64_t shape_dim = 5;       // size of the word-shape vectors (0: none)
-  std::int64_t epochs = 10;
-  std::int64_t batch = 64;         // tokens per step
-  std::string optimizer = "adam";  // any of optimizer_names()
-  double lr = 1e-3;
-  std::uint64_t seed = 1;
 };
 
 // The three parts of a corpus, read with read_conll (DataError names file and line).
@@ -66,28 +65,34 @@ NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
 
 // A corpus as the model reads it: one row per token.
 struct NerExamples {
-  Tensor words;                       // int64 (N, k): word ids of each token's window
-  Tensor shapes;                      // int64 (N, k): 0 padding, 1 + WordShape
+  // int64 (N, 2k): the word ids of each token's window, then its shape ids (0 padding,
+  // 1 + WordShape): window_embedding's input.
+  Tensor ids;
   std::vector<std::int64_t> labels;   // (N): tag ids (empty for untagged text)
   std::vector<std::int64_t> lengths;  // tokens per sentence
-  std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
+  std::int64_t size() const { return ids.numel() == 0 ? 0 : ids.size(0); }
 };
 
-class WindowTagger : public Module {
+// The window tagger's ModelSpec (kind "window-tagger"): window_embedding over `vocab`
+// words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights.
+ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
+                             const NerOptions& options);
+
+// A window tagger's network with what turns text into its input and its output into tags.
+class WindowTagger {
  public:
-  // words: the vocabulary (ids 0 and 1: padding and unknown), vectors its rows (V, d);
-  // tags: the tag set (IOB2). Affine weights start at N(0, 1/fan_in) (Xavier), shape
-  // vectors at U(-0.1, 0.1), from rng.
-  WindowTagger(Vocabulary words, Tensor vectors, std::vector<std::string> tags,
-               const NerOptions& options, Rng& rng);
-  std::string kind() const override { return "WindowTagger"; }
-  std::unique_ptr<Module> copy() const override { return std::make_unique<WindowTagger>(*this); }
+  // words: the vocabulary (ids 0 and 1: padding and unknown); tags: the tag set (IOB2);
+  // net: a network of `spec` (window_tagger_spec's for them). ValueError when they do not
+  // fit.
+  WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec, Sequential net);
 
   const Vocabulary& vocabulary() const { return vocabulary_; }
   const std::vector<std::string>& tags() const { return tags_; }
-  const NerOptions& options() const { return options_; }
-  std::int64_t dim() const { return words().dim(); }
-  std::int64_t width() const { return 2 * options_.window + 1; }
+  const ModelSpec& spec() const { return spec_; }
+  std::int64_t width() const { return width_; }
+  int window() const { return static_cast<int>((width_ - 1) / 2); }
+  Sequential& net() { return net_; }
+  WindowEmbedding& embedding() { return static_cast<WindowEmbedding&>(net_.layer(0)); }
 
   // Sentences as windows of ids. Tags must be in the tag set: DataError names `source`
   // and the tag's line in it (counting token lines and the blank line after each
@@ -95,73 +100,51 @@ class WindowTagger : public Module {
   NerExamples encode(const std::vector<TaggedSentence>& sentences, const std::string& source) const;
   NerExamples encode_untagged(const std::vector<std::vector<std::string>>& sentences) const;
 
-  // Scores (N, tags) of a batch of windows: ids int64 (N, k).
-  Tensor scores(const Tensor& words, const Tensor& shapes);
-  // Forward, mean cross-entropy loss and backward: the gradients go to the Affine
-  // layers' grad() and the two tables' row_grad() (or W.grad() for EmbeddingGrad::dense).
-  double loss_and_gradient(const Tensor& words, const Tensor& shapes,
-                           const std::vector<std::int64_t>& labels);
-  // Clears every gradient (the Affine grads and the tables' row gradients).
-  void zero_grad();
-  // What Optimizer::step(params, row_grads) takes: every parameter, and the tables'
-  // row gradients at their positions.
-  std::vector<const RowGradient*> row_grads() const;
-
-  // Tag ids of every token, in evaluation mode, in chunks (the mode is restored).
+  // Tag ids of every token (evaluation mode, in blocks).
   std::vector<std::int64_t> predict(const NerExamples& examples);
   std::vector<std::vector<std::string>> tag(const NerExamples& examples);
   // Entity scores of the model's tags against the sentences' own.
   EntityScores score(const std::vector<TaggedSentence>& sentences, const std::string& source);
 
-  Embedding& words() { return static_cast<Embedding&>(module_at(0)); }
-  const Embedding& words() const { return static_cast<const Embedding&>(module_at(0)); }
-  Embedding& shapes() { return static_cast<Embedding&>(module_at(1)); }
-  Affine& hidden() { return static_cast<Affine&>(module_at(2)); }
-  Layer& activation() { return static_cast<Layer&>(module_at(3)); }
-  Affine& output() { return static_cast<Affine&>(module_at(4)); }
-
-  // Switches the tables between sparse row gradients (training) and dense W.grad()
-  // (gradient checks).
-  void set_embedding_grad(EmbeddingGrad mode);
+  // What a model file keeps beside the tensors: "ner.vocabulary", "ner.tags" (one a
+  // line) and "ner.window".
+  std::map<std::string, std::string> metadata() const;
 
  private:
   Vocabulary vocabulary_;
   std::vector<std::string> tags_;
   std::unordered_map<std::string, std::int64_t> tag_ids_;
-  NerOptions options_;
-  SoftmaxWithLoss loss_;
-  Tensor x_;  // the forward's input to `hidden`, (N, k*(d+s)), reused between batches
+  ModelSpec spec_;
+  std::int64_t width_ = 1;
+  Sequential net_;
 };
+
+// Tag ids of consecutive sentences (`lengths` tokens each) as their tags' names.
+std::vector<std::vector<std::string>> tag_names(const std::vector<std::int64_t>& ids,
+                                                const std::vector<std::int64_t>& lengths,
+                                                const std::vector<std::string>& tags);
 
 // The vocabulary of the peer (bench/peers/torch_window_ner.py): padding, unknown, the
 // corpus's lower-cased words that GloVe has (sorted; their GloVe vectors), then the
-// training words it lacks (sorted; U(-0.1, 0.1)); padding and unknown start at zero.
-// Tags are the training set's, sorted.
+// training words it lacks (sorted; U(-0.1, 0.1) from Rng(seed), as the shape vectors);
+// padding and unknown start at zero. Tags are the training set's, sorted.
 WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vectors,
-                                const NerOptions& options);
+                                const NerOptions& options, std::uint64_t seed);
 
-// Training: one epoch is one pass over the shuffled tokens in batches, an optimizer step
-// (lazy in the tables, see optim.h) after each.
-class NerTrainer {
- public:
-  NerTrainer(WindowTagger& model, NerExamples train, const NerOptions& options);
-  // Returns the mean training loss of the epoch; progress(done, total, loss so far) is
-  // called after every step. A loss that is not finite throws ValueError.
-  double train_epoch(const std::function<void(std::int64_t, std::int64_t, double)>& progress = {});
-  std::int64_t steps_per_epoch() const;
+// The TrainConfig of a tagger: its spec, shuffled epochs of `batch` tokens (each token
+// once an epoch; the last batch smaller).
+TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,
+                             const std::string& optimizer, double lr, std::uint64_t seed);
+// The corpus's tokens as the Trainer's data: training windows, the dev set as the
+// validation split, the test set; evaluations measure entity F1 over the sentences
+// (split names train, dev, test). Tags unknown to the tagger are a DataError (encode).
+std::shared_ptr<TrainingData> ner_training_data(const WindowTagger& tagger,
+                                                const NerCorpus& corpus);
 
- private:
-  WindowTagger& model_;
-  NerExamples train_;
-  NerOptions options_;
-  std::unique_ptr<Optimizer> optimizer_;
-  std::vector<Var> params_;
-  std::vector<const RowGradient*> row_grads_;
-  Rng rng_;
-  std::vector<std::int64_t> order_;
-  Tensor batch_words_, batch_shapes_;
-  std::vector<std::int64_t> batch_labels_;
-};
+// A model file of `nabla ner train` (a checkpoint, or best.safetensors). DataError naming
+// the file for one that is not a window tagger (a network of `nabla train` is named as
+// such), whose vocabulary or tags do not fit its tensors, or that load_model refuses.
+WindowTagger load_window_tagger(const std::string& path);
 
 // The model's whole gradient as training computes it (backprop; the tables' row
 // gradients made dense) against central differences of the loss on `batch`, parameter by
@@ -174,14 +157,5 @@ GradCheckReport gradient_check(WindowTagger& model, const NerExamples& batch, do
 WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
                                std::vector<std::string> tags, std::int64_t dim,
                                const NerOptions& options, Rng& rng);
-
-// Saves the parameters and, in the metadata, the vocabulary, tags and options (plus
-// `extra` entries).
-void save_window_tagger(const std::string& path, WindowTagger& model,
-                        const std::map<std::string, std::string>& extra);
-// Loads one; DataError naming the file for a file that is not a window tagger, whose
-// vocabulary, tags or dimensions do not match its tensors, or whose parameters hold a NaN
-// or an infinity.
-WindowTagger load_window_tagger(const std::string& path);
 
 }  // namespace nabla

@@ -5,22 +5,39 @@
 //   1,2.30067,0.1124,0.1135,0.218
 //   2,2.29871,,,
 //
-// and Metrics, the same numbers as lists, which curves.h plots.
+// and Metrics, the same numbers as lists, which curves.h plots. The columns are named by
+// the data (TrainingData::metric_key, split_name): a tagger with a dev set logs
+//
+//   iteration,loss,train_f1,dev_f1,test_f1,seconds
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <vector>
 
 #include "nabla/train/train.h"
 
 namespace nabla {
 
-// What a run's curves show: every iteration's loss, and the accuracies at each evaluation.
+// The metric columns of a run's log: train_acc and test_acc, with a validation column
+// between them when the data has a validation split.
+struct MetricColumns {
+  std::string metric = "accuracy";  // TrainingData::metric, for the curves' labels
+  std::string train = "train_acc";
+  std::string validation;           // empty: none
+  std::string test = "test_acc";
+  std::string header() const;       // "iteration,loss,train_acc,test_acc,seconds\n"
+  std::size_t fields() const { return validation.empty() ? 5 : 6; }
+};
+MetricColumns metric_columns(const TrainingData& data);
+
+// What a run's curves show: every iteration's loss, and the metric at each evaluation.
 struct Metrics {
+  MetricColumns columns;
   std::vector<double> iters, losses;
-  std::vector<double> eval_iters, train_acc, test_acc;
+  std::vector<double> eval_iters, train_acc, test_acc, validation_acc;
 
   void add_loss(std::int64_t iteration, double loss);
   void add_evaluation(const Evaluation& e);
@@ -36,18 +53,20 @@ std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last
 
 class MetricsLog {
  public:
+  // The header of data without a validation split, accuracy measured.
   static constexpr const char* kHeader = "iteration,loss,train_acc,test_acc,seconds\n";
 
   // A new log at `path`, replacing any file there: the header line.
-  static MetricsLog create(const std::filesystem::path& path);
+  static MetricsLog create(const std::filesystem::path& path, MetricColumns columns = {});
   // The log of a run resumed from a checkpoint at `iteration`, continued: its rows up to
-  // there stay (and are read into `kept`), the rest is cut off, since the resumed run
-  // repeats those iterations. Without a file there (or a whole header line), create().
+  // there stay (and are read into `kept`, whose columns are set), the rest is cut off,
+  // since the resumed run repeats those iterations. Without a file there (or a whole
+  // header line), create().
   static MetricsLog resume(const std::filesystem::path& path, std::int64_t iteration,
-                           Metrics& kept);
+                           Metrics& kept, MetricColumns columns = {});
 
   void write_loss(std::int64_t iteration, double loss);                     // "7,0.31,,,"
-  void write_evaluation(const Evaluation& e, double loss, double seconds);  // all five
+  void write_evaluation(const Evaluation& e, double loss, double seconds);  // every field
   // Writes out the rows so far; throws naming the file when writing failed.
   void flush();
   void close();
@@ -55,9 +74,10 @@ class MetricsLog {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  MetricsLog(std::filesystem::path path, std::uintmax_t keep);
+  MetricsLog(std::filesystem::path path, std::uintmax_t keep, MetricColumns columns);
 
   std::filesystem::path path_;
+  MetricColumns columns_;
   std::ofstream out_;
 };
 

@@ -3,6 +3,8 @@
 //   metrics.csv        a row per iteration (metrics_log.h)
 //   model.safetensors  a checkpoint at every evaluation; the final model at the end
 //   curves.svg         the loss and the accuracies against the iteration (curves.h)
+//   best.safetensors   for data with a validation split: the checkpoint whose validation
+//                      metric was the best (the first of equals), chosen by it alone
 //
 //   Trainer trainer(TrainConfig{}, load_mnist_sparse(resolve_data_dir(std::nullopt)));
 //   RunObserver quiet;                     // or a class of your own that prints
@@ -14,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "nabla/train/train.h"
@@ -43,6 +46,10 @@ struct RunResult {
   std::filesystem::path model;   // dir/model.safetensors: the final model (a checkpoint)
   std::filesystem::path curves;  // dir/curves.svg
   Evaluation final_eval;         // of the final model: what `nabla eval` reports for it
+  // With a validation split: the evaluation with the best validation metric (of this run
+  // or, resumed, of the rows before it) and dir/best.safetensors, its model.
+  std::optional<Evaluation> best_eval;
+  std::filesystem::path best_model;
   // Wall-clock seconds of the loop (from the first step to the final model, before the
   // curves), of that the time the loop's thread spent evaluating or waiting for an
   // evaluation, and the time of the evaluations that ran beside it, on their own thread.

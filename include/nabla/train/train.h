@@ -16,6 +16,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -53,7 +54,9 @@ struct TrainConfig {
   // lambda sum W^2); `weight_decay` the textbook's weight_decay_lambda (loss +
   // 0.5 lambda sum W^2, gradient + lambda W). With the adamw optimizer, weight_decay is
   // AdamW's decoupled decay instead (p -= lr * weight_decay * p on every parameter, after
-  // the gradient step; optim.h), which is not a penalty in the loss.
+  // the gradient step; optim.h), which is not a penalty in the loss. A table whose
+  // gradient is rows (an embedding's, Module::row_gradients) gets no penalty: its update
+  // is lazy, touching the rows a batch used only.
   double weight_decay = 0;
   double reg = 0;
   std::uint64_t seed = 42;
@@ -63,10 +66,12 @@ struct TrainConfig {
   static TrainConfig from_json(const std::string& json);
 };
 
+// The data's metric (TrainingData::metric: accuracy, or entity F1 for NER) on each split.
 struct Evaluation {
   std::int64_t iteration = 0;  // iterations done when evaluated
   double train_acc = 0;
   double test_acc = 0;
+  std::optional<double> validation_acc;  // when the data has a validation split
   double seconds = 0;  // how long the evaluation took (on whichever thread ran it)
 };
 
@@ -110,6 +115,10 @@ class Trainer {
   Trainer(TrainConfig config, const Mnist& data);
   // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
   Trainer(TrainConfig config, DenseData data);
+  // Trains `net`, a network of config.model (build_model's, its parameters set as wanted:
+  // pretrained word vectors, say). It is shared, not copied: training updates it.
+  // ValueError when its parameters are not those config.model names, of their shapes.
+  Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, Sequential net);
   // Continues from a checkpoint written by save(): parameters, buffers, the model's random
   // streams, optimizer state, random state and sampler position. `total_iters` > 0
   // replaces the planned iteration count.
@@ -154,6 +163,7 @@ class Trainer {
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
   Sequential& model() { return net_; }
+  const TrainingData& data() const { return *data_; }
   // The L2 penalty's lambda: reg + weight_decay / 2 (weight_decay is AdamW's own with
   // adamw, see TrainConfig).
   double l2_lambda() const { return lambda_; }
@@ -174,6 +184,10 @@ class Trainer {
   std::vector<Var> params_;
   std::vector<std::string> param_names_;  // params_'s full names (W1, b1, ...)
   std::vector<bool> penalised_;           // weights (rank >= 2) get the L2 penalty, biases not
+  // The tables' gradients as rows (Module::row_gradients), for the optimizer's lazy step;
+  // all null for a model without tables.
+  std::vector<const RowGradient*> row_grads_;
+  bool has_row_grads_ = false;
   double lambda_ = 0;
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;

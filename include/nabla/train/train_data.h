@@ -10,14 +10,18 @@
 // path) when the data has pixels, else dense tensors of the model's example shape, e.g.
 // (B, 1, 28, 28), pixels / 255. Two kinds of data come with nabla:
 //   * MNIST images (mnist_training_data): sparse rows or dense batches;
-//   * rows of numbers (dense_training_data, e.g. a CSV file's): dense batches.
+//   * rows of numbers (dense_training_data, e.g. a CSV file's): dense batches;
+//   * token windows of a tagged corpus (tasks/ner.h's ner_training_data): int64 ids, scored
+//     by entity F1 over sentences rather than by accuracy.
 // Another kind of data is one more class with these few functions; the Trainer does not
 // change.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "nabla/core/tensor.h"
@@ -26,7 +30,9 @@
 
 namespace nabla {
 
-enum class Split { train, test };
+// The training examples, a validation split (for choosing: the best evaluation, early
+// stopping; a data set may have none) and the test split (reported, never chosen by).
+enum class Split { train, validation, test };
 
 // The form a model takes its examples in.
 enum class InputForm { dense, sparse_rows };
@@ -51,6 +57,21 @@ class TrainingData {
   virtual std::int64_t classes() const = 0;
   // Whether batches can come in `form` (dense ones always can).
   virtual bool offers(InputForm form) const { return form == InputForm::dense; }
+  // A split's name in this data's words: "train", "validation", "test" (NER: "dev").
+  virtual std::string split_name(Split split) const;
+
+  // What an evaluation measures ("accuracy"; NER: "entity F1") and its short form for
+  // column names ("acc": train_acc; "f1").
+  virtual std::string metric() const { return "accuracy"; }
+  virtual std::string metric_key() const { return "acc"; }
+  // The metric on `split`, from the model's scores of each of the split's blocks
+  // (for_each_block's, in order): predict(block) gives them. By default the fraction of
+  // examples whose highest score is their label. Reads the data only (as for_each_block).
+  virtual double score(Split split, InputForm form, const Shape& example,
+                       const std::function<Tensor(const Batch&)>& predict) const;
+  // What a model trained on this data needs to be used without it, kept in its model file
+  // (NER: the vocabulary and the tag set). Keys are the data's own ("ner.tags").
+  virtual std::map<std::string, std::string> model_metadata() const { return {}; }
 
   // The training examples `rows` as one batch in `form`, each of `example`'s shape when
   // dense. The batch is the data's and valid until the next call (its storage is reused):

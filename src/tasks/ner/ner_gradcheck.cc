@@ -6,28 +6,27 @@ namespace nabla {
 
 GradCheckReport gradient_check(WindowTagger& model, const NerExamples& batch, double h,
                                double abs_floor) {
-  model.train();
-  model.zero_grad();
-  model.loss_and_gradient(batch.words, batch.shapes, batch.labels);
+  Sequential& net = model.net();
+  net.train();
+  net.zero_grad();
+  net.clear_row_gradients();
+  net.gradient(batch.ids, batch.labels);
   // Backprop, as training computes it: the tables' row gradients made dense.
-  std::vector<const RowGradient*> rows = model.row_grads();
+  const std::vector<const RowGradient*> rows = net.row_gradients();
   std::vector<std::string> names;
   std::vector<Tensor> analytic, numerical;
   std::size_t i = 0;
-  for (auto& [name, p] : model.named_parameters()) {
+  for (auto& [name, p] : net.named_parameters()) {
     names.push_back(name);
-    analytic.push_back(rows[i] != nullptr ? rows[i]->to_dense(p.shape()[0]) : p.grad());
-    ++i;
-  }
-  i = 0;
-  for (auto& [name, p] : model.named_parameters()) {
-    numerical.push_back(numerical_gradient(
-        [&] {
-          SoftmaxWithLoss loss;
-          return loss.forward(model.scores(batch.words, batch.shapes), batch.labels);
-        },
-        p.value(), h));
-    if (rows[i] != nullptr && rows[i]->empty()) analytic[i] = Tensor(p.shape(), p.dtype());
+    if (rows[i] == nullptr) {
+      analytic.push_back(p.grad());
+    } else if (rows[i]->empty()) {
+      analytic.emplace_back(p.shape(), p.dtype());
+    } else {
+      analytic.push_back(rows[i]->to_dense(p.shape()[0]));
+    }
+    numerical.push_back(
+        numerical_gradient([&] { return net.loss(batch.ids, batch.labels); }, p.value(), h));
     ++i;
   }
   return compare_gradients(names, numerical, analytic, abs_floor);
@@ -40,8 +39,12 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
   for (const TaggedSentence& s : sentences) {
     for (const std::string& token : s.tokens) vocab.add(lower_case(token));
   }
+  ModelSpec spec =
+      window_tagger_spec(vocab.size(), dim, static_cast<std::int64_t>(tags.size()), options);
   Tensor vectors = Tensor::randn({vocab.size(), dim}, rng, 0.5, DType::f64);
-  return WindowTagger(std::move(vocab), std::move(vectors), std::move(tags), options, rng);
+  Sequential net = build_model(spec, rng, DType::f64);
+  static_cast<WindowEmbedding&>(net.layer(0)).words().W().value() = vectors;
+  return WindowTagger(std::move(vocab), std::move(tags), std::move(spec), std::move(net));
 }
 
 }  // namespace nabla

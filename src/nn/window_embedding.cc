@@ -1,0 +1,104 @@
+// WindowEmbedding: two embedding lookups, their rows joined; backward splits dout.
+#include "nabla/nn/window_embedding.h"
+
+#include <cstring>
+#include <utility>
+
+namespace nabla {
+namespace {
+
+// Row i of dst (n rows of a + b values) gets a's row i, then b's; split_rows undoes it.
+void join_rows(const Tensor& a, const Tensor& b, Tensor& dst) {
+  const std::size_t size = dtype_size(dst.dtype());
+  const std::int64_t n = dst.size(0), ac = a.size(1), bc = b.size(1);
+  const auto* pa = static_cast<const char*>(a.raw());
+  const auto* pb = static_cast<const char*>(b.raw());
+  auto* out = static_cast<char*>(dst.raw());
+  const std::size_t row = static_cast<std::size_t>(ac + bc) * size;
+  const std::size_t a_bytes = static_cast<std::size_t>(ac) * size;
+  const std::size_t b_bytes = static_cast<std::size_t>(bc) * size;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    if (a_bytes > 0) std::memcpy(out + r * row, pa + r * a_bytes, a_bytes);
+    if (b_bytes > 0) std::memcpy(out + r * row + a_bytes, pb + r * b_bytes, b_bytes);
+  }
+}
+
+void split_rows(const Tensor& src, Tensor& a, Tensor& b) {
+  const std::size_t size = dtype_size(src.dtype());
+  const std::int64_t n = src.size(0), ac = a.size(1), bc = b.size(1);
+  const auto* in = static_cast<const char*>(src.raw());
+  auto* pa = static_cast<char*>(a.raw());
+  auto* pb = static_cast<char*>(b.raw());
+  const std::size_t row = static_cast<std::size_t>(ac + bc) * size;
+  const std::size_t a_bytes = static_cast<std::size_t>(ac) * size;
+  const std::size_t b_bytes = static_cast<std::size_t>(bc) * size;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    if (a_bytes > 0) std::memcpy(pa + r * a_bytes, in + r * row, a_bytes);
+    if (b_bytes > 0) std::memcpy(pb + r * b_bytes, in + r * row + a_bytes, b_bytes);
+  }
+}
+
+// Columns [begin, begin + k) of ids (N, 2k) into out (N, k).
+void take_columns(const Tensor& ids, std::int64_t begin, std::int64_t k, Tensor& out) {
+  const std::int64_t n = ids.size(0), cols = ids.size(1);
+  out.resize({n, k}, DType::i64);
+  const std::int64_t* src = ids.data<std::int64_t>();
+  std::int64_t* dst = out.data<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::memcpy(dst + i * k, src + i * cols + begin, static_cast<std::size_t>(k) * sizeof(std::int64_t));
+  }
+}
+
+}  // namespace
+
+WindowEmbedding::WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width)
+    : width_(width) {
+  if (width < 1) {
+    throw ValueError("WindowEmbedding: a window needs 1 or more tokens, got " +
+                     std::to_string(width));
+  }
+  if (words.rank() != 2 || shapes.rank() != 2 || words.dtype() != shapes.dtype()) {
+    throw ShapeError("WindowEmbedding: expected two tables (V, d) and (S, s) of one dtype, got " +
+                     std::string(dtype_name(words.dtype())) + shape_str(words.shape()) + " and " +
+                     dtype_name(shapes.dtype()) + shape_str(shapes.shape()));
+  }
+  register_module("words", std::make_unique<Embedding>(std::move(words)));
+  register_module("shapes", std::make_unique<Embedding>(std::move(shapes)));
+}
+
+void WindowEmbedding::set_grad_mode(EmbeddingGrad mode) {
+  words().set_grad_mode(mode);
+  shapes().set_grad_mode(mode);
+}
+
+Tensor WindowEmbedding::forward(const Tensor& ids) {
+  if (ids.dtype() != DType::i64 || ids.rank() != 2 || ids.size(1) != 2 * width_) {
+    throw ShapeError("WindowEmbedding: ids " + std::string(dtype_name(ids.dtype())) +
+                     shape_str(ids.shape()) + ", expected int64 (N, " +
+                     std::to_string(2 * width_) + "): " + std::to_string(width_) +
+                     " word ids, then as many shape ids");
+  }
+  take_columns(ids, 0, width_, word_ids_);
+  take_columns(ids, width_, width_, shape_ids_);
+  Tensor w = words().forward(word_ids_);    // (N, k*d)
+  Tensor s = shapes().forward(shape_ids_);  // (N, k*s)
+  Tensor out = Tensor::empty({ids.size(0), w.size(1) + s.size(1)}, w.dtype());
+  join_rows(w, s, out);
+  out_shape_ = is_training() ? out.shape() : Shape{};
+  return out;
+}
+
+Tensor WindowEmbedding::backward(const Tensor& dout) {
+  require_forward(!out_shape_.empty(), dout, out_shape_);
+  const std::int64_t n = dout.size(0), wd = width_ * words().dim();
+  Tensor dw = Tensor::empty({n, wd}, dout.dtype());
+  Tensor ds = Tensor::empty({n, dout.size(1) - wd}, dout.dtype());
+  split_rows(dout, dw, ds);
+  words().backward(dw);
+  shapes().backward(ds);
+  return Tensor();
+}
+
+}  // namespace nabla

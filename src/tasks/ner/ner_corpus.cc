@@ -1,0 +1,116 @@
+// The corpus, the peer's vocabulary, and the tagger's architecture and training setup.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "nabla/tasks/ner.h"
+
+namespace nabla {
+
+std::unordered_map<std::string, std::int64_t> NerCorpus::lower_case_words() const {
+  std::unordered_map<std::string, std::int64_t> out;
+  for (const auto* part : {&train, &dev, &test}) {
+    for (const TaggedSentence& s : *part) {
+      for (const std::string& token : s.tokens) out.emplace(lower_case(token), 0);
+    }
+  }
+  return out;
+}
+
+NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
+                          const std::string& test) {
+  NerCorpus c;
+  c.train = read_conll(train);
+  c.dev = read_conll(dev);
+  c.test = read_conll(test);
+  c.train_path = train;
+  c.dev_path = dev;
+  c.test_path = test;
+  return c;
+}
+
+ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
+                             const NerOptions& options) {
+  if (options.window < 0 || options.window > 50) {
+    throw ValueError("window tagger: window must be in [0, 50], got " +
+                     std::to_string(options.window));
+  }
+  if (options.activation != "tanh" && options.activation != "relu" &&
+      options.activation != "sigmoid") {
+    throw ValueError("window tagger: activation '" + options.activation +
+                     "' is not one of tanh, relu, sigmoid");
+  }
+  const std::int64_t width = 2 * static_cast<std::int64_t>(options.window) + 1;
+  ModelSpec s;
+  s.kind = "window-tagger";
+  s.input_shape = {2 * width};
+  s.inputs = 2 * width;
+  s.classes = tags;
+  s.hidden.clear();
+  s.init = Init::xavier;
+  const auto number = [](std::int64_t v) { return static_cast<double>(v); };
+  s.layers = {
+      {"window_embedding",
+       {{"width", number(width)},
+        {"vocab", number(vocab)},
+        {"dim", number(dim)},
+        {"shapes", number(kWordShapes + 1)},
+        {"shape_dim", number(options.shape_dim)}}},
+      {"affine", {{"out", number(options.hidden)}}},
+      {options.activation, {}},
+      {"affine", {{"out", number(tags)}}},
+  };
+  s.check();  // (ValueError naming what is out of range)
+  return s;
+}
+
+WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vectors,
+                                const NerOptions& options, std::uint64_t seed) {
+  std::set<std::string> pretrained, train_only, tags;
+  for (const auto& [word, unused] : corpus.lower_case_words()) {
+    if (vectors.find(word) >= 0) pretrained.insert(word);
+  }
+  for (const TaggedSentence& s : corpus.train) {
+    for (const std::string& token : s.tokens) {
+      std::string w = lower_case(token);
+      if (pretrained.count(w) == 0) train_only.insert(std::move(w));
+    }
+    tags.insert(s.tags.begin(), s.tags.end());
+  }
+  Vocabulary vocab;
+  for (const std::string& w : pretrained) vocab.add(w);
+  for (const std::string& w : train_only) vocab.add(w);
+
+  const std::int64_t d = vectors.dim;
+  const ModelSpec spec =
+      window_tagger_spec(vocab.size(), d, static_cast<std::int64_t>(tags.size()), options);
+  Rng rng(seed);
+  Sequential net = build_model(spec, rng, DType::f32);
+  // The table's U(-0.1, 0.1) rows stay for the words GloVe lacks; padding and unknown
+  // start at zero, the others at their GloVe vectors.
+  auto& embedding = static_cast<WindowEmbedding&>(net.layer(0));
+  float* t = embedding.words().W().value().data<float>();
+  std::fill(t, t + 2 * d, 0.0f);
+  for (const std::string& w : pretrained) {
+    const float* v = vectors.row(vectors.find(w));
+    std::copy(v, v + d, t + vocab.id(w) * d);
+  }
+  return WindowTagger(std::move(vocab), std::vector<std::string>(tags.begin(), tags.end()), spec,
+                      std::move(net));
+}
+
+TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,
+                             const std::string& optimizer, double lr, std::uint64_t seed) {
+  TrainConfig c;
+  c.model = tagger.spec();
+  c.epochs = epochs;
+  c.batch = batch;
+  c.optimizer = optimizer;
+  c.lr = lr;
+  c.seed = seed;
+  c.sampling = Sampling::shuffled_epochs;
+  return c;
+}
+
+}  // namespace nabla

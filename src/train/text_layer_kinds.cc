@@ -1,0 +1,48 @@
+// The layer kind of text models: window_embedding, the window tagger's first layer.
+#include <memory>
+
+#include "nabla/nn/window_embedding.h"
+#include "nabla/train/model_spec.h"
+#include "train/layer_kinds.h"
+
+namespace nabla {
+
+void add_text_layer_kinds(LayerRegistry& registry) {
+  LayerKind k;
+  k.name = "window_embedding";
+  k.help =
+      "the word and shape vectors of a window of WIDTH tokens, side by side; its input is "
+      "2 * WIDTH int64 ids (word ids, then shape ids): window_embedding:WIDTHxVOCABxDIM";
+  const auto most = static_cast<double>(ModelSpec::kMaxWidth);
+  k.options = {{"width", 0, true, 1, 101, true, "tokens in a window (2 * window + 1)"},
+               {"vocab", 0, true, 2, most, true, "words in the vocabulary"},
+               {"dim", 0, true, 1, 10000, true, "size of a word vector"},
+               {"shapes", 10, false, 1, 1000, true, "word shapes (padding included)"},
+               {"shape_dim", 5, false, 0, 1000, true, "size of a shape vector (0: none)"}};
+  k.positional = 3;
+  k.plan = [](const LayerOptions& o, const Shape& in) {
+    const std::int64_t width = whole(o, "width"), d = whole(o, "dim");
+    const std::int64_t s = whole(o, "shape_dim");
+    if (in != Shape{2 * width}) {
+      throw ValueError("window_embedding: input " + shape_str(in) + ", expected (" +
+                       std::to_string(2 * width) + ") ids: " + std::to_string(width) +
+                       " word ids, then as many shape ids");
+    }
+    return LayerPlan{{width * (d + s)},
+                     {{"words.W", {whole(o, "vocab"), d}}, {"shapes.W", {whole(o, "shapes"), s}}},
+                     {}};
+  };
+  k.build = [](const LayerOptions& o, const Shape&, const LayerInit& init) {
+    // Vectors without a pretrained value start at U(-0.1, 0.1); the caller copies in the
+    // pretrained ones (tasks/ner.h's make_window_tagger).
+    Tensor words =
+        Tensor::uniform({whole(o, "vocab"), whole(o, "dim")}, *init.rng, -0.1, 0.1, init.dtype);
+    Tensor shapes = Tensor::uniform({whole(o, "shapes"), whole(o, "shape_dim")}, *init.rng, -0.1,
+                                    0.1, init.dtype);
+    return std::make_unique<WindowEmbedding>(std::move(words), std::move(shapes),
+                                             whole(o, "width"));
+  };
+  registry.add(std::move(k));
+}
+
+}  // namespace nabla
