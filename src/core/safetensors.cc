@@ -34,17 +34,8 @@ struct FileCloser {
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
 const char* dtype_code(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return "F32";
-    case DType::f64:
-      return "F64";
-    case DType::i64:
-      return "I64";
-    case DType::i32:
-      break;
-  }
-  return "I32";
+  static constexpr const char* kCodes[] = {"F32", "F64", "I64", "I32"};  // DType order
+  return kCodes[static_cast<int>(dtype)];
 }
 
 std::string num(std::uint64_t n) { return std::to_string(n); }

@@ -11,17 +11,8 @@
 namespace nabla {
 
 const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::f32:
-      return "float32";
-    case DType::f64:
-      return "float64";
-    case DType::i64:
-      return "int64";
-    case DType::i32:
-      break;
-  }
-  return "int32";
+  static constexpr const char* kNames[] = {"float32", "float64", "int64", "int32"};  // DType order
+  return kNames[static_cast<int>(dtype)];
 }
 
 std::size_t dtype_size(DType dtype) { return dtype == DType::f32 || dtype == DType::i32 ? 4 : 8; }

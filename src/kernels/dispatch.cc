@@ -78,14 +78,8 @@ const Table& choose() {
 }  // namespace
 
 const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-    default:
-      return "scalar";
-  }
+  static constexpr const char* kNames[] = {"scalar", "avx2", "avx512"};  // Isa's values
+  return kNames[static_cast<int>(isa)];
 }
 
 const Table& active() {

@@ -7,36 +7,21 @@
 namespace nabla {
 namespace {
 
-// Row i of dst (n rows of a + b values) gets a's row i, then b's; split_rows undoes it.
-void join_rows(const Tensor& a, const Tensor& b, Tensor& dst) {
-  const std::size_t size = dtype_size(dst.dtype());
-  const std::int64_t n = dst.size(0), ac = a.size(1), bc = b.size(1);
-  const auto* pa = static_cast<const char*>(a.raw());
-  const auto* pb = static_cast<const char*>(b.raw());
-  auto* out = static_cast<char*>(dst.raw());
-  const std::size_t row = static_cast<std::size_t>(ac + bc) * size;
-  const std::size_t a_bytes = static_cast<std::size_t>(ac) * size;
-  const std::size_t b_bytes = static_cast<std::size_t>(bc) * size;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto r = static_cast<std::size_t>(i);
-    if (a_bytes > 0) std::memcpy(out + r * row, pa + r * a_bytes, a_bytes);
-    if (b_bytes > 0) std::memcpy(out + r * row + a_bytes, pb + r * b_bytes, b_bytes);
-  }
-}
-
-void split_rows(const Tensor& src, Tensor& a, Tensor& b) {
-  const std::size_t size = dtype_size(src.dtype());
-  const std::int64_t n = src.size(0), ac = a.size(1), bc = b.size(1);
-  const auto* in = static_cast<const char*>(src.raw());
+// Row i of `joined` (n rows of a + b values) is a's row i, then b's. to_joined: copies a
+// and b into joined (forward); else joined into a and b (backward).
+// (joined is only read when !to_joined: the const_cast writes nothing then)
+void copy_rows(const Tensor& joined, Tensor& a, Tensor& b, bool to_joined) {
+  const std::size_t size = dtype_size(joined.dtype());
+  const std::int64_t n = joined.size(0);
+  const std::size_t a_bytes = static_cast<std::size_t>(a.size(1)) * size;
+  const std::size_t b_bytes = static_cast<std::size_t>(b.size(1)) * size;
+  auto* row = static_cast<char*>(const_cast<void*>(joined.raw()));
   auto* pa = static_cast<char*>(a.raw());
   auto* pb = static_cast<char*>(b.raw());
-  const std::size_t row = static_cast<std::size_t>(ac + bc) * size;
-  const std::size_t a_bytes = static_cast<std::size_t>(ac) * size;
-  const std::size_t b_bytes = static_cast<std::size_t>(bc) * size;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto r = static_cast<std::size_t>(i);
-    if (a_bytes > 0) std::memcpy(pa + r * a_bytes, in + r * row, a_bytes);
-    if (b_bytes > 0) std::memcpy(pb + r * b_bytes, in + r * row + a_bytes, b_bytes);
+  for (std::int64_t i = 0; i < n; ++i, row += a_bytes + b_bytes, pa += a_bytes, pb += b_bytes) {
+    // (a table of width 0, --shape-dim 0, has no storage: nothing to copy)
+    if (a_bytes > 0) std::memcpy(to_joined ? row : pa, to_joined ? pa : row, a_bytes);
+    if (b_bytes > 0) std::memcpy(to_joined ? row + a_bytes : pb, to_joined ? pb : row + a_bytes, b_bytes);
   }
 }
 
@@ -85,7 +70,7 @@ Tensor WindowEmbedding::forward(const Tensor& ids) {
   Tensor w = words().forward(word_ids_);    // (N, k*d)
   Tensor s = shapes().forward(shape_ids_);  // (N, k*s)
   Tensor out = Tensor::empty({ids.size(0), w.size(1) + s.size(1)}, w.dtype());
-  join_rows(w, s, out);
+  copy_rows(out, w, s, true);
   out_shape_ = is_training() ? out.shape() : Shape{};
   return out;
 }
@@ -95,7 +80,7 @@ Tensor WindowEmbedding::backward(const Tensor& dout) {
   const std::int64_t n = dout.size(0), wd = width_ * words().dim();
   Tensor dw = Tensor::empty({n, wd}, dout.dtype());
   Tensor ds = Tensor::empty({n, dout.size(1) - wd}, dout.dtype());
-  split_rows(dout, dw, ds);
+  copy_rows(dout, dw, ds, false);
   words().backward(dw);
   shapes().backward(ds);
   return Tensor();

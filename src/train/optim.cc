@@ -437,15 +437,8 @@ Init parse_init(const std::string& name) {
 }
 
 const char* init_name(Init init) {
-  switch (init) {
-    case Init::normal:
-      return "std";
-    case Init::xavier:
-      return "xavier";
-    case Init::he:
-      return "he";
-  }
-  return "?";
+  static constexpr const char* kNames[] = {"std", "xavier", "he"};  // Init order
+  return kNames[static_cast<int>(init)];
 }
 
 double init_std(Init init, std::int64_t fan_in, double normal_std) {

@@ -15,15 +15,7 @@ namespace nabla {
 void TrainingData::draw_ahead(InputForm, const BatchSampler&, const Rng&, std::int64_t) {}
 
 std::string TrainingData::split_name(Split split) const {
-  switch (split) {
-    case Split::train:
-      return "train";
-    case Split::validation:
-      return "validation";
-    case Split::test:
-      break;
-  }
-  return "test";
+  return split == Split::train ? "train" : split == Split::validation ? "validation" : "test";
 }
 
 double TrainingData::score(Split split, InputForm form, const Shape& example,
