@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "exit_status.h"
 #include "model_output.h"
+#include "train_checks.h"
 #include "nabla/data/image.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/train.h"
@@ -61,7 +62,7 @@ Runner add_eval_command(CLI::App& app) {
   sub->add_flag("--train", o->train, "Also report the accuracy on the training set");
   sub->add_flag("--json", o->json, "Print one JSON object (model, iterations, test_acc, ...)");
   return [o]() -> int {
-    LoadedModel m = load_model(o->model);
+    LoadedModel m = load_network(o->model);
     const std::string dir = resolve_data_dir(o->data);
     EvalReport r;
     r.model = m.spec.describe();
@@ -111,7 +112,7 @@ Runner add_predict_command(CLI::App& app) {
     if (o->inputs.empty() && o->indices.empty()) {
       throw UsageError("give image files or --index N");
     }
-    LoadedModel m = load_model(o->model);
+    LoadedModel m = load_network(o->model);
     auto classify = [&](const std::string& what, const std::vector<std::uint8_t>& pixels) {
       if (static_cast<std::int64_t>(pixels.size()) != m.spec.inputs) {
         throw ShapeError("predict: " + what + " has " + std::to_string(pixels.size()) +

@@ -94,4 +94,14 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
   return applied;
 }
 
+LoadedModel load_network(const std::string& path) {
+  LoadedModel m = load_model(path);
+  if (m.spec.kind == "window-tagger") {
+    throw DataError(path +
+                    ": a window tagger (made by `nabla ner train`), not a network of `nabla "
+                    "train`; `nabla ner eval` and `nabla ner tag` take it");
+  }
+  return m;
+}
+
 }  // namespace nabla::cli

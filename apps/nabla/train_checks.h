@@ -24,4 +24,9 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
                                               const TrainConfig& asked,
                                               const std::set<std::string>& given);
 
+// A model file for `nabla eval`, `nabla predict` and `nabla train --resume`: load_model's,
+// with a DataError naming the file when it holds a window tagger (made by `nabla ner
+// train`), which those commands cannot use, and the commands that take it.
+LoadedModel load_network(const std::string& path);
+
 }  // namespace nabla::cli

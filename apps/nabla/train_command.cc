@@ -171,6 +171,7 @@ Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
   const TrainConfig config = config_from(o, *data);
   check_model_options(config, o.given);
   if (o.resume.empty()) return Trainer(config, std::move(data));
+  load_network(o.resume);  // (a window tagger is refused by name)
   // --iters / --epochs give the new total; without them the checkpoint's plan stands.
   Trainer trainer = Trainer::resume(o.resume, std::move(data), o.iters_given ? o.iters : 0);
   std::int64_t epochs_total = 0;

@@ -117,6 +117,18 @@ TEST_F(NerCli, TrainEvalTag) {
       tagged.out, std::regex("I\t[BIO][-A-Z]*\nlove\t[BIO][-A-Z]*\nParis\t[BIO][-A-Z]*\n\n"
                              "Obama\t[BIO][-A-Z]*\ntweets\t[BIO][-A-Z]*\n\n")))
       << tagged.out;
+  // The commands of `nabla train`'s networks refuse a tagger by name.
+  for (const std::string& command :
+       {"eval --model " + model, "predict --index 3 --model " + model,
+        "train --iters 5 --out " + path("again") + " --resume " + model}) {
+    Result refused = run_nabla(command);
+    EXPECT_EQ(refused.status, 1) << command;
+    EXPECT_THAT(refused.out, HasSubstr(model + ": a window tagger (made by `nabla ner train`), not "
+                                               "a network of `nabla train`; `nabla ner eval` and "
+                                               "`nabla ner tag` take it"))
+        << command;
+  }
+
   write("text", "RT @NBA : LeBron James to Miami\n");
   Result from_file = run_nabla("ner tag --model " + model + " " + path("text"));
   EXPECT_EQ(from_file.status, 0);
