@@ -45,6 +45,7 @@ struct TrainOptions {
   std::string vectors = "data/glove/glove.6B.100d.txt";
   std::string out;
   std::string resume;
+  std::int64_t early_stop = 0;
   bool overwrite = false;
   int threads = 0;
   NerOptions model;
@@ -144,6 +145,7 @@ int run_train(const TrainOptions& o) {
   run.overwrite = o.overwrite;
   run.resumed_from = o.resume;
   run.background_evaluation = threads > 1;  // on the other core
+  run.early_stop = o.early_stop;
   NerObserver printer(*trainer);
   const RunResult r = run_training(*trainer, run, printer);
 
@@ -153,6 +155,10 @@ int run_train(const TrainOptions& o) {
   print_scores("test", test_scores);
   const double epoch = static_cast<double>(r.best_eval->iteration) /
                        static_cast<double>(trainer->iters_per_epoch());
+  if (r.stopped_early) {
+    std::printf("stopped early at iteration %lld: %lld evaluations without a better dev F1\n",
+                static_cast<long long>(trainer->iteration()), static_cast<long long>(o.early_stop));
+  }
   std::printf("model of iteration %lld (epoch %.2f, best dev F1): %s\n",
               static_cast<long long>(r.best_eval->iteration), epoch, r.best_model.string().c_str());
   // (for scripts/bench.sh: the loop without the time its thread spent evaluating or
@@ -241,6 +247,9 @@ Runner add_ner_command(CLI::App& app) {
   train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
   train->add_flag("--overwrite", t->overwrite,
                   "Write into an --out directory that already holds files");
+  train->add_option("--early-stop", t->early_stop,
+                    "Stop after this many evaluations in a row without a better dev F1 (0: never)")
+      ->check(whole_number(0, 100000));
   train->add_option("--resume", t->resume,
                     "Continue from a checkpoint (model.safetensors of a run) exactly; "
                     "--epochs sets the new total");

@@ -66,6 +66,7 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
       {"weight-decay", [](const TrainConfig& c) { return number(c.weight_decay); }},
       {"reg", [](const TrainConfig& c) { return number(c.reg); }},
       {"seed", [](const TrainConfig& c) { return std::to_string(c.seed); }},
+      {"validation", [](const TrainConfig& c) { return number(c.validation); }},
       {"sampling",
        [](const TrainConfig& c) {
          return c.sampling == Sampling::shuffled_epochs ? "shuffle" : "replacement";

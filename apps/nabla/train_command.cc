@@ -22,6 +22,7 @@
 #include "nabla/train/run.h"
 #include "nabla/train/train.h"
 #include "progress.h"
+#include "exit_status.h"
 #include "train_checks.h"
 
 namespace nabla::cli {
@@ -55,6 +56,8 @@ struct Options {
   int threads = 0;
   std::string out;
   std::string resume;
+  double validation = 0;
+  std::int64_t early_stop = 0;
   bool timing = false;
   bool iters_given = false;
   bool overwrite = false;
@@ -114,6 +117,7 @@ TrainConfig config_from(const Options& o, const TrainingData& data) {
   c.reg = o.reg;
   c.seed = o.seed;
   c.sampling = o.sampling == "shuffle" ? Sampling::shuffled_epochs : Sampling::with_replacement;
+  c.validation = o.validation;
   return c;
 }
 
@@ -136,7 +140,19 @@ struct CommandData {
   std::string line;
 };
 
+std::string fraction_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 CommandData load_data(const Options& o, int threads) {
+  const HoldOut holdout{o.validation, o.seed};
+  const std::string held_line =
+      o.validation > 0 ? "; a validation split of " + fraction_text(o.validation) +
+                             " of the training examples held out (seed " + std::to_string(o.seed) +
+                             ")"
+                       : "";
   const bool csv_data = o.data && std::filesystem::is_regular_file(*o.data);
   if (!o.test_data.empty() && !csv_data) {
     throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
@@ -151,7 +167,7 @@ CommandData load_data(const Options& o, int threads) {
              : "from " + o.test_data) +
         ", " + std::to_string(rows.data.train_x.size(1)) + " features, " +
         std::to_string(rows.data.classes) + " classes";
-    return {dense_training_data(std::move(rows.data)), line};
+    return {dense_training_data(std::move(rows.data), holdout), line + held_line};
   }
   const std::string data_dir = resolve_data_dir(o.data);
   // Straight into sparse pixels: the dense images are never held (55 MB less). The rows
@@ -161,7 +177,7 @@ CommandData load_data(const Options& o, int threads) {
   SparseMnist mnist = load_mnist_sparse(data_dir);
   std::string line = "data " + data_dir + ": " + std::to_string(mnist.train_images.rows()) +
                      " training, " + std::to_string(mnist.test_images.rows()) + " test images";
-  return {mnist_training_data(std::move(mnist)), line};
+  return {mnist_training_data(std::move(mnist), holdout), line + held_line};
 }
 
 // The Trainer of the options: a new one, or the --resume checkpoint's (`resume_notes`: what
@@ -171,7 +187,6 @@ Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
   const TrainConfig config = config_from(o, *data);
   check_model_options(config, o.given);
   if (o.resume.empty()) return Trainer(config, std::move(data));
-  load_network(o.resume);  // (a window tagger is refused by name)
   // --iters / --epochs give the new total; without them the checkpoint's plan stands.
   Trainer trainer = Trainer::resume(o.resume, std::move(data), o.iters_given ? o.iters : 0);
   std::int64_t epochs_total = 0;
@@ -218,7 +233,12 @@ class PrintingObserver : public RunObserver {
   void evaluated(const Evaluation& e, bool is_final) override {
     progress_.clear();
     std::string label = is_final ? "final: " : "iteration " + std::to_string(e.iteration) + ": ";
-    std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
+    if (e.validation_acc) {
+      std::printf("%strain acc, validation acc, test acc | %.4f, %.4f, %.4f\n", label.c_str(),
+                  e.train_acc, *e.validation_acc, e.test_acc);
+    } else {
+      std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
+    }
     std::fflush(stdout);
   }
 
@@ -256,7 +276,24 @@ int run_train(const Options& o) {
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
   const int threads = o.threads > 0 ? o.threads : default_threads();
-  CommandData data = load_data(o, threads);
+  // A resumed run holds out the validation split its checkpoint did (its fraction and
+  // seed, unless given: then they must be the same, see check_resume_options).
+  Options held = o;
+  if (!o.resume.empty()) {
+    const LoadedModel checkpoint = load_network(o.resume);
+    auto train = checkpoint.metadata.find("train");
+    if (train != checkpoint.metadata.end()) {
+      const TrainConfig c = TrainConfig::from_json(train->second);
+      if (o.given.count("validation") == 0) held.validation = c.validation;
+      if (held.validation != c.validation) {  // (the other options: check_resume_options)
+        throw UsageError("--resume: --validation " + fraction_text(o.validation) +
+                         " (the checkpoint's is " + fraction_text(c.validation) +
+                         "): a resumed run holds out the same validation split");
+      }
+      if (o.given.count("seed") == 0) held.seed = c.seed;
+    }
+  }
+  CommandData data = load_data(held, threads);
   std::vector<std::string> resume_notes;
   Trainer trainer = make_trainer(o, std::move(data.data), resume_notes);
   trainer.set_threads(threads);
@@ -267,10 +304,24 @@ int run_train(const Options& o) {
   run.resumed_from = o.resume;
   // With two threads, the evaluations during training run beside it, on the other core.
   run.background_evaluation = threads > 1;
+  run.early_stop = o.early_stop;
   PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes));
   const RunResult r = run_training(trainer, run, printer);
 
   check_better_than_chance(trainer, r);
+  if (r.stopped_early) {
+    std::printf("stopped early at iteration %lld: %lld evaluations without a better validation "
+                "accuracy\n",
+                static_cast<long long>(trainer.iteration()), static_cast<long long>(o.early_stop));
+  }
+  if (r.best_eval) {
+    std::printf("best validation acc %.4f at iteration %lld (epoch %.2f, test acc %.4f): %s\n",
+                r.best_eval->validation_acc.value_or(0),
+                static_cast<long long>(r.best_eval->iteration),
+                static_cast<double>(r.best_eval->iteration) /
+                    static_cast<double>(trainer.iters_per_epoch()),
+                r.best_eval->test_acc, r.best_model.string().c_str());
+  }
   std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
               r.curves.string().c_str());
   // For the benchmark (--timing): train_s, the loop without the time this thread spent on
@@ -355,6 +406,15 @@ Runner add_train_command(CLI::App& app) {
   sub->add_flag("--timing", o->timing,
                 "End with a TIMING line of seconds (training, evaluation, wall) and the "
                 "kernels' instruction set, for scripts/bench.sh");
+  sub->add_option("--validation", o->validation,
+                  "Hold out this fraction of the training examples (drawn with --seed) as a "
+                  "validation split: evaluated at each evaluation, its best checkpoint kept as "
+                  "best.safetensors")
+      ->check(CLI::Range(0.0, 0.99));
+  sub->add_option("--early-stop", o->early_stop,
+                  "Stop after this many evaluations in a row without a better validation "
+                  "accuracy (needs --validation; 0: never)")
+      ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
                   "set the new total");

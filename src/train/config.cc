@@ -32,6 +32,7 @@ std::string TrainConfig::to_json() const {
             {"reg", reg},
             {"seed", seed},
             {"sampling", sampling_name(sampling)},
+            {"validation", validation},
             {"model", json::parse(model.to_json())}};
   return j.dump();
 }
@@ -49,6 +50,8 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.reg = field<double>(j, "reg", what);
   c.seed = field<std::uint64_t>(j, "seed", what);
   c.sampling = parse_sampling(field<std::string>(j, "sampling", what));
+  // (checkpoints written before validation splits have none)
+  if (j.contains("validation")) c.validation = field<double>(j, "validation", what);
   if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
   c.model = ModelSpec::from_json(j.at("model").dump());
   return c;

@@ -23,13 +23,32 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+}  // namespace
+
+bool EarlyStopping::update(double metric) {
+  if (!any_ || metric > best_) {
+    any_ = true;
+    best_ = metric;
+    since_best_ = 0;
+  } else {
+    ++since_best_;
+  }
+  return patience_ > 0 && since_best_ >= patience_;
+}
+
+namespace {
+
 // A run in progress: the training loop, and the evaluations it records (metrics.csv, the
 // curves' numbers, the observer).
 class Run {
  public:
   Run(Trainer& trainer, RunObserver& observer, const std::filesystem::path& dir, MetricsLog log,
-      Metrics kept)
-      : trainer_(trainer), observer_(observer), log_(std::move(log)), metrics_(std::move(kept)) {
+      Metrics kept, std::int64_t early_stop)
+      : trainer_(trainer),
+        observer_(observer),
+        log_(std::move(log)),
+        metrics_(std::move(kept)),
+        early_stop_(early_stop) {
     result_.dir = dir;
     result_.model = dir / "model.safetensors";
     result_.curves = dir / "curves.svg";
@@ -45,12 +64,13 @@ class Run {
       }
     }
     if (result_.best_eval) result_.best_model = dir / "best.safetensors";
+    for (double v : metrics_.validation_acc) early_stop_.update(v);  // (a resumed run's)
   }
 
   // Steps to the end, with a checkpoint and an evaluation whenever one is due.
   void train(bool background) {
     const std::int64_t first = trainer_.iteration();
-    while (!trainer_.done()) {
+    while (!trainer_.done() && !result_.stopped_early) {
       last_loss_ = trainer_.step();
       const std::int64_t iteration = trainer_.iteration();
       metrics_.add_loss(iteration, last_loss_);
@@ -114,6 +134,9 @@ class Run {
         keep_best();
       }
     }
+    if (e.validation_acc && !is_final && early_stop_.update(*e.validation_acc)) {
+      result_.stopped_early = true;
+    }
     observer_.evaluated(e, is_final);
     metrics_.add_evaluation(e);
     log_.write_evaluation(e, loss, seconds);
@@ -165,6 +188,7 @@ class Run {
   const Clock::time_point start_ = Clock::now();
   double last_loss_ = 0;
   bool best_is_final_ = false;
+  EarlyStopping early_stop_;
   std::optional<Pending> pending_;
 };
 
@@ -183,9 +207,12 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   MetricsLog log = options.resumed_from.empty()
                        ? MetricsLog::create(csv, columns)
                        : MetricsLog::resume(csv, trainer.iteration(), kept, columns);
+  if (options.early_stop > 0 && trainer.data().size(Split::validation) == 0) {
+    throw ValueError("early stopping needs a validation split (--validation FRACTION)");
+  }
   observer.started(dir);
-  Run run(trainer, observer, dir, std::move(log), std::move(kept));
-  run.train(options.background_evaluation);
+  Run run(trainer, observer, dir, std::move(log), std::move(kept), options.early_stop);
+  run.train(options.background_evaluation && options.early_stop == 0);
   return run.finish();
 }
 

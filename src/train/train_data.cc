@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "nabla/ops/ops.h"
 #include "nabla/train/prefetch.h"
@@ -13,6 +15,31 @@
 namespace nabla {
 
 void TrainingData::draw_ahead(InputForm, const BatchSampler&, const Rng&, std::int64_t) {}
+
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> HoldOut::split(
+    std::int64_t n) const {
+  if (!(fraction >= 0 && fraction < 1)) {
+    throw ValueError("validation fraction " + std::to_string(fraction) + " must be in [0, 1)");
+  }
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  if (fraction == 0) return {{}, order};
+  const auto held = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(n))));
+  if (held >= n) {
+    throw ValueError("a validation fraction of " + std::to_string(fraction) + " of " +
+                     std::to_string(n) + " training examples leaves none to train on");
+  }
+  // A seeded shuffle (Fisher-Yates); its first `held` rows are held out.
+  Rng rng(seed);
+  for (std::int64_t i = n - 1; i > 0; --i) {
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(rng.below(i + 1))]);
+  }
+  std::vector<std::int64_t> out(order.begin(), order.begin() + held), kept(order.begin() + held, order.end());
+  std::sort(out.begin(), out.end());
+  std::sort(kept.begin(), kept.end());
+  return {out, kept};
+}
 
 std::string TrainingData::split_name(Split split) const {
   return split == Split::train ? "train" : split == Split::validation ? "validation" : "test";
@@ -78,11 +105,18 @@ void densify(const SparsePixels& pixels, const std::vector<std::int64_t>& rows, 
 
 class MnistData : public TrainingData {
  public:
-  explicit MnistData(SparseMnist data) : data_(std::move(data)) {}
-
-  std::int64_t size(Split split) const override {
-    return split == Split::validation ? 0 : images(split).rows();  // (no validation split)
+  MnistData(SparseMnist data, const HoldOut& validation) : data_(std::move(data)) {
+    if (validation.fraction == 0) return;
+    const auto [held, kept] = validation.split(data_.train_images.rows());
+    validation_images_.assign_rows(data_.train_images, held);
+    validation_labels_ = subset(data_.train_labels, held);
+    SparsePixels train;
+    train.assign_rows(data_.train_images, kept);
+    data_.train_labels = subset(data_.train_labels, kept);
+    data_.train_images = std::move(train);
   }
+
+  std::int64_t size(Split split) const override { return images(split).rows(); }
   std::int64_t features() const override { return data_.train_images.cols(); }
   Shape example_shape() const override {
     const std::int64_t cols = features();
@@ -126,9 +160,10 @@ class MnistData : public TrainingData {
 
   void for_each_block(Split split, InputForm form, const Shape& example,
                       const std::function<void(const Batch&)>& f) const override {
-    if (split == Split::validation) return;  // (none)
     const SparsePixels& pixels = images(split);
-    const ByteBuffer& labels = split == Split::train ? data_.train_labels : data_.test_labels;
+    const ByteBuffer& labels = split == Split::train        ? data_.train_labels
+                               : split == Split::validation ? validation_labels_
+                                                            : data_.test_labels;
     const std::int64_t block = eval_block(form, example);
     Batch b;
     b.form = form;
@@ -159,10 +194,20 @@ class MnistData : public TrainingData {
 
  private:
   const SparsePixels& images(Split split) const {
-    return split == Split::train ? data_.train_images : data_.test_images;
+    return split == Split::train        ? data_.train_images
+           : split == Split::validation ? validation_images_
+                                        : data_.test_images;
+  }
+
+  static ByteBuffer subset(const ByteBuffer& labels, const std::vector<std::int64_t>& rows) {
+    ByteBuffer out(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) out[i] = labels[static_cast<std::size_t>(rows[i])];
+    return out;
   }
 
   SparseMnist data_;
+  SparsePixels validation_images_;  // held out of the training images (HoldOut)
+  ByteBuffer validation_labels_;
   // Reused every step: no allocation in the steady state.
   SparsePixels staged_pixels_;  // a sparse batch's rows copied together
   Batch batch_;
@@ -171,12 +216,15 @@ class MnistData : public TrainingData {
 
 class RowData : public TrainingData {
  public:
-  explicit RowData(DenseData data) : data_(std::move(data)) {}
-
-  // (no validation split: its size is 0, and it has no blocks)
-  std::int64_t size(Split split) const override {
-    return split == Split::validation ? 0 : rows_of(split).size(0);
+  RowData(DenseData data, const HoldOut& validation) : data_(std::move(data)) {
+    validation_x_ = Tensor({0, data_.train_x.size(1)}, DType::f32);
+    if (validation.fraction == 0) return;
+    const auto [held, kept] = validation.split(data_.train_x.size(0));
+    std::tie(validation_x_, validation_labels_) = take(held);
+    std::tie(data_.train_x, data_.train_labels) = take(kept);
   }
+
+  std::int64_t size(Split split) const override { return rows_of(split).size(0); }
   std::int64_t features() const override { return data_.train_x.size(1); }
   Shape example_shape() const override { return {features()}; }
   std::int64_t classes() const override { return data_.classes; }
@@ -201,10 +249,10 @@ class RowData : public TrainingData {
   void for_each_block(Split split, InputForm form, const Shape& example,
                       const std::function<void(const Batch&)>& f) const override {
     check_form(*this, form, "dense_training_data");
-    if (split == Split::validation) return;
     const Tensor& x = rows_of(split);
-    const std::vector<std::int64_t>& labels =
-        split == Split::train ? data_.train_labels : data_.test_labels;
+    const std::vector<std::int64_t>& labels = split == Split::train        ? data_.train_labels
+                                              : split == Split::validation ? validation_labels_
+                                                                           : data_.test_labels;
     const std::int64_t n = x.size(0), d = features(), block = eval_block(form, example);
     Batch b;
     for (std::int64_t begin = 0; begin < n; begin += block) {
@@ -218,21 +266,38 @@ class RowData : public TrainingData {
 
  private:
   const Tensor& rows_of(Split split) const {
-    return split == Split::train ? data_.train_x : data_.test_x;
+    return split == Split::train        ? data_.train_x
+           : split == Split::validation ? validation_x_
+                                        : data_.test_x;
+  }
+
+  // Training rows `rows` and their labels.
+  std::pair<Tensor, std::vector<std::int64_t>> take(const std::vector<std::int64_t>& rows) const {
+    const std::int64_t d = data_.train_x.size(1);
+    Tensor x = Tensor::empty({static_cast<std::int64_t>(rows.size()), d}, DType::f32);
+    std::vector<std::int64_t> labels;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(data_.train_x.data<float>() + rows[i] * d, d,
+                  x.data<float>() + static_cast<std::int64_t>(i) * d);
+      labels.push_back(data_.train_labels[static_cast<std::size_t>(rows[i])]);
+    }
+    return {std::move(x), std::move(labels)};
   }
 
   DenseData data_;
+  Tensor validation_x_;  // held out of the training rows (HoldOut); (0, D) when none
+  std::vector<std::int64_t> validation_labels_;
   Batch batch_;  // reused every step
 };
 
 }  // namespace
 
-std::shared_ptr<TrainingData> mnist_training_data(SparseMnist data) {
-  return std::make_shared<MnistData>(std::move(data));
+std::shared_ptr<TrainingData> mnist_training_data(SparseMnist data, HoldOut validation) {
+  return std::make_shared<MnistData>(std::move(data), validation);
 }
 
-std::shared_ptr<TrainingData> dense_training_data(DenseData data) {
-  return std::make_shared<RowData>(std::move(data));
+std::shared_ptr<TrainingData> dense_training_data(DenseData data, HoldOut validation) {
+  return std::make_shared<RowData>(std::move(data), validation);
 }
 
 }  // namespace nabla

@@ -956,5 +956,39 @@ TEST_F(TrainCli, EvalAndPredictPrintJson) {
   }
 }
 
+// --validation holds out a share of the training images: evaluated at each evaluation,
+// its best checkpoint kept; --early-stop ends the run on it; a resumed run holds out the
+// same rows without being told.
+TEST_F(TrainCli, ValidationSplitBestModelAndEarlyStop) {
+  const std::string out = (dir_ / "v").string();
+  Result r = run("train --data " + data() + " --validation 0.2 --early-stop 2 --iters 400 " +
+                 "--batch 20 --threads 1 --out " + out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("a validation split of 0.2 of the training examples held out "
+                               "(seed 42)"));
+  EXPECT_THAT(r.out, HasSubstr("iteration 1: train acc, validation acc, test acc | "));
+  EXPECT_THAT(r.out, HasSubstr("stopped early at iteration "));
+  EXPECT_THAT(r.out, HasSubstr("best validation acc "));
+  EXPECT_TRUE(fs::exists(dir_ / "v" / "best.safetensors"));
+  EXPECT_THAT(read_file(dir_ / "v" / "metrics.csv"),
+              ::testing::StartsWith("iteration,loss,train_acc,validation_acc,test_acc,seconds\n"));
+  // 480 training images in batches of 20: 24 iterations an epoch
+  EXPECT_THAT(r.out, HasSubstr("(24 per epoch)"));
+  // resumed without --validation: the checkpoint's split; another one is refused
+  Result resumed = run("train --data " + data() + " --iters 30 --threads 1 --resume " + out +
+                       "/best.safetensors --out " + (dir_ / "v2").string());
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_THAT(resumed.out, HasSubstr("a validation split of 0.2"));
+  Result other = run("train --data " + data() + " --validation 0.3 --iters 30 --resume " + out +
+                     "/best.safetensors --out " + (dir_ / "v3").string());
+  EXPECT_EQ(other.status, 2) << other.out;
+  EXPECT_THAT(other.out, HasSubstr("--validation 0.3 (the checkpoint's is 0.2)"));
+  // early stopping without a validation split
+  Result no_split = run("train --data " + data() + " --early-stop 2 --iters 5 --out " +
+                        (dir_ / "v4").string());
+  EXPECT_NE(no_split.status, 0);
+  EXPECT_THAT(no_split.out, HasSubstr("early stopping needs a validation split"));
+}
+
 }  // namespace
 }  // namespace nabla

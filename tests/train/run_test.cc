@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -294,6 +295,78 @@ TEST_F(RunTraining, DirectoryOfAnotherRunIsRefusedUnlessOverwrite) {
   const RunResult r = run_training(trainer, options, recorder);
   EXPECT_EQ(r.final_eval.iteration, 6);
   EXPECT_EQ(lines(read_file(dir_ / "run/metrics.csv")).size(), 8u);
+}
+
+// ---- validation, best model, early stopping ------------------------------------------------
+
+TEST(EarlyStopping, StopsAfterPatienceEvaluationsWithoutABetterMetric) {
+  // a constructed curve: best 0.6 at the second evaluation, then 0.55 and 0.58 (two
+  // without a better one) -> stop at the fourth
+  EarlyStopping stop(2);
+  const std::vector<double> curve = {0.5, 0.6, 0.55, 0.58, 0.7};
+  std::vector<bool> said;
+  for (double v : curve) said.push_back(stop.update(v));
+  EXPECT_EQ(said, (std::vector<bool>{false, false, false, true, false}));
+  // an equal value is not better; a better one starts the count again
+  EarlyStopping again(3);
+  for (double v : {0.5, 0.5, 0.5}) EXPECT_FALSE(again.update(v));
+  EXPECT_TRUE(again.update(0.5));
+  EarlyStopping off(0);
+  for (double v : {0.9, 0.1, 0.1, 0.1, 0.1}) EXPECT_FALSE(off.update(v));
+}
+
+TEST(HoldOut, HeldRowsAreASeededDisjointShare) {
+  const auto [held, kept] = HoldOut{0.25, 7}.split(20);
+  EXPECT_EQ(held.size(), 5u);
+  EXPECT_EQ(kept.size(), 15u);
+  std::vector<std::int64_t> all(held);
+  all.insert(all.end(), kept.begin(), kept.end());
+  std::sort(all.begin(), all.end());
+  for (std::int64_t i = 0; i < 20; ++i) EXPECT_EQ(all[static_cast<std::size_t>(i)], i);
+  EXPECT_TRUE(std::is_sorted(held.begin(), held.end()));
+  EXPECT_EQ(HoldOut({0.25, 7}).split(20).first, held);  // the same seed, the same rows
+  EXPECT_NE(HoldOut({0.25, 8}).split(20).first, held);
+  EXPECT_EQ(HoldOut({0.01, 7}).split(20).first.size(), 1u);  // at least one
+  EXPECT_TRUE(HoldOut{}.split(20).first.empty());
+  EXPECT_THAT(testing_util::error_of<ValueError>([] { HoldOut{0.99, 1}.split(20); }),
+              HasSubstr("a validation fraction of 0.99"));
+  EXPECT_THROW(HoldOut({1.0, 1}).split(20), ValueError);
+}
+
+TEST_F(RunTraining, ValidationSplitKeepsTheBestModelAndStopsEarly) {
+  TrainConfig config = tiny_config(60);
+  config.validation = 0.2;
+  auto data = dense_training_data(tiny_data(), HoldOut{config.validation, config.seed});
+  const std::int64_t train_rows = data->size(Split::train);
+  EXPECT_EQ(data->size(Split::validation) + train_rows, tiny_data().train_labels.size());
+  Trainer trainer(config, data);
+  RunOptions options;
+  options.dir = dir_ / "v";
+  options.early_stop = 2;
+  Recorder recorder;
+  const RunResult r = run_training(trainer, options, recorder);
+  const std::vector<std::string> rows = lines(read_file(dir_ / "v/metrics.csv"));
+  EXPECT_EQ(rows[0], "iteration,loss,train_acc,validation_acc,test_acc,seconds");
+  ASSERT_TRUE(r.best_eval.has_value());
+  EXPECT_EQ(r.best_model, dir_ / "v/best.safetensors");
+  // best.safetensors is the checkpoint of the best validation evaluation
+  EXPECT_EQ(load_safetensors(r.best_model.string()).metadata.at("iteration"),
+            std::to_string(r.best_eval->iteration));
+  Trainer check = Trainer::resume(r.best_model.string(),
+                                  dense_training_data(tiny_data(), HoldOut{0.2, config.seed}));
+  const Evaluation again = check.evaluate();
+  EXPECT_EQ(again.validation_acc, r.best_eval->validation_acc);
+  EXPECT_EQ(again.test_acc, r.best_eval->test_acc);
+  // tiny data is learned at once: no better validation accuracy after the first ones, so
+  // the run stops two evaluations after its best, well before 60 iterations
+  EXPECT_TRUE(r.stopped_early);
+  EXPECT_LT(trainer.iteration(), 60);
+  EXPECT_EQ(r.final_eval.iteration, trainer.iteration());
+  // without a validation split, early stopping is refused
+  Trainer plain(tiny_config(6), tiny_data());
+  options.dir = dir_ / "plain";
+  EXPECT_THAT(testing_util::error_of<ValueError>([&] { run_training(plain, options, recorder); }),
+              HasSubstr("early stopping needs a validation split"));
 }
 
 }  // namespace

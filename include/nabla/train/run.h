@@ -39,6 +39,28 @@ struct RunOptions {
   // and metrics.csv's rows are the same (the rows after an evaluation are held back until
   // its result is in); only the seconds differ.
   bool background_evaluation = false;
+  // Early stopping (EarlyStopping below): stop once this many evaluations in a row have
+  // not bettered the best validation metric; 0: off. Needs a validation split. The
+  // evaluations then run on the loop's thread, so that the stop falls at the same
+  // iteration whatever the threads.
+  std::int64_t early_stop = 0;
+};
+
+// Early stopping on the validation metric (higher is better): update() takes each
+// evaluation's metric in turn and says when `patience` of them in a row have not bettered
+// the best so far.
+class EarlyStopping {
+ public:
+  explicit EarlyStopping(std::int64_t patience) : patience_(patience) {}
+  // True when training should stop after this evaluation.
+  bool update(double metric);
+  std::int64_t since_best() const { return since_best_; }
+
+ private:
+  std::int64_t patience_;
+  std::int64_t since_best_ = 0;
+  bool any_ = false;
+  double best_ = 0;
 };
 
 struct RunResult {
@@ -50,6 +72,7 @@ struct RunResult {
   // or, resumed, of the rows before it) and dir/best.safetensors, its model.
   std::optional<Evaluation> best_eval;
   std::filesystem::path best_model;
+  bool stopped_early = false;  // by RunOptions::early_stop, before the planned iterations
   // Wall-clock seconds of the loop (from the first step to the final model, before the
   // curves), of that the time the loop's thread spent evaluating or waiting for an
   // evaluation, and the time of the evaluations that ran beside it, on their own thread.

@@ -61,6 +61,9 @@ struct TrainConfig {
   double reg = 0;
   std::uint64_t seed = 42;
   Sampling sampling = Sampling::with_replacement;
+  // The fraction of the training examples held out as the validation split (HoldOut,
+  // train_data.h, with Rng(seed)); kept here so that a resumed run holds out the same.
+  double validation = 0;
 
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);

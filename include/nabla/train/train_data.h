@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/core/tensor.h"
@@ -99,9 +100,20 @@ struct DenseData {
   std::int64_t classes = 0;
 };
 
+// A validation split held out of the training examples: round(fraction * N) of them
+// (at least 1 when fraction > 0, and at least 1 left to train on), drawn with Rng(seed).
+// fraction 0: none.
+struct HoldOut {
+  double fraction = 0;  // in [0, 1)
+  std::uint64_t seed = 0;
+  // The held-out rows (sorted) and the rest, of n; ValueError for a fraction outside
+  // [0, 1) or one that leaves no row on either side.
+  std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> split(std::int64_t n) const;
+};
+
 // MNIST (or any square images of an IDX file) as sparse pixels; the examples' shape is
 // (1, side, side) when the rows are square, else (cols).
-std::shared_ptr<TrainingData> mnist_training_data(SparseMnist data);
-std::shared_ptr<TrainingData> dense_training_data(DenseData data);
+std::shared_ptr<TrainingData> mnist_training_data(SparseMnist data, HoldOut validation = {});
+std::shared_ptr<TrainingData> dense_training_data(DenseData data, HoldOut validation = {});
 
 }  // namespace nabla
