@@ -46,6 +46,8 @@ struct TrainOptions {
   std::string out;
   std::string resume;
   std::int64_t early_stop = 0;
+  std::string lr_schedule = "constant";
+  std::int64_t warmup = 0;
   bool overwrite = false;
   int threads = 0;
   NerOptions model;
@@ -119,9 +121,10 @@ int run_train(const TrainOptions& o) {
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
-    trainer.emplace(
-        ner_train_config(*tagger, o.epochs, o.batch, o.optimizer, o.lr, o.seed), data,
-        tagger->net());
+    TrainConfig config = ner_train_config(*tagger, o.epochs, o.batch, o.optimizer, o.lr, o.seed);
+    config.lr_schedule = o.lr_schedule;
+    config.warmup = o.warmup;
+    trainer.emplace(config, data, tagger->net());
   } else {
     trainer.emplace(Trainer::resume(o.resume, data));
     trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
@@ -247,6 +250,10 @@ Runner add_ner_command(CLI::App& app) {
   train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
   train->add_flag("--overwrite", t->overwrite,
                   "Write into an --out directory that already holds files");
+  train->add_option("--lr-schedule", t->lr_schedule,
+                    "The learning rate over the run: constant, cosine or step:EPOCHS:FACTOR");
+  train->add_option("--warmup", t->warmup, "Steps of linear learning-rate warm-up")
+      ->check(whole_number(0, 100000000));
   train->add_option("--early-stop", t->early_stop,
                     "Stop after this many evaluations in a row without a better dev F1 (0: never)")
       ->check(whole_number(0, 100000));

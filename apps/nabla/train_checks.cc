@@ -67,6 +67,9 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
       {"reg", [](const TrainConfig& c) { return number(c.reg); }},
       {"seed", [](const TrainConfig& c) { return std::to_string(c.seed); }},
       {"validation", [](const TrainConfig& c) { return number(c.validation); }},
+      {"lr-schedule", [](const TrainConfig& c) { return c.lr_schedule; }},
+      {"warmup", [](const TrainConfig& c) { return std::to_string(c.warmup); }},
+      {"clip-norm", [](const TrainConfig& c) { return number(c.clip_norm); }},
       {"sampling",
        [](const TrainConfig& c) {
          return c.sampling == Sampling::shuffled_epochs ? "shuffle" : "replacement";

@@ -58,6 +58,9 @@ struct Options {
   std::string resume;
   double validation = 0;
   std::int64_t early_stop = 0;
+  std::string lr_schedule = "constant";
+  std::int64_t warmup = 0;
+  double clip_norm = 0;
   bool timing = false;
   bool iters_given = false;
   bool overwrite = false;
@@ -118,6 +121,9 @@ TrainConfig config_from(const Options& o, const TrainingData& data) {
   c.seed = o.seed;
   c.sampling = o.sampling == "shuffle" ? Sampling::shuffled_epochs : Sampling::with_replacement;
   c.validation = o.validation;
+  c.lr_schedule = o.lr_schedule;
+  c.warmup = o.warmup;
+  c.clip_norm = o.clip_norm;
   return c;
 }
 
@@ -406,6 +412,15 @@ Runner add_train_command(CLI::App& app) {
   sub->add_flag("--timing", o->timing,
                 "End with a TIMING line of seconds (training, evaluation, wall) and the "
                 "kernels' instruction set, for scripts/bench.sh");
+  sub->add_option("--lr-schedule", o->lr_schedule,
+                  "The learning rate over the run: constant, cosine (to 0 along half a cosine) "
+                  "or step:EPOCHS:FACTOR (times FACTOR every EPOCHS epochs)");
+  sub->add_option("--warmup", o->warmup,
+                  "Iterations of linear learning-rate warm-up before the schedule")
+      ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
+  sub->add_option("--clip-norm", o->clip_norm,
+                  "Scale the whole gradient down to this L2 norm when longer (0: never)")
+      ->check(non_negative());
   sub->add_option("--validation", o->validation,
                   "Hold out this fraction of the training examples (drawn with --seed) as a "
                   "validation split: evaluated at each evaluation, its best checkpoint kept as "

@@ -69,6 +69,7 @@
 #include "nabla/train/optim.h"
 #include "nabla/train/prefetch.h"
 #include "nabla/train/run.h"
+#include "nabla/train/schedule.h"
 #include "nabla/train/run_dir.h"
 #include "nabla/train/train.h"
 #include "nabla/train/train_data.h"

@@ -33,6 +33,9 @@ std::string TrainConfig::to_json() const {
             {"seed", seed},
             {"sampling", sampling_name(sampling)},
             {"validation", validation},
+            {"lr_schedule", lr_schedule},
+            {"warmup", warmup},
+            {"clip_norm", clip_norm},
             {"model", json::parse(model.to_json())}};
   return j.dump();
 }
@@ -52,6 +55,9 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.sampling = parse_sampling(field<std::string>(j, "sampling", what));
   // (checkpoints written before validation splits have none)
   if (j.contains("validation")) c.validation = field<double>(j, "validation", what);
+  if (j.contains("lr_schedule")) c.lr_schedule = field<std::string>(j, "lr_schedule", what);
+  if (j.contains("warmup")) c.warmup = field<std::int64_t>(j, "warmup", what);
+  if (j.contains("clip_norm")) c.clip_norm = field<double>(j, "clip_norm", what);
   if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
   c.model = ModelSpec::from_json(j.at("model").dump());
   return c;

@@ -83,6 +83,14 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
   }
   // One L2 mechanism (TrainConfig): weight_decay is a spelling of the penalty, except for
   // AdamW, whose decoupled decay is the optimizer's own.
+  schedule_ = parse_lr_schedule(config_.lr_schedule, config_.warmup);
+  if (!(config_.clip_norm >= 0) || !std::isfinite(config_.clip_norm)) {
+    throw ValueError("the gradient clipping norm must be a finite number, not negative");
+  }
+  if (config_.clip_norm > 0 && has_row_grads_) {
+    throw ValueError("gradient clipping (clip norm " + std::to_string(config_.clip_norm) +
+                     ") is not supported for a model whose tables take row gradients");
+  }
   const bool decoupled = config_.optimizer == "adamw";
   lambda_ = config_.reg + (decoupled ? 0.0 : config_.weight_decay / 2);
   optimizer_ =
@@ -175,6 +183,8 @@ double Trainer::step() {
                   kDivergence, first_loss_);
     diverged(text, data_loss, penalty);
   }
+  if (config_.clip_norm > 0) clip_gradients();
+  optimizer_->set_learning_rate(learning_rate());
   if (has_row_grads_) {
     optimizer_->step(params_, row_grads_);  // lazy in the tables: the batch's rows only
   } else {
@@ -190,6 +200,35 @@ double Trainer::step() {
     }
   }
   return loss;
+}
+
+double Trainer::learning_rate() const {
+  return schedule_.rate(config_.lr, iteration_, per_epoch_, total_iters_);
+}
+
+void Trainer::clip_gradients() {
+  double squares = 0;
+  for (const Var& p : params_) {
+    if (!p.has_grad()) continue;
+    visit_dtype(p.grad().dtype(), [&](auto type) {
+      using T = decltype(type);
+      const T* g = p.grad().data<T>();
+      for (std::int64_t k = 0; k < p.grad().numel(); ++k) {
+        squares += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+      }
+    });
+  }
+  const double norm = std::sqrt(squares);
+  if (!(norm > config_.clip_norm)) return;  // (a NaN norm is the divergence checks')
+  const double scale = config_.clip_norm / norm;
+  for (Var& p : params_) {
+    if (!p.has_grad()) continue;
+    visit_dtype(p.grad().dtype(), [&](auto type) {
+      using T = decltype(type);
+      T* g = p.grad().data<T>();
+      for (std::int64_t k = 0; k < p.grad().numel(); ++k) g[k] = static_cast<T>(g[k] * scale);
+    });
+  }
 }
 
 std::string Trainer::non_finite_parameter() const {

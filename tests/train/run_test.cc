@@ -369,5 +369,56 @@ TEST_F(RunTraining, ValidationSplitKeepsTheBestModelAndStopsEarly) {
               HasSubstr("early stopping needs a validation split"));
 }
 
+// ---- schedules and clipping in the Trainer --------------------------------------------------
+
+TEST_F(RunTraining, ScheduleAndClippingResumeExactly) {
+  TrainConfig config = tiny_config(30);  // 6 iterations an epoch
+  config.lr_schedule = "step:1:0.5";
+  config.warmup = 2;
+  config.clip_norm = 0.5;
+  Trainer straight(config, tiny_data());
+  EXPECT_EQ(straight.learning_rate(), 0.05 * 0.5);  // warm-up: 1/2 of the base
+  for (int i = 0; i < 2; ++i) straight.step();
+  EXPECT_EQ(straight.learning_rate(), 0.05);  // iteration 2: the schedule's first epoch
+  for (int i = 0; i < 5; ++i) straight.step();
+  EXPECT_EQ(straight.learning_rate(), 0.025);  // iteration 7: the second epoch
+  for (int i = 0; i < 5; ++i) straight.step();
+
+  Trainer first(config, tiny_data());
+  for (int i = 0; i < 5; ++i) first.step();
+  first.save((dir_ / "at5").string());
+  Trainer resumed = Trainer::resume((dir_ / "at5").string(), tiny_data());
+  EXPECT_EQ(resumed.config().lr_schedule, "step:1:0.5");
+  EXPECT_EQ(resumed.config().clip_norm, 0.5);
+  for (int i = 0; i < 7; ++i) resumed.step();
+  for (const auto& [name, p] : straight.model().named_parameters()) {
+    EXPECT_EQ(resumed.model().parameter(name).value().to_vector(), p.value().to_vector()) << name;
+  }
+}
+
+TEST_F(RunTraining, ClippingBoundsTheStep) {
+  // SGD moves the parameters by lr * gradient: clipped to norm 0.001, by lr * 0.001
+  TrainConfig config = tiny_config(1);
+  config.optimizer = "sgd";
+  config.lr = 0.1;
+  config.clip_norm = 0.001;
+  Trainer t(config, tiny_data());
+  std::vector<std::vector<double>> before;
+  for (const Var& p : t.model().parameters()) before.push_back(p.value().to_vector());
+  t.step();
+  double squares = 0;
+  std::size_t k = 0;
+  for (const Var& p : t.model().parameters()) {
+    const std::vector<double> now = p.value().to_vector();
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      squares += (now[i] - before[k][i]) * (now[i] - before[k][i]);
+    }
+    ++k;
+  }
+  EXPECT_NEAR(std::sqrt(squares), 0.1 * 0.001, 1e-9);
+  config.clip_norm = -1;
+  EXPECT_THROW(Trainer(config, tiny_data()), ValueError);
+}
+
 }  // namespace
 }  // namespace nabla

@@ -29,6 +29,7 @@
 #include "nabla/train/model_spec.h"
 #include "nabla/train/optim.h"
 #include "nabla/train/prefetch.h"
+#include "nabla/train/schedule.h"
 #include "nabla/train/train_data.h"
 
 namespace nabla {
@@ -64,6 +65,14 @@ struct TrainConfig {
   // The fraction of the training examples held out as the validation split (HoldOut,
   // train_data.h, with Rng(seed)); kept here so that a resumed run holds out the same.
   double validation = 0;
+  // The learning rate's schedule (schedule.h: constant, cosine, step:EPOCHS:FACTOR) and
+  // its linear warm-up in iterations; `lr` is the base rate.
+  std::string lr_schedule = "constant";
+  std::int64_t warmup = 0;
+  // When > 0, the gradient of every parameter together is scaled down to this L2 norm
+  // when longer (after the L2 penalty, before the update). Not for models whose tables
+  // take row gradients (ValueError).
+  double clip_norm = 0;
 
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
@@ -161,8 +170,11 @@ class Trainer {
   std::int64_t iteration() const { return iteration_; }
   std::int64_t total_iters() const { return total_iters_; }
   void set_total_iters(std::int64_t total);
-  // A new learning rate from the next step on (e.g. for a resumed run); saved with it.
+  // A new (base) learning rate from the next step on (e.g. for a resumed run); saved
+  // with it. The schedule, if any, scales it.
   void set_learning_rate(double lr);
+  // The rate of the next step: the base rate as the schedule has it now.
+  double learning_rate() const;
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
   Sequential& model() { return net_; }
@@ -175,6 +187,8 @@ class Trainer {
   Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise);
   void bind_parameters();
   [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
+  // Scales every gradient down to config_.clip_norm when their L2 norm is longer.
+  void clip_gradients();
   // The name of the first parameter holding a NaN or an infinity; empty if none does.
   std::string non_finite_parameter() const;
 
@@ -192,6 +206,7 @@ class Trainer {
   std::vector<const RowGradient*> row_grads_;
   bool has_row_grads_ = false;
   double lambda_ = 0;
+  LrSchedule schedule_;
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;
