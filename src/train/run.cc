@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <optional>
 #include <utility>
@@ -35,10 +36,15 @@ class Run {
     result_.curves = dir / "curves.svg";
   }
 
-  // Steps to the end, with a checkpoint and an evaluation whenever one is due.
-  void train(bool background) {
+  // Steps to the end, with a checkpoint and an evaluation whenever one is due, or until
+  // `stop` asks to stop (then stopped() is true).
+  void train(bool background, const std::function<bool()>& stop) {
     const std::int64_t first = trainer_.iteration();
     while (!trainer_.done()) {
+      if (stop && stop()) {
+        result_.stopped = true;
+        break;
+      }
       last_loss_ = trainer_.step();
       const std::int64_t iteration = trainer_.iteration();
       metrics_.add_loss(iteration, last_loss_);
@@ -67,9 +73,14 @@ class Run {
     collect(true);
   }
 
-  // The final evaluation, the final model, and the curves.
+  // The final evaluation, the final model, and the curves; for a run that was stopped,
+  // the checkpoint to resume from (after the rows before it, as at every checkpoint).
   RunResult finish() {
-    result_.final_eval = evaluate(true);
+    if (result_.stopped) {
+      log_.flush();
+    } else {
+      result_.final_eval = evaluate(true);
+    }
     trainer_.save(result_.model.string());
     log_.close();
     result_.seconds = seconds_since(start_);
@@ -141,6 +152,7 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   std::filesystem::create_directories(dir);
   RunLock lock(dir);
   if (!options.dir.empty()) check_out_dir(dir, options.resumed_from, options.overwrite);
+  remove_save_leftovers(dir);  // (a killed run's; the lock keeps out any other's)
   const std::filesystem::path csv = dir / "metrics.csv";
   Metrics kept;
   MetricsLog log = options.resumed_from.empty()
@@ -148,7 +160,7 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
                        : MetricsLog::resume(csv, trainer.iteration(), kept);
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept));
-  run.train(options.background_evaluation);
+  run.train(options.background_evaluation, options.stop_requested);
   return run.finish();
 }
 
