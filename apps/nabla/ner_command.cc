@@ -9,7 +9,10 @@
 #include <memory>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
+#include "exit_status.h"
 #include "nabla/core/runtime.h"  // set_blas_threads
 #include "nabla/core/tensor.h"   // DataError
 #include "nabla/tasks/ner.h"
@@ -68,8 +71,22 @@ void write_curves(const fs::path& path, const std::vector<EpochRow>& rows) {
   check_written(out, path);
 }
 
+// `text` as valid UTF-8 for the model file's JSON metadata: a path may hold any bytes,
+// and one that is not UTF-8 becomes U+FFFD there, rather than failing the save after the
+// training (issue 24).
+std::string metadata_text(const std::string& text) {
+  return nlohmann::json::parse(
+             nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
 int run_train(const TrainOptions& o) {
   set_blas_threads(1);  // batches of 64: BLAS threads would only wait on each other
+  // --out before any file is read: not a file, not another run's directory (exit 2).
+  if (!o.out.empty() && fs::exists(o.out)) {
+    if (!fs::is_directory(o.out)) throw UsageError("--out " + o.out + " is not a directory");
+    check_out_dir(o.out, "", o.overwrite);
+  }
   if (!fs::exists(o.vectors)) {
     throw DataError(o.vectors +
                     ": word vectors not found; run scripts/fetch_glove.sh (or pass "
@@ -103,6 +120,7 @@ int run_train(const TrainOptions& o) {
   fs::create_directories(out);
   RunLock lock(out);
   if (!o.out.empty()) check_out_dir(out, "", o.overwrite);
+  remove_save_leftovers(out);  // (a killed run's, under the lock)
   std::ofstream csv(out / "metrics.csv");
   csv << "epoch,loss,dev_precision,dev_recall,dev_f1,seconds\n";
   check_written(csv, out / "metrics.csv");
@@ -162,10 +180,10 @@ int run_train(const TrainOptions& o) {
                      {{"epoch", std::to_string(best_epoch)},
                       {"dev_f1", dev_text},
                       {"test_f1", f1_text},
-                      {"train", o.train},
-                      {"dev", o.dev},
-                      {"test", o.test},
-                      {"vectors", o.vectors},
+                      {"train", metadata_text(o.train)},
+                      {"dev", metadata_text(o.dev)},
+                      {"test", metadata_text(o.test)},
+                      {"vectors", metadata_text(o.vectors)},
                       {"optimizer", m.optimizer},
                       {"lr", std::to_string(m.lr)},
                       {"batch", std::to_string(m.batch)},
@@ -195,6 +213,15 @@ int run_tag(const std::string& model_path, const std::string& input) {
   WindowTagger model = load_window_tagger(model_path);
   std::ifstream file;
   if (input != "-") {
+    // A regular file only: opening a FIFO would wait for a writer for ever, a device may
+    // never end (issue 24's command harness). Other streams come in on stdin (-).
+    std::error_code ec;
+    const fs::file_status status = fs::status(input, ec);
+    if (fs::exists(status) && !fs::is_regular_file(status)) {
+      throw DataError(input + ": is " +
+                      (fs::is_directory(status) ? "a directory" : "not a regular file") +
+                      ", not a text file (pipe a stream to standard input: nabla ner tag -)");
+    }
     file.open(input);
     if (!file) throw DataError(input + ": cannot open");
   }
