@@ -27,7 +27,8 @@ class StopSignals {
   int caught() const;
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ = {};
+  struct sigaction old_term_ = {};
 };
 
 }  // namespace nabla::cli

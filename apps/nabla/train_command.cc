@@ -117,7 +117,8 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
 void check_before_data(const Options& o) {
   if (o.given.count("arch") != 0) {
     if (o.arch.find_first_not_of(" \t") == std::string::npos) {
-      throw UsageError("--arch is empty: give its layers, e.g. --arch \"affine:100 relu affine:10\"");
+      throw UsageError(
+          "--arch is empty: give its layers, e.g. --arch \"affine:100 relu affine:10\"");
     }
     try {
       parse_arch(o.arch);

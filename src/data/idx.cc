@@ -231,9 +231,10 @@ void check_gzip_size(const GzReader& in, const std::string& path, const IdxHeade
   if (announced > allowed) {
     throw DataError(path + ": the header announces " + num(announced) +
                     " bytes after decompression, more than nabla decompresses from a gzip "
-                    "file of " + num(static_cast<std::uint64_t>(size)) + " bytes (" +
-                    num(allowed) + ": " + num(kMaxGzipExpansion) + " times its size, at least " +
-                    num(kMinGzipAllowance) + "); gunzip it to read it as a plain file");
+                    "file of " +
+                    num(static_cast<std::uint64_t>(size)) + " bytes (" + num(allowed) + ": " +
+                    num(kMaxGzipExpansion) + " times its size, at least " + num(kMinGzipAllowance) +
+                    "); gunzip it to read it as a plain file");
   }
 }
 

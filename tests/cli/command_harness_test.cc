@@ -156,11 +156,10 @@ class CommandHarness : public ::testing::Test {
     fs::current_path(world_);  // (relative defaults: runs/, corpora/... land or miss here)
     Outcome trained = run({"train", "--iters", "20", "--batch", "10", "--out", "run"}, false);
     ASSERT_EQ(trained.status, 0) << trained.err;
-    Outcome tagger =
-        run({"ner", "train", "--train", "tweets.conll", "--dev", "tweets.conll", "--test",
-             "tweets.conll", "--vectors", "vectors.txt", "--epochs", "1", "--hidden", "4",
-             "--out", "nerrun"},
-            false);
+    Outcome tagger = run({"ner", "train", "--train", "tweets.conll", "--dev", "tweets.conll",
+                          "--test", "tweets.conll", "--vectors", "vectors.txt", "--epochs", "1",
+                          "--hidden", "4", "--out", "nerrun"},
+                         false);
     ASSERT_EQ(tagger.status, 0) << tagger.err;
     const std::string model = read_file(world_ / "run/model.safetensors");
     std::ofstream(world_ / "truncated.safetensors", std::ios::binary)
@@ -239,8 +238,8 @@ std::vector<Value> bad(std::vector<std::string> texts) {
 std::vector<Value> bad_files() {
   return bad({"missing", "empty", "emptydir", "fifo", "garbage", "/dev/zero", "/dev/null", ""});
 }
-const std::vector<Value> kCounts = good({"1", "2", "3", "0"}) +
-                                   bad({"-1", "abc", "", "99999999999999999999", "2.5", "nan"});
+const std::vector<Value> kCounts =
+    good({"1", "2", "3", "0"}) + bad({"-1", "abc", "", "99999999999999999999", "2.5", "nan"});
 const std::vector<Value> kReals =
     good({"0.1", "0.01", "1", "0"}) + bad({"-1", "abc", "", "inf", "nan", "1e999"});
 const std::vector<Value> kPositiveReals =
@@ -280,16 +279,16 @@ std::vector<Command> commands() {
        {"--timing", {}},
        {"--epochs", good({"1"}) + bad({"0", "-1", "x"})}},
       {{"--iters", "3"}}});
-  all.push_back(Command{{"eval"},
-                        {{"--model",
-                          good({"run/model.safetensors"}) + bad_files() +
-                              bad({"truncated.safetensors", "nerrun/model.safetensors",
-                                   "rows.csv"}),
-                          true, true},
-                         {"--data", good({"mnist"}) + bad_files()},
-                         {"--train", {}},
-                         {"--json", {}}},
-                        {}});
+  all.push_back(
+      Command{{"eval"},
+              {{"--model",
+                good({"run/model.safetensors"}) + bad_files() +
+                    bad({"truncated.safetensors", "nerrun/model.safetensors", "rows.csv"}),
+                true, true},
+               {"--data", good({"mnist"}) + bad_files()},
+               {"--train", {}},
+               {"--json", {}}},
+              {}});
   all.push_back(Command{
       {"predict"},
       {{"--model", good({"run/model.safetensors"}) + bad_files() + bad({"truncated.safetensors"}),
@@ -299,27 +298,25 @@ std::vector<Command> commands() {
        {"--data", good({"mnist"}) + bad_files(), false},
        {"--json", {}}},
       {}});
-  all.push_back(Command{
-      {"knn"},
-      {{"--data", good({"mnist"}) + bad_files()},
-       {"--train-size", good({"50", "100"}) + bad({"0", "101", "-3", "x"})},
-       {"--test-size", good({"5", "30"}) + bad({"0", "31", "x"})},
-       {"--cv-size", good({"20", "50"}) + bad({"1", "x", "101"}), false},
-       {"--distance", good({"l1", "l2"}) + bad({"cosine"})},
-       {"--k", good({"1", "3", "1,3", "1,,3"}) + bad({"0", "101", "x"})},
-       {"--folds", good({"2", "3"}) + bad({"1", "101", "x"})},
-       {"--threads", good({"1", "2"}) + bad({"0", "65"})}},
-      {}});
-  all.push_back(Command{{"example"},
-                        // (a name with --list is not read: the list is shown)
-                        {{"name", good({"apple", "add-mul", "softmax-loss", "affine-bias"}) +
-                                      bad({"bogus"}),
-                          false},
-                         {"--list", {}},
-                         {"--dot", good({"graph.dot", "graph2.dot"}) +
-                                       bad({"emptydir", "/dev/full", "missing/graph.dot"}),
-                          false}},
+  all.push_back(Command{{"knn"},
+                        {{"--data", good({"mnist"}) + bad_files()},
+                         {"--train-size", good({"50", "100"}) + bad({"0", "101", "-3", "x"})},
+                         {"--test-size", good({"5", "30"}) + bad({"0", "31", "x"})},
+                         {"--cv-size", good({"20", "50"}) + bad({"1", "x", "101"}), false},
+                         {"--distance", good({"l1", "l2"}) + bad({"cosine"})},
+                         {"--k", good({"1", "3", "1,3", "1,,3"}) + bad({"0", "101", "x"})},
+                         {"--folds", good({"2", "3"}) + bad({"1", "101", "x"})},
+                         {"--threads", good({"1", "2"}) + bad({"0", "65"})}},
                         {}});
+  all.push_back(Command{
+      {"example"},
+      // (a name with --list is not read: the list is shown)
+      {{"name", good({"apple", "add-mul", "softmax-loss", "affine-bias"}) + bad({"bogus"}), false},
+       {"--list", {}},
+       {"--dot",
+        good({"graph.dot", "graph2.dot"}) + bad({"emptydir", "/dev/full", "missing/graph.dot"}),
+        false}},
+      {}});
   all.push_back(Command{{"gradcheck"},
                         {{"--samples", good({"1", "2"}) + bad({"0", "101", "x"})},
                          {"--seed", kCounts},
@@ -328,42 +325,40 @@ std::vector<Command> commands() {
                         // (the window tagger's check on a small file: TwoLayerNet's takes
                         // seconds)
                         {{"--samples", "1"}, {"--model", "ner"}, {"--data", "tweets.conll"}}});
+  all.push_back(Command{{"ner", "train"},
+                        {{"--train", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
+                         {"--dev", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
+                         {"--test", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
+                         {"--vectors", good({"vectors.txt"}) + bad_files() + bad({"rows.csv"})},
+                         {"--window", good({"0", "1", "2"}) + bad({"21", "-1", "x"})},
+                         {"--hidden", good({"2", "4"}) + bad({"0", "x"})},
+                         {"--shape-dim", good({"0", "3"}) + bad({"1001", "x"})},
+                         {"--lr", kPositiveReals},
+                         {"--batch", good({"1", "8"}) + bad({"0", "x"})},
+                         {"--optimizer", good({"sgd", "adam"}) + bad({"x"})},
+                         {"--seed", kCounts},
+                         out,
+                         {"--overwrite", {}}},
+                        {{"--epochs", "1"},
+                         {"--train", "tweets.conll"},
+                         {"--dev", "tweets.conll"},
+                         {"--test", "tweets.conll"},
+                         {"--vectors", "vectors.txt"}}});
   all.push_back(Command{
-      {"ner", "train"},
-      {{"--train", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
-       {"--dev", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
-       {"--test", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"})},
-       {"--vectors", good({"vectors.txt"}) + bad_files() + bad({"rows.csv"})},
-       {"--window", good({"0", "1", "2"}) + bad({"21", "-1", "x"})},
-       {"--hidden", good({"2", "4"}) + bad({"0", "x"})},
-       {"--shape-dim", good({"0", "3"}) + bad({"1001", "x"})},
-       {"--lr", kPositiveReals},
-       {"--batch", good({"1", "8"}) + bad({"0", "x"})},
-       {"--optimizer", good({"sgd", "adam"}) + bad({"x"})},
-       {"--seed", kCounts},
-       out,
-       {"--overwrite", {}}},
-      {{"--epochs", "1"},
-       {"--train", "tweets.conll"},
-       {"--dev", "tweets.conll"},
-       {"--test", "tweets.conll"},
-       {"--vectors", "vectors.txt"}}});
-  all.push_back(Command{{"ner", "eval"},
-                        {{"--model",
-                          good({"nerrun/model.safetensors"}) + bad_files() +
-                              bad({"run/model.safetensors", "truncated.safetensors"}),
-                          true, true},
-                         {"--data", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"}),
-                          true, true}},
-                        {}});
-  all.push_back(Command{{"ner", "tag"},
-                        {{"--model",
-                          good({"nerrun/model.safetensors"}) + bad_files() +
-                              bad({"run/model.safetensors"}),
-                          true, true},
-                         {"input", good({"text.txt", "-"}) +
-                                       bad({"missing", "emptydir", "fifo", "/dev/zero"})}},
-                        {}});
+      {"ner", "eval"},
+      {{"--model",
+        good({"nerrun/model.safetensors"}) + bad_files() +
+            bad({"run/model.safetensors", "truncated.safetensors"}),
+        true, true},
+       {"--data", good({"tweets.conll"}) + bad_files() + bad({"notutf8.conll"}), true, true}},
+      {}});
+  all.push_back(Command{
+      {"ner", "tag"},
+      {{"--model",
+        good({"nerrun/model.safetensors"}) + bad_files() + bad({"run/model.safetensors"}), true,
+        true},
+       {"input", good({"text.txt", "-"}) + bad({"missing", "emptydir", "fifo", "/dev/zero"})}},
+      {}});
   return all;
 }
 
@@ -416,8 +411,7 @@ Case draw(const Command& command, std::mt19937_64& rng) {
   }
   // (every command prints on success, but `ner tag` of empty input: stdin is /dev/null)
   c.stdout_full = chance(8);
-  const bool tags_a_file =
-      std::find(c.args.begin(), c.args.end(), "text.txt") != c.args.end();
+  const bool tags_a_file = std::find(c.args.begin(), c.args.end(), "text.txt") != c.args.end();
   if (c.stdout_full && (command.words.back() != "tag" || tags_a_file)) c.must_fail = true;
   return c;
 }
@@ -477,10 +471,11 @@ TEST_F(CommandHarness, ExitStatusContractHoldsOnGeneratedCommandLines) {
   g_stderr = STDERR_FILENO;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("command harness: %llu cases (seed %llu) in %.1f s: exit 0: %d, 1: %d, 2: %d; "
-              "false zeros: %d\n",
-              static_cast<unsigned long long>(cases), static_cast<unsigned long long>(seed),
-              seconds, by_status[0], by_status[1], by_status[2], false_zeros);
+  std::printf(
+      "command harness: %llu cases (seed %llu) in %.1f s: exit 0: %d, 1: %d, 2: %d; "
+      "false zeros: %d\n",
+      static_cast<unsigned long long>(cases), static_cast<unsigned long long>(seed), seconds,
+      by_status[0], by_status[1], by_status[2], false_zeros);
   // The draw reaches every outcome.
   EXPECT_GT(by_status[0], 0);
   EXPECT_GT(by_status[1], 0);

@@ -3,8 +3,8 @@
 // reproducing the F1, tagging plain text, and every kind of bad input refused with file
 // and line.
 #include <gmock/gmock.h>
-#include <sys/stat.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -180,8 +180,8 @@ TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
 // with U+FFFD in the model file's metadata), and `ner eval` fails when stdout cannot be
 // written.
 TEST_F(NerCli, OutIsCheckedFirstAndPathsNeedNotBeUtf8) {
-  const std::string nowhere = "ner train --train " + path("nowhere") + " --vectors " +
-                              path("vectors") + " --out ";
+  const std::string nowhere =
+      "ner train --train " + path("nowhere") + " --vectors " + path("vectors") + " --out ";
   write("file", "x");
   Result r = run_nabla(nowhere + path("file"));
   EXPECT_EQ(r.status, 2) << r.out;
@@ -197,8 +197,8 @@ TEST_F(NerCli, OutIsCheckedFirstAndPathsNeedNotBeUtf8) {
 
   const std::string odd = path("train-\xff");
   fs::copy_file(path("train"), odd);
-  r = run_nabla("ner train --train '" + odd + "' --dev " + path("dev") + " --test " +
-                path("test") + " --vectors " + path("vectors") + " --out " + path("run") +
+  r = run_nabla("ner train --train '" + odd + "' --dev " + path("dev") + " --test " + path("test") +
+                " --vectors " + path("vectors") + " --out " + path("run") +
                 " --epochs 1 --hidden 5");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto meta = nabla::load_safetensors(path("run") + "/model.safetensors").metadata;
@@ -210,7 +210,7 @@ TEST_F(NerCli, OutIsCheckedFirstAndPathsNeedNotBeUtf8) {
   r = run_nabla("ner tag --model " + path("run") + "/model.safetensors " + path("fifo"));
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr(path("fifo") + ": is not a regular file, not a text file (pipe a "
-                               "stream to standard input: nabla ner tag -)"));
+                                              "stream to standard input: nabla ner tag -)"));
 
   if (!fs::exists("/dev/full")) return;
   r = run_nabla("ner eval --model " + path("run") + "/model.safetensors --data " + path("dev") +

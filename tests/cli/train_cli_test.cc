@@ -572,8 +572,8 @@ TEST_F(TrainCli, SignalStopsTrainingResumably) {
                    run_dir.string() + "\nresume with: (nabla train .*)\n")))
         << out;
     const std::string iteration = m[1];
-    EXPECT_EQ(m[2], "nabla train --resume " + (run_dir / "model.safetensors").string() +
-                        " --out " + run_dir.string() + " --data " + data());
+    EXPECT_EQ(m[2], "nabla train --resume " + (run_dir / "model.safetensors").string() + " --out " +
+                        run_dir.string() + " --data " + data());
     EXPECT_EQ(load_safetensors((run_dir / "model.safetensors").string()).metadata.at("iteration"),
               iteration);
     // metrics.csv ends with the row of that iteration
@@ -589,8 +589,7 @@ TEST_F(TrainCli, SignalStopsTrainingResumably) {
     EXPECT_EQ(r.status, 0) << r.out;
     EXPECT_THAT(r.out, HasSubstr("resumed from " + (run_dir / "model.safetensors").string() +
                                  " at iteration " + iteration));
-    EXPECT_THAT(read_file(run_dir / "metrics.csv"),
-                HasSubstr("\n" + std::to_string(next) + ","));
+    EXPECT_THAT(read_file(run_dir / "metrics.csv"), HasSubstr("\n" + std::to_string(next) + ","));
   }
 }
 

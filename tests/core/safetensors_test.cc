@@ -120,10 +120,10 @@ TEST_F(Safetensors, SaveLeftoversAreKnownByTheirName) {
   EXPECT_TRUE(is_save_leftover("model.safetensors.tmp-0123456789abcdef"));
   EXPECT_TRUE(is_save_leftover("x.tmp-ffffffffffffffff"));
   EXPECT_FALSE(is_save_leftover("model.safetensors"));
-  EXPECT_FALSE(is_save_leftover(".tmp-0123456789abcdef"));                 // no name before
-  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcde"));   // 15 digits
-  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcdef0")); // 17
-  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789ABCDEF"));  // not ours
+  EXPECT_FALSE(is_save_leftover(".tmp-0123456789abcdef"));                    // no name before
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcde"));    // 15 digits
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcdef0"));  // 17
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789ABCDEF"));   // not ours
   EXPECT_FALSE(is_save_leftover("notes.tmp-mine"));
   // and a save leaves none behind, but its file
   save_safetensors(path("m.safetensors"), {{"w", Tensor::from({2}, {1, 2})}});

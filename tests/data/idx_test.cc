@@ -341,8 +341,8 @@ TEST_F(IdxTest, GzipExpandingMoreThan64TimesIsRefused) {
   const std::uint64_t allowed = std::max<std::uint64_t>(64 << 20, 64 * size);
   EXPECT_EQ(read_error(path("f.gz")),
             path("f.gz") + ": the header announces 83886088 bytes after decompression, more " +
-                "than nabla decompresses from a gzip file of " + std::to_string(size) +
-                " bytes (" + std::to_string(allowed) +
+                "than nabla decompresses from a gzip file of " + std::to_string(size) + " bytes (" +
+                std::to_string(allowed) +
                 ": 64 times its size, at least 67108864); gunzip it to read it as a plain file");
   // announcing at most 64 MiB is read (here: found truncated, after what the file holds)
   bytes[4] = 0x03;

@@ -197,8 +197,8 @@ TEST(Arch, ErrorsNameTheToken) {
 // The README's grammar: options by name after a comma, with or without values after a
 // colon first (issue 24, class 10: "batchnorm,eps=0.001" was an unknown kind).
 TEST(Arch, NamedOptionsFollowTheKindWithoutAColon) {
-  ModelSpec s = model_from_arch("affine:8 batchnorm,eps=0.001,momentum=0.8 relu affine:10",
-                                {1, 28, 28}, 10);
+  ModelSpec s =
+      model_from_arch("affine:8 batchnorm,eps=0.001,momentum=0.8 relu affine:10", {1, 28, 28}, 10);
   ASSERT_EQ(s.layers.size(), 4u);
   EXPECT_EQ(s.layers[1].kind, "batchnorm");
   EXPECT_DOUBLE_EQ(s.layers[1].options.at("eps"), 0.001);
