@@ -5,23 +5,33 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace nabla::cli {
+
+// The whole of `text` as a finite number, or nothing ("inf", "nan", "1e999", "2x" and ""
+// are not).
+inline std::optional<double> finite_number(const std::string& text) {
+  double value = 0;
+  const char* begin = text.data() + (text.size() > 1 && text[0] == '+');  // ("+0.5" too)
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value)) return {};
+  return value;
+}
 
 // Option checks with plain messages ("--lr: must be greater than 0, got -1").
 inline CLI::Validator positive() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        try {
-          if (std::stod(text) > 0) return "";
-        } catch (const std::exception&) {
-          return "must be a number, got " + text;
-        }
-        return "must be greater than 0, got " + text;
+        std::optional<double> v = finite_number(text);
+        if (!v) return "must be a finite number, got " + text;
+        return *v > 0 ? "" : "must be greater than 0, got " + text;
       },
       "POSITIVE");
 }
@@ -29,12 +39,9 @@ inline CLI::Validator positive() {
 inline CLI::Validator non_negative() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
-        try {
-          if (std::stod(text) >= 0) return "";
-        } catch (const std::exception&) {
-          return "must be a number, got " + text;
-        }
-        return "must not be negative, got " + text;
+        std::optional<double> v = finite_number(text);
+        if (!v) return "must be a finite number, got " + text;
+        return *v >= 0 ? "" : "must not be negative, got " + text;
       },
       "NONNEGATIVE");
 }

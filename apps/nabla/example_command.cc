@@ -345,7 +345,9 @@ Runner add_example_command(CLI::App& app) {
                   << std::string(std::max<std::size_t>(24, name.size() + 2) - name.size(), ' ')
                   << entry.second << "\n";
       }
-      return opts->list ? 0 : 2;
+      if (opts->list) return 0;
+      // (a usage error says so on stderr, as every other does)
+      throw UsageError("give the name of an example (the list above)");
     }
     auto it = examples().find(opts->name);
     if (it == examples().end()) {

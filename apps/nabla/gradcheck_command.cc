@@ -86,7 +86,8 @@ Runner add_gradcheck_command(CLI::App& app) {
                   "two-layer (TwoLayerNet and its sigmoid variant) or ner (the window tagger "
                   "of `nabla ner`, on the first --samples sentences of --data, a CoNLL file)")
       ->check(CLI::IsMember({"two-layer", "ner"}));
-  sub->add_option("--seed", opts->seed, "Random seed (weights, and inputs without --data)");
+  sub->add_option("--seed", opts->seed, "Random seed (weights, and inputs without --data)")
+      ->check(whole_number(0, UINT64_MAX));  // (not "-1" wrapped to 2^64 - 1, issue 24)
   sub->add_option("--data", opts->data,
                   "Check on the first --samples MNIST training images of this directory "
                   "(as the textbook does) instead of random inputs");

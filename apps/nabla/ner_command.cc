@@ -2,6 +2,7 @@
 // files. The model, its training and the run directory are the library's (the one
 // Trainer, run_training); this file reads options and prints.
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,11 +12,15 @@
 #include <sstream>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "nabla/core/runtime.h"  // set_blas_threads
 #include "nabla/core/tensor.h"   // DataError
 #include "nabla/tasks/ner.h"
 #include "nabla/train/run.h"
+#include "nabla/train/run_dir.h"  // check_out_dir
+#include "output.h"
 #include "progress.h"
+#include "stop_signals.h"
 
 namespace nabla::cli {
 namespace {
@@ -75,7 +80,7 @@ class NerObserver : public RunObserver {
                 static_cast<double>(e.iteration) / static_cast<double>(trainer_.iters_per_epoch()),
                 e.train_acc, e.validation_acc.value_or(0), e.test_acc,
                 better ? "  *best dev" : "");
-    std::fflush(stdout);
+    flush_stdout();
   }
 
   void step_done(std::int64_t iteration, double loss, double iters_per_second) override {
@@ -89,7 +94,14 @@ class NerObserver : public RunObserver {
 };
 
 int run_train(const TrainOptions& o) {
+  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable.
+  StopSignals signals;
   set_blas_threads(1);  // batches of 64: BLAS threads would only wait on each other
+  // --out before any file is read: not a file, not another run's directory (exit 2).
+  if (!o.out.empty() && fs::exists(o.out)) {
+    if (!fs::is_directory(o.out)) throw UsageError("--out " + o.out + " is not a directory");
+    check_out_dir(o.out, o.resume, o.overwrite);
+  }
   const auto start = Clock::now();
   if (o.resume.empty() && !fs::exists(o.vectors)) {
     throw DataError(o.vectors +
@@ -141,7 +153,7 @@ int run_train(const TrainOptions& o) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
                 static_cast<long long>(trainer->iteration()));
   }
-  std::fflush(stdout);
+  flush_stdout();
 
   RunOptions run;
   run.dir = o.out;  // (empty: a new runs/<date-time>)
@@ -149,8 +161,21 @@ int run_train(const TrainOptions& o) {
   run.resumed_from = o.resume;
   run.background_evaluation = threads > 1;  // on the other core
   run.early_stop = o.early_stop;
+  run.stop_requested = [&signals] { return signals.caught() != 0; };
   NerObserver printer(*trainer);
   const RunResult r = run_training(*trainer, run, printer);
+  if (r.stopped) {
+    flush_stdout();
+    std::fprintf(stderr,
+                 "\nnabla ner train: %s: stopped at iteration %lld of %lld; checkpoint, "
+                 "metrics.csv and curves.svg written in %s\nresume with: nabla ner train "
+                 "--resume %s --out %s (and the same --train --dev --test)\n",
+                 signals.caught() == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)",
+                 static_cast<long long>(trainer->iteration()),
+                 static_cast<long long>(trainer->total_iters()), r.dir.string().c_str(),
+                 r.model.string().c_str(), r.dir.string().c_str());
+    return 128 + signals.caught();
+  }
 
   // The model with the best dev F1, chosen by it alone; the test set scored once, by it.
   WindowTagger best = load_window_tagger(r.best_model.string());
@@ -190,6 +215,15 @@ int run_tag(const std::string& model_path, const std::string& input) {
   WindowTagger model = load_window_tagger(model_path);
   std::ifstream file;
   if (input != "-") {
+    // A regular file only: opening a FIFO would wait for a writer for ever, a device may
+    // never end (issue 24's command harness). Other streams come in on stdin (-).
+    std::error_code ec;
+    const fs::file_status status = fs::status(input, ec);
+    if (fs::exists(status) && !fs::is_regular_file(status)) {
+      throw DataError(input + ": is " +
+                      (fs::is_directory(status) ? "a directory" : "not a regular file") +
+                      ", not a text file (pipe a stream to standard input: nabla ner tag -)");
+    }
     file.open(input);
     if (!file) throw DataError(input + ": cannot open");
   }

@@ -15,14 +15,18 @@
 #include <vector>
 
 #include "commands.h"
+#include "exit_status.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
 #include "nabla/core/workers.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/run.h"
+#include "nabla/train/run_dir.h"
 #include "nabla/train/train.h"
+#include "output.h"
 #include "progress.h"
 #include "exit_status.h"
+#include "stop_signals.h"
 #include "train_checks.h"
 
 namespace nabla::cli {
@@ -81,8 +85,9 @@ void apply_model_defaults(Options& o) {
 
 // The model of the options for this data: a preset (MLPs flatten the examples, the CNNs
 // take them as images) or an --arch list (on images unless it starts with an affine
-// layer, which then takes the pixels as rows: the fast path).
-ModelSpec model_from_options(const Options& o, const TrainingData& data) {
+// layer, which then takes the pixels as rows: the fast path). Options that make no model
+// for this data are a usage error (exit 2), found before any training.
+ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
   const Shape flat{data.features()};
   ModelSpec spec;
   if (!o.arch.empty()) {
@@ -106,6 +111,33 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) {
   }
   spec.check();
   return spec;
+} catch (const ValueError& e) {
+  throw UsageError(e.what());
+}
+
+// What the command line alone rules out, checked before the data is read (seconds, for
+// MNIST): an empty --arch, an --arch whose layers are not written right, an --out that
+// is not a directory or holds another run.
+void check_before_data(const Options& o) {
+  if (o.given.count("arch") != 0) {
+    if (o.arch.find_first_not_of(" \t") == std::string::npos) {
+      throw UsageError(
+          "--arch is empty: give its layers, e.g. --arch \"affine:100 relu affine:10\"");
+    }
+    try {
+      parse_arch(o.arch);
+    } catch (const ValueError& e) {
+      throw UsageError(e.what());
+    }
+  }
+  if (!o.out.empty()) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(o.out, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
+      throw UsageError("--out " + o.out + " is not a directory");
+    }
+    if (std::filesystem::is_directory(status)) check_out_dir(o.out, o.resume, o.overwrite);
+  }
 }
 
 TrainConfig config_from(const Options& o, const TrainingData& data) {
@@ -232,7 +264,7 @@ class PrintingObserver : public RunObserver {
                   static_cast<long long>(trainer_.iteration()));
       for (const std::string& note : resume_notes_) std::printf("%s\n", note.c_str());
     }
-    std::fflush(stdout);
+    flush_stdout();  // (stdout lost, e.g. on a full disk: stop before the first step)
   }
 
   // "iteration 7: train acc, test acc | ...", or "final: ..."
@@ -245,7 +277,7 @@ class PrintingObserver : public RunObserver {
     } else {
       std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
     }
-    std::fflush(stdout);
+    flush_stdout();
   }
 
   void step_done(std::int64_t iteration, double loss, double iters_per_second) override {
@@ -277,7 +309,40 @@ void check_better_than_chance(const Trainer& trainer, const RunResult& run) {
   }
 }
 
+// A word for a shell: quoted unless it is plain.
+std::string shell_word(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789-_./=:,+") == std::string::npos) {
+    return word;
+  }
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A run stopped by SIGINT or SIGTERM (`signal`): where it stopped, and the command that
+// goes on from there. Returns the exit status of a process the signal ended, 128 + signal
+// (130 for SIGINT, 143 for SIGTERM).
+int report_stopped(const Options& o, const Trainer& trainer, const RunResult& r, int signal) {
+  std::string resume = "nabla train --resume " + shell_word(r.model.string()) + " --out " +
+                       shell_word(r.dir.string());
+  if (o.data) resume += " --data " + shell_word(*o.data);
+  if (!o.test_data.empty()) resume += " --test-data " + shell_word(o.test_data);
+  flush_stdout();
+  std::fprintf(stderr,
+               "\nnabla train: %s: stopped at iteration %lld of %lld; checkpoint, metrics.csv "
+               "and curves.svg written in %s\nresume with: %s\n",
+               signal == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)",
+               static_cast<long long>(trainer.iteration()),
+               static_cast<long long>(trainer.total_iters()), r.dir.string().c_str(),
+               resume.c_str());
+  return 128 + signal;
+}
+
 int run_train(const Options& o) {
+  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable.
+  StopSignals signals;
+  check_before_data(o);
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
@@ -311,8 +376,10 @@ int run_train(const Options& o) {
   // With two threads, the evaluations during training run beside it, on the other core.
   run.background_evaluation = threads > 1;
   run.early_stop = o.early_stop;
+  run.stop_requested = [&signals] { return signals.caught() != 0; };
   PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes));
   const RunResult r = run_training(trainer, run, printer);
+  if (r.stopped) return report_stopped(o, trainer, r, signals.caught());
 
   check_better_than_chance(trainer, r);
   if (r.stopped_early) {

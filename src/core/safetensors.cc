@@ -226,6 +226,13 @@ void save_safetensors(const std::string& path,
   if (flush == Flush::durable) sync_directory(path);
 }
 
+bool is_save_leftover(const std::string& file_name) {
+  constexpr std::size_t kDigits = 16;
+  const std::size_t tmp = file_name.rfind(".tmp-");
+  if (tmp == std::string::npos || tmp == 0 || file_name.size() != tmp + 5 + kDigits) return false;
+  return file_name.find_first_not_of("0123456789abcdef", tmp + 5) == std::string::npos;
+}
+
 SafetensorsFile load_safetensors(const std::string& path) {
   const std::string where = path + ": ";
   check_regular_file(path, "a safetensors file");

@@ -208,15 +208,33 @@ void check_end(GzReader& in, const std::string& path, const IdxHeader& h) {
 
 // Deflate expands a byte to at most 1032: a gzip file of `size` bytes cannot hold more.
 // Refusing a header that claims more stops a small file from asking for a large buffer.
+// A file may also hold at most kMaxGzipExpansion times its size (at least
+// kMinGzipAllowance bytes) when decompressed: real IDX files shrink 2 to 5 times, so only
+// a file made to expand (a few hundred KB of deflate asking for a gigabyte) is refused.
+// Decompressed first, it is read whole: a plain file holds what it says.
+constexpr std::uint64_t kMaxGzipExpansion = 64;
+constexpr std::uint64_t kMinGzipAllowance = std::uint64_t{64} << 20;  // 64 MiB
+
 void check_gzip_size(const GzReader& in, const std::string& path, const IdxHeader& h) {
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec || !in.compressed()) return;
+  const std::uint64_t announced = h.bytes + h.count;
   const std::uint64_t most = 1032 * static_cast<std::uint64_t>(size) + 1024;
-  if (h.bytes + h.count > most) {
-    throw DataError(path + ": the header announces " + num(h.bytes + h.count) +
+  if (announced > most) {
+    throw DataError(path + ": the header announces " + num(announced) +
                     " bytes after decompression, more than a gzip file of " +
                     num(static_cast<std::uint64_t>(size)) + " bytes can hold (" + num(most) + ")");
+  }
+  const std::uint64_t allowed =
+      std::max(kMinGzipAllowance, kMaxGzipExpansion * static_cast<std::uint64_t>(size));
+  if (announced > allowed) {
+    throw DataError(path + ": the header announces " + num(announced) +
+                    " bytes after decompression, more than nabla decompresses from a gzip "
+                    "file of " +
+                    num(static_cast<std::uint64_t>(size)) + " bytes (" + num(allowed) + ": " +
+                    num(kMaxGzipExpansion) + " times its size, at least " + num(kMinGzipAllowance) +
+                    "); gunzip it to read it as a plain file");
   }
 }
 

@@ -34,22 +34,25 @@ double number(const std::string& text) {
   return v;
 }
 
-// One token, "kind[:v1xv2...][,name=value...]", as a layer with complete options.
+// One token, "kind[:v1xv2...][,name=value...]", as a layer with complete options: the
+// values after a colon are the leading options in order, the fields after a comma named
+// ones ("batchnorm,eps=0.001" names one and gives none by position).
 LayerSpec read_layer(const std::string& token) {
-  const std::size_t colon = token.find(':');
+  const std::size_t end = token.find_first_of(":,");
   LayerSpec l;
-  l.kind = token.substr(0, colon);
+  l.kind = token.substr(0, end);
   const LayerKind& kind = builtin_layers().at(l.kind);
-  if (colon == std::string::npos) {
+  if (end == std::string::npos) {
     l.options = kind.complete({});
     return l;
   }
-  std::vector<std::string> fields = split(token.substr(colon + 1), ',');
+  const bool positional = token[end] == ':';
+  std::vector<std::string> fields = split(token.substr(end + 1), ',');
   for (std::size_t f = 0; f < fields.size(); ++f) {
     const std::string& text = fields[f];
     const std::size_t eq = text.find('=');
     if (eq == std::string::npos) {
-      if (f > 0) throw ValueError("'" + text + "' is not an option (name=value)");
+      if (f > 0 || !positional) throw ValueError("'" + text + "' is not an option (name=value)");
       std::vector<std::string> values = split(text, 'x');
       if (values.size() > kind.positional) {
         throw ValueError(std::to_string(values.size()) + " values before the options; " +
@@ -70,43 +73,62 @@ LayerSpec read_layer(const std::string& token) {
 
 }  // namespace
 
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes) {
+ArchLayers parse_arch(const std::string& arch) {
   std::vector<std::string> tokens;
   std::istringstream in(arch);
   for (std::string token; in >> token;) tokens.push_back(token);
   if (tokens.empty()) throw ValueError("--arch is empty: give layers such as 'affine:100 relu'");
-  ModelSpec s;
-  s.kind = "arch";
-  s.classes = classes;
-  s.hidden = {};
-  s.input_shape = input_shape;
+  ArchLayers a;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string where = "--arch token " + std::to_string(i + 1) + " '" + tokens[i] + "': ";
     try {
       if (i == 0 && tokens[i].rfind("input:", 0) == 0) {
-        Shape shape;
-        std::int64_t values = 1, given = 1;
         for (const std::string& v : split(tokens[i].substr(6), 'x')) {
           const double d = number(v);
           if (d < 1 || d > static_cast<double>(ModelSpec::kMaxWidth) || d != std::floor(d)) {
             throw ValueError("'" + v + "' is not a size from 1 to " +
                              std::to_string(ModelSpec::kMaxWidth));
           }
-          shape.push_back(static_cast<std::int64_t>(d));
-          if (!checked_mul(values, shape.back(), &values)) values = -1;
+          a.input_shape.push_back(static_cast<std::int64_t>(d));
         }
-        for (std::int64_t d : input_shape) given *= d;
-        if (shape.empty() || shape.size() > 3 || values != given) {
-          throw ValueError("the input shape must have 1 to 3 sizes whose product is the " +
-                           std::to_string(given) + " values of an example");
+        if (a.input_shape.empty() || a.input_shape.size() > 3) {
+          throw ValueError("the input shape must have 1 to 3 sizes");
         }
-        s.input_shape = shape;
         continue;
       }
-      s.layers.push_back(read_layer(tokens[i]));
+      a.layers.push_back(read_layer(tokens[i]));
     } catch (const ValueError& e) {
       throw ValueError(where + e.what());
     }
+  }
+  return a;
+}
+
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes) {
+  ArchLayers a = parse_arch(arch);
+  ModelSpec s;
+  s.kind = "arch";
+  s.classes = classes;
+  s.hidden = {};
+  s.input_shape = input_shape;
+  s.layers = std::move(a.layers);
+  if (!a.input_shape.empty()) {
+    std::int64_t values = 1, given = 1;
+    for (std::int64_t d : a.input_shape) {
+      if (!checked_mul(values, d, &values)) values = -1;
+    }
+    for (std::int64_t d : input_shape) given *= d;
+    if (values != given) {
+      std::string token;
+      for (std::int64_t d : a.input_shape) {
+        if (!token.empty()) token += 'x';
+        token += std::to_string(d);
+      }
+      throw ValueError("--arch token 1 'input:" + token +
+                       "': the input shape must have 1 to 3 sizes whose product is the " +
+                       std::to_string(given) + " values of an example");
+    }
+    s.input_shape = a.input_shape;
   }
   s.inputs = 1;
   for (std::int64_t d : s.input_shape) {

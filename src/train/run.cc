@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <optional>
 #include <utility>
@@ -67,10 +68,15 @@ class Run {
     for (double v : metrics_.validation_acc) early_stop_.update(v);  // (a resumed run's)
   }
 
-  // Steps to the end, with a checkpoint and an evaluation whenever one is due.
-  void train(bool background) {
+  // Steps to the end, with a checkpoint and an evaluation whenever one is due, or until
+  // `stop` asks to stop (then stopped() is true).
+  void train(bool background, const std::function<bool()>& stop) {
     const std::int64_t first = trainer_.iteration();
     while (!trainer_.done() && !result_.stopped_early) {
+      if (stop && stop()) {
+        result_.stopped = true;
+        break;
+      }
       last_loss_ = trainer_.step();
       const std::int64_t iteration = trainer_.iteration();
       metrics_.add_loss(iteration, last_loss_);
@@ -99,9 +105,14 @@ class Run {
     collect(true);
   }
 
-  // The final evaluation, the final model, and the curves.
+  // The final evaluation, the final model, and the curves; for a run that was stopped,
+  // the checkpoint to resume from (after the rows before it, as at every checkpoint).
   RunResult finish() {
-    result_.final_eval = evaluate(true);
+    if (result_.stopped) {
+      log_.flush();
+    } else {
+      result_.final_eval = evaluate(true);
+    }
     trainer_.save(result_.model.string());
     if (best_is_final_) keep_best();
     log_.close();
@@ -200,6 +211,7 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   std::filesystem::create_directories(dir);
   RunLock lock(dir);
   if (!options.dir.empty()) check_out_dir(dir, options.resumed_from, options.overwrite);
+  remove_save_leftovers(dir);  // (a killed run's; the lock keeps out any other's)
   const std::filesystem::path csv = dir / "metrics.csv";
   Metrics kept;
   MetricColumns columns = metric_columns(trainer.data());
@@ -212,7 +224,7 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   }
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept), options.early_stop);
-  run.train(options.background_evaluation && options.early_stop == 0);
+  run.train(options.background_evaluation && options.early_stop == 0, options.stop_requested);
   return run.finish();
 }
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <utility>
 
+#include "nabla/core/safetensors.h"
+
 namespace nabla {
 
 std::filesystem::path make_run_dir(const std::filesystem::path& parent, std::time_t when) {
@@ -39,10 +41,24 @@ void check_out_dir(const std::filesystem::path& dir, const std::string& resume, 
     }
   }
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().filename() != ".lock") {
+    const std::string name = entry.path().filename().string();
+    if (name != ".lock" && !is_save_leftover(name)) {
       throw RunDirTaken(dir, entry.path().filename().string());
     }
   }
+}
+
+std::vector<std::string> remove_save_leftovers(const std::filesystem::path& dir) {
+  std::vector<std::string> removed;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::string name = entry.path().filename().string();
+    std::error_code ec;
+    if (is_save_leftover(name) && entry.is_regular_file(ec) &&
+        std::filesystem::remove(entry.path(), ec)) {
+      removed.push_back(std::move(name));
+    }
+  }
+  return removed;
 }
 
 void check_written(const std::ostream& out, const std::filesystem::path& path) {

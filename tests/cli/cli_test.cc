@@ -70,6 +70,27 @@ TEST(Cli, OpenBlasRunsKernelsOfTheLevelOfNablas) {
   EXPECT_EQ(blas_core_of(own), "prescott") << own.out;
 }
 
+// Found by the command harness (issue 24): `nabla example` without a name listed the
+// examples and exited 2 with nothing on stderr.
+TEST(Cli, ExampleWithoutANameIsAUsageErrorThatSaysSo) {
+  Result r = nabla::testing_util::run_nabla("example 2>&1 >/dev/null");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out,
+            "nabla example: error: give the name of an example (the list above)\n"
+            "Run 'nabla example --help' for more.\n");
+}
+
+// Found by the command harness (issue 24): gradcheck took --seed -1 as 2^64 - 1 and ""
+// as 0, and ran.
+TEST(Cli, GradcheckSeedIsAWholeNumber) {
+  for (const char* seed : {"-1", "''", "99999999999999999999", "2.5"}) {
+    Result r = run(std::string("gradcheck --samples 1 --seed ") + seed);
+    EXPECT_EQ(r.status, 2) << seed << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("--seed: must be a whole number from 0 to 18446744073709551615"))
+        << seed;
+  }
+}
+
 TEST(Cli, ExampleListNamesEveryCase) {
   Result r = run("example --list");
   EXPECT_EQ(r.status, 0);

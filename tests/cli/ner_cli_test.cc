@@ -4,6 +4,7 @@
 // and line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/safetensors.h"
 #include "test_util.h"
 
 namespace {
@@ -204,6 +206,52 @@ TEST_F(NerCli, BadInputIsNamedWithFileAndLine) {
   Result not_a_model = run_nabla("ner eval --model " + path("dev") + " --data " + path("dev"));
   EXPECT_NE(not_a_model.status, 0);
   EXPECT_THAT(not_a_model.out, HasSubstr(path("dev")));
+}
+
+// Issue 24: `ner train` checks --out before it reads a file (exit 2), refuses a learning
+// rate that is not finite, keeps a training whose paths are not UTF-8 (they are stored
+// with U+FFFD in the model file's metadata), and `ner eval` fails when stdout cannot be
+// written.
+TEST_F(NerCli, OutIsCheckedFirstAndPathsNeedNotBeUtf8) {
+  const std::string nowhere =
+      "ner train --train " + path("nowhere") + " --vectors " + path("vectors") + " --out ";
+  write("file", "x");
+  Result r = run_nabla(nowhere + path("file"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--out " + path("file") + " is not a directory"));
+  fs::create_directories(path("taken"));
+  write("taken/metrics.csv", "epoch\n");
+  r = run_nabla(nowhere + path("taken"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--out " + path("taken") + " already holds metrics.csv"));
+  r = train("--lr inf");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--lr: must be a finite number, got inf"));
+
+  const std::string odd = path("train-\xff");
+  fs::copy_file(path("train"), odd);
+  r = run_nabla("ner train --train '" + odd + "' --dev " + path("dev") + " --test " + path("test") +
+                " --vectors " + path("vectors") + " --out " + path("run") +
+                " --epochs 1 --hidden 5");
+  ASSERT_EQ(r.status, 0) << r.out;
+  // (the model file keeps no path: its metadata is the vocabulary, the tags and the
+  // training options, all valid UTF-8)
+  const auto meta = nabla::load_safetensors(path("run") + "/best.safetensors").metadata;
+  EXPECT_EQ(meta.count("ner.tags"), 1u);
+  EXPECT_EQ(meta.at("train").find(path("train-")), std::string::npos);
+
+  // (found by the command harness) a FIFO as tag's input was opened and waited on for ever
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0644), 0);
+  r = run_nabla("ner tag --model " + path("run") + "/model.safetensors " + path("fifo"));
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(path("fifo") + ": is not a regular file, not a text file (pipe a "
+                                              "stream to standard input: nabla ner tag -)"));
+
+  if (!fs::exists("/dev/full")) return;
+  r = run_nabla("ner eval --model " + path("run") + "/model.safetensors --data " + path("dev") +
+                " >/dev/full");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("cannot write to standard output: No space left on device"));
 }
 
 }  // namespace

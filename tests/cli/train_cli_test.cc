@@ -413,7 +413,7 @@ TEST_F(TrainCli, BadOptionsAreRefused) {
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("excludes"));
   r = run(base + "--activation sigmoid --iters 1");
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);  // options that make no model: a usage error (issue 24)
   EXPECT_THAT(r.out, HasSubstr("two-layer-net has one ReLU hidden layer; use mlp"));
   r = run(base + "--batch 601 --iters 1");
   EXPECT_EQ(r.status, 1);
@@ -478,18 +478,141 @@ TEST_F(TrainCli, ArchWithDropoutResumesBitForBit) {
 TEST_F(TrainCli, ArchErrorsNameTheToken) {
   std::string base = "train --iters 1 --data " + data() + " --out " + dir_.string() + " ";
   Result r = run(base + "--arch 'conv:30x5 relu maxpool:two affine:10'");
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);  // a usage error (issue 24, class 10)
   EXPECT_THAT(r.out, HasSubstr("--arch token 3 'maxpool:two': 'two' is not a number"));
   r = run(base + "--arch 'affine:10' --model mlp");
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("excludes"));
   r = run(base + "--model deep-convnet --hidden 10");
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.out, HasSubstr("--hidden and --activation shape the MLPs"));
   // An arch that starts with an affine layer takes the pixels as rows (the fast path).
   r = run(base + "--arch 'affine:30 tanh affine:10'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("model arch 784: affine:30 tanh affine:10"));
+}
+
+// Issue 24, class 10: the README's grammar ("batchnorm,eps=0.001") trains; an empty
+// --arch, a layer written wrong, an --out that is a file or holds another run are usage
+// errors (exit 2) found before the data is read (here: data that is not there at all).
+TEST_F(TrainCli, UsageErrorsAreFoundBeforeTheData) {
+  Result r = run("train --iters 2 --data " + data() + " --out " + (dir_ / "bn").string() +
+                 " --arch 'affine:20 batchnorm,eps=0.001 relu affine:10'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("model arch 784: affine:20 batchnorm:eps=0.001 relu affine:10"));
+
+  const std::string nowhere = "train --iters 2 --data " + (dir_ / "nowhere").string() + " ";
+  r = run(nowhere + "--arch ''");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla train: error: --arch is empty: give its layers, e.g. "
+                               "--arch \"affine:100 relu affine:10\""));
+  r = run(nowhere + "--arch '   '");
+  EXPECT_EQ(r.status, 2) << r.out;
+  r = run(nowhere + "--arch 'affine:10 relu:3'");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--arch token 2 'relu:3': 1 values before the options; relu "
+                               "takes 0"));
+  EXPECT_THAT(r.out, Not(HasSubstr("nowhere")));
+  std::ofstream(dir_ / "file") << "x";
+  r = run(nowhere + "--out " + (dir_ / "file").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--out " + (dir_ / "file").string() + " is not a directory"));
+  r = run(nowhere + "--out " + (root_ / "run").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--out " + (root_ / "run").string() + " already holds"));
+  // a shape that the data decides is a usage error too, after reading it
+  r = run("train --iters 2 --data " + data() + " --out " + (dir_ / "big").string() +
+          " --arch 'conv:8x30 affine:10'");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("a window of 30 does not fit the input (1,28,28)"));
+  EXPECT_FALSE(fs::exists(dir_ / "big"));
+  // a learning rate or init scale that is not a finite number
+  for (const char* option : {"--lr inf", "--lr nan", "--init-std 1e999", "--reg inf"}) {
+    r = run(nowhere + option);
+    EXPECT_EQ(r.status, 2) << option << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("must be a finite number")) << option;
+  }
+}
+
+// Issue 24, class 9: the first SIGINT or SIGTERM stops training after the step under way,
+// with a checkpoint, metrics.csv and curves.svg, the command that resumes, and exit status
+// 128 + the signal; the printed command goes on.
+TEST_F(TrainCli, SignalStopsTrainingResumably) {
+  for (int signal : {SIGINT, SIGTERM}) {
+    const fs::path run_dir = dir_ / (signal == SIGINT ? "int" : "term");
+    const fs::path log = run_dir.string() + ".log";
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // (a child of its own: a shell would start it with SIGINT ignored)
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      const std::string out = run_dir.string(), mnist = data();
+      ::execl(NABLA_CLI, NABLA_CLI, "train", "--iters", "100000000", "--batch", "10", "--data",
+              mnist.c_str(), "--out", out.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Signalled once past the first epoch's checkpoint (60 iterations), mid-epoch.
+    auto rows = [&] { return count(read_file(run_dir / "metrics.csv"), "\n"); };
+    for (int i = 0; i < 1200 && rows() < 80; ++i) ::usleep(50000);
+    ASSERT_EQ(::kill(pid, signal), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    const std::string out = read_file(log);
+    ASSERT_TRUE(WIFEXITED(status)) << out;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + signal) << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(
+        out, m,
+        std::regex(std::string("nabla train: ") +
+                   (signal == SIGINT ? "interrupted \\(SIGINT\\)" : "terminated \\(SIGTERM\\)") +
+                   ": stopped at iteration (\\d+) of 100000000; checkpoint, metrics.csv and "
+                   "curves.svg written in " +
+                   run_dir.string() + "\nresume with: (nabla train .*)\n")))
+        << out;
+    const std::string iteration = m[1];
+    EXPECT_EQ(m[2], "nabla train --resume " + (run_dir / "model.safetensors").string() + " --out " +
+                        run_dir.string() + " --data " + data());
+    EXPECT_EQ(load_safetensors((run_dir / "model.safetensors").string()).metadata.at("iteration"),
+              iteration);
+    // metrics.csv ends with the row of that iteration
+    const std::string csv = read_file(run_dir / "metrics.csv");
+    ASSERT_GT(csv.size(), 2u);
+    EXPECT_THAT(csv.substr(csv.rfind('\n', csv.size() - 2) + 1),
+                ::testing::StartsWith(iteration + ","));
+    EXPECT_TRUE(fs::exists(run_dir / "curves.svg"));
+    // the printed command (with the total it needs) goes on from there
+    const std::int64_t next = std::stoll(iteration) + 3;
+    Result r = run(std::string(m[2]).substr(std::string("nabla ").size()) + " --iters " +
+                   std::to_string(next));
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("resumed from " + (run_dir / "model.safetensors").string() +
+                                 " at iteration " + iteration));
+    EXPECT_THAT(read_file(run_dir / "metrics.csv"), HasSubstr("\n" + std::to_string(next) + ","));
+  }
+}
+
+// Issue 24, class 5: output that cannot be written is an error, for every command
+// (here: stdout on /dev/full), with the cause.
+TEST_F(TrainCli, EveryCommandFailsWhenStdoutCannotBeWritten) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const std::string model_data = " --model " + model() + " --data " + data();
+  for (const std::string& args :
+       {"eval" + model_data, "eval --json" + model_data, "predict --index 1,2" + model_data,
+        "predict --json --index 3" + model_data, "knn --k 1 --test-size 10 --data " + data(),
+        std::string("example apple"), std::string("example --list"),
+        std::string("gradcheck --samples 1"), std::string("--help"), std::string("train --help"),
+        std::string("--version"),
+        "train --iters 2 --data " + data() + " --out " + (dir_ / "full").string()}) {
+    Result r = run(args + " >/dev/full");
+    EXPECT_EQ(r.status, 1) << args << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("nabla: error: cannot write to standard output: No space left "
+                                 "on device"))
+        << args;
+  }
+  // train stops before its first step
+  EXPECT_FALSE(fs::exists(dir_ / "full" / "model.safetensors"));
 }
 
 TEST_F(TrainCli, HelpListsTheOptions) {
@@ -555,7 +678,7 @@ TEST_F(TrainCli, TruncatedIdxNamesTheFile) {
   std::string dir = data_copy();
   fs::path images = fs::path(dir) / "train-images-idx3-ubyte";
   fs::resize_file(images, fs::file_size(images) - 100);
-  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  Result r = run("train --iters 1 --data " + dir + " --out " + (dir_ / "run").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr(images.string() + ": truncated"));
 }
@@ -566,7 +689,7 @@ TEST_F(TrainCli, WrongMagicNamesTheFile) {
   std::string bytes = read_file(labels);
   bytes[2] = 0x0d;  // float elements
   std::ofstream(labels, std::ios::binary) << bytes;
-  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  Result r = run("train --iters 1 --data " + dir + " --out " + (dir_ / "run").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr(labels.string() + ": "));
   EXPECT_THAT(r.out, HasSubstr("magic"));
@@ -576,14 +699,14 @@ TEST_F(TrainCli, MismatchedCountsAndBadLabels) {
   std::string dir = data_copy();
   fs::path labels = fs::path(dir) / "train-labels-idx1-ubyte";
   write_idx(labels.string(), IdxArray{{599}, ByteBuffer(599, 1)});
-  Result r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  Result r = run("train --iters 1 --data " + dir + " --out " + (dir_ / "run").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr(labels.string() + ": 599 labels, but "));
 
   ByteBuffer values(600, 1);
   values[17] = 10;
   write_idx(labels.string(), IdxArray{{600}, values});
-  r = run("train --iters 1 --data " + dir + " --out " + dir_.string());
+  r = run("train --iters 1 --data " + dir + " --out " + (dir_ / "run").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.out, HasSubstr(labels.string() + ": label 10 of sample 17"));
   EXPECT_THAT(r.out, HasSubstr("out of range"));
@@ -681,7 +804,7 @@ TEST_F(TrainCli, CountsThatDoNotFitAreRefused) {
   EXPECT_NE(r.status, 0);
   EXPECT_THAT(r.out, HasSubstr("--hidden: must be a whole number from 1 to 1048576"));
   r = run(base + "--model mlp --hidden 1000000,1000000");
-  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.status, 2);
   EXPECT_THAT(r.out, HasSubstr("parameters; at most 268435456 are supported"));
   EXPECT_FALSE(fs::exists(dir_ / "run" / "model.safetensors"));
 }
@@ -699,9 +822,10 @@ TEST_F(TrainCli, DivergingLossStopsTraining) {
   EXPECT_THAT(r.out, HasSubstr("parameter W1 holds values that are not finite"));
   EXPECT_THAT(r.out, Not(HasSubstr("learning rate")));
 
+  // (an infinite --reg is refused with the options, issue 24; 1e308 overflows the penalty)
   r = run("train --iters 20 --reg inf --data " + data() + " --out " + (dir_ / "reg").string());
-  EXPECT_EQ(r.status, 1) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("regularization strength must be a finite number"));
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--reg: must be a finite number, got inf"));
 }
 
 TEST_F(TrainCli, RunThatEndsAtChanceFails) {

@@ -115,6 +115,23 @@ TEST_F(Safetensors, IntegerTensorWithTheWrongByteCount) {
   EXPECT_EQ(load_safetensors(path("g")).tensors[0].second.dtype(), DType::i32);
 }
 
+// The names of a save's temporary files, which a run removes after a kill (issue 24).
+TEST_F(Safetensors, SaveLeftoversAreKnownByTheirName) {
+  EXPECT_TRUE(is_save_leftover("model.safetensors.tmp-0123456789abcdef"));
+  EXPECT_TRUE(is_save_leftover("x.tmp-ffffffffffffffff"));
+  EXPECT_FALSE(is_save_leftover("model.safetensors"));
+  EXPECT_FALSE(is_save_leftover(".tmp-0123456789abcdef"));                    // no name before
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcde"));    // 15 digits
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789abcdef0"));  // 17
+  EXPECT_FALSE(is_save_leftover("model.safetensors.tmp-0123456789ABCDEF"));   // not ours
+  EXPECT_FALSE(is_save_leftover("notes.tmp-mine"));
+  // and a save leaves none behind, but its file
+  save_safetensors(path("m.safetensors"), {{"w", Tensor::from({2}, {1, 2})}});
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_FALSE(is_save_leftover(entry.path().filename().string())) << entry.path();
+  }
+}
+
 TEST_F(Safetensors, FastSaveWritesTheSameBytes) {
   // Flush::fast skips the fsyncs only: same file, still renamed into place
   save_safetensors(path("durable"), sample_tensors(), {{"model", "mlp"}}, Flush::durable);

@@ -6,7 +6,12 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
 
 #include "nabla/core/tensor.h"
 #include "test_util.h"
@@ -320,6 +325,34 @@ TEST_F(IdxTest, GzipHeaderAnnouncingMoreThanTheFileCanHold) {
   EXPECT_THAT(error, ::testing::StartsWith(path("f.gz") + ": the header announces 47040016 bytes "
                                                           "after decompression, more than a gzip "
                                                           "file of "));
+}
+
+// Issue 24 (class 6): a 763 KB gzip file could make `nabla eval` hold a gigabyte, within
+// deflate's bound. A file may expand 64 times (at least to 64 MiB), no more.
+TEST_F(IdxTest, GzipExpandingMoreThan64TimesIsRefused) {
+  // 80 MiB of bytes announced (a 1-D IDX of 83886080), behind it 100 KB that do not
+  // compress: deflate could hold it (about 103 MB), but not 64 times 100 KB.
+  std::vector<unsigned char> bytes = {0, 0, 8, 1, 0x05, 0, 0, 0};
+  std::mt19937 bits(7);
+  for (int i = 0; i < 100000; ++i) bytes.push_back(static_cast<unsigned char>(bits()));
+  gzip_bytes(path("f.gz"), bytes);
+  const auto size = std::filesystem::file_size(path("f.gz"));
+  ASSERT_GT(1032 * size, 83886088u);
+  const std::uint64_t allowed = std::max<std::uint64_t>(64 << 20, 64 * size);
+  EXPECT_EQ(read_error(path("f.gz")),
+            path("f.gz") + ": the header announces 83886088 bytes after decompression, more " +
+                "than nabla decompresses from a gzip file of " + std::to_string(size) + " bytes (" +
+                std::to_string(allowed) +
+                ": 64 times its size, at least 67108864); gunzip it to read it as a plain file");
+  // announcing at most 64 MiB is read (here: found truncated, after what the file holds)
+  bytes[4] = 0x03;
+  bytes[5] = 0xFF;
+  bytes[6] = 0xFF;
+  bytes[7] = 0xF8;  // 67108856 elements + 8 bytes of header: 64 MiB
+  gzip_bytes(path("g.gz"), bytes);
+  EXPECT_EQ(read_error(path("g.gz")),
+            path("g.gz") + ": truncated: expected 67108864 bytes (after decompression), got " +
+                std::to_string(bytes.size()));
 }
 
 TEST_F(IdxTest, GzipTruncatedData) {

@@ -194,6 +194,50 @@ TEST(Arch, ErrorsNameTheToken) {
             "gives (100) values an example, not one per class (10)");
 }
 
+// The README's grammar: options by name after a comma, with or without values after a
+// colon first (issue 24, class 10: "batchnorm,eps=0.001" was an unknown kind).
+TEST(Arch, NamedOptionsFollowTheKindWithoutAColon) {
+  ModelSpec s =
+      model_from_arch("affine:8 batchnorm,eps=0.001,momentum=0.8 relu affine:10", {1, 28, 28}, 10);
+  ASSERT_EQ(s.layers.size(), 4u);
+  EXPECT_EQ(s.layers[1].kind, "batchnorm");
+  EXPECT_DOUBLE_EQ(s.layers[1].options.at("eps"), 0.001);
+  EXPECT_DOUBLE_EQ(s.layers[1].options.at("momentum"), 0.8);
+  // (written back in the colon form, which reads the same)
+  const std::string written = arch_string(s.layers);
+  EXPECT_EQ(written, "affine:8 batchnorm:momentum=0.8,eps=0.001 relu affine:10");
+  EXPECT_EQ(arch_string(model_from_arch(written, {1, 28, 28}, 10).layers), written);
+  EXPECT_DOUBLE_EQ(model_from_arch("maxpool,size=2,stride=1 affine:10", {1, 4, 4}, 10)
+                       .layers[0]
+                       .options.at("stride"),
+                   1);
+  // after a comma, values are named
+  EXPECT_EQ(error_of<ValueError>([] { model_from_arch("batchnorm,0.001 affine:10", {4}, 10); }),
+            "--arch token 1 'batchnorm,0.001': '0.001' is not an option (name=value)");
+  EXPECT_EQ(error_of<ValueError>([] { model_from_arch("affine:10,", {4}, 10); }),
+            "--arch token 1 'affine:10,': '' is not an option (name=value)");
+}
+
+// What is wrong whatever the data is found without it (the command checks --arch before
+// reading the data); what depends on the data's shape is left to model_from_arch.
+TEST(Arch, ParseArchChecksWhatTheDataCannotChange) {
+  ArchLayers a = parse_arch("input:1x4x4 conv:2x3,pad=1 relu affine:3");
+  EXPECT_EQ(a.input_shape, (Shape{1, 4, 4}));
+  ASSERT_EQ(a.layers.size(), 3u);
+  EXPECT_EQ(a.layers[0].options.at("pad"), 1);
+  EXPECT_EQ(a.layers[0].options.at("stride"), 1);  // completed with its default
+  EXPECT_EQ(error_of<ValueError>([] { parse_arch("affine:10 relu:3"); }),
+            "--arch token 2 'relu:3': 1 values before the options; relu takes 0");
+  EXPECT_EQ(error_of<ValueError>([] { parse_arch("input:0x4 affine:3"); }),
+            "--arch token 1 'input:0x4': '0' is not a size from 1 to 1048576");
+  EXPECT_EQ(error_of<ValueError>([] { parse_arch("input:1x1x1x1 affine:3"); }),
+            "--arch token 1 'input:1x1x1x1': the input shape must have 1 to 3 sizes");
+  EXPECT_EQ(error_of<ValueError>([] { parse_arch(""); }),
+            "--arch is empty: give layers such as 'affine:100 relu'");
+  // a window larger than the image is a matter of the data
+  EXPECT_NO_THROW(parse_arch("conv:8x30 affine:10"));
+}
+
 // ---- JSON and model files ---------------------------------------------------------------
 
 TEST(ModelSpecLayers, JsonRoundTrip) {

@@ -420,5 +420,106 @@ TEST_F(RunTraining, ClippingBoundsTheStep) {
   EXPECT_THROW(Trainer(config, tiny_data()), ValueError);
 }
 
+// Issue 24, class 9: a run asked to stop (nabla train's SIGINT / SIGTERM) stops before
+// its next step, mid-epoch, with the checkpoint of the iteration reached, its rows and
+// its curves; resumed, it ends with the same numbers as a run that never stopped.
+TEST_F(RunTraining, StoppedRunSavesACheckpointThatResumesBitForBit) {
+  for (bool background : {false, true}) {
+    const std::string name = background ? "beside" : "in_turn";
+    Recorder whole_recorder;
+    run(name + "_whole", background, whole_recorder);
+    const fs::path dir = dir_ / (name + "_parts");
+    RunResult stopped;
+    {
+      Trainer trainer(tiny_config(20), tiny_data());
+      trainer.set_threads(background ? 2 : 1);
+      RunOptions options;
+      options.dir = dir;
+      options.background_evaluation = background;
+      // asked before every step: the 10th asking stops after iteration 9, mid-epoch, with
+      // the evaluation of iteration 7 (beside training, maybe still running) recorded
+      int asked = 0;
+      options.stop_requested = [&asked] { return ++asked == 10; };
+      Recorder recorder;
+      stopped = run_training(trainer, options, recorder);
+      EXPECT_EQ(asked, 10);
+      EXPECT_THAT(recorder.events, ElementsAre("started " + dir.string(), "evaluated 1",
+                                               "evaluated 7", "finished 0"));
+      EXPECT_EQ(recorder.steps.back(), 9);
+    }
+    EXPECT_TRUE(stopped.stopped);
+    EXPECT_EQ(stopped.model, dir / "model.safetensors");
+    EXPECT_EQ(load_safetensors(stopped.model.string()).metadata.at("iteration"), "9");
+    EXPECT_THAT(read_file(stopped.curves), StartsWith("<?xml"));
+    const std::vector<std::string> rows = rows_without_seconds(dir / "metrics.csv");
+    ASSERT_EQ(rows.size(), 10u);  // the header and iterations 1 to 9
+    EXPECT_THAT(rows.back(), StartsWith("9,"));
+
+    Trainer second = Trainer::resume(stopped.model.string(), tiny_data());
+    second.set_threads(background ? 2 : 1);
+    RunOptions options;
+    options.dir = dir;
+    options.resumed_from = stopped.model.string();
+    options.background_evaluation = background;
+    Recorder recorder;
+    const RunResult r = run_training(second, options, recorder);
+    EXPECT_FALSE(r.stopped);
+    EXPECT_EQ(rows_without_seconds(dir / "metrics.csv"),
+              rows_without_seconds(dir_ / (name + "_whole") / "metrics.csv"));
+    // the same model, optimizer state and random state, bit for bit
+    const SafetensorsFile a = load_safetensors(r.model.string());
+    const SafetensorsFile b =
+        load_safetensors((dir_ / (name + "_whole") / "model.safetensors").string());
+    ASSERT_EQ(a.tensors.size(), b.tensors.size());
+    for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+      EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+      EXPECT_TRUE(testing_util::same_bits(a.tensors[i].second, b.tensors[i].second))
+          << a.tensors[i].first;
+    }
+    EXPECT_EQ(a.metadata.at("rng"), b.metadata.at("rng"));
+  }
+  // asked at once: no step, the checkpoint of iteration 0
+  Trainer trainer(tiny_config(20), tiny_data());
+  RunOptions options;
+  options.dir = dir_ / "at_once";
+  options.stop_requested = [] { return true; };
+  Recorder recorder;
+  const RunResult r = run_training(trainer, options, recorder);
+  EXPECT_TRUE(r.stopped);
+  EXPECT_TRUE(recorder.steps.empty());
+  EXPECT_EQ(load_safetensors(r.model.string()).metadata.at("iteration"), "0");
+}
+
+// Issue 24, class 8: a save killed before its rename leaves model.safetensors.tmp-<hex>;
+// the next run in that directory (resumed, or --overwrite) removes it, and nothing else.
+TEST_F(RunTraining, RunRemovesTheTemporaryFilesOfAKilledSave) {
+  Recorder recorder;
+  run("run", false, recorder);
+  const fs::path dir = dir_ / "run";
+  write_file(dir / "model.safetensors.tmp-0123456789abcdef", "half a model");
+  write_file(dir / "curves.svg.tmp-89abcdef01234567", "");
+  write_file(dir / "notes.tmp-mine", "a user's");
+  write_file(dir / "model.safetensors.tmp-0123", "not one of ours: too short");
+  // a directory holding only leftovers (and a lock) holds no run
+  const fs::path only = dir_ / "only";
+  fs::create_directories(only);
+  write_file(only / "model.safetensors.tmp-fedcba9876543210", "");
+  EXPECT_NO_THROW(check_out_dir(only, "", false));
+
+  const std::string checkpoint = (dir / "model.safetensors").string();
+  Trainer second = Trainer::resume(checkpoint, tiny_data(), 22);
+  RunOptions options;
+  options.dir = dir;
+  options.resumed_from = checkpoint;
+  run_training(second, options, recorder);
+  EXPECT_FALSE(fs::exists(dir / "model.safetensors.tmp-0123456789abcdef"));
+  EXPECT_FALSE(fs::exists(dir / "curves.svg.tmp-89abcdef01234567"));
+  EXPECT_TRUE(fs::exists(dir / "notes.tmp-mine"));
+  EXPECT_TRUE(fs::exists(dir / "model.safetensors.tmp-0123"));
+  EXPECT_EQ(remove_save_leftovers(only),
+            std::vector<std::string>{"model.safetensors.tmp-fedcba9876543210"});
+  EXPECT_TRUE(fs::is_empty(only));
+}
+
 }  // namespace
 }  // namespace nabla

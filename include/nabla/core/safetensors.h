@@ -40,14 +40,21 @@ struct SafetensorsFile {
 // checkpoints written during training need.
 enum class Flush { durable, fast };
 
-// Writes the tensors (in this order) and metadata atomically: into path + ".tmp", then
-// renamed over path, so a crash never leaves a half-written file at path.
+// Writes the tensors (in this order) and metadata atomically: into a temporary file of
+// this save's own, path + ".tmp-" + 16 hex digits (created exclusively), then renamed over
+// path, so a crash never leaves a half-written file at path. A process killed before the
+// rename leaves the temporary file: is_save_leftover() knows its name, and a training run
+// removes those in its directory (remove_save_leftovers, train/run_dir.h).
 // Throws ValueError for an undefined tensor, an empty or duplicate name or the reserved
 // name "__metadata__"; DataError if the file cannot be written.
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {},
                       Flush flush = Flush::durable);
+
+// Whether `file_name` (a name, without its directory) is one save_safetensors gives its
+// temporary files: NAME.tmp-XXXXXXXXXXXXXXXX (lower-case hex).
+bool is_save_leftover(const std::string& file_name);
 
 SafetensorsFile load_safetensors(const std::string& path);
 

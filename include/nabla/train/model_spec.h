@@ -104,10 +104,22 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
 //
 // e.g. "conv:30x5 relu maxpool:2 affine:100 relu affine:10": the values after the colon
 // are the kind's leading options in order (conv: filters, kernel; maxpool: size; affine:
-// out; dropout: p), the named ones any option ("conv:32x3,pad=2", "maxpool:2,stride=1").
-// A first token "input:CxHxW" gives the example's shape instead (its values must be as
-// many as input_shape's). ValueError naming the token (and its position) that is wrong.
+// out; dropout: p), the named ones any option ("conv:32x3,pad=2", "maxpool:2,stride=1",
+// "batchnorm,eps=0.001"). A first token "input:CxHxW" gives the example's shape instead
+// (its values must be as many as input_shape's). ValueError naming the token (and its
+// position) that is wrong.
 ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes);
+
+// An --arch string read without the data: each layer's kind and complete options, and
+// the shape of a first "input:" token (empty without one). What this refuses
+// (ValueError, as model_from_arch words it) is wrong whatever the data; what it accepts
+// may still not fit the data (a kernel larger than the image), which model_from_arch
+// checks.
+struct ArchLayers {
+  Shape input_shape;
+  std::vector<LayerSpec> layers;
+};
+ArchLayers parse_arch(const std::string& arch);
 // The layers as an --arch string: options at their defaults are left out.
 std::string arch_string(const std::vector<LayerSpec>& layers);
 

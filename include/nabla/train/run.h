@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,14 @@ struct RunOptions {
   // evaluations then run on the loop's thread, so that the stop falls at the same
   // iteration whatever the threads.
   std::int64_t early_stop = 0;
+  // Asked before every step: once it returns true, the run stops there as if it were
+  // done, but without a final evaluation: the evaluation under way (if any) is awaited,
+  // the checkpoint of the iteration reached is saved (durably) with the rows of
+  // metrics.csv up to it, and curves.svg is drawn; RunResult::stopped says so, and a
+  // Trainer::resume from the checkpoint, with the same directory, goes on from there as
+  // if the run had not stopped. Empty: never stops early. (`nabla train` asks it of its
+  // SIGINT / SIGTERM handler: the library keeps no signal state of its own.)
+  std::function<bool()> stop_requested;
 };
 
 // Early stopping on the validation metric (higher is better): update() takes each
@@ -68,11 +77,15 @@ struct RunResult {
   std::filesystem::path model;   // dir/model.safetensors: the final model (a checkpoint)
   std::filesystem::path curves;  // dir/curves.svg
   Evaluation final_eval;         // of the final model: what `nabla eval` reports for it
+                                 // (not made when the run was stopped)
   // With a validation split: the evaluation with the best validation metric (of this run
   // or, resumed, of the rows before it) and dir/best.safetensors, its model.
   std::optional<Evaluation> best_eval;
   std::filesystem::path best_model;
   bool stopped_early = false;  // by RunOptions::early_stop, before the planned iterations
+  // Stopped by RunOptions::stop_requested before the total iterations: `model` is the
+  // checkpoint of the iteration reached, to resume from.
+  bool stopped = false;
   // Wall-clock seconds of the loop (from the first step to the final model, before the
   // curves), of that the time the loop's thread spent evaluating or waiting for an
   // evaluation, and the time of the evaluations that ran beside it, on their own thread.
@@ -92,7 +105,8 @@ class RunObserver {
   // done, its batch's loss, and the iterations per second so far, evaluations left out.
   virtual void step_done(std::int64_t /*iteration*/, double /*loss*/, double /*iters_per_second*/) {
   }
-  // Everything is written: the final model, metrics.csv and curves.svg.
+  // Everything is written: the final model (or, when stopped, the checkpoint to resume
+  // from), metrics.csv and curves.svg.
   virtual void finished(const RunResult& /*result*/) {}
 };
 

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace nabla {
 
@@ -33,9 +34,17 @@ class RunDirTaken : public std::runtime_error {
   std::string file_;
 };
 
-// Throws RunDirTaken when `dir` holds files (other than a lock), unless `overwrite`, or
-// `resume` is a checkpoint in it (the resumed run continues there).
+// Throws RunDirTaken when `dir` holds files (other than a lock and the leftovers of a
+// killed save), unless `overwrite`, or `resume` is a checkpoint in it (the resumed run
+// continues there).
 void check_out_dir(const std::filesystem::path& dir, const std::string& resume, bool overwrite);
+
+// Removes the temporary files that saves killed before their rename left in `dir`
+// (model.safetensors.tmp-<16 hex digits>: is_save_leftover in core/safetensors.h) and
+// returns their names. Call it holding the directory's RunLock: then no save of another
+// run can be under way there. run_training does, so a run resumed (or started again with
+// --overwrite) after a kill -9 leaves none behind.
+std::vector<std::string> remove_save_leftovers(const std::filesystem::path& dir);
 
 // Throws naming the file when a write to it failed (a full disk, /dev/full).
 void check_written(const std::ostream& out, const std::filesystem::path& path);
