@@ -38,8 +38,15 @@ const Tensor& as_tensor(const py::handle& value, std::optional<DType> dtype, Ten
 // module without parameters.
 std::optional<DType> module_dtype(const Module& module);
 
-// Class indices from a sequence or NumPy array of integers.
-std::vector<std::int64_t> to_labels(const py::handle& value);
+// Class indices from a 1-d sequence or NumPy array of integers; a TypeError or ValueError
+// that names `what` (the argument) otherwise. Their range is the caller's to check.
+std::vector<std::int64_t> to_labels(const py::handle& value, const char* what = "labels");
+
+// `threads` if it is in [1, kMaxThreads]; else a ValueError naming `where` (e.g.
+// "Trainer.set_threads") and the range. A thread count is a small positive number: -3
+// is a mistake, and 100000 threads would take minutes to start.
+inline constexpr int kMaxThreads = 64;
+int checked_threads(int threads, const char* where);
 
 // Class labels: indices (to_labels), or one-hot rows (N, C) given as a nabla.Tensor or a
 // 2-d float NumPy array (converted to `dtype` when given).

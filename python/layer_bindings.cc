@@ -207,7 +207,12 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             return net.numerical_gradient(in, to_targets(t, in.dtype()), h);
           },
           py::arg("x"), py::arg("t"), py::arg("h") = 1e-4)
-      .def("set_threads", &Sequential::set_threads, py::arg("threads"))
+      .def(
+          "set_threads",
+          [](Sequential& net, int threads) {
+            net.set_threads(checked_threads(threads, "Sequential.set_threads"));
+          },
+          py::arg("threads"), "Threads for forward and backward, in [1, 64].")
       .def(
           "forward_graph",
           [](Sequential& net, const Var& x, const py::object& t) {

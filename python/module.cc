@@ -10,6 +10,8 @@
 // See docs/python.md for the whole API.
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "bindings.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
@@ -28,6 +30,14 @@ void bind_errors(py::module_& m) {
   py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError);
 }
 
+int checked_threads(int threads, const char* where) {
+  if (threads < 1 || threads > kMaxThreads) {
+    throw ValueError(std::string(where) + ": threads must be in [1, " +
+                     std::to_string(kMaxThreads) + "], got " + std::to_string(threads));
+  }
+  return threads;
+}
+
 }  // namespace nabla::python
 
 PYBIND11_MODULE(nabla, m) {
@@ -44,7 +54,9 @@ PYBIND11_MODULE(nabla, m) {
   bind_training(m);
   m.def("kernel_isa", &nabla::kernel_isa,
         "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
-  m.def("set_blas_threads", &nabla::set_blas_threads, py::arg("threads"),
-        "Threads OpenBLAS uses for matrix products.");
+  m.def(
+      "set_blas_threads",
+      [](int threads) { nabla::set_blas_threads(checked_threads(threads, "set_blas_threads")); },
+      py::arg("threads"), "Threads OpenBLAS uses for matrix products, in [1, 64].");
   m.def("blas_threads", &nabla::blas_threads);
 }

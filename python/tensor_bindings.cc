@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -88,17 +89,34 @@ std::optional<DType> module_dtype(const Module& module) {
   return params.front().second.dtype();
 }
 
-std::vector<std::int64_t> to_labels(const py::handle& value) {
-  if (py::isinstance<py::array>(value)) {
-    auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(value);
-    if (!a) throw py::type_error("labels: expected integers");
-    if (a.ndim() != 1) {
-      throw ValueError("labels: expected a 1-d array of class indices, got " +
-                       std::to_string(a.ndim()) + " dimensions");
-    }
-    return {a.data(), a.data() + a.size()};
+std::vector<std::int64_t> to_labels(const py::handle& value, const char* what) {
+  py::array array = py::array::ensure(value);
+  if (!array) {
+    throw py::type_error(std::string(what) + ": expected a sequence of class indices, got a " +
+                         py::str(py::type::of(value)).cast<std::string>());
   }
-  return value.cast<std::vector<std::int64_t>>();
+  if (array.ndim() != 1) {
+    throw ValueError(std::string(what) + ": expected a 1-d sequence of class indices, got " +
+                     std::to_string(array.ndim()) + " dimensions");
+  }
+  if (array.size() == 0) return {};  // np.asarray([]) is float64: no values to judge
+  const char kind = array.dtype().kind();
+  if (kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(what) + ": class indices must be integers, got dtype " +
+                         py::str(array.dtype()).cast<std::string>());
+  }
+  auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+  if (!a) throw py::type_error(std::string(what) + ": cannot convert to int64");
+  if (kind == 'u' && array.itemsize() == 8) {
+    // uint64 above INT64_MAX would wrap to a negative index: refuse, as a label too big
+    auto u = py::array_t<std::uint64_t, py::array::c_style>::ensure(array);
+    for (py::ssize_t i = 0; i < u.size(); ++i) {
+      if (u.data()[i] > static_cast<std::uint64_t>(INT64_MAX)) {
+        throw ValueError(std::string(what) + ": index " + std::to_string(i) + " is too large");
+      }
+    }
+  }
+  return {a.data(), a.data() + a.size()};
 }
 
 Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
@@ -107,7 +125,7 @@ Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
     auto a = py::reinterpret_borrow<py::array>(value);
     if (a.ndim() == 2 && a.dtype().kind() == 'f') return Targets(to_tensor(value, dtype));
   }
-  return Targets(to_labels(value));
+  return Targets(to_labels(value, "targets"));
 }
 
 void bind_tensor(py::module_& m) {

@@ -143,7 +143,12 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
            "True right after iterations 0, per epoch, 2 per epoch, ...")
       .def("evaluate", &Trainer::evaluate, py::call_guard<py::gil_scoped_release>(),
            "Accuracy on the whole training and test sets.")
-      .def("set_threads", &Trainer::set_threads, py::arg("threads"))
+      .def(
+          "set_threads",
+          [](Trainer& t, int threads) {
+            t.set_threads(checked_threads(threads, "Trainer.set_threads"));
+          },
+          py::arg("threads"), "Threads for the steps and the batches made ahead, in [1, 64].")
       .def(
           "save",
           [](const Trainer& t, const std::string& path) {

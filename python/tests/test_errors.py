@@ -28,7 +28,7 @@ class ErrorsTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError,
                                     r"Dataset: label 12 at index 1 is not in \[0, 10\)"):
             nabla.Dataset(np.zeros((2, 4), np.uint8), [1, 12])
-        with self.assertRaisesRegex(ValueError, "uint8"):
+        with self.assertRaisesRegex(TypeError, "uint8"):
             nabla.Dataset(np.zeros((2, 4)), [1, 2])
 
     def test_missing_and_bad_files(self):
