@@ -40,7 +40,7 @@ int checked_threads(int threads, const char* where) {
 
 }  // namespace nabla::python
 
-PYBIND11_MODULE(nabla, m) {
+PYBIND11_MODULE(_nabla, m) {
   namespace py = pybind11;
   using namespace nabla::python;
   m.doc() = "nabla: neural networks by backpropagation, as clear as the textbook (docs/python.md).";
