@@ -3,6 +3,7 @@
 // conversions from Python values to nabla's types.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -33,6 +34,12 @@ Tensor to_tensor(const py::handle& value, std::optional<DType> dtype = std::null
 // The same without a copy when `value` already is a nabla.Tensor of that dtype (then the
 // result refers to it); otherwise the converted tensor is put into `storage`.
 const Tensor& as_tensor(const py::handle& value, std::optional<DType> dtype, Tensor& storage);
+
+// NumPy arrays of a tensor's elements: a view that `owner` keeps alive (writes go to the
+// tensor), or a copy, read-only unless `writable` (a copy that looks like state: writing
+// into it would change nothing, so it refuses writes instead of silently ignoring them).
+py::array numpy_view(Tensor& t, const py::handle& owner);
+py::array numpy_copy(const Tensor& t, bool writable = false);
 
 // The dtype of a module's first parameter (the dtype its inputs must have); none for a
 // module without parameters.

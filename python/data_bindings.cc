@@ -96,16 +96,17 @@ Tensor feature_rows(const py::handle& x, const std::vector<std::int64_t>& labels
   }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= classes) {
-      throw ValueError("DenseData: " + labels_what + "[" + std::to_string(i) + "] = " +
-                       std::to_string(labels[i]) + " is not in [0, " + std::to_string(classes) +
-                       ")");
+      throw ValueError("DenseData: " + labels_what + "[" + std::to_string(i) +
+                       "] = " + std::to_string(labels[i]) + " is not in [0, " +
+                       std::to_string(classes) + ")");
     }
   }
   const float* v = rows.data<float>();
   for (std::int64_t i = 0; i < rows.numel(); ++i) {
     if (!std::isfinite(v[i])) {
       throw ValueError("DenseData: " + what + " holds a NaN or infinite value (row " +
-                       std::to_string(i / rows.shape()[1]) + ", or a number too large for "
+                       std::to_string(i / rows.shape()[1]) +
+                       ", or a number too large for "
                        "float32)");
     }
   }
@@ -175,8 +176,7 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       });
 
   py::class_<Mnist>(m, "Mnist", "The training and test splits.")
-      .def(py::init(&make_mnist),
-           py::arg("train"), py::arg("test"))
+      .def(py::init(&make_mnist), py::arg("train"), py::arg("test"))
       .def_readonly("train", &Mnist::train)
       .def_readonly("test", &Mnist::test);
   m.def(
@@ -193,9 +193,8 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       "The four MNIST files (plain or .gz) from dir (default: data_dir()).");
 
   py::class_<DenseData>(m, "DenseData", "Labelled feature rows (not pixels), e.g. from CSV.")
-      .def(py::init(&make_dense_data),
-           py::arg("train_x"), py::arg("train_labels"), py::arg("test_x"), py::arg("test_labels"),
-           py::arg("classes"))
+      .def(py::init(&make_dense_data), py::arg("train_x"), py::arg("train_labels"),
+           py::arg("test_x"), py::arg("test_labels"), py::arg("classes"))
       .def_readonly("train_x", &DenseData::train_x)
       .def_readonly("test_x", &DenseData::test_x)
       .def_readonly("train_labels", &DenseData::train_labels)

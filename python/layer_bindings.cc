@@ -5,6 +5,7 @@
 //   price = mul_tax.forward(mul_apple.forward(100, 2), 1.1)   # 220
 //   d_apple_price, d_tax = mul_tax.backward(1)                 # 1.1, 200
 //   d_apple, d_apple_num = mul_apple.backward(d_apple_price)   # 2.2, 110
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <memory>
@@ -28,7 +29,9 @@ void bind_two_input_layer(py::module_& m, const char* name, const char* doc) {
       .def("backward", py::overload_cast<double>(&L::backward, py::const_), py::arg("dout"),
            "(dx, dy) from dout.")
       .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_), py::arg("dout"))
-      .def("__call__", [](L& layer, const Var& x, const Var& y) { return layer(x, y); });
+      .def(
+          "__call__", [](L& layer, const Var& x, const Var& y) { return layer(x, y); },
+          py::arg("x"), py::arg("y"), "As a graph node.");
 }
 
 py::dict to_dict(const std::vector<std::pair<std::string, Tensor>>& entries) {
@@ -37,12 +40,153 @@ py::dict to_dict(const std::vector<std::pair<std::string, Tensor>>& entries) {
   return d;
 }
 
+// A live NumPy view of a parameter's value: it keeps the parameter (a handle to its node)
+// alive, and writes through it are the parameter's (the textbook's params[key] -= ...).
+py::array value_view(const Var& p) {
+  Var handle = p;
+  return numpy_view(handle.value(), py::cast(handle));
+}
+
+// The parameter's gradient as a read-only copy (zeros before any backward). A copy because
+// Var.zero_grad() and gradient checks release a gradient's storage, which a view would
+// outlive.
+py::array grad_copy(const Var& p) {
+  if (!p.has_grad()) return numpy_copy(Tensor::zeros(p.shape(), p.dtype()));
+  return numpy_copy(p.grad());
+}
+
+py::dict views_by_name(const NamedVars& params) {
+  py::dict d;
+  for (const auto& [name, p] : params) d[py::str(name)] = value_view(p);
+  return d;
+}
+
+// The textbook's Affine(W, b) with NumPy arrays: those arrays stay the layer's weights.
+// Each forward first copies them into W and b, so the textbook's params[key] -= lr * grad
+// (in place, on the arrays it made) trains the layer, and numerical_gradient(f, W) sees
+// its perturbations. A copy of the layer (Sequential.add, a graph node) is a plain Affine
+// sharing W and b, with their values as of the latest forward.
+class ArrayAffine : public Affine {
+ public:
+  ArrayAffine(py::array W, py::array b)
+      : Affine(to_tensor(W), to_tensor(b)), W_source_(std::move(W)), b_source_(std::move(b)) {}
+  // Never copied (copy() makes a plain Affine), so only its Python object, holding the
+  // GIL, destroys it and the arrays' references.
+  ArrayAffine(const ArrayAffine&) = delete;
+  ArrayAffine& operator=(const ArrayAffine&) = delete;
+  std::unique_ptr<Module> copy() const override {
+    return std::make_unique<Affine>(static_cast<const Affine&>(*this));
+  }
+  Tensor forward(const Tensor& x) override {
+    {
+      py::gil_scoped_acquire gil;
+      pull(W_source_, W(), "W");
+      pull(b_source_, b(), "b");
+    }
+    return Affine::forward(x);
+  }
+  const py::object& W_source() const { return W_source_; }
+  const py::object& b_source() const { return b_source_; }
+
+ private:
+  static void pull(const py::object& source, Var& param, const char* name) {
+    Tensor t = to_tensor(source, param.dtype());
+    if (t.shape() != param.shape()) {
+      throw ShapeError(std::string("Affine: the array given as ") + name + " is now " +
+                       shape_str(t.shape()) + ", it was " + shape_str(param.shape()));
+    }
+    param.value() = t;  // copy-assignment: the parameter keeps its storage
+  }
+
+  py::object W_source_, b_source_;
+};
+
+// W of an Affine: the array it was made from (ArrayAffine), else a live view.
+py::object affine_param(const Affine& a, bool weights) {
+  if (const auto* bound = dynamic_cast<const ArrayAffine*>(&a)) {
+    return weights ? bound->W_source() : bound->b_source();
+  }
+  return value_view(weights ? a.W() : a.b());
+}
+
+// A Layer written in Python: a subclass of nabla.Layer with forward(x) and backward(dout),
+// and parameters it registers (register_parameter). C++ calls the Python methods.
+class PyLayer : public Layer {
+ public:
+  std::string kind() const override;
+  Tensor forward(const Tensor& x) override { PYBIND11_OVERRIDE_PURE(Tensor, Layer, forward, x); }
+  Tensor backward(const Tensor& dout) override {
+    PYBIND11_OVERRIDE_PURE(Tensor, Layer, backward, dout);
+  }
+  std::unique_ptr<Module> copy() const override;
+  std::size_t add_parameter(std::string name, Tensor value) {
+    return register_parameter(std::move(name), std::move(value));
+  }
+};
+
+// What a Sequential or a graph node keeps of a Python layer: its parameters (shared, as
+// every copy() shares them) and the Python object, whose forward and backward it calls,
+// holding the GIL (Sequential.predict runs without it). The cache between forward and
+// backward is the Python object's own, so one Python layer used twice in one graph has
+// the later forward's; and its train/eval mode is its own.
+class PyLayerCopy : public Layer {
+ public:
+  PyLayerCopy(const Layer& original, py::object self) : Layer(original), self_(std::move(self)) {}
+  PyLayerCopy(const PyLayerCopy&) = delete;
+  PyLayerCopy& operator=(const PyLayerCopy&) = delete;
+  ~PyLayerCopy() override {
+    py::gil_scoped_acquire gil;  // a Sequential may be destroyed on any thread
+    self_ = py::object();
+  }
+  std::string kind() const override {
+    py::gil_scoped_acquire gil;
+    return self_.attr("kind").cast<std::string>();
+  }
+  Tensor forward(const Tensor& x) override { return call("forward", x); }
+  Tensor backward(const Tensor& dout) override { return call("backward", dout); }
+  std::unique_ptr<Module> copy() const override {
+    py::gil_scoped_acquire gil;
+    return std::make_unique<PyLayerCopy>(static_cast<const Layer&>(*this), self_);
+  }
+
+ private:
+  Tensor call(const char* method, const Tensor& t) {
+    py::gil_scoped_acquire gil;
+    return to_tensor(self_.attr(method)(t), t.dtype());
+  }
+
+  py::object self_;
+};
+
+std::string PyLayer::kind() const {
+  py::gil_scoped_acquire gil;
+  return py::str(py::type::of(py::cast(static_cast<const Layer*>(this))).attr("__name__"));
+}
+
+std::unique_ptr<Module> PyLayer::copy() const {
+  py::gil_scoped_acquire gil;
+  py::object self = py::cast(static_cast<const Layer*>(this));
+  return std::make_unique<PyLayerCopy>(static_cast<const Layer&>(*this), std::move(self));
+}
+
 void bind_module(py::module_& m) {
   py::class_<Module>(m, "Module", R"(
 Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Module).)")
       .def_property_readonly("kind", &Module::kind)
       .def("named_parameters", &Module::named_parameters,
            "[(name, Var)] of this module and its submodules, in registration order.")
+      .def_property_readonly(
+          "params", [](const Module& module) { return views_by_name(module.named_parameters()); },
+          "{name: NumPy array} of the parameters, live views: params['W1'] -= lr * grad "
+          "updates the module (the textbook's update).")
+      .def_property_readonly(
+          "grads",
+          [](const Module& module) {
+            py::dict d;
+            for (const auto& [name, p] : module.named_parameters()) d[py::str(name)] = grad_copy(p);
+            return d;
+          },
+          "{name: NumPy array} of the parameters' gradients as they are now (read-only copies).")
       .def("named_buffers", &Module::named_buffers)
       .def("parameters", &Module::parameters)
       .def("parameter", &Module::parameter, py::arg("name"))
@@ -67,7 +211,29 @@ Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Mo
 }
 
 void bind_layer_classes(py::module_& m) {
-  py::class_<Layer, Module>(m, "Layer", "One input, one output: forward(x), backward(dout).")
+  py::class_<Layer, Module, PyLayer>(m, "Layer", R"(
+One input, one output: forward(x), backward(dout).
+
+Subclass it in Python to write a layer of your own: call super().__init__(), register
+parameters with register_parameter(name, array), define forward(x) and backward(dout)
+(returning arrays or Tensors; add parameter gradients with
+parameter(name).accumulate_grad(g)). It works in a Sequential, as a graph node and in
+gradient checks.)")
+      .def(py::init<>())
+      .def(
+          "register_parameter",
+          [](Layer& layer, std::string name, const py::object& value) {
+            auto* python_layer = dynamic_cast<PyLayer*>(&layer);
+            if (python_layer == nullptr) {
+              throw py::type_error(
+                  "register_parameter: only a layer written in Python (a "
+                  "subclass of nabla.Layer) registers parameters; this is a " +
+                  layer.kind());
+            }
+            python_layer->add_parameter(std::move(name), to_tensor(value));
+          },
+          py::arg("name"), py::arg("value"),
+          "A parameter of this Python layer, copied from value (float32 stays float32).")
       .def(
           "forward",
           [](Layer& layer, const py::object& x) {
@@ -79,19 +245,53 @@ void bind_layer_classes(py::module_& m) {
           "backward",
           [](Layer& layer, const py::object& dout) {
             Tensor storage;
-            return layer.backward(as_tensor(dout, module_dtype(layer), storage));
+            const Tensor& d = as_tensor(dout, module_dtype(layer), storage);
+            // The textbook's backward by hand: dW, db are this backward's gradients.
+            for (Var& p : layer.parameters()) {
+              if (p.has_grad()) p.grad().fill(0.0);
+            }
+            return layer.backward(d);
           },
           py::arg("dout"),
-          "dL/dx from dL/d(output); adds dL/d(parameter) into each parameter's grad.")
+          "dL/dx from dL/d(output). By hand, as in the textbook, each parameter's gradient "
+          "becomes this backward's (dW, db); inside a graph or Sequential.gradient they add up.")
       .def(
           "__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
           "As a graph node.")
       .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"));
 
-  py::class_<Relu, Layer>(m, "Relu").def(py::init<>());
-  py::class_<Sigmoid, Layer>(m, "Sigmoid").def(py::init<>());
-  py::class_<Tanh, Layer>(m, "Tanh").def(py::init<>());
-  py::class_<Softmax, Layer>(m, "Softmax").def(py::init<>());
+  py::class_<Relu, Layer>(m, "Relu", "max(x, 0); keeps the mask of x <= 0 for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "mask",
+          [](const Relu& r) -> py::object {
+            if (r.mask().empty() && r.mask_shape().empty()) return py::none();
+            std::vector<py::ssize_t> shape(r.mask_shape().begin(), r.mask_shape().end());
+            py::array_t<bool> mask(shape);
+            bool* out = mask.mutable_data();
+            for (std::size_t i = 0; i < r.mask().size(); ++i) out[i] = r.mask()[i] != 0;
+            mask.attr("flags").attr("writeable") = false;
+            return py::object(std::move(mask));
+          },
+          "True where the latest forward's x <= 0 (a read-only copy); None before one.");
+  py::class_<Sigmoid, Layer>(m, "Sigmoid", "1 / (1 + e^-x); keeps its output for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "out",
+          [](const Sigmoid& s) -> py::object {
+            return s.output().defined() ? py::object(numpy_copy(s.output())) : py::none();
+          },
+          "The latest forward's output (a read-only copy); None before one.");
+  py::class_<Tanh, Layer>(m, "Tanh", "tanh(x); keeps its output for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "out",
+          [](const Tanh& t) -> py::object {
+            return t.output().defined() ? py::object(numpy_copy(t.output())) : py::none();
+          },
+          "The latest forward's output (a read-only copy); None before one.");
+  py::class_<Softmax, Layer>(m, "Softmax", "Row-wise softmax (stable); keeps its output.")
+      .def(py::init<>());
   py::class_<Affine, Layer>(m, "Affine", "Y = X.W + b; W (D, M), b (M).")
       .def(py::init([](std::int64_t inputs, std::int64_t outputs, double init_std, Rng* rng,
                        DType dtype) {
@@ -101,15 +301,39 @@ void bind_layer_classes(py::module_& m) {
            py::arg("inputs"), py::arg("outputs"), py::arg("init_std") = 0.01,
            py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
            "W ~ init_std * N(0, 1), b = 0 (rng: a fresh Rng(42) if None).")
-      .def(py::init([](const py::object& W, const py::object& b) {
-             return Affine(to_tensor(W), to_tensor(b));
+      .def(py::init([](const py::object& W, const py::object& b) -> std::unique_ptr<Affine> {
+             if (py::isinstance<py::array>(W) && py::isinstance<py::array>(b)) {
+               return std::make_unique<ArrayAffine>(py::reinterpret_borrow<py::array>(W),
+                                                    py::reinterpret_borrow<py::array>(b));
+             }
+             return std::make_unique<Affine>(to_tensor(W), to_tensor(b));
            }),
-           py::arg("W"), py::arg("b"), "From given weights (copied).")
-      // Vars are handles: the copies returned name the layer's own parameters.
-      .def_property_readonly("W", [](const Affine& a) { return a.W(); })
-      .def_property_readonly("b", [](const Affine& a) { return a.b(); });
+           py::arg("W"), py::arg("b"),
+           "From given weights. NumPy arrays stay the layer's W and b, as in the textbook: "
+           "each forward reads them, so updating them in place trains the layer. Other "
+           "values (lists, Tensors) are copied.")
+      .def_property_readonly(
+          "W", [](const Affine& a) { return affine_param(a, true); },
+          "The weights (D, M): a live NumPy view, or the array given to Affine(W, b) "
+          "(the Var: parameter('W')).")
+      .def_property_readonly(
+          "b", [](const Affine& a) { return affine_param(a, false); }, "The bias (M), as W.")
+      .def_property_readonly(
+          "x",
+          [](const Affine& a) -> py::object {
+            return a.input().defined() ? py::object(numpy_copy(a.input())) : py::none();
+          },
+          "The latest forward's input, flattened to (N, D) (a read-only copy); None before.")
+      .def_property_readonly(
+          "dW", [](const Affine& a) { return grad_copy(a.W()); },
+          "dL/dW of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "db", [](const Affine& a) { return grad_copy(a.b()); },
+          "dL/db of the latest backward (a read-only copy).");
 
-  py::class_<LossLayer>(m, "LossLayer", "forward(scores, targets) -> mean loss; backward(dout).")
+  py::class_<LossLayer>(m, "LossLayer",
+                        "A loss: forward(scores, targets) gives the mean loss, backward(dout) "
+                        "dL/d(scores).")
       .def_property_readonly("kind", &LossLayer::kind)
       .def(
           "forward",
@@ -127,12 +351,35 @@ void bind_layer_classes(py::module_& m) {
             return loss(scores, to_targets(targets, scores.dtype()));
           },
           py::arg("scores"), py::arg("targets"), "As a graph node (a scalar Var).");
-  py::class_<SoftmaxWithLoss, LossLayer>(m, "SoftmaxWithLoss")
+  py::class_<SoftmaxWithLoss, LossLayer>(
+      m, "SoftmaxWithLoss",
+      "Softmax then cross-entropy, fused: the loss from the scores (never log 0), backward "
+      "(y - t) / N.")
       .def(py::init<>())
       .def_property_readonly(
           "probabilities", [](const SoftmaxWithLoss& l) { return Tensor(l.probabilities()); },
-          "A copy of the softmax output of the latest forward.");
-  py::class_<SvmLoss, LossLayer>(m, "SvmLoss")
+          "A copy of the softmax output of the latest forward.")
+      .def_property_readonly(
+          "y",
+          [](const SoftmaxWithLoss& l) -> py::object {
+            if (!l.probabilities().defined()) return py::none();
+            return numpy_copy(l.probabilities());
+          },
+          "The softmax output (N, C) of the latest forward (a read-only copy); None before.")
+      .def_property_readonly(
+          "t",
+          [](const SoftmaxWithLoss& l) -> py::object {
+            if (l.one_hot_targets().defined()) return numpy_copy(l.one_hot_targets());
+            if (!l.probabilities().defined()) return py::none();
+            py::array_t<std::int64_t> t(static_cast<py::ssize_t>(l.labels().size()),
+                                        l.labels().data());
+            t.attr("flags").attr("writeable") = false;
+            return py::object(std::move(t));
+          },
+          "The latest forward's targets: class indices (N) or one-hot rows (N, C).")
+      .def_property_readonly("loss", &SoftmaxWithLoss::loss, "The latest forward's mean loss.");
+  py::class_<SvmLoss, LossLayer>(
+      m, "SvmLoss", "Multiclass hinge loss: sum over j != t of max(0, s_j - s_t + margin).")
       .def(py::init<double>(), py::arg("margin") = 1.0)
       .def_property_readonly("sample_losses", &SvmLoss::sample_losses);
   m.def(

@@ -25,9 +25,12 @@ namespace nabla::python {
 // catches for it. nabla::ValueError (and any other std::invalid_argument) becomes
 // ValueError, std::runtime_error RuntimeError, through pybind11's standard translation.
 void bind_errors(py::module_& m) {
-  py::register_exception<ShapeError>(m, "ShapeError", PyExc_ValueError);
-  py::register_exception<DataError>(m, "DataError", PyExc_ValueError);
-  py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError);
+  py::register_exception<ShapeError>(m, "ShapeError", PyExc_ValueError).attr("__doc__") =
+      "An op got operands of the wrong shape; the message names the op and the shapes.";
+  py::register_exception<DataError>(m, "DataError", PyExc_ValueError).attr("__doc__") =
+      "A missing, damaged or foreign file; the message names it.";
+  py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError).attr("__doc__") =
+      "Training stopped: the loss diverged (NaN or inf), at the iteration named.";
 }
 
 int checked_threads(int threads, const char* where) {
@@ -58,5 +61,5 @@ PYBIND11_MODULE(_nabla, m) {
       "set_blas_threads",
       [](int threads) { nabla::set_blas_threads(checked_threads(threads, "set_blas_threads")); },
       py::arg("threads"), "Threads OpenBLAS uses for matrix products, in [1, 64].");
-  m.def("blas_threads", &nabla::blas_threads);
+  m.def("blas_threads", &nabla::blas_threads, "Threads OpenBLAS uses for matrix products.");
 }

@@ -44,15 +44,17 @@ start=$(date +%s)
 (cd "$source" && "$python" -m build --no-isolation --wheel --outdir "$work/dist" \
   >"$work/wheel.log" 2>&1) || { cat "$work/wheel.log"; fail "python3 -m build --no-isolation --wheel (Debian: python3-build)"; }
 wheel=$(ls "$work"/dist/nabla-*.whl)
-"$python" -m zipfile -l "$wheel" | grep -q "nabla/_nabla.*\.so" || fail "no extension module in $wheel"
-"$python" -m zipfile -l "$wheel" | grep -q "nabla/py.typed" || fail "no py.typed in $wheel"
+"$python" -m zipfile -l "$wheel" >"$work/wheel.txt"
+for f in "nabla/_nabla.*\.so" nabla/__init__.py nabla/book.py nabla/py.typed nabla/_nabla.pyi; do
+  grep -q "^$f" "$work/wheel.txt" || fail "$f is not in $wheel"
+done
 venv "$work/wheel"
 "$work/wheel/bin/pip" install -q "$wheel" || fail "pip install $wheel"
 installed_in "$work/wheel"
 (cd "$work" && "$work/wheel/bin/python" -c '
 import nabla, numpy as np
-net = nabla.make_two_layer_net(4, 3, 2)
-print("wheel:", nabla.__version__, net.loss(np.ones((2, 4), np.float32), [0, 1]))') || fail "the wheel's module"
+net = nabla.TwoLayerNet(4, 3, 2)
+print("wheel:", nabla.__version__, net.loss(np.ones((2, 4)), [0, 1]))') || fail "the wheel's module"
 echo "wheel: $(($(date +%s) - start)) s"
 
 # 3. cmake --install, component python
@@ -61,6 +63,6 @@ cmake --install "$build" --component python --prefix "$work/prefix" >/dev/null |
 site=$(find "$work/prefix" -name __init__.py -path '*site-packages/nabla/*' -printf '%h\n')
 [ -n "$site" ] || fail "cmake --install put no nabla/__init__.py under site-packages"
 (cd "$work" && PYTHONPATH=$(dirname "$site") "$python" -c '
-import nabla; assert nabla.make_two_layer_net(2, 2, 2).parameter("W1").shape == (2, 2)') ||
+import nabla; assert nabla.TwoLayerNet(2, 2, 2).params["W1"].shape == (2, 2)') ||
   fail "the package cmake --install installed"
 echo "package_test: ok"
