@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bindings.h"
+#include "nabla/nn/cnn_layers.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/network.h"
@@ -61,52 +62,67 @@ py::dict views_by_name(const NamedVars& params) {
   return d;
 }
 
-// The textbook's Affine(W, b) with NumPy arrays: those arrays stay the layer's weights.
-// Each forward first copies them into W and b, so the textbook's params[key] -= lr * grad
-// (in place, on the arrays it made) trains the layer, and numerical_gradient(f, W) sees
-// its perturbations. A copy of the layer (Sequential.add, a graph node) is a plain Affine
-// sharing W and b, with their values as of the latest forward.
-class ArrayAffine : public Affine {
+// A layer made from NumPy arrays, as the textbook makes Affine(W, b), Convolution(W, b)
+// and BatchNormalization(gamma, beta): those arrays stay its first two parameters. Each
+// forward first copies them in, so the textbook's params[key] -= lr * grad (in place, on
+// the arrays it made) trains the layer, and numerical_gradient(f, W) sees its
+// perturbations. A copy of the layer (Sequential.add, a graph node) is a plain L sharing
+// the parameters, with their values as of the latest forward.
+template <class L>
+class ArrayBound : public L {
  public:
-  ArrayAffine(py::array W, py::array b)
-      : Affine(to_tensor(W), to_tensor(b)), W_source_(std::move(W)), b_source_(std::move(b)) {}
-  // Never copied (copy() makes a plain Affine), so only its Python object, holding the
-  // GIL, destroys it and the arrays' references.
-  ArrayAffine(const ArrayAffine&) = delete;
-  ArrayAffine& operator=(const ArrayAffine&) = delete;
+  ArrayBound(L layer, py::array first, py::array second)
+      : L(std::move(layer)), sources_{std::move(first), std::move(second)} {
+    pull();
+  }
+  // Never copied (copy() makes a plain L), so only its Python object, holding the GIL,
+  // destroys it and the arrays' references.
+  ArrayBound(const ArrayBound&) = delete;
+  ArrayBound& operator=(const ArrayBound&) = delete;
   std::unique_ptr<Module> copy() const override {
-    return std::make_unique<Affine>(static_cast<const Affine&>(*this));
+    return std::make_unique<L>(static_cast<const L&>(*this));
   }
   Tensor forward(const Tensor& x) override {
     {
       py::gil_scoped_acquire gil;
-      pull(W_source_, W(), "W");
-      pull(b_source_, b(), "b");
+      pull();
     }
-    return Affine::forward(x);
+    return L::forward(x);
   }
-  const py::object& W_source() const { return W_source_; }
-  const py::object& b_source() const { return b_source_; }
+  const py::object& source(std::size_t i) const { return sources_[i]; }
 
  private:
-  static void pull(const py::object& source, Var& param, const char* name) {
-    Tensor t = to_tensor(source, param.dtype());
-    if (t.shape() != param.shape()) {
-      throw ShapeError(std::string("Affine: the array given as ") + name + " is now " +
-                       shape_str(t.shape()) + ", it was " + shape_str(param.shape()));
+  void pull() {
+    for (std::size_t i = 0; i < 2; ++i) {
+      Var& param = this->parameter_at(i);
+      Tensor t = to_tensor(sources_[i], param.dtype());
+      if (t.shape() != param.shape()) {
+        throw ShapeError(this->kind() + ": the array given as " +
+                         this->named_parameters()[i].first + " is " + shape_str(t.shape()) +
+                         ", the parameter " + shape_str(param.shape()));
+      }
+      param.value() = t;  // copy-assignment: the parameter keeps its storage
     }
-    param.value() = t;  // copy-assignment: the parameter keeps its storage
   }
 
-  py::object W_source_, b_source_;
+  py::object sources_[2];
 };
 
-// W of an Affine: the array it was made from (ArrayAffine), else a live view.
-py::object affine_param(const Affine& a, bool weights) {
-  if (const auto* bound = dynamic_cast<const ArrayAffine*>(&a)) {
-    return weights ? bound->W_source() : bound->b_source();
-  }
-  return value_view(weights ? a.W() : a.b());
+// Parameter i (0 or 1) of a layer as NumPy: the array it was made from (ArrayBound), else
+// a live view.
+template <class L>
+py::object bound_param(const L& layer, std::size_t i) {
+  if (const auto* bound = dynamic_cast<const ArrayBound<L>*>(&layer)) return bound->source(i);
+  return value_view(layer.named_parameters()[i].second);
+}
+
+template <class L>
+py::object bound_grad(const L& layer, std::size_t i) {
+  return grad_copy(layer.named_parameters()[i].second);
+}
+
+bool both_arrays(const py::object& a, const py::object& b) {
+  return py::isinstance<py::array>(a) && py::isinstance<py::array>(b);
 }
 
 // A Layer written in Python: a subclass of nabla.Layer with forward(x) and backward(dout),
@@ -302,22 +318,22 @@ gradient checks.)")
            py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
            "W ~ init_std * N(0, 1), b = 0 (rng: a fresh Rng(42) if None).")
       .def(py::init([](const py::object& W, const py::object& b) -> std::unique_ptr<Affine> {
-             if (py::isinstance<py::array>(W) && py::isinstance<py::array>(b)) {
-               return std::make_unique<ArrayAffine>(py::reinterpret_borrow<py::array>(W),
-                                                    py::reinterpret_borrow<py::array>(b));
-             }
-             return std::make_unique<Affine>(to_tensor(W), to_tensor(b));
+             Affine layer(to_tensor(W), to_tensor(b));
+             if (!both_arrays(W, b)) return std::make_unique<Affine>(std::move(layer));
+             return std::make_unique<ArrayBound<Affine>>(std::move(layer),
+                                                         py::reinterpret_borrow<py::array>(W),
+                                                         py::reinterpret_borrow<py::array>(b));
            }),
            py::arg("W"), py::arg("b"),
            "From given weights. NumPy arrays stay the layer's W and b, as in the textbook: "
            "each forward reads them, so updating them in place trains the layer. Other "
            "values (lists, Tensors) are copied.")
       .def_property_readonly(
-          "W", [](const Affine& a) { return affine_param(a, true); },
+          "W", [](const Affine& a) { return bound_param(a, 0); },
           "The weights (D, M): a live NumPy view, or the array given to Affine(W, b) "
           "(the Var: parameter('W')).")
       .def_property_readonly(
-          "b", [](const Affine& a) { return affine_param(a, false); }, "The bias (M), as W.")
+          "b", [](const Affine& a) { return bound_param(a, 1); }, "The bias (M), as W.")
       .def_property_readonly(
           "x",
           [](const Affine& a) -> py::object {
@@ -386,6 +402,146 @@ gradient checks.)")
       "cross_entropy_error",
       [](const Tensor& y, const py::object& t) { return cross_entropy_error(y, to_targets(t)); },
       py::arg("y"), py::arg("t"), "Mean of -log(y[t] + 1e-7) over the batch.");
+}
+
+// forward(x, train_flg): the textbook's Dropout and BatchNormalization take the mode with
+// each call; nabla's layers keep it (train(), eval()). A given train_flg sets it for the
+// call only; None keeps the layer's.
+template <class L>
+Tensor forward_in_mode(L& layer, const py::object& x, std::optional<bool> train_flg) {
+  Tensor storage;
+  const Tensor& in = as_tensor(x, module_dtype(layer), storage);
+  const bool was = layer.is_training();
+  layer.train(train_flg.value_or(was));
+  try {
+    Tensor y = layer.forward(in);
+    layer.train(was);
+    return y;
+  } catch (...) {
+    layer.train(was);
+    throw;
+  }
+}
+
+py::tuple window_tuple(const Window2d& w) { return py::make_tuple(w.kernel_h, w.kernel_w); }
+
+void bind_cnn_layers(py::module_& m) {
+  py::class_<Conv2D, Layer>(m, "Conv2D", R"(
+2-d convolution, the textbook's Convolution (also nabla.Convolution): input (N, C, H, W),
+W (FN, C, FH, FW), b (FN), stride, pad; output (N, FN, OH, OW) by im2col and one product.)")
+      .def(py::init([](std::int64_t in_channels, std::int64_t filters, std::int64_t kernel,
+                       std::int64_t stride, std::int64_t pad, double init_std, Rng* rng,
+                       DType dtype) {
+             Rng fresh;
+             return Conv2D(in_channels, filters, kernel, stride, pad, init_std, rng ? *rng : fresh,
+                           dtype);
+           }),
+           py::arg("in_channels"), py::arg("filters"), py::arg("kernel"), py::arg("stride") = 1,
+           py::arg("pad") = 0, py::arg("init_std") = 0.01, py::arg("rng") = nullptr,
+           py::arg("dtype") = DType::f32, "W ~ init_std * N(0, 1), b = 0 (rng: Rng(42) if None).")
+      .def(py::init([](const py::object& W, const py::object& b, std::int64_t stride,
+                       std::int64_t pad) -> std::unique_ptr<Conv2D> {
+             Conv2D layer(to_tensor(W), to_tensor(b), stride, pad);
+             if (!both_arrays(W, b)) return std::make_unique<Conv2D>(std::move(layer));
+             return std::make_unique<ArrayBound<Conv2D>>(std::move(layer),
+                                                         py::reinterpret_borrow<py::array>(W),
+                                                         py::reinterpret_borrow<py::array>(b));
+           }),
+           py::arg("W"), py::arg("b"), py::arg("stride") = 1, py::arg("pad") = 0,
+           "From given weights; NumPy arrays stay the layer's W and b, as Affine(W, b)'s.")
+      .def_property_readonly(
+          "W", [](const Conv2D& c) { return bound_param(c, 0); }, "The filters (FN, C, FH, FW).")
+      .def_property_readonly(
+          "b", [](const Conv2D& c) { return bound_param(c, 1); }, "The biases (FN).")
+      .def_property_readonly(
+          "dW", [](const Conv2D& c) { return bound_grad(c, 0); },
+          "dL/dW of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "db", [](const Conv2D& c) { return bound_grad(c, 1); },
+          "dL/db of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "stride", [](const Conv2D& c) { return c.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const Conv2D& c) { return c.window().pad; }, "The zero padding.")
+      .def_property_readonly(
+          "kernel", [](const Conv2D& c) { return window_tuple(c.window()); }, "(FH, FW).");
+
+  py::class_<MaxPool2D, Layer>(m, "MaxPool2D", R"(
+Max pooling over size x size windows (the textbook's Pooling; nabla.Pooling(pool_h, pool_w,
+stride, pad) makes one). stride 0 means stride = size.)")
+      .def(py::init<std::int64_t, std::int64_t, std::int64_t>(), py::arg("size"),
+           py::arg("stride") = 0, py::arg("pad") = 0, "A size x size window.")
+      .def_property_readonly(
+          "pool_h", [](const MaxPool2D& p) { return p.window().kernel_h; }, "Window height.")
+      .def_property_readonly(
+          "pool_w", [](const MaxPool2D& p) { return p.window().kernel_w; }, "Window width.")
+      .def_property_readonly(
+          "stride", [](const MaxPool2D& p) { return p.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const MaxPool2D& p) { return p.window().pad; }, "The padding.");
+  py::class_<AvgPool2D, Layer>(m, "AvgPool2D", "Average pooling over size x size windows.")
+      .def(py::init<std::int64_t, std::int64_t, std::int64_t>(), py::arg("size"),
+           py::arg("stride") = 0, py::arg("pad") = 0, "A size x size window.")
+      .def_property_readonly(
+          "pool_h", [](const AvgPool2D& p) { return p.window().kernel_h; }, "Window height.")
+      .def_property_readonly(
+          "pool_w", [](const AvgPool2D& p) { return p.window().kernel_w; }, "Window width.")
+      .def_property_readonly(
+          "stride", [](const AvgPool2D& p) { return p.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const AvgPool2D& p) { return p.window().pad; }, "The padding.");
+
+  py::class_<BatchNorm, Layer>(m, "BatchNorm", R"(
+Batch normalization (the textbook's BatchNormalization, which nabla.BatchNormalization(gamma,
+beta, momentum, running_mean, running_var) makes): per feature (or channel of an (N, C, H, W)
+input), xhat = (x - mean) / sqrt(var + eps), y = gamma * xhat + beta; running statistics
+for evaluation, updated with momentum.)")
+      .def(py::init<std::int64_t, double, double, DType>(), py::arg("features"),
+           py::arg("momentum") = 0.9, py::arg("eps") = 1e-5, py::arg("dtype") = DType::f32,
+           "gamma = 1, beta = 0, running mean 0 and variance 1.")
+      .def(py::init([](const py::array& gamma, const py::array& beta, double momentum,
+                       double eps) -> std::unique_ptr<BatchNorm> {
+             Tensor g = to_tensor(gamma);
+             if (g.rank() != 1) {
+               throw ShapeError("BatchNorm: gamma " + shape_str(g.shape()) + ", expected (D)");
+             }
+             BatchNorm layer(g.size(0), momentum, eps, g.dtype());
+             return std::make_unique<ArrayBound<BatchNorm>>(std::move(layer), gamma, beta);
+           }),
+           py::arg("gamma"), py::arg("beta"), py::arg("momentum") = 0.9, py::arg("eps") = 1e-5,
+           "From NumPy arrays gamma and beta (D), which stay the layer's, as Affine(W, b)'s.")
+      .def_property_readonly(
+          "gamma", [](const BatchNorm& b) { return bound_param(b, 0); }, "The scale (D).")
+      .def_property_readonly(
+          "beta", [](const BatchNorm& b) { return bound_param(b, 1); }, "The shift (D).")
+      .def_property_readonly(
+          "dgamma", [](const BatchNorm& b) { return bound_grad(b, 0); },
+          "dL/dgamma of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "dbeta", [](const BatchNorm& b) { return bound_grad(b, 1); },
+          "dL/dbeta of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "running_mean",
+          [](const BatchNorm& b) { return value_view(b.named_buffers()[0].second); },
+          "The running mean (D), a live view.")
+      .def_property_readonly(
+          "running_var", [](const BatchNorm& b) { return value_view(b.named_buffers()[1].second); },
+          "The running variance (D), a live view.")
+      .def("forward", &forward_in_mode<BatchNorm>, py::arg("x"), py::arg("train_flg") = py::none(),
+           "The textbook's form: forward in training mode or not, for this call.");
+
+  py::class_<Dropout, Layer>(m, "Dropout", R"(
+Inverted dropout: in training mode each element is dropped with probability
+dropout_ratio and the others scaled by 1 / (1 - dropout_ratio); in evaluation mode the
+identity. Its random stream is its own (seed).)")
+      .def(py::init<double, std::uint64_t>(), py::arg("dropout_ratio") = 0.5, py::arg("seed") = 42,
+           "The drop probability in [0, 1).")
+      .def_property_readonly("dropout_ratio", &Dropout::p, "The drop probability.")
+      .def("forward", &forward_in_mode<Dropout>, py::arg("x"), py::arg("train_flg") = py::none(),
+           "The textbook's form: forward in training mode or not, for this call.");
+  py::class_<Flatten, Layer>(m, "Flatten", "(N, ...) to (N, D); backward restores the shape.")
+      .def(py::init<>());
+  m.attr("Convolution") = m.attr("Conv2D");
 }
 
 void bind_sequential(py::module_& m) {
@@ -487,6 +643,7 @@ void bind_layers(py::module_& m) {
   bind_two_input_layer<AddLayer>(m, "AddLayer", "out = x + y; backward: (dout, dout).");
   bind_module(m);
   bind_layer_classes(m);
+  bind_cnn_layers(m);
   bind_sequential(m);
 }
 

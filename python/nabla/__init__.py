@@ -13,7 +13,7 @@ calling f(x). docs/python.md walks through both.
 """
 from ._nabla import *  # noqa: F401,F403 (the bindings are the package's API)
 from ._nabla import __version__  # noqa: F401
-from .book import TwoLayerNet, numerical_gradient  # noqa: F401
+from .book import BatchNormalization, Pooling, TwoLayerNet, numerical_gradient  # noqa: F401
 
 # The textbook's spelling of nabla's names.
 RMSprop = RMSProp  # noqa: F405

@@ -55,6 +55,27 @@ def numerical_gradient(f, x, h=1e-4):
     return grad.astype(array.dtype)
 
 
+def Pooling(pool_h, pool_w, stride=1, pad=0):  # noqa: N802 (the textbook's class name)
+    """The textbook's max pooling layer: a MaxPool2D of pool_h x pool_w windows (square)."""
+    if pool_h != pool_w:
+        raise ValueError(f"Pooling: pool_h {pool_h} and pool_w {pool_w} differ; nabla pools "
+                         "over square windows")
+    return _nabla.MaxPool2D(pool_h, stride, pad)
+
+
+def BatchNormalization(gamma, beta, momentum=0.9, running_mean=None,  # noqa: N802
+                       running_var=None):
+    """The textbook's batch normalization layer: a BatchNorm whose gamma and beta are the
+    given NumPy arrays (updated in place, they train it), with the running statistics
+    given, if any."""
+    layer = _nabla.BatchNorm(np.asarray(gamma), np.asarray(beta), momentum)
+    if running_mean is not None:
+        layer.running_mean[...] = running_mean
+    if running_var is not None:
+        layer.running_var[...] = running_var
+    return layer
+
+
 def _class_indices(t):
     """Labels as class indices: given so, or the argmax of one-hot rows."""
     t = np.asarray(t)

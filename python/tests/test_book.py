@@ -78,8 +78,8 @@ class LayerAttributesTest(unittest.TestCase):
         b[1] = 0.0
         np.testing.assert_allclose(np.asarray(affine.forward(x)), [[2.0, 4.0]])
         W.resize((1, 4), refcheck=False)
-        with self.assertRaisesRegex(ValueError, r"Affine: the array given as W is now \(1,4\), "
-                                    r"it was \(2,2\)"):
+        with self.assertRaisesRegex(ValueError, r"Affine: the array given as W is \(1,4\), the "
+                                    r"parameter \(2,2\)"):
             affine.forward(x)
 
     def test_softmax_with_loss_attributes(self):
