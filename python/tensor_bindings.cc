@@ -261,6 +261,19 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
           },
           py::arg("key"), py::arg("value"), "Writes elements in place, as NumPy does.")
       .def(
+          "__dlpack__",
+          [](const py::object& self, const py::object& stream) {
+            // NumPy's capsule of a view: it keeps the view, and so the tensor, alive
+            return numpy_view(self.cast<Tensor&>(), self)
+                .attr("__dlpack__")(py::arg("stream") = stream);
+          },
+          py::arg("stream") = py::none(),
+          "A DLPack capsule of the elements (no copy): torch.from_dlpack(t) and "
+          "np.from_dlpack(t) share the tensor's memory.")
+      .def_static(
+          "__dlpack_device__", []() { return py::make_tuple(1, 0); },
+          "(kDLCPU, 0): the elements are in the CPU's memory.")
+      .def(
           "__array__",
           [](const py::object& self, const py::object& dtype) -> py::object {
             py::array view = numpy_view(self.cast<Tensor&>(), self);
@@ -290,6 +303,15 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
                  [](const Tensor& a, const Tensor& b) { return matmul(a, b); });
   py::implicitly_convertible<py::array, Tensor>();
 
+  m.def(
+      "from_dlpack",
+      [](const py::object& other) {
+        py::object array = py::module_::import("numpy").attr("from_dlpack")(other);
+        return to_tensor(array);
+      },
+      py::arg("other"),
+      "A Tensor of another library's array through DLPack (a copy: a Tensor owns its "
+      "64-byte aligned storage).");
   m.def(
       "tensor",
       [](const py::object& data, std::optional<DType> dtype) { return to_tensor(data, dtype); },

@@ -105,5 +105,24 @@ class NumpyMannersTest(unittest.TestCase):
         np.testing.assert_array_equal(np.asarray(nabla.Tensor(np.array([True, False]))), [1, 0])
 
 
+class DlpackTest(unittest.TestCase):
+    def test_numpy_from_dlpack_shares_the_tensor(self):
+        t = nabla.Tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+        self.assertEqual(t.__dlpack_device__(), (1, 0))
+        a = np.from_dlpack(t)
+        self.assertEqual((a.shape, a.dtype), ((2, 3), np.float32))
+        t[0, 0] = 42.0  # the same memory (NumPy 1.24 marks a DLPack import read-only)
+        self.assertEqual(a[0, 0], 42.0)
+        del t  # the capsule keeps the elements alive
+        self.assertEqual(float(a.sum()), 42.0 + 15.0)
+
+    def test_from_dlpack_copies_in(self):
+        a = np.arange(4.0)
+        t = nabla.from_dlpack(a)
+        self.assertEqual(t.dtype, nabla.f64)
+        a[0] = 9.0
+        self.assertEqual(np.asarray(t)[0], 0.0)  # a Tensor owns its storage
+
+
 if __name__ == "__main__":
     unittest.main()
