@@ -175,6 +175,47 @@ class LayerProperties(Watchdog):
                 net.set_threads(threads)
 
 
+class GraphAndOptimizerProperties(Watchdog):
+    @common
+    @given(float_arrays(hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)),
+           float_arrays(hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)))
+    def test_var_ops_and_backward(self, a, b):
+        x, y = nabla.parameter(a), nabla.parameter(b)
+        try:
+            expected = a * b + a
+        except ValueError:
+            with self.assertRaises(ValueError):
+                x * y + x
+            return
+        f = nabla.sum(x * y + x)
+        self.assertAlmostEqual(f.item(), float(np.sum(expected)), delta=1e-9 * (1 + abs(
+            float(np.sum(expected)))))
+        f.backward()
+        # d/dx sum(x*y + x) = y + 1, summed back to x's shape
+        grad = np.broadcast_to(b + 0.0, expected.shape) + 1.0
+        while grad.ndim > a.ndim:
+            grad = grad.sum(axis=0)
+        for axis, size in enumerate(a.shape):
+            if size == 1 and grad.shape[axis] != 1:
+                grad = grad.sum(axis=axis, keepdims=True)
+        np.testing.assert_allclose(np.asarray(x.grad), grad, rtol=1e-9, atol=1e-9)
+
+    @common
+    @given(hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+           hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+           st.sampled_from([np.float32, np.float64, np.int64]), st.booleans())
+    def test_update_of_any_dicts(self, p_shape, g_shape, dtype, missing):
+        params = {"w": np.ones(p_shape, dtype)}
+        grads = {} if missing else {"w": np.full(g_shape, 2.0)}
+        try:
+            nabla.SGD(0.5).update(params, grads)
+        except REFUSED:
+            self.assertTrue(missing or p_shape != g_shape or dtype == np.int64)
+            return
+        self.assertFalse(missing)
+        np.testing.assert_array_equal(params["w"], np.zeros(p_shape))  # 1 - 0.5 * 2
+
+
 class DataProperties(Watchdog):
     @common
     @given(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
