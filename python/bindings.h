@@ -55,6 +55,10 @@ std::vector<std::int64_t> to_labels(const py::handle& value, const char* what = 
 inline constexpr int kMaxThreads = 64;
 int checked_threads(int threads, const char* where);
 
+// Class indices from labels (to_labels) or one-hot rows (N, C) (their argmax), for
+// accuracies, which take either as the textbook's do.
+std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what);
+
 // Class labels: indices (to_labels), or one-hot rows (N, C) given as a nabla.Tensor or a
 // 2-d float NumPy array (converted to `dtype` when given).
 Targets to_targets(const py::handle& value, std::optional<DType> dtype = std::nullopt);

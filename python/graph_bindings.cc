@@ -282,7 +282,9 @@ void bind_ops(py::module_& m) {
       "as one node whose backward is (y - t) / N.");
   m.def(
       "accuracy",
-      [](T scores, const py::object& labels) { return accuracy(scores, to_labels(labels)); },
+      [](T scores, const py::object& labels) {
+        return accuracy(scores, to_class_indices(labels, "accuracy labels"));
+      },
       py::arg("scores"), py::arg("labels"), "Fraction of rows whose argmax is the label.");
   m.def("argmax_rows", &argmax_rows, py::arg("a"), "The index of each row's largest element.");
   m.def("max_abs_diff", &max_abs_diff, py::arg("a"), py::arg("b"),

@@ -587,7 +587,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
           [](Sequential& net, const py::object& x, const py::object& t) {
             Tensor storage;
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
-            return net.accuracy(in, to_labels(t));
+            return net.accuracy(in, to_class_indices(t, "accuracy t"));
           },
           py::arg("x"), py::arg("t"))
       .def(

@@ -177,6 +177,14 @@ std::vector<std::int64_t> to_labels(const py::handle& value, const char* what) {
   return {a.data(), a.data() + a.size()};
 }
 
+std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what) {
+  py::array array = py::array::ensure(value);
+  if (array && array.ndim() == 2) {
+    return to_labels(array.attr("argmax")(py::arg("axis") = 1), what);
+  }
+  return to_labels(value, what);
+}
+
 Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
   if (py::isinstance<Tensor>(value)) return Targets(to_tensor(value, dtype));
   if (py::isinstance<py::array>(value)) {

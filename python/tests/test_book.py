@@ -173,5 +173,16 @@ class OptimizerUpdateTest(unittest.TestCase):
             opt.update({"b": [0.0, 1.0]}, {"b": np.zeros(2)})
 
 
+class OneHotAccuracyTest(unittest.TestCase):
+    def test_accuracy_takes_labels_or_one_hot(self):
+        net = nabla.make_two_layer_net(4, 5, 3, 0.5, nabla.Rng(2), nabla.f64)
+        x, t = toy_batch()
+        by_labels = net.accuracy(x, t)
+        self.assertEqual(net.accuracy(x, np.eye(3)[t]), by_labels)
+        scores = np.array([[0.1, 0.9], [0.8, 0.2]])
+        self.assertEqual(nabla.accuracy(scores, [1, 1]), 0.5)
+        self.assertEqual(nabla.accuracy(scores, np.eye(2)[[1, 0]]), 1.0)
+
+
 if __name__ == "__main__":
     unittest.main()
