@@ -3,6 +3,7 @@
 // conversions from Python values to nabla's types.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
@@ -34,12 +35,29 @@ Tensor to_tensor(const py::handle& value, std::optional<DType> dtype = std::null
 // result refers to it); otherwise the converted tensor is put into `storage`.
 const Tensor& as_tensor(const py::handle& value, std::optional<DType> dtype, Tensor& storage);
 
+// NumPy arrays of a tensor's elements: a view that `owner` keeps alive (writes go to the
+// tensor), or a copy, read-only unless `writable` (a copy that looks like state: writing
+// into it would change nothing, so it refuses writes instead of silently ignoring them).
+py::array numpy_view(Tensor& t, const py::handle& owner);
+py::array numpy_copy(const Tensor& t, bool writable = false);
+
 // The dtype of a module's first parameter (the dtype its inputs must have); none for a
 // module without parameters.
 std::optional<DType> module_dtype(const Module& module);
 
-// Class indices from a sequence or NumPy array of integers.
-std::vector<std::int64_t> to_labels(const py::handle& value);
+// Class indices from a 1-d sequence or NumPy array of integers; a TypeError or ValueError
+// that names `what` (the argument) otherwise. Their range is the caller's to check.
+std::vector<std::int64_t> to_labels(const py::handle& value, const char* what = "labels");
+
+// `threads` if it is in [1, kMaxThreads]; else a ValueError naming `where` (e.g.
+// "Trainer.set_threads") and the range. A thread count is a small positive number: -3
+// is a mistake, and 100000 threads would take minutes to start.
+inline constexpr int kMaxThreads = 64;
+int checked_threads(int threads, const char* where);
+
+// Class indices from labels (to_labels) or one-hot rows (N, C) (their argmax), for
+// accuracies, which take either as the textbook's do.
+std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what);
 
 // Class labels: indices (to_labels), or one-hot rows (N, C) given as a nabla.Tensor or a
 // 2-d float NumPy array (converted to `dtype` when given).

@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <string>
 
 #include "bindings.h"
@@ -25,14 +26,19 @@ py::array byte_view(const ByteBuffer& bytes, std::vector<py::ssize_t> shape,
 }
 
 // A Dataset from pixels (N, ...) as uint8 and labels (N) in [0, classes), copied.
+// Labels are stored as bytes (Dataset::labels), so classes is at most 256.
 Dataset make_dataset(const py::array& images, const py::handle& labels, std::int64_t classes) {
   if (!images.dtype().is(py::dtype::of<std::uint8_t>())) {
-    throw ValueError("Dataset: images must be uint8 pixels 0..255, got dtype " +
-                     py::str(images.dtype()).cast<std::string>());
+    throw py::type_error("Dataset: images must be uint8 pixels 0..255, got dtype " +
+                         py::str(images.dtype()).cast<std::string>());
   }
   if (images.ndim() < 1) throw ValueError("Dataset: images need a first axis (one per sample)");
+  if (classes < 1 || classes > 256) {
+    throw ValueError("Dataset: classes must be in [1, 256] (labels are stored as bytes), got " +
+                     std::to_string(classes));
+  }
   auto pixels = py::array_t<std::uint8_t, py::array::c_style>::ensure(images);
-  std::vector<std::int64_t> t = to_labels(labels);
+  std::vector<std::int64_t> t = to_labels(labels, "Dataset labels");
   Dataset d;
   d.size = pixels.shape(0);
   d.features = 1;  // the product of the other axes
@@ -42,6 +48,7 @@ Dataset make_dataset(const py::array& images, const py::handle& labels, std::int
     throw ValueError("Dataset: " + std::to_string(d.size) + " images but " +
                      std::to_string(t.size()) + " labels");
   }
+  if (d.size > 0 && d.features == 0) throw ValueError("Dataset: images have no pixels");
   d.images.assign(pixels.data(), pixels.data() + pixels.size());
   d.labels.resize(t.size());
   for (std::size_t i = 0; i < t.size(); ++i) {
@@ -50,6 +57,77 @@ Dataset make_dataset(const py::array& images, const py::handle& labels, std::int
                        " is not in [0, " + std::to_string(classes) + ")");
     }
     d.labels[i] = static_cast<std::uint8_t>(t[i]);
+  }
+  return d;
+}
+
+// The two splits, checked against each other: the same pixels per image and classes.
+Mnist make_mnist(Dataset train, Dataset test) {
+  if (train.features != test.features) {
+    throw ValueError("Mnist: train images have " + std::to_string(train.features) +
+                     " pixels, test images " + std::to_string(test.features));
+  }
+  if (train.classes != test.classes) {
+    throw ValueError("Mnist: train has " + std::to_string(train.classes) + " classes, test " +
+                     std::to_string(test.classes));
+  }
+  if (train.size == 0) throw ValueError("Mnist: the train split is empty");
+  if (test.size == 0) throw ValueError("Mnist: the test split is empty");
+  return Mnist{std::move(train), std::move(test)};
+}
+
+// Rows x (N, D) of finite numbers as float32, checked against their labels: one per
+// row, each in [0, classes). `what` names the argument ("train_x").
+Tensor feature_rows(const py::handle& x, const std::vector<std::int64_t>& labels,
+                    std::int64_t classes, const std::string& what, const std::string& labels_what) {
+  Tensor rows = to_tensor(x, DType::f32);
+  if (rows.rank() != 2) {
+    throw ValueError("DenseData: " + what + " must be 2-d (rows, features), got shape " +
+                     shape_str(rows.shape()));
+  }
+  if (rows.shape()[0] == 0 || rows.shape()[1] == 0) {
+    throw ValueError("DenseData: " + what + " has no rows or no features, shape " +
+                     shape_str(rows.shape()));
+  }
+  if (static_cast<std::int64_t>(labels.size()) != rows.shape()[0]) {
+    throw ValueError("DenseData: " + what + " has " + std::to_string(rows.shape()[0]) +
+                     " rows but " + labels_what + " has " + std::to_string(labels.size()) +
+                     " labels");
+  }
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= classes) {
+      throw ValueError("DenseData: " + labels_what + "[" + std::to_string(i) +
+                       "] = " + std::to_string(labels[i]) + " is not in [0, " +
+                       std::to_string(classes) + ")");
+    }
+  }
+  const float* v = rows.data<float>();
+  for (std::int64_t i = 0; i < rows.numel(); ++i) {
+    if (!std::isfinite(v[i])) {
+      throw ValueError("DenseData: " + what + " holds a NaN or infinite value (row " +
+                       std::to_string(i / rows.shape()[1]) +
+                       ", or a number too large for "
+                       "float32)");
+    }
+  }
+  return rows;
+}
+
+DenseData make_dense_data(const py::handle& train_x, const py::handle& train_labels,
+                          const py::handle& test_x, const py::handle& test_labels,
+                          std::int64_t classes) {
+  if (classes < 1) {
+    throw ValueError("DenseData: classes must be at least 1, got " + std::to_string(classes));
+  }
+  DenseData d;
+  d.classes = classes;
+  d.train_labels = to_labels(train_labels, "DenseData train_labels");
+  d.test_labels = to_labels(test_labels, "DenseData test_labels");
+  d.train_x = feature_rows(train_x, d.train_labels, classes, "train_x", "train_labels");
+  d.test_x = feature_rows(test_x, d.test_labels, classes, "test_x", "test_labels");
+  if (d.test_x.shape()[1] != d.train_x.shape()[1]) {
+    throw ValueError("DenseData: test_x has " + std::to_string(d.test_x.shape()[1]) +
+                     " features, train_x " + std::to_string(d.train_x.shape()[1]));
   }
   return d;
 }
@@ -80,7 +158,7 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
           [](const Dataset& d, const py::object& indices, DType dtype) {
             Tensor x = Tensor::empty({0}, dtype);
             std::vector<std::int64_t> t;
-            gather_batch(d, to_labels(indices), x, t);
+            gather_batch(d, to_labels(indices, "Dataset.batch indices"), x, t);
             return py::make_tuple(std::move(x), std::move(t));
           },
           py::arg("indices"), py::arg("dtype") = DType::f32,
@@ -98,10 +176,7 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       });
 
   py::class_<Mnist>(m, "Mnist", "The training and test splits.")
-      .def(py::init([](Dataset train, Dataset test) {
-             return Mnist{std::move(train), std::move(test)};
-           }),
-           py::arg("train"), py::arg("test"))
+      .def(py::init(&make_mnist), py::arg("train"), py::arg("test"))
       .def_readonly("train", &Mnist::train)
       .def_readonly("test", &Mnist::test);
   m.def(
@@ -118,14 +193,8 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       "The four MNIST files (plain or .gz) from dir (default: data_dir()).");
 
   py::class_<DenseData>(m, "DenseData", "Labelled feature rows (not pixels), e.g. from CSV.")
-      .def(py::init([](const py::object& train_x, const py::object& train_labels,
-                       const py::object& test_x, const py::object& test_labels,
-                       std::int64_t classes) {
-             return DenseData{to_tensor(train_x, DType::f32), to_tensor(test_x, DType::f32),
-                              to_labels(train_labels), to_labels(test_labels), classes};
-           }),
-           py::arg("train_x"), py::arg("train_labels"), py::arg("test_x"), py::arg("test_labels"),
-           py::arg("classes"))
+      .def(py::init(&make_dense_data), py::arg("train_x"), py::arg("train_labels"),
+           py::arg("test_x"), py::arg("test_labels"), py::arg("classes"))
       .def_readonly("train_x", &DenseData::train_x)
       .def_readonly("test_x", &DenseData::test_x)
       .def_readonly("train_labels", &DenseData::train_labels)

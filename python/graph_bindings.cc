@@ -78,6 +78,13 @@ A copy of a Var names the same node.)");
           "A NumPy view of the value (no copy).")
       .def("zero_grad", &Var::zero_grad, "Forgets the gradient (they accumulate otherwise).")
       .def(
+          "accumulate_grad",
+          [](const Var& v, const py::object& g) {
+            if (!v.requires_grad()) throw ValueError("accumulate_grad: the Var needs no gradient");
+            accumulate_grad(v, to_tensor(g, v.dtype()), "accumulate_grad");
+          },
+          py::arg("g"), "Adds g (of the Var's shape) into its gradient, as an op's backward does.")
+      .def(
           "backward",
           [](Var& v, const py::object& upstream) {
             if (upstream.is_none()) {
@@ -90,43 +97,62 @@ A copy of a Var names the same node.)");
           "Backpropagates from this Var: d(self)/d(self) = 1 for a scalar, else upstream.")
       .def("__repr__", &repr)
       .def("__neg__", [](const Var& a) { return neg(a); })
-      .def("__add__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? add_scalar(a, b.cast<double>()) : add(a, operand(a, b));
-           })
-      .def("__radd__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? add_scalar(a, b.cast<double>()) : add(operand(a, b), a);
-           })
-      .def("__sub__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? add_scalar(a, -b.cast<double>()) : sub(a, operand(a, b));
-           })
-      .def("__rsub__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? add_scalar(neg(a), b.cast<double>()) : sub(operand(a, b), a);
-           })
-      .def("__mul__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? scale(a, b.cast<double>()) : mul(a, operand(a, b));
-           })
-      .def("__rmul__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? scale(a, b.cast<double>()) : mul(operand(a, b), a);
-           })
-      .def("__truediv__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? scale(a, 1.0 / b.cast<double>()) : div(a, operand(a, b));
-           })
-      .def("__rtruediv__",
-           [](const Var& a, const py::object& b) {
-             return is_number(b) ? scale(reciprocal(a), b.cast<double>()) : div(operand(a, b), a);
-           })
-      .def("__pow__", [](const Var& a, double p) { return pow(a, p); })
-      .def("__matmul__", [](const Var& a, const py::object& b) { return matmul(a, operand(a, b)); })
-      .def("__rmatmul__",
-           [](const Var& a, const py::object& b) { return matmul(operand(a, b), a); });
-
+      .def(
+          "__add__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? add_scalar(a, b.cast<double>()) : add(a, operand(a, b));
+          },
+          py::arg("other"))
+      .def(
+          "__radd__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? add_scalar(a, b.cast<double>()) : add(operand(a, b), a);
+          },
+          py::arg("other"))
+      .def(
+          "__sub__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? add_scalar(a, -b.cast<double>()) : sub(a, operand(a, b));
+          },
+          py::arg("other"))
+      .def(
+          "__rsub__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? add_scalar(neg(a), b.cast<double>()) : sub(operand(a, b), a);
+          },
+          py::arg("other"))
+      .def(
+          "__mul__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? scale(a, b.cast<double>()) : mul(a, operand(a, b));
+          },
+          py::arg("other"))
+      .def(
+          "__rmul__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? scale(a, b.cast<double>()) : mul(operand(a, b), a);
+          },
+          py::arg("other"))
+      .def(
+          "__truediv__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? scale(a, 1.0 / b.cast<double>()) : div(a, operand(a, b));
+          },
+          py::arg("other"))
+      .def(
+          "__rtruediv__",
+          [](const Var& a, const py::object& b) {
+            return is_number(b) ? scale(reciprocal(a), b.cast<double>()) : div(operand(a, b), a);
+          },
+          py::arg("other"))
+      .def(
+          "__pow__", [](const Var& a, double p) { return pow(a, p); }, py::arg("p"))
+      .def(
+          "__matmul__", [](const Var& a, const py::object& b) { return matmul(a, operand(a, b)); },
+          py::arg("other"))
+      .def(
+          "__rmatmul__", [](const Var& a, const py::object& b) { return matmul(operand(a, b), a); },
+          py::arg("other"));
   m.def(
       "parameter",
       [](const py::object& value, std::string name) {
@@ -145,10 +171,11 @@ A copy of a Var names the same node.)");
 
 // Each op on Vars (recorded in the graph) and on Tensors (computed only). The Tensor form
 // also takes NumPy arrays (copied into a Tensor).
-template <class VarFn, class TensorFn>
-void def_op(py::module_& m, const char* name, VarFn var_fn, TensorFn tensor_fn, const char* doc) {
-  m.def(name, var_fn, doc);
-  m.def(name, tensor_fn, doc);
+template <class VarFn, class TensorFn, class... Args>
+void def_op(py::module_& m, const char* name, VarFn var_fn, TensorFn tensor_fn, const char* doc,
+            const Args&... args) {
+  m.def(name, var_fn, doc, args...);
+  m.def(name, tensor_fn, doc, args...);
 }
 
 void bind_ops(py::module_& m) {
@@ -156,59 +183,64 @@ void bind_ops(py::module_& m) {
   using T = const Tensor&;
   def_op(
       m, "add", [](V a, V b) { return add(a, b); }, [](T a, T b) { return add(a, b); },
-      "a + b, broadcasting NumPy-style.");
+      "a + b, broadcasting NumPy-style.", py::arg("a"), py::arg("b"));
   def_op(
-      m, "sub", [](V a, V b) { return sub(a, b); }, [](T a, T b) { return sub(a, b); }, "a - b.");
+      m, "sub", [](V a, V b) { return sub(a, b); }, [](T a, T b) { return sub(a, b); }, "a - b.",
+      py::arg("a"), py::arg("b"));
   def_op(
       m, "mul", [](V a, V b) { return mul(a, b); }, [](T a, T b) { return mul(a, b); },
-      "a * b, elementwise.");
+      "a * b, elementwise.", py::arg("a"), py::arg("b"));
   def_op(
       m, "div", [](V a, V b) { return div(a, b); }, [](T a, T b) { return div(a, b); },
-      "a / b, elementwise.");
+      "a / b, elementwise.", py::arg("a"), py::arg("b"));
   def_op(
       m, "maximum", [](V a, V b) { return maximum(a, b); }, [](T a, T b) { return maximum(a, b); },
-      "Elementwise max (gradient to a on ties).");
+      "Elementwise max (gradient to a on ties).", py::arg("a"), py::arg("b"));
   def_op(
       m, "matmul", [](V a, V b) { return matmul(a, b); }, [](T a, T b) { return matmul(a, b); },
-      "The 2-d matrix product a @ b.");
+      "The 2-d matrix product a @ b.", py::arg("a"), py::arg("b"));
   def_op(
-      m, "neg", [](V a) { return neg(a); }, [](T a) { return neg(a); }, "-a.");
+      m, "neg", [](V a) { return neg(a); }, [](T a) { return neg(a); }, "-a.", py::arg("a"));
   def_op(
-      m, "exp", [](V a) { return exp(a); }, [](T a) { return exp(a); }, "e^a.");
+      m, "exp", [](V a) { return exp(a); }, [](T a) { return exp(a); }, "e^a.", py::arg("a"));
   def_op(
-      m, "log", [](V a) { return log(a); }, [](T a) { return log(a); }, "Natural log.");
+      m, "log", [](V a) { return log(a); }, [](T a) { return log(a); }, "Natural log.",
+      py::arg("a"));
   def_op(
-      m, "square", [](V a) { return square(a); }, [](T a) { return square(a); }, "a^2.");
+      m, "square", [](V a) { return square(a); }, [](T a) { return square(a); }, "a^2.",
+      py::arg("a"));
   def_op(
-      m, "relu", [](V a) { return relu(a); }, [](T a) { return relu(a); }, "max(a, 0).");
+      m, "relu", [](V a) { return relu(a); }, [](T a) { return relu(a); }, "max(a, 0).",
+      py::arg("a"));
   def_op(
       m, "sigmoid", [](V a) { return sigmoid(a); }, [](T a) { return sigmoid(a); },
-      "1 / (1 + e^-a).");
+      "1 / (1 + e^-a).", py::arg("a"));
   def_op(
-      m, "tanh", [](V a) { return tanh(a); }, [](T a) { return tanh(a); }, "tanh(a).");
+      m, "tanh", [](V a) { return tanh(a); }, [](T a) { return tanh(a); }, "tanh(a).",
+      py::arg("a"));
   def_op(
       m, "softmax", [](V a) { return softmax(a); }, [](T a) { return softmax(a); },
-      "Row-wise softmax (stable).");
+      "Row-wise softmax (stable).", py::arg("a"));
   def_op(
       m, "transpose", [](V a) { return transpose(a); }, [](T a) { return transpose(a); },
-      "The transpose of a 2-d a.");
+      "The transpose of a 2-d a.", py::arg("a"));
   def_op(
       m, "pow", [](V a, double p) { return pow(a, p); }, [](T a, double p) { return pow(a, p); },
-      "a^p.");
+      "a^p.", py::arg("a"), py::arg("p"));
   def_op(
       m, "scale", [](V a, double s) { return scale(a, s); },
-      [](T a, double s) { return scale(a, s); }, "a * s.");
+      [](T a, double s) { return scale(a, s); }, "a * s.", py::arg("a"), py::arg("s"));
   def_op(
       m, "add_scalar", [](V a, double s) { return add_scalar(a, s); },
-      [](T a, double s) { return add_scalar(a, s); }, "a + s.");
+      [](T a, double s) { return add_scalar(a, s); }, "a + s.", py::arg("a"), py::arg("s"));
   m.def(
-      "reciprocal", [](V a) { return reciprocal(a); }, "1 / a.");
+      "reciprocal", [](V a) { return reciprocal(a); }, py::arg("a"), "1 / a.");
   m.def(
       "reshape", [](V a, const Shape& shape) { return reshape(a, shape); }, py::arg("a"),
-      py::arg("shape"));
+      py::arg("shape"), "The same elements in another shape of the same count.");
   m.def(
       "reshape", [](T a, const Shape& shape) { return a.reshape(shape); }, py::arg("a"),
-      py::arg("shape"));
+      py::arg("shape"), "The same elements in another shape of the same count.");
 
   // Reductions over everything (axis None) or one axis (removed).
   auto reduction = [&m](const char* name, auto var_all, auto var_axis, auto tensor_all,
@@ -250,14 +282,17 @@ void bind_ops(py::module_& m) {
       "as one node whose backward is (y - t) / N.");
   m.def(
       "accuracy",
-      [](T scores, const py::object& labels) { return accuracy(scores, to_labels(labels)); },
+      [](T scores, const py::object& labels) {
+        return accuracy(scores, to_class_indices(labels, "accuracy labels"));
+      },
       py::arg("scores"), py::arg("labels"), "Fraction of rows whose argmax is the label.");
   m.def("argmax_rows", &argmax_rows, py::arg("a"), "The index of each row's largest element.");
-  m.def("max_abs_diff", &max_abs_diff, py::arg("a"), py::arg("b"));
+  m.def("max_abs_diff", &max_abs_diff, py::arg("a"), py::arg("b"),
+        "The largest |a - b| over the elements (tensors of one shape).");
 }
 
 void bind_gradcheck(py::module_& m) {
-  py::class_<ParamCheck>(m, "ParamCheck")
+  py::class_<ParamCheck>(m, "ParamCheck", "One parameter's result in a GradCheckReport.")
       .def_readonly("name", &ParamCheck::name)
       .def_readonly("mean_abs_diff", &ParamCheck::mean_abs_diff)
       .def_readonly("max_abs_diff", &ParamCheck::max_abs_diff)
@@ -266,7 +301,8 @@ void bind_gradcheck(py::module_& m) {
         return "ParamCheck(" + c.name + ": mean_abs_diff=" + std::to_string(c.mean_abs_diff) +
                ", max_rel_error=" + std::to_string(c.max_rel_error) + ")";
       });
-  py::class_<GradCheckReport>(m, "GradCheckReport")
+  py::class_<GradCheckReport>(m, "GradCheckReport",
+                              "What gradient_check found: params, one ParamCheck each.")
       .def_readonly("params", &GradCheckReport::params)
       .def("max_rel_error", &GradCheckReport::max_rel_error)
       .def("max_mean_abs_diff", &GradCheckReport::max_mean_abs_diff);
@@ -274,21 +310,6 @@ void bind_gradcheck(py::module_& m) {
         py::arg("abs_floor") = 1e-6,
         "Builds the graph with f() (a scalar Var), backpropagates, and compares each "
         "parameter's grad with central differences; use float64 parameters.");
-  m.def(
-      "numerical_gradient",
-      [](const std::function<double()>& f, const py::object& x, double h) {
-        // x itself, never a converted copy: f must see the perturbations.
-        if (!py::isinstance<Tensor>(x)) {
-          throw py::type_error(
-              "numerical_gradient: x must be a nabla.Tensor that f reads "
-              "(e.g. through np.asarray(x)), got a " +
-              py::str(py::type::of(x)).cast<std::string>());
-        }
-        return numerical_gradient(f, x.cast<Tensor&>(), h);
-      },
-      py::arg("f"), py::arg("x"), py::arg("h") = 1e-4,
-      "Central differences of f() (a float) with respect to each element of the Tensor x, "
-      "which is perturbed in place and restored.");
 }
 
 }  // namespace

@@ -5,12 +5,14 @@
 //   price = mul_tax.forward(mul_apple.forward(100, 2), 1.1)   # 220
 //   d_apple_price, d_tax = mul_tax.backward(1)                 # 1.1, 200
 //   d_apple, d_apple_num = mul_apple.backward(d_apple_price)   # 2.2, 110
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <memory>
 #include <string>
 
 #include "bindings.h"
+#include "nabla/nn/cnn_layers.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/network.h"
@@ -28,7 +30,9 @@ void bind_two_input_layer(py::module_& m, const char* name, const char* doc) {
       .def("backward", py::overload_cast<double>(&L::backward, py::const_), py::arg("dout"),
            "(dx, dy) from dout.")
       .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_), py::arg("dout"))
-      .def("__call__", [](L& layer, const Var& x, const Var& y) { return layer(x, y); });
+      .def(
+          "__call__", [](L& layer, const Var& x, const Var& y) { return layer(x, y); },
+          py::arg("x"), py::arg("y"), "As a graph node.");
 }
 
 py::dict to_dict(const std::vector<std::pair<std::string, Tensor>>& entries) {
@@ -37,12 +41,168 @@ py::dict to_dict(const std::vector<std::pair<std::string, Tensor>>& entries) {
   return d;
 }
 
+// A live NumPy view of a parameter's value: it keeps the parameter (a handle to its node)
+// alive, and writes through it are the parameter's (the textbook's params[key] -= ...).
+py::array value_view(const Var& p) {
+  Var handle = p;
+  return numpy_view(handle.value(), py::cast(handle));
+}
+
+// The parameter's gradient as a read-only copy (zeros before any backward). A copy because
+// Var.zero_grad() and gradient checks release a gradient's storage, which a view would
+// outlive.
+py::array grad_copy(const Var& p) {
+  if (!p.has_grad()) return numpy_copy(Tensor::zeros(p.shape(), p.dtype()));
+  return numpy_copy(p.grad());
+}
+
+py::dict views_by_name(const NamedVars& params) {
+  py::dict d;
+  for (const auto& [name, p] : params) d[py::str(name)] = value_view(p);
+  return d;
+}
+
+// A layer made from NumPy arrays, as the textbook makes Affine(W, b), Convolution(W, b)
+// and BatchNormalization(gamma, beta): those arrays stay its first two parameters. Each
+// forward first copies them in, so the textbook's params[key] -= lr * grad (in place, on
+// the arrays it made) trains the layer, and numerical_gradient(f, W) sees its
+// perturbations. A copy of the layer (Sequential.add, a graph node) is a plain L sharing
+// the parameters, with their values as of the latest forward.
+template <class L>
+class ArrayBound : public L {
+ public:
+  ArrayBound(L layer, py::array first, py::array second)
+      : L(std::move(layer)), sources_{std::move(first), std::move(second)} {
+    pull();
+  }
+  // Never copied (copy() makes a plain L), so only its Python object, holding the GIL,
+  // destroys it and the arrays' references.
+  ArrayBound(const ArrayBound&) = delete;
+  ArrayBound& operator=(const ArrayBound&) = delete;
+  std::unique_ptr<Module> copy() const override {
+    return std::make_unique<L>(static_cast<const L&>(*this));
+  }
+  Tensor forward(const Tensor& x) override {
+    {
+      py::gil_scoped_acquire gil;
+      pull();
+    }
+    return L::forward(x);
+  }
+  const py::object& source(std::size_t i) const { return sources_[i]; }
+
+ private:
+  void pull() {
+    for (std::size_t i = 0; i < 2; ++i) {
+      Var& param = this->parameter_at(i);
+      Tensor t = to_tensor(sources_[i], param.dtype());
+      if (t.shape() != param.shape()) {
+        throw ShapeError(this->kind() + ": the array given as " +
+                         this->named_parameters()[i].first + " is " + shape_str(t.shape()) +
+                         ", the parameter " + shape_str(param.shape()));
+      }
+      param.value() = t;  // copy-assignment: the parameter keeps its storage
+    }
+  }
+
+  py::object sources_[2];
+};
+
+// Parameter i (0 or 1) of a layer as NumPy: the array it was made from (ArrayBound), else
+// a live view.
+template <class L>
+py::object bound_param(const L& layer, std::size_t i) {
+  if (const auto* bound = dynamic_cast<const ArrayBound<L>*>(&layer)) return bound->source(i);
+  return value_view(layer.named_parameters()[i].second);
+}
+
+template <class L>
+py::object bound_grad(const L& layer, std::size_t i) {
+  return grad_copy(layer.named_parameters()[i].second);
+}
+
+bool both_arrays(const py::object& a, const py::object& b) {
+  return py::isinstance<py::array>(a) && py::isinstance<py::array>(b);
+}
+
+// A Layer written in Python: a subclass of nabla.Layer with forward(x) and backward(dout),
+// and parameters it registers (register_parameter). C++ calls the Python methods.
+class PyLayer : public Layer {
+ public:
+  std::string kind() const override;
+  Tensor forward(const Tensor& x) override { PYBIND11_OVERRIDE_PURE(Tensor, Layer, forward, x); }
+  Tensor backward(const Tensor& dout) override {
+    PYBIND11_OVERRIDE_PURE(Tensor, Layer, backward, dout);
+  }
+  std::unique_ptr<Module> copy() const override;
+  std::size_t add_parameter(std::string name, Tensor value) {
+    return register_parameter(std::move(name), std::move(value));
+  }
+};
+
+// What a Sequential or a graph node keeps of a Python layer: its parameters (shared, as
+// every copy() shares them) and the Python object, whose forward and backward it calls,
+// holding the GIL (Sequential.predict runs without it). The cache between forward and
+// backward is the Python object's own, so one Python layer used twice in one graph has
+// the later forward's; and its train/eval mode is its own.
+class PyLayerCopy : public Layer {
+ public:
+  PyLayerCopy(const Layer& original, py::object self) : Layer(original), self_(std::move(self)) {}
+  PyLayerCopy(const PyLayerCopy&) = delete;
+  PyLayerCopy& operator=(const PyLayerCopy&) = delete;
+  ~PyLayerCopy() override {
+    py::gil_scoped_acquire gil;  // a Sequential may be destroyed on any thread
+    self_ = py::object();
+  }
+  std::string kind() const override {
+    py::gil_scoped_acquire gil;
+    return self_.attr("kind").cast<std::string>();
+  }
+  Tensor forward(const Tensor& x) override { return call("forward", x); }
+  Tensor backward(const Tensor& dout) override { return call("backward", dout); }
+  std::unique_ptr<Module> copy() const override {
+    py::gil_scoped_acquire gil;
+    return std::make_unique<PyLayerCopy>(static_cast<const Layer&>(*this), self_);
+  }
+
+ private:
+  Tensor call(const char* method, const Tensor& t) {
+    py::gil_scoped_acquire gil;
+    return to_tensor(self_.attr(method)(t), t.dtype());
+  }
+
+  py::object self_;
+};
+
+std::string PyLayer::kind() const {
+  py::gil_scoped_acquire gil;
+  return py::str(py::type::of(py::cast(static_cast<const Layer*>(this))).attr("__name__"));
+}
+
+std::unique_ptr<Module> PyLayer::copy() const {
+  py::gil_scoped_acquire gil;
+  py::object self = py::cast(static_cast<const Layer*>(this));
+  return std::make_unique<PyLayerCopy>(static_cast<const Layer&>(*this), std::move(self));
+}
+
 void bind_module(py::module_& m) {
   py::class_<Module>(m, "Module", R"(
 Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Module).)")
       .def_property_readonly("kind", &Module::kind)
       .def("named_parameters", &Module::named_parameters,
            "[(name, Var)] of this module and its submodules, in registration order.")
+      .def_property_readonly(
+          "params", [](const Module& module) { return views_by_name(module.named_parameters()); },
+          "{name: NumPy array} of the parameters, live views: params['W1'] -= lr * grad "
+          "updates the module (the textbook's update).")
+      .def_property_readonly(
+          "grads",
+          [](const Module& module) {
+            py::dict d;
+            for (const auto& [name, p] : module.named_parameters()) d[py::str(name)] = grad_copy(p);
+            return d;
+          },
+          "{name: NumPy array} of the parameters' gradients as they are now (read-only copies).")
       .def("named_buffers", &Module::named_buffers)
       .def("parameters", &Module::parameters)
       .def("parameter", &Module::parameter, py::arg("name"))
@@ -67,7 +227,29 @@ Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Mo
 }
 
 void bind_layer_classes(py::module_& m) {
-  py::class_<Layer, Module>(m, "Layer", "One input, one output: forward(x), backward(dout).")
+  py::class_<Layer, Module, PyLayer>(m, "Layer", R"(
+One input, one output: forward(x), backward(dout).
+
+Subclass it in Python to write a layer of your own: call super().__init__(), register
+parameters with register_parameter(name, array), define forward(x) and backward(dout)
+(returning arrays or Tensors; add parameter gradients with
+parameter(name).accumulate_grad(g)). It works in a Sequential, as a graph node and in
+gradient checks.)")
+      .def(py::init<>())
+      .def(
+          "register_parameter",
+          [](Layer& layer, std::string name, const py::object& value) {
+            auto* python_layer = dynamic_cast<PyLayer*>(&layer);
+            if (python_layer == nullptr) {
+              throw py::type_error(
+                  "register_parameter: only a layer written in Python (a "
+                  "subclass of nabla.Layer) registers parameters; this is a " +
+                  layer.kind());
+            }
+            python_layer->add_parameter(std::move(name), to_tensor(value));
+          },
+          py::arg("name"), py::arg("value"),
+          "A parameter of this Python layer, copied from value (float32 stays float32).")
       .def(
           "forward",
           [](Layer& layer, const py::object& x) {
@@ -79,19 +261,53 @@ void bind_layer_classes(py::module_& m) {
           "backward",
           [](Layer& layer, const py::object& dout) {
             Tensor storage;
-            return layer.backward(as_tensor(dout, module_dtype(layer), storage));
+            const Tensor& d = as_tensor(dout, module_dtype(layer), storage);
+            // The textbook's backward by hand: dW, db are this backward's gradients.
+            for (Var& p : layer.parameters()) {
+              if (p.has_grad()) p.grad().fill(0.0);
+            }
+            return layer.backward(d);
           },
           py::arg("dout"),
-          "dL/dx from dL/d(output); adds dL/d(parameter) into each parameter's grad.")
+          "dL/dx from dL/d(output). By hand, as in the textbook, each parameter's gradient "
+          "becomes this backward's (dW, db); inside a graph or Sequential.gradient they add up.")
       .def(
           "__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
           "As a graph node.")
       .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"));
 
-  py::class_<Relu, Layer>(m, "Relu").def(py::init<>());
-  py::class_<Sigmoid, Layer>(m, "Sigmoid").def(py::init<>());
-  py::class_<Tanh, Layer>(m, "Tanh").def(py::init<>());
-  py::class_<Softmax, Layer>(m, "Softmax").def(py::init<>());
+  py::class_<Relu, Layer>(m, "Relu", "max(x, 0); keeps the mask of x <= 0 for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "mask",
+          [](const Relu& r) -> py::object {
+            if (r.mask().empty() && r.mask_shape().empty()) return py::none();
+            std::vector<py::ssize_t> shape(r.mask_shape().begin(), r.mask_shape().end());
+            py::array_t<bool> mask(shape);
+            bool* out = mask.mutable_data();
+            for (std::size_t i = 0; i < r.mask().size(); ++i) out[i] = r.mask()[i] != 0;
+            mask.attr("flags").attr("writeable") = false;
+            return py::object(std::move(mask));
+          },
+          "True where the latest forward's x <= 0 (a read-only copy); None before one.");
+  py::class_<Sigmoid, Layer>(m, "Sigmoid", "1 / (1 + e^-x); keeps its output for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "out",
+          [](const Sigmoid& s) -> py::object {
+            return s.output().defined() ? py::object(numpy_copy(s.output())) : py::none();
+          },
+          "The latest forward's output (a read-only copy); None before one.");
+  py::class_<Tanh, Layer>(m, "Tanh", "tanh(x); keeps its output for backward.")
+      .def(py::init<>())
+      .def_property_readonly(
+          "out",
+          [](const Tanh& t) -> py::object {
+            return t.output().defined() ? py::object(numpy_copy(t.output())) : py::none();
+          },
+          "The latest forward's output (a read-only copy); None before one.");
+  py::class_<Softmax, Layer>(m, "Softmax", "Row-wise softmax (stable); keeps its output.")
+      .def(py::init<>());
   py::class_<Affine, Layer>(m, "Affine", "Y = X.W + b; W (D, M), b (M).")
       .def(py::init([](std::int64_t inputs, std::int64_t outputs, double init_std, Rng* rng,
                        DType dtype) {
@@ -101,15 +317,39 @@ void bind_layer_classes(py::module_& m) {
            py::arg("inputs"), py::arg("outputs"), py::arg("init_std") = 0.01,
            py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
            "W ~ init_std * N(0, 1), b = 0 (rng: a fresh Rng(42) if None).")
-      .def(py::init([](const py::object& W, const py::object& b) {
-             return Affine(to_tensor(W), to_tensor(b));
+      .def(py::init([](const py::object& W, const py::object& b) -> std::unique_ptr<Affine> {
+             Affine layer(to_tensor(W), to_tensor(b));
+             if (!both_arrays(W, b)) return std::make_unique<Affine>(std::move(layer));
+             return std::make_unique<ArrayBound<Affine>>(std::move(layer),
+                                                         py::reinterpret_borrow<py::array>(W),
+                                                         py::reinterpret_borrow<py::array>(b));
            }),
-           py::arg("W"), py::arg("b"), "From given weights (copied).")
-      // Vars are handles: the copies returned name the layer's own parameters.
-      .def_property_readonly("W", [](const Affine& a) { return a.W(); })
-      .def_property_readonly("b", [](const Affine& a) { return a.b(); });
+           py::arg("W"), py::arg("b"),
+           "From given weights. NumPy arrays stay the layer's W and b, as in the textbook: "
+           "each forward reads them, so updating them in place trains the layer. Other "
+           "values (lists, Tensors) are copied.")
+      .def_property_readonly(
+          "W", [](const Affine& a) { return bound_param(a, 0); },
+          "The weights (D, M): a live NumPy view, or the array given to Affine(W, b) "
+          "(the Var: parameter('W')).")
+      .def_property_readonly(
+          "b", [](const Affine& a) { return bound_param(a, 1); }, "The bias (M), as W.")
+      .def_property_readonly(
+          "x",
+          [](const Affine& a) -> py::object {
+            return a.input().defined() ? py::object(numpy_copy(a.input())) : py::none();
+          },
+          "The latest forward's input, flattened to (N, D) (a read-only copy); None before.")
+      .def_property_readonly(
+          "dW", [](const Affine& a) { return grad_copy(a.W()); },
+          "dL/dW of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "db", [](const Affine& a) { return grad_copy(a.b()); },
+          "dL/db of the latest backward (a read-only copy).");
 
-  py::class_<LossLayer>(m, "LossLayer", "forward(scores, targets) -> mean loss; backward(dout).")
+  py::class_<LossLayer>(m, "LossLayer",
+                        "A loss: forward(scores, targets) gives the mean loss, backward(dout) "
+                        "dL/d(scores).")
       .def_property_readonly("kind", &LossLayer::kind)
       .def(
           "forward",
@@ -127,18 +367,181 @@ void bind_layer_classes(py::module_& m) {
             return loss(scores, to_targets(targets, scores.dtype()));
           },
           py::arg("scores"), py::arg("targets"), "As a graph node (a scalar Var).");
-  py::class_<SoftmaxWithLoss, LossLayer>(m, "SoftmaxWithLoss")
+  py::class_<SoftmaxWithLoss, LossLayer>(
+      m, "SoftmaxWithLoss",
+      "Softmax then cross-entropy, fused: the loss from the scores (never log 0), backward "
+      "(y - t) / N.")
       .def(py::init<>())
       .def_property_readonly(
           "probabilities", [](const SoftmaxWithLoss& l) { return Tensor(l.probabilities()); },
-          "A copy of the softmax output of the latest forward.");
-  py::class_<SvmLoss, LossLayer>(m, "SvmLoss")
+          "A copy of the softmax output of the latest forward.")
+      .def_property_readonly(
+          "y",
+          [](const SoftmaxWithLoss& l) -> py::object {
+            if (!l.probabilities().defined()) return py::none();
+            return numpy_copy(l.probabilities());
+          },
+          "The softmax output (N, C) of the latest forward (a read-only copy); None before.")
+      .def_property_readonly(
+          "t",
+          [](const SoftmaxWithLoss& l) -> py::object {
+            if (l.one_hot_targets().defined()) return numpy_copy(l.one_hot_targets());
+            if (!l.probabilities().defined()) return py::none();
+            py::array_t<std::int64_t> t(static_cast<py::ssize_t>(l.labels().size()),
+                                        l.labels().data());
+            t.attr("flags").attr("writeable") = false;
+            return py::object(std::move(t));
+          },
+          "The latest forward's targets: class indices (N) or one-hot rows (N, C).")
+      .def_property_readonly("loss", &SoftmaxWithLoss::loss, "The latest forward's mean loss.");
+  py::class_<SvmLoss, LossLayer>(
+      m, "SvmLoss", "Multiclass hinge loss: sum over j != t of max(0, s_j - s_t + margin).")
       .def(py::init<double>(), py::arg("margin") = 1.0)
       .def_property_readonly("sample_losses", &SvmLoss::sample_losses);
   m.def(
       "cross_entropy_error",
       [](const Tensor& y, const py::object& t) { return cross_entropy_error(y, to_targets(t)); },
       py::arg("y"), py::arg("t"), "Mean of -log(y[t] + 1e-7) over the batch.");
+}
+
+// forward(x, train_flg): the textbook's Dropout and BatchNormalization take the mode with
+// each call; nabla's layers keep it (train(), eval()). A given train_flg sets it for the
+// call only; None keeps the layer's.
+template <class L>
+Tensor forward_in_mode(L& layer, const py::object& x, std::optional<bool> train_flg) {
+  Tensor storage;
+  const Tensor& in = as_tensor(x, module_dtype(layer), storage);
+  const bool was = layer.is_training();
+  layer.train(train_flg.value_or(was));
+  try {
+    Tensor y = layer.forward(in);
+    layer.train(was);
+    return y;
+  } catch (...) {
+    layer.train(was);
+    throw;
+  }
+}
+
+py::tuple window_tuple(const Window2d& w) { return py::make_tuple(w.kernel_h, w.kernel_w); }
+
+void bind_cnn_layers(py::module_& m) {
+  py::class_<Conv2D, Layer>(m, "Conv2D", R"(
+2-d convolution, the textbook's Convolution (also nabla.Convolution): input (N, C, H, W),
+W (FN, C, FH, FW), b (FN), stride, pad; output (N, FN, OH, OW) by im2col and one product.)")
+      .def(py::init([](std::int64_t in_channels, std::int64_t filters, std::int64_t kernel,
+                       std::int64_t stride, std::int64_t pad, double init_std, Rng* rng,
+                       DType dtype) {
+             Rng fresh;
+             return Conv2D(in_channels, filters, kernel, stride, pad, init_std, rng ? *rng : fresh,
+                           dtype);
+           }),
+           py::arg("in_channels"), py::arg("filters"), py::arg("kernel"), py::arg("stride") = 1,
+           py::arg("pad") = 0, py::arg("init_std") = 0.01, py::arg("rng") = nullptr,
+           py::arg("dtype") = DType::f32, "W ~ init_std * N(0, 1), b = 0 (rng: Rng(42) if None).")
+      .def(py::init([](const py::object& W, const py::object& b, std::int64_t stride,
+                       std::int64_t pad) -> std::unique_ptr<Conv2D> {
+             Conv2D layer(to_tensor(W), to_tensor(b), stride, pad);
+             if (!both_arrays(W, b)) return std::make_unique<Conv2D>(std::move(layer));
+             return std::make_unique<ArrayBound<Conv2D>>(std::move(layer),
+                                                         py::reinterpret_borrow<py::array>(W),
+                                                         py::reinterpret_borrow<py::array>(b));
+           }),
+           py::arg("W"), py::arg("b"), py::arg("stride") = 1, py::arg("pad") = 0,
+           "From given weights; NumPy arrays stay the layer's W and b, as Affine(W, b)'s.")
+      .def_property_readonly(
+          "W", [](const Conv2D& c) { return bound_param(c, 0); }, "The filters (FN, C, FH, FW).")
+      .def_property_readonly(
+          "b", [](const Conv2D& c) { return bound_param(c, 1); }, "The biases (FN).")
+      .def_property_readonly(
+          "dW", [](const Conv2D& c) { return bound_grad(c, 0); },
+          "dL/dW of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "db", [](const Conv2D& c) { return bound_grad(c, 1); },
+          "dL/db of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "stride", [](const Conv2D& c) { return c.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const Conv2D& c) { return c.window().pad; }, "The zero padding.")
+      .def_property_readonly(
+          "kernel", [](const Conv2D& c) { return window_tuple(c.window()); }, "(FH, FW).");
+
+  py::class_<MaxPool2D, Layer>(m, "MaxPool2D", R"(
+Max pooling over size x size windows (the textbook's Pooling; nabla.Pooling(pool_h, pool_w,
+stride, pad) makes one). stride 0 means stride = size.)")
+      .def(py::init<std::int64_t, std::int64_t, std::int64_t>(), py::arg("size"),
+           py::arg("stride") = 0, py::arg("pad") = 0, "A size x size window.")
+      .def_property_readonly(
+          "pool_h", [](const MaxPool2D& p) { return p.window().kernel_h; }, "Window height.")
+      .def_property_readonly(
+          "pool_w", [](const MaxPool2D& p) { return p.window().kernel_w; }, "Window width.")
+      .def_property_readonly(
+          "stride", [](const MaxPool2D& p) { return p.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const MaxPool2D& p) { return p.window().pad; }, "The padding.");
+  py::class_<AvgPool2D, Layer>(m, "AvgPool2D", "Average pooling over size x size windows.")
+      .def(py::init<std::int64_t, std::int64_t, std::int64_t>(), py::arg("size"),
+           py::arg("stride") = 0, py::arg("pad") = 0, "A size x size window.")
+      .def_property_readonly(
+          "pool_h", [](const AvgPool2D& p) { return p.window().kernel_h; }, "Window height.")
+      .def_property_readonly(
+          "pool_w", [](const AvgPool2D& p) { return p.window().kernel_w; }, "Window width.")
+      .def_property_readonly(
+          "stride", [](const AvgPool2D& p) { return p.window().stride; }, "The stride.")
+      .def_property_readonly(
+          "pad", [](const AvgPool2D& p) { return p.window().pad; }, "The padding.");
+
+  py::class_<BatchNorm, Layer>(m, "BatchNorm", R"(
+Batch normalization (the textbook's BatchNormalization, which nabla.BatchNormalization(gamma,
+beta, momentum, running_mean, running_var) makes): per feature (or channel of an (N, C, H, W)
+input), xhat = (x - mean) / sqrt(var + eps), y = gamma * xhat + beta; running statistics
+for evaluation, updated with momentum.)")
+      .def(py::init<std::int64_t, double, double, DType>(), py::arg("features"),
+           py::arg("momentum") = 0.9, py::arg("eps") = 1e-5, py::arg("dtype") = DType::f32,
+           "gamma = 1, beta = 0, running mean 0 and variance 1.")
+      .def(py::init([](const py::array& gamma, const py::array& beta, double momentum,
+                       double eps) -> std::unique_ptr<BatchNorm> {
+             Tensor g = to_tensor(gamma);
+             if (g.rank() != 1) {
+               throw ShapeError("BatchNorm: gamma " + shape_str(g.shape()) + ", expected (D)");
+             }
+             BatchNorm layer(g.size(0), momentum, eps, g.dtype());
+             return std::make_unique<ArrayBound<BatchNorm>>(std::move(layer), gamma, beta);
+           }),
+           py::arg("gamma"), py::arg("beta"), py::arg("momentum") = 0.9, py::arg("eps") = 1e-5,
+           "From NumPy arrays gamma and beta (D), which stay the layer's, as Affine(W, b)'s.")
+      .def_property_readonly(
+          "gamma", [](const BatchNorm& b) { return bound_param(b, 0); }, "The scale (D).")
+      .def_property_readonly(
+          "beta", [](const BatchNorm& b) { return bound_param(b, 1); }, "The shift (D).")
+      .def_property_readonly(
+          "dgamma", [](const BatchNorm& b) { return bound_grad(b, 0); },
+          "dL/dgamma of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "dbeta", [](const BatchNorm& b) { return bound_grad(b, 1); },
+          "dL/dbeta of the latest backward (a read-only copy).")
+      .def_property_readonly(
+          "running_mean",
+          [](const BatchNorm& b) { return value_view(b.named_buffers()[0].second); },
+          "The running mean (D), a live view.")
+      .def_property_readonly(
+          "running_var", [](const BatchNorm& b) { return value_view(b.named_buffers()[1].second); },
+          "The running variance (D), a live view.")
+      .def("forward", &forward_in_mode<BatchNorm>, py::arg("x"), py::arg("train_flg") = py::none(),
+           "The textbook's form: forward in training mode or not, for this call.");
+
+  py::class_<Dropout, Layer>(m, "Dropout", R"(
+Inverted dropout: in training mode each element is dropped with probability
+dropout_ratio and the others scaled by 1 / (1 - dropout_ratio); in evaluation mode the
+identity. Its random stream is its own (seed).)")
+      .def(py::init<double, std::uint64_t>(), py::arg("dropout_ratio") = 0.5, py::arg("seed") = 42,
+           "The drop probability in [0, 1).")
+      .def_property_readonly("dropout_ratio", &Dropout::p, "The drop probability.")
+      .def("forward", &forward_in_mode<Dropout>, py::arg("x"), py::arg("train_flg") = py::none(),
+           "The textbook's form: forward in training mode or not, for this call.");
+  py::class_<Flatten, Layer>(m, "Flatten", "(N, ...) to (N, D); backward restores the shape.")
+      .def(py::init<>());
+  m.attr("Convolution") = m.attr("Conv2D");
 }
 
 void bind_sequential(py::module_& m) {
@@ -184,7 +587,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
           [](Sequential& net, const py::object& x, const py::object& t) {
             Tensor storage;
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
-            return net.accuracy(in, to_labels(t));
+            return net.accuracy(in, to_class_indices(t, "accuracy t"));
           },
           py::arg("x"), py::arg("t"))
       .def(
@@ -207,7 +610,12 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             return net.numerical_gradient(in, to_targets(t, in.dtype()), h);
           },
           py::arg("x"), py::arg("t"), py::arg("h") = 1e-4)
-      .def("set_threads", &Sequential::set_threads, py::arg("threads"))
+      .def(
+          "set_threads",
+          [](Sequential& net, int threads) {
+            net.set_threads(checked_threads(threads, "Sequential.set_threads"));
+          },
+          py::arg("threads"), "Threads for forward and backward, in [1, 64].")
       .def(
           "forward_graph",
           [](Sequential& net, const Var& x, const py::object& t) {
@@ -235,6 +643,7 @@ void bind_layers(py::module_& m) {
   bind_two_input_layer<AddLayer>(m, "AddLayer", "out = x + y; backward: (dout, dout).");
   bind_module(m);
   bind_layer_classes(m);
+  bind_cnn_layers(m);
   bind_sequential(m);
 }
 

@@ -10,6 +10,8 @@
 // See docs/python.md for the whole API.
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "bindings.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
@@ -23,14 +25,25 @@ namespace nabla::python {
 // catches for it. nabla::ValueError (and any other std::invalid_argument) becomes
 // ValueError, std::runtime_error RuntimeError, through pybind11's standard translation.
 void bind_errors(py::module_& m) {
-  py::register_exception<ShapeError>(m, "ShapeError", PyExc_ValueError);
-  py::register_exception<DataError>(m, "DataError", PyExc_ValueError);
-  py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError);
+  py::register_exception<ShapeError>(m, "ShapeError", PyExc_ValueError).attr("__doc__") =
+      "An op got operands of the wrong shape; the message names the op and the shapes.";
+  py::register_exception<DataError>(m, "DataError", PyExc_ValueError).attr("__doc__") =
+      "A missing, damaged or foreign file; the message names it.";
+  py::register_exception<TrainingError>(m, "TrainingError", PyExc_RuntimeError).attr("__doc__") =
+      "Training stopped: the loss diverged (NaN or inf), at the iteration named.";
+}
+
+int checked_threads(int threads, const char* where) {
+  if (threads < 1 || threads > kMaxThreads) {
+    throw ValueError(std::string(where) + ": threads must be in [1, " +
+                     std::to_string(kMaxThreads) + "], got " + std::to_string(threads));
+  }
+  return threads;
 }
 
 }  // namespace nabla::python
 
-PYBIND11_MODULE(nabla, m) {
+PYBIND11_MODULE(_nabla, m) {
   namespace py = pybind11;
   using namespace nabla::python;
   m.doc() = "nabla: neural networks by backpropagation, as clear as the textbook (docs/python.md).";
@@ -44,7 +57,9 @@ PYBIND11_MODULE(nabla, m) {
   bind_training(m);
   m.def("kernel_isa", &nabla::kernel_isa,
         "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
-  m.def("set_blas_threads", &nabla::set_blas_threads, py::arg("threads"),
-        "Threads OpenBLAS uses for matrix products.");
-  m.def("blas_threads", &nabla::blas_threads);
+  m.def(
+      "set_blas_threads",
+      [](int threads) { nabla::set_blas_threads(checked_threads(threads, "set_blas_threads")); },
+      py::arg("threads"), "Threads OpenBLAS uses for matrix products, in [1, 64].");
+  m.def("blas_threads", &nabla::blas_threads, "Threads OpenBLAS uses for matrix products.");
 }

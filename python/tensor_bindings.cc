@@ -8,6 +8,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -56,7 +57,58 @@ std::string repr(const Tensor& t) {
   return "Tensor(shape=" + shape_str(t.shape()) + ", dtype=" + dtype_name(t.dtype()) + text + ")";
 }
 
+py::dtype numpy_dtype(DType dtype) {
+  return dtype == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
+}
+
+// The other operand of a Tensor's arithmetic, and the dtype both become, as NumPy
+// promotes: float32 with float32 stays float32, anything with float64 is float64.
+// Numbers (Python floats and ints) keep the tensor's dtype, as NumPy scalars do.
+std::pair<Tensor, Tensor> promoted(const Tensor& a, const py::handle& other) {
+  Tensor b = to_tensor(other);
+  if (a.dtype() == b.dtype()) return {a, std::move(b)};
+  return {a.to(DType::f64), b.to(DType::f64)};
+}
+
+template <class Op>
+void def_arithmetic(py::class_<Tensor>& tensor, const char* name, const char* reflected, Op op) {
+  tensor.def(
+      name,
+      [op](const Tensor& a, const py::object& b) -> py::object {
+        if (py::isinstance<py::float_>(b) || py::isinstance<py::int_>(b)) {
+          return py::cast(op(a, Tensor::full({}, b.cast<double>(), a.dtype())));
+        }
+        auto [x, y] = promoted(a, b);
+        return py::cast(op(x, y));
+      },
+      py::arg("other"));
+  tensor.def(
+      reflected,
+      [op](const Tensor& a, const py::object& b) -> py::object {
+        if (py::isinstance<py::float_>(b) || py::isinstance<py::int_>(b)) {
+          return py::cast(op(Tensor::full({}, b.cast<double>(), a.dtype()), a));
+        }
+        auto [x, y] = promoted(a, b);
+        return py::cast(op(y, x));
+      },
+      py::arg("other"));
+}
+
 }  // namespace
+
+py::array numpy_view(Tensor& t, const py::handle& owner) {
+  defined(t, "numpy view");
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  return py::array(numpy_dtype(t.dtype()), shape, byte_strides(t), t.raw(), owner);
+}
+
+py::array numpy_copy(const Tensor& t, bool writable) {
+  defined(t, "numpy copy");
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  py::array a(numpy_dtype(t.dtype()), shape, byte_strides(t), t.raw());  // no owner: a copy
+  if (!writable) a.attr("flags").attr("writeable") = false;
+  return a;
+}
 
 Tensor to_tensor(const py::handle& value, std::optional<DType> dtype) {
   if (py::isinstance<Tensor>(value)) {
@@ -67,6 +119,13 @@ Tensor to_tensor(const py::handle& value, std::optional<DType> dtype) {
   if (!array) {
     throw py::type_error("nabla.Tensor: cannot make an array of a " +
                          py::str(py::type::of(value)).cast<std::string>());
+  }
+  const char kind = array.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
+    // complex would lose its imaginary part; objects, strings, dates are no numbers
+    throw py::type_error("nabla.Tensor: cannot convert an array of dtype " +
+                         py::str(array.dtype()).cast<std::string>() +
+                         " (nabla holds float32 or float64; complex numbers are not supported)");
   }
   DType target = dtype.value_or(array.dtype().is(py::dtype::of<float>()) ? DType::f32 : DType::f64);
   if (target == DType::f32) return copy_array<float>(array, target);
@@ -88,17 +147,42 @@ std::optional<DType> module_dtype(const Module& module) {
   return params.front().second.dtype();
 }
 
-std::vector<std::int64_t> to_labels(const py::handle& value) {
-  if (py::isinstance<py::array>(value)) {
-    auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(value);
-    if (!a) throw py::type_error("labels: expected integers");
-    if (a.ndim() != 1) {
-      throw ValueError("labels: expected a 1-d array of class indices, got " +
-                       std::to_string(a.ndim()) + " dimensions");
-    }
-    return {a.data(), a.data() + a.size()};
+std::vector<std::int64_t> to_labels(const py::handle& value, const char* what) {
+  py::array array = py::array::ensure(value);
+  if (!array) {
+    throw py::type_error(std::string(what) + ": expected a sequence of class indices, got a " +
+                         py::str(py::type::of(value)).cast<std::string>());
   }
-  return value.cast<std::vector<std::int64_t>>();
+  if (array.ndim() != 1) {
+    throw ValueError(std::string(what) + ": expected a 1-d sequence of class indices, got " +
+                     std::to_string(array.ndim()) + " dimensions");
+  }
+  if (array.size() == 0) return {};  // np.asarray([]) is float64: no values to judge
+  const char kind = array.dtype().kind();
+  if (kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(what) + ": class indices must be integers, got dtype " +
+                         py::str(array.dtype()).cast<std::string>());
+  }
+  auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+  if (!a) throw py::type_error(std::string(what) + ": cannot convert to int64");
+  if (kind == 'u' && array.itemsize() == 8) {
+    // uint64 above INT64_MAX would wrap to a negative index: refuse, as a label too big
+    auto u = py::array_t<std::uint64_t, py::array::c_style>::ensure(array);
+    for (py::ssize_t i = 0; i < u.size(); ++i) {
+      if (u.data()[i] > static_cast<std::uint64_t>(INT64_MAX)) {
+        throw ValueError(std::string(what) + ": index " + std::to_string(i) + " is too large");
+      }
+    }
+  }
+  return {a.data(), a.data() + a.size()};
+}
+
+std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what) {
+  py::array array = py::array::ensure(value);
+  if (array && array.ndim() == 2) {
+    return to_labels(array.attr("argmax")(py::arg("axis") = 1), what);
+  }
+  return to_labels(value, what);
 }
 
 Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
@@ -107,7 +191,7 @@ Targets to_targets(const py::handle& value, std::optional<DType> dtype) {
     auto a = py::reinterpret_borrow<py::array>(value);
     if (a.ndim() == 2 && a.dtype().kind() == 'f') return Targets(to_tensor(value, dtype));
   }
-  return Targets(to_labels(value));
+  return Targets(to_labels(value, "targets"));
 }
 
 void bind_tensor(py::module_& m) {
@@ -143,15 +227,7 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
                                byte_strides(t));
       })
       .def(
-          "numpy",
-          [](py::object self) {
-            Tensor& t = self.cast<Tensor&>();
-            defined(t, "Tensor.numpy");
-            py::dtype dtype =
-                t.dtype() == DType::f32 ? py::dtype::of<float>() : py::dtype::of<double>();
-            std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
-            return py::array(dtype, shape, byte_strides(t), t.raw(), self);
-          },
+          "numpy", [](const py::object& self) { return numpy_view(self.cast<Tensor&>(), self); },
           "A NumPy view of the elements (no copy); it keeps the tensor alive.")
       .def_property_readonly("shape",
                              [](const Tensor& t) {
@@ -171,8 +247,48 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
            })
       .def("item", &Tensor::item)
       .def(
-          "tolist", [](const Tensor& t) { return t.to_vector(); },
-          "The elements, row-major, as a flat list of floats.")
+          "tolist",
+          [](const py::object& self) {
+            return numpy_view(self.cast<Tensor&>(), self).attr("tolist")();
+          },
+          "The elements as nested lists of floats, as NumPy's tolist (a float for 0-d).")
+      .def(
+          "__getitem__",
+          [](const py::object& self, const py::object& key) {
+            py::array view = numpy_view(self.cast<Tensor&>(), self);
+            py::object item = view[key];  // while the view lives
+            return item;
+          },
+          py::arg("key"),
+          "NumPy indexing: t[0], t[:, 1:3], t[mask] (a NumPy view where NumPy gives one).")
+      .def(
+          "__setitem__",
+          [](const py::object& self, const py::object& key, const py::object& value) {
+            py::array view = numpy_view(self.cast<Tensor&>(), self);
+            view[key] = value;
+          },
+          py::arg("key"), py::arg("value"), "Writes elements in place, as NumPy does.")
+      .def(
+          "__dlpack__",
+          [](const py::object& self, const py::object& stream) {
+            // NumPy's capsule of a view: it keeps the view, and so the tensor, alive
+            return numpy_view(self.cast<Tensor&>(), self)
+                .attr("__dlpack__")(py::arg("stream") = stream);
+          },
+          py::arg("stream") = py::none(),
+          "A DLPack capsule of the elements (no copy): torch.from_dlpack(t) and "
+          "np.from_dlpack(t) share the tensor's memory.")
+      .def_static(
+          "__dlpack_device__", []() { return py::make_tuple(1, 0); },
+          "(kDLCPU, 0): the elements are in the CPU's memory.")
+      .def(
+          "__array__",
+          [](const py::object& self, const py::object& dtype) -> py::object {
+            py::array view = numpy_view(self.cast<Tensor&>(), self);
+            if (dtype.is_none()) return py::object(std::move(view));
+            return view.attr("astype")(dtype);
+          },
+          py::arg("dtype") = py::none(), "np.asarray(t): a view of the elements.")
       .def(
           "reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); },
           py::arg("shape"))
@@ -181,34 +297,45 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
       .def("fill", &Tensor::fill, py::arg("value"))
       .def("__repr__", &repr)
       .def("__str__", [](const Tensor& t) { return to_string(defined(t, "str")); })
-      // Arithmetic (no graph), broadcasting NumPy-style.
-      .def("__add__", [](const Tensor& a, const Tensor& b) { return add(a, b); })
-      .def("__sub__", [](const Tensor& a, const Tensor& b) { return sub(a, b); })
-      .def("__mul__", [](const Tensor& a, const Tensor& b) { return mul(a, b); })
-      .def("__truediv__", [](const Tensor& a, const Tensor& b) { return div(a, b); })
-      .def("__neg__", [](const Tensor& a) { return neg(a); })
-      .def("__add__", [](const Tensor& a, double s) { return add_scalar(a, s); })
-      .def("__radd__", [](const Tensor& a, double s) { return add_scalar(a, s); })
-      .def("__sub__", [](const Tensor& a, double s) { return add_scalar(a, -s); })
-      .def("__rsub__", [](const Tensor& a, double s) { return add_scalar(neg(a), s); })
-      .def("__mul__", [](const Tensor& a, double s) { return scale(a, s); })
-      .def("__rmul__", [](const Tensor& a, double s) { return scale(a, s); })
-      .def("__truediv__", [](const Tensor& a, double s) { return scale(a, 1.0 / s); })
-      .def("__matmul__", [](const Tensor& a, const Tensor& b) { return matmul(a, b); });
+      .def("__neg__", [](const Tensor& a) { return neg(a); });
+  // Arithmetic (no graph), broadcasting and promoting dtypes as NumPy does.
+  def_arithmetic(tensor, "__add__", "__radd__",
+                 [](const Tensor& a, const Tensor& b) { return add(a, b); });
+  def_arithmetic(tensor, "__sub__", "__rsub__",
+                 [](const Tensor& a, const Tensor& b) { return sub(a, b); });
+  def_arithmetic(tensor, "__mul__", "__rmul__",
+                 [](const Tensor& a, const Tensor& b) { return mul(a, b); });
+  def_arithmetic(tensor, "__truediv__", "__rtruediv__",
+                 [](const Tensor& a, const Tensor& b) { return div(a, b); });
+  def_arithmetic(tensor, "__matmul__", "__rmatmul__",
+                 [](const Tensor& a, const Tensor& b) { return matmul(a, b); });
   py::implicitly_convertible<py::array, Tensor>();
 
+  m.def(
+      "from_dlpack",
+      [](const py::object& other) {
+        py::object array = py::module_::import("numpy").attr("from_dlpack")(other);
+        return to_tensor(array);
+      },
+      py::arg("other"),
+      "A Tensor of another library's array through DLPack (a copy: a Tensor owns its "
+      "64-byte aligned storage).");
   m.def(
       "tensor",
       [](const py::object& data, std::optional<DType> dtype) { return to_tensor(data, dtype); },
       py::arg("data"), py::arg("dtype") = py::none(), "Tensor(data, dtype): a copy of data.");
-  m.def("zeros", &Tensor::zeros, py::arg("shape"), py::arg("dtype") = DType::f32);
-  m.def("ones", &Tensor::ones, py::arg("shape"), py::arg("dtype") = DType::f32);
-  m.def("full", &Tensor::full, py::arg("shape"), py::arg("value"), py::arg("dtype") = DType::f32);
-  m.def("scalar", &Tensor::scalar, py::arg("value"), py::arg("dtype") = DType::f64);
+  m.def("zeros", &Tensor::zeros, py::arg("shape"), py::arg("dtype") = DType::f32,
+        "A tensor of zeros.");
+  m.def("ones", &Tensor::ones, py::arg("shape"), py::arg("dtype") = DType::f32,
+        "A tensor of ones.");
+  m.def("full", &Tensor::full, py::arg("shape"), py::arg("value"), py::arg("dtype") = DType::f32,
+        "A tensor of one value.");
+  m.def("scalar", &Tensor::scalar, py::arg("value"), py::arg("dtype") = DType::f64,
+        "A 0-d tensor.");
   m.def("randn", &Tensor::randn, py::arg("shape"), py::arg("rng"), py::arg("stddev") = 1.0,
         py::arg("dtype") = DType::f32, "Normal N(0, stddev^2) elements.");
   m.def("uniform", &Tensor::uniform, py::arg("shape"), py::arg("rng"), py::arg("low"),
-        py::arg("high"), py::arg("dtype") = DType::f32);
+        py::arg("high"), py::arg("dtype") = DType::f32, "Uniform elements in [low, high).");
 }
 
 }  // namespace nabla::python

@@ -72,7 +72,8 @@ void bind_config(py::module_& m) {
         Rng fresh;
         return build_model(spec, rng ? *rng : fresh, dtype);
       },
-      py::arg("spec"), py::arg("rng") = nullptr, py::arg("dtype") = DType::f32);
+      py::arg("spec"), py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
+      "The Sequential a spec describes, weights drawn from rng (Rng(42) if None).");
 
   const TrainConfig config_defaults;
   py::class_<TrainConfig>(m, "TrainConfig", "What to train and how (nabla train's options).")
@@ -103,7 +104,7 @@ void bind_config(py::module_& m) {
 }
 
 void bind_trainer(py::module_& m) {
-  py::class_<Evaluation>(m, "Evaluation")
+  py::class_<Evaluation>(m, "Evaluation", "Accuracy on the training and test sets at an iteration.")
       .def_readonly("iteration", &Evaluation::iteration)
       .def_readonly("train_acc", &Evaluation::train_acc)
       .def_readonly("test_acc", &Evaluation::test_acc)
@@ -143,7 +144,12 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
            "True right after iterations 0, per epoch, 2 per epoch, ...")
       .def("evaluate", &Trainer::evaluate, py::call_guard<py::gil_scoped_release>(),
            "Accuracy on the whole training and test sets.")
-      .def("set_threads", &Trainer::set_threads, py::arg("threads"))
+      .def(
+          "set_threads",
+          [](Trainer& t, int threads) {
+            t.set_threads(checked_threads(threads, "Trainer.set_threads"));
+          },
+          py::arg("threads"), "Threads for the steps and the batches made ahead, in [1, 64].")
       .def(
           "save",
           [](const Trainer& t, const std::string& path) {
@@ -158,7 +164,7 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
           "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
       .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
 
-  py::class_<LoadedModel>(m, "LoadedModel")
+  py::class_<LoadedModel>(m, "LoadedModel", "A model file read back: spec, net, metadata.")
       .def_readonly("spec", &LoadedModel::spec)
       .def_readonly("net", &LoadedModel::net)
       .def_readonly("metadata", &LoadedModel::metadata);

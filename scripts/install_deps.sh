@@ -12,6 +12,9 @@ packages=(
   libcli11-dev           # command-line arguments
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy  # the Python module (python/) and its tests
+  python3-venv python3-setuptools python3-wheel python3-build  # pip install . / the wheel
+  python3-pytest python3-hypothesis       # the Python tests' runner, property tests
+  python3-mypy                            # stubgen: the .pyi stubs are checked
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
 )

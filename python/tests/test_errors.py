@@ -28,7 +28,7 @@ class ErrorsTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError,
                                     r"Dataset: label 12 at index 1 is not in \[0, 10\)"):
             nabla.Dataset(np.zeros((2, 4), np.uint8), [1, 12])
-        with self.assertRaisesRegex(ValueError, "uint8"):
+        with self.assertRaisesRegex(TypeError, "uint8"):
             nabla.Dataset(np.zeros((2, 4)), [1, 2])
 
     def test_missing_and_bad_files(self):
@@ -48,7 +48,7 @@ class ErrorsTest(unittest.TestCase):
             nabla.make_optimizer("adamx", 0.1)
         with self.assertRaisesRegex(ValueError, "activation"):
             nabla.ModelSpec(kind="mlp", activation="swish").check()
-        with self.assertRaisesRegex(TypeError, "cannot convert an array of dtype <U1 to float64"):
+        with self.assertRaisesRegex(TypeError, "cannot convert an array of dtype <U1"):
             nabla.Tensor(np.array(["a", "b"]))
 
     def test_a_diverging_run_raises_training_error(self):

@@ -61,8 +61,9 @@ class LayersTest(unittest.TestCase):
         np.testing.assert_allclose(np.asarray(affine.forward(x)), x @ W + b)
         dy = np.array([[1.0, 2.0], [3.0, 4.0]])
         np.testing.assert_allclose(np.asarray(affine.backward(dy)), dy @ W.T)
-        np.testing.assert_allclose(np.asarray(affine.W.grad), x.T @ dy)
-        np.testing.assert_allclose(np.asarray(affine.b.grad), dy.sum(axis=0))
+        np.testing.assert_allclose(affine.dW, x.T @ dy)
+        np.testing.assert_allclose(affine.db, dy.sum(axis=0))
+        np.testing.assert_allclose(np.asarray(affine.parameter("W").grad), x.T @ dy)
 
     def test_softmax_with_loss_layer(self):
         scores = np.array([[0.3, 2.9, 4.0], [1.0, 1.0, 1.0]])
@@ -112,9 +113,8 @@ class LayersTest(unittest.TestCase):
         numerical = net.numerical_gradient(x, t)
         for (name, p), n in zip(net.named_parameters(), numerical):
             np.testing.assert_allclose(np.asarray(p.grad), np.asarray(n), atol=1e-7, err_msg=name)
-        np.testing.assert_array_equal(np.asarray(fc1.W.value),
-                                      np.asarray(net.parameter("W1").value))
-        np.asarray(fc1.W.value)[0, 0] = 123.0  # the same parameter
+        np.testing.assert_array_equal(fc1.W, np.asarray(net.parameter("W1").value))
+        fc1.W[0, 0] = 123.0  # the same parameter, through a live view
         self.assertEqual(np.asarray(net.parameter("W1").value)[0, 0], 123.0)
         self.assertEqual(net.predict(x).shape, (6, 2))
 

@@ -73,5 +73,56 @@ class TensorTest(unittest.TestCase):
         self.assertEqual(len(nabla.zeros([5, 2])), 5)
 
 
+class NumpyMannersTest(unittest.TestCase):
+    def test_dtype_promotion_as_numpy(self):
+        t = nabla.Tensor(np.array([1.0, 2.0, 3.0], np.float32))
+        s = t + np.ones(3)  # float32 + float64 is float64, as in NumPy
+        self.assertEqual(s.dtype, nabla.f64)
+        np.testing.assert_array_equal(np.asarray(s), [2.0, 3.0, 4.0])
+        self.assertEqual((t * 2).dtype, nabla.f32)  # a Python number keeps the dtype
+        self.assertEqual((t + nabla.Tensor(np.ones(3, np.float32))).dtype, nabla.f32)
+        np.testing.assert_array_equal(np.asarray(1.0 - t), [0.0, -1.0, -2.0])
+        np.testing.assert_allclose(np.asarray(6.0 / t), [6.0, 3.0, 2.0])
+
+    def test_nested_tolist_and_indexing(self):
+        a = np.arange(6.0).reshape(2, 3)
+        t = nabla.Tensor(a)
+        self.assertEqual(t.tolist(), [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+        self.assertEqual(nabla.scalar(2.5).tolist(), 2.5)
+        np.testing.assert_array_equal(t[1], [3.0, 4.0, 5.0])
+        np.testing.assert_array_equal(t[:, 1:], [[1.0, 2.0], [4.0, 5.0]])
+        self.assertEqual(t[1, 2], 5.0)
+        t[0, 0] = 9.0  # in place, as NumPy
+        self.assertEqual(np.asarray(t)[0, 0], 9.0)
+        with self.assertRaises(IndexError):
+            t[2]
+
+    def test_complex_and_objects_are_refused(self):
+        with self.assertRaisesRegex(TypeError, "complex128.*complex numbers are not supported"):
+            nabla.Tensor(np.array([1 + 2j]))
+        with self.assertRaisesRegex(TypeError, "cannot convert an array of dtype object"):
+            nabla.Tensor(np.array([None, 1.0], dtype=object))
+        np.testing.assert_array_equal(np.asarray(nabla.Tensor(np.array([True, False]))), [1, 0])
+
+
+class DlpackTest(unittest.TestCase):
+    def test_numpy_from_dlpack_shares_the_tensor(self):
+        t = nabla.Tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
+        self.assertEqual(t.__dlpack_device__(), (1, 0))
+        a = np.from_dlpack(t)
+        self.assertEqual((a.shape, a.dtype), ((2, 3), np.float32))
+        t[0, 0] = 42.0  # the same memory (NumPy 1.24 marks a DLPack import read-only)
+        self.assertEqual(a[0, 0], 42.0)
+        del t  # the capsule keeps the elements alive
+        self.assertEqual(float(a.sum()), 42.0 + 15.0)
+
+    def test_from_dlpack_copies_in(self):
+        a = np.arange(4.0)
+        t = nabla.from_dlpack(a)
+        self.assertEqual(t.dtype, nabla.f64)
+        a[0] = 9.0
+        self.assertEqual(np.asarray(t)[0], 0.0)  # a Tensor owns its storage
+
+
 if __name__ == "__main__":
     unittest.main()

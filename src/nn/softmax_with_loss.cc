@@ -97,7 +97,8 @@ double SoftmaxWithLoss::forward(const Tensor& scores, const Targets& t) {
       }
     }
   });
-  return n == 0 ? 0.0 : total / static_cast<double>(n);
+  loss_ = n == 0 ? 0.0 : total / static_cast<double>(n);
+  return loss_;
 }
 
 Tensor SoftmaxWithLoss::backward(double dout) {

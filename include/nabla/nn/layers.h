@@ -114,8 +114,9 @@ class Relu : public Layer {
   std::unique_ptr<Module> copy() const override { return std::make_unique<Relu>(*this); }
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
-  // The mask of the latest forward: 1 where x <= 0.
+  // The mask of the latest forward: 1 where x <= 0; and the shape of that input.
   const std::vector<std::uint8_t>& mask() const { return cache_.mask; }
+  const Shape& mask_shape() const { return cache_.shape; }
 
  private:
   ReluCache cache_;
@@ -128,6 +129,8 @@ class Sigmoid : public Layer {
   std::unique_ptr<Module> copy() const override { return std::make_unique<Sigmoid>(*this); }
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
+  // The output of the latest forward in training mode (the textbook's `out`).
+  const Tensor& output() const { return y_; }
 
  private:
   Tensor y_;
@@ -140,6 +143,7 @@ class Tanh : public Layer {
   std::unique_ptr<Module> copy() const override { return std::make_unique<Tanh>(*this); }
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dout) override;
+  const Tensor& output() const { return y_; }  // of the latest forward in training mode
 
  private:
   Tensor y_;
@@ -161,6 +165,8 @@ class Affine : public Layer {
   Var& b() { return parameter_at(1); }
   const Var& W() const { return parameter_at(0); }
   const Var& b() const { return parameter_at(1); }
+  // The input of the latest forward in training mode, flattened to (N, D).
+  const Tensor& input() const { return x_; }
 
  protected:
   Tensor add_bias(std::int64_t n) const;  // (n, M), b in every row
@@ -218,8 +224,13 @@ class SoftmaxWithLoss : public LossLayer {
   double forward(const Tensor& scores, const Targets& t) override;
   Tensor backward(double dout = 1.0) override;
   const Tensor& probabilities() const { return y_; }
+  // The latest forward's mean loss, and its targets: class indices, or one-hot rows.
+  double loss() const { return loss_; }
+  const std::vector<std::int64_t>& labels() const { return labels_; }
+  const Tensor& one_hot_targets() const { return t_; }
 
  private:
+  double loss_ = 0.0;
   Tensor y_;                          // softmax output (N, C)
   std::vector<std::int64_t> labels_;  // when given as indices
   Tensor t_;                          // when given one-hot
