@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "commands.h"
+#include "distributed.h"
+#include "exit_status.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
 #include "nabla/core/workers.h"
@@ -53,6 +55,7 @@ struct Options {
   std::uint64_t seed = 42;
   std::string sampling = "replacement";
   int threads = 0;
+  std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
   std::string out;
   std::string resume;
   bool timing = false;
@@ -114,6 +117,7 @@ TrainConfig config_from(const Options& o, const TrainingData& data) {
   c.reg = o.reg;
   c.seed = o.seed;
   c.sampling = o.sampling == "shuffle" ? Sampling::shuffled_epochs : Sampling::with_replacement;
+  c.shards = o.shards;
   return c;
 }
 
@@ -182,6 +186,13 @@ Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
   }
   if (o.epochs > 0) trainer.set_total_iters(epochs_total);
   resume_notes = check_resume_options(o.resume, trainer.config(), config, o.given);
+  if (trainer.config().shards != config.shards) {
+    throw UsageError(o.resume + " was trained with each batch in " +
+                     std::to_string(trainer.config().shards) + " slices (--shards or MPI ranks), " +
+                     "not " + std::to_string(config.shards) + ": resume it with mpirun -np " +
+                     std::to_string(trainer.config().shards) + " or --shards " +
+                     std::to_string(trainer.config().shards) + ", as it was trained");
+  }
   if (o.given.count("lr") != 0) trainer.set_learning_rate(o.lr);
   return trainer;
 }
@@ -251,15 +262,24 @@ void check_better_than_chance(const Trainer& trainer, const RunResult& run) {
   }
 }
 
-int run_train(const Options& o) {
+int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
-  const int threads = o.threads > 0 ? o.threads : default_threads();
+  // (among ranks, one thread each unless told: the ranks share the cores)
+  const int threads = o.threads > 0 ? o.threads : world->size() > 1 ? 1 : default_threads();
+  o.shards = shards_for(o.shards, *world);
   CommandData data = load_data(o, threads);
   std::vector<std::string> resume_notes;
   Trainer trainer = make_trainer(o, std::move(data.data), resume_notes);
+  trainer.set_communicator(world);
   trainer.set_threads(threads);
+  const bool talks = world->rank() == 0;
+  const std::int64_t shards = trainer.config().shards;
+  if (shards > 1) {
+    data.line += "; batch in " + std::to_string(shards) + " slices, " +
+                 (world->size() > 1 ? world->describe() : "one after another in one process");
+  }
 
   RunOptions run;
   run.dir = o.out;  // (empty: a new runs/<date-time>)
@@ -271,8 +291,14 @@ int run_train(const Options& o) {
   const RunResult r = run_training(trainer, run, printer);
 
   check_better_than_chance(trainer, r);
+  if (!talks) return 0;
   std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
               r.curves.string().c_str());
+  if (shards > 1) {
+    // (the replicas' hashes are compared at every evaluation: equal on every rank)
+    std::printf("state hash %016llx (parameters and buffers; every rank's)\n",
+                static_cast<unsigned long long>(trainer.state_hash()));
+  }
   // For the benchmark (--timing): train_s, the loop without the time this thread spent on
   // evaluations (eval_s); eval_beside_s, the evaluations that ran beside training, on the
   // other thread; the kernels' instruction set.
@@ -281,8 +307,17 @@ int run_train(const Options& o) {
         "TIMING train_s=%.3f eval_s=%.3f eval_beside_s=%.3f wall_s=%.3f test_acc=%.4f isa=%s\n",
         r.seconds - r.eval_seconds, r.eval_seconds, r.eval_beside_seconds, r.seconds,
         r.final_eval.test_acc, kernel_isa().c_str());
+    const Communicator::Traffic t = world->traffic();
+    std::printf("TIMING_COMM ranks=%d shards=%lld comm_s=%.3f bytes_sent=%lld calls=%lld\n",
+                world->size(), static_cast<long long>(shards), t.seconds,
+                static_cast<long long>(t.bytes_sent), static_cast<long long>(t.calls));
   }
   return 0;
+}
+
+int run_train(const Options& o) {
+  std::shared_ptr<Communicator> world = open_world();
+  return on_every_rank(*world, "nabla train", [&] { return train_on_this_rank(o, world); });
 }
 
 }  // namespace
@@ -347,6 +382,13 @@ Runner add_train_command(CLI::App& app) {
                   "them, the batches are made ahead and the evaluations during training run "
                   "beside it, on threads of their own (the results are the same)")
       ->check(CLI::Range(1, 256))
+      ->default_str("");
+  sub->add_option("--shards", o->shards,
+                  "Cut each batch into P slices whose gradients are added in slice order "
+                  "(data parallelism, docs/distributed.md): under mpirun -np P each rank "
+                  "computes one (the default there is P); alone, the P slices one after "
+                  "another, the same bits")
+      ->check(whole_number(1, 4096, "POSITIVE"))
       ->default_str("");
   sub->add_option("--out", o->out,
                   "Run directory (default: runs/<date-time>, with -2, -3, ... when taken); one "

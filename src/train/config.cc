@@ -32,6 +32,7 @@ std::string TrainConfig::to_json() const {
             {"reg", reg},
             {"seed", seed},
             {"sampling", sampling_name(sampling)},
+            {"shards", shards},
             {"model", json::parse(model.to_json())}};
   return j.dump();
 }
@@ -49,6 +50,9 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   c.reg = field<double>(j, "reg", what);
   c.seed = field<std::uint64_t>(j, "seed", what);
   c.sampling = parse_sampling(field<std::string>(j, "sampling", what));
+  // (files written before data parallelism have none: one slice)
+  c.shards = j.contains("shards") ? field<std::int64_t>(j, "shards", what) : 1;
+  if (c.shards < 1) throw ValueError("training options: shards must be at least 1");
   if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
   c.model = ModelSpec::from_json(j.at("model").dump());
   return c;

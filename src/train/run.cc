@@ -168,9 +168,29 @@ class Run {
   std::optional<Pending> pending_;
 };
 
+// A rank other than 0 among several (Trainer::set_communicator): the same steps and
+// evaluations as rank 0's (they are collective), and nothing written or told.
+RunResult follow_run(Trainer& trainer) {
+  RunResult result;
+  const auto start = Clock::now();
+  while (!trainer.done()) {
+    trainer.step();
+    if (trainer.eval_due()) {
+      const auto t = Clock::now();
+      trainer.evaluate();
+      result.eval_seconds += seconds_since(t);
+    }
+  }
+  result.final_eval = trainer.evaluate();
+  result.seconds = seconds_since(start);
+  return result;
+}
+
 }  // namespace
 
 RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer) {
+  // Among several ranks, rank 0 alone writes the run directory and tells the observer.
+  if (trainer.communicator().rank() != 0) return follow_run(trainer);
   // A new directory of its own, or the one given: not one holding another run's files.
   const std::filesystem::path dir = options.dir.empty() ? make_run_dir() : options.dir;
   std::filesystem::create_directories(dir);
@@ -185,7 +205,8 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
                        : MetricsLog::resume(csv, trainer.iteration(), kept, columns);
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept));
-  run.train(options.background_evaluation);
+  // (an evaluation among ranks is collective: on the loop's thread)
+  run.train(options.background_evaluation && trainer.communicator().size() == 1);
   return run.finish();
 }
 
