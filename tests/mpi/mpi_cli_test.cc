@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -128,8 +130,12 @@ TEST_F(MpiCli, NerTaggerMatchesShards) {
   std::vector<std::string> words;
   for (int i = 0; std::getline(in, line) && (i < 400 || !line.empty()); ++i) {
     text += line + "\n";
-    const std::string word = line.substr(0, line.find('\t'));
-    if (!word.empty() && words.size() < 40) words.push_back(word);
+    std::string word = line.substr(0, line.find('\t'));
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!word.empty() && words.size() < 40 &&
+        std::find(words.begin(), words.end(), word) == words.end()) {
+      words.push_back(word);
+    }
   }
   std::ofstream(path("train")) << text;
   nabla::testing_util::write_glove(path("vectors"), words, 8);
