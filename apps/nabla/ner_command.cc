@@ -113,13 +113,15 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
     vectors_line = "those of " + o.resume;
   }
   std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
-  if (talks) std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
-              "%.1f s\n",
-              static_cast<long long>(data->size(Split::train)),
-              static_cast<long long>(data->size(Split::validation)),
-              static_cast<long long>(data->size(Split::test)),
-              static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
-              tagger->tags().size(), seconds_since(start));
+  if (talks) {
+    std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
+                "%.1f s\n",
+                static_cast<long long>(data->size(Split::train)),
+                static_cast<long long>(data->size(Split::validation)),
+                static_cast<long long>(data->size(Split::test)),
+                static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
+                tagger->tags().size(), seconds_since(start));
+  }
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {

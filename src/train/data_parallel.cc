@@ -43,7 +43,9 @@ class Fnv {
   }
   void add(const std::string& s) { add(s.data(), s.size() + 1); }
   void add(std::int64_t v) { add(&v, sizeof v); }
-  void add(const Tensor& t) { add(t.raw(), static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype())); }
+  void add(const Tensor& t) {
+    add(t.raw(), static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()));
+  }
   std::uint64_t value() const { return hash_; }
 
  private:
@@ -169,8 +171,8 @@ double Trainer::sliced_gradient() {
     }
     if (has_row_grads_) net_.clear_row_gradients();
     const std::int64_t begin = batch_size * s / slices, end = batch_size * (s + 1) / slices;
-    const float w = static_cast<float>(static_cast<double>(end - begin) /
-                                       static_cast<double>(batch_size));
+    const float w =
+        static_cast<float>(static_cast<double>(end - begin) / static_cast<double>(batch_size));
     double slice_loss = 0;
     if (end > begin) {
       slice_rows_.assign(rows_.begin() + begin, rows_.begin() + end);
@@ -256,8 +258,8 @@ double Trainer::sliced_gradient() {
   // Slice s's rows part at `out`: w times its rows' gradients where the union has them.
   auto pack_rows = [&](std::int64_t s, float* out) {
     const std::int64_t begin = batch_size * s / slices, end = batch_size * (s + 1) / slices;
-    const float w = static_cast<float>(static_cast<double>(end - begin) /
-                                       static_cast<double>(batch_size));
+    const float w =
+        static_cast<float>(static_cast<double>(end - begin) / static_cast<double>(batch_size));
     for (std::size_t i = 0; i < params_.size(); ++i) {
       if (row_grads_[i] == nullptr) continue;
       const std::vector<std::int64_t>& u = rows_union[i];
@@ -265,8 +267,8 @@ double Trainer::sliced_gradient() {
       std::fill(out, out + u.size() * d, 0.0f);
       const RowGradient& g = slice_rows_grads_[static_cast<std::size_t>(s)][i];
       for (std::size_t j = 0; j < g.rows.size(); ++j) {
-        const auto at = static_cast<std::size_t>(
-            std::lower_bound(u.begin(), u.end(), g.rows[j]) - u.begin());
+        const auto at =
+            static_cast<std::size_t>(std::lower_bound(u.begin(), u.end(), g.rows[j]) - u.begin());
         const float* v = g.values.data<float>() + j * d;
         for (std::size_t k = 0; k < d; ++k) out[at * d + k] = w * v[k];
       }

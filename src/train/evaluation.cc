@@ -148,7 +148,8 @@ double shared_split_score(Sequential& net, const TrainingData& data, Split split
   std::int64_t block = 0;
   data.for_each_block(split, form, example, [&](const Batch& b) {
     if (block++ % ranks != rank) return;
-    append_tensor(mine, form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense));
+    append_tensor(mine,
+                  form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense));
   });
   const std::vector<std::vector<std::byte>> all = comm.all_gather(mine);
   std::vector<std::size_t> at(all.size(), 0);

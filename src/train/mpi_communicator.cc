@@ -25,7 +25,8 @@ void check(int code, const char* call) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
   MPI_Error_string(code, text, &length);
-  throw std::runtime_error(std::string(call) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+  throw std::runtime_error(std::string(call) +
+                           " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
 int as_count(std::size_t n, const char* what) {
@@ -63,9 +64,11 @@ class MpiWorld : public Communicator {
     // Part r of the buffer: [n r / P, n (r + 1) / P).
     std::vector<int> counts(static_cast<std::size_t>(size_)), offsets(counts.size());
     for (int r = 0; r < size_; ++r) {
-      offsets[static_cast<std::size_t>(r)] = static_cast<int>(n * static_cast<std::size_t>(r) / static_cast<std::size_t>(size_));
-      counts[static_cast<std::size_t>(r)] = static_cast<int>(n * static_cast<std::size_t>(r + 1) / static_cast<std::size_t>(size_)) -
-                                            offsets[static_cast<std::size_t>(r)];
+      offsets[static_cast<std::size_t>(r)] =
+          static_cast<int>(n * static_cast<std::size_t>(r) / static_cast<std::size_t>(size_));
+      counts[static_cast<std::size_t>(r)] =
+          static_cast<int>(n * static_cast<std::size_t>(r + 1) / static_cast<std::size_t>(size_)) -
+          offsets[static_cast<std::size_t>(r)];
     }
     const int mine = counts[static_cast<std::size_t>(rank_)];
     // My part of every rank's buffer, in rank order.
@@ -76,7 +79,9 @@ class MpiWorld : public Communicator {
                         receive_counts.data(), receive_offsets.data(), MPI_FLOAT, MPI_COMM_WORLD),
           "MPI_Alltoallv");
     std::vector<const float*> ordered;
-    for (int r = 0; r < size_; ++r) ordered.push_back(parts_.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(mine));
+    for (int r = 0; r < size_; ++r)
+      ordered.push_back(parts_.data() +
+                        static_cast<std::size_t>(r) * static_cast<std::size_t>(mine));
     summed_.resize(static_cast<std::size_t>(mine));
     sum_in_rank_order(ordered, summed_);
     check(MPI_Allgatherv(summed_.data(), mine, MPI_FLOAT, buffer.data(), counts.data(),

@@ -23,8 +23,9 @@ using ::testing::HasSubstr;
 using Result = nabla::testing_util::CommandResult;
 
 // mpirun as root in a container too, more ranks than cores.
-const std::string kMpirun = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ") +
-                            "timeout 120 " + NABLA_MPIRUN + " --oversubscribe ";
+const std::string kMpirun =
+    std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ") + "timeout 120 " +
+    NABLA_MPIRUN + " --oversubscribe ";
 
 class MpiCli : public nabla::testing_util::TempDirTest {
  protected:
@@ -52,7 +53,8 @@ class MpiCli : public nabla::testing_util::TempDirTest {
 
   static std::ptrdiff_t count_of(const std::string& text, const std::string& what) {
     std::ptrdiff_t n = 0;
-    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+      ++n;
     return n;
   }
 
@@ -104,7 +106,8 @@ class MpiCli : public nabla::testing_util::TempDirTest {
 };
 
 TEST_F(MpiCli, MlpSparseMatchesShards) {
-  const std::string args = "train --model mlp --hidden 20,20 --iters 5 --batch 30 --data " + mnist();
+  const std::string args =
+      "train --model mlp --hidden 20,20 --iters 5 --batch 30 --data " + mnist();
   expect_mpi_equals_shards(2, args);
   expect_mpi_equals_shards(3, args);
 }
@@ -112,7 +115,8 @@ TEST_F(MpiCli, MlpSparseMatchesShards) {
 TEST_F(MpiCli, CnnWithBatchNormAndDropoutMatchesShards) {
   const std::string args =
       "train --arch 'conv:4x5,stride=3 batchnorm relu maxpool:2 affine:20 relu dropout:0.3 "
-      "affine:10' --optimizer adam --lr 0.01 --batch 20 --iters 4 --data " + mnist();
+      "affine:10' --optimizer adam --lr 0.01 --batch 20 --iters 4 --data " +
+      mnist();
   expect_mpi_equals_shards(2, args);
   expect_mpi_equals_shards(3, args);
 }
@@ -159,7 +163,8 @@ TEST_F(MpiCli, NerTaggerMatchesShards) {
 TEST_F(MpiCli, ResumesWithTheSameRanksOnly) {
   const std::string args =
       "train --arch 'conv:4x5,stride=3 batchnorm relu dropout:0.3 affine:10' --optimizer adam "
-      "--lr 0.01 --batch 20 --data " + mnist();
+      "--lr 0.01 --batch 20 --data " +
+      mnist();
   ASSERT_EQ(mpirun(2, args + " --iters 3 --out " + path("part")).status, 0);
   Result r = mpirun(2, "train --resume " + path("part") + "/model.safetensors --iters 6 --data " +
                            mnist() + " --out " + path("part"));
@@ -167,8 +172,9 @@ TEST_F(MpiCli, ResumesWithTheSameRanksOnly) {
   ASSERT_EQ(alone(args + " --iters 6 --shards 2 --out " + path("whole")).status, 0);
   expect_same_model(path("part") + "/model.safetensors", path("whole") + "/model.safetensors");
   // Another number of ranks: refused, naming the ones it was trained with.
-  Result three = mpirun(3, "train --resume " + path("part") + "/model.safetensors --iters 9 --data " +
-                               mnist() + " --out " + path("part"));
+  Result three =
+      mpirun(3, "train --resume " + path("part") + "/model.safetensors --iters 9 --data " +
+                    mnist() + " --out " + path("part"));
   EXPECT_NE(three.status, 0);
   EXPECT_THAT(three.out, HasSubstr("was trained with each batch in 2 slices (--shards or MPI "
                                    "ranks), not 3: resume it with mpirun -np 2 or --shards 2"));
@@ -176,9 +182,10 @@ TEST_F(MpiCli, ResumesWithTheSameRanksOnly) {
 
 TEST_F(MpiCli, AFailingRankEndsTheJob) {
   // Rank 1 cannot read its data: every rank ends, none waits (timeout 120 would say 124).
-  const std::string common = " train --model mlp --hidden 20 --iters 50 --batch 30 --out " + path("r");
-  Result r = run_command(kMpirun + "-np 1 " + NABLA_CLI + common + " --data " + mnist() + " : -np 1 " +
-                         NABLA_CLI + common + " --data " + path("nowhere"));
+  const std::string common =
+      " train --model mlp --hidden 20 --iters 50 --batch 30 --out " + path("r");
+  Result r = run_command(kMpirun + "-np 1 " + NABLA_CLI + common + " --data " + mnist() +
+                         " : -np 1 " + NABLA_CLI + common + " --data " + path("nowhere"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.status, 124) << "the job hung";
   EXPECT_THAT(r.out, HasSubstr("nabla train: rank 1 of 2: "));
