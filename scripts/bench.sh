@@ -7,6 +7,10 @@
 #                    [--isa scalar|avx2|avx512]
 #   scripts/bench.sh --task cnn [--rounds N] [--steps N]
 #   scripts/bench.sh --task ner [--rounds N] [--epochs 10]
+#   scripts/bench.sh --task mpi [--only cnn|mlp]
+#
+# --task mpi times data parallelism (issue 26, bench/mpi_bench.sh): a SimpleConvNet epoch
+# and the MLP recipe as 1 process x 1 thread, 1 x 2 threads and mpirun -np 2 x 1 thread.
 #
 # --task ner times `nabla ner train` (BTC, GloVe 100-d, 10 epochs + a dev evaluation after
 # each) against the PyTorch peer bench/peers/torch_window_ner.py, one thread each, and ends
@@ -71,4 +75,7 @@ if [[ "${NABLA_BENCH_NO_BUILD:-0}" != 1 ]]; then
   scripts/build.sh >/dev/null || die "the build failed (run scripts/build.sh to see why)"
 fi
 
+if [[ " $* " == *" --task mpi "* ]]; then
+  exec bench/mpi_bench.sh "$@"
+fi
 exec "$python" bench/run_bench.py "$@"

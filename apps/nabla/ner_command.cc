@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "distributed.h"
 #include "exit_status.h"
 #include "nabla/core/runtime.h"  // set_blas_threads
 #include "nabla/core/tensor.h"   // DataError
@@ -55,6 +56,7 @@ struct TrainOptions {
   std::int64_t warmup = 0;
   bool overwrite = false;
   int threads = 0;
+  std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
   NerOptions model;
   std::int64_t epochs = 10;
   std::int64_t batch = 64;         // tokens per step
@@ -93,16 +95,21 @@ class NerObserver : public RunObserver {
   double best_ = -1;
 };
 
-int run_train(const TrainOptions& o) {
-  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable.
-  StopSignals signals;
+int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator>& world) {
+  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable. (Not
+  // among ranks: each would stop at a step of its own; there the signal ends the job.)
+  std::optional<StopSignals> signals;
+  if (world->size() == 1) signals.emplace();
   set_blas_threads(1);  // batches of 64: BLAS threads would only wait on each other
   // --out before any file is read: not a file, not another run's directory (exit 2).
-  if (!o.out.empty() && fs::exists(o.out)) {
+  // (rank 0's alone: it writes there)
+  if (world->rank() == 0 && !o.out.empty() && fs::exists(o.out)) {
     if (!fs::is_directory(o.out)) throw UsageError("--out " + o.out + " is not a directory");
     check_out_dir(o.out, o.resume, o.overwrite);
   }
   const auto start = Clock::now();
+  const bool talks = world->rank() == 0;  // (rank 0 alone prints)
+  const std::int64_t shards = shards_for(o.shards, *world);
   if (o.resume.empty() && !fs::exists(o.vectors)) {
     throw DataError(o.vectors +
                     ": word vectors not found; run scripts/fetch_glove.sh (or pass "
@@ -123,32 +130,55 @@ int run_train(const TrainOptions& o) {
     vectors_line = "those of " + o.resume;
   }
   std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
-  std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
-              "%.1f s\n",
-              static_cast<long long>(data->size(Split::train)),
-              static_cast<long long>(data->size(Split::validation)),
-              static_cast<long long>(data->size(Split::test)),
-              static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
-              tagger->tags().size(), seconds_since(start));
+  if (talks) {
+    std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
+                "%.1f s\n",
+                static_cast<long long>(data->size(Split::train)),
+                static_cast<long long>(data->size(Split::validation)),
+                static_cast<long long>(data->size(Split::test)),
+                static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
+                tagger->tags().size(), seconds_since(start));
+  }
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
     TrainConfig config = ner_train_config(*tagger, o.epochs, o.batch, o.optimizer, o.lr, o.seed);
     config.lr_schedule = o.lr_schedule;
     config.warmup = o.warmup;
+    config.shards = shards;
     trainer.emplace(config, data, tagger->net());
   } else {
     trainer.emplace(Trainer::resume(o.resume, data));
     trainer->set_total_iters(o.epochs * trainer->iters_per_epoch());
+    if (trainer->config().shards != shards) {
+      throw UsageError(o.resume + " was trained with each batch in " +
+                       std::to_string(trainer->config().shards) +
+                       " slices (--shards or MPI ranks), not " + std::to_string(shards) +
+                       ": resume it with mpirun -np " + std::to_string(trainer->config().shards) +
+                       " or --shards " + std::to_string(trainer->config().shards));
+    }
   }
-  const int threads = o.threads > 0 ? o.threads : default_threads();
+  trainer->set_communicator(world);
+  // (among ranks, one thread each unless told: the ranks share the cores)
+  const int threads = o.threads > 0 ? o.threads : world->size() > 1 ? 1 : default_threads();
   trainer->set_threads(threads);
   const TrainConfig& c = trainer->config();
+  if (!talks) {
+    RunObserver silent;
+    RunOptions follow;
+    follow.early_stop = o.early_stop;  // (rank 0 decides and tells)
+    run_training(*trainer, follow, silent);  // (rank 0's run: the same steps)
+    return 0;
+  }
   std::printf("model %s; %s lr %g, batch %lld, %lld epochs of %lld steps, seed %llu\n",
               c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
               static_cast<long long>(c.batch), static_cast<long long>(o.epochs),
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
+  if (shards > 1) {
+    std::printf("batch in %lld slices, %s\n", static_cast<long long>(shards),
+                world->size() > 1 ? world->describe().c_str() : "one after another in one process");
+  }
   if (!o.resume.empty()) {
     std::printf("resumed from %s at iteration %lld\n", o.resume.c_str(),
                 static_cast<long long>(trainer->iteration()));
@@ -161,7 +191,7 @@ int run_train(const TrainOptions& o) {
   run.resumed_from = o.resume;
   run.background_evaluation = threads > 1;  // on the other core
   run.early_stop = o.early_stop;
-  run.stop_requested = [&signals] { return signals.caught() != 0; };
+  run.stop_requested = [&signals] { return signals && signals->caught() != 0; };
   NerObserver printer(*trainer);
   const RunResult r = run_training(*trainer, run, printer);
   if (r.stopped) {
@@ -170,11 +200,11 @@ int run_train(const TrainOptions& o) {
                  "\nnabla ner train: %s: stopped at iteration %lld of %lld; checkpoint, "
                  "metrics.csv and curves.svg written in %s\nresume with: nabla ner train "
                  "--resume %s --out %s (and the same --train --dev --test)\n",
-                 signals.caught() == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)",
+                 signals->caught() == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)",
                  static_cast<long long>(trainer->iteration()),
                  static_cast<long long>(trainer->total_iters()), r.dir.string().c_str(),
                  r.model.string().c_str(), r.dir.string().c_str());
-    return 128 + signals.caught();
+    return 128 + signals->caught();
   }
 
   // The model with the best dev F1, chosen by it alone; the test set scored once, by it.
@@ -197,7 +227,17 @@ int run_train(const TrainOptions& o) {
               test_scores.overall.f1());
   std::printf("run directory: %s (metrics.csv, curves.svg, model.safetensors, best.safetensors)\n",
               r.dir.string().c_str());
+  if (shards > 1) {
+    // (the replicas' hashes are compared at every evaluation: equal on every rank)
+    std::printf("state hash %016llx (parameters and buffers; every rank's)\n",
+                static_cast<unsigned long long>(trainer->state_hash()));
+  }
   return 0;
+}
+
+int run_train(const TrainOptions& o) {
+  std::shared_ptr<Communicator> world = open_world();
+  return on_every_rank(*world, "nabla ner train", [&] { return train_on_this_rank(o, world); });
 }
 
 int run_eval(const std::string& model_path, const std::string& data) {
@@ -280,6 +320,14 @@ Runner add_ner_command(CLI::App& app) {
                    "Threads (default: cores, at most 2); with 2, the evaluations run beside "
                    "training (the results are the same)")
       ->check(CLI::Range(1, 256))
+      ->default_str("");
+  train
+      ->add_option("--shards", t->shards,
+                   "Cut each batch into P slices whose gradients are added in slice order "
+                   "(data parallelism, docs/distributed.md): under mpirun -np P each rank "
+                   "computes one (the default there is P); alone, the P slices one after "
+                   "another, the same bits")
+      ->check(whole_number(1, 4096, "POSITIVE"))
       ->default_str("");
   train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
   train->add_flag("--overwrite", t->overwrite,

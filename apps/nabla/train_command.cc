@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "distributed.h"
 #include "exit_status.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
@@ -58,6 +59,7 @@ struct Options {
   std::uint64_t seed = 42;
   std::string sampling = "replacement";
   int threads = 0;
+  std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
   std::string out;
   std::string resume;
   double validation = 0;
@@ -156,6 +158,7 @@ TrainConfig config_from(const Options& o, const TrainingData& data) {
   c.lr_schedule = o.lr_schedule;
   c.warmup = o.warmup;
   c.clip_norm = o.clip_norm;
+  c.shards = o.shards;
   return c;
 }
 
@@ -235,6 +238,13 @@ Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
   }
   if (o.epochs > 0) trainer.set_total_iters(epochs_total);
   resume_notes = check_resume_options(o.resume, trainer.config(), config, o.given);
+  if (trainer.config().shards != config.shards) {
+    throw UsageError(o.resume + " was trained with each batch in " +
+                     std::to_string(trainer.config().shards) + " slices (--shards or MPI ranks), " +
+                     "not " + std::to_string(config.shards) + ": resume it with mpirun -np " +
+                     std::to_string(trainer.config().shards) + " or --shards " +
+                     std::to_string(trainer.config().shards) + ", as it was trained");
+  }
   if (o.given.count("lr") != 0) trainer.set_learning_rate(o.lr);
   return trainer;
 }
@@ -339,14 +349,18 @@ int report_stopped(const Options& o, const Trainer& trainer, const RunResult& r,
   return 128 + signal;
 }
 
-int run_train(const Options& o) {
-  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable.
-  StopSignals signals;
+int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
+  // The first SIGINT or SIGTERM from here on stops the run after its step, resumable. (Not
+  // among ranks: each would stop at a step of its own; there the signal ends the job.)
+  std::optional<StopSignals> signals;
+  if (world->size() == 1) signals.emplace();
   check_before_data(o);
   // The recipe's matrices are small: BLAS threads would only fight over the cores. nabla
   // splits the first layer's products over its own threads instead.
   set_blas_threads(1);
-  const int threads = o.threads > 0 ? o.threads : default_threads();
+  // (among ranks, one thread each unless told: the ranks share the cores)
+  const int threads = o.threads > 0 ? o.threads : world->size() > 1 ? 1 : default_threads();
+  o.shards = shards_for(o.shards, *world);
   // A resumed run holds out the validation split its checkpoint did (its fraction and
   // seed, unless given: then they must be the same, see check_resume_options).
   Options held = o;
@@ -367,7 +381,14 @@ int run_train(const Options& o) {
   CommandData data = load_data(held, threads);
   std::vector<std::string> resume_notes;
   Trainer trainer = make_trainer(o, std::move(data.data), resume_notes);
+  trainer.set_communicator(world);
   trainer.set_threads(threads);
+  const bool talks = world->rank() == 0;
+  const std::int64_t shards = trainer.config().shards;
+  if (shards > 1) {
+    data.line += "; batch in " + std::to_string(shards) + " slices, " +
+                 (world->size() > 1 ? world->describe() : "one after another in one process");
+  }
 
   RunOptions run;
   run.dir = o.out;  // (empty: a new runs/<date-time>)
@@ -376,12 +397,13 @@ int run_train(const Options& o) {
   // With two threads, the evaluations during training run beside it, on the other core.
   run.background_evaluation = threads > 1;
   run.early_stop = o.early_stop;
-  run.stop_requested = [&signals] { return signals.caught() != 0; };
+  run.stop_requested = [&signals] { return signals && signals->caught() != 0; };
   PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes));
   const RunResult r = run_training(trainer, run, printer);
-  if (r.stopped) return report_stopped(o, trainer, r, signals.caught());
+  if (r.stopped) return report_stopped(o, trainer, r, signals->caught());
 
   check_better_than_chance(trainer, r);
+  if (!talks) return 0;
   if (r.stopped_early) {
     std::printf("stopped early at iteration %lld: %lld evaluations without a better validation "
                 "accuracy\n",
@@ -397,6 +419,11 @@ int run_train(const Options& o) {
   }
   std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
               r.curves.string().c_str());
+  if (shards > 1) {
+    // (the replicas' hashes are compared at every evaluation: equal on every rank)
+    std::printf("state hash %016llx (parameters and buffers; every rank's)\n",
+                static_cast<unsigned long long>(trainer.state_hash()));
+  }
   // For the benchmark (--timing): train_s, the loop without the time this thread spent on
   // evaluations (eval_s); eval_beside_s, the evaluations that ran beside training, on the
   // other thread; the kernels' instruction set.
@@ -405,8 +432,17 @@ int run_train(const Options& o) {
         "TIMING train_s=%.3f eval_s=%.3f eval_beside_s=%.3f wall_s=%.3f test_acc=%.4f isa=%s\n",
         r.seconds - r.eval_seconds, r.eval_seconds, r.eval_beside_seconds, r.seconds,
         r.final_eval.test_acc, kernel_isa().c_str());
+    const Communicator::Traffic t = world->traffic();
+    std::printf("TIMING_COMM ranks=%d shards=%lld comm_s=%.3f bytes_sent=%lld calls=%lld\n",
+                world->size(), static_cast<long long>(shards), t.seconds,
+                static_cast<long long>(t.bytes_sent), static_cast<long long>(t.calls));
   }
   return 0;
+}
+
+int run_train(const Options& o) {
+  std::shared_ptr<Communicator> world = open_world();
+  return on_every_rank(*world, "nabla train", [&] { return train_on_this_rank(o, world); });
 }
 
 }  // namespace
@@ -471,6 +507,13 @@ Runner add_train_command(CLI::App& app) {
                   "them, the batches are made ahead and the evaluations during training run "
                   "beside it, on threads of their own (the results are the same)")
       ->check(CLI::Range(1, 256))
+      ->default_str("");
+  sub->add_option("--shards", o->shards,
+                  "Cut each batch into P slices whose gradients are added in slice order "
+                  "(data parallelism, docs/distributed.md): under mpirun -np P each rank "
+                  "computes one (the default there is P); alone, the P slices one after "
+                  "another, the same bits")
+      ->check(whole_number(1, 4096, "POSITIVE"))
       ->default_str("");
   sub->add_option("--out", o->out,
                   "Run directory (default: runs/<date-time>, with -2, -3, ... when taken); one "

@@ -36,6 +36,7 @@ std::string TrainConfig::to_json() const {
             {"lr_schedule", lr_schedule},
             {"warmup", warmup},
             {"clip_norm", clip_norm},
+            {"shards", shards},
             {"model", json::parse(model.to_json())}};
   return j.dump();
 }
@@ -58,6 +59,9 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   if (j.contains("lr_schedule")) c.lr_schedule = field<std::string>(j, "lr_schedule", what);
   if (j.contains("warmup")) c.warmup = field<std::int64_t>(j, "warmup", what);
   if (j.contains("clip_norm")) c.clip_norm = field<double>(j, "clip_norm", what);
+  // (files written before data parallelism have none: one slice)
+  c.shards = j.contains("shards") ? field<std::int64_t>(j, "shards", what) : 1;
+  if (c.shards < 1) throw ValueError("training options: shards must be at least 1");
   if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
   c.model = ModelSpec::from_json(j.at("model").dump());
   return c;

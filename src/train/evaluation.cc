@@ -2,6 +2,7 @@
 // one of their own).
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <numeric>
 
 #include "nabla/train/train.h"
@@ -102,7 +103,95 @@ Evaluation evaluate_model(Sequential& net, std::int64_t iteration, const Trainin
 
 }  // namespace
 
-Evaluation Trainer::evaluate() { return evaluate_model(net_, iteration_, *data_, form_, example_); }
+// ---- evaluation among several ranks -----------------------------------------------------
+
+namespace {
+
+// A tensor as bytes (dtype, rank, dims, values) appended to `out`, and read back from `in`
+// at `at`.
+void append_tensor(std::vector<std::byte>& out, const Tensor& t) {
+  std::vector<std::int64_t> head = {static_cast<std::int64_t>(t.dtype()),
+                                    static_cast<std::int64_t>(t.rank())};
+  head.insert(head.end(), t.shape().begin(), t.shape().end());
+  const auto* h = reinterpret_cast<const std::byte*>(head.data());
+  out.insert(out.end(), h, h + head.size() * sizeof(std::int64_t));
+  const auto* v = static_cast<const std::byte*>(t.raw());
+  out.insert(out.end(), v, v + static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()));
+}
+
+Tensor read_tensor(const std::vector<std::byte>& in, std::size_t& at) {
+  auto next = [&] {
+    std::int64_t v = 0;
+    if (at + sizeof v > in.size()) throw std::logic_error("evaluation: a rank's scores end early");
+    std::memcpy(&v, in.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  };
+  const auto dtype = static_cast<DType>(next());
+  Shape shape(static_cast<std::size_t>(next()));
+  for (std::int64_t& d : shape) d = next();
+  Tensor t = Tensor::empty(shape, dtype);
+  const std::size_t bytes = static_cast<std::size_t>(t.numel()) * dtype_size(dtype);
+  if (at + bytes > in.size()) throw std::logic_error("evaluation: a rank's scores end early");
+  std::memcpy(t.raw(), in.data() + at, bytes);
+  at += bytes;
+  return t;
+}
+
+// The data's metric on `split` among the ranks: rank r predicts blocks r, r + P, ... of
+// for_each_block; every rank gets every block's scores and scores them in order (as
+// TrainingData::score asks them), so each computes the number one process would.
+double shared_split_score(Sequential& net, const TrainingData& data, Split split, InputForm form,
+                          const Shape& example, Communicator& comm) {
+  const int ranks = comm.size(), rank = comm.rank();
+  std::vector<std::byte> mine;
+  std::int64_t block = 0;
+  data.for_each_block(split, form, example, [&](const Batch& b) {
+    if (block++ % ranks != rank) return;
+    append_tensor(mine,
+                  form == InputForm::sparse_rows ? net.predict(b.sparse) : net.predict(b.dense));
+  });
+  const std::vector<std::vector<std::byte>> all = comm.all_gather(mine);
+  std::vector<std::size_t> at(all.size(), 0);
+  block = 0;
+  return data.score(split, form, example, [&](const Batch&) {
+    const auto owner = static_cast<std::size_t>(block++ % ranks);
+    return read_tensor(all[owner], at[owner]);
+  });
+}
+
+}  // namespace
+
+Evaluation Trainer::evaluate() {
+  if (comm_->size() > 1) return evaluate_shared();
+  return evaluate_model(net_, iteration_, *data_, form_, example_);
+}
+
+Evaluation Trainer::evaluate_shared() {
+  const auto start = std::chrono::steady_clock::now();
+  // The replicas first: the same parameters and buffers on every rank, or training stops.
+  Communicator& comm = *comm_;
+  const std::uint64_t mine = state_hash();
+  std::vector<std::byte> bytes(sizeof mine);
+  std::memcpy(bytes.data(), &mine, sizeof mine);
+  const std::vector<std::vector<std::byte>> hashes = comm.all_gather(bytes);
+  for (std::size_t r = 0; r < hashes.size(); ++r) {
+    if (hashes[r] != hashes[0]) {
+      throw TrainingError("iteration " + std::to_string(iteration_) + ": the model of rank " +
+                          std::to_string(r) + " differs from rank 0's (their state hashes " +
+                          "differ): the replicas have drifted; training stopped");
+    }
+  }
+  Evaluation e;
+  e.iteration = iteration_;
+  e.train_acc = shared_split_score(net_, *data_, Split::train, form_, example_, comm);
+  if (data_->size(Split::validation) > 0) {
+    e.validation_acc = shared_split_score(net_, *data_, Split::validation, form_, example_, comm);
+  }
+  e.test_acc = shared_split_score(net_, *data_, Split::test, form_, example_, comm);
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return e;
+}
 
 namespace {
 

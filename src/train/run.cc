@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <optional>
@@ -49,7 +50,8 @@ class Run {
         observer_(observer),
         log_(std::move(log)),
         metrics_(std::move(kept)),
-        early_stop_(early_stop) {
+        early_stop_(early_stop),
+        early_stop_active_(early_stop > 0) {
     result_.dir = dir;
     result_.model = dir / "model.safetensors";
     result_.curves = dir / "curves.svg";
@@ -145,8 +147,11 @@ class Run {
         keep_best();
       }
     }
-    if (e.validation_acc && !is_final && early_stop_.update(*e.validation_acc)) {
-      result_.stopped_early = true;
+    if (e.validation_acc && !is_final && early_stop_active_) {
+      // (rank 0 decides, from its log's history too; the other ranks are told)
+      std::byte stop{early_stop_.update(*e.validation_acc) ? std::byte{1} : std::byte{0}};
+      if (trainer_.communicator().size() > 1) trainer_.communicator().broadcast({&stop, 1}, 0);
+      result_.stopped_early = stop == std::byte{1};
     }
     observer_.evaluated(e, is_final);
     metrics_.add_evaluation(e);
@@ -200,12 +205,38 @@ class Run {
   double last_loss_ = 0;
   bool best_is_final_ = false;
   EarlyStopping early_stop_;
+  bool early_stop_active_ = false;
   std::optional<Pending> pending_;
 };
+
+// A rank other than 0 among several (Trainer::set_communicator): the same steps and
+// evaluations as rank 0's (they are collective), and nothing written or told.
+RunResult follow_run(Trainer& trainer, std::int64_t early_stop) {
+  RunResult result;
+  const auto start = Clock::now();
+  while (!trainer.done() && !result.stopped_early) {
+    trainer.step();
+    if (trainer.eval_due()) {
+      const auto t = Clock::now();
+      const Evaluation e = trainer.evaluate();
+      result.eval_seconds += seconds_since(t);
+      if (early_stop > 0 && e.validation_acc) {  // rank 0's decision (Run::record)
+        std::byte stop{0};
+        trainer.communicator().broadcast({&stop, 1}, 0);
+        result.stopped_early = stop == std::byte{1};
+      }
+    }
+  }
+  result.final_eval = trainer.evaluate();
+  result.seconds = seconds_since(start);
+  return result;
+}
 
 }  // namespace
 
 RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer) {
+  // Among several ranks, rank 0 alone writes the run directory and tells the observer.
+  if (trainer.communicator().rank() != 0) return follow_run(trainer, options.early_stop);
   // A new directory of its own, or the one given: not one holding another run's files.
   const std::filesystem::path dir = options.dir.empty() ? make_run_dir() : options.dir;
   std::filesystem::create_directories(dir);
@@ -224,7 +255,10 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   }
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept), options.early_stop);
-  run.train(options.background_evaluation && options.early_stop == 0, options.stop_requested);
+  // (an evaluation among ranks is collective: on the loop's thread)
+  run.train(options.background_evaluation && options.early_stop == 0 &&
+                trainer.communicator().size() == 1,
+            options.stop_requested);
   return run.finish();
 }
 

@@ -52,6 +52,11 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(train_size) + "]");
   }
+  if (config_.shards < 1 || config_.shards > config_.batch) {
+    throw ValueError("shards " + std::to_string(config_.shards) + " must be in [1, " +
+                     std::to_string(config_.batch) + "] (the batch size): each slice of a batch " +
+                     "needs an example");
+  }
   if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
     throw ValueError("learning rate must be a positive number");
   }
@@ -122,31 +127,15 @@ void Trainer::bind_parameters() {
 }
 
 void Trainer::set_threads(int threads) {
-  prefetch_ = threads > 1;
+  // (a sliced step draws its slices' batches itself: none made ahead)
+  prefetch_ = threads > 1 && config_.shards == 1;
   data_->stop_ahead();
   ahead_ = false;
   net_.set_threads(threads);
 }
 
 double Trainer::step() {
-  // Batches made ahead, for the steps of the plan (none past it).
-  const bool ahead = prefetch_ && iteration_ < total_iters_;
-  if (ahead && !ahead_) {
-    data_->draw_ahead(form_, sampler_, rng_, total_iters_ - iteration_);
-  } else if (!ahead && ahead_) {
-    data_->stop_ahead();
-  }
-  ahead_ = ahead;
-  // The batch's rows. (Drawn here also when they were drawn ahead, for the state that
-  // checkpoints save.)
-  sampler_.next(rng_, rows_);
-  for (Var& p : params_) {
-    if (p.has_grad()) p.grad().fill(0.0);
-  }
-  if (has_row_grads_) net_.clear_row_gradients();
-  const Batch& batch = data_->batch(rows_, form_, example_);
-  double loss = form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
-                                                : net_.gradient(batch.dense, batch.labels);
+  double loss = batch_gradient();
   const double data_loss = loss;
   double penalty = 0;
   if (lambda_ > 0) {
@@ -186,7 +175,7 @@ double Trainer::step() {
   if (config_.clip_norm > 0) clip_gradients();
   optimizer_->set_learning_rate(learning_rate());
   if (has_row_grads_) {
-    optimizer_->step(params_, row_grads_);  // lazy in the tables: the batch's rows only
+    optimizer_->step(params_, row_step_grads_);  // lazy in the tables: the batch's rows only
   } else {
     optimizer_->step(params_);
   }
@@ -229,6 +218,29 @@ void Trainer::clip_gradients() {
       for (std::int64_t k = 0; k < p.grad().numel(); ++k) g[k] = static_cast<T>(g[k] * scale);
     });
   }
+}
+
+double Trainer::batch_gradient() {
+  if (config_.shards > 1) return sliced_gradient();
+  // Batches made ahead, for the steps of the plan (none past it).
+  const bool ahead = prefetch_ && iteration_ < total_iters_;
+  if (ahead && !ahead_) {
+    data_->draw_ahead(form_, sampler_, rng_, total_iters_ - iteration_);
+  } else if (!ahead && ahead_) {
+    data_->stop_ahead();
+  }
+  ahead_ = ahead;
+  // The batch's rows. (Drawn here also when they were drawn ahead, for the state that
+  // checkpoints save.)
+  sampler_.next(rng_, rows_);
+  for (Var& p : params_) {
+    if (p.has_grad()) p.grad().fill(0.0);
+  }
+  if (has_row_grads_) net_.clear_row_gradients();
+  row_step_grads_ = row_grads_;
+  const Batch& batch = data_->batch(rows_, form_, example_);
+  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
+                                         : net_.gradient(batch.dense, batch.labels);
 }
 
 std::string Trainer::non_finite_parameter() const {

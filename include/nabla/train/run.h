@@ -12,6 +12,8 @@
 //   std::printf("test acc %.4f, model in %s\n", r.final_eval.test_acc, r.model.c_str());
 //
 // The library prints nothing: an observer is told what happens, and shows what it likes.
+// Among several ranks (Trainer::set_communicator), rank 0 alone writes the directory and
+// tells its observer; the others take the same steps and evaluations, silently.
 #pragma once
 
 #include <cstdint>

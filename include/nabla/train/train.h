@@ -26,6 +26,7 @@
 #include "nabla/data/mnist.h"
 #include "nabla/nn/network.h"
 #include "nabla/ops/sparse.h"
+#include "nabla/train/communicator.h"
 #include "nabla/train/model_spec.h"
 #include "nabla/train/optim.h"
 #include "nabla/train/prefetch.h"
@@ -73,6 +74,14 @@ struct TrainConfig {
   // when longer (after the L2 penalty, before the update). Not for models whose tables
   // take row gradients (ValueError).
   double clip_norm = 0;
+  // Data parallelism (docs/distributed.md): each batch is cut into `shards` slices of
+  // (nearly) equal size, each slice's gradient is computed on its own (a batch norm
+  // normalises by the slice's statistics; a dropout draws from a stream of the slice's)
+  // and the slices' gradients, weighted by their share of the batch, are added in slice
+  // order. One process computes the slices one after another; with a communicator of
+  // `shards` ranks (Trainer::set_communicator, mpirun -np P) rank r computes slice r, and
+  // the bits are the same. A checkpoint keeps it: a run resumes with the same shards.
+  std::int64_t shards = 1;
 
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
@@ -152,6 +161,9 @@ class Trainer {
   bool done() const { return iteration_ >= total_iters_; }
   // True right after iterations 0, per_epoch, 2 per_epoch, ... (the textbook's schedule).
   bool eval_due() const { return iteration_ > 0 && (iteration_ - 1) % per_epoch_ == 0; }
+  // Among several ranks, each predicts every P-th block of each split, every rank scores
+  // the gathered predictions (the same numbers as one process alone), and the ranks'
+  // state hashes are compared: a TrainingError when a replica has drifted. Collective.
   Evaluation evaluate();
   // evaluate() on a thread of its own, of a copy of the model taken now (parameters and
   // buffers): training can go on meanwhile (on a two-core machine the evaluations then
@@ -162,6 +174,18 @@ class Trainer {
   // more, the training batches are also drawn and made ready ahead on a thread of their
   // own (TrainingData::draw_ahead); the results are the same bit for bit.
   void set_threads(int threads);
+
+  // The processes that share the batches (communicator.h), before the first step: with
+  // more than one, config().shards must be their number (ValueError otherwise), rank r
+  // computes slice r of every batch, and evaluate() is split among them. Checks that
+  // every rank holds the same model, options and data (a hash of each, compared; a
+  // ValueError naming the first rank that differs). Collective: every rank calls it.
+  // Without it a Trainer is one process alone.
+  void set_communicator(std::shared_ptr<Communicator> communicator);
+  Communicator& communicator() const { return *comm_; }
+  // A hash (FNV-1a, 64 bits) of the model's parameters and buffers, by name: equal on
+  // every rank after every step; equal to a --shards run's.
+  std::uint64_t state_hash() const;
 
   // Writes the model and everything needed to resume (atomically; waiting for the disk
   // unless flush is Flush::fast, as for the checkpoints written during training).
@@ -191,6 +215,12 @@ class Trainer {
   void clip_gradients();
   // The name of the first parameter holding a NaN or an infinity; empty if none does.
   std::string non_finite_parameter() const;
+  // The batch's loss and gradients (in the parameters' grad(), and row_step_grads_): of
+  // the whole batch, or with shards > 1 of its slices, summed (data_parallel.cc).
+  double batch_gradient();
+  double sliced_gradient();
+  // Evaluation among several ranks (evaluation.cc).
+  Evaluation evaluate_shared();
 
   TrainConfig config_;
   std::shared_ptr<TrainingData> data_;  // shared with evaluations in the background
@@ -205,6 +235,18 @@ class Trainer {
   // all null for a model without tables.
   std::vector<const RowGradient*> row_grads_;
   bool has_row_grads_ = false;
+  // What the optimizer steps the tables with: row_grads_, or with shards > 1 the slices'
+  // row gradients summed (summed_rows_, one per parameter, empty for all but tables).
+  std::vector<const RowGradient*> row_step_grads_;
+  std::vector<RowGradient> summed_rows_;
+  // Data parallelism (shards > 1, data_parallel.cc): the processes, and the step's
+  // storage, reused: the slice's rows, the gradients packed in one buffer (and the sum so
+  // far, in one process), the slices' row gradients, the buffers before the step.
+  std::shared_ptr<Communicator> comm_ = single_process();
+  std::vector<std::int64_t> slice_rows_;
+  std::vector<float> packed_, summed_;
+  std::vector<std::vector<RowGradient>> slice_rows_grads_;  // [slice][parameter]
+  std::vector<Tensor> step_start_buffers_;
   double lambda_ = 0;
   LrSchedule schedule_;
   std::unique_ptr<Optimizer> optimizer_;
