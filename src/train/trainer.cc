@@ -48,14 +48,18 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
       rng_(config_.seed),
       sampler_(data_->size(Split::train), config_.batch, config_.sampling) {
   const std::int64_t train_size = data_->size(Split::train);
-  if (config_.batch < 1 || config_.batch > train_size) {
+  // (shuffled epochs take a batch larger than the data as the whole data each step, as
+  // a tagger's 64 tokens on a corpus of 44; drawn with replacement, a batch is at most
+  // the data's size)
+  const bool whole = config_.sampling == Sampling::shuffled_epochs;
+  if (config_.batch < 1 || (!whole && config_.batch > train_size) || train_size < 1) {
     throw ValueError("batch size " + std::to_string(config_.batch) + " must be in [1, " +
                      std::to_string(train_size) + "]");
   }
-  if (config_.shards < 1 || config_.shards > config_.batch) {
+  if (config_.shards < 1 || config_.shards > std::min(config_.batch, train_size)) {
     throw ValueError("shards " + std::to_string(config_.shards) + " must be in [1, " +
-                     std::to_string(config_.batch) + "] (the batch size): each slice of a batch " +
-                     "needs an example");
+                     std::to_string(std::min(config_.batch, train_size)) +
+                     "] (the batch size): each slice of a batch needs an example");
   }
   if (!(config_.lr > 0) || !std::isfinite(config_.lr)) {
     throw ValueError("learning rate must be a positive number");

@@ -196,6 +196,18 @@ TEST_F(Ner, TrainsThroughTheOneTrainer) {
   EXPECT_EQ(e.test_acc, m.score(c.test, c.test_path).overall.f1());
 }
 
+TEST_F(Ner, ABatchLargerThanTheCorpusIsTheWholeCorpus) {
+  // `nabla ner train`'s 64 tokens a step on 10 training tokens: one step an epoch, of all
+  NerCorpus c = corpus();
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  Trainer trainer(ner_train_config(m, 3, 64, "adam", 0.01, 1), ner_training_data(m, c), m.net());
+  EXPECT_EQ(trainer.iters_per_epoch(), 1);
+  EXPECT_EQ(trainer.total_iters(), 3);
+  const double first = trainer.step();
+  trainer.step();
+  EXPECT_LT(trainer.step(), first);
+}
+
 TEST_F(Ner, WithoutShapeVectors) {
   // --shape-dim 0: the words alone (the lecture's model as the PyTorch peer has it)
   NerCorpus c = corpus();
