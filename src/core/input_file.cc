@@ -19,6 +19,7 @@ const char* kind_of(mode_t mode) {
 }  // namespace
 
 void check_regular_file(const std::string& path, const char* what) {
+  if (path.empty()) throw DataError(std::string("empty path where ") + what + " was expected");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
   throw DataError(path + ": is " + kind_of(st.st_mode) + ", not " + what);

@@ -79,10 +79,16 @@ ByteBuffer read_labels(const std::string& labels_path, const std::string& images
 }
 
 void check_directory(const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    throw DataError("data directory " + dir + " does not exist; " + fetch_hint(dir));
+  if (dir.empty()) {
+    throw DataError("empty path where the data directory was expected; " + fetch_hint("data"));
   }
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  if (fs::exists(dir, ec)) {
+    throw DataError(dir + ": is a file, not a data directory (point --data DIR or $NABLA_DATA "
+                    "at the directory that holds the MNIST files)");
+  }
+  throw DataError("data directory " + dir + " does not exist; " + fetch_hint(dir));
 }
 
 void check_same_features(const std::string& dir, std::int64_t train, std::int64_t test) {

@@ -65,6 +65,8 @@ TEST(Csv, ReadsOnlyRegularFiles) {
   testing_util::ScopedTempDir dir("csv");
   EXPECT_EQ(testing_util::error_of<DataError>([&] { read_labeled_csv(dir.path().string()); }),
             dir.path().string() + ": is a directory, not a CSV file");
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_labeled_csv(""); }),
+            "empty path where a CSV file was expected");
 }
 
 // A number that a double holds but a float32 does not would become an infinity in the

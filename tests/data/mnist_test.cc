@@ -149,6 +149,19 @@ TEST_F(MnistFiles, MissingDirectorySaysHowToFetch) {
                 missing + " (or point --data DIR or $NABLA_DATA at a directory that has it)");
 }
 
+// A file where the directory belongs, or no path at all, is said as such, not as a
+// directory that does not exist.
+TEST_F(MnistFiles, AFileOrAnEmptyPathIsNotADirectory) {
+  std::string plain = file("t10k-labels-idx1-ubyte.gz");
+  EXPECT_EQ(data_error([&] { load_mnist(plain); }),
+            plain + ": is a file, not a data directory (point --data DIR or $NABLA_DATA at "
+                    "the directory that holds the MNIST files)");
+  EXPECT_EQ(data_error([&] { load_mnist(""); }),
+            "empty path where the data directory was expected; fetch MNIST with: "
+            "scripts/fetch_mnist.sh data (or point --data DIR or $NABLA_DATA at a directory "
+            "that has it)");
+}
+
 TEST_F(MnistFiles, MissingFileSaysHowToFetch) {
   fs::remove(file("t10k-labels-idx1-ubyte.gz"));
   std::string error = data_error([&] { load_mnist(dir_); });

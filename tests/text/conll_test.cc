@@ -73,6 +73,8 @@ TEST(Conll, BadInputNamesFileAndLine) {
   // A device has no end (/dev/zero has not even a line's end): only regular files are read.
   EXPECT_EQ(testing_util::error_of<DataError>([] { read_conll("/dev/zero"); }),
             "/dev/zero: is a device, not a CoNLL file");
+  EXPECT_EQ(testing_util::error_of<DataError>([] { read_conll(""); }),
+            "empty path where a CoNLL file was expected");
 }
 
 // Tokens and tags end up in the model file's metadata, which must be UTF-8: text that is
