@@ -4,8 +4,11 @@
 //   build/nabla_peak_gemm                 # "PEAK gflops=... size=... threads=... core=..."
 //   build/nabla_peak_gemm --recipe        # also the rates at the recipe's shapes
 //   OPENBLAS_CORETYPE=SKYLAKEX build/nabla_peak_gemm   # choose OpenBLAS's kernels
+//   build/nabla_peak_gemm --one-core      # also one thread's sgemm rate and the rate at
+//                                         # which one core reads a W1-sized block from L2
 //
-// scripts/bench.sh divides the recipe's FLOPs by this rate to get the floor.
+// scripts/bench.sh divides the recipe's FLOPs by this rate to get the dense floor, and
+// uses the --one-core rates for the sparse-work floor (bench/sparse_floor.py).
 #include <cblas.h>
 
 #include <algorithm>
@@ -67,18 +70,46 @@ double best_gflops(const Shape& s, int trials, double min_seconds) {
   return best;
 }
 
+// Best rate in GB/s at which one thread reads `bytes` (two vectors of half that each, in
+// L2 once the first pass has brought them in) with OpenBLAS's sdot, a read-bound loop.
+double best_read_gbytes(std::size_t bytes, int trials, double min_seconds) {
+  const int n = static_cast<int>(bytes / 2 / sizeof(float));
+  std::vector<float> x(static_cast<std::size_t>(n), 0.5f), y(static_cast<std::size_t>(n), 0.25f);
+  volatile float sink = 0;
+  auto run = [&] { sink = sink + cblas_sdot(n, x.data(), 1, y.data(), 1); };
+  auto start = std::chrono::steady_clock::now();
+  run();
+  long calls = 1;
+  while (seconds_since(start) < min_seconds / 4) {
+    run();
+    ++calls;
+  }
+  const long batch =
+      std::max(1L, static_cast<long>(min_seconds / (seconds_since(start) / static_cast<double>(calls))));
+  double best = 0;
+  for (int t = 0; t < trials; ++t) {
+    start = std::chrono::steady_clock::now();
+    for (long i = 0; i < batch; ++i) run();
+    best = std::max(best, 2.0 * n * sizeof(float) * static_cast<double>(batch) /
+                              seconds_since(start) * 1e-9);
+  }
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool recipe = false;
+  bool recipe = false, one_core = false;
   int size = 2048;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--recipe") == 0) {
       recipe = true;
+    } else if (std::strcmp(argv[i], "--one-core") == 0) {
+      one_core = true;
     } else if (std::strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
       size = std::atoi(argv[++i]);
     } else {
-      std::fprintf(stderr, "usage: %s [--size N] [--recipe]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--size N] [--recipe] [--one-core]\n", argv[0]);
       return 2;
     }
   }
@@ -108,6 +139,14 @@ int main(int argc, char** argv) {
     openblas_set_num_threads(threads);
   }
   const Shape square{"square", size, size, size, false, false};
+  if (one_core) {
+    // The recipe's W1 (784 x 50 floats, 157 KB): larger than any L1, inside any L2.
+    const std::size_t w1_bytes = 784 * 50 * sizeof(float);
+    openblas_set_num_threads(1);
+    std::printf("ONECORE gflops=%.1f l2_read_gbytes=%.1f read_bytes=%zu\n",
+                best_gflops(square, 5, 0.2), best_read_gbytes(w1_bytes, 10, 0.1), w1_bytes);
+    openblas_set_num_threads(threads);
+  }
   const double peak = best_gflops(square, 10, 0.2);
   std::printf("PEAK gflops=%.1f size=%d threads=%d core=%s\n", peak, size, threads,
               core ? core : "?");

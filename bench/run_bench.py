@@ -15,7 +15,11 @@ computes the floor = the recipe's matrix-product FLOPs / that rate, prints a tab
 by the CPU's model and the kernel level nabla ran at, and ends with one line:
 
     RESULT nabla_s=... torch_tuned_s=... torch_default_s=... numpy_s=... nabla_vs_torch_tuned=...
-           nabla_vs_numpy=... nabla_vs_floor=... nabla_rss_mb=... nabla_test_acc=... nabla_isa=...
+           nabla_vs_numpy=... nabla_vs_floor=... nabla_vs_sparse_floor=... sparse_floor_s=...
+           nabla_rss_mb=... nabla_test_acc=... nabla_isa=...
+
+The sparse-work floor (bench/sparse_floor.py) counts the work nabla does — W1's rows for
+the nonzero pixels only — and the L2 traffic it needs, at one core's measured rates.
 
 (one line; "NA" where a figure is missing, e.g. when nabla has no `train` command yet).
 
@@ -34,6 +38,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+import sparse_floor  # bench/sparse_floor.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS_DIR = os.path.join(ROOT, "bench", "peers")
@@ -323,6 +329,14 @@ def main():
                 best[name] = result
         measure_peak()
     floor_s = total_flops / (peak * 1e9) if peak else None
+    # The sparse-work floor, at nabla's default thread count (cores, at most 2).
+    cores = min(os.cpu_count() or 1, 2)
+    l2_bytes, sparse_flops, nz_train = sparse_floor.recipe_sparse_work(
+        data, args.iters, evaluations,
+        (INPUTS, HIDDEN, CLASSES, BATCH, TRAIN_SIZE, TEST_SIZE))
+    one_gflops, one_l2 = sparse_floor.one_core_rates(peak_program, env)
+    sparse_floor_s = sparse_floor.floor_seconds(l2_bytes, sparse_flops, one_gflops, one_l2,
+                                                cores)
 
     nabla_isa = best.get("nabla", {}).get("isa")
     print()
@@ -335,8 +349,13 @@ def main():
     if peak:
         print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
               f"floor {floor_s:.3f} s")
+    if sparse_floor_s:
+        print(f"Sparse work: {nz_train:.1f} nonzero pixels per image; {sparse_flops / 1e9:.1f} "
+              f"GFLOP and {l2_bytes / 1e9:.1f} GB of W1 rows from L2; one core: "
+              f"{one_gflops:.1f} GFLOP/s, L2 read {one_l2:.1f} GB/s; {cores} core(s): "
+              f"sparse floor {sparse_floor_s:.3f} s")
     header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
-             f"{'test_acc':>8} {'x_floor':>8}"
+             f"{'test_acc':>8} {'x_floor':>8} {'x_sparse':>8}"
     print(header)
     print("-" * len(header))
     for name in ("nabla", "numpy", "torch_default", "torch_tuned"):
@@ -346,7 +365,8 @@ def main():
             continue
         print(f"{name:<14} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
               f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
-              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')}")
+              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')} "
+              f"{fmt(ratio(r['wall_s'], sparse_floor_s), '>8.1f')}")
     print()
 
     def wall(name):
@@ -361,6 +381,8 @@ def main():
         ("nabla_vs_torch_tuned", fmt(ratio(wall("nabla"), wall("torch_tuned")), ".4f")),
         ("nabla_vs_numpy", fmt(ratio(wall("nabla"), wall("numpy")), ".4f")),
         ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
+        ("nabla_vs_sparse_floor", fmt(ratio(wall("nabla"), sparse_floor_s), ".3f")),
+        ("sparse_floor_s", fmt(sparse_floor_s, ".3f")),
         ("nabla_rss_mb", fmt(nabla_result.get("rss_mb"), ".1f")),
         ("nabla_test_acc", fmt(nabla_result.get("test_acc"), ".4f")),
         ("nabla_isa", nabla_isa or "NA"),
@@ -423,8 +445,13 @@ def run_cnn(args):
     if peak:
         print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
               f"floor {floor_s:.3f} s")
+    if sparse_floor_s:
+        print(f"Sparse work: {nz_train:.1f} nonzero pixels per image; {sparse_flops / 1e9:.1f} "
+              f"GFLOP and {l2_bytes / 1e9:.1f} GB of W1 rows from L2; one core: "
+              f"{one_gflops:.1f} GFLOP/s, L2 read {one_l2:.1f} GB/s; {cores} core(s): "
+              f"sparse floor {sparse_floor_s:.3f} s")
     header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
-             f"{'test_acc':>8} {'x_floor':>8}"
+             f"{'test_acc':>8} {'x_floor':>8} {'x_sparse':>8}"
     print(header)
     print("-" * len(header))
     for name in ("nabla", "torch_default", "torch_tuned"):
