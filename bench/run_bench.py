@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 
+import configurations  # bench/configurations.py
 import sparse_floor  # bench/sparse_floor.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -213,15 +214,12 @@ def main():
     parser = argparse.ArgumentParser(description="Times the textbook recipe in nabla, "
                                      "NumPy and PyTorch (see scripts/bench.sh).")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="runs of each program, alternating; the fastest counts")
+                        help="runs of each configuration, alternating; the median counts")
     parser.add_argument("--iters", type=int, default=10000,
                         help="training iterations (fewer for a quick check of the script)")
     parser.add_argument("--data", default=os.path.join(ROOT, "data", "mnist"))
     parser.add_argument("--build", default=os.path.join(ROOT, "build"),
                         help="where nabla and nabla_peak_gemm are (scripts/build.sh's)")
-    parser.add_argument("--numpy-threads", default="1",
-                        help="OPENBLAS_NUM_THREADS for the NumPy peer: 1 (as the issue's "
-                        "figure; faster than 2 on 2 busy cores) or 'default'")
     parser.add_argument("--peak-gemm", default=None,
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
     parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
@@ -270,24 +268,6 @@ def main():
             nabla_timing = "--timing" in help_text  # (older builds print TIMING always)
     python = "/usr/bin/python3"
     iters = ["--iters", str(args.iters)]
-
-    def command(name, round_number):
-        if name == "nabla":
-            extra = [] if args.iters == 10000 else list(iters)
-            if nabla_timing:
-                extra.append("--timing")
-            if nabla_out:
-                # Its run directory (model, log) goes to a temporary place, not runs/.
-                extra += ["--out", os.path.join(scratch.name, f"nabla-run-{round_number}")]
-            return [nabla, "train"] + extra
-        if name == "numpy":
-            return [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data] + iters
-        mode = name.split("_", 1)[1]  # torch_default, torch_tuned
-        return [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data,
-                "--mode", mode] + iters + (["--isa", "avx2"] if args.isa == "avx2" else [])
-
-    programs = [name for name in ("nabla", "numpy", "torch_default", "torch_tuned")
-                if name in only]
     env = dict(os.environ, NABLA_DATA=data)
     env.pop("NABLA_ISA", None)
     nabla_env = dict(env)
@@ -299,17 +279,46 @@ def main():
     if args.isa == "avx2":
         env["OPENBLAS_CORETYPE"] = nabla_env["OPENBLAS_CORETYPE"] = "Haswell"
         coretypes = ["Haswell"]
+
+    configs = []
+    for t in configurations.thread_counts():
+        if "nabla" in only:
+            extra = [] if args.iters == 10000 else list(iters)
+            if nabla_timing:
+                extra.append("--timing")
+            configs.append(configurations.Config(
+                "nabla", "", t, [nabla, "train", "--threads", str(t)] + extra, nabla_env))
+        if "numpy" in only:
+            configs.append(configurations.Config(
+                "numpy", "", t,
+                [python, os.path.join(PEERS_DIR, "numpy_two_layer_net.py"), data] + iters,
+                dict(env, OPENBLAS_NUM_THREADS=str(t))))
+        if "torch_tuned" in only:
+            configs.append(configurations.Config(
+                "torch", "tuned", t,
+                [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data, "--mode",
+                 "tuned", "--threads", str(t)] + iters
+                + (["--isa", "avx2"] if args.isa == "avx2" else []), env))
+    if "torch_default" in only:
+        configs.append(configurations.Config(
+            "torch", "default", os.cpu_count() or 1,
+            [python, os.path.join(PEERS_DIR, "torch_two_layer_net.py"), data, "--mode",
+             "default"] + iters + (["--isa", "avx2"] if args.isa == "avx2" else []), env))
+
+    def run_one(config, round_number):
+        command = list(config.command)
+        if config.family == "nabla" and nabla_out:
+            # Its run directory (model, log) goes to a temporary place, not runs/.
+            command += ["--out", os.path.join(scratch.name, f"{config.label}-{round_number}")]
+        return run_timed(config.label, command, config.env)
+
     log(f"CPU: {CPU_MODEL}; AVX-512: {'yes' if HAS_AVX512 else 'no'}, AVX2: "
         f"{'yes' if 'avx2' in CPU_FLAGS else 'no'}")
     threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
                  if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ATEN_"))]
     log("environment: " + (" ".join(threading) or "no OPENBLAS_/OMP_/MKL_/ATEN_ variables"))
 
-    best = {}
     peak, peak_core = None, None
-    numpy_env = dict(env)
-    if args.numpy_threads != "default":
-        numpy_env["OPENBLAS_NUM_THREADS"] = args.numpy_threads
     peak_program = args.peak_gemm or os.path.join(build, "nabla_peak_gemm")
 
     def measure_peak():
@@ -319,18 +328,11 @@ def main():
         if gflops and (peak is None or gflops > peak):
             peak, peak_core = gflops, core
 
-    for round_number in range(1, args.rounds + 1):
-        log(f"round {round_number} of {args.rounds}")
-        measure_peak()
-        for name in programs:
-            result = run_timed(name, command(name, round_number),
-                               {"numpy": numpy_env, "nabla": nabla_env}.get(name, env))
-            if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
-                best[name] = result
-        measure_peak()
+    measure_peak()
+    medians = configurations.run_rounds(configs, args.rounds, run_one, log, measure_peak)
     floor_s = total_flops / (peak * 1e9) if peak else None
     # The sparse-work floor, at nabla's default thread count (cores, at most 2).
-    cores = min(os.cpu_count() or 1, 2)
+    cores = max(configurations.thread_counts())
     l2_bytes, sparse_flops, nz_train = sparse_floor.recipe_sparse_work(
         data, args.iters, evaluations,
         (INPUTS, HIDDEN, CLASSES, BATCH, TRAIN_SIZE, TEST_SIZE))
@@ -338,57 +340,59 @@ def main():
     sparse_floor_s = sparse_floor.floor_seconds(l2_bytes, sparse_flops, one_gflops, one_l2,
                                                 cores)
 
-    nabla_isa = best.get("nabla", {}).get("isa")
+    nabla_default = medians.get(f"nabla@{cores}t", {})
+    nabla_isa = nabla_default.get("isa")
     print()
     print(f"CPU: {CPU_MODEL} ({os.cpu_count()} cores; AVX-512 {'yes' if HAS_AVX512 else 'no'}); "
           f"nabla kernels: {nabla_isa or 'NA'}"
           + (f" (forced: --isa {args.isa})" if args.isa else ""))
     print(f"Recipe: {total_flops / 1e9:.1f} GFLOP of matrix products "
           f"({train_flops / 1e9:.1f} training + {eval_flops / 1e9:.1f} evaluation); "
-          f"best of {args.rounds} round(s)")
+          f"median of {args.rounds} alternating round(s)")
     if peak:
         print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
-              f"floor {floor_s:.3f} s")
+              f"dense floor {floor_s:.3f} s")
     if sparse_floor_s:
         print(f"Sparse work: {nz_train:.1f} nonzero pixels per image; {sparse_flops / 1e9:.1f} "
               f"GFLOP and {l2_bytes / 1e9:.1f} GB of W1 rows from L2; one core: "
               f"{one_gflops:.1f} GFLOP/s, L2 read {one_l2:.1f} GB/s; {cores} core(s): "
               f"sparse floor {sparse_floor_s:.3f} s")
-    header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
-             f"{'test_acc':>8} {'x_floor':>8} {'x_sparse':>8}"
-    print(header)
-    print("-" * len(header))
-    for name in ("nabla", "numpy", "torch_default", "torch_tuned"):
-        r = best.get(name)
-        if r is None:
-            print(f"{name:<14} {'(not run)':>8}")
-            continue
-        print(f"{name:<14} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
-              f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
-              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')} "
-              f"{fmt(ratio(r['wall_s'], sparse_floor_s), '>8.1f')}")
-    print()
+    print_table(configs, medians, floor_s, sparse_floor_s)
 
-    def wall(name):
-        return best[name]["wall_s"] if name in best else None
-
-    nabla_result = best.get("nabla", {})
-    fields = [
-        ("nabla_s", fmt(wall("nabla"), ".3f")),
-        ("torch_tuned_s", fmt(wall("torch_tuned"), ".3f")),
-        ("torch_default_s", fmt(wall("torch_default"), ".3f")),
-        ("numpy_s", fmt(wall("numpy"), ".3f")),
-        ("nabla_vs_torch_tuned", fmt(ratio(wall("nabla"), wall("torch_tuned")), ".4f")),
-        ("nabla_vs_numpy", fmt(ratio(wall("nabla"), wall("numpy")), ".4f")),
-        ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
-        ("nabla_vs_sparse_floor", fmt(ratio(wall("nabla"), sparse_floor_s), ".3f")),
+    fields = configurations.compare(configs, medians, ["torch", "numpy"], fmt, ratio)
+    fields += [
+        ("nabla_vs_floor", fmt(ratio(nabla_default.get("wall_s"), floor_s), ".3f")),
+        ("nabla_vs_sparse_floor", fmt(ratio(nabla_default.get("wall_s"), sparse_floor_s),
+                                      ".3f")),
+        ("floor_s", fmt(floor_s, ".3f")),
         ("sparse_floor_s", fmt(sparse_floor_s, ".3f")),
-        ("nabla_rss_mb", fmt(nabla_result.get("rss_mb"), ".1f")),
-        ("nabla_test_acc", fmt(nabla_result.get("test_acc"), ".4f")),
+        ("nabla_rss_mb", fmt(nabla_default.get("rss_mb"), ".1f")),
+        ("nabla_test_acc", fmt(nabla_default.get("test_acc"), ".4f")),
         ("nabla_isa", nabla_isa or "NA"),
     ]
     print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
     return 0
+
+
+def print_table(configs, medians, floor_s, sparse_floor_s=None):
+    """One row per configuration: its median run's figures and its ratios to the floors."""
+    header = f"{'configuration':<18} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} " \
+             f"{'rss_mb':>8} {'test_acc':>8} {'x_floor':>8}" \
+             + (f" {'x_sparse':>8}" if sparse_floor_s else "") + "  walls"
+    print(header)
+    print("-" * len(header))
+    for c in configs:
+        r = medians.get(c.label)
+        if r is None:
+            print(f"{c.label:<18} {'(failed)':>8}")
+            continue
+        print(f"{c.label:<18} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
+              f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
+              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')}"
+              + (f" {fmt(ratio(r['wall_s'], sparse_floor_s), '>8.1f')}" if sparse_floor_s
+                 else "")
+              + "  " + " ".join(f"{w:.2f}" for w in r["walls"]))
+    print()
 
 
 def run_cnn(args):
@@ -406,81 +410,66 @@ def run_cnn(args):
         log(f"skipping nabla: {nabla} is missing (build it with scripts/build.sh)")
         only.remove("nabla")
     python = "/usr/bin/python3"
-
-    def command(name):
-        if name == "nabla":
-            return [nabla, "--data", data, "--steps", str(args.steps)]
-        mode = name.split("_", 1)[1]  # torch_default, torch_tuned
-        return [python, os.path.join(PEERS_DIR, "torch_simple_convnet.py"), data,
-                "--mode", mode, "--steps", str(args.steps)]
-
     env = dict(os.environ, NABLA_DATA=data)
     nabla_env = dict(env)
     if HAS_AVX512:
         nabla_env["OPENBLAS_CORETYPE"] = "SKYLAKEX"  # as the tuned peer sets for itself
+    peer = [python, os.path.join(PEERS_DIR, "torch_simple_convnet.py"), data,
+            "--steps", str(args.steps)]
+    configs = []
+    for t in configurations.thread_counts():
+        if "nabla" in only:
+            configs.append(configurations.Config(
+                "nabla", "", t,
+                [nabla, "--data", data, "--steps", str(args.steps), "--threads", str(t)],
+                nabla_env))
+        if "torch_tuned" in only:
+            configs.append(configurations.Config(
+                "torch", "tuned", t, peer + ["--mode", "tuned", "--threads", str(t)], env))
+    if "torch_default" in only:
+        configs.append(configurations.Config("torch", "default", os.cpu_count() or 1,
+                                             peer + ["--mode", "default"], env))
     log(f"CPU: {CPU_MODEL}; AVX-512: {'yes' if HAS_AVX512 else 'no'}")
     threading = [f"{key}={value}" for key, value in sorted(os.environ.items())
                  if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "ATEN_"))]
     log("environment: " + (" ".join(threading) or "no OPENBLAS_/OMP_/MKL_/ATEN_ variables"))
-    programs = [name for name in ("nabla", "torch_default", "torch_tuned") if name in only]
     peak_program = args.peak_gemm or os.path.join(build, "nabla_peak_gemm")
-    best = {}
     peak, peak_core = None, None
-    for round_number in range(1, args.rounds + 1):
-        log(f"round {round_number} of {args.rounds}")
-        for name in programs:
-            result = run_timed(name, command(name), nabla_env if name == "nabla" else env)
-            if result and (name not in best or result["wall_s"] < best[name]["wall_s"]):
-                best[name] = result
+
+    def measure_peak():
+        nonlocal peak, peak_core
         gflops, core = peak_gemm(peak_program, CORETYPES)
         if gflops and (peak is None or gflops > peak):
             peak, peak_core = gflops, core
+
+    medians = configurations.run_rounds(
+        configs, args.rounds, lambda c, _round: run_timed(c.label, c.command, c.env), log,
+        measure_peak)
     floor_s = total_flops / (peak * 1e9) if peak else None
 
     print()
     print(f"CPU: {CPU_MODEL} ({os.cpu_count()} cores; AVX-512 {'yes' if HAS_AVX512 else 'no'})")
     print(f"SimpleConvNet epoch: {total_flops / 1e9:.1f} GFLOP of matrix products "
           f"({train_flops / 1e9:.1f} training + {eval_flops / 1e9:.1f} evaluation); "
-          f"best of {args.rounds} round(s)")
+          f"median of {args.rounds} alternating round(s)")
     if peak:
         print(f"Peak sgemm: {peak:.1f} GFLOP/s (OPENBLAS_CORETYPE={peak_core}); "
               f"floor {floor_s:.3f} s")
-    if sparse_floor_s:
-        print(f"Sparse work: {nz_train:.1f} nonzero pixels per image; {sparse_flops / 1e9:.1f} "
-              f"GFLOP and {l2_bytes / 1e9:.1f} GB of W1 rows from L2; one core: "
-              f"{one_gflops:.1f} GFLOP/s, L2 read {one_l2:.1f} GB/s; {cores} core(s): "
-              f"sparse floor {sparse_floor_s:.3f} s")
-    header = f"{'program':<14} {'wall_s':>8} {'train_s':>8} {'eval_s':>8} {'rss_mb':>8} " \
-             f"{'test_acc':>8} {'x_floor':>8} {'x_sparse':>8}"
-    print(header)
-    print("-" * len(header))
-    for name in ("nabla", "torch_default", "torch_tuned"):
-        r = best.get(name)
-        if r is None:
-            print(f"{name:<14} {'(not run)':>8}")
-            continue
-        print(f"{name:<14} {r['wall_s']:>8.2f} {fmt(r['train_s'], '>8.2f')} "
-              f"{fmt(r['eval_s'], '>8.2f')} {r['rss_mb']:>8.1f} {fmt(r['test_acc'], '>8.4f')} "
-              f"{fmt(ratio(r['wall_s'], floor_s), '>8.1f')}")
-    print()
+    print_table(configs, medians, floor_s)
 
-    def wall(name):
-        return best[name]["wall_s"] if name in best else None
-
-    fields = [
-        ("task", "cnn"),
-        ("nabla_s", fmt(wall("nabla"), ".3f")),
-        ("torch_tuned_s", fmt(wall("torch_tuned"), ".3f")),
-        ("torch_default_s", fmt(wall("torch_default"), ".3f")),
-        ("nabla_vs_torch_tuned", fmt(ratio(wall("nabla"), wall("torch_tuned")), ".4f")),
-        ("nabla_vs_torch_default", fmt(ratio(wall("nabla"), wall("torch_default")), ".4f")),
-        ("nabla_vs_floor", fmt(ratio(wall("nabla"), floor_s), ".3f")),
+    cores = max(configurations.thread_counts())
+    nabla_default = medians.get(f"nabla@{cores}t", {})
+    _, tuned = configurations.best_of(configs, medians, "torch")
+    fields = [("task", "cnn")]
+    fields += configurations.compare(configs, medians, ["torch"], fmt, ratio)
+    fields += [
+        ("nabla_vs_floor", fmt(ratio(nabla_default.get("wall_s"), floor_s), ".3f")),
         ("floor_s", fmt(floor_s, ".3f")),
         ("peak_gflops", fmt(peak, ".1f")),
-        ("nabla_rss_mb", fmt(best.get("nabla", {}).get("rss_mb"), ".1f")),
-        ("torch_tuned_rss_mb", fmt(best.get("torch_tuned", {}).get("rss_mb"), ".1f")),
-        ("nabla_test_acc", fmt(best.get("nabla", {}).get("test_acc"), ".4f")),
-        ("torch_tuned_test_acc", fmt(best.get("torch_tuned", {}).get("test_acc"), ".4f")),
+        ("nabla_rss_mb", fmt(nabla_default.get("rss_mb"), ".1f")),
+        ("torch_best_rss_mb", fmt((tuned or {}).get("rss_mb"), ".1f")),
+        ("nabla_test_acc", fmt(nabla_default.get("test_acc"), ".4f")),
+        ("torch_best_test_acc", fmt((tuned or {}).get("test_acc"), ".4f")),
     ]
     print("RESULT " + " ".join(f"{key}={value}" for key, value in fields), flush=True)
     return 0

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The speed benchmark of issue 4, in one command: the textbook recipe (TwoLayerNet
 # 784-50-10, 10,000 SGD steps of batch 100, 17 evaluations on the full training and test
-# sets) timed in nabla and in its peers, NumPy (float64) and PyTorch (default and tuned).
+# sets) timed in nabla and in its peers, NumPy (float64) and PyTorch (default and tuned),
+# each at 1 and 2 threads; medians of alternating rounds; each peer's best configuration
+# against nabla at the same thread count (bench/configurations.py).
 #
 #   scripts/bench.sh [--rounds N] [--iters N] [--only nabla,numpy,torch_default,torch_tuned]
 #                    [--isa scalar|avx2|avx512]
@@ -28,7 +30,7 @@
 # Installs what is missing from Debian (python3-numpy, python3-torch, time; with sudo
 # when not root), fetches MNIST, builds Release in build/, then runs bench/run_bench.py,
 # which prints a table and ends with one line
-#   RESULT nabla_s=... torch_tuned_s=... torch_default_s=... numpy_s=... ...
+#   RESULT nabla_s=... torch_best_s=... torch_best_config=... nabla_vs_torch_best=... ...
 # Set NABLA_BENCH_NO_INSTALL=1 to skip the package check and NABLA_BENCH_NO_BUILD=1 to
 # use build/ as it is.
 set -euo pipefail

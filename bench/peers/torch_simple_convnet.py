@@ -9,8 +9,8 @@ then the accuracy on the 10,000 test images (blocks of 100).
   --mode default   idiomatic PyTorch: nn.Conv2d, nn.MaxPool2d, nn.Linear,
                    F.cross_entropy, torch.optim.Adam, autograd, the default thread count,
                    both sets held as float32.
-  --mode tuned     for a small CPU: one thread (OpenBLAS, ATen and oneDNN; two threads
-                   spin against each other on 2 cores), AVX-512 kernels where the CPU has
+  --mode tuned     for a small CPU: --threads N threads (default 1; OpenBLAS, ATen and
+                   oneDNN; scripts/bench.sh measures 1 and 2 and keeps the better), AVX-512 kernels where the CPU has
                    AVX-512 (OPENBLAS_CORETYPE=SKYLAKEX, ATEN_CPU_CAPABILITY=avx512;
                    elsewhere the libraries' own choice), the convolution through oneDNN
                    (mkldnn, PyTorch's CPU default), Adam's multi-tensor (foreach) update,
@@ -30,13 +30,13 @@ import time
 START = time.perf_counter()
 
 
-def _mode_from_argv():
+def _option_from_argv(name, default):
     for i, arg in enumerate(sys.argv):
-        if arg == "--mode" and i + 1 < len(sys.argv):
+        if arg == name and i + 1 < len(sys.argv):
             return sys.argv[i + 1]
-        if arg.startswith("--mode="):
+        if arg.startswith(name + "="):
             return arg.split("=", 1)[1]
-    return "default"
+    return default
 
 
 def _cpu_has_avx512():
@@ -52,10 +52,12 @@ def _cpu_has_avx512():
     return False
 
 
-if _mode_from_argv() == "tuned":
+if _option_from_argv("--mode", "default") == "tuned":
     # Read when the libraries load, so they are set before torch imports (as in
     # torch_two_layer_net.py).
-    tuned = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    threads = _option_from_argv("--threads", "1")
+    tuned = {"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+             "MKL_NUM_THREADS": threads}
     if _cpu_has_avx512():
         tuned.update({"OPENBLAS_CORETYPE": "SKYLAKEX", "ATEN_CPU_CAPABILITY": "avx512"})
     else:
@@ -130,8 +132,8 @@ def run_default(data, args, generator):
 
 
 def run_tuned(data, args, generator):
-    """One thread, preallocated batches, foreach Adam. Returns as run_default."""
-    torch.set_num_threads(1)
+    """--threads threads, preallocated batches, foreach Adam. Returns as run_default."""
+    torch.set_num_threads(args.threads)
     x_train_u8, t_train = images(data["train"])
     x_test_u8, t_test = images(data["test"])
     model = simple_convnet(generator)
@@ -166,6 +168,7 @@ def main():
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="tuned mode's thread count")
     parser.add_argument("--eval-block", type=int, default=EVAL_BLOCK,
                         help="test images per forward in the evaluation")
     args = parser.parse_args()

@@ -6,8 +6,8 @@ on the full training and test sets after iterations 0, 600, ..., 9600.
 
   --mode default   idiomatic PyTorch: nn.Linear, F.cross_entropy, torch.optim.SGD,
                    autograd, default thread count, both sets held as float32.
-  --mode tuned     by hand for a small CPU: one thread (OpenBLAS and ATen; two threads
-                   spin against each other on 2 cores), AVX-512 kernels where the CPU
+  --mode tuned     by hand for a small CPU: --threads N threads (default 1; OpenBLAS
+                   and ATen; scripts/bench.sh measures 1 and 2 and keeps the better), AVX-512 kernels where the CPU
                    has AVX-512 (OPENBLAS_CORETYPE=SKYLAKEX, ATEN_CPU_CAPABILITY=avx512;
                    elsewhere the libraries' own choice; with --isa avx2, the AVX2 kernels
                    on any CPU, as an AVX2-only machine runs them), no autograd
@@ -58,7 +58,9 @@ if _option_from_argv("--mode", "default") == "tuned":
     # They replace what the environment says (e.g. an OPENBLAS_CORETYPE=Haswell). The
     # AVX-512 kernels only where the CPU has AVX-512 (elsewhere they stop with SIGILL):
     # there the libraries' own choice (AVX2 on Haswell and Zen) stands.
-    tuned = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    threads = _option_from_argv("--threads", "1")
+    tuned = {"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+             "MKL_NUM_THREADS": threads}
     if _cpu_has_avx512():
         tuned.update({"OPENBLAS_CORETYPE": "SKYLAKEX", "ATEN_CPU_CAPABILITY": "avx512"})
     else:
