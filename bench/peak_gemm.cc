@@ -32,24 +32,10 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Best rate in GFLOP/s of C (m, n) = op(A) . op(B) over `trials` timed batches, each
-// long enough (about min_seconds) for the clock to be accurate.
-double best_gflops(const Shape& s, int trials, double min_seconds) {
-  std::mt19937 engine(1);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> a(static_cast<std::size_t>(s.m) * s.k), b(static_cast<std::size_t>(s.k) * s.n),
-      c(static_cast<std::size_t>(s.m) * s.n);
-  for (float& x : a) x = dist(engine);
-  for (float& x : b) x = dist(engine);
-  // Row-major leading dimensions of the stored A (m, k) or (k, m), B (k, n) or (n, k).
-  const int lda = s.trans_a ? s.m : s.k, ldb = s.trans_b ? s.k : s.n;
-  auto run = [&] {
-    cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
-                s.trans_b ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), lda, b.data(),
-                ldb, 0.0f, c.data(), s.n);
-  };
-  const double flops = 2.0 * s.m * s.n * s.k;
-
+// The best rate, in units of `work` per second (x 1e-9), of calling run() over `trials`
+// timed batches, each long enough (about min_seconds) for the clock to be accurate.
+template <class Run>
+double best_rate(Run run, double work, int trials, double min_seconds) {
   // Warm up (threads started, pages touched) and choose how many calls make a batch.
   auto start = std::chrono::steady_clock::now();
   run();
@@ -65,9 +51,27 @@ double best_gflops(const Shape& s, int trials, double min_seconds) {
   for (int t = 0; t < trials; ++t) {
     start = std::chrono::steady_clock::now();
     for (long i = 0; i < batch; ++i) run();
-    best = std::max(best, flops * static_cast<double>(batch) / seconds_since(start) * 1e-9);
+    best = std::max(best, work * static_cast<double>(batch) / seconds_since(start) * 1e-9);
   }
   return best;
+}
+
+// Best rate in GFLOP/s of C (m, n) = op(A) . op(B).
+double best_gflops(const Shape& s, int trials, double min_seconds) {
+  std::mt19937 engine(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> a(static_cast<std::size_t>(s.m) * s.k), b(static_cast<std::size_t>(s.k) * s.n),
+      c(static_cast<std::size_t>(s.m) * s.n);
+  for (float& x : a) x = dist(engine);
+  for (float& x : b) x = dist(engine);
+  // Row-major leading dimensions of the stored A (m, k) or (k, m), B (k, n) or (n, k).
+  const int lda = s.trans_a ? s.m : s.k, ldb = s.trans_b ? s.k : s.n;
+  auto run = [&] {
+    cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
+                s.trans_b ? CblasTrans : CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), lda, b.data(),
+                ldb, 0.0f, c.data(), s.n);
+  };
+  return best_rate(run, 2.0 * s.m * s.n * s.k, trials, min_seconds);
 }
 
 // Best rate in GB/s at which one thread reads `bytes` (two vectors of half that each, in
@@ -77,23 +81,7 @@ double best_read_gbytes(std::size_t bytes, int trials, double min_seconds) {
   std::vector<float> x(static_cast<std::size_t>(n), 0.5f), y(static_cast<std::size_t>(n), 0.25f);
   volatile float sink = 0;
   auto run = [&] { sink = sink + cblas_sdot(n, x.data(), 1, y.data(), 1); };
-  auto start = std::chrono::steady_clock::now();
-  run();
-  long calls = 1;
-  while (seconds_since(start) < min_seconds / 4) {
-    run();
-    ++calls;
-  }
-  const long batch =
-      std::max(1L, static_cast<long>(min_seconds / (seconds_since(start) / static_cast<double>(calls))));
-  double best = 0;
-  for (int t = 0; t < trials; ++t) {
-    start = std::chrono::steady_clock::now();
-    for (long i = 0; i < batch; ++i) run();
-    best = std::max(best, 2.0 * n * sizeof(float) * static_cast<double>(batch) /
-                              seconds_since(start) * 1e-9);
-  }
-  return best;
+  return best_rate(run, 2.0 * n * sizeof(float), trials, min_seconds);
 }
 
 }  // namespace
