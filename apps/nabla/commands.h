@@ -46,6 +46,14 @@ inline CLI::Validator non_negative() {
       "NONNEGATIVE");
 }
 
+// A path whose empty value would otherwise read as "not given" (--out, --resume, --dot):
+// "" is refused, as the readers refuse it.
+inline CLI::Validator non_empty_path() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string { return text.empty() ? "must not be an empty path" : ""; },
+      "PATH");
+}
+
 // A whole number in [lo, hi], checked on the text: CLI11 alone would clamp one that does not
 // fit its variable and read "-1" into an unsigned one as 2^64 - 1. `name` is shown in --help.
 inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi, std::string name = "") {

@@ -336,7 +336,8 @@ Runner add_example_command(CLI::App& app) {
   sub->add_option("name", opts->name, "Example to run (see --list)");
   sub->add_option("--dot", opts->dot,
                   "Write its computational graph: Graphviz DOT, or SVG if FILE ends in .svg "
-                  "(needs Graphviz's dot)");
+                  "(needs Graphviz's dot)")
+      ->check(non_empty_path());
   sub->add_flag("--list", opts->list, "List the examples");
   return [opts]() -> int {
     if (opts->list || opts->name.empty()) {

@@ -329,7 +329,8 @@ Runner add_ner_command(CLI::App& app) {
                    "another, the same bits")
       ->check(whole_number(1, 4096, "POSITIVE"))
       ->default_str("");
-  train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)");
+  train->add_option("--out", t->out, "Run directory (default: runs/<date-time>)")
+      ->check(non_empty_path());
   train->add_flag("--overwrite", t->overwrite,
                   "Write into an --out directory that already holds files");
   train->add_option("--lr-schedule", t->lr_schedule,
@@ -341,7 +342,8 @@ Runner add_ner_command(CLI::App& app) {
       ->check(whole_number(0, 100000));
   train->add_option("--resume", t->resume,
                     "Continue from a checkpoint (model.safetensors of a run) exactly; "
-                    "--epochs sets the new total");
+                    "--epochs sets the new total")
+      ->check(non_empty_path());
 
   auto model = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();

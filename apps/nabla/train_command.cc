@@ -517,7 +517,8 @@ Runner add_train_command(CLI::App& app) {
       ->default_str("");
   sub->add_option("--out", o->out,
                   "Run directory (default: runs/<date-time>, with -2, -3, ... when taken); one "
-                  "holding files is refused unless --overwrite (or --resume continues its run)");
+                  "holding files is refused unless --overwrite (or --resume continues its run)")
+      ->check(non_empty_path());
   sub->add_flag("--overwrite", o->overwrite, "Let --out replace the run in that directory");
   sub->add_flag("--timing", o->timing,
                 "End with a TIMING line of seconds (training, evaluation, wall) and the "
@@ -542,7 +543,8 @@ Runner add_train_command(CLI::App& app) {
       ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
-                  "set the new total");
+                  "set the new total")
+      ->check(non_empty_path());
   return [o, iters, epochs, lr, optimizer, init, init_std, sub]() -> int {
     o->iters_given = iters->count() > 0;
     o->epochs_given = epochs->count() > 0;

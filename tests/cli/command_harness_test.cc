@@ -248,7 +248,7 @@ const std::vector<Value> kPositiveReals =
 std::vector<Command> commands() {
   // ("taken" holds a run: refused, but with --overwrite)
   const std::vector<Value> out_dirs =
-      good({"out1", "out2", "out3", "runs/x", "taken"}) + bad({"empty", "garbage", "/dev/full"});
+      good({"out1", "out2", "out3", "runs/x", "taken"}) + bad({"empty", "garbage", "/dev/full", ""});
   const Option out{"--out", out_dirs};
   std::vector<Command> all;
   all.push_back(Command{

@@ -506,6 +506,13 @@ TEST_F(TrainCli, UsageErrorsAreFoundBeforeTheData) {
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla train: error: --arch is empty: give its layers, e.g. "
                                "--arch \"affine:100 relu affine:10\""));
+  // an empty --out or --resume is not "not given" (the harness found `--resume ''` training
+  // from scratch, exit 0)
+  for (const char* option : {"--out ''", "--resume ''"}) {
+    r = run(nowhere + option);
+    EXPECT_EQ(r.status, 2) << option << ": " << r.out;
+    EXPECT_THAT(r.out, HasSubstr("must not be an empty path")) << option;
+  }
   r = run(nowhere + "--arch '   '");
   EXPECT_EQ(r.status, 2) << r.out;
   r = run(nowhere + "--arch 'affine:10 relu:3'");
