@@ -19,7 +19,7 @@
 #include "exit_status.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/run.h"
 #include "nabla/train/run_dir.h"
