@@ -77,6 +77,7 @@ Runner add_knn_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
+Runner add_export_command(CLI::App& app);
 Runner add_ner_command(CLI::App& app);
 
 }  // namespace nabla::cli

@@ -71,5 +71,6 @@
 #include "nabla/train/run.h"
 #include "nabla/train/schedule.h"
 #include "nabla/train/run_dir.h"
+#include "nabla/train/torch_export.h"
 #include "nabla/train/train.h"
 #include "nabla/train/train_data.h"
