@@ -16,7 +16,7 @@ Runner add_export_command(CLI::App& app) {
       "export", "Write a trained model for another tool (PyTorch: docs/model-format.md)");
   sub->add_option("--format", o->format,
                   "torch: the state_dict of a torch.nn.Sequential, its modules in the metadata")
-      ->check(CLI::IsMember({"torch"}))
+      ->check(one_of({"torch"}))
       ->capture_default_str();
   sub->add_option("model", o->model, "Model file (model.safetensors of a run)")->required();
   sub->add_option("out", o->out, "File to write (safetensors)")->required();
