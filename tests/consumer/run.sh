@@ -51,6 +51,12 @@ package)
     -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
   cmake --build "$work/build"
   check_output "$work/build/consumer"
+  # The custom-layer example, a project of its own against the installed package.
+  cmake -S "$source/examples/custom_layer" -B "$work/example" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
+  cmake --build "$work/example"
+  "$work/example/custom_layer" | tee "$work/example.out" || fail "examples/custom_layer exited with $?"
+  grep -qx 'gradient check: ok' "$work/example.out" || fail "examples/custom_layer"
   # 0.2 asks for 0.2.x: a 0.3 request is refused (0.x minor versions may break the API).
   cat >"$work/want03.cmake" <<CMAKE
 set(CMAKE_PREFIX_PATH "$work/prefix")
