@@ -126,8 +126,9 @@ shared)
   ln -s /nonexistent "$work/prefix"  # (so that nothing can still use the old path)
   out=$(env -u LD_LIBRARY_PATH "$work/moved/bin/nabla" --version) || fail "installed nabla: exit $?"
   grep -q '^nabla 0\.2\.' <<<"$out" || fail "installed nabla --version: $out"
-  ldd "$work/moved/bin/nabla" | grep -q "$work/moved/lib/libnabla.so.0.2" ||
-    fail "installed nabla does not use the installed libnabla.so"
+  used=$(ldd "$work/moved/bin/nabla" | sed -n 's/.*libnabla\.so\.0\.2 => \([^ ]*\).*/\1/p')
+  [ -n "$used" ] && [ "$(realpath "$used")" = "$(realpath "$work/moved/lib/libnabla.so.0.2")" ] ||
+    fail "installed nabla uses '$used', not the installed libnabla.so"
   env -u LD_LIBRARY_PATH "$work/moved/bin/nabla" example add-mul | grep -q . ||
     fail "installed nabla example add-mul"
   # A program of the user's, through find_package: linked to the shared library (with
