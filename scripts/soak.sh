@@ -179,7 +179,7 @@ draw() {
       opt --distance 'l1|l2' 'cosine'
       opt --k '1|3|1,3|1,,3' '0|101|x'
       opt --folds '2|3' '1|101|x'
-      opt --threads '1|2' '0|65'
+      opt --threads '1|2' '0|257'
       ;;
     4)
       args=(example)

@@ -15,6 +15,8 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 scripts/build.sh -DNABLA_WERROR=ON "${launcher[@]}"
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+# The API reference from the public headers: any Doxygen warning fails (seconds).
+cmake --build build --target api_docs
 
 # The unit tests under ASan + UBSan (the slow end-to-end group runs once, above); not the
 # Python module's (an unsanitized python3 cannot load a sanitized module). GCC's

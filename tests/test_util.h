@@ -27,12 +27,12 @@
 #include <vector>
 
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/data/idx.h"
 
 namespace nabla::testing_util {
 
-// f(), with `threads` threads lent to the ops it runs (core/workers.h's ThreadScope).
+// f(), with `threads` threads lent to the ops it runs (detail/workers.h's ThreadScope).
 template <class F>
 decltype(auto) with_threads(int threads, F&& f) {
   Workers workers(threads);

@@ -42,6 +42,7 @@ int run_cli(int argc, char** argv) {
   add(add_train_command);
   add(add_eval_command);
   add(add_predict_command);
+  add(add_export_command);
   add(add_ner_command);
 
   CLI::App* chosen = nullptr;

@@ -11,6 +11,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "suggest.h"
 
 namespace nabla::cli {
 
@@ -54,6 +58,28 @@ inline CLI::Validator non_empty_path() {
       "PATH");
 }
 
+// One of `names`, an option's enumerated values, with a suggestion for a typo:
+// "--optimizer: must be one of sgd, momentum, adagrad, adam, got 'adm'; did you mean
+// 'adam'?". --help shows {sgd,momentum,...}.
+inline CLI::Validator one_of(std::vector<std::string> names) {
+  std::string listed, braced;
+  for (const std::string& n : names) {
+    listed += (listed.empty() ? "" : ", ") + n;
+    braced += (braced.empty() ? "{" : ",") + n;
+  }
+  braced += "}";
+  return CLI::Validator(
+      [names = std::move(names), listed](std::string& text) -> std::string {
+        for (const std::string& n : names) {
+          if (text == n) return "";
+        }
+        std::optional<std::string> match = closest_match(text, names);
+        return "must be one of " + listed + ", got '" + text + "'" +
+               (match ? "; did you mean '" + *match + "'?" : "");
+      },
+      braced);
+}
+
 // A whole number in [lo, hi], checked on the text: CLI11 alone would clamp one that does not
 // fit its variable and read "-1" into an unsigned one as 2^64 - 1. `name` is shown in --help.
 inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi, std::string name = "") {
@@ -79,12 +105,16 @@ int default_threads();
 // Registers a subcommand; the returned function runs it after parsing.
 using Runner = std::function<int()>;
 
+// The range of --threads, the same in every command.
+constexpr int kMaxThreads = 256;
+
 Runner add_example_command(CLI::App& app);
 Runner add_gradcheck_command(CLI::App& app);
 Runner add_knn_command(CLI::App& app);
 Runner add_train_command(CLI::App& app);
 Runner add_eval_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
+Runner add_export_command(CLI::App& app);
 Runner add_ner_command(CLI::App& app);
 
 }  // namespace nabla::cli

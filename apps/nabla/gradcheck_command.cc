@@ -80,12 +80,13 @@ Runner add_gradcheck_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
       "gradcheck", "Compare backprop gradients with numerical ones (float64) on TwoLayerNet");
+  sub->option_defaults()->always_capture_default();  // --help shows each default
   sub->add_option("--samples", opts->samples, "Inputs (sentences for --model ner) per check")
       ->check(CLI::Range(1, 100));
   sub->add_option("--model", opts->model,
                   "two-layer (TwoLayerNet and its sigmoid variant) or ner (the window tagger "
                   "of `nabla ner`, on the first --samples sentences of --data, a CoNLL file)")
-      ->check(CLI::IsMember({"two-layer", "ner"}));
+      ->check(one_of({"two-layer", "ner"}));
   sub->add_option("--seed", opts->seed, "Random seed (weights, and inputs without --data)")
       ->check(whole_number(0, UINT64_MAX));  // (not "-1" wrapped to 2^64 - 1, issue 24)
   sub->add_option("--data", opts->data,

@@ -89,6 +89,7 @@ Sizes checked_sizes(const Options& o, std::optional<std::int64_t> train_images,
 Runner add_knn_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand("knn", "k-nearest neighbours on MNIST with cross-validated k");
+  sub->option_defaults()->always_capture_default();  // --help shows each default
   sub->add_option("--data", opts->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
   sub->add_option("--train-size", opts->train_size,
                   "Training images to search (the first N; default: all)")
@@ -100,14 +101,14 @@ Runner add_knn_command(CLI::App& app) {
                   "Training images used for cross-validation (the first N, at most --train-size; "
                   "default: 10000 or all there are)")
       ->check(whole_number(2, INT64_MAX));
-  sub->add_option("--distance", opts->distance, "l1 or l2")->check(CLI::IsMember({"l1", "l2"}));
+  sub->add_option("--distance", opts->distance, "l1 or l2")->check(one_of({"l1", "l2"}));
   sub->add_option("--k", opts->ks,
                   "Values of k to try, e.g. 1,3,5 (one value: no cross-validation); at most "
                   "the training images (with several, the images a fold is searched among)")
       ->delimiter(',')
       ->check(whole_number(1, INT64_MAX));
   sub->add_option("--folds", opts->folds, "Cross-validation folds")->check(CLI::Range(2, 100));
-  sub->add_option("--threads", opts->threads, "Threads")->check(CLI::Range(1, 64));
+  sub->add_option("--threads", opts->threads, "Threads")->check(CLI::Range(1, kMaxThreads));
   return [opts]() -> int {
     using Clock = std::chrono::steady_clock;
     auto seconds_since = [](Clock::time_point t) {

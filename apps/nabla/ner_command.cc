@@ -302,7 +302,7 @@ Runner add_ner_command(CLI::App& app) {
       ->check(whole_number(0, 20));
   train->add_option("--hidden", t->model.hidden, "Hidden units")->check(whole_number(1, 100000));
   train->add_option("--activation", t->model.activation, "tanh, relu or sigmoid")
-      ->check(CLI::IsMember({"tanh", "relu", "sigmoid"}));
+      ->check(one_of({"tanh", "relu", "sigmoid"}));
   train
       ->add_option("--shape-dim", t->model.shape_dim,
                    "Size of the learned word-shape vectors (0: none)")
@@ -311,7 +311,7 @@ Runner add_ner_command(CLI::App& app) {
       ->check(whole_number(1, 100000));
   train->add_option("--batch", t->batch, "Tokens per step")->check(whole_number(1, 1000000));
   train->add_option("--optimizer", t->optimizer, "sgd, momentum, adagrad, rmsprop, adam...")
-      ->check(CLI::IsMember(optimizer_names()));
+      ->check(one_of(optimizer_names()));
   train->add_option("--lr", t->lr, "Learning rate")->check(positive());
   train->add_option("--seed", t->seed, "Random seed")
       ->check(whole_number(0, 1ULL << 62, "UINT"));
@@ -319,7 +319,7 @@ Runner add_ner_command(CLI::App& app) {
       ->add_option("--threads", t->threads,
                    "Threads (default: cores, at most 2); with 2, the evaluations run beside "
                    "training (the results are the same)")
-      ->check(CLI::Range(1, 256))
+      ->check(CLI::Range(1, kMaxThreads))
       ->default_str("");
   train
       ->add_option("--shards", t->shards,

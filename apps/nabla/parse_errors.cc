@@ -44,14 +44,26 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 
 int report_parse_error(CLI::App& app, const CLI::ParseError& e) {
   if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
-  CLI::App* command = nullptr;  // the subcommand being parsed, if any
-  for (CLI::App* sub : app.get_subcommands({})) {
-    if (sub->parsed()) command = sub;
+  // The innermost subcommand being parsed, if any (`ner` in `nabla ner tagg`), and its
+  // full name.
+  CLI::App* command = nullptr;
+  std::string who = "nabla";
+  for (CLI::App* level = &app; level != nullptr;) {
+    CLI::App* parsed = nullptr;
+    for (CLI::App* sub : level->get_subcommands({})) {
+      if (sub->parsed()) parsed = sub;
+    }
+    if (parsed != nullptr) {
+      command = parsed;
+      who += " " + parsed->get_name();
+    }
+    level = parsed;
   }
   CLI::App& scope = command != nullptr ? *command : app;
-  const std::string who = command != nullptr ? "nabla " + command->get_name() : "nabla";
-  // Words no option or command took: without a command, the first plain word is the
-  // command mistyped; else the first that looks like an option, else the first.
+  // Words no option or command took: where commands are due (at the top, or in a command
+  // of commands such as `ner`), the first plain word is a command mistyped.
+  const bool commands_due = command_names(scope).size() > 0;
+  // Else the first that looks like an option, else the first.
   std::vector<std::string> extras = app.remaining(true);
   auto option = std::find_if(extras.begin(), extras.end(), [](const std::string& w) {
     return w.size() > 1 && w[0] == '-' && !std::isdigit(static_cast<unsigned char>(w[1]));
@@ -59,16 +71,16 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e) {
   auto plain = std::find_if(extras.begin(), extras.end(),
                             [](const std::string& w) { return w.empty() || w[0] != '-'; });
   std::string message;
-  if (command == nullptr && plain != extras.end()) {
-    message = "unknown command '" + *plain + "'" + did_you_mean(*plain, command_names(app)) +
-              " (commands: " + joined(command_names(app)) + ")";
+  if (commands_due && plain != extras.end()) {
+    message = "unknown command '" + *plain + "'" + did_you_mean(*plain, command_names(scope)) +
+              " (commands: " + joined(command_names(scope)) + ")";
   } else if (option != extras.end()) {
     std::string word = option->substr(0, option->find('='));
     message = "unknown option '" + word + "'" + did_you_mean(word, option_names(scope));
   } else if (!extras.empty()) {
     message = "unexpected argument '" + extras[0] + "'";
-  } else if (command == nullptr && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
-    message = "a command is required: " + joined(command_names(app));
+  } else if (commands_due && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+    message = "a command is required: " + joined(command_names(scope));
   } else {
     message = e.what();
   }

@@ -19,7 +19,7 @@
 #include "exit_status.h"
 #include "nabla/core/cpu.h"
 #include "nabla/core/runtime.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/run.h"
 #include "nabla/train/run_dir.h"
@@ -462,7 +462,7 @@ Runner add_train_command(CLI::App& app) {
                                 "two-layer-net, mlp, linear, simple-convnet (the textbook's CNN: "
                                 "adam, lr 0.001, 20 epochs unless given) or deep-convnet (its "
                                 "deeper one, also He init)")
-                    ->check(CLI::IsMember(model_preset_names()));
+                    ->check(one_of(model_preset_names()));
   sub->add_option("--arch", o->arch, arch_help())->excludes(model);
   sub->add_option("--hidden", o->hidden,
                   "Hidden layer sizes, e.g. 100,100 (default: 50 for two-layer-net, 100,100 "
@@ -471,8 +471,8 @@ Runner add_train_command(CLI::App& app) {
       ->delimiter(',')
       ->check(whole_number(1, ModelSpec::kMaxWidth, "POSITIVE"));
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
-      ->check(CLI::IsMember({"relu", "sigmoid", "tanh"}));
-  sub->add_option("--loss", o->loss, "softmax or svm")->check(CLI::IsMember({"softmax", "svm"}));
+      ->check(one_of({"relu", "sigmoid", "tanh"}));
+  sub->add_option("--loss", o->loss, "softmax or svm")->check(one_of({"softmax", "svm"}));
   sub->add_option("--reg", o->reg,
                   "L2 penalty lambda: loss + lambda * sum W^2 over every weight (not biases)")
       ->check(non_negative());
@@ -486,27 +486,27 @@ Runner add_train_command(CLI::App& app) {
   auto* lr = sub->add_option("--lr", o->lr, "Learning rate")->check(positive());
   auto* optimizer = sub->add_option("--optimizer", o->optimizer,
                                     "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-                        ->check(CLI::IsMember(optimizer_names()));
+                        ->check(one_of(optimizer_names()));
   sub->add_option("--weight-decay", o->weight_decay,
                   "The same L2 penalty as the textbook writes it: --weight-decay L is --reg L/2 "
                   "(gradient + L * W); with adamw, AdamW's decoupled decay instead")
       ->check(non_negative());
   auto* init =
       sub->add_option("--init", o->init, "Weight init: std (normal with --init-std), xavier or he")
-          ->check(CLI::IsMember({"std", "normal", "xavier", "he"}));
+          ->check(one_of({"std", "normal", "xavier", "he"}));
   auto* init_std = sub->add_option("--init-std", o->init_std, "Standard deviation for --init std")
                        ->check(positive());
   sub->add_option("--seed", o->seed, "Random seed (a run is reproducible from it)")
       ->check(whole_number(0, UINT64_MAX));
   sub->add_option("--sampling", o->sampling,
                   "replacement (the textbook's random choice) or shuffle (epochs)")
-      ->check(CLI::IsMember({"replacement", "shuffle"}));
+      ->check(one_of({"replacement", "shuffle"}));
   sub->add_option("--threads", o->threads,
                   "Threads (default: cores, at most 2); with 2 or more, the layers that split "
                   "their work (a sparse first layer, a convolution) share a batch between "
                   "them, the batches are made ahead and the evaluations during training run "
                   "beside it, on threads of their own (the results are the same)")
-      ->check(CLI::Range(1, 256))
+      ->check(CLI::Range(1, kMaxThreads))
       ->default_str("");
   sub->add_option("--shards", o->shards,
                   "Cut each batch into P slices whose gradients are added in slice order "

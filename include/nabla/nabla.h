@@ -2,7 +2,7 @@
 //
 // The folders, each using only the ones above it (docs/design.md):
 //   core/      Tensor (N-d, row-major, float32/float64, value semantics), Rng, errors;
-//              SparsePixels; safetensors files; threads (workers.h); cpu.h, runtime.h
+//              SparsePixels; safetensors files; cpu.h, runtime.h
 //   autograd/  Var and Node: the computational graph (graph.h); gradient checks, Jacobians,
 //              pictures of a graph (dot.h)
 //   ops/       primitive ops, each a forward and a backward: elementwise, matmul, reduce
@@ -28,12 +28,11 @@
 #include "nabla/autograd/graph.h"
 #include "nabla/autograd/jacobian.h"
 #include "nabla/core/cpu.h"
-#include "nabla/core/large_buffer.h"
+#include "nabla/core/export.h"
 #include "nabla/core/runtime.h"
 #include "nabla/core/safetensors.h"
 #include "nabla/core/sparse_pixels.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 #include "nabla/data/csv.h"
 #include "nabla/data/idx.h"
 #include "nabla/data/image.h"
@@ -72,5 +71,6 @@
 #include "nabla/train/run.h"
 #include "nabla/train/schedule.h"
 #include "nabla/train/run_dir.h"
+#include "nabla/train/torch_export.h"
 #include "nabla/train/train.h"
 #include "nabla/train/train_data.h"

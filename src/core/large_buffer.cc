@@ -1,4 +1,4 @@
-#include "nabla/core/large_buffer.h"
+#include "nabla/detail/large_buffer.h"
 
 #include <cstdlib>
 

@@ -1,5 +1,6 @@
 // Rows of mostly-zero pixels, compressed to their non-zero entries.
 #include "nabla/core/sparse_pixels.h"
+#include "nabla/detail/workers.h"
 
 #include <algorithm>
 #include <functional>

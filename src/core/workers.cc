@@ -1,4 +1,4 @@
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -5,6 +5,7 @@
 
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/ops/ops.h"
+#include "nabla/detail/workers.h"
 
 namespace nabla {
 

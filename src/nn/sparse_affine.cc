@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/sparse.h"
 
 namespace nabla {

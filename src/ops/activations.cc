@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "kernels/kernels.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
 #include "ops/tensor_loops.h"
 

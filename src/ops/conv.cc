@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
 #include "ops/tensor_loops.h"
 

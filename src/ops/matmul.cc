@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
 #include "ops/tensor_loops.h"
 

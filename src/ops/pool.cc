@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "kernels/kernels.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "ops/tensor_loops.h"
 
 namespace nabla {

@@ -1,5 +1,6 @@
 // Products with sparse pixel rows: only the non-zero pixels contribute.
 #include "nabla/ops/sparse.h"
+#include "nabla/detail/workers.h"
 
 #include <algorithm>
 #include <filesystem>

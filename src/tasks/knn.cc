@@ -1,4 +1,5 @@
 #include "nabla/tasks/knn.h"
+#include "nabla/detail/workers.h"
 
 #include <cblas.h>
 
@@ -99,6 +100,9 @@ void check_compatible(const Dataset& train, const Dataset& queries, std::int64_t
 }
 
 }  // namespace
+
+KNearestNeighbor::KNearestNeighbor(KNearestNeighbor&&) noexcept = default;
+KNearestNeighbor::~KNearestNeighbor() = default;
 
 KNearestNeighbor::KNearestNeighbor(const Dataset& train, Distance distance, int threads)
     : train_(train), distance_(distance), workers_(std::make_unique<Workers>(threads)) {

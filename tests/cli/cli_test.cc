@@ -13,6 +13,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using Result = nabla::testing_util::CommandResult;
 
@@ -238,7 +239,7 @@ TEST(Cli, UnknownCommandIsNamedWithTheClosestOne) {
   Result r = run("trian --iters 5");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla: error: unknown command 'trian'; did you mean 'train'? "
-                               "(commands: example, gradcheck, knn, train, eval, predict, ner)"));
+                               "(commands: example, gradcheck, knn, train, eval, predict, export, ner)"));
   r = run("");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla: error: a command is required: example, gradcheck, knn, "
@@ -246,6 +247,59 @@ TEST(Cli, UnknownCommandIsNamedWithTheClosestOne) {
   r = run("frobnicate");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("unknown command 'frobnicate' (commands: "));  // nothing close
+}
+
+// A command of commands (`ner`) names its own mistyped command, and asks for one.
+TEST(Cli, UnknownNestedCommandIsNamedWithTheClosestOne) {
+  Result r = run("ner tagg --model m.safetensors");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla ner: error: unknown command 'tagg'; did you mean 'tag'? "
+                               "(commands: train, eval, tag)"));
+  r = run("ner");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla ner: error: a command is required: train, eval, tag"));
+  // An option of `ner train` is suggested from ner train's own options.
+  r = run("ner train --epoch 2");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("nabla ner train: error: unknown option '--epoch'; did you mean "
+                               "'--epochs'?"));
+}
+
+// An option's enumerated values: the allowed ones listed, the closest suggested.
+TEST(Cli, MistypedOptionValueIsNamedWithTheClosestOne) {
+  Result r = run("train --optimizer adm");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--optimizer: must be one of "));
+  EXPECT_THAT(r.out, HasSubstr(", got 'adm'; did you mean 'adam'?"));
+  r = run("knn --distance l3");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--distance: must be one of l1, l2, got 'l3'; did you mean"));
+  r = run("export --format onnx a b");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("--format: must be one of torch, got 'onnx'"));
+  EXPECT_THAT(r.out, Not(HasSubstr("did you mean")));  // nothing close
+}
+
+// --threads has one range in every command.
+TEST(Cli, ThreadsHaveOneRange) {
+  for (const std::string& command : {"train", "knn", "ner train"}) {
+    Result r = run(command + " --threads 257");
+    EXPECT_EQ(r.status, 2) << command << "\n" << r.out;
+    EXPECT_THAT(r.out, HasSubstr("--threads: Value 257 not in range 1 to 256")) << command;
+  }
+}
+
+// --help shows each option's default, in knn and gradcheck as in train.
+TEST(Cli, HelpShowsDefaults) {
+  Result knn = run("knn --help");
+  EXPECT_EQ(knn.status, 0) << knn.out;
+  EXPECT_THAT(knn.out, ::testing::ContainsRegex("--folds [^\n]*=5\n"));
+  EXPECT_THAT(knn.out, ::testing::ContainsRegex("--distance [^\n]*=l2 "));
+  EXPECT_THAT(knn.out, ::testing::ContainsRegex("--threads [^\n]*=2\n"));
+  Result gradcheck = run("gradcheck --help");
+  EXPECT_EQ(gradcheck.status, 0) << gradcheck.out;
+  EXPECT_THAT(gradcheck.out, ::testing::ContainsRegex("--samples [^\n]*=3\n"));
+  EXPECT_THAT(gradcheck.out, ::testing::ContainsRegex("--model [^\n]*=two-layer\n"));
 }
 
 TEST(Cli, UnknownOptionIsNamedWithTheClosestOne) {

@@ -306,7 +306,7 @@ std::vector<Command> commands() {
                          {"--distance", good({"l1", "l2"}) + bad({"cosine"})},
                          {"--k", good({"1", "3", "1,3", "1,,3"}) + bad({"0", "101", "x"})},
                          {"--folds", good({"2", "3"}) + bad({"1", "101", "x"})},
-                         {"--threads", good({"1", "2"}) + bad({"0", "65"})}},
+                         {"--threads", good({"1", "2"}) + bad({"0", "257"})}},
                         {}});
   all.push_back(Command{
       {"example"},

@@ -4,6 +4,8 @@
 #   run.sh package      BUILD SOURCE CXX [LAUNCHER] [WERROR]   cmake --install BUILD, find_package(nabla 0.2)
 #   run.sh pkg-config   BUILD SOURCE CXX                       cmake --install BUILD, pkg-config --cflags --libs nabla
 #   run.sh subdirectory BUILD SOURCE CXX [LAUNCHER] [WERROR] [PIC]   add_subdirectory(SOURCE), the library only
+#   run.sh shared       BUILD SOURCE CXX [LAUNCHER] [WERROR]   SOURCE built as a shared library with the
+#                                                             command, installed, moved; both run from there
 # (WERROR and PIC: as BUILD's library was built, ON/OFF or 1/0)
 set -euo pipefail
 mode=$1 build=$2 source=$3 cxx=$4 launcher=${5:-} werror=${6:-OFF} pic=${7:-0}
@@ -49,6 +51,12 @@ package)
     -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
   cmake --build "$work/build"
   check_output "$work/build/consumer"
+  # The custom-layer example, a project of its own against the installed package.
+  cmake -S "$source/examples/custom_layer" -B "$work/example" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$work/prefix" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
+  cmake --build "$work/example"
+  "$work/example/custom_layer" | tee "$work/example.out" || fail "examples/custom_layer exited with $?"
+  grep -qx 'gradient check: ok' "$work/example.out" || fail "examples/custom_layer"
   # 0.2 asks for 0.2.x: a 0.3 request is refused (0.x minor versions may break the API).
   cat >"$work/want03.cmake" <<CMAKE
 set(CMAKE_PREFIX_PATH "$work/prefix")
@@ -86,6 +94,49 @@ subdirectory)
   cmake "$work/build" -DCMAKE_BUILD_TYPE=Release -DNABLA_WERROR="$werror" \
     -DCMAKE_POSITION_INDEPENDENT_CODE="$pic" >/dev/null
   cmake --build "$work/build" -j2 --target consumer
+  check_output "$work/build/consumer"
+  ;;
+shared)
+  # nabla as a distribution packages it: -DBUILD_SHARED_LIBS=ON, the library and the command,
+  # built beside BUILD (its compilations are BUILD's, for ccache) and installed.
+  beside=$(mktemp -d "$build-shared-XXXXXX")
+  cmake -S "$source" -B "$beside" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+    -DNABLA_BUILD_TESTS=OFF -DNABLA_BUILD_BENCH=OFF -DNABLA_BUILD_EXAMPLES=OFF -DNABLA_PYTHON=OFF \
+    -DNABLA_WERROR="$werror" "${cmake_args[@]}" >"$work/configure.log" ||
+    { cat "$work/configure.log"; fail "configure"; }
+  cmake --build "$beside" -j2 --target nabla nabla_cli
+  build=$beside install_tree
+  lib=$work/prefix/lib
+  # A versioned SONAME (0.x: the minor version is the ABI's), the links to it.
+  soname=$(readelf -d "$lib/libnabla.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+  [ "$soname" = libnabla.so.0.2 ] || fail "SONAME '$soname', want libnabla.so.0.2"
+  [ -e "$lib/libnabla.so.0.2" ] && [ -e "$lib/$(readlink "$lib/libnabla.so.0.2")" ] ||
+    fail "libnabla.so.0.2 not installed"
+  # The public API only: none of the libraries nabla uses (nlohmann-json's templates), none
+  # of its own helpers (src/).
+  symbols=$(nm -DC --defined-only "$lib/libnabla.so")
+  echo "libnabla.so exports $(wc -l <<<"$symbols") symbols"
+  if grep -E 'nlohmann|cblas_|png_' <<<"$symbols" | head -5 | grep .; then
+    fail "libnabla.so exports the symbols of its dependencies"
+  fi
+  grep -q 'nabla::Tensor::Tensor' <<<"$symbols" || fail "libnabla.so does not export nabla::Tensor"
+  # Moved elsewhere, the tree still works: bin/nabla finds ../lib (RUNPATH $ORIGIN/../lib),
+  # with no LD_LIBRARY_PATH.
+  mv "$work/prefix" "$work/moved"
+  ln -s /nonexistent "$work/prefix"  # (so that nothing can still use the old path)
+  out=$(env -u LD_LIBRARY_PATH "$work/moved/bin/nabla" --version) || fail "installed nabla: exit $?"
+  grep -q '^nabla 0\.2\.' <<<"$out" || fail "installed nabla --version: $out"
+  used=$(ldd "$work/moved/bin/nabla" | sed -n 's/.*libnabla\.so\.0\.2 => \([^ ]*\).*/\1/p')
+  [ -n "$used" ] && [ "$(realpath "$used")" = "$(realpath "$work/moved/lib/libnabla.so.0.2")" ] ||
+    fail "installed nabla uses '$used', not the installed libnabla.so"
+  env -u LD_LIBRARY_PATH "$work/moved/bin/nabla" example add-mul | grep -q . ||
+    fail "installed nabla example add-mul"
+  # A program of the user's, through find_package: linked to the shared library (with
+  # Threads::Threads from nabla::nabla's interface).
+  cmake -S "$source/tests/consumer" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$work/moved" "${cmake_args[@]}" -DCMAKE_COMPILE_WARNING_AS_ERROR="$werror"
+  cmake --build "$work/build"
+  ldd "$work/build/consumer" | grep -q "libnabla.so.0.2" || fail "the consumer is not linked to libnabla.so"
   check_output "$work/build/consumer"
   ;;
 *) fail "unknown mode $mode" ;;

@@ -1,6 +1,6 @@
 // LargeAllocator: big buffers in 2 MB-aligned blocks (huge pages), small ones as usual,
 // and vectors that behave like any std::vector.
-#include "nabla/core/large_buffer.h"
+#include "nabla/detail/large_buffer.h"
 
 #include <gtest/gtest.h>
 

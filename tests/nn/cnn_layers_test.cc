@@ -20,6 +20,7 @@
 #include "nabla/nn/network.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/optim.h"
+#include "nabla/detail/workers.h"
 #include "test_util.h"
 
 namespace nabla {

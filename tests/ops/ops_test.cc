@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "nabla/autograd/gradcheck.h"
-#include "nabla/core/workers.h"
+#include "nabla/detail/workers.h"
 #include "test_util.h"
 
 namespace nabla {

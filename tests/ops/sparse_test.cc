@@ -10,6 +10,7 @@
 #include "nabla/nn/layers.h"
 #include "nabla/nn/network.h"
 #include "nabla/ops/ops.h"
+#include "nabla/detail/workers.h"
 #include "test_util.h"
 
 namespace nabla {

@@ -9,9 +9,12 @@
 #include <string>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 std::string to_dot(const Var& root, const std::string& title = "nabla");
 
 }  // namespace nabla
+NABLA_API_END

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // Central differences (f(x + h) - f(x - h)) / 2h, one element of x at a time; x is
@@ -45,3 +47,4 @@ GradCheckReport gradient_check(const std::function<Var()>& f, std::vector<Var> p
                                double h = 1e-5, double abs_floor = 1e-6);
 
 }  // namespace nabla
+NABLA_API_END

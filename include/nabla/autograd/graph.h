@@ -20,8 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct Node {
@@ -97,3 +99,4 @@ void accumulate_grad(Node& node, const Tensor& g, const char* op);
 std::vector<std::shared_ptr<Node>> topological_order(const Var& root);
 
 }  // namespace nabla
+NABLA_API_END

@@ -17,8 +17,10 @@
 #include <functional>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 using VectorFunction = std::function<Var(const Var&)>;
@@ -31,3 +33,4 @@ Tensor jacobian(const VectorFunction& f, const Tensor& x);
 Tensor numerical_jacobian(const VectorFunction& f, const Tensor& x, double h = 1e-6);
 
 }  // namespace nabla
+NABLA_API_END

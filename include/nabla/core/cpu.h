@@ -9,6 +9,9 @@
 
 #include <string>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 // The level in use: "scalar", "avx2" or "avx512". Throws ValueError when NABLA_ISA names
@@ -16,3 +19,4 @@ namespace nabla {
 std::string kernel_isa();
 
 }  // namespace nabla
+NABLA_API_END

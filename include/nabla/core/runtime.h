@@ -14,6 +14,9 @@
 
 #include <string>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 struct RuntimeOptions {
@@ -48,3 +51,4 @@ std::string blas_core();
 std::string better_blas_coretype();
 
 }  // namespace nabla
+NABLA_API_END

@@ -25,8 +25,10 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct SafetensorsFile {
@@ -59,3 +61,4 @@ bool is_save_leftover(const std::string& file_name);
 SafetensorsFile load_safetensors(const std::string& path);
 
 }  // namespace nabla
+NABLA_API_END

@@ -9,23 +9,24 @@
 #include <cstdint>
 #include <vector>
 
-#include "nabla/core/large_buffer.h"
+#include "nabla/core/export.h"
+#include "nabla/detail/large_buffer.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class SparsePixels {
  public:
   SparsePixels() = default;
   // `rows` x `cols` uint8 pixels (row-major); each value is pixel * scale. With current workers
-  // (core/workers.h), the rows are compressed in parts at once.
+  // (detail/workers.h), the rows are compressed in parts at once.
   SparsePixels(const std::uint8_t* pixels, std::int64_t rows, std::int64_t cols, float scale);
   // No rows yet, of `cols` columns (at most 65536), each value pixel * scale.
   SparsePixels(std::int64_t cols, float scale);
   // Room for `rows` rows and `entries` non-zeros, so that append_rows does not move them.
   void reserve(std::int64_t rows, std::int64_t entries);
-  // Appends `rows` rows of cols() uint8 pixels. With current workers (core/workers.h), the rows are
+  // Appends `rows` rows of cols() uint8 pixels. With current workers (detail/workers.h), the rows are
   // compressed in parts at once.
   void append_rows(const std::uint8_t* pixels, std::int64_t rows);
   // Becomes a copy of rows `rows` of `from`, in that order (storage reused). A batch of
@@ -52,3 +53,4 @@ class SparsePixels {
 };
 
 }  // namespace nabla
+NABLA_API_END

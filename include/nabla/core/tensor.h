@@ -22,6 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 enum class DType { f32, f64, i64, i32 };
@@ -236,3 +239,4 @@ const T* Tensor::data() const {
 }
 
 }  // namespace nabla
+NABLA_API_END

@@ -25,8 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"  // DataError
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct LabeledRows {
@@ -45,3 +47,4 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name,
                               std::int64_t max_classes = kMaxCsvClasses);
 
 }  // namespace nabla
+NABLA_API_END

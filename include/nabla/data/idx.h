@@ -26,8 +26,10 @@
 #include <string>
 #include <vector>
 
-#include "nabla/core/large_buffer.h"
+#include "nabla/core/export.h"
+#include "nabla/detail/large_buffer.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct IdxArray {
@@ -62,3 +64,4 @@ std::vector<std::int64_t> read_idx_rows(const std::string& path, std::optional<i
 void write_idx(const std::string& path, const IdxArray& array);
 
 }  // namespace nabla
+NABLA_API_END

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"  // DataError
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct GrayImage {
@@ -31,3 +33,4 @@ std::vector<std::uint8_t> to_mnist_pixels(const GrayImage& image, std::int64_t s
                                           bool auto_invert = true);
 
 }  // namespace nabla
+NABLA_API_END

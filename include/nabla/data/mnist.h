@@ -21,11 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/sparse_pixels.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 #include "nabla/data/idx.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct Dataset {
@@ -125,7 +126,7 @@ SparsePixels sparse_pixels(const Dataset& data);
 // The images of an IDX file (N, rows, cols), plain or gzip, straight into sparse pixels: a
 // plain file from a mapping of it (read_idx_rows), a gzip one a block at a time; the
 // dense pixels are never copied into memory of their own. The same checks and errors as
-// read_idx. With current workers (core/workers.h), the rows are compressed in parts at once.
+// read_idx. With current workers (detail/workers.h), the rows are compressed in parts at once.
 SparsePixels read_idx_sparse(const std::string& path, float scale);
 
 // MNIST as training reads it: the images as sparse pixels, scaled to [0, 1], and the
@@ -139,8 +140,9 @@ struct SparseMnist {
   static SparseMnist from(const Mnist& mnist);
 };
 
-// The same files, checks and errors as load_mnist. With current workers (core/workers.h), each
+// The same files, checks and errors as load_mnist. With current workers (detail/workers.h), each
 // file's rows are compressed in parts at once.
 SparseMnist load_mnist_sparse(const std::string& dir);
 
 }  // namespace nabla
+NABLA_API_END

@@ -24,14 +24,15 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 #include "nabla/nn/layers.h"
 #include "nabla/ops/batch_norm.h"
 #include "nabla/ops/conv.h"
 #include "nabla/ops/dropout.h"
 #include "nabla/ops/pool.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // x (N, C, H, W) -> (N, F, OH, OW) with OH = (H + 2 pad - KH) / stride + 1 (likewise OW);
@@ -146,3 +147,4 @@ class Flatten : public Layer {
 };
 
 }  // namespace nabla
+NABLA_API_END

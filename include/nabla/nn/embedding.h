@@ -22,10 +22,12 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/nn/layers.h"
 #include "nabla/ops/row_gradient.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 enum class EmbeddingGrad { sparse, dense };
@@ -80,3 +82,4 @@ class Embedding : public Layer {
 };
 
 }  // namespace nabla
+NABLA_API_END

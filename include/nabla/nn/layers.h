@@ -25,10 +25,12 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/nn/module.h"
 #include "nabla/ops/activations.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // Class labels for a batch: class indices (N) or one-hot rows (N, C).
@@ -259,3 +261,4 @@ class SvmLoss : public LossLayer {
 double cross_entropy_error(const Tensor& y, const Targets& t);
 
 }  // namespace nabla
+NABLA_API_END

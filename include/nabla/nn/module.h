@@ -35,9 +35,11 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/ops/row_gradient.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 using NamedVars = std::vector<std::pair<std::string, Var>>;
@@ -132,3 +134,4 @@ std::unique_ptr<M> clone_of(const M& module) {
 }
 
 }  // namespace nabla
+NABLA_API_END

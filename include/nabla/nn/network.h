@@ -12,13 +12,16 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/sparse_affine.h"
 
+NABLA_API_BEGIN
 namespace nabla {
+
+class Workers;  // nabla/detail/workers.h
 
 // Layers in order and a loss layer: a module like any other, whose layers are its
 // submodules. Their state is named as in the textbook: the parameters of the k-th layer
@@ -71,7 +74,7 @@ class Sequential : public Module {
   // the non-zero pixels only).
   double gradient(const SparseBatch& x, const Targets& t);
   // Threads for the layers that split their work (1: the calling thread only): one
-  // Workers, lent to the ops of every forward and backward (core/workers.h's ThreadScope).
+  // Workers, lent to the ops of every forward and backward (detail/workers.h's ThreadScope).
   // A copy starts with one thread. Results do not depend on it.
   void set_threads(int threads);
   // Whether the first layer is a SparseAffine, so that a SparseBatch may go in.
@@ -134,3 +137,4 @@ class SigmoidTwoLayerNet {
 };
 
 }  // namespace nabla
+NABLA_API_END

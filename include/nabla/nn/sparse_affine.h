@@ -19,8 +19,10 @@
 #include <memory>
 #include <string>
 
+#include "nabla/core/export.h"
 #include "nabla/nn/layers.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct SparseBatch;
@@ -51,3 +53,4 @@ class SparseAffine : public Affine {
 };
 
 }  // namespace nabla
+NABLA_API_END

@@ -19,10 +19,12 @@
 #include <memory>
 #include <string>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/nn/embedding.h"
 #include "nabla/nn/layers.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class WindowEmbedding : public Layer {
@@ -54,3 +56,4 @@ class WindowEmbedding : public Layer {
 };
 
 }  // namespace nabla
+NABLA_API_END

@@ -19,8 +19,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class Workers;
@@ -30,7 +32,7 @@ struct ReluCache {
   Shape shape;                     // the input's
 };
 // max(x, 0); fills `cache` unless null. A large input is done in two halves at once on
-// the current workers (core/workers.h; the same bits).
+// the current workers (detail/workers.h; the same bits).
 Tensor relu_forward(const Tensor& x, ReluCache* cache);
 Tensor relu_backward(const Tensor& dout, const ReluCache& cache);
 
@@ -40,3 +42,4 @@ Tensor tanh_backward(const Tensor& dout, const Tensor& y);
 Tensor softmax_backward(const Tensor& dout, const Tensor& y);
 
 }  // namespace nabla
+NABLA_API_END

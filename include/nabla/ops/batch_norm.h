@@ -23,8 +23,10 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // The per-feature statistics of one batch: mean and (biased) variance, shape (D) or (C).
@@ -65,3 +67,4 @@ Var batch_norm_inference(const Var& x, const Tensor& mean, const Tensor& var, co
                          const Var& beta, double eps = 1e-5);
 
 }  // namespace nabla
+NABLA_API_END

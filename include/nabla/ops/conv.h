@@ -23,9 +23,11 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/ops/window2d.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class Workers;
@@ -66,3 +68,4 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
                        Tensor* dw, Tensor* db, bool input_grad);
 
 }  // namespace nabla
+NABLA_API_END

@@ -8,8 +8,10 @@
 #pragma once
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // What backward needs: the mask, 1 / (1 - p) where an element was kept, 0 where dropped.
@@ -26,3 +28,4 @@ Tensor dropout_backward(const Tensor& dout, const DropoutCache& cache);
 Var dropout(const Var& x, double p, Rng& rng);
 
 }  // namespace nabla
+NABLA_API_END

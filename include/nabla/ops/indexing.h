@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // table (V, d), ids in [0, V) -> (ids.size(), d). ValueError names an id out of range.
@@ -25,3 +27,4 @@ Var gather_rows(const Var& table, const std::vector<std::int64_t>& ids);
 Var concat(const std::vector<Var>& parts, std::int64_t axis);
 
 }  // namespace nabla
+NABLA_API_END

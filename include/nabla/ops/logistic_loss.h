@@ -12,11 +12,14 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // scores (N) or (N, 1); targets N values, each 0 or 1 (ValueError otherwise).
 Var binary_logistic_loss(const Var& scores, const std::vector<std::int64_t>& targets);
 
 }  // namespace nabla
+NABLA_API_END

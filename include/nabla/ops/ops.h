@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class Workers;
@@ -49,7 +51,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans
 // (BLAS gemm). The hot loops use this to avoid allocation. A product of kGemmSplitAbove
 // multiply-adds or more runs as kGemmParts bands of out's rows (or columns, when op(b) is
 // the larger operand), whatever the threads (the same bits with workers or without), in
-// parallel on the current workers (core/workers.h) when there are any.
+// parallel on the current workers (detail/workers.h) when there are any.
 constexpr std::int64_t kGemmSplitAbove = std::int64_t{1} << 24;
 constexpr int kGemmParts = 2;
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, double alpha, double beta,
@@ -125,3 +127,4 @@ inline Var operator*(const Var& a, double s) { return scale(a, s); }
 inline Var operator*(double s, const Var& a) { return scale(a, s); }
 
 }  // namespace nabla
+NABLA_API_END

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/ops/window2d.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class Workers;
@@ -36,3 +38,4 @@ Tensor avg_pool2d_forward(const Tensor& x, const Window2d& win);
 Tensor avg_pool2d_backward(const Tensor& dout, const Shape& x_shape, const Window2d& win);
 
 }  // namespace nabla
+NABLA_API_END

@@ -9,8 +9,10 @@
 #include <cstring>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct RowGradient {
@@ -33,3 +35,4 @@ struct RowGradient {
 };
 
 }  // namespace nabla
+NABLA_API_END

@@ -13,10 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/sparse_pixels.h"
 #include "nabla/core/tensor.h"
-#include "nabla/core/workers.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class SparseColumns;
@@ -111,3 +112,4 @@ void sparse_matmul_reference(const SparseBatch& x, const Tensor& W, Tensor& y);
 void sparse_matmul_tn_reference(const SparseBatch& x, const Tensor& dY, Tensor& dW);
 
 }  // namespace nabla
+NABLA_API_END

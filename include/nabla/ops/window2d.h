@@ -4,6 +4,9 @@
 
 #include <cstdint>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 // How a window slides over an image: kernel size, stride and zero padding.
@@ -16,3 +19,4 @@ struct Window2d {
 };
 
 }  // namespace nabla
+NABLA_API_END

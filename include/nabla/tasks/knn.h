@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "nabla/core/workers.h"
+#include "nabla/core/export.h"
 #include "nabla/data/mnist.h"
 
+NABLA_API_BEGIN
 namespace nabla {
+
+class Workers;  // nabla/detail/workers.h
 
 enum class Distance { l1, l2 };
 Distance parse_distance(const std::string& name);  // "l1" or "l2"
@@ -36,6 +39,8 @@ class KNearestNeighbor {
   // Throws ValueError if the images and labels do not hold `size` rows, or a label is not
   // below `classes`.
   KNearestNeighbor(const Dataset& train, Distance distance, int threads = 2);
+  KNearestNeighbor(KNearestNeighbor&&) noexcept;
+  ~KNearestNeighbor();
 
   // Indices of the k nearest training rows of each query row [begin, begin + count) of
   // `queries`, nearest first (row-major, count x k). Training rows in
@@ -76,3 +81,4 @@ CrossValidationResult cross_validate_knn(const Dataset& train, std::int64_t size
                                          Distance distance, int threads = 2);
 
 }  // namespace nabla
+NABLA_API_END

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "nabla/autograd/gradcheck.h"
+#include "nabla/core/export.h"
 #include "nabla/nn/network.h"
 #include "nabla/nn/window_embedding.h"
 #include "nabla/text/conll.h"
@@ -43,6 +44,7 @@
 #include "nabla/train/train.h"
 #include "nabla/train/train_data.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // The tagger's architecture (its training is the Trainer's: TrainConfig).
@@ -159,3 +161,4 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
                                const NerOptions& options, Rng& rng);
 
 }  // namespace nabla
+NABLA_API_END

@@ -22,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"  // DataError
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct TaggedSentence {
@@ -57,3 +59,4 @@ struct EntitySpan {
 std::vector<EntitySpan> entity_spans(const std::vector<std::string>& tags);
 
 }  // namespace nabla
+NABLA_API_END

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 struct EntityCounts {
@@ -35,3 +38,4 @@ EntityScores score_entities(const std::vector<std::vector<std::string>>& gold,
                             const std::vector<std::vector<std::string>>& predicted);
 
 }  // namespace nabla
+NABLA_API_END

@@ -20,8 +20,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"  // DataError
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // The most components a word vector may have. GloVe's have 50 to 300; d sizes every model
@@ -50,3 +52,4 @@ WordVectors parse_glove(std::istream& in, const std::string& name,
                         const std::unordered_map<std::string, std::int64_t>* keep = nullptr);
 
 }  // namespace nabla
+NABLA_API_END

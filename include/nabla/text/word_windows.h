@@ -17,6 +17,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 class Vocabulary {
@@ -63,3 +66,4 @@ constexpr std::int64_t kWordShapes = 9;
 WordShape word_shape(const std::string& word);
 
 }  // namespace nabla
+NABLA_API_END

@@ -27,6 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 class Communicator {
@@ -78,3 +81,4 @@ std::shared_ptr<Communicator> mpi_world();
 void sum_in_rank_order(std::span<const float* const> parts, std::span<float> out);
 
 }  // namespace nabla
+NABLA_API_END

@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/train/metrics_log.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct Series {
@@ -48,3 +50,4 @@ std::string svg_chart(const std::vector<Panel>& panels);
 void write_curves(const std::filesystem::path& path, const Metrics& m, const std::string& title);
 
 }  // namespace nabla
+NABLA_API_END

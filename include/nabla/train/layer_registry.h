@@ -21,10 +21,12 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/nn/layers.h"
 #include "nabla/train/optim.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // A layer's options by name: sizes and rates ({"filters": 30, "kernel": 5}).
@@ -96,3 +98,4 @@ class LayerRegistry {
 const LayerRegistry& builtin_layers();
 
 }  // namespace nabla
+NABLA_API_END

@@ -17,8 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/train/train.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // The metric columns of a run's log: train_acc and test_acc, with a validation column
@@ -82,3 +84,4 @@ class MetricsLog {
 };
 
 }  // namespace nabla
+NABLA_API_END

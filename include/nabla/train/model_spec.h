@@ -18,11 +18,13 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/nn/network.h"
 #include "nabla/train/layer_registry.h"
 #include "nabla/train/optim.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // One layer of a model: a kind of the registry and its options.
@@ -129,3 +131,4 @@ std::string arch_string(const std::vector<LayerSpec>& layers);
 Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype = DType::f32);
 
 }  // namespace nabla
+NABLA_API_END

@@ -54,9 +54,11 @@
 #include <vector>
 
 #include "nabla/autograd/graph.h"
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/ops/row_gradient.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 class Optimizer {
@@ -228,3 +230,4 @@ Tensor init_weight(Init init, std::int64_t fan_in, std::int64_t fan_out, Rng& rn
                    double normal_std = 0.01, DType dtype = DType::f32);
 
 }  // namespace nabla
+NABLA_API_END

@@ -25,9 +25,11 @@
 #include <thread>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/data/mnist.h"
 #include "nabla/ops/sparse.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct PreparedBatch {
@@ -78,3 +80,4 @@ class BatchPrefetcher {
 };
 
 }  // namespace nabla
+NABLA_API_END

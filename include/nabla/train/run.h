@@ -22,8 +22,10 @@
 #include <optional>
 #include <string>
 
+#include "nabla/core/export.h"
 #include "nabla/train/train.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 struct RunOptions {
@@ -120,3 +122,4 @@ class RunObserver {
 RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer);
 
 }  // namespace nabla
+NABLA_API_END

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 // A new run directory: parent/YYYYmmdd-HHMMSS of the local time `when`, made here, or with
@@ -75,3 +78,4 @@ class RunLock {
 };
 
 }  // namespace nabla
+NABLA_API_END

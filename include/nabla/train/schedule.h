@@ -16,6 +16,9 @@
 #include <cstdint>
 #include <string>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 struct LrSchedule {
@@ -37,3 +40,4 @@ struct LrSchedule {
 LrSchedule parse_lr_schedule(const std::string& text, std::int64_t warmup = 0);
 
 }  // namespace nabla
+NABLA_API_END

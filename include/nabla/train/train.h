@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/safetensors.h"
 #include "nabla/data/mnist.h"
 #include "nabla/nn/network.h"
@@ -33,6 +34,7 @@
 #include "nabla/train/schedule.h"
 #include "nabla/train/train_data.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // Thrown when training goes wrong: a loss that is NaN or infinite or that grows by orders of
@@ -276,3 +278,4 @@ struct LoadedModel {
 LoadedModel load_model(const std::string& path);
 
 }  // namespace nabla
+NABLA_API_END

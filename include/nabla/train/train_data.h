@@ -25,10 +25,12 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/data/mnist.h"
 #include "nabla/ops/sparse.h"
 
+NABLA_API_BEGIN
 namespace nabla {
 
 // The training examples, a validation split (for choosing: the best evaluation, early
@@ -117,3 +119,4 @@ std::shared_ptr<TrainingData> mnist_training_data(SparseMnist data, HoldOut vali
 std::shared_ptr<TrainingData> dense_training_data(DenseData data, HoldOut validation = {});
 
 }  // namespace nabla
+NABLA_API_END

@@ -1,4 +1,4 @@
-// nabla/large_buffer.h — storage for big buffers (data sets, sparse pixels) in huge pages.
+// nabla/detail/large_buffer.h — storage for big buffers (data sets, sparse pixels) in huge pages.
 //
 // Filling fresh memory costs a page fault per 4 KB page, and in a virtual machine each
 // fault costs about 10 µs: the 55 MB of MNIST in 4 KB pages would be 13,000 of them.
@@ -22,6 +22,9 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 // bytes of memory: in 2 MB-aligned huge-page blocks from 1 MB on, else from operator new
@@ -61,3 +64,4 @@ using LargeVector = std::vector<T, LargeAllocator<T>>;
 using ByteBuffer = LargeVector<std::uint8_t>;
 
 }  // namespace nabla
+NABLA_API_END

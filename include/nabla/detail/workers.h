@@ -1,4 +1,4 @@
-// nabla/core/workers.h — a few threads kept for the small, frequent parallel jobs of
+// nabla/detail/workers.h — a few threads kept for the small, frequent parallel jobs of
 // training, and the scope that lends them to the ops.
 //
 // Creating threads for every mini-batch would cost more than the work, so a Workers
@@ -27,6 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "nabla/core/export.h"
+
+NABLA_API_BEGIN
 namespace nabla {
 
 class Workers {
@@ -108,3 +111,4 @@ inline std::pair<std::int64_t, std::int64_t> part_range(std::int64_t n, int part
 }
 
 }  // namespace nabla
+NABLA_API_END
