@@ -177,6 +177,36 @@ std::vector<std::int64_t> to_labels(const py::handle& value, const char* what) {
   return {a.data(), a.data() + a.size()};
 }
 
+Tensor to_ids(const py::handle& value, const char* what) {
+  if (py::isinstance<Tensor>(value)) {
+    const Tensor& t = value.cast<const Tensor&>();
+    if (t.dtype() == DType::i64) return t;
+  }
+  py::array array = py::array::ensure(value);
+  if (!array) {
+    throw py::type_error(std::string(what) + ": expected an array of integer ids, got a " +
+                         py::str(py::type::of(value)).cast<std::string>());
+  }
+  const char kind = array.dtype().kind();
+  if (array.size() > 0 && kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(what) + ": ids must be integers, got dtype " +
+                         py::str(array.dtype()).cast<std::string>());
+  }
+  auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+  if (!a) throw py::type_error(std::string(what) + ": cannot convert to int64");
+  Shape shape(a.shape(), a.shape() + a.ndim());
+  Tensor t = Tensor::empty(shape, DType::i64);
+  std::int64_t* out = t.numel() > 0 ? t.data<std::int64_t>() : nullptr;
+  for (py::ssize_t i = 0; i < a.size(); ++i) {
+    if (a.data()[i] < 0) {
+      throw ValueError(std::string(what) + ": id " + std::to_string(a.data()[i]) +
+                       " at position " + std::to_string(i) + " is negative");
+    }
+    out[i] = a.data()[i];
+  }
+  return t;
+}
+
 std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what) {
   py::array array = py::array::ensure(value);
   if (array && array.ndim() == 2) {

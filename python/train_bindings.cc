@@ -18,6 +18,63 @@
 namespace nabla::python {
 namespace {
 
+// The networks of the presets, made as build_model makes them (docs/python.md).
+Sequential built(const ModelSpec& spec, Rng* rng, DType dtype) {
+  Rng fresh;
+  return build_model(spec, rng ? *rng : fresh, dtype);
+}
+
+void bind_model_builders(py::module_& m) {
+  m.def(
+      "make_simple_convnet",
+      [](const Shape& input_dim, std::int64_t output_size, Rng* rng, DType dtype) {
+        return built(model_preset("simple-convnet", input_dim, output_size), rng, dtype);
+      },
+      py::arg("input_dim") = Shape{1, 28, 28}, py::arg("output_size") = 10,
+      py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+The textbook's SimpleConvNet as a Sequential: conv 30 filters 5x5 -> relu -> maxpool 2 ->
+affine 100 -> relu -> affine output_size, softmax loss; weights 0.01 N(0, 1). Parameters
+W1 (30, C, 5, 5), b1, W2, b2, W3, b3. model_preset('simple-convnet', ...) is its spec.)");
+  m.def(
+      "make_deep_convnet",
+      [](const Shape& input_dim, std::int64_t output_size, Rng* rng, DType dtype) {
+        return built(model_preset("deep-convnet", input_dim, output_size), rng, dtype);
+      },
+      py::arg("input_dim") = Shape{1, 28, 28}, py::arg("output_size") = 10,
+      py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+The textbook's DeepConvNet as a Sequential: six 3x3 convolutions (16, 16, 32, 32, 64, 64
+filters) with relu, a max-pool after each pair, affine 50, relu, dropout 0.5, affine,
+dropout 0.5; He initialisation. model_preset('deep-convnet', ...) is its spec.)");
+  m.def(
+      "linear_classifier_spec",
+      [](std::int64_t inputs, std::int64_t classes, const std::string& loss, double init_std) {
+        ModelSpec spec = model_preset("linear", {inputs}, classes);
+        spec.loss = loss;
+        spec.init_std = init_std;
+        spec.check();
+        return spec;
+      },
+      py::arg("inputs"), py::arg("classes"), py::arg("loss") = "softmax",
+      py::arg("init_std") = 0.01, R"(
+The spec of a linear classifier, scores = x.W + b, with the multiclass SVM (hinge) loss
+(loss='svm') or the softmax cross-entropy (loss='softmax'): TrainConfig(model=spec) trains
+it with the Trainer (reg= adds CS231n's L2 penalty).)");
+  m.def(
+      "make_linear_classifier",
+      [](std::int64_t inputs, std::int64_t classes, const std::string& loss, double init_std,
+         Rng* rng, DType dtype) {
+        ModelSpec spec = model_preset("linear", {inputs}, classes);
+        spec.loss = loss;
+        spec.init_std = init_std;
+        return built(spec, rng, dtype);
+      },
+      py::arg("inputs"), py::arg("classes"), py::arg("loss") = "softmax",
+      py::arg("init_std") = 0.01, py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+A linear classifier as a Sequential (one affine layer, W1 (inputs, classes), b1) with the
+SVM loss (loss='svm', margin 1) or softmax cross-entropy ('softmax'): predict, loss,
+gradient, accuracy as any Sequential.)");
+}
+
 void bind_config(py::module_& m) {
   const ModelSpec spec_defaults;
   py::class_<ModelSpec>(m, "ModelSpec", "The architecture of a model (stored in its file).")
@@ -74,6 +131,7 @@ void bind_config(py::module_& m) {
       },
       py::arg("spec"), py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
       "The Sequential a spec describes, weights drawn from rng (Rng(42) if None).");
+  bind_model_builders(m);
 
   const TrainConfig config_defaults;
   py::class_<TrainConfig>(m, "TrainConfig", "What to train and how (nabla train's options).")
@@ -104,6 +162,32 @@ void bind_config(py::module_& m) {
 }
 
 void bind_trainer(py::module_& m) {
+  py::class_<TrainingData, std::shared_ptr<TrainingData>>(m, "TrainingData", R"(
+What a Trainer trains on: a training and a test split (and perhaps a validation split),
+handed out batch by batch, with the metric evaluations report (accuracy; NER: entity F1).
+nabla.training_data(DenseData or Mnist) and nabla.ner_training_data make one.)")
+      .def(
+          "size",
+          [](const TrainingData& d, const std::string& split) {
+            if (split == "train") return d.size(Split::train);
+            if (split == "validation") return d.size(Split::validation);
+            if (split == "test") return d.size(Split::test);
+            throw ValueError("TrainingData.size: split must be train, validation or test, got '" +
+                             split + "'");
+          },
+          py::arg("split") = "train", "Examples in a split: 'train', 'validation' or 'test'.")
+      .def_property_readonly("features", &TrainingData::features, "Values in one example.")
+      .def_property_readonly("classes", &TrainingData::classes, "The number of classes.")
+      .def_property_readonly("metric", &TrainingData::metric,
+                             "What evaluations measure ('accuracy', 'entity F1').");
+  m.def(
+      "training_data", [](DenseData data) { return dense_training_data(std::move(data)); },
+      py::arg("data"), "DenseData as a Trainer's TrainingData (rows, dense batches).");
+  m.def(
+      "training_data",
+      [](const Mnist& data) { return mnist_training_data(SparseMnist::from(data)); },
+      py::arg("data"), "MNIST as a Trainer's TrainingData (sparse pixel rows or images).");
+
   py::class_<Evaluation>(m, "Evaluation", "Accuracy on the training and test sets at an iteration.")
       .def_readonly("iteration", &Evaluation::iteration)
       .def_readonly("train_acc", &Evaluation::train_acc)
@@ -129,6 +213,17 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
              return Trainer(std::move(config), std::move(data));
            }),
            py::arg("config"), py::arg("data"))
+      .def(py::init([](TrainConfig config, std::shared_ptr<TrainingData> data,
+                       const Sequential& net) {
+             Sequential shared = net;  // shares the layers: training updates net
+             py::gil_scoped_release release;
+             return Trainer(std::move(config), std::move(data), std::move(shared));
+           }),
+           py::arg("config"), py::arg("data"), py::arg("net"), R"(
+Trains net, a network of config.model (its parameters named and shaped as the spec's,
+else ValueError): a NER tagger's net, a network with pretrained weights, or a Sequential
+subclass written in Python (its Python layers may have no parameters the spec lacks). net is
+shared, not copied: training updates it.)")
       .def_static(
           "resume",
           [](const std::string& checkpoint, const Mnist& data, std::int64_t total_iters) {
