@@ -69,12 +69,16 @@ A copy of a Var names the same node.)");
           },
           "A copy of the gradient as it is now (zeros until one arrives; None for a Var that "
           "needs none). A copy: backward and zero_grad replace the gradient's storage.")
-      .def_property_readonly("shape", [](const Var& v) { return py::tuple(py::cast(v.shape())); })
-      .def_property_readonly("dtype", &Var::dtype)
-      .def_property_readonly("requires_grad", &Var::requires_grad)
+      .def_property_readonly(
+          "shape", [](const Var& v) { return py::tuple(py::cast(v.shape())); },
+          "The value's shape.")
+      .def_property_readonly("dtype", &Var::dtype, "f32 or f64.")
+      .def_property_readonly("requires_grad", &Var::requires_grad, "Whether it gets a gradient.")
       .def_property_readonly("op", &Var::op, "The op that made it ('mul', ...); '' for a leaf.")
-      .def_property("name", &Var::name, [](Var& v, std::string name) { v.set_name(name); })
-      .def("item", &Var::item)
+      .def_property(
+          "name", &Var::name, [](Var& v, std::string name) { v.set_name(name); },
+          "The node's name (in graphs and error messages).")
+      .def("item", &Var::item, "The value of a one-element Var as a Python float.")
       .def(
           "numpy",
           [](const py::object& self) {
@@ -337,8 +341,9 @@ The adjoint of im2col: rows (N*OH*OW, C*FH*FW) added back into an image of input
       [](V x, V w, V b, std::int64_t stride, std::int64_t pad) {
         return conv2d(x, w, b, stride, pad);
       },
-      [](const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride,
-         std::int64_t pad) { return conv2d(x, w, b, stride, pad); },
+      [](const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride, std::int64_t pad) {
+        return conv2d(x, w, b, stride, pad);
+      },
       "Convolution: x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW).", py::arg("x"),
       py::arg("w"), py::arg("b"), py::arg("stride") = 1, py::arg("pad") = 0);
   def_op(
@@ -379,7 +384,8 @@ The adjoint of im2col: rows (N*OH*OW, C*FH*FW) added back into an image of input
       "rng each), the others scaled by 1 / (1 - p).",
       py::arg("x"), py::arg("p"), py::arg("rng"));
   m.def(
-      "concat", [](const std::vector<Var>& parts, std::int64_t axis) { return concat(parts, axis); },
+      "concat",
+      [](const std::vector<Var>& parts, std::int64_t axis) { return concat(parts, axis); },
       py::arg("parts"), py::arg("axis"),
       "Vars of one rank, equal in every axis but axis, joined along it (the gradient is "
       "split back).");
@@ -420,19 +426,21 @@ The adjoint of im2col: rows (N*OH*OW, C*FH*FW) added back into an image of input
 
 void bind_gradcheck(py::module_& m) {
   py::class_<ParamCheck>(m, "ParamCheck", "One parameter's result in a GradCheckReport.")
-      .def_readonly("name", &ParamCheck::name)
-      .def_readonly("mean_abs_diff", &ParamCheck::mean_abs_diff)
-      .def_readonly("max_abs_diff", &ParamCheck::max_abs_diff)
-      .def_readonly("max_rel_error", &ParamCheck::max_rel_error)
+      .def_readonly("name", &ParamCheck::name, "The parameter's name.")
+      .def_readonly("mean_abs_diff", &ParamCheck::mean_abs_diff, "Mean |backprop - numerical|.")
+      .def_readonly("max_abs_diff", &ParamCheck::max_abs_diff, "Largest |backprop - numerical|.")
+      .def_readonly("max_rel_error", &ParamCheck::max_rel_error, "Largest relative error.")
       .def("__repr__", [](const ParamCheck& c) {
         return "ParamCheck(" + c.name + ": mean_abs_diff=" + std::to_string(c.mean_abs_diff) +
                ", max_rel_error=" + std::to_string(c.max_rel_error) + ")";
       });
   py::class_<GradCheckReport>(m, "GradCheckReport",
                               "What gradient_check found: params, one ParamCheck each.")
-      .def_readonly("params", &GradCheckReport::params)
-      .def("max_rel_error", &GradCheckReport::max_rel_error)
-      .def("max_mean_abs_diff", &GradCheckReport::max_mean_abs_diff);
+      .def_readonly("params", &GradCheckReport::params, "One ParamCheck per parameter.")
+      .def("max_rel_error", &GradCheckReport::max_rel_error,
+           "The largest relative error over the parameters.")
+      .def("max_mean_abs_diff", &GradCheckReport::max_mean_abs_diff,
+           "The largest mean |backprop - numerical| over the parameters.");
   m.def("gradient_check", &gradient_check, py::arg("f"), py::arg("params"), py::arg("h") = 1e-5,
         py::arg("abs_floor") = 1e-6,
         "Builds the graph with f() (a scalar Var), backpropagates, and compares each "

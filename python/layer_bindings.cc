@@ -28,9 +28,10 @@ template <class L>
 void bind_two_input_layer(py::module_& m, const char* name, const char* doc) {
   py::class_<L>(m, name, doc)
       .def(py::init<>())
-      .def("forward", py::overload_cast<double, double>(&L::forward), py::arg("x"), py::arg("y"))
+      .def("forward", py::overload_cast<double, double>(&L::forward), py::arg("x"), py::arg("y"),
+           "The output, keeping what backward needs.")
       .def("forward", py::overload_cast<const Tensor&, const Tensor&>(&L::forward), py::arg("x"),
-           py::arg("y"))
+           py::arg("y"), "The same on Tensors, elementwise.")
       .def("backward", py::overload_cast<double>(&L::backward, py::const_), py::arg("dout"),
            "(dx, dy) from dout.")
       .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_), py::arg("dout"))
@@ -192,7 +193,8 @@ std::unique_ptr<Module> PyLayer::copy() const {
 void bind_module(py::module_& m) {
   py::class_<Module>(m, "Module", R"(
 Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Module).)")
-      .def_property_readonly("kind", &Module::kind)
+      .def_property_readonly("kind", &Module::kind,
+                             "The kind: the class name (Affine, Sequential, ...).")
       .def("named_parameters", &Module::named_parameters,
            "[(name, Var)] of this module and its submodules, in registration order.")
       .def_property_readonly(
@@ -207,13 +209,14 @@ Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Mo
             return d;
           },
           "{name: NumPy array} of the parameters' gradients as they are now (read-only copies).")
-      .def("named_buffers", &Module::named_buffers)
-      .def("parameters", &Module::parameters)
-      .def("parameter", &Module::parameter, py::arg("name"))
+      .def("named_buffers", &Module::named_buffers,
+           "[(name, Var)] of the state without gradients (running statistics).")
+      .def("parameters", &Module::parameters, "The parameters as Vars, in registration order.")
+      .def("parameter", &Module::parameter, py::arg("name"), "The parameter of that name (a Var).")
       .def("train", &Module::train, py::arg("on") = true,
            "Training mode (the default) for this module and every submodule.")
       .def("eval", &Module::eval, "Evaluation mode: layers keep nothing for backward.")
-      .def_property_readonly("training", &Module::is_training)
+      .def_property_readonly("training", &Module::is_training, "Whether in training mode.")
       .def("clone", &Module::clone, "A deep copy: parameters of its own, the same values.")
       .def(
           "state_dict", [](const Module& module) { return to_dict(state_dict(module)); },
@@ -278,7 +281,8 @@ gradient checks.)")
       .def(
           "__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
           "As a graph node.")
-      .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"));
+      .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"),
+           "Whether backward computes dL/dx (a first layer needs none).");
 
   py::class_<Relu, Layer>(m, "Relu", "max(x, 0); keeps the mask of x <= 0 for backward.")
       .def(py::init<>())
@@ -354,7 +358,7 @@ gradient checks.)")
   py::class_<LossLayer>(m, "LossLayer",
                         "A loss: forward(scores, targets) gives the mean loss, backward(dout) "
                         "dL/d(scores).")
-      .def_property_readonly("kind", &LossLayer::kind)
+      .def_property_readonly("kind", &LossLayer::kind, "The class name.")
       .def(
           "forward",
           [](LossLayer& loss, const py::object& scores, const py::object& targets) {
@@ -401,7 +405,8 @@ gradient checks.)")
   py::class_<SvmLoss, LossLayer>(
       m, "SvmLoss", "Multiclass hinge loss: sum over j != t of max(0, s_j - s_t + margin).")
       .def(py::init<double>(), py::arg("margin") = 1.0)
-      .def_property_readonly("sample_losses", &SvmLoss::sample_losses);
+      .def_property_readonly("sample_losses", &SvmLoss::sample_losses,
+                             "The per-sample losses of the latest forward.");
   m.def(
       "cross_entropy_error",
       [](const Tensor& y, const py::object& t) { return cross_entropy_error(y, to_targets(t)); },
@@ -572,7 +577,8 @@ class PixelSparseAffine : public SparseAffine {
     SparseBatch batch;
     batch.pixels = &pixels_;
     batch.rows.resize(static_cast<std::size_t>(rows.shape(0)));
-    for (std::size_t i = 0; i < batch.rows.size(); ++i) batch.rows[i] = static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; i < batch.rows.size(); ++i)
+      batch.rows[i] = static_cast<std::int64_t>(i);
     return SparseAffine::forward(batch);
   }
 
@@ -603,7 +609,10 @@ read). dW is the gradient as a dense (V, d) array either way.)")
            py::arg("dtype") = DType::f32, py::arg("dense_grad") = false,
            "W ~ U(-scale, scale) (rng: Rng(42) if None).")
       .def(
-          "forward", [](Embedding& e, const py::object& ids) { return e.forward(to_ids(ids, "Embedding ids")); },
+          "forward",
+          [](Embedding& e, const py::object& ids) {
+            return e.forward(to_ids(ids, "Embedding ids"));
+          },
           py::arg("ids"), "The vectors of ids (N, k) -> (N, k*d), or (N) -> (N, d).")
       .def(
           "backward",
@@ -619,14 +628,14 @@ read). dW is the gradient as a dense (V, d) array either way.)")
           "Adds dL/dW from dout (N, k*d) (by hand: the gradient becomes this backward's); "
           "returns None (ids have no gradient).")
       .def_property_readonly(
-          "W", [](const Embedding& e) { return value_view(e.W()); }, "The table (V, d), a live view.")
+          "W", [](const Embedding& e) { return value_view(e.W()); },
+          "The table (V, d), a live view.")
       .def_property_readonly(
           "dW",
           [](const Embedding& e) {
             if (e.grad_mode() == EmbeddingGrad::dense) return grad_copy(e.W());
-            return numpy_copy(e.row_grad().empty()
-                                  ? Tensor::zeros(e.W().shape(), e.W().dtype())
-                                  : e.row_grad().to_dense(e.vocab()));
+            return numpy_copy(e.row_grad().empty() ? Tensor::zeros(e.W().shape(), e.W().dtype())
+                                                   : e.row_grad().to_dense(e.vocab()));
           },
           "dL/dW as a dense (V, d) array (a read-only copy).")
       .def_property_readonly(
@@ -756,16 +765,20 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             std::unique_ptr<Module> copy = layer.copy();
             return net.add(std::unique_ptr<Layer>(static_cast<Layer*>(copy.release())));
           },
-          py::arg("layer"), py::return_value_policy::reference_internal)
+          py::arg("layer"), py::return_value_policy::reference_internal,
+          "Appends a copy of layer that shares its parameters; returns the network.")
       .def(
           "set_loss",
           [](Sequential& net, const LossLayer& loss) -> Sequential& {
             return net.set_loss(loss.copy());
           },
-          py::arg("loss"), py::return_value_policy::reference_internal)
+          py::arg("loss"), py::return_value_policy::reference_internal,
+          "Sets the loss layer (a copy); returns the network.")
       .def("__len__", &Sequential::size)
-      .def("layer", &Sequential::layer, py::arg("i"), py::return_value_policy::reference_internal)
-      .def("loss_layer", &Sequential::loss_layer, py::return_value_policy::reference_internal)
+      .def("layer", &Sequential::layer, py::arg("i"), py::return_value_policy::reference_internal,
+           "The i-th layer (0-based), the network's own.")
+      .def("loss_layer", &Sequential::loss_layer, py::return_value_policy::reference_internal,
+           "The loss layer (SoftmaxWithLoss, SvmLoss).")
       .def(
           "predict",
           [](Sequential& net, const py::object& x) {
@@ -782,7 +795,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.loss(in, to_targets(t, in.dtype()));
           },
-          py::arg("x"), py::arg("t"))
+          py::arg("x"), py::arg("t"), "The mean loss of the batch (labels or one-hot t).")
       .def(
           "accuracy",
           [](Sequential& net, const py::object& x, const py::object& t) {
@@ -790,7 +803,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.accuracy(in, to_class_indices(t, "accuracy t"));
           },
-          py::arg("x"), py::arg("t"))
+          py::arg("x"), py::arg("t"), "Fraction of rows whose argmax is the label (or one-hot).")
       .def(
           "gradient",
           [](Sequential& net, const py::object& x, const py::object& t) {
@@ -802,7 +815,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
           },
           py::arg("x"), py::arg("t"),
           "Forward and backward: adds dL/dp into every parameter's grad; returns the loss.")
-      .def("zero_grad", &Sequential::zero_grad)
+      .def("zero_grad", &Sequential::zero_grad, "Sets every parameter's gradient to zero.")
       .def(
           "numerical_gradient",
           [](Sequential& net, const py::object& x, const py::object& t, double h) {
@@ -810,7 +823,8 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.numerical_gradient(in, to_targets(t, in.dtype()), h);
           },
-          py::arg("x"), py::arg("t"), py::arg("h") = 1e-4)
+          py::arg("x"), py::arg("t"), py::arg("h") = 1e-4,
+          "Central differences of the loss, one Tensor per parameter (slow: for checks).")
       .def(
           "set_threads",
           [](Sequential& net, int threads) {

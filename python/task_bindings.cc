@@ -28,7 +28,8 @@ py::array_t<std::int64_t> int_array(const std::vector<std::int64_t>& v) {
 }
 
 std::int64_t checked_k(std::int64_t k, const char* where) {
-  if (k < 1) throw ValueError(std::string(where) + ": k must be at least 1, got " + std::to_string(k));
+  if (k < 1)
+    throw ValueError(std::string(where) + ": k must be at least 1, got " + std::to_string(k));
   return k;
 }
 
@@ -91,8 +92,8 @@ among the k nearest, a tie going to the tied class whose member is nearest.)")
            "The k of the highest mean accuracy (the smaller on ties).");
   m.def(
       "cross_validate_knn",
-      [](const Dataset& train, std::optional<std::int64_t> size, const std::vector<std::int64_t>& ks,
-         int folds, const std::string& distance, int threads) {
+      [](const Dataset& train, std::optional<std::int64_t> size,
+         const std::vector<std::int64_t>& ks, int folds, const std::string& distance, int threads) {
         if (folds < 2) {
           throw ValueError("cross_validate_knn: folds must be at least 2, got " +
                            std::to_string(folds));
@@ -108,8 +109,9 @@ among the k nearest, a tie going to the tied class whose member is nearest.)")
         py::gil_scoped_release release;
         return cross_validate_knn(train, n, ks, folds, d, threads);
       },
-      py::arg("train"), py::arg("size") = py::none(), py::arg("ks") = std::vector<std::int64_t>{1, 3, 5, 8, 10},
-      py::arg("folds") = 5, py::arg("distance") = "l2", py::arg("threads") = 2, R"(
+      py::arg("train"), py::arg("size") = py::none(),
+      py::arg("ks") = std::vector<std::int64_t>{1, 3, 5, 8, 10}, py::arg("folds") = 5,
+      py::arg("distance") = "l2", py::arg("threads") = 2, R"(
 k-fold cross-validation of k-NN on the first size rows of train (all if None): each of
 folds consecutive folds is classified by its k nearest among the other folds, for every
 k in ks. result.best_k() is the k to use.)");
@@ -132,8 +134,8 @@ void bind_ner(py::module_& m) {
              return TaggedSentence{std::move(tokens), std::move(tags)};
            }),
            py::arg("tokens"), py::arg("tags"))
-      .def_readonly("tokens", &TaggedSentence::tokens)
-      .def_readonly("tags", &TaggedSentence::tags)
+      .def_readonly("tokens", &TaggedSentence::tokens, "The tokens.")
+      .def_readonly("tags", &TaggedSentence::tags, "Their IOB2 tags, one a token.")
       .def("__repr__", [](const TaggedSentence& s) {
         std::string text;
         for (std::size_t i = 0; i < s.tokens.size(); ++i) {
@@ -146,20 +148,20 @@ void bind_ner(py::module_& m) {
         "DataError names the file and line of a fault.");
 
   py::class_<NerCorpus>(m, "NerCorpus", "A corpus's train, dev and test sentences.")
-      .def_readonly("train", &NerCorpus::train)
-      .def_readonly("dev", &NerCorpus::dev)
-      .def_readonly("test", &NerCorpus::test)
-      .def_readonly("train_path", &NerCorpus::train_path)
-      .def_readonly("dev_path", &NerCorpus::dev_path)
-      .def_readonly("test_path", &NerCorpus::test_path)
+      .def_readonly("train", &NerCorpus::train, "The training sentences.")
+      .def_readonly("dev", &NerCorpus::dev, "The development sentences (validation).")
+      .def_readonly("test", &NerCorpus::test, "The test sentences.")
+      .def_readonly("train_path", &NerCorpus::train_path, "The training file.")
+      .def_readonly("dev_path", &NerCorpus::dev_path, "The development file.")
+      .def_readonly("test_path", &NerCorpus::test_path, "The test file.")
       .def("lower_case_words", &NerCorpus::lower_case_words,
            "{word: count} of every token of the three parts, lower-cased.");
   m.def("read_ner_corpus", &read_ner_corpus, py::arg("train"), py::arg("dev"), py::arg("test"),
         "The three CoNLL files of a corpus (e.g. corpora/btc/btc.train, .dev, .test).");
 
   py::class_<WordVectors>(m, "WordVectors", "Word vectors read from a GloVe text file.")
-      .def_readonly("words", &WordVectors::words)
-      .def_readonly("dim", &WordVectors::dim)
+      .def_readonly("words", &WordVectors::words, "The words, by row.")
+      .def_readonly("dim", &WordVectors::dim, "The size of a vector.")
       .def("__len__", &WordVectors::size)
       .def("find", &WordVectors::find, py::arg("word"), "The row of word, or -1.")
       .def(
@@ -190,29 +192,31 @@ void bind_ner(py::module_& m) {
       py::arg("text"), "Word vectors from GloVe's format in a string (a line a word).");
 
   py::class_<NerOptions>(m, "NerOptions", "The window tagger's architecture.")
-      .def(py::init([](int window, std::int64_t hidden, std::string activation,
-                       std::int64_t shape_dim) {
-             return NerOptions{window, hidden, std::move(activation), shape_dim};
-           }),
+      .def(py::init(
+               [](int window, std::int64_t hidden, std::string activation, std::int64_t shape_dim) {
+                 return NerOptions{window, hidden, std::move(activation), shape_dim};
+               }),
            py::arg("window") = 2, py::arg("hidden") = 100, py::arg("activation") = "tanh",
            py::arg("shape_dim") = 5,
            "window tokens each side of the centre; hidden units; tanh, relu or sigmoid; the "
            "size of the word-shape vectors (0: none).")
-      .def_readwrite("window", &NerOptions::window)
-      .def_readwrite("hidden", &NerOptions::hidden)
-      .def_readwrite("activation", &NerOptions::activation)
-      .def_readwrite("shape_dim", &NerOptions::shape_dim);
+      .def_readwrite("window", &NerOptions::window, "Tokens each side of the centre.")
+      .def_readwrite("hidden", &NerOptions::hidden, "Hidden units.")
+      .def_readwrite("activation", &NerOptions::activation, "tanh, relu or sigmoid.")
+      .def_readwrite("shape_dim", &NerOptions::shape_dim,
+                     "Size of the word-shape vectors (0: none).");
 
   py::class_<EntityCounts>(m, "EntityCounts", "Entities found: gold, predicted, correct.")
-      .def_readonly("gold", &EntityCounts::gold)
-      .def_readonly("predicted", &EntityCounts::predicted)
-      .def_readonly("correct", &EntityCounts::correct)
+      .def_readonly("gold", &EntityCounts::gold, "Entities in the gold tags.")
+      .def_readonly("predicted", &EntityCounts::predicted, "Entities predicted.")
+      .def_readonly("correct", &EntityCounts::correct,
+                    "Predicted entities that match a gold one exactly.")
       .def("precision", &EntityCounts::precision, "correct / predicted (0 if none).")
       .def("recall", &EntityCounts::recall, "correct / gold (0 if none).")
       .def("f1", &EntityCounts::f1, "2 P R / (P + R) (0 if both are 0).");
   py::class_<EntityScores>(m, "EntityScores", "Entity scores the CoNLL way: overall and by type.")
-      .def_readonly("overall", &EntityScores::overall)
-      .def_readonly("by_type", &EntityScores::by_type);
+      .def_readonly("overall", &EntityScores::overall, "EntityCounts over every type.")
+      .def_readonly("by_type", &EntityScores::by_type, "{type: EntityCounts}.");
   m.def("score_entities", &score_entities, py::arg("gold"), py::arg("predicted"),
         "Entity precision, recall and F1 of predicted tag sequences against gold ones (IOB2).");
 
@@ -259,8 +263,8 @@ load_window_tagger make one; net is its Sequential, which a Trainer trains.)")
       "make_window_tagger",
       [](const NerCorpus& corpus, const WordVectors& vectors, const NerOptions& options,
          std::uint64_t seed) { return make_window_tagger(corpus, vectors, options, seed); },
-      py::arg("corpus"), py::arg("vectors"), py::arg("options") = NerOptions{},
-      py::arg("seed") = 1, R"(
+      py::arg("corpus"), py::arg("vectors"), py::arg("options") = NerOptions{}, py::arg("seed") = 1,
+      R"(
 A new tagger for corpus: its vocabulary (padding, unknown, the corpus's lower-cased words
 GloVe has with their vectors, then the training words it lacks, U(-0.1, 0.1)), the
 training set's tags, Xavier weights from seed.)");

@@ -98,23 +98,30 @@ void bind_config(py::module_& m) {
            py::arg("init") = spec_defaults.init, py::arg("init_std") = spec_defaults.init_std,
            "An MLP preset (kind: two-layer-net | mlp | linear; activation: relu | sigmoid | "
            "tanh; loss: softmax | svm); model_preset and model_from_arch make the others.")
-      .def_readwrite("kind", &ModelSpec::kind)
-      .def_readwrite("inputs", &ModelSpec::inputs)
-      .def_readwrite("classes", &ModelSpec::classes)
-      .def_readwrite("hidden", &ModelSpec::hidden)
-      .def_readwrite("activation", &ModelSpec::activation)
-      .def_readwrite("input_shape", &ModelSpec::input_shape)
-      .def_readwrite("loss", &ModelSpec::loss)
-      .def_readwrite("init", &ModelSpec::init)
-      .def_readwrite("init_std", &ModelSpec::init_std)
-      .def("check", &ModelSpec::check)
-      .def("describe", &ModelSpec::describe)
-      .def("example_shape", &ModelSpec::example_shape)
+      .def_readwrite("kind", &ModelSpec::kind,
+                     "two-layer-net, mlp, linear, simple-convnet, deep-convnet, arch, ...")
+      .def_readwrite("inputs", &ModelSpec::inputs, "Values in one example.")
+      .def_readwrite("classes", &ModelSpec::classes, "Output classes.")
+      .def_readwrite("hidden", &ModelSpec::hidden, "Hidden layer sizes (the MLP presets).")
+      .def_readwrite("activation", &ModelSpec::activation,
+                     "relu, sigmoid or tanh (the MLP presets).")
+      .def_readwrite("input_shape", &ModelSpec::input_shape,
+                     "One example's shape (layer lists), e.g. [1, 28, 28].")
+      .def_readwrite("loss", &ModelSpec::loss, "softmax or svm.")
+      .def_readwrite("init", &ModelSpec::init, "The weight initialisation (Init).")
+      .def_readwrite("init_std", &ModelSpec::init_std, "The standard deviation of Init.normal.")
+      .def("check", &ModelSpec::check,
+           "ValueError naming what is wrong: an unknown kind or layer, a size out of bounds.")
+      .def("describe", &ModelSpec::describe,
+           "One line: 'two-layer-net 784-50-10 relu, softmax loss'.")
+      .def("example_shape", &ModelSpec::example_shape,
+           "The shape of one example, e.g. [1, 28, 28].")
       .def(
           "arch", [](const ModelSpec& s) { return arch_string(s.layer_list()); },
           "The layers as an --arch string.")
-      .def("parameter_shapes", &ModelSpec::parameter_shapes)
-      .def("to_json", &ModelSpec::to_json)
+      .def("parameter_shapes", &ModelSpec::parameter_shapes,
+           "[(name, shape)] of the parameters build_model makes, in order.")
+      .def("to_json", &ModelSpec::to_json, "The spec as JSON (as model files keep it).")
       .def_static("from_json", &ModelSpec::from_json, py::arg("json"))
       .def("__repr__", [](const ModelSpec& s) { return "ModelSpec(" + s.describe() + ")"; });
   m.def("model_preset", &model_preset, py::arg("kind"), py::arg("input_shape"), py::arg("classes"),
@@ -147,17 +154,21 @@ void bind_config(py::module_& m) {
            py::arg("weight_decay") = config_defaults.weight_decay,
            py::arg("reg") = config_defaults.reg, py::arg("seed") = config_defaults.seed,
            py::arg("sampling") = config_defaults.sampling)
-      .def_readwrite("model", &TrainConfig::model)
-      .def_readwrite("iters", &TrainConfig::iters)
-      .def_readwrite("epochs", &TrainConfig::epochs)
-      .def_readwrite("batch", &TrainConfig::batch)
-      .def_readwrite("lr", &TrainConfig::lr)
-      .def_readwrite("optimizer", &TrainConfig::optimizer)
-      .def_readwrite("weight_decay", &TrainConfig::weight_decay)
-      .def_readwrite("reg", &TrainConfig::reg)
-      .def_readwrite("seed", &TrainConfig::seed)
-      .def_readwrite("sampling", &TrainConfig::sampling)
-      .def("to_json", &TrainConfig::to_json)
+      .def_readwrite("model", &TrainConfig::model, "The ModelSpec to train.")
+      .def_readwrite("iters", &TrainConfig::iters, "Iterations (steps).")
+      .def_readwrite("epochs", &TrainConfig::epochs,
+                     "If > 0, iters = epochs * iterations per epoch.")
+      .def_readwrite("batch", &TrainConfig::batch, "Examples per step.")
+      .def_readwrite("lr", &TrainConfig::lr, "The learning rate.")
+      .def_readwrite("optimizer", &TrainConfig::optimizer,
+                     "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.")
+      .def_readwrite("weight_decay", &TrainConfig::weight_decay,
+                     "The textbook's weight_decay_lambda (AdamW's decay with adamw).")
+      .def_readwrite("reg", &TrainConfig::reg,
+                     "CS231n's L2 penalty lambda (loss + lambda sum W^2).")
+      .def_readwrite("seed", &TrainConfig::seed, "The seed of every random draw.")
+      .def_readwrite("sampling", &TrainConfig::sampling, "How batches are drawn (Sampling).")
+      .def("to_json", &TrainConfig::to_json, "The configuration as JSON.")
       .def_static("from_json", &TrainConfig::from_json, py::arg("json"));
 }
 
@@ -189,10 +200,10 @@ nabla.training_data(DenseData or Mnist) and nabla.ner_training_data make one.)")
       py::arg("data"), "MNIST as a Trainer's TrainingData (sparse pixel rows or images).");
 
   py::class_<Evaluation>(m, "Evaluation", "Accuracy on the training and test sets at an iteration.")
-      .def_readonly("iteration", &Evaluation::iteration)
-      .def_readonly("train_acc", &Evaluation::train_acc)
-      .def_readonly("test_acc", &Evaluation::test_acc)
-      .def_readonly("seconds", &Evaluation::seconds)
+      .def_readonly("iteration", &Evaluation::iteration, "Iterations done when evaluated.")
+      .def_readonly("train_acc", &Evaluation::train_acc, "The metric on the training set.")
+      .def_readonly("test_acc", &Evaluation::test_acc, "The metric on the test set.")
+      .def_readonly("seconds", &Evaluation::seconds, "How long the evaluation took.")
       .def("__repr__", [](const Evaluation& e) {
         return "Evaluation(iteration=" + std::to_string(e.iteration) +
                ", train_acc=" + std::to_string(e.train_acc) +
@@ -213,12 +224,12 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
              return Trainer(std::move(config), std::move(data));
            }),
            py::arg("config"), py::arg("data"))
-      .def(py::init([](TrainConfig config, std::shared_ptr<TrainingData> data,
-                       const Sequential& net) {
-             Sequential shared = net;  // shares the layers: training updates net
-             py::gil_scoped_release release;
-             return Trainer(std::move(config), std::move(data), std::move(shared));
-           }),
+      .def(py::init(
+               [](TrainConfig config, std::shared_ptr<TrainingData> data, const Sequential& net) {
+                 Sequential shared = net;  // shares the layers: training updates net
+                 py::gil_scoped_release release;
+                 return Trainer(std::move(config), std::move(data), std::move(shared));
+               }),
            py::arg("config"), py::arg("data"), py::arg("net"), R"(
 Trains net, a network of config.model (its parameters named and shaped as the spec's,
 else ValueError): a NER tagger's net, a network with pretrained weights, or a Sequential
@@ -234,7 +245,7 @@ shared, not copied: training updates it.)")
           "Continues from a file written by save() (total_iters > 0 replaces the plan).")
       .def("step", &Trainer::step, py::call_guard<py::gil_scoped_release>(),
            "One iteration; returns the batch's loss.")
-      .def("done", &Trainer::done)
+      .def("done", &Trainer::done, "Whether every planned iteration has run.")
       .def("eval_due", &Trainer::eval_due,
            "True right after iterations 0, per epoch, 2 per epoch, ...")
       .def("evaluate", &Trainer::evaluate, py::call_guard<py::gil_scoped_release>(),
@@ -252,17 +263,20 @@ shared, not copied: training updates it.)")
             t.save(path);
           },
           py::arg("path"), "The model and everything needed to resume (load_model reads it).")
-      .def_property_readonly("iteration", &Trainer::iteration)
-      .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters)
-      .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch)
+      .def_property_readonly("iteration", &Trainer::iteration, "Iterations done.")
+      .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters,
+                    "The planned iterations (settable).")
+      .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch,
+                             "Iterations in one pass over the training set.")
       .def_property_readonly(
           "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
-      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
+      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal,
+                             "The network being trained (a Sequential).");
 
   py::class_<LoadedModel>(m, "LoadedModel", "A model file read back: spec, net, metadata.")
-      .def_readonly("spec", &LoadedModel::spec)
-      .def_readonly("net", &LoadedModel::net)
-      .def_readonly("metadata", &LoadedModel::metadata);
+      .def_readonly("spec", &LoadedModel::spec, "The ModelSpec.")
+      .def_readonly("net", &LoadedModel::net, "The network (a Sequential).")
+      .def_readonly("metadata", &LoadedModel::metadata, "{key: value} kept beside the tensors.");
   m.def(
       "load_model",
       [](const std::string& path) {

@@ -38,6 +38,22 @@ class DocsTest(unittest.TestCase):
                     unnamed.append(f"{name}.{member}" if member else name)
         self.assertEqual(unnamed, [])
 
+    def test_every_method_and_property_has_a_docstring(self):
+        """What help(nabla.X) shows: every public method and property says what it is."""
+        missing = []
+        for name, cls in public(bindings):
+            if not inspect.isclass(cls):
+                continue
+            for member, value in vars(cls).items():
+                if member.startswith("_") or (member == "value" and hasattr(cls, "__members__")):
+                    continue  # pybind11's own (an enum's value)
+                if isinstance(value, property):
+                    if not (value.__doc__ or "").strip():
+                        missing.append(f"{name}.{member}")
+                elif callable(value) and not text_of(value):
+                    missing.append(f"{name}.{member}")
+        self.assertEqual(missing, [])
+
     def test_help_shows_the_docstrings(self):
         text = inspect.getdoc(nabla.KNearestNeighbor.predict)
         self.assertIn("Predicted labels", text)
