@@ -25,6 +25,7 @@ void bind_layers(py::module_& m);      // layer_bindings.cc: layers, modules, Se
 void bind_data(py::module_& m);        // data_bindings.cc: Dataset, Mnist, load_mnist
 void bind_optimizers(py::module_& m);  // optim_bindings.cc: SGD ... AdamW, Init
 void bind_training(py::module_& m);    // train_bindings.cc: ModelSpec, Trainer, load_model
+void bind_tasks(py::module_& m);       // task_bindings.cc: k-NN, the NER window tagger
 
 // A new Tensor from a nabla.Tensor, or from anything NumPy makes an array of (a NumPy
 // array, a list, a number), copied into nabla's own aligned storage: float32 stays
@@ -58,6 +59,10 @@ int checked_threads(int threads, const char* where);
 // Class indices from labels (to_labels) or one-hot rows (N, C) (their argmax), for
 // accuracies, which take either as the textbook's do.
 std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what);
+
+// Integer ids of any shape (word ids, an embedding's input) as an int64 Tensor; a
+// TypeError naming `what` for non-integers, a ValueError for a negative id.
+Tensor to_ids(const py::handle& value, const char* what);
 
 // Class labels: indices (to_labels), or one-hot rows (N, C) given as a nabla.Tensor or a
 // 2-d float NumPy array (converted to `dtype` when given).

@@ -140,19 +140,23 @@ One split: images (size, features) as uint8 pixels 0..255 and labels (size).
 Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), labels ints);
 .images and .labels are NumPy views (no copy).)")
       .def(py::init(&make_dataset), py::arg("images"), py::arg("labels"), py::arg("classes") = 10)
-      .def_readonly("size", &Dataset::size)
-      .def_readonly("features", &Dataset::features)
-      .def_readonly("classes", &Dataset::classes)
-      .def_property_readonly("images",
-                             [](const py::object& self) {
-                               const auto& d = self.cast<const Dataset&>();
-                               return byte_view(d.images, {d.size, d.features}, self);
-                             })
-      .def_property_readonly("labels",
-                             [](const py::object& self) {
-                               const auto& d = self.cast<const Dataset&>();
-                               return byte_view(d.labels, {d.size}, self);
-                             })
+      .def_readonly("size", &Dataset::size, "The number of samples.")
+      .def_readonly("features", &Dataset::features, "Values in one sample.")
+      .def_readonly("classes", &Dataset::classes, "The number of classes.")
+      .def_property_readonly(
+          "images",
+          [](const py::object& self) {
+            const auto& d = self.cast<const Dataset&>();
+            return byte_view(d.images, {d.size, d.features}, self);
+          },
+          "The pixels, uint8 (size, features): a view, no copy.")
+      .def_property_readonly(
+          "labels",
+          [](const py::object& self) {
+            const auto& d = self.cast<const Dataset&>();
+            return byte_view(d.labels, {d.size}, self);
+          },
+          "The labels, uint8 (size): a view, no copy.")
       .def(
           "batch",
           [](const Dataset& d, const py::object& indices, DType dtype) {
@@ -177,8 +181,8 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
 
   py::class_<Mnist>(m, "Mnist", "The training and test splits.")
       .def(py::init(&make_mnist), py::arg("train"), py::arg("test"))
-      .def_readonly("train", &Mnist::train)
-      .def_readonly("test", &Mnist::test);
+      .def_readonly("train", &Mnist::train, "The training split (a Dataset).")
+      .def_readonly("test", &Mnist::test, "The test split (a Dataset).");
   m.def(
       "data_dir", [](std::optional<std::string> dir) { return resolve_data_dir(dir); },
       py::arg("dir") = py::none(), "dir if given, else $NABLA_DATA if set, else 'data/mnist'.");
@@ -195,11 +199,11 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
   py::class_<DenseData>(m, "DenseData", "Labelled feature rows (not pixels), e.g. from CSV.")
       .def(py::init(&make_dense_data), py::arg("train_x"), py::arg("train_labels"),
            py::arg("test_x"), py::arg("test_labels"), py::arg("classes"))
-      .def_readonly("train_x", &DenseData::train_x)
-      .def_readonly("test_x", &DenseData::test_x)
-      .def_readonly("train_labels", &DenseData::train_labels)
-      .def_readonly("test_labels", &DenseData::test_labels)
-      .def_readonly("classes", &DenseData::classes);
+      .def_readonly("train_x", &DenseData::train_x, "The training rows (a Tensor).")
+      .def_readonly("test_x", &DenseData::test_x, "The test rows (a Tensor).")
+      .def_readonly("train_labels", &DenseData::train_labels, "The training labels.")
+      .def_readonly("test_labels", &DenseData::test_labels, "The test labels.")
+      .def_readonly("classes", &DenseData::classes, "The number of classes.");
 
   py::enum_<Sampling>(
       m, "Sampling", "How batches are drawn: with_replacement (the textbook's) or shuffled_epochs.")

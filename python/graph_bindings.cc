@@ -13,8 +13,15 @@
 #include "nabla/autograd/dot.h"
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/autograd/graph.h"
+#include "nabla/autograd/jacobian.h"
 #include "nabla/nn/layers.h"
+#include "nabla/ops/batch_norm.h"
+#include "nabla/ops/conv.h"
+#include "nabla/ops/dropout.h"
+#include "nabla/ops/indexing.h"
+#include "nabla/ops/logistic_loss.h"
 #include "nabla/ops/ops.h"
+#include "nabla/ops/pool.h"
 
 namespace nabla::python {
 namespace {
@@ -62,12 +69,16 @@ A copy of a Var names the same node.)");
           },
           "A copy of the gradient as it is now (zeros until one arrives; None for a Var that "
           "needs none). A copy: backward and zero_grad replace the gradient's storage.")
-      .def_property_readonly("shape", [](const Var& v) { return py::tuple(py::cast(v.shape())); })
-      .def_property_readonly("dtype", &Var::dtype)
-      .def_property_readonly("requires_grad", &Var::requires_grad)
+      .def_property_readonly(
+          "shape", [](const Var& v) { return py::tuple(py::cast(v.shape())); },
+          "The value's shape.")
+      .def_property_readonly("dtype", &Var::dtype, "f32 or f64.")
+      .def_property_readonly("requires_grad", &Var::requires_grad, "Whether it gets a gradient.")
       .def_property_readonly("op", &Var::op, "The op that made it ('mul', ...); '' for a leaf.")
-      .def_property("name", &Var::name, [](Var& v, std::string name) { v.set_name(name); })
-      .def("item", &Var::item)
+      .def_property(
+          "name", &Var::name, [](Var& v, std::string name) { v.set_name(name); },
+          "The node's name (in graphs and error messages).")
+      .def("item", &Var::item, "The value of a one-element Var as a Python float.")
       .def(
           "numpy",
           [](const py::object& self) {
@@ -291,21 +302,145 @@ void bind_ops(py::module_& m) {
         "The largest |a - b| over the elements (tensors of one shape).");
 }
 
+// A window of kernel_h x kernel_w (stride, zero padding), as im2col and pooling take it.
+Window2d window(std::int64_t kernel_h, std::int64_t kernel_w, std::int64_t stride,
+                std::int64_t pad) {
+  Window2d win;
+  win.kernel_h = kernel_h;
+  win.kernel_w = kernel_w;
+  win.stride = stride;
+  win.pad = pad;
+  return win;
+}
+
+// The ops on images (N, C, H, W) and the others the layers are made of: each on Vars
+// (recorded) and, where the library has the forward on its own, on Tensors and arrays.
+void bind_image_ops(py::module_& m) {
+  using V = const Var&;
+  m.def(
+      "im2col",
+      [](const Tensor& x, std::int64_t filter_h, std::int64_t filter_w, std::int64_t stride,
+         std::int64_t pad) { return im2col(x, window(filter_h, filter_w, stride, pad)); },
+      py::arg("x"), py::arg("filter_h"), py::arg("filter_w"), py::arg("stride") = 1,
+      py::arg("pad") = 0, R"(
+The textbook's im2col: x (N, C, H, W) -> (N*OH*OW, C*FH*FW), one row per receptive field
+(channel, then row, then column inside it), padding read as zeros;
+OH = (H + 2*pad - FH) // stride + 1, likewise OW.)");
+  m.def(
+      "col2im",
+      [](const Tensor& cols, const Shape& input_shape, std::int64_t filter_h, std::int64_t filter_w,
+         std::int64_t stride, std::int64_t pad) {
+        return col2im(cols, input_shape, window(filter_h, filter_w, stride, pad));
+      },
+      py::arg("col"), py::arg("input_shape"), py::arg("filter_h"), py::arg("filter_w"),
+      py::arg("stride") = 1, py::arg("pad") = 0, R"(
+The adjoint of im2col: rows (N*OH*OW, C*FH*FW) added back into an image of input_shape
+(N, C, H, W); pixels in several fields get the sum.)");
+  def_op(
+      m, "conv2d",
+      [](V x, V w, V b, std::int64_t stride, std::int64_t pad) {
+        return conv2d(x, w, b, stride, pad);
+      },
+      [](const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride, std::int64_t pad) {
+        return conv2d(x, w, b, stride, pad);
+      },
+      "Convolution: x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW).", py::arg("x"),
+      py::arg("w"), py::arg("b"), py::arg("stride") = 1, py::arg("pad") = 0);
+  def_op(
+      m, "max_pool2d",
+      [](V x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+        return max_pool2d(x, kernel, stride, pad);
+      },
+      [](const Tensor& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+        return max_pool2d_forward(x, window(kernel, kernel, stride, pad), nullptr);
+      },
+      "The max of each kernel x kernel window of x (N, C, H, W) -> (N, C, OH, OW); the "
+      "gradient goes to the window's (first) largest element; padding is never picked.",
+      py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("pad") = 0);
+  def_op(
+      m, "avg_pool2d",
+      [](V x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+        return avg_pool2d(x, kernel, stride, pad);
+      },
+      [](const Tensor& x, std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+        return avg_pool2d_forward(x, window(kernel, kernel, stride, pad));
+      },
+      "The mean of each kernel x kernel window of x (N, C, H, W) (padding counts as 0); the "
+      "gradient is spread evenly.",
+      py::arg("x"), py::arg("kernel"), py::arg("stride"), py::arg("pad") = 0);
+  def_op(
+      m, "batch_norm",
+      [](V x, V gamma, V beta, double eps) { return batch_norm(x, gamma, beta, eps); },
+      [](const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
+        return batch_norm_forward(x, gamma, beta, eps, nullptr);
+      },
+      "Batch normalization with the batch's statistics: per feature of x (N, D) or channel "
+      "of x (N, C, H, W), gamma * (x - mean) / sqrt(var + eps) + beta; gamma, beta (D) or (C).",
+      py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("eps") = 1e-5);
+  def_op(
+      m, "dropout", [](V x, double p, Rng& rng) { return dropout(x, p, rng); },
+      [](const Tensor& x, double p, Rng& rng) { return dropout_forward(x, p, rng, nullptr); },
+      "Inverted dropout: each element dropped with probability p in [0, 1) (one draw from "
+      "rng each), the others scaled by 1 / (1 - p).",
+      py::arg("x"), py::arg("p"), py::arg("rng"));
+  m.def(
+      "concat",
+      [](const std::vector<Var>& parts, std::int64_t axis) { return concat(parts, axis); },
+      py::arg("parts"), py::arg("axis"),
+      "Vars of one rank, equal in every axis but axis, joined along it (the gradient is "
+      "split back).");
+  m.def(
+      "gather_rows",
+      [](V table, const py::object& ids) {
+        return gather_rows(table, to_labels(ids, "gather_rows ids"));
+      },
+      py::arg("table"), py::arg("ids"),
+      "Rows ids (a 1-d sequence of integers in [0, V)) of table (V, d) -> (len(ids), d); the "
+      "backward adds each row's gradient into the table row it came from (also nabla.gather).");
+  m.attr("gather") = m.attr("gather_rows");
+  m.def(
+      "binary_logistic_loss",
+      [](V scores, const py::object& targets) {
+        return binary_logistic_loss(scores, to_labels(targets, "binary_logistic_loss targets"));
+      },
+      py::arg("scores"), py::arg("targets"),
+      "Mean of -t log p - (1 - t) log(1 - p), p = sigmoid(score), over scores (N) or (N, 1) "
+      "and targets 0 or 1, stably; backward (sigmoid(s) - t) / N (also nabla.logistic_loss).");
+  m.attr("logistic_loss") = m.attr("binary_logistic_loss");
+  m.def(
+      "jacobian",
+      [](const std::function<Var(const Var&)>& f, const py::object& x) {
+        return jacobian(f, to_tensor(x));
+      },
+      py::arg("f"), py::arg("x"),
+      "J[i, j] = d f(x)_i / d x_j (numel(f(x)), numel(x)), one backward pass per output "
+      "element; f takes a Var and returns a Var built with nabla's ops.");
+  m.def(
+      "numerical_jacobian",
+      [](const std::function<Var(const Var&)>& f, const py::object& x, double h) {
+        return numerical_jacobian(f, to_tensor(x), h);
+      },
+      py::arg("f"), py::arg("x"), py::arg("h") = 1e-6,
+      "The same matrix by central differences (use float64 x).");
+}
+
 void bind_gradcheck(py::module_& m) {
   py::class_<ParamCheck>(m, "ParamCheck", "One parameter's result in a GradCheckReport.")
-      .def_readonly("name", &ParamCheck::name)
-      .def_readonly("mean_abs_diff", &ParamCheck::mean_abs_diff)
-      .def_readonly("max_abs_diff", &ParamCheck::max_abs_diff)
-      .def_readonly("max_rel_error", &ParamCheck::max_rel_error)
+      .def_readonly("name", &ParamCheck::name, "The parameter's name.")
+      .def_readonly("mean_abs_diff", &ParamCheck::mean_abs_diff, "Mean |backprop - numerical|.")
+      .def_readonly("max_abs_diff", &ParamCheck::max_abs_diff, "Largest |backprop - numerical|.")
+      .def_readonly("max_rel_error", &ParamCheck::max_rel_error, "Largest relative error.")
       .def("__repr__", [](const ParamCheck& c) {
         return "ParamCheck(" + c.name + ": mean_abs_diff=" + std::to_string(c.mean_abs_diff) +
                ", max_rel_error=" + std::to_string(c.max_rel_error) + ")";
       });
   py::class_<GradCheckReport>(m, "GradCheckReport",
                               "What gradient_check found: params, one ParamCheck each.")
-      .def_readonly("params", &GradCheckReport::params)
-      .def("max_rel_error", &GradCheckReport::max_rel_error)
-      .def("max_mean_abs_diff", &GradCheckReport::max_mean_abs_diff);
+      .def_readonly("params", &GradCheckReport::params, "One ParamCheck per parameter.")
+      .def("max_rel_error", &GradCheckReport::max_rel_error,
+           "The largest relative error over the parameters.")
+      .def("max_mean_abs_diff", &GradCheckReport::max_mean_abs_diff,
+           "The largest mean |backprop - numerical| over the parameters.");
   m.def("gradient_check", &gradient_check, py::arg("f"), py::arg("params"), py::arg("h") = 1e-5,
         py::arg("abs_floor") = 1e-6,
         "Builds the graph with f() (a scalar Var), backpropagates, and compares each "
@@ -317,6 +452,7 @@ void bind_gradcheck(py::module_& m) {
 void bind_graph(py::module_& m) {
   bind_var(m);
   bind_ops(m);
+  bind_image_ops(m);
   bind_gradcheck(m);
 }
 

@@ -12,10 +12,14 @@
 #include <string>
 
 #include "bindings.h"
+#include "nabla/core/sparse_pixels.h"
 #include "nabla/nn/cnn_layers.h"
+#include "nabla/nn/embedding.h"
 #include "nabla/nn/layers.h"
 #include "nabla/nn/module.h"
 #include "nabla/nn/network.h"
+#include "nabla/nn/sparse_affine.h"
+#include "nabla/ops/sparse.h"
 
 namespace nabla::python {
 namespace {
@@ -24,9 +28,10 @@ template <class L>
 void bind_two_input_layer(py::module_& m, const char* name, const char* doc) {
   py::class_<L>(m, name, doc)
       .def(py::init<>())
-      .def("forward", py::overload_cast<double, double>(&L::forward), py::arg("x"), py::arg("y"))
+      .def("forward", py::overload_cast<double, double>(&L::forward), py::arg("x"), py::arg("y"),
+           "The output, keeping what backward needs.")
       .def("forward", py::overload_cast<const Tensor&, const Tensor&>(&L::forward), py::arg("x"),
-           py::arg("y"))
+           py::arg("y"), "The same on Tensors, elementwise.")
       .def("backward", py::overload_cast<double>(&L::backward, py::const_), py::arg("dout"),
            "(dx, dy) from dout.")
       .def("backward", py::overload_cast<const Tensor&>(&L::backward, py::const_), py::arg("dout"))
@@ -188,7 +193,8 @@ std::unique_ptr<Module> PyLayer::copy() const {
 void bind_module(py::module_& m) {
   py::class_<Module>(m, "Module", R"(
 Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Module).)")
-      .def_property_readonly("kind", &Module::kind)
+      .def_property_readonly("kind", &Module::kind,
+                             "The kind: the class name (Affine, Sequential, ...).")
       .def("named_parameters", &Module::named_parameters,
            "[(name, Var)] of this module and its submodules, in registration order.")
       .def_property_readonly(
@@ -203,13 +209,14 @@ Named parameters, buffers and submodules, and a train/eval mode (PyTorch's nn.Mo
             return d;
           },
           "{name: NumPy array} of the parameters' gradients as they are now (read-only copies).")
-      .def("named_buffers", &Module::named_buffers)
-      .def("parameters", &Module::parameters)
-      .def("parameter", &Module::parameter, py::arg("name"))
+      .def("named_buffers", &Module::named_buffers,
+           "[(name, Var)] of the state without gradients (running statistics).")
+      .def("parameters", &Module::parameters, "The parameters as Vars, in registration order.")
+      .def("parameter", &Module::parameter, py::arg("name"), "The parameter of that name (a Var).")
       .def("train", &Module::train, py::arg("on") = true,
            "Training mode (the default) for this module and every submodule.")
       .def("eval", &Module::eval, "Evaluation mode: layers keep nothing for backward.")
-      .def_property_readonly("training", &Module::is_training)
+      .def_property_readonly("training", &Module::is_training, "Whether in training mode.")
       .def("clone", &Module::clone, "A deep copy: parameters of its own, the same values.")
       .def(
           "state_dict", [](const Module& module) { return to_dict(state_dict(module)); },
@@ -274,7 +281,8 @@ gradient checks.)")
       .def(
           "__call__", [](Layer& layer, const Var& x) { return layer(x); }, py::arg("x"),
           "As a graph node.")
-      .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"));
+      .def("set_input_grad", &Layer::set_input_grad, py::arg("needed"),
+           "Whether backward computes dL/dx (a first layer needs none).");
 
   py::class_<Relu, Layer>(m, "Relu", "max(x, 0); keeps the mask of x <= 0 for backward.")
       .def(py::init<>())
@@ -350,7 +358,7 @@ gradient checks.)")
   py::class_<LossLayer>(m, "LossLayer",
                         "A loss: forward(scores, targets) gives the mean loss, backward(dout) "
                         "dL/d(scores).")
-      .def_property_readonly("kind", &LossLayer::kind)
+      .def_property_readonly("kind", &LossLayer::kind, "The class name.")
       .def(
           "forward",
           [](LossLayer& loss, const py::object& scores, const py::object& targets) {
@@ -397,7 +405,8 @@ gradient checks.)")
   py::class_<SvmLoss, LossLayer>(
       m, "SvmLoss", "Multiclass hinge loss: sum over j != t of max(0, s_j - s_t + margin).")
       .def(py::init<double>(), py::arg("margin") = 1.0)
-      .def_property_readonly("sample_losses", &SvmLoss::sample_losses);
+      .def_property_readonly("sample_losses", &SvmLoss::sample_losses,
+                             "The per-sample losses of the latest forward.");
   m.def(
       "cross_entropy_error",
       [](const Tensor& y, const py::object& t) { return cross_entropy_error(y, to_targets(t)); },
@@ -544,6 +553,207 @@ identity. Its random stream is its own (seed).)")
   m.attr("Convolution") = m.attr("Conv2D");
 }
 
+// A SparseAffine that keeps the pixel rows of its latest forward_pixels, which its
+// backward reads. A copy (Sequential.add) is a plain SparseAffine sharing the parameters.
+class PixelSparseAffine : public SparseAffine {
+ public:
+  using SparseAffine::SparseAffine;
+  PixelSparseAffine(const PixelSparseAffine&) = delete;
+  PixelSparseAffine& operator=(const PixelSparseAffine&) = delete;
+  Tensor forward_pixels(const py::array& pixels, double scale) {
+    if (!pixels.dtype().is(py::dtype::of<std::uint8_t>()) || pixels.ndim() != 2) {
+      throw py::type_error("SparseAffine.forward_pixels: expected uint8 pixel rows (N, D), got " +
+                           py::str(pixels.dtype()).cast<std::string>() + " with " +
+                           std::to_string(pixels.ndim()) + " dimensions");
+    }
+    const std::int64_t d = W().value().size(0);
+    if (pixels.shape(1) != d) {
+      throw ShapeError("SparseAffine.forward_pixels: rows of " + std::to_string(d) +
+                       " pixels expected (W is " + shape_str(W().shape()) + "), got " +
+                       std::to_string(pixels.shape(1)));
+    }
+    auto rows = py::array_t<std::uint8_t, py::array::c_style>::ensure(pixels);
+    pixels_ = SparsePixels(rows.data(), rows.shape(0), rows.shape(1), static_cast<float>(scale));
+    SparseBatch batch;
+    batch.pixels = &pixels_;
+    batch.rows.resize(static_cast<std::size_t>(rows.shape(0)));
+    for (std::size_t i = 0; i < batch.rows.size(); ++i)
+      batch.rows[i] = static_cast<std::int64_t>(i);
+    return SparseAffine::forward(batch);
+  }
+
+ private:
+  SparsePixels pixels_;
+};
+
+void bind_table_layers(py::module_& m) {
+  py::class_<Embedding, Layer>(m, "Embedding", R"(
+A table W (V, d) of vectors looked up by integer ids: forward(ids) with ids (N, k) or (N)
+of int in [0, V) gives (N, k*d) (each example's k vectors side by side) or (N, d). backward
+adds dL/dW into the rows the batch used only: as rows (row_grad, the sparse mode, which
+the optimizers update lazily) or into W's grad (dense_grad=True, what gradient checks
+read). dW is the gradient as a dense (V, d) array either way.)")
+      .def(py::init([](const py::object& table, bool dense_grad) {
+             return Embedding(to_tensor(table),
+                              dense_grad ? EmbeddingGrad::dense : EmbeddingGrad::sparse);
+           }),
+           py::arg("table"), py::arg("dense_grad") = false,
+           "From a table (V, d) of vectors (copied; float32 stays float32).")
+      .def(py::init([](std::int64_t vocab, std::int64_t dim, double scale, Rng* rng, DType dtype,
+                       bool dense_grad) {
+             Rng fresh;
+             return Embedding(vocab, dim, scale, rng ? *rng : fresh, dtype,
+                              dense_grad ? EmbeddingGrad::dense : EmbeddingGrad::sparse);
+           }),
+           py::arg("vocab"), py::arg("dim"), py::arg("scale") = 0.1, py::arg("rng") = nullptr,
+           py::arg("dtype") = DType::f32, py::arg("dense_grad") = false,
+           "W ~ U(-scale, scale) (rng: Rng(42) if None).")
+      .def(
+          "forward",
+          [](Embedding& e, const py::object& ids) {
+            return e.forward(to_ids(ids, "Embedding ids"));
+          },
+          py::arg("ids"), "The vectors of ids (N, k) -> (N, k*d), or (N) -> (N, d).")
+      .def(
+          "backward",
+          [](Embedding& e, const py::object& dout) {
+            Tensor storage;
+            const Tensor& d = as_tensor(dout, e.W().dtype(), storage);
+            e.clear_row_grad();  // by hand, as the textbook's: this backward's gradient
+            if (e.W().has_grad()) e.W().grad().fill(0.0);
+            e.backward(d);
+            return py::none();
+          },
+          py::arg("dout"),
+          "Adds dL/dW from dout (N, k*d) (by hand: the gradient becomes this backward's); "
+          "returns None (ids have no gradient).")
+      .def_property_readonly(
+          "W", [](const Embedding& e) { return value_view(e.W()); },
+          "The table (V, d), a live view.")
+      .def_property_readonly(
+          "dW",
+          [](const Embedding& e) {
+            if (e.grad_mode() == EmbeddingGrad::dense) return grad_copy(e.W());
+            return numpy_copy(e.row_grad().empty() ? Tensor::zeros(e.W().shape(), e.W().dtype())
+                                                   : e.row_grad().to_dense(e.vocab()));
+          },
+          "dL/dW as a dense (V, d) array (a read-only copy).")
+      .def_property_readonly(
+          "row_grad",
+          [](const Embedding& e) -> py::tuple {
+            const RowGradient& g = e.row_grad();
+            py::array_t<std::int64_t> rows(static_cast<py::ssize_t>(g.rows.size()), g.rows.data());
+            rows.attr("flags").attr("writeable") = false;
+            py::object values =
+                g.empty() ? py::object(py::none()) : py::object(numpy_copy(g.values));
+            return py::make_tuple(rows, values);
+          },
+          "(rows, values): the distinct rows used since the last clear_row_grad(), and their "
+          "gradients (len(rows), d) (sparse mode; copies).")
+      .def("clear_row_grad", &Embedding::clear_row_grad, "Forgets the row gradients.")
+      .def_property(
+          "dense_grad", [](const Embedding& e) { return e.grad_mode() == EmbeddingGrad::dense; },
+          [](Embedding& e, bool dense) {
+            e.set_grad_mode(dense ? EmbeddingGrad::dense : EmbeddingGrad::sparse);
+          },
+          "Whether backward adds into W's grad (True) or into row_grad (False).")
+      .def_property_readonly("vocab", &Embedding::vocab, "V, the rows of the table.")
+      .def_property_readonly("dim", &Embedding::dim, "d, the size of a vector.");
+
+  py::class_<SparseAffine, Affine, PixelSparseAffine>(m, "SparseAffine", R"(
+An Affine (Y = X.W + b, float32) that also takes pixel rows as they are stored, mostly
+zeros, and multiplies their non-zero pixels only: forward_pixels(uint8 (N, D), scale)
+is Y = (pixels * scale).W + b; the backward after it gives dW and db (no dX: the input is
+data). A dense forward(x) works as Affine's. The first layer of nabla's MLPs.)")
+      .def(py::init([](const py::object& W, const py::object& b) {
+             return std::make_unique<PixelSparseAffine>(to_tensor(W, DType::f32),
+                                                        to_tensor(b, DType::f32));
+           }),
+           py::arg("W"), py::arg("b"), "From W (D, M) and b (M), copied as float32.")
+      .def(
+          "forward_pixels",
+          [](SparseAffine& layer, const py::array& pixels, double scale) {
+            auto* own = dynamic_cast<PixelSparseAffine*>(&layer);
+            if (own == nullptr) {
+              throw ValueError("SparseAffine.forward_pixels: only on a layer made in Python");
+            }
+            return own->forward_pixels(pixels, scale);
+          },
+          py::arg("pixels"), py::arg("scale") = 1.0 / 255.0,
+          "Y (N, M) from uint8 pixel rows (N, D), each value pixel * scale (default 1/255).");
+}
+
+void bind_sigmoid_net(py::module_& m) {
+  py::class_<SigmoidTwoLayerNet>(m, "SigmoidTwoLayerNet", R"(
+The textbook's first TwoLayerNet (chapter 4): sigmoid hidden layer, softmax output, and a
+hand-written gradient (a1 = x.W1 + b1, z1 = sigmoid(a1), y = softmax(z1.W2 + b2),
+dy = (y - t) / N, ...). params are live views; gradient() and numerical_gradient() return
+{name: Tensor} for W1, b1, W2, b2.)")
+      .def(py::init([](std::int64_t input_size, std::int64_t hidden_size, std::int64_t output_size,
+                       double weight_init_std, Rng* rng, DType dtype) {
+             Rng fresh;
+             return SigmoidTwoLayerNet(input_size, hidden_size, output_size, weight_init_std,
+                                       rng ? *rng : fresh, dtype);
+           }),
+           py::arg("input_size"), py::arg("hidden_size"), py::arg("output_size"),
+           py::arg("weight_init_std") = 0.01, py::arg("rng") = nullptr,
+           py::arg("dtype") = DType::f64, "W ~ weight_init_std * N(0, 1), b = 0.")
+      .def_property_readonly(
+          "params",
+          [](const SigmoidTwoLayerNet& net) {
+            std::vector<Var> p = net.parameters();
+            return views_by_name({{"W1", p[0]}, {"b1", p[1]}, {"W2", p[2]}, {"b2", p[3]}});
+          },
+          "{W1, b1, W2, b2: NumPy array}, live views.")
+      .def("parameters", &SigmoidTwoLayerNet::parameters, "[W1, b1, W2, b2] as Vars.")
+      .def(
+          "predict",
+          [](const SigmoidTwoLayerNet& net, const py::object& x) {
+            return net.predict(to_tensor(x, net.parameters()[0].dtype()));
+          },
+          py::arg("x"), "Softmax probabilities (N, C).")
+      .def(
+          "loss",
+          [](const SigmoidTwoLayerNet& net, const py::object& x, const py::object& t) {
+            DType dtype = net.parameters()[0].dtype();
+            return net.loss(to_tensor(x, dtype), to_targets(t, dtype));
+          },
+          py::arg("x"), py::arg("t"), "Mean cross-entropy of predict(x) against t.")
+      .def(
+          "accuracy",
+          [](const SigmoidTwoLayerNet& net, const py::object& x, const py::object& t) {
+            return net.accuracy(to_tensor(x, net.parameters()[0].dtype()),
+                                to_class_indices(t, "accuracy t"));
+          },
+          py::arg("x"), py::arg("t"), "Fraction of rows whose argmax is the label (or one-hot).")
+      .def(
+          "gradient",
+          [](const SigmoidTwoLayerNet& net, const py::object& x, const py::object& t) {
+            DType dtype = net.parameters()[0].dtype();
+            std::vector<Tensor> g = net.gradient(to_tensor(x, dtype), to_targets(t, dtype));
+            return to_dict({{"W1", g[0]}, {"b1", g[1]}, {"W2", g[2]}, {"b2", g[3]}});
+          },
+          py::arg("x"), py::arg("t"), "The hand-written backward: {W1, b1, W2, b2: Tensor}.")
+      .def(
+          "numerical_gradient",
+          [](const SigmoidTwoLayerNet& net, const py::object& x, const py::object& t, double h) {
+            DType dtype = net.parameters()[0].dtype();
+            std::vector<Tensor> g =
+                net.numerical_gradient(to_tensor(x, dtype), to_targets(t, dtype), h);
+            return to_dict({{"W1", g[0]}, {"b1", g[1]}, {"W2", g[2]}, {"b2", g[3]}});
+          },
+          py::arg("x"), py::arg("t"), py::arg("h") = 1e-4,
+          "Central differences of the loss: {W1, b1, W2, b2: Tensor}.")
+      .def(
+          "loss_graph",
+          [](const SigmoidTwoLayerNet& net, const py::object& x, const py::object& t) {
+            DType dtype = net.parameters()[0].dtype();
+            return net.loss_graph(to_tensor(x, dtype), to_targets(t, dtype));
+          },
+          py::arg("x"), py::arg("t"),
+          "The same loss built from graph ops (a scalar Var), to check gradient() against.");
+}
+
 void bind_sequential(py::module_& m) {
   py::class_<Sequential, Module>(m, "Sequential", R"(
 Layers in order and a loss layer. Parameters are named as in the textbook: W1, b1, W2, ...
@@ -555,16 +765,20 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             std::unique_ptr<Module> copy = layer.copy();
             return net.add(std::unique_ptr<Layer>(static_cast<Layer*>(copy.release())));
           },
-          py::arg("layer"), py::return_value_policy::reference_internal)
+          py::arg("layer"), py::return_value_policy::reference_internal,
+          "Appends a copy of layer that shares its parameters; returns the network.")
       .def(
           "set_loss",
           [](Sequential& net, const LossLayer& loss) -> Sequential& {
             return net.set_loss(loss.copy());
           },
-          py::arg("loss"), py::return_value_policy::reference_internal)
+          py::arg("loss"), py::return_value_policy::reference_internal,
+          "Sets the loss layer (a copy); returns the network.")
       .def("__len__", &Sequential::size)
-      .def("layer", &Sequential::layer, py::arg("i"), py::return_value_policy::reference_internal)
-      .def("loss_layer", &Sequential::loss_layer, py::return_value_policy::reference_internal)
+      .def("layer", &Sequential::layer, py::arg("i"), py::return_value_policy::reference_internal,
+           "The i-th layer (0-based), the network's own.")
+      .def("loss_layer", &Sequential::loss_layer, py::return_value_policy::reference_internal,
+           "The loss layer (SoftmaxWithLoss, SvmLoss).")
       .def(
           "predict",
           [](Sequential& net, const py::object& x) {
@@ -581,7 +795,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.loss(in, to_targets(t, in.dtype()));
           },
-          py::arg("x"), py::arg("t"))
+          py::arg("x"), py::arg("t"), "The mean loss of the batch (labels or one-hot t).")
       .def(
           "accuracy",
           [](Sequential& net, const py::object& x, const py::object& t) {
@@ -589,7 +803,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.accuracy(in, to_class_indices(t, "accuracy t"));
           },
-          py::arg("x"), py::arg("t"))
+          py::arg("x"), py::arg("t"), "Fraction of rows whose argmax is the label (or one-hot).")
       .def(
           "gradient",
           [](Sequential& net, const py::object& x, const py::object& t) {
@@ -601,7 +815,7 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
           },
           py::arg("x"), py::arg("t"),
           "Forward and backward: adds dL/dp into every parameter's grad; returns the loss.")
-      .def("zero_grad", &Sequential::zero_grad)
+      .def("zero_grad", &Sequential::zero_grad, "Sets every parameter's gradient to zero.")
       .def(
           "numerical_gradient",
           [](Sequential& net, const py::object& x, const py::object& t, double h) {
@@ -609,7 +823,8 @@ add() keeps a copy of the layer that shares its parameters (Vars are handles).)"
             const Tensor& in = as_tensor(x, module_dtype(net), storage);
             return net.numerical_gradient(in, to_targets(t, in.dtype()), h);
           },
-          py::arg("x"), py::arg("t"), py::arg("h") = 1e-4)
+          py::arg("x"), py::arg("t"), py::arg("h") = 1e-4,
+          "Central differences of the loss, one Tensor per parameter (slow: for checks).")
       .def(
           "set_threads",
           [](Sequential& net, int threads) {
@@ -644,7 +859,9 @@ void bind_layers(py::module_& m) {
   bind_module(m);
   bind_layer_classes(m);
   bind_cnn_layers(m);
+  bind_table_layers(m);
   bind_sequential(m);
+  bind_sigmoid_net(m);
 }
 
 }  // namespace nabla::python

@@ -55,6 +55,7 @@ PYBIND11_MODULE(_nabla, m) {
   bind_data(m);
   bind_optimizers(m);
   bind_training(m);
+  bind_tasks(m);
   m.def("kernel_isa", &nabla::kernel_isa,
         "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
   m.def(

@@ -58,7 +58,7 @@ void update(Optimizer& opt, const py::dict& params, const py::dict& grads) {
 void bind_optimizers(py::module_& m) {
   py::class_<Optimizer>(m, "Optimizer", R"(
 Updates parameters from their gradients: opt.step(params) with the same list each time.)")
-      .def_property_readonly("name", &Optimizer::name)
+      .def_property_readonly("name", &Optimizer::name, "The optimizer's name (sgd, adam, ...).")
       .def(
           "step", [](Optimizer& opt, std::vector<Var> params) { opt.step(params); },
           py::arg("params"),
@@ -66,9 +66,10 @@ Updates parameters from their gradients: opt.step(params) with the same list eac
       .def("update", &update, py::arg("params"), py::arg("grads"),
            "The textbook's update: params[key] (a NumPy array, changed in place) from "
            "grads[key], for the keys of params in order; pass the same dict each time.")
-      .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate)
-      .def_property_readonly("weight_decay", &Optimizer::weight_decay)
-      .def_property_readonly("steps", &Optimizer::steps);
+      .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate,
+                    "The learning rate (settable).")
+      .def_property_readonly("weight_decay", &Optimizer::weight_decay, "AdamW's decoupled decay.")
+      .def_property_readonly("steps", &Optimizer::steps, "Updates made so far.");
   py::class_<SGD, Optimizer>(m, "SGD", "p -= lr * g.")
       .def(py::init<double, double>(), py::arg("lr") = 0.01, py::arg("weight_decay") = 0.0);
   py::class_<Momentum, Optimizer>(m, "Momentum", "v = momentum * v - lr * g; p += v.")

@@ -177,6 +177,36 @@ std::vector<std::int64_t> to_labels(const py::handle& value, const char* what) {
   return {a.data(), a.data() + a.size()};
 }
 
+Tensor to_ids(const py::handle& value, const char* what) {
+  if (py::isinstance<Tensor>(value)) {
+    const Tensor& t = value.cast<const Tensor&>();
+    if (t.dtype() == DType::i64) return t;
+  }
+  py::array array = py::array::ensure(value);
+  if (!array) {
+    throw py::type_error(std::string(what) + ": expected an array of integer ids, got a " +
+                         py::str(py::type::of(value)).cast<std::string>());
+  }
+  const char kind = array.dtype().kind();
+  if (array.size() > 0 && kind != 'i' && kind != 'u') {
+    throw py::type_error(std::string(what) + ": ids must be integers, got dtype " +
+                         py::str(array.dtype()).cast<std::string>());
+  }
+  auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+  if (!a) throw py::type_error(std::string(what) + ": cannot convert to int64");
+  Shape shape(a.shape(), a.shape() + a.ndim());
+  Tensor t = Tensor::empty(shape, DType::i64);
+  std::int64_t* out = t.numel() > 0 ? t.data<std::int64_t>() : nullptr;
+  for (py::ssize_t i = 0; i < a.size(); ++i) {
+    if (a.data()[i] < 0) {
+      throw ValueError(std::string(what) + ": id " + std::to_string(a.data()[i]) + " at position " +
+                       std::to_string(i) + " is negative");
+    }
+    out[i] = a.data()[i];
+  }
+  return t;
+}
+
 std::vector<std::int64_t> to_class_indices(const py::handle& value, const char* what) {
   py::array array = py::array::ensure(value);
   if (array && array.ndim() == 2) {
@@ -202,11 +232,11 @@ void bind_tensor(py::module_& m) {
 
   py::class_<Rng>(m, "Rng", "A random number generator (mt19937_64), always passed explicitly.")
       .def(py::init<std::uint64_t>(), py::arg("seed") = 42)
-      .def("normal", &Rng::normal)
-      .def("uniform", &Rng::uniform)
+      .def("normal", &Rng::normal, "A draw from N(0, 1).")
+      .def("uniform", &Rng::uniform, "A draw from U[0, 1).")
       .def("below", &Rng::below, py::arg("n"), "A uniform integer in [0, n).")
-      .def("state", &Rng::state)
-      .def("restore", &Rng::restore, py::arg("state"));
+      .def("state", &Rng::state, "The generator's state (restore() returns to it).")
+      .def("restore", &Rng::restore, py::arg("state"), "Returns to a state() taken earlier.");
 
   py::class_<Tensor> tensor(m, "Tensor", py::buffer_protocol(), R"(
 An N-dimensional, row-major, contiguous array of float32 or float64.
@@ -229,23 +259,25 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
       .def(
           "numpy", [](const py::object& self) { return numpy_view(self.cast<Tensor&>(), self); },
           "A NumPy view of the elements (no copy); it keeps the tensor alive.")
-      .def_property_readonly("shape",
-                             [](const Tensor& t) {
-                               py::tuple shape(t.shape().size());
-                               for (std::size_t i = 0; i < t.shape().size(); ++i) {
-                                 shape[i] = t.shape()[i];
-                               }
-                               return shape;
-                             })
-      .def_property_readonly("dtype", &Tensor::dtype)
-      .def_property_readonly("ndim", &Tensor::rank)
-      .def("numel", &Tensor::numel)
+      .def_property_readonly(
+          "shape",
+          [](const Tensor& t) {
+            py::tuple shape(t.shape().size());
+            for (std::size_t i = 0; i < t.shape().size(); ++i) {
+              shape[i] = t.shape()[i];
+            }
+            return shape;
+          },
+          "The shape, a tuple.")
+      .def_property_readonly("dtype", &Tensor::dtype, "f32 or f64.")
+      .def_property_readonly("ndim", &Tensor::rank, "The number of axes.")
+      .def("numel", &Tensor::numel, "The number of elements.")
       .def("__len__",
            [](const Tensor& t) {
              if (t.rank() == 0) throw py::type_error("len() of a 0-d tensor");
              return t.shape()[0];
            })
-      .def("item", &Tensor::item)
+      .def("item", &Tensor::item, "The value of a one-element tensor as a Python float.")
       .def(
           "tolist",
           [](const py::object& self) {
@@ -291,10 +323,11 @@ t.numpy() are views of the tensor (no copy) that keep it alive.)");
           py::arg("dtype") = py::none(), "np.asarray(t): a view of the elements.")
       .def(
           "reshape", [](const Tensor& t, const Shape& shape) { return t.reshape(shape); },
-          py::arg("shape"))
+          py::arg("shape"), "The same elements in another shape of the same count.")
       .def("to", &Tensor::to, py::arg("dtype"), "A copy converted to another dtype.")
-      .def("copy", [](const Tensor& t) { return Tensor(t); })
-      .def("fill", &Tensor::fill, py::arg("value"))
+      .def(
+          "copy", [](const Tensor& t) { return Tensor(t); }, "A new tensor with the same elements.")
+      .def("fill", &Tensor::fill, py::arg("value"), "Sets every element to value, in place.")
       .def("__repr__", &repr)
       .def("__str__", [](const Tensor& t) { return to_string(defined(t, "str")); })
       .def("__neg__", [](const Tensor& a) { return neg(a); });

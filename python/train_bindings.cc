@@ -18,6 +18,63 @@
 namespace nabla::python {
 namespace {
 
+// The networks of the presets, made as build_model makes them (docs/python.md).
+Sequential built(const ModelSpec& spec, Rng* rng, DType dtype) {
+  Rng fresh;
+  return build_model(spec, rng ? *rng : fresh, dtype);
+}
+
+void bind_model_builders(py::module_& m) {
+  m.def(
+      "make_simple_convnet",
+      [](const Shape& input_dim, std::int64_t output_size, Rng* rng, DType dtype) {
+        return built(model_preset("simple-convnet", input_dim, output_size), rng, dtype);
+      },
+      py::arg("input_dim") = Shape{1, 28, 28}, py::arg("output_size") = 10,
+      py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+The textbook's SimpleConvNet as a Sequential: conv 30 filters 5x5 -> relu -> maxpool 2 ->
+affine 100 -> relu -> affine output_size, softmax loss; weights 0.01 N(0, 1). Parameters
+W1 (30, C, 5, 5), b1, W2, b2, W3, b3. model_preset('simple-convnet', ...) is its spec.)");
+  m.def(
+      "make_deep_convnet",
+      [](const Shape& input_dim, std::int64_t output_size, Rng* rng, DType dtype) {
+        return built(model_preset("deep-convnet", input_dim, output_size), rng, dtype);
+      },
+      py::arg("input_dim") = Shape{1, 28, 28}, py::arg("output_size") = 10,
+      py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+The textbook's DeepConvNet as a Sequential: six 3x3 convolutions (16, 16, 32, 32, 64, 64
+filters) with relu, a max-pool after each pair, affine 50, relu, dropout 0.5, affine,
+dropout 0.5; He initialisation. model_preset('deep-convnet', ...) is its spec.)");
+  m.def(
+      "linear_classifier_spec",
+      [](std::int64_t inputs, std::int64_t classes, const std::string& loss, double init_std) {
+        ModelSpec spec = model_preset("linear", {inputs}, classes);
+        spec.loss = loss;
+        spec.init_std = init_std;
+        spec.check();
+        return spec;
+      },
+      py::arg("inputs"), py::arg("classes"), py::arg("loss") = "softmax",
+      py::arg("init_std") = 0.01, R"(
+The spec of a linear classifier, scores = x.W + b, with the multiclass SVM (hinge) loss
+(loss='svm') or the softmax cross-entropy (loss='softmax'): TrainConfig(model=spec) trains
+it with the Trainer (reg= adds CS231n's L2 penalty).)");
+  m.def(
+      "make_linear_classifier",
+      [](std::int64_t inputs, std::int64_t classes, const std::string& loss, double init_std,
+         Rng* rng, DType dtype) {
+        ModelSpec spec = model_preset("linear", {inputs}, classes);
+        spec.loss = loss;
+        spec.init_std = init_std;
+        return built(spec, rng, dtype);
+      },
+      py::arg("inputs"), py::arg("classes"), py::arg("loss") = "softmax",
+      py::arg("init_std") = 0.01, py::arg("rng") = nullptr, py::arg("dtype") = DType::f32, R"(
+A linear classifier as a Sequential (one affine layer, W1 (inputs, classes), b1) with the
+SVM loss (loss='svm', margin 1) or softmax cross-entropy ('softmax'): predict, loss,
+gradient, accuracy as any Sequential.)");
+}
+
 void bind_config(py::module_& m) {
   const ModelSpec spec_defaults;
   py::class_<ModelSpec>(m, "ModelSpec", "The architecture of a model (stored in its file).")
@@ -41,23 +98,30 @@ void bind_config(py::module_& m) {
            py::arg("init") = spec_defaults.init, py::arg("init_std") = spec_defaults.init_std,
            "An MLP preset (kind: two-layer-net | mlp | linear; activation: relu | sigmoid | "
            "tanh; loss: softmax | svm); model_preset and model_from_arch make the others.")
-      .def_readwrite("kind", &ModelSpec::kind)
-      .def_readwrite("inputs", &ModelSpec::inputs)
-      .def_readwrite("classes", &ModelSpec::classes)
-      .def_readwrite("hidden", &ModelSpec::hidden)
-      .def_readwrite("activation", &ModelSpec::activation)
-      .def_readwrite("input_shape", &ModelSpec::input_shape)
-      .def_readwrite("loss", &ModelSpec::loss)
-      .def_readwrite("init", &ModelSpec::init)
-      .def_readwrite("init_std", &ModelSpec::init_std)
-      .def("check", &ModelSpec::check)
-      .def("describe", &ModelSpec::describe)
-      .def("example_shape", &ModelSpec::example_shape)
+      .def_readwrite("kind", &ModelSpec::kind,
+                     "two-layer-net, mlp, linear, simple-convnet, deep-convnet, arch, ...")
+      .def_readwrite("inputs", &ModelSpec::inputs, "Values in one example.")
+      .def_readwrite("classes", &ModelSpec::classes, "Output classes.")
+      .def_readwrite("hidden", &ModelSpec::hidden, "Hidden layer sizes (the MLP presets).")
+      .def_readwrite("activation", &ModelSpec::activation,
+                     "relu, sigmoid or tanh (the MLP presets).")
+      .def_readwrite("input_shape", &ModelSpec::input_shape,
+                     "One example's shape (layer lists), e.g. [1, 28, 28].")
+      .def_readwrite("loss", &ModelSpec::loss, "softmax or svm.")
+      .def_readwrite("init", &ModelSpec::init, "The weight initialisation (Init).")
+      .def_readwrite("init_std", &ModelSpec::init_std, "The standard deviation of Init.normal.")
+      .def("check", &ModelSpec::check,
+           "ValueError naming what is wrong: an unknown kind or layer, a size out of bounds.")
+      .def("describe", &ModelSpec::describe,
+           "One line: 'two-layer-net 784-50-10 relu, softmax loss'.")
+      .def("example_shape", &ModelSpec::example_shape,
+           "The shape of one example, e.g. [1, 28, 28].")
       .def(
           "arch", [](const ModelSpec& s) { return arch_string(s.layer_list()); },
           "The layers as an --arch string.")
-      .def("parameter_shapes", &ModelSpec::parameter_shapes)
-      .def("to_json", &ModelSpec::to_json)
+      .def("parameter_shapes", &ModelSpec::parameter_shapes,
+           "[(name, shape)] of the parameters build_model makes, in order.")
+      .def("to_json", &ModelSpec::to_json, "The spec as JSON (as model files keep it).")
       .def_static("from_json", &ModelSpec::from_json, py::arg("json"))
       .def("__repr__", [](const ModelSpec& s) { return "ModelSpec(" + s.describe() + ")"; });
   m.def("model_preset", &model_preset, py::arg("kind"), py::arg("input_shape"), py::arg("classes"),
@@ -74,6 +138,7 @@ void bind_config(py::module_& m) {
       },
       py::arg("spec"), py::arg("rng") = nullptr, py::arg("dtype") = DType::f32,
       "The Sequential a spec describes, weights drawn from rng (Rng(42) if None).");
+  bind_model_builders(m);
 
   const TrainConfig config_defaults;
   py::class_<TrainConfig>(m, "TrainConfig", "What to train and how (nabla train's options).")
@@ -89,26 +154,56 @@ void bind_config(py::module_& m) {
            py::arg("weight_decay") = config_defaults.weight_decay,
            py::arg("reg") = config_defaults.reg, py::arg("seed") = config_defaults.seed,
            py::arg("sampling") = config_defaults.sampling)
-      .def_readwrite("model", &TrainConfig::model)
-      .def_readwrite("iters", &TrainConfig::iters)
-      .def_readwrite("epochs", &TrainConfig::epochs)
-      .def_readwrite("batch", &TrainConfig::batch)
-      .def_readwrite("lr", &TrainConfig::lr)
-      .def_readwrite("optimizer", &TrainConfig::optimizer)
-      .def_readwrite("weight_decay", &TrainConfig::weight_decay)
-      .def_readwrite("reg", &TrainConfig::reg)
-      .def_readwrite("seed", &TrainConfig::seed)
-      .def_readwrite("sampling", &TrainConfig::sampling)
-      .def("to_json", &TrainConfig::to_json)
+      .def_readwrite("model", &TrainConfig::model, "The ModelSpec to train.")
+      .def_readwrite("iters", &TrainConfig::iters, "Iterations (steps).")
+      .def_readwrite("epochs", &TrainConfig::epochs,
+                     "If > 0, iters = epochs * iterations per epoch.")
+      .def_readwrite("batch", &TrainConfig::batch, "Examples per step.")
+      .def_readwrite("lr", &TrainConfig::lr, "The learning rate.")
+      .def_readwrite("optimizer", &TrainConfig::optimizer,
+                     "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.")
+      .def_readwrite("weight_decay", &TrainConfig::weight_decay,
+                     "The textbook's weight_decay_lambda (AdamW's decay with adamw).")
+      .def_readwrite("reg", &TrainConfig::reg,
+                     "CS231n's L2 penalty lambda (loss + lambda sum W^2).")
+      .def_readwrite("seed", &TrainConfig::seed, "The seed of every random draw.")
+      .def_readwrite("sampling", &TrainConfig::sampling, "How batches are drawn (Sampling).")
+      .def("to_json", &TrainConfig::to_json, "The configuration as JSON.")
       .def_static("from_json", &TrainConfig::from_json, py::arg("json"));
 }
 
 void bind_trainer(py::module_& m) {
+  py::class_<TrainingData, std::shared_ptr<TrainingData>>(m, "TrainingData", R"(
+What a Trainer trains on: a training and a test split (and perhaps a validation split),
+handed out batch by batch, with the metric evaluations report (accuracy; NER: entity F1).
+nabla.training_data(DenseData or Mnist) and nabla.ner_training_data make one.)")
+      .def(
+          "size",
+          [](const TrainingData& d, const std::string& split) {
+            if (split == "train") return d.size(Split::train);
+            if (split == "validation") return d.size(Split::validation);
+            if (split == "test") return d.size(Split::test);
+            throw ValueError("TrainingData.size: split must be train, validation or test, got '" +
+                             split + "'");
+          },
+          py::arg("split") = "train", "Examples in a split: 'train', 'validation' or 'test'.")
+      .def_property_readonly("features", &TrainingData::features, "Values in one example.")
+      .def_property_readonly("classes", &TrainingData::classes, "The number of classes.")
+      .def_property_readonly("metric", &TrainingData::metric,
+                             "What evaluations measure ('accuracy', 'entity F1').");
+  m.def(
+      "training_data", [](DenseData data) { return dense_training_data(std::move(data)); },
+      py::arg("data"), "DenseData as a Trainer's TrainingData (rows, dense batches).");
+  m.def(
+      "training_data",
+      [](const Mnist& data) { return mnist_training_data(SparseMnist::from(data)); },
+      py::arg("data"), "MNIST as a Trainer's TrainingData (sparse pixel rows or images).");
+
   py::class_<Evaluation>(m, "Evaluation", "Accuracy on the training and test sets at an iteration.")
-      .def_readonly("iteration", &Evaluation::iteration)
-      .def_readonly("train_acc", &Evaluation::train_acc)
-      .def_readonly("test_acc", &Evaluation::test_acc)
-      .def_readonly("seconds", &Evaluation::seconds)
+      .def_readonly("iteration", &Evaluation::iteration, "Iterations done when evaluated.")
+      .def_readonly("train_acc", &Evaluation::train_acc, "The metric on the training set.")
+      .def_readonly("test_acc", &Evaluation::test_acc, "The metric on the test set.")
+      .def_readonly("seconds", &Evaluation::seconds, "How long the evaluation took.")
       .def("__repr__", [](const Evaluation& e) {
         return "Evaluation(iteration=" + std::to_string(e.iteration) +
                ", train_acc=" + std::to_string(e.train_acc) +
@@ -129,6 +224,17 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
              return Trainer(std::move(config), std::move(data));
            }),
            py::arg("config"), py::arg("data"))
+      .def(py::init(
+               [](TrainConfig config, std::shared_ptr<TrainingData> data, const Sequential& net) {
+                 Sequential shared = net;  // shares the layers: training updates net
+                 py::gil_scoped_release release;
+                 return Trainer(std::move(config), std::move(data), std::move(shared));
+               }),
+           py::arg("config"), py::arg("data"), py::arg("net"), R"(
+Trains net, a network of config.model (its parameters named and shaped as the spec's,
+else ValueError): a NER tagger's net, a network with pretrained weights, or a Sequential
+subclass written in Python (its Python layers may have no parameters the spec lacks). net is
+shared, not copied: training updates it.)")
       .def_static(
           "resume",
           [](const std::string& checkpoint, const Mnist& data, std::int64_t total_iters) {
@@ -139,7 +245,7 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
           "Continues from a file written by save() (total_iters > 0 replaces the plan).")
       .def("step", &Trainer::step, py::call_guard<py::gil_scoped_release>(),
            "One iteration; returns the batch's loss.")
-      .def("done", &Trainer::done)
+      .def("done", &Trainer::done, "Whether every planned iteration has run.")
       .def("eval_due", &Trainer::eval_due,
            "True right after iterations 0, per epoch, 2 per epoch, ...")
       .def("evaluate", &Trainer::evaluate, py::call_guard<py::gil_scoped_release>(),
@@ -157,17 +263,20 @@ backpropagates and updates. step() and evaluate() release the GIL.)")
             t.save(path);
           },
           py::arg("path"), "The model and everything needed to resume (load_model reads it).")
-      .def_property_readonly("iteration", &Trainer::iteration)
-      .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters)
-      .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch)
+      .def_property_readonly("iteration", &Trainer::iteration, "Iterations done.")
+      .def_property("total_iters", &Trainer::total_iters, &Trainer::set_total_iters,
+                    "The planned iterations (settable).")
+      .def_property_readonly("iters_per_epoch", &Trainer::iters_per_epoch,
+                             "Iterations in one pass over the training set.")
       .def_property_readonly(
           "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
-      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal);
+      .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal,
+                             "The network being trained (a Sequential).");
 
   py::class_<LoadedModel>(m, "LoadedModel", "A model file read back: spec, net, metadata.")
-      .def_readonly("spec", &LoadedModel::spec)
-      .def_readonly("net", &LoadedModel::net)
-      .def_readonly("metadata", &LoadedModel::metadata);
+      .def_readonly("spec", &LoadedModel::spec, "The ModelSpec.")
+      .def_readonly("net", &LoadedModel::net, "The network (a Sequential).")
+      .def_readonly("metadata", &LoadedModel::metadata, "{key: value} kept beside the tensors.");
   m.def(
       "load_model",
       [](const std::string& path) {

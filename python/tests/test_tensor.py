@@ -116,6 +116,23 @@ class DlpackTest(unittest.TestCase):
         del t  # the capsule keeps the elements alive
         self.assertEqual(float(a.sum()), 42.0 + 15.0)
 
+    def test_torch_from_dlpack_shares_the_tensor(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("PyTorch is not installed (Debian: python3-torch)")
+        for dtype, torch_dtype in ((nabla.f32, torch.float32), (nabla.f64, torch.float64)):
+            t = nabla.zeros([3, 4], dtype)
+            p = torch.from_dlpack(t)
+            self.assertEqual((tuple(p.shape), p.dtype), ((3, 4), torch_dtype))
+            self.assertEqual(p.data_ptr(), np.asarray(t).ctypes.data)  # no copy
+            t[1, 2] = 5.0
+            self.assertEqual(p[1, 2].item(), 5.0)  # torch sees nabla's writes
+            p[0, 0] = -2.0
+            self.assertEqual(t[0, 0], -2.0)  # and nabla torch's
+            del t  # the capsule keeps the elements alive
+            self.assertEqual(p.sum().item(), 3.0)
+
     def test_from_dlpack_copies_in(self):
         a = np.arange(4.0)
         t = nabla.from_dlpack(a)
