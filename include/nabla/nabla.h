@@ -62,6 +62,7 @@
 #include "nabla/text/entity_score.h"
 #include "nabla/text/glove.h"
 #include "nabla/text/word_windows.h"
+#include "nabla/train/augment.h"
 #include "nabla/train/communicator.h"
 #include "nabla/train/curves.h"
 #include "nabla/train/layer_registry.h"

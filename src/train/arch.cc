@@ -104,11 +104,13 @@ ArchLayers parse_arch(const std::string& arch) {
   return a;
 }
 
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes) {
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes,
+                          const std::string& loss) {
   ArchLayers a = parse_arch(arch);
   ModelSpec s;
   s.kind = "arch";
   s.classes = classes;
+  s.loss = loss;
   s.hidden = {};
   s.input_shape = input_shape;
   s.layers = std::move(a.layers);
