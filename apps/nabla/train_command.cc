@@ -101,9 +101,9 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
   ModelSpec spec;
   if (!o.arch.empty()) {
     const bool rows = o.arch.find_first_not_of(" \t") == o.arch.find("affine");
-    spec = model_from_arch(o.arch, rows ? flat : data.example_shape(), data.classes(), loss);
+    spec = model_from_arch(o.arch, rows ? flat : data.example_shape(), data.classes());
   } else if (o.model == "two-layer-net" || o.model == "mlp" || o.model == "linear") {
-    spec = model_preset(o.model, flat, data.classes(), loss);
+    spec = model_preset(o.model, flat, data.classes());
     if (!o.hidden.empty() && o.model != "linear") spec.hidden = o.hidden;
     spec.activation = o.activation;
   } else {
@@ -111,7 +111,7 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
       throw ValueError(
           "--hidden and --activation shape the MLPs; describe other models with --arch");
     }
-    spec = model_preset(o.model, data.example_shape(), data.classes(), loss);
+    spec = model_preset(o.model, data.example_shape(), data.classes());
   }
   spec.loss = loss;
   if (o.init_given || spec.is_mlp() || !o.arch.empty()) {

@@ -104,13 +104,12 @@ ArchLayers parse_arch(const std::string& arch) {
   return a;
 }
 
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes,
-                          const std::string& loss) {
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes) {
   ArchLayers a = parse_arch(arch);
   ModelSpec s;
   s.kind = "arch";
   s.classes = classes;
-  s.loss = loss;
+  s.loss = classes == 1 ? "mse" : "softmax";  // (one output: a regression's)
   s.hidden = {};
   s.input_shape = input_shape;
   s.layers = std::move(a.layers);

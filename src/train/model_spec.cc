@@ -312,12 +312,11 @@ const std::vector<std::string>& model_preset_names() {
   return names;
 }
 
-ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::int64_t classes,
-                       const std::string& loss) {
+ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::int64_t classes) {
   ModelSpec s;
   s.kind = kind;
   s.classes = classes;
-  s.loss = loss;
+  s.loss = classes == 1 ? "mse" : "softmax";  // (one output: a regression's)
   std::int64_t values = 1;
   for (std::int64_t d : input_shape) {
     if (d < 1 || !checked_mul(values, d, &values)) values = 0;

@@ -51,7 +51,8 @@ DenseData linear_data() {
 
 TrainConfig linear_config(std::int64_t epochs) {
   TrainConfig c;
-  c.model = model_preset("linear", {3}, 1, "mse");
+  c.model = model_preset("linear", {3}, 1);  // (one output: the mse loss)
+  EXPECT_EQ(c.model.loss, "mse");
   c.batch = 20;
   c.epochs = epochs;
   c.optimizer = "adam";
@@ -173,8 +174,12 @@ TEST(Regression, LinearModelReachesTheLeastSquaresFit) {
 
 TEST(Regression, LossAndDataMustAgree) {
   TrainConfig c = linear_config(1);
-  EXPECT_THROW(model_preset("linear", {3}, 1), ValueError);  // a classifier needs 2 classes
   c.model = model_preset("linear", {3}, 2);
+  EXPECT_EQ(c.model.loss, "softmax");
+  c.model.loss = "svm";
+  c.model.classes = 1;
+  EXPECT_THROW(c.model.check(), ValueError);  // a classifier needs 2 classes
+  c.model.loss = "softmax";
   c.model.classes = 1;  // (a classifier's loss with the regression's one output)
   EXPECT_THAT(testing_util::error_of<ValueError>([&] { Trainer t(c, linear_data()); }),
               HasSubstr("needs the mse loss"));

@@ -94,10 +94,10 @@ const std::vector<std::string>& model_preset_names();
 //                   conv 32 3x3 pad 1, relu, conv 32 3x3 pad 2, relu, maxpool 2,
 //                   conv 64 3x3 pad 1, relu, conv 64 3x3 pad 1, relu, maxpool 2,
 //                   affine 50, relu, dropout 0.5, affine, dropout 0.5; He initialisation.
-// ValueError for an unknown name or a shape the preset does not take. `loss` is the spec's
-// (mse: a regression's, whose `classes` are its outputs, 1 or more).
-ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::int64_t classes,
-                       const std::string& loss = "softmax");
+// ValueError for an unknown name or a shape the preset does not take. A model of one output
+// (classes 1) is a regression's, with the mse loss; others have the softmax loss (set
+// `loss` after for another).
+ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::int64_t classes);
 
 // A model from an --arch string (kind "arch"), for examples of `input_shape`:
 //
@@ -109,9 +109,8 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
 // out; dropout: p), the named ones any option ("conv:32x3,pad=2", "maxpool:2,stride=1",
 // "batchnorm,eps=0.001"). A first token "input:CxHxW" gives the example's shape instead
 // (its values must be as many as input_shape's). ValueError naming the token (and its
-// position) that is wrong. `loss` as for model_preset.
-ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes,
-                          const std::string& loss = "softmax");
+// position) that is wrong. The loss as model_preset's: mse for one output, else softmax.
+ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes);
 
 // An --arch string read without the data: each layer's kind and complete options, and
 // the shape of a first "input:" token (empty without one). What this refuses
