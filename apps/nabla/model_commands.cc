@@ -7,11 +7,11 @@
 #include "commands.h"
 #include "exit_status.h"
 #include "model_output.h"
-#include "train_checks.h"
 #include "nabla/data/csv.h"
 #include "nabla/data/image.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/train.h"
+#include "train_checks.h"
 
 namespace nabla::cli {
 
@@ -63,8 +63,8 @@ struct ModelRows {
 
 ModelRows read_model_rows(const std::string& model_path, const LoadedModel& m,
                           const std::string& path, bool targets_optional) {
-  const LabeledRows rows = is_regression(m) ? read_valued_csv(path)
-                                            : read_labeled_csv(path, m.spec.classes);
+  const LabeledRows rows =
+      is_regression(m) ? read_valued_csv(path) : read_labeled_csv(path, m.spec.classes);
   ModelRows out;
   const std::int64_t inputs = m.spec.inputs;
   if (is_regression(m) && targets_optional && rows.cols + 1 == inputs) {
@@ -116,8 +116,9 @@ Runner add_eval_command(CLI::App& app) {
     r.iterations = iterations_of(m);
     if (is_csv_file(o->data)) {
       if (o->train) {
-        throw UsageError("--train reads MNIST's training files; to evaluate on a CSV file, "
-                         "give that file as --data");
+        throw UsageError(
+            "--train reads MNIST's training files; to evaluate on a CSV file, "
+            "give that file as --data");
       }
       const ModelRows rows = read_model_rows(o->model, m, *o->data, false);
       r.test_size = rows.x.size(0);
@@ -132,7 +133,8 @@ Runner add_eval_command(CLI::App& app) {
       return kExitOk;
     }
     if (is_regression(m)) {
-      throw UsageError(o->model + " is a regression model: evaluate it on a CSV file of rows "
+      throw UsageError(o->model +
+                       " is a regression model: evaluate it on a CSV file of rows "
                        "(--data FILE.csv, the target first)");
     }
     const std::string dir = resolve_data_dir(o->data);
@@ -181,10 +183,14 @@ Runner add_predict_command(CLI::App& app) {
                   "beside the prediction)");
   sub->add_flag("--json", o->json, "Print one JSON object (model, predictions)");
   return [o]() -> int {
+    if (o->inputs.empty() && o->indices.empty() && !is_csv_file(o->data)) {
+      throw UsageError("give image files or --index N");
+    }
     LoadedModel m = load_network(o->model);
     if (is_regression(m)) {
       if (!o->inputs.empty() || !o->indices.empty() || !is_csv_file(o->data)) {
-        throw UsageError(o->model + " is a regression model: it predicts the rows of a CSV "
+        throw UsageError(o->model +
+                         " is a regression model: it predicts the rows of a CSV "
                          "file (--data FILE.csv), not images");
       }
       const ModelRows rows = read_model_rows(o->model, m, *o->data, true);
@@ -202,7 +208,9 @@ Runner add_predict_command(CLI::App& app) {
       return kExitOk;
     }
     if (o->inputs.empty() && o->indices.empty()) {
-      throw UsageError("give image files or --index N");
+      throw UsageError(
+          "give image files or --index N (rows of a CSV file are for a "
+          "regression model)");
     }
     auto classify = [&](const std::string& what, const std::vector<std::uint8_t>& pixels) {
       if (static_cast<std::int64_t>(pixels.size()) != m.spec.inputs) {

@@ -29,7 +29,6 @@
 #include "nabla/train/train.h"
 #include "output.h"
 #include "progress.h"
-#include "exit_status.h"
 #include "stop_signals.h"
 #include "train_checks.h"
 
@@ -208,15 +207,16 @@ CommandData load_data(const Options& o, int threads) {
   }
   const bool regression = o.task == "regression";
   if (regression && !csv_data) {
-    throw UsageError("--task regression trains on a CSV file: give --data FILE.csv (the "
-                     "target first, then the features, one row a line)");
+    throw UsageError(
+        "--task regression trains on a CSV file: give --data FILE.csv (the "
+        "target first, then the features, one row a line)");
   }
   if (csv_data) {
     CsvData rows = load_csv_data(*o.data, o.test_data, o.seed,
                                  regression ? CsvTask::regression : CsvTask::classification);
     std::string line =
-        "data " + *o.data + ": " + std::to_string(rows.data.train_x.size(0)) +
-        " training rows, " + std::to_string(rows.data.test_x.size(0)) + " test rows " +
+        "data " + *o.data + ": " + std::to_string(rows.data.train_x.size(0)) + " training rows, " +
+        std::to_string(rows.data.test_x.size(0)) + " test rows " +
         (rows.held_out
              ? "(no --test-data: a sixth of the rows held out, seed " + std::to_string(o.seed) + ")"
              : "from " + o.test_data) +
@@ -482,10 +482,11 @@ int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
   }
   const std::string metric = trainer.data().metric(), key = trainer.data().metric_key();
   if (r.stopped_early) {
-    std::printf("stopped early at iteration %lld: %lld evaluations without a better validation "
-                "%s\n",
-                static_cast<long long>(trainer.iteration()), static_cast<long long>(o.early_stop),
-                metric.c_str());
+    std::printf(
+        "stopped early at iteration %lld: %lld evaluations without a better validation "
+        "%s\n",
+        static_cast<long long>(trainer.iteration()), static_cast<long long>(o.early_stop),
+        metric.c_str());
   }
   if (r.best_eval) {
     std::printf("best validation %s %.4f at iteration %lld (epoch %.2f, test %s %.4f): %s\n",
@@ -639,7 +640,8 @@ Runner add_train_command(CLI::App& app) {
                   "set the new total");
   return [o, iters, epochs, lr, optimizer, init, init_std, loss, sub]() -> int {
     if (o->task == "regression" && loss->count() > 0) {
-      throw UsageError("--loss " + o->loss + " is a classifier's: a regression is fitted with "
+      throw UsageError("--loss " + o->loss +
+                       " is a classifier's: a regression is fitted with "
                        "the mean squared error (leave --loss out)");
     }
     o->iters_given = iters->count() > 0;

@@ -24,9 +24,7 @@ std::vector<PixelShift> Augmentation::draw(std::int64_t images, Rng& rng) const 
   return shifts;
 }
 
-std::string Augmentation::text() const {
-  return any() ? "shift:" + std::to_string(max_shift) : "";
-}
+std::string Augmentation::text() const { return any() ? "shift:" + std::to_string(max_shift) : ""; }
 
 Augmentation parse_augmentation(const std::string& text) {
   Augmentation a;

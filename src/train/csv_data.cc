@@ -80,7 +80,8 @@ CsvData load_csv_data(const std::string& train_path, const std::string& test_pat
     const std::int64_t test = std::max<std::int64_t>(train.rows / 6, 1);
     set_train(out.data,
               take_rows(train, std::vector<std::int64_t>(order.begin(), order.end() - test)));
-    set_test(out.data, take_rows(train, std::vector<std::int64_t>(order.end() - test, order.end())));
+    set_test(out.data,
+             take_rows(train, std::vector<std::int64_t>(order.end() - test, order.end())));
     out.held_out = true;
     return out;
   }

@@ -64,8 +64,7 @@ Targets Batch::loss_targets() const {
 void RegressionErrors::add(const Tensor& predictions, const Tensor& targets) {
   if (predictions.rank() != 2 || predictions.shape() != targets.shape()) {
     throw ShapeError("RegressionErrors: predictions " + shape_str(predictions.shape()) +
-                     " and targets " + shape_str(targets.shape()) +
-                     ", expected the same (B, K)");
+                     " and targets " + shape_str(targets.shape()) + ", expected the same (B, K)");
   }
   for (std::int64_t k = 0; k < predictions.numel(); ++k) {
     const double e = predictions.get(k) - targets.get(k);
@@ -257,7 +256,8 @@ class RowData : public TrainingData {
   RowData(DenseData data, const HoldOut& validation) : data_(std::move(data)) {
     if (data_.regression()) check_targets();
     validation_x_ = Tensor({0, data_.train_x.size(1)}, DType::f32);
-    if (data_.regression()) validation_targets_ = Tensor({0, data_.train_targets.size(1)}, DType::f32);
+    if (data_.regression())
+      validation_targets_ = Tensor({0, data_.train_targets.size(1)}, DType::f32);
     if (validation.fraction == 0) return;
     const auto [held, kept] = validation.split(data_.train_x.size(0));
     std::tie(validation_x_, validation_labels_) = take(held);

@@ -78,7 +78,8 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
   if ((config_.model.loss == "mse") != data_->regression()) {
     throw ValueError(data_->regression()
                          ? "the data has real-valued targets (a regression): the model needs "
-                           "the mse loss, not " + config_.model.loss
+                           "the mse loss, not " +
+                               config_.model.loss
                          : "the mse loss is a regression's: the data has class labels");
   }
   example_ = config_.model.example_shape();
@@ -107,8 +108,10 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
                        ", not images (C, H, W)");
     }
     if (config_.shards > 1) {
-      throw ValueError("augmentation " + augment_.text() + " is for batches in one slice "
-                       "(shards 1), not " + std::to_string(config_.shards));
+      throw ValueError("augmentation " + augment_.text() +
+                       " is for batches in one slice "
+                       "(shards 1), not " +
+                       std::to_string(config_.shards));
     }
     augment_rng_ = Rng(config_.seed ^ 0x9E3779B97F4A7C15ULL);  // (a stream of its own)
   }

@@ -45,7 +45,7 @@ TEST_F(RegressionCli, TrainEvalAndPredictAWave) {
   const std::string out = (dir_ / "run").string();
   const Result r = run(train_args() + "--epochs 60 --out " + out);
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("480 training rows, 200 test rows from"));
+  EXPECT_THAT(r.out, HasSubstr("600 training rows, 200 test rows from"));
   EXPECT_THAT(r.out, HasSubstr("3 features, a real-valued target (regression)"));
   EXPECT_THAT(r.out, HasSubstr("mlp 3-30-1 relu, mse loss"));
   EXPECT_THAT(r.out, HasSubstr("best validation rmse "));
@@ -56,21 +56,21 @@ TEST_F(RegressionCli, TrainEvalAndPredictAWave) {
   EXPECT_GT(final[2], 0.09);
 
   // eval reports the test RMSE that training did, and the MAE beside it
-  const Result e = run("eval --model " + out + "/model.safetensors --data " + kWave +
-                       "wave.test.csv --json");
+  const Result e =
+      run("eval --model " + out + "/model.safetensors --data " + kWave + "wave.test.csv --json");
   ASSERT_EQ(e.status, 0) << e.out;
   const nlohmann::json j = nlohmann::json::parse(e.out);
   EXPECT_NEAR(j.at("test_rmse").get<double>(), final[2], 1e-4);
   EXPECT_LT(j.at("test_mae").get<double>(), j.at("test_rmse").get<double>());
   EXPECT_EQ(j.at("test_size").get<int>(), 200);
   EXPECT_FALSE(j.contains("test_acc"));
-  const Result text = run("eval --model " + out + "/model.safetensors --data " + kWave +
-                          "wave.test.csv");
+  const Result text =
+      run("eval --model " + out + "/model.safetensors --data " + kWave + "wave.test.csv");
   EXPECT_THAT(text.out, HasSubstr("test rmse, mae | "));
 
   // predict prints a value a row, beside the target when the row has one
-  const Result p = run("predict --model " + out + "/model.safetensors --data " + kWave +
-                       "wave.test.csv --json");
+  const Result p =
+      run("predict --model " + out + "/model.safetensors --data " + kWave + "wave.test.csv --json");
   ASSERT_EQ(p.status, 0) << p.out;
   const nlohmann::json predictions = nlohmann::json::parse(p.out).at("predictions");
   ASSERT_EQ(predictions.size(), 200u);
@@ -83,10 +83,10 @@ TEST_F(RegressionCli, TrainEvalAndPredictAWave) {
   // rows of the features alone: the same values, without targets
   std::ofstream(dir_ / "x.csv") << "x1,x2,x3\n0.5,-1,1.5\n";
   std::ofstream(dir_ / "yx.csv") << "y,x1,x2,x3\n7,0.5,-1,1.5\n";
-  const Result alone = run("predict --model " + out + "/model.safetensors --data " +
-                           (dir_ / "x.csv").string());
-  const Result with = run("predict --model " + out + "/model.safetensors --data " +
-                          (dir_ / "yx.csv").string());
+  const Result alone =
+      run("predict --model " + out + "/model.safetensors --data " + (dir_ / "x.csv").string());
+  const Result with =
+      run("predict --model " + out + "/model.safetensors --data " + (dir_ / "yx.csv").string());
   ASSERT_EQ(alone.status, 0) << alone.out;
   ASSERT_EQ(with.status, 0) << with.out;
   EXPECT_THAT(with.out, HasSubstr("(target 7)"));
@@ -94,9 +94,9 @@ TEST_F(RegressionCli, TrainEvalAndPredictAWave) {
   EXPECT_THAT(with.out, HasSubstr(": " + value.substr(0, value.find('\n')) + " (target 7)"));
 
   // a resumed run reads the data as a regression's again (from the checkpoint's loss)
-  const Result more = run("train --resume " + out + "/model.safetensors --epochs 61 --data " +
-                          kWave + "wave.train.csv --test-data " + kWave + "wave.test.csv --out " +
-                          out);
+  const Result more =
+      run("train --resume " + out + "/model.safetensors --epochs 61 --data " + kWave +
+          "wave.train.csv --test-data " + kWave + "wave.test.csv --out " + out);
   ASSERT_EQ(more.status, 0) << more.out;
   EXPECT_EQ(final_numbers(more.out).size(), 3u) << more.out;
 }
@@ -115,8 +115,7 @@ TEST_F(RegressionCli, MisusesAreUsageErrors) {
   EXPECT_NE(bad.status, 0);
   EXPECT_THAT(bad.out, HasSubstr("bad.csv:3: field 1 'abc' is not a finite number"));
   // a regression model takes CSV rows, not images
-  const Result trained =
-      run(train_args() + "--iters 5 --out " + (dir_ / "c").string());
+  const Result trained = run(train_args() + "--iters 5 --out " + (dir_ / "c").string());
   ASSERT_EQ(trained.status, 0) << trained.out;
   const Result eval_mnist =
       run("eval --model " + (dir_ / "c/model.safetensors").string() + " --data " + dir_.string());

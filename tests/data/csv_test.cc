@@ -50,8 +50,9 @@ TEST(Csv, ReadsRealValuedTargets) {
   EXPECT_EQ(testing_util::error_of<DataError>([&] { parse_valued_csv(bad, "mem.csv"); }),
             "mem.csv:3: field 1 'nan' is not a finite number");
   std::istringstream huge("1e39,1\n");
-  EXPECT_NE(testing_util::error_of<DataError>([&] { parse_valued_csv(huge, "mem.csv"); })
-                .find("outside the range of float32"),
+  EXPECT_NE(testing_util::error_of<DataError>([&] {
+              parse_valued_csv(huge, "mem.csv");
+            }).find("outside the range of float32"),
             std::string::npos);
   std::istringstream alone("1.5\n");
   EXPECT_EQ(testing_util::error_of<DataError>([&] { parse_valued_csv(alone, "mem.csv"); }),

@@ -30,13 +30,12 @@ TEST(ShiftImages, MovesEachImageByItsShiftWithZerosShiftedIn) {
   // the first down 1 and left 1; the second up 2 and right 3
   shift_images(images, {{1, -1}, {-2, 3}}, out);
   ASSERT_EQ(out.shape(), (Shape{2, 1, 3, 4}));
-  EXPECT_EQ(out.to_vector(), (std::vector<double>{
-                                 0,   0,   0,   0,    //
-                                 2,   3,   4,   0,    //
-                                 12,  13,  14,  0,    //
-                                 0,   0,   0,   121,  //
-                                 0,   0,   0,   0,    //
-                                 0,   0,   0,   0}));
+  EXPECT_EQ(out.to_vector(), (std::vector<double>{0,  0,  0,  0,    //
+                                                  2,  3,  4,  0,    //
+                                                  12, 13, 14, 0,    //
+                                                  0,  0,  0,  121,  //
+                                                  0,  0,  0,  0,    //
+                                                  0,  0,  0,  0}));
   // no shift: the same images; a shift past the edge: all zeros
   shift_images(images, {{0, 0}, {0, 0}}, out);
   EXPECT_EQ(out.to_vector(), images.to_vector());
@@ -53,8 +52,7 @@ TEST(ShiftImages, ChannelsMoveTogether) {
     for (std::int64_t y = 0; y < 5; ++y) {
       for (std::int64_t x = 0; x < 5; ++x) {
         const std::int64_t fy = y + 1, fx = x - 2;
-        const double want =
-            fy < 5 && fx >= 0 ? images.get(((c * 5) + fy) * 5 + fx) : 0.0;
+        const double want = fy < 5 && fx >= 0 ? images.get(((c * 5) + fy) * 5 + fx) : 0.0;
         EXPECT_EQ(out.get((c * 5 + y) * 5 + x), want) << c << " " << y << " " << x;
       }
     }
@@ -67,8 +65,9 @@ TEST(ShiftImages, ErrorsNameTheShapes) {
                 shift_images(Tensor({2, 784}, DType::f32), {{0, 0}, {0, 0}}, out);
               }),
               HasSubstr("shift_images: images float32 (2,784), expected float32 (B, C, H, W)"));
-  EXPECT_THAT(testing_util::error_of<ShapeError>(
-                  [&] { shift_images(Tensor({2, 1, 4, 4}, DType::f32), {{0, 0}}, out); }),
+  EXPECT_THAT(testing_util::error_of<ShapeError>([&] {
+                shift_images(Tensor({2, 1, 4, 4}, DType::f32), {{0, 0}}, out);
+              }),
               HasSubstr("1 shifts for a batch of 2 images"));
 }
 
@@ -185,9 +184,8 @@ TEST(Augmentation, RefusedForModelsThatDoNotTakeImages) {
               HasSubstr("augmentation shift:1 moves images"));
   TrainConfig sliced = cnn_config("shift:1");
   sliced.shards = 2;
-  EXPECT_THAT(
-      testing_util::error_of<ValueError>([&] { Trainer t(sliced, corner_images(60, 1)); }),
-      HasSubstr("one slice"));
+  EXPECT_THAT(testing_util::error_of<ValueError>([&] { Trainer t(sliced, corner_images(60, 1)); }),
+              HasSubstr("one slice"));
 }
 
 }  // namespace

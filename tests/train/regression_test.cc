@@ -213,7 +213,7 @@ TEST_F(RegressionRun, BestModelHasTheLowestValidationRmse) {
   TrainConfig config = linear_config(0);
   config.iters = 200;  // 16 iterations an epoch: 13 evaluations
   config.lr_schedule = "constant";
-  config.lr = 0.3;     // (high: the validation RMSE wanders, so the best is not the last)
+  config.lr = 0.3;  // (high: the validation RMSE wanders, so the best is not the last)
   config.validation = 0.2;
   auto data = dense_training_data(linear_data(), HoldOut{config.validation, config.seed});
   Trainer trainer(config, data);
@@ -236,8 +236,9 @@ TEST_F(RegressionRun, BestModelHasTheLowestValidationRmse) {
   ASSERT_TRUE(r.best_eval.has_value());
   EXPECT_NEAR(*r.best_eval->validation_acc, lowest, 1e-5 * lowest);
   EXPECT_LT(*r.best_eval->validation_acc, 0.2);
-  Trainer best = Trainer::resume(
-      r.best_model.string(), dense_training_data(linear_data(), HoldOut{config.validation, config.seed}));
+  Trainer best =
+      Trainer::resume(r.best_model.string(),
+                      dense_training_data(linear_data(), HoldOut{config.validation, config.seed}));
   EXPECT_EQ(best.evaluate().validation_acc, r.best_eval->validation_acc);
 }
 

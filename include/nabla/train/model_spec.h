@@ -126,8 +126,8 @@ ArchLayers parse_arch(const std::string& arch);
 std::string arch_string(const std::vector<LayerSpec>& layers);
 
 // The network of a spec: its layers through the registry, with SoftmaxWithLoss, SvmLoss
-// or (mse, a regression's) MeanSquaredLoss. A first affine layer on flat float32 input is a SparseAffine (the fast path for
-// pixel rows). Checks the spec.
+// or (mse, a regression's) MeanSquaredLoss. A first affine layer on flat float32 input is a
+// SparseAffine (the fast path for pixel rows). Checks the spec.
 Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype = DType::f32);
 
 }  // namespace nabla

@@ -31,8 +31,8 @@ struct LrSchedule {
 
   // The rate for the step that makes iteration `iteration` + 1 (0 for the first step).
   // For plateau, the base (after the warm-up) times `plateau_scale`, Plateau::scale().
-  double rate(double base, std::int64_t iteration, std::int64_t per_epoch,
-              std::int64_t total_iters, double plateau_scale = 1) const;
+  double rate(double base, std::int64_t iteration, std::int64_t per_epoch, std::int64_t total_iters,
+              double plateau_scale = 1) const;
   // The text parse_lr_schedule reads: "constant", "step:10:0.5", "cosine", "plateau:3:0.5".
   std::string text() const;
 };

@@ -222,9 +222,7 @@ class Trainer {
   void observe_validation(double metric);
   // Whether the schedule goes by the validation metric (plateau), and how many
   // evaluations it has seen (0 for the others).
-  bool schedule_follows_validation() const {
-    return schedule_.kind == LrSchedule::Kind::plateau;
-  }
+  bool schedule_follows_validation() const { return schedule_.kind == LrSchedule::Kind::plateau; }
   std::int64_t validations_observed() const { return plateau_.seen(); }
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
