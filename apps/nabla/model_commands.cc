@@ -1,15 +1,17 @@
 // `nabla eval` and `nabla predict`: use a model file written by `nabla train`.
 #include <charconv>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 
 #include "commands.h"
 #include "exit_status.h"
 #include "model_output.h"
-#include "train_checks.h"
+#include "nabla/data/csv.h"
 #include "nabla/data/image.h"
 #include "nabla/ops/ops.h"
 #include "nabla/train/train.h"
+#include "train_checks.h"
 
 namespace nabla::cli {
 
@@ -44,6 +46,50 @@ void check_model_fits(const std::string& model_path, const ModelSpec& spec, std:
                   std::to_string(features) + " (" + data + ")");
 }
 
+bool is_regression(const LoadedModel& m) { return m.spec.loss == "mse"; }
+
+bool is_csv_file(const std::optional<std::string>& data) {
+  return data && std::filesystem::is_regular_file(*data);
+}
+
+// The rows of a CSV file for a model: the target (a regression model's value, or a class
+// label in [0, classes)) first, then the model's features. For a regression model's
+// predictions the target may be left out (rows of the features alone).
+struct ModelRows {
+  Tensor x;                          // (N, features) float32
+  std::vector<std::int64_t> labels;  // a classifier's
+  Tensor targets;                    // a regression's (N, 1); undefined when left out
+};
+
+ModelRows read_model_rows(const std::string& model_path, const LoadedModel& m,
+                          const std::string& path, bool targets_optional) {
+  const LabeledRows rows =
+      is_regression(m) ? read_valued_csv(path) : read_labeled_csv(path, m.spec.classes);
+  ModelRows out;
+  const std::int64_t inputs = m.spec.inputs;
+  if (is_regression(m) && targets_optional && rows.cols + 1 == inputs) {
+    // The features alone: the first column was a feature, not a target.
+    out.x = Tensor::empty({rows.rows, inputs}, DType::f32);
+    float* x = out.x.data<float>();
+    for (std::int64_t r = 0; r < rows.rows; ++r) {
+      x[r * inputs] = rows.values[static_cast<std::size_t>(r)];
+      std::copy_n(rows.features.data() + r * rows.cols, rows.cols, x + r * inputs + 1);
+    }
+    return out;
+  }
+  check_model_fits(model_path, m.spec, rows.cols,
+                   "the fields after the first of each row of " + path);
+  out.x = Tensor::empty({rows.rows, rows.cols}, DType::f32);
+  std::copy(rows.features.begin(), rows.features.end(), out.x.data<float>());
+  if (is_regression(m)) {
+    out.targets = Tensor::empty({rows.rows, 1}, DType::f32);
+    std::copy(rows.values.begin(), rows.values.end(), out.targets.data<float>());
+  } else {
+    out.labels = rows.labels;
+  }
+  return out;
+}
+
 }  // namespace
 
 Runner add_eval_command(CLI::App& app) {
@@ -58,15 +104,40 @@ Runner add_eval_command(CLI::App& app) {
   sub->add_option("--model", o->model, "Model file (model.safetensors of a run)")->required();
   sub->add_option("--data", o->data,
                   "MNIST directory (default: $NABLA_DATA, else data/mnist); the test files "
-                  "are enough without --train");
+                  "are enough without --train. Or a CSV file of rows as `nabla train` reads "
+                  "them (label or, for a regression model, target first): its accuracy, or "
+                  "a regression's RMSE and MAE");
   sub->add_flag("--train", o->train, "Also report the accuracy on the training set");
   sub->add_flag("--json", o->json, "Print one JSON object (model, iterations, test_acc, ...)");
   return [o]() -> int {
     LoadedModel m = load_network(o->model);
-    const std::string dir = resolve_data_dir(o->data);
     EvalReport r;
     r.model = m.spec.describe();
     r.iterations = iterations_of(m);
+    if (is_csv_file(o->data)) {
+      if (o->train) {
+        throw UsageError(
+            "--train reads MNIST's training files; to evaluate on a CSV file, "
+            "give that file as --data");
+      }
+      const ModelRows rows = read_model_rows(o->model, m, *o->data, false);
+      r.test_size = rows.x.size(0);
+      if (is_regression(m)) {
+        const RegressionErrors errors = evaluate_regression(m.net, rows.x, rows.targets);
+        r.test_rmse = errors.rmse();
+        r.test_mae = errors.mae();
+      } else {
+        r.test_acc = evaluate_accuracy(m.net, rows.x, rows.labels, m.spec.example_shape(), 2000);
+      }
+      print_eval(r, o->json);
+      return kExitOk;
+    }
+    if (is_regression(m)) {
+      throw UsageError(o->model +
+                       " is a regression model: evaluate it on a CSV file of rows "
+                       "(--data FILE.csv, the target first)");
+    }
+    const std::string dir = resolve_data_dir(o->data);
     // Each image in the shape the model takes: 784 pixels, or (1, 28, 28) for a CNN (in
     // smaller blocks: its layers' outputs are many times larger).
     const Shape example = m.spec.example_shape();
@@ -106,13 +177,41 @@ Runner add_predict_command(CLI::App& app) {
   sub->add_option("--index", o->indices, "Test-set images to classify, by index (0 to size - 1)")
       ->delimiter(',')
       ->check(whole_number(0, INT64_MAX));
-  sub->add_option("--data", o->data, "MNIST directory for --index (the test files)");
+  sub->add_option("--data", o->data,
+                  "MNIST directory for --index (the test files); for a regression model, a "
+                  "CSV file of rows: the features, optionally after the target (printed "
+                  "beside the prediction)");
   sub->add_flag("--json", o->json, "Print one JSON object (model, predictions)");
   return [o]() -> int {
-    if (o->inputs.empty() && o->indices.empty()) {
+    if (o->inputs.empty() && o->indices.empty() && !is_csv_file(o->data)) {
       throw UsageError("give image files or --index N");
     }
     LoadedModel m = load_network(o->model);
+    if (is_regression(m)) {
+      if (!o->inputs.empty() || !o->indices.empty() || !is_csv_file(o->data)) {
+        throw UsageError(o->model +
+                         " is a regression model: it predicts the rows of a CSV "
+                         "file (--data FILE.csv), not images");
+      }
+      const ModelRows rows = read_model_rows(o->model, m, *o->data, true);
+      const Tensor values = m.net.predict(rows.x);  // (N, 1)
+      std::vector<Prediction> predictions;
+      for (std::int64_t i = 0; i < rows.x.size(0); ++i) {
+        Prediction p;
+        p.input = *o->data + " row " + std::to_string(i + 1);
+        p.index = i;
+        p.value = values.get(i);
+        if (rows.targets.defined()) p.target = rows.targets.get(i);
+        predictions.push_back(std::move(p));
+      }
+      print_predictions(m.spec.describe(), predictions, o->json);
+      return kExitOk;
+    }
+    if (o->inputs.empty() && o->indices.empty()) {
+      throw UsageError(
+          "give image files or --index N (rows of a CSV file are for a "
+          "regression model)");
+    }
     auto classify = [&](const std::string& what, const std::vector<std::uint8_t>& pixels) {
       if (static_cast<std::int64_t>(pixels.size()) != m.spec.inputs) {
         throw ShapeError("predict: " + what + " has " + std::to_string(pixels.size()) +

@@ -70,6 +70,11 @@ std::vector<std::string> check_resume_options(const std::string& checkpoint_path
       {"lr-schedule", [](const TrainConfig& c) { return c.lr_schedule; }},
       {"warmup", [](const TrainConfig& c) { return std::to_string(c.warmup); }},
       {"clip-norm", [](const TrainConfig& c) { return number(c.clip_norm); }},
+      {"augment", [](const TrainConfig& c) { return c.augment.empty() ? "none" : c.augment; }},
+      {"task",
+       [](const TrainConfig& c) {
+         return std::string(c.model.loss == "mse" ? "regression" : "classification");
+       }},
       {"sampling",
        [](const TrainConfig& c) {
          return c.sampling == Sampling::shuffled_epochs ? "shuffle" : "replacement";

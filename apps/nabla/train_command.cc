@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,12 +23,12 @@
 #include "nabla/core/runtime.h"
 #include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/metrics_log.h"
 #include "nabla/train/run.h"
 #include "nabla/train/run_dir.h"
 #include "nabla/train/train.h"
 #include "output.h"
 #include "progress.h"
-#include "exit_status.h"
 #include "stop_signals.h"
 #include "train_checks.h"
 
@@ -42,6 +44,7 @@ namespace {
 struct Options {
   std::optional<std::string> data;
   std::string test_data;
+  std::string task = "classification";  // or regression (CSV data, the mse loss)
   std::string model = "two-layer-net";
   std::string arch;
   std::vector<std::int64_t> hidden;
@@ -67,7 +70,9 @@ struct Options {
   std::string lr_schedule = "constant";
   std::int64_t warmup = 0;
   double clip_norm = 0;
+  std::string augment;  // "" or shift:N
   bool timing = false;
+  bool json = false;  // the final summary as one JSON object on stdout, and nothing else there
   bool iters_given = false;
   bool overwrite = false;
   std::set<std::string> given;  // the long names of the options on the command line
@@ -91,6 +96,7 @@ void apply_model_defaults(Options& o) {
 // for this data are a usage error (exit 2), found before any training.
 ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
   const Shape flat{data.features()};
+  const std::string loss = o.task == "regression" ? "mse" : o.loss;
   ModelSpec spec;
   if (!o.arch.empty()) {
     const bool rows = o.arch.find_first_not_of(" \t") == o.arch.find("affine");
@@ -106,7 +112,7 @@ ModelSpec model_from_options(const Options& o, const TrainingData& data) try {
     }
     spec = model_preset(o.model, data.example_shape(), data.classes());
   }
-  spec.loss = o.loss;
+  spec.loss = loss;
   if (o.init_given || spec.is_mlp() || !o.arch.empty()) {
     spec.init = parse_init(o.init);
     spec.init_std = o.init_std;
@@ -158,6 +164,7 @@ TrainConfig config_from(const Options& o, const TrainingData& data) {
   c.lr_schedule = o.lr_schedule;
   c.warmup = o.warmup;
   c.clip_norm = o.clip_norm;
+  c.augment = o.augment == "none" ? "" : o.augment;
   c.shards = o.shards;
   return c;
 }
@@ -198,16 +205,24 @@ CommandData load_data(const Options& o, int threads) {
   if (!o.test_data.empty() && !csv_data) {
     throw ValueError("--test-data goes with --data FILE.csv (a CSV file of labelled rows)");
   }
+  const bool regression = o.task == "regression";
+  if (regression && !csv_data) {
+    throw UsageError(
+        "--task regression trains on a CSV file: give --data FILE.csv (the "
+        "target first, then the features, one row a line)");
+  }
   if (csv_data) {
-    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed);
+    CsvData rows = load_csv_data(*o.data, o.test_data, o.seed,
+                                 regression ? CsvTask::regression : CsvTask::classification);
     std::string line =
-        "data " + *o.data + ": " + std::to_string(rows.data.train_labels.size()) +
-        " training rows, " + std::to_string(rows.data.test_labels.size()) + " test rows " +
+        "data " + *o.data + ": " + std::to_string(rows.data.train_x.size(0)) + " training rows, " +
+        std::to_string(rows.data.test_x.size(0)) + " test rows " +
         (rows.held_out
              ? "(no --test-data: a sixth of the rows held out, seed " + std::to_string(o.seed) + ")"
              : "from " + o.test_data) +
         ", " + std::to_string(rows.data.train_x.size(1)) + " features, " +
-        std::to_string(rows.data.classes) + " classes";
+        (regression ? std::string("a real-valued target (regression)")
+                    : std::to_string(rows.data.classes) + " classes");
     return {dense_training_data(std::move(rows.data), holdout), line + held_line};
   }
   const std::string data_dir = resolve_data_dir(o.data);
@@ -254,14 +269,17 @@ Trainer make_trainer(const Options& o, std::shared_ptr<TrainingData> data,
 class PrintingObserver : public RunObserver {
  public:
   PrintingObserver(const Trainer& trainer, std::string data_line, std::string resume,
-                   std::vector<std::string> resume_notes)
-      : trainer_(trainer),
+                   std::vector<std::string> resume_notes, bool quiet)
+      : quiet_(quiet),
+        trainer_(trainer),
         data_line_(std::move(data_line)),
         resume_(std::move(resume)),
         resume_notes_(std::move(resume_notes)),
-        progress_(trainer.total_iters()) {}
+        progress_(trainer.total_iters()),
+        key_(trainer.data().metric_key()) {}
 
   void started(const std::filesystem::path& dir) override {
+    if (quiet_) return;
     const TrainConfig& c = trainer_.config();
     std::printf("model %s; %s lr %g, batch %lld, %lld iterations (%lld per epoch), seed %llu\n",
                 c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
@@ -277,15 +295,19 @@ class PrintingObserver : public RunObserver {
     flush_stdout();  // (stdout lost, e.g. on a full disk: stop before the first step)
   }
 
-  // "iteration 7: train acc, test acc | ...", or "final: ..."
+  // "iteration 7: train acc, test acc | ...", or "final: ..." (a regression's: "train
+  // rmse, test rmse | ...")
   void evaluated(const Evaluation& e, bool is_final) override {
     progress_.clear();
+    if (quiet_) return;
     std::string label = is_final ? "final: " : "iteration " + std::to_string(e.iteration) + ": ";
+    const char* key = key_.c_str();
     if (e.validation_acc) {
-      std::printf("%strain acc, validation acc, test acc | %.4f, %.4f, %.4f\n", label.c_str(),
-                  e.train_acc, *e.validation_acc, e.test_acc);
+      std::printf("%strain %s, validation %s, test %s | %.4f, %.4f, %.4f\n", label.c_str(), key,
+                  key, key, e.train_acc, *e.validation_acc, e.test_acc);
     } else {
-      std::printf("%strain acc, test acc | %.4f, %.4f\n", label.c_str(), e.train_acc, e.test_acc);
+      std::printf("%strain %s, test %s | %.4f, %.4f\n", label.c_str(), key, key, e.train_acc,
+                  e.test_acc);
     }
     flush_stdout();
   }
@@ -295,10 +317,12 @@ class PrintingObserver : public RunObserver {
   }
 
  private:
+  bool quiet_;  // --json: nothing on stdout but the summary
   const Trainer& trainer_;
   std::string data_line_, resume_;
   std::vector<std::string> resume_notes_;
   Progress progress_;
+  std::string key_;  // the data's metric, as in metrics.csv: acc, rmse
 };
 
 // A final test accuracy at most this many times chance (1 / classes) fails the run.
@@ -307,6 +331,7 @@ constexpr double kChanceMargin = 1.25;
 // A run of at least an epoch that ends no better than guessing has learnt nothing: an
 // error, whatever the cause (the model file is kept for a look).
 void check_better_than_chance(const Trainer& trainer, const RunResult& run) {
+  if (trainer.data().regression()) return;  // (an error has no chance level)
   const std::int64_t classes = trainer.config().model.classes;
   const double chance = 1.0 / static_cast<double>(classes);
   if (trainer.total_iters() >= trainer.iters_per_epoch() &&
@@ -317,6 +342,46 @@ void check_better_than_chance(const Trainer& trainer, const RunResult& run) {
         " classes) after " + std::to_string(trainer.iteration()) +
         " iterations: the model did not learn (kept in " + run.model.string() + ")");
   }
+}
+
+// `nabla train --json`: the run's summary as one JSON object, its metrics named as in
+// metrics.csv (train_acc, validation_rmse, ...):
+//   {"run_dir": "runs/x", "model": "runs/x/model.safetensors", "curves": ..., "metrics": ...,
+//    "model_spec": "...", "metric": "accuracy", "iterations": 6000, "iters_per_epoch": 600,
+//    "stopped_early": false, "stopped": false, "seconds": 12.5,
+//    "final": {"iteration": 6000, "train_acc": ..., "test_acc": ...},
+//    "best": {"iteration": ..., "validation_acc": ..., "test_acc": ..., "model": ...}}
+// ("final" is null for a run stopped by a signal, "best" without a validation split.)
+void print_json_summary(const Trainer& trainer, const RunResult& r) {
+  const MetricColumns columns = metric_columns(trainer.data());
+  auto evaluation = [&](const Evaluation& e) {
+    nlohmann::ordered_json j;
+    j["iteration"] = e.iteration;
+    j[columns.train] = e.train_acc;
+    if (e.validation_acc && !columns.validation.empty()) j[columns.validation] = *e.validation_acc;
+    j[columns.test] = e.test_acc;
+    return j;
+  };
+  nlohmann::ordered_json j;
+  j["run_dir"] = r.dir.string();
+  j["model"] = r.model.string();
+  j["curves"] = r.curves.string();
+  j["metrics"] = (r.dir / "metrics.csv").string();
+  j["model_spec"] = trainer.config().model.describe();
+  j["metric"] = trainer.data().metric();
+  j["iterations"] = trainer.iteration();
+  j["iters_per_epoch"] = trainer.iters_per_epoch();
+  j["stopped_early"] = r.stopped_early;
+  j["stopped"] = r.stopped;
+  j["seconds"] = r.seconds;
+  j["final"] = r.stopped ? nlohmann::ordered_json() : evaluation(r.final_eval);
+  j["best"] = nlohmann::ordered_json();
+  if (r.best_eval) {
+    j["best"] = evaluation(*r.best_eval);
+    j["best"]["model"] = r.best_model.string();
+  }
+  std::cout << j.dump() << "\n";
+  std::cout.flush();
 }
 
 // A word for a shell: quoted unless it is plain.
@@ -376,10 +441,13 @@ int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
                          "): a resumed run holds out the same validation split");
       }
       if (o.given.count("seed") == 0) held.seed = c.seed;
+      // (a regression's checkpoint reads its data as a regression's)
+      if (o.given.count("task") == 0 && c.model.loss == "mse") held.task = "regression";
     }
   }
   CommandData data = load_data(held, threads);
   std::vector<std::string> resume_notes;
+  o.task = held.task;
   Trainer trainer = make_trainer(o, std::move(data.data), resume_notes);
   trainer.set_communicator(world);
   trainer.set_threads(threads);
@@ -398,24 +466,35 @@ int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
   run.background_evaluation = threads > 1;
   run.early_stop = o.early_stop;
   run.stop_requested = [&signals] { return signals && signals->caught() != 0; };
-  PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes));
+  PrintingObserver printer(trainer, std::move(data.line), o.resume, std::move(resume_notes),
+                           o.json);
   const RunResult r = run_training(trainer, run, printer);
-  if (r.stopped) return report_stopped(o, trainer, r, signals->caught());
+  if (r.stopped) {
+    if (o.json && talks) print_json_summary(trainer, r);
+    return report_stopped(o, trainer, r, signals->caught());
+  }
 
   check_better_than_chance(trainer, r);
   if (!talks) return 0;
+  if (o.json) {
+    print_json_summary(trainer, r);
+    return 0;
+  }
+  const std::string metric = trainer.data().metric(), key = trainer.data().metric_key();
   if (r.stopped_early) {
-    std::printf("stopped early at iteration %lld: %lld evaluations without a better validation "
-                "accuracy\n",
-                static_cast<long long>(trainer.iteration()), static_cast<long long>(o.early_stop));
+    std::printf(
+        "stopped early at iteration %lld: %lld evaluations without a better validation "
+        "%s\n",
+        static_cast<long long>(trainer.iteration()), static_cast<long long>(o.early_stop),
+        metric.c_str());
   }
   if (r.best_eval) {
-    std::printf("best validation acc %.4f at iteration %lld (epoch %.2f, test acc %.4f): %s\n",
-                r.best_eval->validation_acc.value_or(0),
+    std::printf("best validation %s %.4f at iteration %lld (epoch %.2f, test %s %.4f): %s\n",
+                key.c_str(), r.best_eval->validation_acc.value_or(0),
                 static_cast<long long>(r.best_eval->iteration),
                 static_cast<double>(r.best_eval->iteration) /
                     static_cast<double>(trainer.iters_per_epoch()),
-                r.best_eval->test_acc, r.best_model.string().c_str());
+                key.c_str(), r.best_eval->test_acc, r.best_model.string().c_str());
   }
   std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
               r.curves.string().c_str());
@@ -472,7 +551,13 @@ Runner add_train_command(CLI::App& app) {
       ->check(whole_number(1, ModelSpec::kMaxWidth, "POSITIVE"));
   sub->add_option("--activation", o->activation, "relu, sigmoid or tanh (mlp)")
       ->check(one_of({"relu", "sigmoid", "tanh"}));
-  sub->add_option("--loss", o->loss, "softmax or svm")->check(one_of({"softmax", "svm"}));
+  sub->add_option("--task", o->task,
+                  "classification, or regression: --data FILE.csv whose first column is a "
+                  "real-valued target, fitted with the mean squared error (the mse loss) and "
+                  "measured by the RMSE (lower is better)")
+      ->check(one_of({"classification", "regression"}));
+  auto* loss = sub->add_option("--loss", o->loss, "softmax or svm (classification)")
+                   ->check(one_of({"softmax", "svm"}));
   sub->add_option("--reg", o->reg,
                   "L2 penalty lambda: loss + lambda * sum W^2 over every weight (not biases)")
       ->check(non_negative());
@@ -520,18 +605,28 @@ Runner add_train_command(CLI::App& app) {
                   "holding files is refused unless --overwrite (or --resume continues its run)")
       ->check(non_empty_path());
   sub->add_flag("--overwrite", o->overwrite, "Let --out replace the run in that directory");
+  sub->add_flag("--json", o->json,
+                "Print the run's summary as one JSON object on stdout (and nothing else there): "
+                "the run directory, the final and the best evaluation, how it ended");
   sub->add_flag("--timing", o->timing,
                 "End with a TIMING line of seconds (training, evaluation, wall) and the "
                 "kernels' instruction set, for scripts/bench.sh");
   sub->add_option("--lr-schedule", o->lr_schedule,
-                  "The learning rate over the run: constant, cosine (to 0 along half a cosine) "
-                  "or step:EPOCHS:FACTOR (times FACTOR every EPOCHS epochs)");
+                  "The learning rate over the run: constant, cosine (to 0 along half a cosine), "
+                  "step:EPOCHS:FACTOR (times FACTOR every EPOCHS epochs) or "
+                  "plateau:PATIENCE:FACTOR (times FACTOR whenever PATIENCE evaluations in a row "
+                  "bring no better validation metric; needs --validation)");
   sub->add_option("--warmup", o->warmup,
                   "Iterations of linear learning-rate warm-up before the schedule")
       ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   sub->add_option("--clip-norm", o->clip_norm,
                   "Scale the whole gradient down to this L2 norm when longer (0: never)")
       ->check(non_negative());
+  sub->add_option("--augment", o->augment,
+                  "Augment the training batches of an image model: shift:N moves each image "
+                  "by up to N pixels each way at random (from --seed; evaluations see the "
+                  "images unmoved); none (the default)")
+      ->default_str("none");
   sub->add_option("--validation", o->validation,
                   "Hold out this fraction of the training examples (drawn with --seed) as a "
                   "validation split: evaluated at each evaluation, its best checkpoint kept as "
@@ -539,13 +634,18 @@ Runner add_train_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.99));
   sub->add_option("--early-stop", o->early_stop,
                   "Stop after this many evaluations in a row without a better validation "
-                  "accuracy (needs --validation; 0: never)")
+                  "metric (accuracy; a regression's RMSE) (needs --validation; 0: never)")
       ->check(whole_number(0, INT64_MAX, "NONNEGATIVE"));
   sub->add_option("--resume", o->resume,
                   "Continue from a checkpoint (model.safetensors of a run); --iters / --epochs "
                   "set the new total")
       ->check(non_empty_path());
-  return [o, iters, epochs, lr, optimizer, init, init_std, sub]() -> int {
+  return [o, iters, epochs, lr, optimizer, init, init_std, loss, sub]() -> int {
+    if (o->task == "regression" && loss->count() > 0) {
+      throw UsageError("--loss " + o->loss +
+                       " is a classifier's: a regression is fitted with "
+                       "the mean squared error (leave --loss out)");
+    }
     o->iters_given = iters->count() > 0;
     o->epochs_given = epochs->count() > 0;
     o->lr_given = lr->count() > 0;

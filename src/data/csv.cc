@@ -43,9 +43,9 @@ std::string quoted(std::string_view field) {
   return "'" + text + (field.size() > kShown ? "...'" : "'");
 }
 
-}  // namespace
-
-LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::int64_t max_classes) {
+// The rows of a CSV file whose first field is a class label in [0, max_classes), or with
+// max_classes 0 a real-valued target.
+LabeledRows parse_rows(std::istream& in, const std::string& name, std::int64_t max_classes) {
   LabeledRows out;
   std::string line;
   std::vector<std::string_view> fields;
@@ -66,7 +66,10 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
         out.had_header = true;
         continue;
       }
-      if (fields.size() < 2) fail("expected a label and at least one feature, found 1 field");
+      if (fields.size() < 2) {
+        fail(std::string("expected ") + (max_classes == 0 ? "a target" : "a label") +
+             " and at least one feature, found 1 field");
+      }
       width = static_cast<std::int64_t>(fields.size());
       width_line = number;
       out.cols = width - 1;
@@ -74,30 +77,35 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
       fail(std::to_string(fields.size()) + " fields; line " + std::to_string(width_line) + " has " +
            std::to_string(width));
     }
-    double label = 0;
-    if (!to_number(fields[0], label) || label != std::floor(label) || label < 0 ||
-        label >= static_cast<double>(max_classes)) {
-      fail("label " + quoted(fields[0]) + " is not a whole number in [0, " +
-           std::to_string(max_classes) + ")");
-    }
-    out.labels.push_back(static_cast<std::int64_t>(label));
-    out.classes = std::max(out.classes, out.labels.back() + 1);
-    for (std::size_t k = 1; k < fields.size(); ++k) {
+    // Field k (0-based) as a float32: a double beyond its range would become an infinity.
+    auto number_at = [&](std::size_t k) {
       double v = 0;
       if (!to_number(fields[k], v)) {
         fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
              " is not a finite number");
       }
-      // Features are float32: a double beyond its range would become an infinity.
-      const auto feature = static_cast<float>(v);
-      if (!std::isfinite(feature)) {
+      const auto value = static_cast<float>(v);
+      if (!std::isfinite(value)) {
         char largest[32];
         std::snprintf(largest, sizeof largest, "%.8g", double{std::numeric_limits<float>::max()});
         fail("field " + std::to_string(k + 1) + " " + quoted(fields[k]) +
              " is outside the range of float32 (magnitude at most " + largest + ")");
       }
-      out.features.push_back(feature);
+      return value;
+    };
+    if (max_classes == 0) {
+      out.values.push_back(number_at(0));
+    } else {
+      double label = 0;
+      if (!to_number(fields[0], label) || label != std::floor(label) || label < 0 ||
+          label >= static_cast<double>(max_classes)) {
+        fail("label " + quoted(fields[0]) + " is not a whole number in [0, " +
+             std::to_string(max_classes) + ")");
+      }
+      out.labels.push_back(static_cast<std::int64_t>(label));
+      out.classes = std::max(out.classes, out.labels.back() + 1);
     }
+    for (std::size_t k = 1; k < fields.size(); ++k) out.features.push_back(number_at(k));
     ++out.rows;
   }
   if (in.bad()) throw DataError(name + ": read error after line " + std::to_string(number));
@@ -105,11 +113,29 @@ LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::in
   return out;
 }
 
-LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes) {
+LabeledRows read_rows(const std::string& path, std::int64_t max_classes) {
   check_regular_file(path, "a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path + ": cannot open");
-  return parse_labeled_csv(in, path, max_classes);
+  return parse_rows(in, path, max_classes);
 }
+
+}  // namespace
+
+LabeledRows parse_labeled_csv(std::istream& in, const std::string& name, std::int64_t max_classes) {
+  if (max_classes < 1) throw ValueError("parse_labeled_csv: max_classes must be positive");
+  return parse_rows(in, name, max_classes);
+}
+
+LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes) {
+  if (max_classes < 1) throw ValueError("read_labeled_csv: max_classes must be positive");
+  return read_rows(path, max_classes);
+}
+
+LabeledRows parse_valued_csv(std::istream& in, const std::string& name) {
+  return parse_rows(in, name, 0);
+}
+
+LabeledRows read_valued_csv(const std::string& path) { return read_rows(path, 0); }
 
 }  // namespace nabla

@@ -45,6 +45,20 @@ std::vector<std::int64_t> Targets::indices(std::int64_t batch, std::int64_t num_
   return indices_;
 }
 
+Tensor Targets::values(std::int64_t batch, std::int64_t outputs, DType dtype,
+                       const char* op) const {
+  if (!is_one_hot()) {
+    throw ValueError(std::string(op) + ": takes real-valued targets (batch, outputs), not " +
+                     std::to_string(indices_.size()) + " class indices");
+  }
+  const Shape expected{batch, outputs};
+  if (one_hot_.shape() != expected) {
+    throw ShapeError(std::string(op) + ": targets " + shape_str(one_hot_.shape()) +
+                     ", expected (batch, outputs) = " + shape_str(expected));
+  }
+  return one_hot_.to(dtype);
+}
+
 Tensor Targets::one_hot(std::int64_t batch, std::int64_t num_classes, DType dtype,
                         const char* op) const {
   if (is_one_hot()) {

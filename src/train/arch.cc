@@ -109,6 +109,7 @@ ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std
   ModelSpec s;
   s.kind = "arch";
   s.classes = classes;
+  s.loss = classes == 1 ? "mse" : "softmax";  // (one output: a regression's)
   s.hidden = {};
   s.input_shape = input_shape;
   s.layers = std::move(a.layers);

@@ -28,6 +28,10 @@ void Trainer::save(const std::string& path, Flush flush) const {
       {"sampler", sampler_.state()},
       {"isa", kernel_isa()},  // the kernels' level: resuming bit for bit needs the same
   };
+  // A plateau schedule's state: the validation evaluations it has seen.
+  if (schedule_follows_validation()) meta["plateau"] = plateau_.state();
+  // The augmentation's random stream.
+  if (augment_.any()) meta["augment_rng"] = augment_rng_.state();
   // What the model needs beside its tensors to be used without the data (a tagger's
   // vocabulary and tags): the data's own keys.
   for (auto& [key, value] : data_->model_metadata()) meta.emplace(key, value);
@@ -188,6 +192,8 @@ Trainer Trainer::resume(const std::string& checkpoint, std::shared_ptr<TrainingD
     t.total_iters_ = total_iters > 0 ? total_iters : count_at(checkpoint, file, "total_iters");
     t.rng_.restore(meta_at(checkpoint, file, "rng"));
     t.sampler_.restore(meta_at(checkpoint, file, "sampler"));
+    if (t.schedule_follows_validation()) t.plateau_.restore(meta_at(checkpoint, file, "plateau"));
+    if (t.augment_.any()) t.augment_rng_.restore(meta_at(checkpoint, file, "augment_rng"));
     auto streams = t.net_.named_rngs();
     if (!streams.empty()) {
       auto found = file.metadata.find("model_rngs");

@@ -37,6 +37,7 @@ std::string TrainConfig::to_json() const {
             {"warmup", warmup},
             {"clip_norm", clip_norm},
             {"shards", shards},
+            {"augment", augment},
             {"model", json::parse(model.to_json())}};
   return j.dump();
 }
@@ -62,6 +63,7 @@ TrainConfig TrainConfig::from_json(const std::string& text) {
   // (files written before data parallelism have none: one slice)
   c.shards = j.contains("shards") ? field<std::int64_t>(j, "shards", what) : 1;
   if (c.shards < 1) throw ValueError("training options: shards must be at least 1");
+  if (j.contains("augment")) c.augment = field<std::string>(j, "augment", what);
   if (!j.contains("model")) throw ValueError("training options: missing field 'model'");
   c.model = ModelSpec::from_json(j.at("model").dump());
   return c;

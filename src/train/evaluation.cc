@@ -75,6 +75,32 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
       labels);
 }
 
+RegressionErrors evaluate_regression(Sequential& net, const Tensor& x, const Tensor& targets,
+                                     std::int64_t block) {
+  if (x.rank() != 2 || targets.rank() != 2 || targets.size(0) != x.size(0)) {
+    throw ShapeError("evaluate_regression: rows " + shape_str(x.shape()) + " and targets " +
+                     shape_str(targets.shape()) + ", expected (N, D) and (N, K)");
+  }
+  RegressionErrors errors;
+  const std::int64_t n = x.size(0), d = x.size(1), k = targets.size(1);
+  Tensor rows, want;
+  for (std::int64_t begin = 0; begin < n; begin += block) {
+    const std::int64_t count = std::min(block, n - begin);
+    rows.resize({count, d}, x.dtype());
+    want.resize({count, k}, targets.dtype());
+    visit_dtype(x.dtype(), [&](auto type) {
+      using T = decltype(type);
+      std::copy_n(x.data<T>() + begin * d, count * d, rows.data<T>());
+    });
+    visit_dtype(targets.dtype(), [&](auto type) {
+      using T = decltype(type);
+      std::copy_n(targets.data<T>() + begin * k, count * k, want.data<T>());
+    });
+    errors.add(net.predict(rows), want);
+  }
+  return errors;
+}
+
 namespace {
 
 // The data's metric on `split`.

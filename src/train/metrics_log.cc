@@ -2,6 +2,7 @@
 #include "nabla/train/metrics_log.h"
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
@@ -77,21 +78,50 @@ std::uintmax_t read_metrics(const std::filesystem::path& path, std::int64_t last
   return kept;
 }
 
+namespace {
+
+// The length of the part of a metrics.jsonl to keep: its whole lines of evaluations up to
+// `last_iteration` (a line that is not one of ours ends it).
+std::uintmax_t jsonl_to_keep(const std::filesystem::path& path, std::int64_t last_iteration) {
+  std::ifstream in(path);
+  std::uintmax_t kept = 0;
+  std::string line;
+  while (std::getline(in, line) && !in.eof()) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("iteration") || !j["iteration"].is_number_integer() ||
+        j["iteration"].get<std::int64_t>() > last_iteration) {
+      break;
+    }
+    kept += line.size() + 1;
+  }
+  return kept;
+}
+
+}  // namespace
+
+std::filesystem::path MetricsLog::jsonl_path(const std::filesystem::path& csv) {
+  return csv.parent_path() / "metrics.jsonl";
+}
+
 MetricsLog MetricsLog::create(const std::filesystem::path& path, MetricColumns columns) {
-  return MetricsLog(path, 0, std::move(columns));
+  return MetricsLog(path, 0, 0, std::move(columns));
 }
 
 MetricsLog MetricsLog::resume(const std::filesystem::path& path, std::int64_t iteration,
                               Metrics& kept, MetricColumns columns) {
-  std::uintmax_t keep = 0;
+  std::uintmax_t keep = 0, keep_jsonl = 0;
   kept.columns = columns;
   if (std::filesystem::exists(path)) keep = read_metrics(path, iteration, kept);
-  return MetricsLog(path, keep, std::move(columns));
+  const std::filesystem::path jsonl = jsonl_path(path);
+  if (keep > 0 && std::filesystem::exists(jsonl)) keep_jsonl = jsonl_to_keep(jsonl, iteration);
+  return MetricsLog(path, keep, keep_jsonl, std::move(columns));
 }
 
-// keep > 0: the file's first `keep` bytes stay and the rows go on after them; 0: a new file.
-MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep, MetricColumns columns)
-    : path_(std::move(path)), columns_(std::move(columns)) {
+// keep > 0: the file's first `keep` bytes stay and the rows go on after them; 0: a new file
+// (the same for metrics.jsonl with keep_jsonl).
+MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep, std::uintmax_t keep_jsonl,
+                       MetricColumns columns)
+    : path_(std::move(path)), jsonl_path_(jsonl_path(path_)), columns_(std::move(columns)) {
   errno = 0;
   if (keep > 0) {
     std::filesystem::resize_file(path_, keep);
@@ -99,6 +129,12 @@ MetricsLog::MetricsLog(std::filesystem::path path, std::uintmax_t keep, MetricCo
   } else {
     out_.open(path_, std::ios::trunc);
     out_ << columns_.header();
+  }
+  if (keep_jsonl > 0) {
+    std::filesystem::resize_file(jsonl_path_, keep_jsonl);
+    jsonl_.open(jsonl_path_, std::ios::app);
+  } else {
+    jsonl_.open(jsonl_path_, std::ios::trunc);
   }
   flush();
 }
@@ -111,16 +147,29 @@ void MetricsLog::write_evaluation(const Evaluation& e, double loss, double secon
   out_ << e.iteration << "," << loss << "," << e.train_acc << ",";
   if (!columns_.validation.empty()) out_ << e.validation_acc.value_or(0) << ",";
   out_ << e.test_acc << "," << seconds << "\n";
+  // (ordered as the columns: an ordered_json keeps the insertion order)
+  nlohmann::ordered_json j;
+  j["iteration"] = e.iteration;
+  j["loss"] = loss;
+  j[columns_.train] = e.train_acc;
+  if (!columns_.validation.empty()) j[columns_.validation] = e.validation_acc.value_or(0);
+  j[columns_.test] = e.test_acc;
+  j["seconds"] = seconds;
+  jsonl_ << j.dump() << "\n";
 }
 
 void MetricsLog::flush() {
   out_.flush();
   check_written(out_, path_);
+  jsonl_.flush();
+  check_written(jsonl_, jsonl_path_);
 }
 
 void MetricsLog::close() {
   out_.close();
   check_written(out_, path_);
+  jsonl_.close();
+  check_written(jsonl_, jsonl_path_);
 }
 
 }  // namespace nabla

@@ -240,7 +240,11 @@ void ModelSpec::check() const {
     for (const std::string& k : model_preset_names()) names += k + ", ";
     throw ValueError("model '" + kind + "' is not one of " + names + "arch, window-tagger");
   }
-  if (inputs < 1 || classes < 2) throw ValueError("model needs at least 1 input and 2 classes");
+  // (a classifier needs two classes; a regression, one output)
+  if (inputs < 1 || classes < (loss == "mse" ? 1 : 2)) {
+    throw ValueError(loss == "mse" ? "model needs at least 1 input and 1 output"
+                                   : "model needs at least 1 input and 2 classes");
+  }
   if (inputs > kMaxWidth || classes > kMaxWidth) {
     throw ValueError("model: " + std::to_string(inputs) + " inputs and " + std::to_string(classes) +
                      " classes; at most " + std::to_string(kMaxWidth) + " of each are supported");
@@ -281,8 +285,8 @@ void ModelSpec::check() const {
                        " layers; from 1 to " + std::to_string(kMaxLayers) + " are supported");
     }
   }
-  if (loss != "softmax" && loss != "svm") {
-    throw ValueError("loss '" + loss + "' is not one of softmax, svm");
+  if (loss != "softmax" && loss != "svm" && loss != "mse") {
+    throw ValueError("loss '" + loss + "' is not one of softmax, svm, mse");
   }
   if (!(init_std > 0) || !std::isfinite(init_std)) {
     throw ValueError("init_std must be a positive finite number");
@@ -312,6 +316,7 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
   ModelSpec s;
   s.kind = kind;
   s.classes = classes;
+  s.loss = classes == 1 ? "mse" : "softmax";  // (one output: a regression's)
   std::int64_t values = 1;
   for (std::int64_t d : input_shape) {
     if (d < 1 || !checked_mul(values, d, &values)) values = 0;
@@ -381,6 +386,8 @@ Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
   }
   if (spec.loss == "softmax") {
     net.set_loss(std::make_unique<SoftmaxWithLoss>());
+  } else if (spec.loss == "mse") {
+    net.set_loss(std::make_unique<MeanSquaredLoss>());
   } else {
     net.set_loss(std::make_unique<SvmLoss>(1.0));
   }

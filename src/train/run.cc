@@ -28,7 +28,7 @@ double seconds_since(Clock::time_point t) {
 }  // namespace
 
 bool EarlyStopping::update(double metric) {
-  if (!any_ || metric > best_) {
+  if (!any_ || better(metric, best_, higher_)) {
     any_ = true;
     best_ = metric;
     since_best_ = 0;
@@ -50,14 +50,17 @@ class Run {
         observer_(observer),
         log_(std::move(log)),
         metrics_(std::move(kept)),
-        early_stop_(early_stop),
+        higher_(trainer.data().higher_is_better()),
+        early_stop_(early_stop, higher_),
         early_stop_active_(early_stop > 0) {
     result_.dir = dir;
     result_.model = dir / "model.safetensors";
     result_.curves = dir / "curves.svg";
     // A resumed run's best so far is among the rows it keeps (best.safetensors is its).
     for (std::size_t i = 0; i < metrics_.validation_acc.size(); ++i) {
-      if (!result_.best_eval || metrics_.validation_acc[i] > *result_.best_eval->validation_acc) {
+      if (!result_.best_eval ||
+          EarlyStopping::better(metrics_.validation_acc[i], *result_.best_eval->validation_acc,
+                                higher_)) {
         Evaluation e;
         e.iteration = static_cast<std::int64_t>(metrics_.eval_iters[i]);
         e.train_acc = metrics_.train_acc[i];
@@ -68,6 +71,12 @@ class Run {
     }
     if (result_.best_eval) result_.best_model = dir / "best.safetensors";
     for (double v : metrics_.validation_acc) early_stop_.update(v);  // (a resumed run's)
+    // A plateau schedule has seen the evaluations before its checkpoint; those after it
+    // (the one at the checkpoint's iteration, made after it was saved) it sees now.
+    for (std::size_t i = static_cast<std::size_t>(trainer_.validations_observed());
+         i < metrics_.validation_acc.size(); ++i) {
+      trainer_.observe_validation(metrics_.validation_acc[i]);
+    }
   }
 
   // Steps to the end, with a checkpoint and an evaluation whenever one is due, or until
@@ -107,6 +116,18 @@ class Run {
     collect(true);
   }
 
+  // After training went wrong (TrainingError): the log so far and the curves, to see how it
+  // went; no model (its parameters are what went wrong).
+  void abandon() noexcept {
+    try {
+      pending_.reset();  // (the evaluation beside: awaited, left out)
+      log_.close();
+      write_curves(result_.curves, metrics_, trainer_.config().model.describe());
+    } catch (const std::exception&) {
+      // the error that stopped training is the one to tell
+    }
+  }
+
   // The final evaluation, the final model, and the curves; for a run that was stopped,
   // the checkpoint to resume from (after the rows before it, as at every checkpoint).
   RunResult finish() {
@@ -138,7 +159,8 @@ class Run {
     // before the evaluation, and the next one not yet), or, for the final model, once
     // finish() has saved it.
     if (e.validation_acc &&
-        (!result_.best_eval || *e.validation_acc > *result_.best_eval->validation_acc)) {
+        (!result_.best_eval ||
+         EarlyStopping::better(*e.validation_acc, *result_.best_eval->validation_acc, higher_))) {
       result_.best_eval = e;
       result_.best_model = result_.dir / "best.safetensors";
       if (is_final) {
@@ -147,6 +169,7 @@ class Run {
         keep_best();
       }
     }
+    if (e.validation_acc && !is_final) trainer_.observe_validation(*e.validation_acc);
     if (e.validation_acc && !is_final && early_stop_active_) {
       // (rank 0 decides, from its log's history too; the other ranks are told)
       std::byte stop{early_stop_.update(*e.validation_acc) ? std::byte{1} : std::byte{0}};
@@ -204,6 +227,7 @@ class Run {
   const Clock::time_point start_ = Clock::now();
   double last_loss_ = 0;
   bool best_is_final_ = false;
+  bool higher_ = true;  // the data's metric is better higher (accuracy) or lower (RMSE)
   EarlyStopping early_stop_;
   bool early_stop_active_ = false;
   std::optional<Pending> pending_;
@@ -220,6 +244,7 @@ RunResult follow_run(Trainer& trainer, std::int64_t early_stop) {
       const auto t = Clock::now();
       const Evaluation e = trainer.evaluate();
       result.eval_seconds += seconds_since(t);
+      if (e.validation_acc) trainer.observe_validation(*e.validation_acc);  // (as rank 0)
       if (early_stop > 0 && e.validation_acc) {  // rank 0's decision (Run::record)
         std::byte stop{0};
         trainer.communicator().broadcast({&stop, 1}, 0);
@@ -253,12 +278,19 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   if (options.early_stop > 0 && trainer.data().size(Split::validation) == 0) {
     throw ValueError("early stopping needs a validation split (--validation FRACTION)");
   }
+  // (a decision by the validation metric falls at the same iteration whatever the
+  // threads: those evaluations run on the loop's thread)
+  const bool decides = options.early_stop > 0 || trainer.schedule_follows_validation();
   observer.started(dir);
   Run run(trainer, observer, dir, std::move(log), std::move(kept), options.early_stop);
   // (an evaluation among ranks is collective: on the loop's thread)
-  run.train(options.background_evaluation && options.early_stop == 0 &&
-                trainer.communicator().size() == 1,
-            options.stop_requested);
+  try {
+    run.train(options.background_evaluation && !decides && trainer.communicator().size() == 1,
+              options.stop_requested);
+  } catch (const TrainingError&) {
+    run.abandon();  // (the curves of a run that diverged)
+    throw;
+  }
   return run.finish();
 }
 

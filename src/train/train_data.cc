@@ -56,6 +56,32 @@ double TrainingData::score(Split split, InputForm form, const Shape& example,
   return static_cast<double>(correct) / static_cast<double>(n);
 }
 
+Targets Batch::loss_targets() const {
+  if (targets.defined()) return Targets(targets);
+  return Targets(labels);
+}
+
+void RegressionErrors::add(const Tensor& predictions, const Tensor& targets) {
+  if (predictions.rank() != 2 || predictions.shape() != targets.shape()) {
+    throw ShapeError("RegressionErrors: predictions " + shape_str(predictions.shape()) +
+                     " and targets " + shape_str(targets.shape()) + ", expected the same (B, K)");
+  }
+  for (std::int64_t k = 0; k < predictions.numel(); ++k) {
+    const double e = predictions.get(k) - targets.get(k);
+    squares_ += e * e;
+    absolutes_ += std::abs(e);
+  }
+  count_ += predictions.numel();
+}
+
+double RegressionErrors::rmse() const {
+  return count_ == 0 ? 0.0 : std::sqrt(squares_ / static_cast<double>(count_));
+}
+
+double RegressionErrors::mae() const {
+  return count_ == 0 ? 0.0 : absolutes_ / static_cast<double>(count_);
+}
+
 const char* input_form_name(InputForm form) {
   return form == InputForm::sparse_rows ? "sparse rows" : "dense";
 }
@@ -214,13 +240,31 @@ class MnistData : public TrainingData {
   std::unique_ptr<BatchPrefetcher> prefetcher_;
 };
 
+// Rows `rows` of x (N, D) float32 as a tensor (rows.size(), D).
+Tensor rows_of_tensor(const Tensor& x, const std::vector<std::int64_t>& rows) {
+  const std::int64_t d = x.size(1);
+  Tensor out = Tensor::empty({static_cast<std::int64_t>(rows.size()), d}, DType::f32);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(x.data<float>() + rows[i] * d, d,
+                out.data<float>() + static_cast<std::int64_t>(i) * d);
+  }
+  return out;
+}
+
 class RowData : public TrainingData {
  public:
   RowData(DenseData data, const HoldOut& validation) : data_(std::move(data)) {
+    if (data_.regression()) check_targets();
     validation_x_ = Tensor({0, data_.train_x.size(1)}, DType::f32);
+    if (data_.regression())
+      validation_targets_ = Tensor({0, data_.train_targets.size(1)}, DType::f32);
     if (validation.fraction == 0) return;
     const auto [held, kept] = validation.split(data_.train_x.size(0));
     std::tie(validation_x_, validation_labels_) = take(held);
+    if (data_.regression()) {
+      validation_targets_ = rows_of_tensor(data_.train_targets, held);
+      data_.train_targets = rows_of_tensor(data_.train_targets, kept);
+    }
     std::tie(data_.train_x, data_.train_labels) = take(kept);
   }
 
@@ -228,6 +272,20 @@ class RowData : public TrainingData {
   std::int64_t features() const override { return data_.train_x.size(1); }
   Shape example_shape() const override { return {features()}; }
   std::int64_t classes() const override { return data_.classes; }
+
+  // A regression's metric: the RMSE over the split (lower is better).
+  std::string metric() const override { return data_.regression() ? "RMSE" : "accuracy"; }
+  std::string metric_key() const override { return data_.regression() ? "rmse" : "acc"; }
+  bool regression() const override { return data_.regression(); }
+  bool higher_is_better() const override { return !data_.regression(); }
+  double score(Split split, InputForm form, const Shape& example,
+               const std::function<Tensor(const Batch&)>& predict) const override {
+    if (!data_.regression()) return TrainingData::score(split, form, example, predict);
+    RegressionErrors errors;
+    for_each_block(split, form, example,
+                   [&](const Batch& b) { errors.add(predict(b), b.targets); });
+    return errors.rmse();
+  }
 
   const Batch& batch(const std::vector<std::int64_t>& rows, InputForm form,
                      const Shape& example) override {
@@ -240,8 +298,19 @@ class RowData : public TrainingData {
     for (std::int64_t i = 0; i < b; ++i) {
       const std::int64_t row = rows[static_cast<std::size_t>(i)];
       std::copy_n(data_.train_x.data<float>() + row * d, d, batch_.dense.data<float>() + i * d);
-      batch_.labels[static_cast<std::size_t>(i)] =
-          data_.train_labels[static_cast<std::size_t>(row)];
+      if (!data_.regression()) {
+        batch_.labels[static_cast<std::size_t>(i)] =
+            data_.train_labels[static_cast<std::size_t>(row)];
+      }
+    }
+    if (data_.regression()) {
+      batch_.labels.clear();
+      const std::int64_t k = data_.train_targets.size(1);
+      batch_.targets.resize({b, k}, DType::f32);
+      for (std::int64_t i = 0; i < b; ++i) {
+        std::copy_n(data_.train_targets.data<float>() + rows[static_cast<std::size_t>(i)] * k, k,
+                    batch_.targets.data<float>() + i * k);
+      }
     }
     return batch_;
   }
@@ -259,7 +328,14 @@ class RowData : public TrainingData {
       const std::int64_t count = std::min(block, n - begin);
       b.dense.resize(batch_shape(count, example), DType::f32);
       std::copy_n(x.data<float>() + begin * d, count * d, b.dense.data<float>());
-      labels_of(labels, begin, count, b.labels);
+      if (data_.regression()) {
+        const Tensor& targets = targets_of(split);
+        const std::int64_t k = targets.size(1);
+        b.targets.resize({count, k}, DType::f32);
+        std::copy_n(targets.data<float>() + begin * k, count * k, b.targets.data<float>());
+      } else {
+        labels_of(labels, begin, count, b.labels);
+      }
       f(b);
     }
   }
@@ -271,22 +347,39 @@ class RowData : public TrainingData {
                                         : data_.test_x;
   }
 
-  // Training rows `rows` and their labels.
+  const Tensor& targets_of(Split split) const {
+    return split == Split::train        ? data_.train_targets
+           : split == Split::validation ? validation_targets_
+                                        : data_.test_targets;
+  }
+
+  // A regression's targets: (N, classes) float32 rows, as many as the features'.
+  void check_targets() const {
+    auto check = [&](const Tensor& targets, const Tensor& x, const char* which) {
+      const Shape expected{x.size(0), data_.classes};
+      if (targets.dtype() != DType::f32 || targets.shape() != expected) {
+        throw ShapeError(std::string("dense_training_data: ") + which + " targets " +
+                         dtype_name(targets.dtype()) + " " + shape_str(targets.shape()) +
+                         ", expected float32 (rows, outputs) = " + shape_str(expected));
+      }
+    };
+    check(data_.train_targets, data_.train_x, "training");
+    check(data_.test_targets, data_.test_x, "test");
+  }
+
+  // Training rows `rows` and their labels (none for a regression).
   std::pair<Tensor, std::vector<std::int64_t>> take(const std::vector<std::int64_t>& rows) const {
-    const std::int64_t d = data_.train_x.size(1);
-    Tensor x = Tensor::empty({static_cast<std::int64_t>(rows.size()), d}, DType::f32);
     std::vector<std::int64_t> labels;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      std::copy_n(data_.train_x.data<float>() + rows[i] * d, d,
-                  x.data<float>() + static_cast<std::int64_t>(i) * d);
-      labels.push_back(data_.train_labels[static_cast<std::size_t>(rows[i])]);
+    if (!data_.regression()) {
+      for (std::int64_t r : rows) labels.push_back(data_.train_labels[static_cast<std::size_t>(r)]);
     }
-    return {std::move(x), std::move(labels)};
+    return {rows_of_tensor(data_.train_x, rows), std::move(labels)};
   }
 
   DenseData data_;
   Tensor validation_x_;  // held out of the training rows (HoldOut); (0, D) when none
   std::vector<std::int64_t> validation_labels_;
+  Tensor validation_targets_;  // a regression's, held out with them
   Batch batch_;  // reused every step
 };
 

@@ -75,6 +75,13 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
                      std::to_string(data_->features()) + " features, " +
                      std::to_string(data_->classes()) + " classes)");
   }
+  if ((config_.model.loss == "mse") != data_->regression()) {
+    throw ValueError(data_->regression()
+                         ? "the data has real-valued targets (a regression): the model needs "
+                           "the mse loss, not " +
+                               config_.model.loss
+                         : "the mse loss is a regression's: the data has class labels");
+  }
   example_ = config_.model.example_shape();
 
   // The textbook: iter_per_epoch = max(train_size / batch_size, 1); shuffled, every batch
@@ -93,12 +100,31 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
   // One L2 mechanism (TrainConfig): weight_decay is a spelling of the penalty, except for
   // AdamW, whose decoupled decay is the optimizer's own.
   schedule_ = parse_lr_schedule(config_.lr_schedule, config_.warmup);
+  augment_ = parse_augmentation(config_.augment);
+  if (augment_.any()) {
+    if (example_.size() != 3) {
+      throw ValueError("augmentation " + augment_.text() + " moves images: the model " +
+                       config_.model.describe() + " takes examples " + shape_str(example_) +
+                       ", not images (C, H, W)");
+    }
+    if (config_.shards > 1) {
+      throw ValueError("augmentation " + augment_.text() +
+                       " is for batches in one slice "
+                       "(shards 1), not " +
+                       std::to_string(config_.shards));
+    }
+    augment_rng_ = Rng(config_.seed ^ 0x9E3779B97F4A7C15ULL);  // (a stream of its own)
+  }
+  if (schedule_follows_validation()) {
+    if (data_->size(Split::validation) == 0) {
+      throw ValueError("the learning-rate schedule " + schedule_.text() +
+                       " goes by the validation metric: it needs a validation split "
+                       "(--validation FRACTION)");
+    }
+    plateau_ = Plateau(schedule_.patience, schedule_.factor, data_->higher_is_better());
+  }
   if (!(config_.clip_norm >= 0) || !std::isfinite(config_.clip_norm)) {
     throw ValueError("the gradient clipping norm must be a finite number, not negative");
-  }
-  if (config_.clip_norm > 0 && has_row_grads_) {
-    throw ValueError("gradient clipping (clip norm " + std::to_string(config_.clip_norm) +
-                     ") is not supported for a model whose tables take row gradients");
   }
   const bool decoupled = config_.optimizer == "adamw";
   lambda_ = config_.reg + (decoupled ? 0.0 : config_.weight_decay / 2);
@@ -196,31 +222,59 @@ double Trainer::step() {
 }
 
 double Trainer::learning_rate() const {
-  return schedule_.rate(config_.lr, iteration_, per_epoch_, total_iters_);
+  return schedule_.rate(config_.lr, iteration_, per_epoch_, total_iters_, plateau_.scale());
 }
 
+void Trainer::observe_validation(double metric) {
+  if (schedule_follows_validation()) plateau_.update(metric);
+}
+
+namespace {
+
+double sum_of_squares(const Tensor& t) {
+  double squares = 0;
+  visit_dtype(t.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* g = t.data<T>();
+    for (std::int64_t k = 0; k < t.numel(); ++k) {
+      squares += static_cast<double>(g[k]) * static_cast<double>(g[k]);
+    }
+  });
+  return squares;
+}
+
+}  // namespace
+
 void Trainer::clip_gradients() {
+  // The norm of the whole gradient: every parameter's grad(), and a table's rows (its
+  // gradient is zero elsewhere, and its grad() untouched).
   double squares = 0;
   for (const Var& p : params_) {
-    if (!p.has_grad()) continue;
-    visit_dtype(p.grad().dtype(), [&](auto type) {
-      using T = decltype(type);
-      const T* g = p.grad().data<T>();
-      for (std::int64_t k = 0; k < p.grad().numel(); ++k) {
-        squares += static_cast<double>(g[k]) * static_cast<double>(g[k]);
-      }
-    });
+    if (p.has_grad()) squares += sum_of_squares(p.grad());
+  }
+  for (const RowGradient* rows : row_step_grads_) {
+    if (rows != nullptr && !rows->empty()) squares += sum_of_squares(rows->values);
   }
   const double norm = std::sqrt(squares);
   if (!(norm > config_.clip_norm)) return;  // (a NaN norm is the divergence checks')
-  const double scale = config_.clip_norm / norm;
+  const double factor = config_.clip_norm / norm;
   for (Var& p : params_) {
     if (!p.has_grad()) continue;
     visit_dtype(p.grad().dtype(), [&](auto type) {
       using T = decltype(type);
       T* g = p.grad().data<T>();
-      for (std::int64_t k = 0; k < p.grad().numel(); ++k) g[k] = static_cast<T>(g[k] * scale);
+      for (std::int64_t k = 0; k < p.grad().numel(); ++k) g[k] = static_cast<T>(g[k] * factor);
     });
+  }
+  // The tables' rows are the layers' (or the slices' sum): scaled copies are stepped with.
+  if (!has_row_grads_) return;
+  clipped_rows_.resize(row_step_grads_.size());
+  for (std::size_t i = 0; i < row_step_grads_.size(); ++i) {
+    const RowGradient* rows = row_step_grads_[i];
+    if (rows == nullptr || rows->empty()) continue;
+    clipped_rows_[i].rows = rows->rows;
+    clipped_rows_[i].values = scale(rows->values, factor);
+    row_step_grads_[i] = &clipped_rows_[i];
   }
 }
 
@@ -242,9 +296,20 @@ double Trainer::batch_gradient() {
   }
   if (has_row_grads_) net_.clear_row_gradients();
   row_step_grads_ = row_grads_;
-  const Batch& batch = data_->batch(rows_, form_, example_);
-  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
-                                         : net_.gradient(batch.dense, batch.labels);
+  const Batch& batch = augmented(data_->batch(rows_, form_, example_));
+  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.loss_targets())
+                                         : net_.gradient(batch.dense, batch.loss_targets());
+}
+
+const Batch& Trainer::augmented(const Batch& batch) {
+  if (!augment_.any()) return batch;
+  // (dense images: the constructor saw to it)
+  const std::vector<PixelShift> shifts = augment_.draw(batch.dense.size(0), augment_rng_);
+  augmented_.form = batch.form;
+  shift_images(batch.dense, shifts, augmented_.dense);
+  augmented_.labels = batch.labels;
+  augmented_.targets = batch.targets;
+  return augmented_;
 }
 
 std::string Trainer::non_finite_parameter() const {

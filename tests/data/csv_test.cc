@@ -35,6 +35,30 @@ TEST(Csv, ReadsLabelsAndFeatures) {
   EXPECT_EQ(d.features, (std::vector<float>{0.5f, 0.01f, -2.0f, 1.0f, 2.0f, 3.25f}));
 }
 
+TEST(Csv, ReadsRealValuedTargets) {
+  std::istringstream in("y,x1,x2\n-0.25,1,2\n3.5e2, 0 ,-1\n");
+  const LabeledRows d = parse_valued_csv(in, "mem.csv");
+  EXPECT_TRUE(d.had_header);
+  EXPECT_EQ(d.rows, 2);
+  EXPECT_EQ(d.cols, 2);
+  EXPECT_EQ(d.classes, 0);
+  EXPECT_TRUE(d.labels.empty());
+  EXPECT_EQ(d.values, (std::vector<float>{-0.25f, 350.0f}));
+  EXPECT_EQ(d.features, (std::vector<float>{1, 2, 0, -1}));
+  // a target must be a finite float32 number; the line is named
+  std::istringstream bad("1,2\n0.5,3\nnan,4\n");
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { parse_valued_csv(bad, "mem.csv"); }),
+            "mem.csv:3: field 1 'nan' is not a finite number");
+  std::istringstream huge("1e39,1\n");
+  EXPECT_NE(testing_util::error_of<DataError>([&] {
+              parse_valued_csv(huge, "mem.csv");
+            }).find("outside the range of float32"),
+            std::string::npos);
+  std::istringstream alone("1.5\n");
+  EXPECT_EQ(testing_util::error_of<DataError>([&] { parse_valued_csv(alone, "mem.csv"); }),
+            "mem.csv:1: expected a target and at least one feature, found 1 field");
+}
+
 TEST(Csv, SkipsAHeaderLine) {
   LabeledRows d = parse("label,x,y\n1,2,3\n");
   EXPECT_TRUE(d.had_header);

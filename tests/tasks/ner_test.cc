@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 
@@ -206,6 +207,37 @@ TEST_F(Ner, ABatchLargerThanTheCorpusIsTheWholeCorpus) {
   const double first = trainer.step();
   trainer.step();
   EXPECT_LT(trainer.step(), first);
+}
+
+TEST_F(Ner, ClippingCountsTheTablesRowGradients) {
+  // SGD moves each parameter by lr * its gradient, a table by lr * its rows: clipped to a
+  // norm of 0.001 (far below the gradient's), every parameter together moves by
+  // lr * 0.001, the tables' rows counted and scaled with the rest
+  NerCorpus c = corpus();
+  WindowTagger m = make_window_tagger(c, vectors(), NerOptions{}, 1);
+  TrainConfig config = ner_train_config(m, 1, 4, "sgd", 0.5, 3);
+  config.clip_norm = 0.001;
+  Trainer trainer(config, ner_training_data(m, c), m.net());
+  std::vector<std::vector<double>> before;
+  for (const Var& p : trainer.model().parameters()) before.push_back(p.value().to_vector());
+  trainer.step();
+  double squares = 0, table_squares = 0;
+  std::size_t k = 0;
+  for (const auto& [name, p] : trainer.model().named_parameters()) {
+    const std::vector<double> now = p.value().to_vector();
+    double moved = 0;
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      moved += (now[i] - before[k][i]) * (now[i] - before[k][i]);
+    }
+    squares += moved;
+    if (p.value().rank() == 2 && trainer.model().row_gradients()[k] != nullptr) {
+      table_squares += moved;
+    }
+    ++k;
+  }
+  EXPECT_NEAR(std::sqrt(squares), 0.5 * 0.001, 1e-8);
+  EXPECT_GT(table_squares, 0);  // the tables moved, by their scaled rows
+  EXPECT_LT(std::sqrt(table_squares), 0.5 * 0.001);
 }
 
 TEST_F(Ner, WithoutShapeVectors) {

@@ -371,6 +371,78 @@ TEST_F(RunTraining, ValidationSplitKeepsTheBestModelAndStopsEarly) {
 
 // ---- schedules and clipping in the Trainer --------------------------------------------------
 
+TEST_F(RunTraining, PlateauScheduleResumesExactlyAndTheJsonLogFollows) {
+  TrainConfig config = tiny_config(60);  // 48 training rows: 4 iterations an epoch
+  config.validation = 0.2;
+  config.lr_schedule = "plateau:2:0.5";
+  auto data = [&] { return dense_training_data(tiny_data(), HoldOut{0.2, config.seed}); };
+  Recorder recorder;
+  Trainer straight(config, data());
+  RunOptions options;
+  options.dir = dir_ / "straight";
+  options.background_evaluation = true;  // (refused for plateau: on the loop's thread)
+  run_training(straight, options, recorder);
+  // tiny data is learned at once: the validation accuracy stops rising, and the rate falls
+  EXPECT_LT(straight.learning_rate(), config.lr / 2);
+  EXPECT_EQ(straight.validations_observed(), 15);
+  // the JSON lines: an object an evaluation, the same numbers as metrics.csv's rows
+  const std::vector<std::string> json = lines(read_file(dir_ / "straight/metrics.jsonl"));
+  ASSERT_EQ(json.size(), 16u);  // 15 during training and the final one
+  EXPECT_THAT(json[0], StartsWith("{\"iteration\":1,\"loss\":"));
+  EXPECT_THAT(json[0], HasSubstr(",\"train_acc\":"));
+  EXPECT_THAT(json[0], HasSubstr(",\"validation_acc\":"));
+  EXPECT_THAT(json[15], StartsWith("{\"iteration\":60,"));
+
+  // stopped at an iteration with an evaluation (21) and between two (23), then resumed
+  for (std::int64_t at : {21, 23}) {
+    const fs::path dir = dir_ / ("at" + std::to_string(at));
+    Trainer first(config, data());
+    options.dir = dir;
+    options.stop_requested = [&] { return first.iteration() >= at; };
+    const RunResult stopped = run_training(first, options, recorder);
+    ASSERT_TRUE(stopped.stopped);
+    Trainer resumed = Trainer::resume(stopped.model.string(), data());
+    RunOptions more;
+    more.dir = dir;
+    more.resumed_from = stopped.model.string();
+    run_training(resumed, more, recorder);
+    EXPECT_EQ(resumed.learning_rate(), straight.learning_rate()) << at;
+    EXPECT_EQ(resumed.validations_observed(), 15) << at;
+    for (const auto& [name, p] : straight.model().named_parameters()) {
+      EXPECT_EQ(resumed.model().parameter(name).value().to_vector(), p.value().to_vector())
+          << name << " at " << at;
+    }
+    // metrics.jsonl was cut back to the checkpoint too: no evaluation twice
+    const std::vector<std::string> again = lines(read_file(dir / "metrics.jsonl"));
+    ASSERT_EQ(again.size(), json.size()) << at;
+    for (std::size_t i = 0; i < json.size(); ++i) {
+      EXPECT_EQ(again[i].substr(0, again[i].find(",\"seconds\"")),
+                json[i].substr(0, json[i].find(",\"seconds\"")))
+          << at;
+    }
+  }
+  // without a validation split, the plateau has nothing to go by
+  TrainConfig plain = tiny_config(6);
+  plain.lr_schedule = "plateau:2:0.5";
+  EXPECT_THAT(testing_util::error_of<ValueError>([&] { Trainer t(plain, tiny_data()); }),
+              HasSubstr("it needs a validation split"));
+}
+
+TEST_F(RunTraining, ADivergingRunLeavesItsLogAndCurves) {
+  TrainConfig config = tiny_config(40);
+  config.optimizer = "sgd";
+  config.lr = 1e6;  // (the loss explodes within a few steps)
+  Trainer trainer(config, tiny_data());
+  RunOptions options;
+  options.dir = dir_ / "boom";
+  Recorder recorder;
+  EXPECT_THROW(run_training(trainer, options, recorder), TrainingError);
+  EXPECT_TRUE(fs::exists(dir_ / "boom/curves.svg"));
+  const std::vector<std::string> rows = lines(read_file(dir_ / "boom/metrics.csv"));
+  EXPECT_GE(rows.size(), 2u);  // the header and the steps before it diverged
+  EXPECT_THAT(read_file(dir_ / "boom/curves.svg"), HasSubstr("<svg"));
+}
+
 TEST_F(RunTraining, ScheduleAndClippingResumeExactly) {
   TrainConfig config = tiny_config(30);  // 6 iterations an epoch
   config.lr_schedule = "step:1:0.5";

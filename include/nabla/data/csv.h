@@ -1,6 +1,7 @@
 // nabla/csv.h — labelled examples in a CSV file, for training on your own data.
 //
-// One example a line: the integer class label first, then the numeric features, all
+// One example a line: the integer class label (or, for a regression, the target value)
+// first, then the numeric features, all
 // separated by commas. A first line whose first field is not a number is a header and is
 // skipped.
 // Blank lines are skipped; every other line must have the first data line's number of
@@ -33,9 +34,10 @@ namespace nabla {
 
 struct LabeledRows {
   std::int64_t rows = 0, cols = 0;
-  std::int64_t classes = 0;     // largest label + 1
+  std::int64_t classes = 0;     // largest label + 1 (0 for real-valued targets)
   std::vector<float> features;  // (rows, cols), row-major
-  std::vector<std::int64_t> labels;
+  std::vector<std::int64_t> labels;  // class labels (read_labeled_csv)
+  std::vector<float> values;         // or real-valued targets (read_valued_csv)
   bool had_header = false;
 };
 
@@ -45,6 +47,12 @@ constexpr std::int64_t kMaxCsvClasses = 1 << 20;
 LabeledRows read_labeled_csv(const std::string& path, std::int64_t max_classes = kMaxCsvClasses);
 LabeledRows parse_labeled_csv(std::istream& in, const std::string& name,
                               std::int64_t max_classes = kMaxCsvClasses);
+
+// The same for a regression: the first field of a line is its target, any finite number
+// a float32 holds, kept in `values` (labels stay empty, classes 0). The same errors, but
+// for the label's.
+LabeledRows read_valued_csv(const std::string& path);
+LabeledRows parse_valued_csv(std::istream& in, const std::string& name);
 
 }  // namespace nabla
 NABLA_API_END

@@ -40,6 +40,10 @@ class Targets {
   Targets(Tensor one_hot) : one_hot_(std::move(one_hot)) {}                     // NOLINT
   bool is_one_hot() const { return one_hot_.defined(); }
   std::int64_t size() const;
+  // Real-valued targets (batch, outputs), as a regression loss takes them: the tensor given
+  // (Targets(Tensor)) in `dtype`; ShapeError naming `op` and both shapes for another shape,
+  // ValueError for class indices.
+  Tensor values(std::int64_t batch, std::int64_t outputs, DType dtype, const char* op) const;
   // Class indices: given, or the argmax of each one-hot row. Throws ValueError if an
   // index is outside [0, num_classes) or the count is not `batch` (op names the caller).
   std::vector<std::int64_t> indices(std::int64_t batch, std::int64_t num_classes,
@@ -255,6 +259,24 @@ class SvmLoss : public LossLayer {
   Tensor scores_;
   std::vector<std::int64_t> labels_;
   std::vector<double> sample_losses_;
+};
+
+// The identity output with the sum-of-squares error, the textbook's pairing for
+// regression: for outputs y (N, K) and real targets t (N, K),
+//   L = (1/N) sum_i 1/2 sum_k (y_ik - t_ik)^2,   dL/dy = (y - t) / N,
+// the same (y - t) / N as SoftmaxWithLoss's. (The mean squared error per output is
+// 2 L / K.) The targets are a Tensor (Targets::values); class indices are refused.
+class MeanSquaredLoss : public LossLayer {
+ public:
+  std::string kind() const override { return "MeanSquaredLoss"; }
+  std::unique_ptr<LossLayer> copy() const override {
+    return std::make_unique<MeanSquaredLoss>(*this);
+  }
+  double forward(const Tensor& y, const Targets& t) override;
+  Tensor backward(double dout = 1.0) override;
+
+ private:
+  Tensor diff_;  // y - t of the latest forward, (N, K): all that backward needs
 };
 
 // Cross-entropy error of probabilities y (N, C): mean over the batch of -log(y[t] + 1e-7).

@@ -9,6 +9,11 @@
 // the data (TrainingData::metric_key, split_name): a tagger with a dev set logs
 //
 //   iteration,loss,train_f1,dev_f1,test_f1,seconds
+//
+// Beside it, metrics.jsonl holds the evaluations alone, one JSON object a line with the
+// same fields (the numbers at full precision), for programs that read logs:
+//
+//   {"iteration":1,"loss":2.30067,"train_acc":0.1124,"test_acc":0.1135,"seconds":0.218}
 #pragma once
 
 #include <cstdint>
@@ -58,17 +63,22 @@ class MetricsLog {
   // The header of data without a validation split, accuracy measured.
   static constexpr const char* kHeader = "iteration,loss,train_acc,test_acc,seconds\n";
 
-  // A new log at `path`, replacing any file there: the header line.
+  // The JSON-lines log beside a metrics.csv: metrics.jsonl in its directory.
+  static std::filesystem::path jsonl_path(const std::filesystem::path& csv);
+
+  // A new log at `path`, replacing any file there: the header line (and an empty
+  // metrics.jsonl beside it).
   static MetricsLog create(const std::filesystem::path& path, MetricColumns columns = {});
   // The log of a run resumed from a checkpoint at `iteration`, continued: its rows up to
   // there stay (and are read into `kept`, whose columns are set), the rest is cut off,
   // since the resumed run repeats those iterations. Without a file there (or a whole
-  // header line), create().
+  // header line), create(). metrics.jsonl keeps its lines up to there too.
   static MetricsLog resume(const std::filesystem::path& path, std::int64_t iteration,
                            Metrics& kept, MetricColumns columns = {});
 
   void write_loss(std::int64_t iteration, double loss);                     // "7,0.31,,,"
-  void write_evaluation(const Evaluation& e, double loss, double seconds);  // every field
+  void write_evaluation(const Evaluation& e, double loss, double seconds);  // every field,
+                                                                            // in both files
   // Writes out the rows so far; throws naming the file when writing failed.
   void flush();
   void close();
@@ -76,11 +86,12 @@ class MetricsLog {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  MetricsLog(std::filesystem::path path, std::uintmax_t keep, MetricColumns columns);
+  MetricsLog(std::filesystem::path path, std::uintmax_t keep, std::uintmax_t keep_jsonl,
+             MetricColumns columns);
 
-  std::filesystem::path path_;
+  std::filesystem::path path_, jsonl_path_;
   MetricColumns columns_;
-  std::ofstream out_;
+  std::ofstream out_, jsonl_;
 };
 
 }  // namespace nabla

@@ -41,12 +41,12 @@ struct ModelSpec {
   // input_shape and layers.
   std::string kind = "two-layer-net";
   std::int64_t inputs = 784;  // values in one example (for layer lists: input_shape's)
-  std::int64_t classes = 10;
+  std::int64_t classes = 10;  // the outputs: classes, or a regression's values (1)
   std::vector<std::int64_t> hidden = {50};  // MLP presets: hidden layer sizes
   std::string activation = "relu";          // MLP presets: relu | sigmoid | tanh
   Shape input_shape;                        // layer lists: one example, e.g. (1, 28, 28)
   std::vector<LayerSpec> layers;            // layer lists: the layers, options complete
-  std::string loss = "softmax";             // softmax | svm
+  std::string loss = "softmax";             // softmax | svm | mse (regression)
   Init init = Init::normal;
   double init_std = 0.01;  // for Init::normal
 
@@ -96,7 +96,9 @@ const std::vector<std::string>& model_preset_names();
 //                   conv 32 3x3 pad 1, relu, conv 32 3x3 pad 2, relu, maxpool 2,
 //                   conv 64 3x3 pad 1, relu, conv 64 3x3 pad 1, relu, maxpool 2,
 //                   affine 50, relu, dropout 0.5, affine, dropout 0.5; He initialisation.
-// ValueError for an unknown name or a shape the preset does not take.
+// ValueError for an unknown name or a shape the preset does not take. A model of one output
+// (classes 1) is a regression's, with the mse loss; others have the softmax loss (set
+// `loss` after for another).
 ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::int64_t classes);
 
 // A model from an --arch string (kind "arch"), for examples of `input_shape`:
@@ -109,7 +111,7 @@ ModelSpec model_preset(const std::string& kind, const Shape& input_shape, std::i
 // out; dropout: p), the named ones any option ("conv:32x3,pad=2", "maxpool:2,stride=1",
 // "batchnorm,eps=0.001"). A first token "input:CxHxW" gives the example's shape instead
 // (its values must be as many as input_shape's). ValueError naming the token (and its
-// position) that is wrong.
+// position) that is wrong. The loss as model_preset's: mse for one output, else softmax.
 ModelSpec model_from_arch(const std::string& arch, const Shape& input_shape, std::int64_t classes);
 
 // An --arch string read without the data: each layer's kind and complete options, and
@@ -125,9 +127,9 @@ ArchLayers parse_arch(const std::string& arch);
 // The layers as an --arch string: options at their defaults are left out.
 std::string arch_string(const std::vector<LayerSpec>& layers);
 
-// The network of a spec: its layers through the registry, with SoftmaxWithLoss or
-// SvmLoss. A first affine layer on flat float32 input is a SparseAffine (the fast path for
-// pixel rows). Checks the spec.
+// The network of a spec: its layers through the registry, with SoftmaxWithLoss, SvmLoss
+// or (mse, a regression's) MeanSquaredLoss. A first affine layer on flat float32 input is a
+// SparseAffine (the fast path for pixel rows). Checks the spec.
 Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype = DType::f32);
 
 }  // namespace nabla

@@ -1,10 +1,13 @@
 // nabla/train/run.h — a whole training run, as `nabla train` makes one: the Trainer's
 // loop with evaluations on its schedule, and a run directory holding
 //   metrics.csv        a row per iteration (metrics_log.h)
+//   metrics.jsonl      a JSON object per evaluation, the same fields (metrics_log.h)
 //   model.safetensors  a checkpoint at every evaluation; the final model at the end
-//   curves.svg         the loss and the accuracies against the iteration (curves.h)
+//   curves.svg         the loss and the accuracies against the iteration (curves.h), also
+//                      for a run that ended early: stopped early, interrupted, diverged
 //   best.safetensors   for data with a validation split: the checkpoint whose validation
-//                      metric was the best (the first of equals), chosen by it alone
+//                      metric was the best (the first of equals; the highest accuracy,
+//                      the lowest RMSE), chosen by it alone
 //
 //   Trainer trainer(TrainConfig{}, load_mnist_sparse(resolve_data_dir(std::nullopt)));
 //   RunObserver quiet;                     // or a class of your own that prints
@@ -59,18 +62,25 @@ struct RunOptions {
   std::function<bool()> stop_requested;
 };
 
-// Early stopping on the validation metric (higher is better): update() takes each
-// evaluation's metric in turn and says when `patience` of them in a row have not bettered
-// the best so far.
+// Early stopping on the validation metric (higher is better, or with `higher_is_better`
+// false lower, as a regression's RMSE; TrainingData::higher_is_better): update() takes
+// each evaluation's metric in turn and says when `patience` of them in a row have not
+// bettered the best so far.
 class EarlyStopping {
  public:
-  explicit EarlyStopping(std::int64_t patience) : patience_(patience) {}
+  explicit EarlyStopping(std::int64_t patience, bool higher_is_better = true)
+      : patience_(patience), higher_(higher_is_better) {}
   // True when training should stop after this evaluation.
   bool update(double metric);
   std::int64_t since_best() const { return since_best_; }
+  // Whether `metric` betters `best` (strictly: the first of equals stays the best).
+  static bool better(double metric, double best, bool higher_is_better) {
+    return higher_is_better ? metric > best : metric < best;
+  }
 
  private:
   std::int64_t patience_;
+  bool higher_;
   std::int64_t since_best_ = 0;
   bool any_ = false;
   double best_ = 0;
@@ -116,7 +126,8 @@ class RunObserver {
 
 // Trains `trainer` to its total iterations (from where it is: a resumed one goes on) and
 // writes the run directory; the final evaluation is of the final model, which is saved
-// last. Throws what the Trainer throws (TrainingError when training diverges), RunDirTaken
+// last. Throws what the Trainer throws (TrainingError when training diverges: metrics.csv
+// and curves.svg are written up to there first, and no model), RunDirTaken
 // or RunDirLocked for a directory it may not write, and an error naming the file when a
 // write fails.
 RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer);

@@ -27,6 +27,7 @@
 #include "nabla/data/mnist.h"
 #include "nabla/nn/network.h"
 #include "nabla/ops/sparse.h"
+#include "nabla/train/augment.h"
 #include "nabla/train/communicator.h"
 #include "nabla/train/model_spec.h"
 #include "nabla/train/optim.h"
@@ -68,13 +69,15 @@ struct TrainConfig {
   // The fraction of the training examples held out as the validation split (HoldOut,
   // train_data.h, with Rng(seed)); kept here so that a resumed run holds out the same.
   double validation = 0;
-  // The learning rate's schedule (schedule.h: constant, cosine, step:EPOCHS:FACTOR) and
-  // its linear warm-up in iterations; `lr` is the base rate.
+  // The learning rate's schedule (schedule.h: constant, cosine, step:EPOCHS:FACTOR,
+  // plateau:PATIENCE:FACTOR) and its linear warm-up in iterations; `lr` is the base rate.
+  // plateau goes by the validation metric (Trainer::observe_validation), so it needs a
+  // validation split.
   std::string lr_schedule = "constant";
   std::int64_t warmup = 0;
   // When > 0, the gradient of every parameter together is scaled down to this L2 norm
-  // when longer (after the L2 penalty, before the update). Not for models whose tables
-  // take row gradients (ValueError).
+  // when longer (after the L2 penalty, before the update). A table whose gradient is rows
+  // (Module::row_gradients) counts with those rows, and is stepped with them scaled.
   double clip_norm = 0;
   // Data parallelism (docs/distributed.md): each batch is cut into `shards` slices of
   // (nearly) equal size, each slice's gradient is computed on its own (a batch norm
@@ -84,6 +87,11 @@ struct TrainConfig {
   // `shards` ranks (Trainer::set_communicator, mpirun -np P) rank r computes slice r, and
   // the bits are the same. A checkpoint keeps it: a run resumes with the same shards.
   std::int64_t shards = 1;
+  // Augmentation of the training batches (augment.h): "" for none, or "shift:N", each
+  // image moved by up to N pixels each way, drawn from a random stream of its own (seeded
+  // by `seed`, kept by checkpoints). For models that take images (C, H, W), with one
+  // slice (shards 1). Evaluations see the images as they are.
+  std::string augment;
 
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
@@ -112,12 +120,15 @@ double evaluate_accuracy(Sequential& net, const SparsePixels& pixels, const Byte
 // DenseData. Without a test file, a sixth of the training rows, drawn with Rng(seed), is
 // held out as the test set. A test label beyond the training file's classes is a
 // DataError naming the test file and line, as are test rows of another width.
+// With CsvTask::regression the first column is a real-valued target (csv.h's
+// read_valued_csv), and the data a regression's (DenseData::regression, one output).
 struct CsvData {
   DenseData data;
   bool held_out = false;  // the test rows were held out of the training file
 };
+enum class CsvTask { classification, regression };
 CsvData load_csv_data(const std::string& train_path, const std::string& test_path,
-                      std::uint64_t seed);
+                      std::uint64_t seed, CsvTask task = CsvTask::classification);
 
 // The fraction of the rows of x (N, D) whose label `net` predicts, in blocks.
 double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
@@ -126,6 +137,11 @@ double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std
 // (1, 28, 28).
 double evaluate_accuracy(Sequential& net, const Tensor& x, const std::vector<std::int64_t>& labels,
                          const Shape& example, std::int64_t block);
+
+// A regression's errors (RMSE and MAE) of `net`'s outputs for the rows of x (N, D)
+// against targets (N, K), in blocks.
+RegressionErrors evaluate_regression(Sequential& net, const Tensor& x, const Tensor& targets,
+                                     std::int64_t block = 2000);
 
 class Trainer {
  public:
@@ -201,6 +217,15 @@ class Trainer {
   void set_learning_rate(double lr);
   // The rate of the next step: the base rate as the schedule has it now.
   double learning_rate() const;
+  // A validation evaluation's metric, for a plateau schedule (schedule.h's Plateau; the
+  // data's higher_is_better says which way is better): run_training tells it each one
+  // during training, in order; a checkpoint keeps what it has seen. Nothing for the other
+  // schedules.
+  void observe_validation(double metric);
+  // Whether the schedule goes by the validation metric (plateau), and how many
+  // evaluations it has seen (0 for the others).
+  bool schedule_follows_validation() const { return schedule_.kind == LrSchedule::Kind::plateau; }
+  std::int64_t validations_observed() const { return plateau_.seen(); }
   std::int64_t iters_per_epoch() const { return per_epoch_; }
   const TrainConfig& config() const { return config_; }
   Sequential& model() { return net_; }
@@ -241,6 +266,7 @@ class Trainer {
   // row gradients summed (summed_rows_, one per parameter, empty for all but tables).
   std::vector<const RowGradient*> row_step_grads_;
   std::vector<RowGradient> summed_rows_;
+  std::vector<RowGradient> clipped_rows_;  // the tables' rows scaled by clip_gradients
   // Data parallelism (shards > 1, data_parallel.cc): the processes, and the step's
   // storage, reused: the slice's rows, the gradients packed in one buffer (and the sum so
   // far, in one process), the slices' row gradients, the buffers before the step.
@@ -251,6 +277,12 @@ class Trainer {
   std::vector<Tensor> step_start_buffers_;
   double lambda_ = 0;
   LrSchedule schedule_;
+  Plateau plateau_;  // a plateau schedule's state
+  // Augmentation: its shifts' own random stream, and the batch it makes (reused).
+  Augmentation augment_;
+  Rng augment_rng_;
+  Batch augmented_;
+  const Batch& augmented(const Batch& batch);
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;

@@ -28,6 +28,7 @@
 #include "nabla/core/export.h"
 #include "nabla/core/tensor.h"
 #include "nabla/data/mnist.h"
+#include "nabla/nn/layers.h"  // Targets
 #include "nabla/ops/sparse.h"
 
 NABLA_API_BEGIN
@@ -41,12 +42,15 @@ enum class Split { train, validation, test };
 enum class InputForm { dense, sparse_rows };
 const char* input_form_name(InputForm form);
 
-// Examples in one input form, and their labels.
+// Examples in one input form, and their labels (or, for a regression, their targets).
 struct Batch {
   InputForm form = InputForm::dense;
   Tensor dense;        // (B, example...) when the form is dense
   SparseBatch sparse;  // when sparse_rows (the pixels are the data's)
-  std::vector<std::int64_t> labels;
+  std::vector<std::int64_t> labels;  // class labels; empty for a regression
+  Tensor targets;                    // a regression's: (B, outputs) float32; else undefined
+  // What the loss layer takes: the targets when defined, else the labels.
+  Targets loss_targets() const;
 };
 
 class TrainingData {
@@ -67,6 +71,12 @@ class TrainingData {
   // column names ("acc": train_acc; "f1").
   virtual std::string metric() const { return "accuracy"; }
   virtual std::string metric_key() const { return "acc"; }
+  // Whether the examples have real-valued targets (Batch::targets, a regression's loss)
+  // rather than class labels.
+  virtual bool regression() const { return false; }
+  // Whether a higher metric is the better one (accuracy, F1); false for an error such as
+  // a regression's RMSE. The best model and early stopping go by it.
+  virtual bool higher_is_better() const { return true; }
   // The metric on `split`, from the model's scores of each of the split's blocks
   // (for_each_block's, in order): predict(block) gives them. By default the fraction of
   // examples whose highest score is their label. Reads the data only (as for_each_block).
@@ -95,11 +105,31 @@ class TrainingData {
 };
 
 // Labelled rows held dense, for data that are not pixels (a CSV file, nabla/csv.h):
-// features (N, D) float32 and class labels in [0, classes).
+// features (N, D) float32 and class labels in [0, classes); or, for a regression, a
+// real-valued target per row (N, 1) float32, classes 1 (the one output) and no labels.
+// A regression's metric is the root-mean-square error (RMSE, "rmse"), lower better.
 struct DenseData {
   Tensor train_x, test_x;
   std::vector<std::int64_t> train_labels, test_labels;
   std::int64_t classes = 0;
+  Tensor train_targets, test_targets;  // a regression's (N, 1); undefined otherwise
+  bool regression() const { return train_targets.defined(); }
+};
+
+// A regression's errors over examples: the root-mean-square and the mean absolute error
+// of the predictions against the targets (every value of every row counts once).
+class RegressionErrors {
+ public:
+  // Adds a block's predictions and targets, both (B, K); ShapeError naming both shapes
+  // for others.
+  void add(const Tensor& predictions, const Tensor& targets);
+  double rmse() const;  // 0 before any value
+  double mae() const;
+  std::int64_t count() const { return count_; }
+
+ private:
+  double squares_ = 0, absolutes_ = 0;
+  std::int64_t count_ = 0;
 };
 
 // A validation split held out of the training examples: round(fraction * N) of them
