@@ -22,7 +22,7 @@ TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
   Result r = run("--version");
   EXPECT_EQ(r.status, 0);
   EXPECT_TRUE(std::regex_search(
-      r.out, std::regex(R"(^nabla \d+\.\d+\.\d+ \(\w+ build\), kernels (scalar|avx2|avx512), )"
+      r.out, std::regex(R"(^nabla \d+\.\d+\.\d+ \(\w+ build\), kernels (scalar|avx2|avx512|neon), )"
                         R"(OpenBLAS \w+\n$)")))
       << r.out;
   // NABLA_ISA asks for a level; a level this CPU lacks is lowered to what it has, with a
@@ -37,7 +37,7 @@ TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
   }
   Result bad = nabla::testing_util::run_nabla("--version", "NABLA_ISA=sse9");
   EXPECT_NE(bad.status, 0);
-  EXPECT_THAT(bad.out, HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2 or avx512)"));
+  EXPECT_THAT(bad.out, HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2, avx512 or neon)"));
 }
 
 // The OpenBLAS kernels `nabla --version` reports (e.g. "SkylakeX"), lower-cased.
