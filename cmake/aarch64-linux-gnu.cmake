@@ -12,5 +12,7 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 # in the host's x86_64-linux-gnu.
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 # The test binaries (and gtest_discover_tests' listing of them) run under QEMU's user
-# mode; -L: the target's dynamic loader and C library, from the cross toolchain.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu)
+# mode; -L: the target's dynamic loader and C library, from the cross toolchain. -E: one
+# BLAS thread, for Debian's arm64 OpenBLAS 0.3.21 under qemu-aarch64 7.2 stops at start-up
+# (in its thread set-up, before main) when it starts threads of its own.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu -E OPENBLAS_NUM_THREADS=1)

@@ -32,7 +32,7 @@ else
   selection=(-L unit -R "^($(IFS='|'; echo "${core_tests[*]}"))\\.")
 fi
 # (qemu-aarch64 runs aarch64 binaries only)
-qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E OPENBLAS_NUM_THREADS=1)  # (the toolchain file's)
 version=$("${qemu[@]}" build-aarch64/apps/nabla/nabla --version)
 echo "$version"
 [[ "$version" == *"kernels neon"* ]] || {
