@@ -12,7 +12,9 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 # in the host's x86_64-linux-gnu.
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 # The test binaries (and gtest_discover_tests' listing of them) run under QEMU's user
-# mode; -L: the target's dynamic loader and C library, from the cross toolchain. -E: one
-# BLAS thread, for Debian's arm64 OpenBLAS 0.3.21 under qemu-aarch64 7.2 stops at start-up
-# (in its thread set-up, before main) when it starts threads of its own.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu -E OPENBLAS_NUM_THREADS=1)
+# mode. -L: the target's dynamic loader, from the cross toolchain's C library; -E: that
+# same C library first, before multiarch's (/lib/aarch64-linux-gnu, the arm64 libraries'
+# own dependency): the cross toolchain's loader with another build of libc.so.6 (Debian 12:
+# 2.36-8cross1 and 2.36-9+deb12u14) hangs in the first pthread_create.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64 -L /usr/aarch64-linux-gnu
+    -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)

@@ -32,8 +32,8 @@ else
   selection=(-L unit -R "^($(IFS='|'; echo "${core_tests[*]}"))\\.")
 fi
 # (qemu-aarch64 runs aarch64 binaries only)
-qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E OPENBLAS_NUM_THREADS=1)  # (the toolchain file's)
-version=$("${qemu[@]}" build-aarch64/apps/nabla/nabla --version)
+qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)  # (the toolchain file's)
+version=$("${qemu[@]}" build-aarch64/nabla --version)
 echo "$version"
 [[ "$version" == *"kernels neon"* ]] || {
   echo "test_aarch64.sh: the aarch64 build does not run its NEON kernels" >&2
