@@ -32,7 +32,8 @@ else
   selection=(-L unit -R "^($(IFS='|'; echo "${core_tests[*]}"))\\.")
 fi
 # (qemu-aarch64 runs aarch64 binaries only)
-qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)  # (the toolchain file's)
+# (the toolchain file's emulator)
+qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib)
 version=$("${qemu[@]}" build-aarch64/nabla --version)
 echo "$version"
 [[ "$version" == *"kernels neon"* ]] || {

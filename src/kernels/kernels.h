@@ -8,8 +8,9 @@
 //   avx512  AVX-512 F/BW/VL/DQ/VBMI2 (Ice Lake, Sapphire Rapids, Zen 4), avx512.cc;
 //   neon    AArch64's Advanced SIMD, which every AArch64 CPU has, neon.cc.
 // The three SIMD levels share one source (simd_body.h) written over per-ISA vector types
-// (x86_vectors.h, neon_vectors.h and the top of each .cc); plain loops that the compiler vectorises on its
-// own (ReLU, the L1 distance) are written once in loops.h and built into every table.
+// (x86_vectors.h, neon_vectors.h and the top of each .cc); plain loops that the compiler
+// vectorises on its own (ReLU, the L1 distance) are written once in loops.h and built into
+// every table.
 // active() is the best table this CPU runs, or the level NABLA_ISA asks for
 // (scalar | avx2 | avx512 | neon; a level this CPU or build cannot run is replaced by the
 // best one it runs, with a warning).

@@ -37,7 +37,8 @@ TEST(Cli, VersionNamesTheBuildAndTheKernelLevel) {
   }
   Result bad = nabla::testing_util::run_nabla("--version", "NABLA_ISA=sse9");
   EXPECT_NE(bad.status, 0);
-  EXPECT_THAT(bad.out, HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2, avx512 or neon)"));
+  EXPECT_THAT(bad.out,
+              HasSubstr("NABLA_ISA='sse9': no such level (use scalar, avx2, avx512 or neon)"));
 }
 
 // The OpenBLAS kernels `nabla --version` reports (e.g. "SkylakeX"), lower-cased.
