@@ -66,8 +66,8 @@ TEST(Cli, OpenBlasRunsKernelsOfTheLevelOfNablas) {
       EXPECT_TRUE(std::regex_match(core, avx2_cores)) << r.out;
     }
   }
-  // a user's own choice is kept
-  // (one of the kernel sets of this processor's OpenBLAS; an x86 name means nothing on ARM)
+  // a user's own choice is kept (one of this processor's OpenBLAS kernel sets: an x86 name
+  // means nothing to OpenBLAS on ARM)
 #if defined(__aarch64__)
   const std::string own_core = "NeoverseN1";
 #else
