@@ -57,7 +57,7 @@ PYBIND11_MODULE(_nabla, m) {
   bind_training(m);
   bind_tasks(m);
   m.def("kernel_isa", &nabla::kernel_isa,
-        "The instruction set the kernels run on: 'scalar', 'avx2' or 'avx512'.");
+        "The instruction set the kernels run on: 'scalar', 'avx2', 'avx512' or 'neon'.");
   m.def(
       "set_blas_threads",
       [](int threads) { nabla::set_blas_threads(checked_threads(threads, "set_blas_threads")); },

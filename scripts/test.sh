@@ -4,7 +4,8 @@
 # module's included, the slower end-to-end group, and the package tests: a project using
 # the installed nabla, pkg-config, add_subdirectory); then the unit tests again under
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/), and, where clang is
-# installed, each fuzz harness over its checked-in corpus (build-fuzz/).
+# installed, each fuzz harness over its checked-in corpus (build-fuzz/); and the aarch64
+# cross build's kernel and core tests under QEMU (scripts/test_aarch64.sh, build-aarch64/).
 # Arguments go to the first ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,10 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-asan -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -L unit
+
+# The aarch64 build: cross-compiled, its kernel and core unit tests (the NEON kernels
+# against the scalar ones) under QEMU, in build-aarch64/ (about 5 minutes of 2 cores).
+scripts/test_aarch64.sh
 
 # The fuzz harnesses' corpora, replayed (seconds), when clang is there.
 if command -v clang++ >/dev/null &&

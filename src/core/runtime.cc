@@ -57,7 +57,8 @@ std::string better_blas_coretype() {
   kernels::Isa level = kernels::runnable_isas().back();
   const char* asked = std::getenv("NABLA_ISA");
   for (kernels::Isa lower : {kernels::Isa::scalar, kernels::Isa::avx2}) {
-    if (asked != nullptr && asked == std::string(kernels::isa_name(lower)) && lower < level) {
+    if (asked != nullptr && asked == std::string(kernels::isa_name(lower)) && lower < level &&
+        kernels::table_for(lower) != nullptr) {
       level = lower;
     }
   }

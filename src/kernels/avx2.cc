@@ -11,6 +11,7 @@ namespace nabla::kernels {
 
 namespace {
 
+#include "kernels/loops.h"
 #include "kernels/x86_vectors.h"
 
 template <>
@@ -60,23 +61,14 @@ struct Bytes {
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), zero)));
     return ~(std::uint64_t{hi} << 32 | lo);
   }
-  // No compress instruction before AVX-512: one set bit at a time (MNIST: about 150 of 784
-  // pixels a row).
+  // No compress instruction before AVX-512: one set bit at a time.
   static std::int64_t compress64(const std::uint8_t* p, std::uint64_t nz, std::int64_t c,
                                  std::uint16_t* index, std::uint8_t* value) {
-    std::int64_t n = 0;
-    for (; nz != 0; nz &= nz - 1, ++n) {
-      const int lane = __builtin_ctzll(nz);
-      index[n] = static_cast<std::uint16_t>(c + lane);
-      value[n] = p[lane];
-    }
-    return n;
+    return compress64_plain(p, nz, c, index, value);
   }
 };
 
 constexpr int kMaxChunks = 3;
-
-#include "kernels/loops.h"
 
 // (8 lanes: the plain loops vectorise as well as masks would)
 void max_pool2x2(const float* x, std::int64_t h, std::int64_t w, float* out, std::int32_t* arg) {

@@ -1,5 +1,6 @@
-// Which table runs: the best this CPU supports (CPUID, through __builtin_cpu_supports),
-// or the level NABLA_ISA asks for. Chosen once, on first use.
+// Which table runs: the best this CPU supports (on x86-64 CPUID, through
+// __builtin_cpu_supports; on aarch64 NEON, which every AArch64 CPU has), or the level
+// NABLA_ISA asks for. Chosen once, on first use.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -27,6 +28,10 @@ bool cpu_runs(Isa isa) {
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vbmi2");
 #endif
+#if defined(NABLA_KERNELS_NEON)
+    case Isa::neon:
+      return true;  // (Advanced SIMD is part of ARMv8-A; Linux requires it on AArch64)
+#endif
     default:
       return false;
   }
@@ -42,17 +47,22 @@ const Table* built_table(Isa isa) {
     case Isa::avx512:
       return &avx512_table();
 #endif
+#if defined(NABLA_KERNELS_NEON)
+    case Isa::neon:
+      return &neon_table();
+#endif
     default:
       return nullptr;
   }
 }
 
-constexpr Isa kLevels[] = {Isa::scalar, Isa::avx2, Isa::avx512};
+// Each processor's levels, better ones later (a build has one processor's only).
+constexpr Isa kLevels[] = {Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon};
 
 Isa best_isa() {
   Isa best = Isa::scalar;
   for (Isa isa : kLevels) {
-    if (cpu_runs(isa) && built_table(isa) != nullptr) best = isa;
+    if (table_for(isa) != nullptr) best = isa;
   }
   return best;
 }
@@ -64,21 +74,21 @@ const Table& choose() {
   const std::string asked = env;
   for (Isa isa : kLevels) {
     if (asked != isa_name(isa)) continue;
-    if (static_cast<int>(isa) > static_cast<int>(best)) {
-      std::fprintf(stderr,
-                   "nabla: NABLA_ISA=%s, but this CPU (or build) runs %s at most; using %s\n", env,
-                   isa_name(best), isa_name(best));
+    if (table_for(isa) == nullptr) {
+      std::fprintf(stderr, "nabla: NABLA_ISA=%s, but this CPU (or build) cannot run it; using %s\n",
+                   env, isa_name(best));
       return *built_table(best);
     }
     return *built_table(isa);
   }
-  throw ValueError("NABLA_ISA='" + asked + "': no such level (use scalar, avx2 or avx512)");
+  throw ValueError("NABLA_ISA='" + asked +
+                   "': no such level (use scalar, avx2, avx512 or neon)");
 }
 
 }  // namespace
 
 const char* isa_name(Isa isa) {
-  static constexpr const char* kNames[] = {"scalar", "avx2", "avx512"};  // Isa's values
+  static constexpr const char* kNames[] = {"scalar", "avx2", "avx512", "neon"};  // Isa's values
   return kNames[static_cast<int>(isa)];
 }
 

@@ -5,12 +5,15 @@
 //   scalar  plain loops, built for any CPU: the fallback and the oracle the others are
 //           tested against (scalar.cc);
 //   avx2    AVX2 + FMA (Haswell, Zen 1 and later), avx2.cc;
-//   avx512  AVX-512 F/BW/VL/DQ/VBMI2 (Ice Lake, Sapphire Rapids, Zen 4), avx512.cc.
-// The two SIMD levels share one source (simd_body.h) written over per-ISA vector types
-// (x86_vectors.h and the top of each .cc); plain loops that the compiler vectorises on its
-// own (ReLU, the L1 distance) are written once in loops.h and built into every table.
+//   avx512  AVX-512 F/BW/VL/DQ/VBMI2 (Ice Lake, Sapphire Rapids, Zen 4), avx512.cc;
+//   neon    AArch64's Advanced SIMD, which every AArch64 CPU has, neon.cc.
+// The three SIMD levels share one source (simd_body.h) written over per-ISA vector types
+// (x86_vectors.h, neon_vectors.h and the top of each .cc); plain loops that the compiler
+// vectorises on its own (ReLU, the L1 distance) are written once in loops.h and built into
+// every table.
 // active() is the best table this CPU runs, or the level NABLA_ISA asks for
-// (scalar | avx2 | avx512; a level above the CPU's is lowered to it, with a warning).
+// (scalar | avx2 | avx512 | neon; a level this CPU or build cannot run is replaced by the
+// best one it runs, with a warning).
 // Results are bit-for-bit equal across runs on one level, not across levels (the sums
 // are taken in another order).
 #pragma once
@@ -20,9 +23,10 @@
 
 namespace nabla::kernels {
 
-enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+// (avx2 and avx512 are built on x86-64 only, neon on aarch64 only)
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
 
-// "scalar", "avx2" or "avx512".
+// "scalar", "avx2", "avx512" or "neon".
 const char* isa_name(Isa isa);
 
 // One row of a SparsePixels: entries [begin, end) of its index (column) and value arrays.
@@ -95,13 +99,14 @@ struct Table {
 const Table& active();
 // The table of one level, or nullptr when it is not built in or this CPU cannot run it.
 const Table* table_for(Isa isa);
-// Every level this CPU runs, lowest first (scalar always).
+// Every level this CPU runs, scalar (always there) first and the best last.
 std::vector<Isa> runnable_isas();
 
-// The tables of each translation unit, unchecked (avx2 and avx512 exist on x86-64 only;
-// calling one the CPU cannot run stops with SIGILL: use table_for).
+// The tables of each translation unit, unchecked (avx2 and avx512 exist on x86-64 only,
+// neon on aarch64 only; calling one the CPU cannot run stops with SIGILL: use table_for).
 const Table& scalar_table();
 const Table& avx2_table();
 const Table& avx512_table();
+const Table& neon_table();
 
 }  // namespace nabla::kernels

@@ -1,6 +1,7 @@
-// Every kernel level this CPU runs (scalar, avx2, avx512) against the scalar reference,
-// for every tile and tail shape the kernels have: widths 1-70 and beyond the largest tile,
-// rows and columns of no entry, one entry and many, runs of 64 pixels and their tails.
+// Every kernel level this CPU runs (scalar; avx2 and avx512 on x86-64, neon on aarch64)
+// against the scalar reference, for every tile and tail shape the kernels have: widths
+// 1-70 and beyond the largest tile, rows and columns of no entry, one entry and many, runs
+// of 64 pixels and their tails.
 #include "kernels/kernels.h"
 
 #include <gtest/gtest.h>
@@ -39,7 +40,8 @@ std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) {
   return isa_name(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(Levels, Kernels, ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512),
+INSTANTIATE_TEST_SUITE_P(Levels, Kernels,
+                         ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512, Isa::neon),
                          isa_param_name);
 
 // `n` bytes, each non-zero with probability `density`.

@@ -1,9 +1,10 @@
 // nabla/cpu.h — which instruction set the library's kernels run on.
 //
-// The library is built for any x86-64 (or aarch64) CPU; its SIMD kernels exist for
-// several levels and the best one this CPU runs is chosen at run time. The environment
-// variable NABLA_ISA=scalar|avx2|avx512 asks for a lower level (for tests and
-// benchmarks); one above what the CPU runs is lowered to that, with a warning on stderr.
+// The library is built for any x86-64 or aarch64 CPU; its SIMD kernels exist for several
+// levels (x86-64: AVX2, AVX-512; aarch64: NEON) and the best one this CPU runs is chosen
+// at run time. The environment variable NABLA_ISA=scalar|avx2|avx512|neon asks for a
+// lower level (for tests and benchmarks); one this CPU or build cannot run is replaced by
+// the best it runs, with a warning on stderr.
 // Results are bit-for-bit the same from run to run on one level, not across levels.
 #pragma once
 
@@ -14,7 +15,7 @@
 NABLA_API_BEGIN
 namespace nabla {
 
-// The level in use: "scalar", "avx2" or "avx512". Throws ValueError when NABLA_ISA names
+// The level in use: "scalar", "avx2", "avx512" or "neon". Throws ValueError when NABLA_ISA names
 // no level.
 std::string kernel_isa();
 
