@@ -98,6 +98,7 @@ void write_cv_figure(const std::filesystem::path& dir, const CrossValidationResu
   folds.line = false;
   Series mean{"mean +- std over the folds", "#1f77b4", {}, {}};
   std::ofstream csv(dir / "knn_cv.csv");
+  csv.precision(17);
   csv << "k,mean,std";
   for (std::size_t f = 0; f < (cv.fold_accuracy.empty() ? 0 : cv.fold_accuracy[0].size()); ++f) {
     csv << ",fold" << f + 1;

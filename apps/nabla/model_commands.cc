@@ -221,6 +221,7 @@ Runner add_landscape_command(CLI::App& app) {
                : std::filesystem::absolute(o->model).parent_path();
     std::filesystem::create_directories(out);
     std::ofstream csv(out / "landscape.csv");
+    csv.precision(17);
     csv << "a,b,loss\n";  // (b = 0: the 1-D slice)
     const std::size_t n = s.steps.size();
     for (std::size_t r = 0; r < n; ++r) {

@@ -41,6 +41,7 @@ Runner add_optimizers_command(CLI::App& app) {
     const std::filesystem::path dir = o->out ? std::filesystem::path(*o->out) : make_run_dir();
     std::filesystem::create_directories(dir);
     std::ofstream csv(dir / "paths.csv");
+    csv.precision(17);
     csv << "optimizer,lr,step,x,y,f\n";
     std::vector<Panel> panels;
     for (auto& opt : optimizers) {
