@@ -36,6 +36,7 @@ def main():
     if args.quick:
         os.environ["NABLA_NOTEBOOK_QUICK"] = "1"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # (ipykernel's debugger notes)
     paths = [Path(p) for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     out = Path(args.out) if args.out else None
     if out:
