@@ -159,11 +159,13 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   if (p.integer_x) xmax = xr.hi;
   if (heat) xmin = xr.lo, xmax = xr.hi, ymin = yr.lo, ymax = yr.hi;
   double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
-  if (p.equal_aspect) {
+  double left = x0 + kLeft;
+  if (p.equal_aspect) {  // (narrowed or shortened, the plot stays centred in the panel)
     const double unit = std::min(pw / (xmax - xmin), ph / (ymax - ymin));
+    left += (pw - unit * (xmax - xmin)) / 2;
     pw = unit * (xmax - xmin), ph = unit * (ymax - ymin);
   }
-  const double top = y0 + kTop, left = x0 + kLeft;
+  const double top = y0 + kTop;
   auto px = [&](double x) { return left + (x - xmin) / (xmax - xmin) * pw; };
   // Axis units to the page; points outside the fitted range sit on its edge.
   auto page_y = [&](double axis) {
@@ -215,7 +217,7 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   out << "<text x='" << left + pw / 2 << "' y='" << top + ph + 36
       << "' text-anchor='middle' font-size='12'>" << escape(p.x_label) << "</text>\n";
   const std::string y_label = p.y_label + (log_y ? " (log scale)" : "");
-  out << "<text transform='translate(" << x0 + 14 << "," << top + ph / 2
+  out << "<text transform='translate(" << left - kLeft + 14 << "," << top + ph / 2
       << ") rotate(-90)' text-anchor='middle' font-size='12'>" << escape(y_label) << "</text>\n";
   // In the right-hand corner the curves end away from: top for a falling loss, bottom
   // for a rising accuracy.

@@ -140,9 +140,7 @@ TEST(SvgPlot, ErrorBarsSpanOneErrorEitherSide) {
 TEST(SvgPlot, PanelsInRowsAndAHeatMapWithItsScale) {
   Panel p{"map", "x", "y", {}};
   p.integer_x = false;
-  p.heatmap.rows = 2, p.heatmap.cols = 3;
-  p.heatmap.values = {0, 1, 2, 3, 4, 5};
-  p.heatmap.label = "f";
+  p.heatmap = Heatmap{.rows = 2, .cols = 3, .values = {0, 1, 2, 3, 4, 5}, .label = "f"};
   const std::string svg = svg_chart({p, p, p}, 2);
   const ChartSize size = chart_size(3, 2);
   EXPECT_EQ(size.width, 960);
