@@ -16,11 +16,19 @@ namespace nabla {
 namespace {
 
 constexpr double kWidth = 480, kHeight = 320, kLeft = 60, kRight = 20, kTop = 36, kBottom = 46;
-constexpr std::size_t kMarkedPoints = 40;  // series with at most this many points get markers
+constexpr std::size_t kMarkedPoints = 40;
+constexpr double kColourScale = 60;  // the width a heat map's colour scale takes  // series with at most this many points get markers
 
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", std::abs(v) < 1e-12 ? 0.0 : v);
+  return buf;
+}
+
+// Three significant digits: the ends of a colour scale.
+std::string short_num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", std::abs(v) < 1e-12 ? 0.0 : v);
   return buf;
 }
 
@@ -158,7 +166,8 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   double ymin = std::floor(yr.lo / ystep) * ystep, ymax = std::ceil(yr.hi / ystep) * ystep;
   if (p.integer_x) xmax = xr.hi;
   if (heat) xmin = xr.lo, xmax = xr.hi, ymin = yr.lo, ymax = yr.hi;
-  double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
+  // (a heat map's colour scale stands at the right of its plot)
+  double pw = kWidth - kLeft - kRight - (heat ? kColourScale : 0), ph = kHeight - kTop - kBottom;
   double left = x0 + kLeft;
   if (p.equal_aspect) {  // (narrowed or shortened, the plot stays centred in the panel)
     const double unit = std::min(pw / (xmax - xmin), ph / (ymax - ymin));
@@ -200,7 +209,9 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   }
   out << "<rect x='" << left << "' y='" << top << "' width='" << pw << "' height='" << ph
       << "' fill='none' stroke='#888'/>\n";
-  for (double fy = ymin; fy <= ymax + ystep / 2; fy += ystep) {  // grid and tick labels
+  // grid and tick labels, on the multiples of the step within the axis
+  for (double fy = std::ceil(ymin / ystep - 1e-9) * ystep; fy <= ymax + 1e-9 * ystep;
+       fy += ystep) {
     const double yy = page_y(fy);
     if (!heat) {
       out << "<line x1='" << left << "' x2='" << left + pw << "' y1='" << yy << "' y2='" << yy
@@ -223,7 +234,7 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   // for a rising accuracy.
   bool ends_high = !p.series.empty() && !p.series[0].y.empty() &&
                    std::isfinite(p.series[0].y.back()) && py(p.series[0].y.back()) < top + ph / 2;
-  const double entries = static_cast<double>(p.series.size() + (heat ? 1 : 0));
+  const double entries = static_cast<double>(p.series.size());
   double legend_y = ends_high ? top + ph - 10 - 16 * (entries - 1) : top + 14;
   for (std::size_t k = 0; k < p.series.size(); ++k) {
     const Series& s = p.series[k];
@@ -267,15 +278,21 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
         << "</text>\n";
     legend_y += 16;
   }
-  if (heat) {  // the colour scale: its two ends, and what it shows
+  if (heat) {  // the colour scale: a bar from the lowest value (bottom) to the highest
     const Range vr = value_range(h);
-    out << "<rect x='" << left + 6 << "' y='" << legend_y - 9 << "' width='10' height='10' fill='"
-        << colour(0, h.diverging) << "' stroke='#888'/>\n"
-        << "<rect x='" << left + 16 << "' y='" << legend_y - 9 << "' width='10' height='10' fill='"
-        << colour(1, h.diverging) << "' stroke='#888'/>\n";
-    out << "<text x='" << left + 30 << "' y='" << legend_y
-        << "' font-size='11' stroke='white' stroke-width='3' paint-order='stroke'>"
-        << escape(h.label) << ": " << num(vr.lo) << " to " << num(vr.hi) << "</text>\n";
+    constexpr int kSteps = 32;
+    const double bx = left + pw + 10, step = ph / kSteps;
+    for (int i = 0; i < kSteps; ++i) {
+      out << "<rect x='" << bx << "' y='" << top + ph - (i + 1) * step << "' width='10' height='"
+          << step + 0.5 << "' fill='" << colour(i / (kSteps - 1.0), h.diverging) << "'/>\n";
+    }
+    out << "<rect x='" << bx << "' y='" << top << "' width='10' height='" << ph
+        << "' fill='none' stroke='#888'/>\n";
+    out << "<text x='" << bx + 13 << "' y='" << top + 8 << "' font-size='10'>" << short_num(vr.hi)
+        << "</text>\n<text x='" << bx + 13 << "' y='" << top + ph << "' font-size='10'>"
+        << short_num(vr.lo) << "</text>\n";
+    out << "<text transform='translate(" << bx + 22 << "," << top + ph / 2
+        << ") rotate(90)' text-anchor='middle' font-size='11'>" << escape(h.label) << "</text>\n";
   }
 }
 

@@ -1,12 +1,14 @@
 // Every figure the commands write, looked at as a person would: rendered by a real
 // browser (chromium --headless --screenshot) at the size the SVG asks for, the picture
 // must have that size and must not be blank (enough pixels that are not the white
-// ground, reaching into its right and bottom quarters). Skipped without chromium; the
+// ground, reaching into its right and bottom quarters, none beyond it). With
+// NABLA_KEEP_RENDERS=DIR the pictures are copied there. Skipped without chromium; the
 // examples' graphs also need Graphviz's dot. Label `slow` (a browser start per figure).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -48,36 +50,50 @@ std::pair<int, int> svg_size(const std::filesystem::path& path) {
   return {length("width"), length("height")};
 }
 
-// Renders `svg` and checks the picture.
+// Renders `svg` and checks the picture. The browser's window is 200 pixels wider and
+// taller than the figure (a small headless window clips its page): the figure must fill
+// its own width and height (ink in its right and bottom quarters) and nothing may lie
+// beyond them.
 void expect_rendered(const std::string& chromium, const std::filesystem::path& svg) {
   SCOPED_TRACE(svg.string());
   ASSERT_TRUE(std::filesystem::exists(svg));
   const auto [width, height] = svg_size(svg);
   ASSERT_GT(width, 0);
   ASSERT_GT(height, 0);
+  constexpr int kMargin = 200;
   const std::filesystem::path png = svg.string() + ".png";
   const Result r = testing_util::run_command(
       chromium + " --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run" +
       " --user-data-dir=" + (svg.parent_path() / ".chromium").string() +
-      " --window-size=" + std::to_string(width) + "," + std::to_string(height) +
-      " --screenshot=" + png.string() + " file://" + std::filesystem::absolute(svg).string());
+      " --window-size=" + std::to_string(width + kMargin) + "," +
+      std::to_string(height + kMargin) + " --screenshot=" + png.string() + " file://" +
+      std::filesystem::absolute(svg).string());
   ASSERT_TRUE(std::filesystem::exists(png)) << r.out;
   const GrayImage image = read_image(png.string());
-  EXPECT_EQ(image.width, width);
-  EXPECT_EQ(image.height, height);
-  std::int64_t ink = 0, right = 0, bottom = 0;
+  ASSERT_EQ(image.width, width + kMargin);
+  ASSERT_EQ(image.height, height + kMargin);
+  std::int64_t ink = 0, right = 0, bottom = 0, beyond = 0;
   for (std::int64_t y = 0; y < image.height; ++y) {
     for (std::int64_t x = 0; x < image.width; ++x) {
       if (image.pixels[static_cast<std::size_t>(y * image.width + x)] > 235) continue;
+      if (x >= width || y >= height) {
+        ++beyond;
+        continue;
+      }
       ++ink;
-      right += x >= image.width * 3 / 4;
-      bottom += y >= image.height * 3 / 4;
+      right += x >= width * 3 / 4;
+      bottom += y >= height * 3 / 4;
     }
   }
   const double share = static_cast<double>(ink) / static_cast<double>(width * height);
-  EXPECT_GT(share, 0.01) << "a blank picture: " << png;
+  EXPECT_GT(share, 0.005) << "a blank picture: " << png;
   EXPECT_GT(right, 0) << "nothing in the right quarter: " << png;
   EXPECT_GT(bottom, 0) << "nothing in the bottom quarter: " << png;
+  EXPECT_EQ(beyond, 0) << "drawn beyond the figure's " << width << " x " << height << ": " << png;
+  if (const char* keep = std::getenv("NABLA_KEEP_RENDERS")) {  // to look at them
+    std::filesystem::copy_file(png, std::filesystem::path(keep) / png.filename(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
 }
 
 class FiguresRender : public testing_util::TempDirTest {

@@ -146,10 +146,13 @@ TEST(SvgPlot, PanelsInRowsAndAHeatMapWithItsScale) {
   EXPECT_EQ(size.width, 960);
   EXPECT_EQ(size.height, 640);
   EXPECT_THAT(svg, HasSubstr("width='960' height='640'"));
-  // each panel: 6 cells, the smallest value darkest, the largest lightest, and a legend
-  EXPECT_EQ(count(svg, "fill='#440154'"), 3u * 2);  // one cell and one legend swatch each
+  // each panel: 6 cells, the smallest value darkest, the largest lightest, and a colour
+  // scale from the one to the other, its ends labelled, named by the heat map's label
+  EXPECT_EQ(count(svg, "fill='#440154'"), 3u * 2);  // one cell, and the scale's bottom
   EXPECT_EQ(count(svg, "fill='#fde725'"), 3u * 2);
-  EXPECT_THAT(svg, HasSubstr(">f: 0 to 5</text>"));
+  EXPECT_EQ(count(svg, "font-size='10'>5</text>"), 3u);
+  EXPECT_EQ(count(svg, "font-size='10'>0</text>"), 3u);
+  EXPECT_EQ(count(svg, "rotate(90)' text-anchor='middle' font-size='11'>f</text>"), 3u);
   // the third panel starts the second row
   EXPECT_THAT(svg, HasSubstr("<text x='240' y='340'"));
 }
