@@ -96,7 +96,7 @@ void write_cv_figure(const std::filesystem::path& dir, const CrossValidationResu
                      const char* distance) {
   Series folds{"one fold", "#9aa7b8", {}, {}};
   folds.line = false;
-  Series mean{"mean +- std over the folds", "#1f77b4", {}, {}};
+  Series mean{"mean ± std over the folds", "#1f77b4", {}, {}};
   std::ofstream csv(dir / "knn_cv.csv");
   csv.precision(17);
   csv << "k,mean,std";

@@ -71,6 +71,7 @@ bool drawable(double y, bool log_y) { return std::isfinite(y) && (!log_y || y > 
 
 bool use_log(const Panel& p) {
   if (p.y_axis != YAxis::automatic) return p.y_axis == YAxis::log;
+  if (!p.heatmap.empty()) return false;  // (a map's axes are places, not magnitudes)
   Range r;
   for (const Series& s : p.series) {
     for (double y : s.y) {

@@ -84,7 +84,7 @@ std::vector<Panel> loss_slice_panels(const LossSlices& s, const std::string& los
   Panel plane{"2-D slice: " + loss_name + " on a random plane",
               "step a along direction 1",
               "step b along direction 2",
-              {{"trained model (0, 0)", "#ffffff", {0.0}, {0.0}}}};
+              {{"trained model (0, 0)", "#d62728", {0.0}, {0.0}}}};
   plane.series[0].line = false;
   plane.integer_x = false;
   plane.equal_aspect = true;

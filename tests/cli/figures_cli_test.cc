@@ -84,7 +84,7 @@ TEST_F(FiguresCli, KnnDrawsEachFoldAndTheMeanWithItsSpread) {
   }
   const std::string svg = read_text(out / "knn_cv.svg");
   EXPECT_THAT(svg, HasSubstr("k (neighbours that vote)"));
-  EXPECT_THAT(svg, HasSubstr("mean +- std over the folds"));
+  EXPECT_THAT(svg, HasSubstr("mean ± std over the folds"));
   // a bar where the folds disagree; 15 fold points and 3 means
   std::size_t spread = 0;
   for (const auto& row : rows) spread += row[2] > 0;

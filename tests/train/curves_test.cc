@@ -153,6 +153,10 @@ TEST(SvgPlot, PanelsInRowsAndAHeatMapWithItsScale) {
   EXPECT_EQ(count(svg, "font-size='10'>5</text>"), 3u);
   EXPECT_EQ(count(svg, "font-size='10'>0</text>"), 3u);
   EXPECT_EQ(count(svg, "rotate(90)' text-anchor='middle' font-size='11'>f</text>"), 3u);
+  // a map's y axis is a place, never a log scale, however its values or points spread
+  Panel path = p;
+  path.series.push_back({"path", "red", {0.1, 0.5}, {1e-9, 0.9}});
+  EXPECT_THAT(svg_chart({path}), Not(HasSubstr("log scale")));
   // the third panel starts the second row
   EXPECT_THAT(svg, HasSubstr("<text x='240' y='340'"));
 }

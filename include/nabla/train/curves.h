@@ -41,6 +41,7 @@ struct Heatmap {
 
 enum class YAxis {
   automatic,  // log10 when every value is positive and they span a factor of 100 or more
+              // (never under a heat map)
   linear,
   log,
 };
