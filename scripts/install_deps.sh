@@ -16,6 +16,8 @@ packages=(
   python3-pytest python3-hypothesis       # the Python tests' runner, property tests
   python3-mypy                            # stubgen: the .pyi stubs are checked
   graphviz               # optional: SVG pictures of graphs
+  python3-matplotlib python3-nbclient python3-nbformat python3-ipykernel  # the notebooks, run by CI
+  chromium               # the figures rendered and looked at (tests/cli/figures_render_test)
   clang libclang-rt-14-dev  # the fuzz harnesses (libFuzzer), replayed by scripts/test.sh
   openmpi-bin libopenmpi-dev  # data-parallel training (mpirun -np P nabla train; NABLA_MPI)
   doxygen                # the API reference (target api_docs), checked by scripts/test.sh

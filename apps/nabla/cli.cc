@@ -44,6 +44,8 @@ int run_cli(int argc, char** argv) {
   add(add_predict_command);
   add(add_export_command);
   add(add_ner_command);
+  add(add_landscape_command);
+  add(add_optimizers_command);
 
   CLI::App* chosen = nullptr;
   auto usage_error = [&](const std::string& message) {

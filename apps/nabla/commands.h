@@ -116,5 +116,7 @@ Runner add_eval_command(CLI::App& app);
 Runner add_predict_command(CLI::App& app);
 Runner add_export_command(CLI::App& app);
 Runner add_ner_command(CLI::App& app);
+Runner add_landscape_command(CLI::App& app);
+Runner add_optimizers_command(CLI::App& app);
 
 }  // namespace nabla::cli

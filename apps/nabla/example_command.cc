@@ -24,8 +24,6 @@ namespace nabla::cli {
 
 namespace {
 
-Tensor map_abs(const Tensor& t) { return maximum(t, neg(t)); }
-
 Var apple(std::ostream& out) {
   Var apple = scalar(100, "apple"), apple_num = scalar(2, "apple_num"), tax = scalar(1.1, "tax");
   MulLayer mul_apple, mul_tax;  // the layers act as nodes of the graph
@@ -184,16 +182,19 @@ Var svm_loss(std::ostream& out) {
 
 Var softmax_probabilities(std::ostream& out) {
   // Scores dog 2.3, cat -1.2; the true class is cat.
-  Tensor scores = Tensor::from({2}, {2.3, -1.2});
-  Tensor e = exp(scores);
-  Tensor p = softmax(scores);
+  Var scores = Var::parameter(Tensor::from({2}, {2.3, -1.2}), "scores");
+  Var p = softmax(scores).set_name("p");
+  Var loss = neg(sum(Var::constant(Tensor::from({2}, {0, 1}), "t (cat)") * log(p)))
+                 .set_name("loss");
+  loss.backward();
+  const Tensor e = exp(scores.value());
   out << "exp = [" << format_number(e.get(0), 3) << ", " << format_number(e.get(1), 2) << "]\n";
-  out << "probabilities = [" << format_number(p.get(0), 2) << ", " << format_number(p.get(1), 1)
-      << "]\n";
-  out << "loss (true class cat) = -log(" << format_number(p.get(1), 1)
-      << ") = " << format_number(-std::log(p.get(1)), 2) << "\n";
-  out << "exact: p = " << to_string(p) << ", loss = " << format_number(-std::log(p.get(1))) << "\n";
-  return Var();
+  out << "probabilities = [" << format_number(p.value().get(0), 2) << ", "
+      << format_number(p.value().get(1), 1) << "]\n";
+  out << "loss (true class cat) = -log(" << format_number(p.value().get(1), 1)
+      << ") = " << format_number(loss.item(), 2) << "\n";
+  out << "exact: p = " << to_string(p.value()) << ", loss = " << format_number(loss.item()) << "\n";
+  return loss;
 }
 
 Var l1_distance_example(std::ostream& out) {
@@ -201,13 +202,15 @@ Var l1_distance_example(std::ostream& out) {
                                     24, 26, 178, 200, 2,  0,  255, 220};
   const std::vector<double> train = {10, 20, 24,  17,  8, 10, 89,  100,
                                      12, 16, 178, 170, 4, 32, 233, 112};
-  Tensor a = Tensor::from({4, 4}, test), b = Tensor::from({4, 4}, train);
-  Tensor diff = map_abs(sub(a, b));
+  Var a = Var::constant(Tensor::from({4, 4}, test), "test image");
+  Var b = Var::constant(Tensor::from({4, 4}, train), "training image");
+  Var diff = maximum(a - b, b - a).set_name("|test - training|");
+  Var d1 = sum(diff).set_name("d1");
   print(out, "test image", a);
   print(out, "training image", b);
   print(out, "|test - training|", diff);
-  print(out, "d1", sum(diff));
-  return Var();
+  print(out, "d1", d1);
+  return d1;
 }
 
 Var numerical_gradient_walkthrough(std::ostream& out) {
@@ -272,7 +275,10 @@ Var numerical_gradient_walkthrough(std::ostream& out) {
                 numerical_seconds, static_cast<long long>(W.numel()), analytic_seconds,
                 numerical_seconds / std::max(analytic_seconds, 1e-9));
   out << line;
-  return Var();
+  // The graph whose gradient the walk-through checked: scores = x.W + b, then the loss.
+  Var scores = linear(Var::constant(x, "x")).set_name("scores");
+  Var graph = loss_layer(scores, Targets(t)).set_name("loss");
+  return graph;
 }
 
 const ExampleTable& examples() {

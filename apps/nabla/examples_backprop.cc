@@ -14,14 +14,16 @@ namespace {
 
 // A mul node by hand: backward multiplies the upstream gradient by the *other* input.
 Var mul_node(std::ostream& out) {
-  MulLayer mul;
-  const double x = 10, y = 5, upstream = 1.3;
-  out << "out = x * y = " << format_number(mul.forward(x, y)) << "\n";
-  auto [dx, dy] = mul.backward(upstream);
+  Var x = scalar(10, "x"), y = scalar(5, "y");
+  MulLayer mul;  // the layer as a node of the graph
+  Var result = mul(x, y).set_name("out");
+  const double upstream = 1.3;
+  result.backward(Tensor::scalar(upstream));
+  out << "out = x * y = " << format_number(result.item()) << "\n";
   out << "dout = " << format_number(upstream) << "\n";
-  out << "dx = dout * y = " << format_number(dx) << "\n";
-  out << "dy = dout * x = " << format_number(dy) << "\n";
-  return Var();
+  out << "dx = dout * y = " << format_number(x.grad().item()) << "\n";
+  out << "dy = dout * x = " << format_number(y.grad().item()) << "\n";
+  return result;
 }
 
 // The price of `apple` apples at `apple_num` each with `tax`: the graph of the example

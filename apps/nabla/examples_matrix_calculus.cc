@@ -51,7 +51,12 @@ Var jacobian_elementwise(std::ostream& out) {
   for (std::int64_t i = 0; i < 3; ++i) formula.set(i * 3 + i, 1.0 - h.get(i) * h.get(i));
   print(out, "diag(1 - tanh(z)^2)", formula);
   out << "largest difference = " << format_number(max_abs_diff(J, formula), 2) << "\n";
-  return Var();
+  // The graph: h = tanh(z), and the gradient of sum(h) at z, the Jacobian's diagonal.
+  Var zv = Var::parameter(z, "z");
+  Var hv = tanh(zv).set_name("h");
+  hv.backward(Tensor::ones(hv.shape(), DType::f64));
+  print_grad(out, "d(sum h)/dz = the diagonal", zv);
+  return hv;
 }
 
 // d(Wx + b)/dx = W, d(Wx + b)/db = I, d(u^T h)/du = h^T.
@@ -68,7 +73,11 @@ Var affine_jacobians(std::ostream& out) {
   print(out, "I", identity(2));
   print(out, "h^T", transpose(h));
   print(out, "d(u^T h)/du", jacobian([&](const Var& v) { return matmul(transpose(v), hc); }, u));
-  return Var();
+  // The graph of Wx + b (--dot), with the gradient of the sum of its outputs.
+  Var xv = Var::parameter(x, "x"), bv = Var::parameter(b, "b");
+  Var y = (matmul(Var::constant(W, "W"), xv) + bv).set_name("Wx + b");
+  y.backward(Tensor::ones(y.shape(), DType::f64));
+  return y;
 }
 
 // s = u^T f(Wx + b) with f = tanh: delta = u o f'(z) = ds/db, and ds/dW = delta x^T. The

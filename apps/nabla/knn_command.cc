@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 
@@ -9,6 +11,8 @@
 #include "exit_status.h"
 #include "nabla/data/mnist.h"
 #include "nabla/tasks/knn.h"
+#include "nabla/train/curves.h"
+#include "nabla/train/run_dir.h"
 
 namespace nabla::cli {
 
@@ -23,6 +27,7 @@ struct Options {
   std::vector<std::int64_t> ks = {1, 3, 5, 7, 9};
   int folds = 5;
   int threads = 2;
+  std::optional<std::string> out;  // the figure's directory (default: a new runs/ one)
 };
 
 constexpr std::int64_t kDefaultCvSize = 10000;
@@ -84,6 +89,44 @@ Sizes checked_sizes(const Options& o, std::optional<std::int64_t> train_images,
   return s;
 }
 
+// The lecture's figure of cross-validation: each fold's accuracy for each k (points) and
+// their mean with one standard deviation either side (error bars); the numbers also in
+// knn_cv.csv beside it.
+void write_cv_figure(const std::filesystem::path& dir, const CrossValidationResult& cv,
+                     const char* distance) {
+  Series folds{"one fold", "#9aa7b8", {}, {}};
+  folds.line = false;
+  Series mean{"mean ± std over the folds", "#1f77b4", {}, {}};
+  std::ofstream csv(dir / "knn_cv.csv");
+  csv.precision(17);
+  csv << "k,mean,std";
+  for (std::size_t f = 0; f < (cv.fold_accuracy.empty() ? 0 : cv.fold_accuracy[0].size()); ++f) {
+    csv << ",fold" << f + 1;
+  }
+  csv << "\n";
+  for (std::size_t i = 0; i < cv.ks.size(); ++i) {
+    const double k = static_cast<double>(cv.ks[i]);
+    csv << cv.ks[i] << "," << cv.mean(i) << "," << cv.stddev(i);
+    for (double a : cv.fold_accuracy[i]) {
+      folds.x.push_back(k);
+      folds.y.push_back(a);
+      csv << "," << a;
+    }
+    csv << "\n";
+    mean.x.push_back(k);
+    mean.y.push_back(cv.mean(i));
+    mean.y_err.push_back(cv.stddev(i));
+  }
+  csv.close();
+  check_written(csv, dir / "knn_cv.csv");
+  Panel p{std::string("k-NN cross-validation (") + distance + " distance)",
+          "k (neighbours that vote)",
+          "cross-validation accuracy",
+          {folds, mean}};
+  p.y_axis = YAxis::linear;
+  write_chart(dir / "knn_cv.svg", {p});
+}
+
 }  // namespace
 
 Runner add_knn_command(CLI::App& app) {
@@ -109,6 +152,10 @@ Runner add_knn_command(CLI::App& app) {
       ->check(whole_number(1, INT64_MAX));
   sub->add_option("--folds", opts->folds, "Cross-validation folds")->check(CLI::Range(2, 100));
   sub->add_option("--threads", opts->threads, "Threads")->check(CLI::Range(1, kMaxThreads));
+  sub->add_option("--out", opts->out,
+                  "Directory for the cross-validation figure knn_cv.svg and its numbers "
+                  "knn_cv.csv (default: a new directory under runs/)")
+      ->check(non_empty_path());
   return [opts]() -> int {
     using Clock = std::chrono::steady_clock;
     auto seconds_since = [](Clock::time_point t) {
@@ -140,6 +187,14 @@ Runner add_knn_command(CLI::App& app) {
       }
       k = cv.best_k();
       std::printf("best k = %lld (%.1f s)\n", static_cast<long long>(k), seconds_since(start));
+      const std::filesystem::path figures =
+          o.out ? std::filesystem::path(*o.out) : make_run_dir();
+      std::filesystem::create_directories(figures);
+      write_cv_figure(figures, cv, distance_name(distance));
+      std::printf("accuracy against k written to %s (numbers: %s)\n",
+                  (figures / "knn_cv.svg").string().c_str(),
+                  (figures / "knn_cv.csv").string().c_str());
+      std::fflush(stdout);
     }
     auto start = Clock::now();
     KNearestNeighbor knn(train, distance, o.threads);

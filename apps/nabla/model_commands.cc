@@ -1,7 +1,10 @@
-// `nabla eval` and `nabla predict`: use a model file written by `nabla train`.
+// `nabla eval`, `nabla predict` and `nabla landscape`: use a model file written by
+// `nabla train`.
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "commands.h"
@@ -10,6 +13,8 @@
 #include "nabla/data/csv.h"
 #include "nabla/data/image.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/landscape.h"
+#include "nabla/train/run_dir.h"
 #include "nabla/train/train.h"
 #include "train_checks.h"
 
@@ -258,6 +263,82 @@ Runner add_predict_command(CLI::App& app) {
       }
     }
     print_predictions(m.spec.describe(), predictions, o->json);
+    return kExitOk;
+  };
+}
+
+}  // namespace nabla::cli
+
+namespace nabla::cli {
+
+Runner add_landscape_command(CLI::App& app) {
+  struct Options {
+    std::string model;
+    std::optional<std::string> data;
+    std::optional<std::string> out;
+    std::int64_t size = 500;
+    std::int64_t points = 21;
+    double radius = 1.0;
+    std::uint64_t seed = 1;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "landscape", "Loss of a trained model along 1-D and 2-D random-direction slices");
+  sub->add_option("--model", o->model, "Model file (model.safetensors of a run)")->required();
+  sub->add_option("--data", o->data, "MNIST directory (default: $NABLA_DATA, else data/mnist)");
+  sub->add_option("--size", o->size, "Training images the loss is the mean over (the first N)")
+      ->check(whole_number(1, INT64_MAX));
+  sub->add_option("--points", o->points, "Points along each direction")
+      ->check(whole_number(2, 201));
+  sub->add_option("--radius", o->radius,
+                  "Largest step along a direction (1: as far as the weights' own norm)")
+      ->check(positive());
+  sub->add_option("--seed", o->seed, "Seed of the random directions");
+  sub->add_option("--out", o->out,
+                  "Directory for landscape.svg and landscape.csv (default: the model's)")
+      ->check(non_empty_path());
+  return [o]() -> int {
+    LoadedModel m = load_network(o->model);
+    const std::string dir = resolve_data_dir(o->data);
+    Dataset train = load_mnist_split(dir, MnistSplit::train);
+    check_model_fits(o->model, m.spec, train.features, "the pixels of each image in " + dir);
+    if (o->size > train.size) {
+      throw UsageError("--size " + std::to_string(o->size) + " is more than the " +
+                       std::to_string(train.size) + " training images in " + dir);
+    }
+    Shape shape = m.spec.example_shape();
+    shape.insert(shape.begin(), o->size);
+    const Tensor x = images_as_tensor(train, 0, o->size).reshape(shape);
+    const Targets t(labels_as_vector(train, 0, o->size));
+    const std::string loss_name = m.spec.loss == "svm" ? "SVM loss" : "softmax loss";
+    Rng rng(o->seed);
+    const LossSlices s =
+        loss_slices([&] { return m.net.loss(x, t); }, m.net.parameters(), rng, o->radius, o->points);
+
+    const std::filesystem::path out =
+        o->out ? std::filesystem::path(*o->out)
+               : std::filesystem::absolute(o->model).parent_path();
+    std::filesystem::create_directories(out);
+    std::ofstream csv(out / "landscape.csv");
+    csv.precision(17);
+    csv << "a,b,loss\n";  // (b = 0: the 1-D slice)
+    const std::size_t n = s.steps.size();
+    for (std::size_t r = 0; r < n; ++r) {
+      for (std::size_t c = 0; c < n; ++c) {
+        csv << s.steps[c] << "," << s.steps[n - 1 - r] << "," << s.grid[r * n + c] << "\n";
+      }
+    }
+    csv.close();
+    check_written(csv, out / "landscape.csv");
+    write_chart(out / "landscape.svg", loss_slice_panels(s, loss_name));
+    double lowest = s.line.front(), highest = s.line.front();
+    for (double v : s.line) lowest = std::min(lowest, v), highest = std::max(highest, v);
+    std::printf("%s of %s on %lld training images: %.6f at the model; along direction 1 from "
+                "%.6f to %.6f (steps -%g to %g)\n",
+                loss_name.c_str(), o->model.c_str(), static_cast<long long>(o->size), s.at_model,
+                lowest, highest, o->radius, o->radius);
+    std::printf("loss slices written to %s (numbers: %s)\n", (out / "landscape.svg").string().c_str(),
+                (out / "landscape.csv").string().c_str());
     return kExitOk;
   };
 }

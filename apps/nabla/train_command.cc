@@ -4,6 +4,7 @@
 // and the Trainer; the run is the library's (nabla/train/run.h), which this file's observer
 // prints.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "nabla/core/runtime.h"
 #include "nabla/detail/workers.h"
 #include "nabla/ops/ops.h"
+#include "nabla/train/figures.h"
 #include "nabla/train/metrics_log.h"
 #include "nabla/train/run.h"
 #include "nabla/train/run_dir.h"
@@ -414,6 +416,21 @@ int report_stopped(const Options& o, const Trainer& trainer, const RunResult& r,
   return 128 + signal;
 }
 
+// A linear classifier's weights as one image per class (templates.svg in the run
+// directory), when its inputs are square images (MNIST's 28 x 28).
+void write_templates(const Sequential& net, const std::filesystem::path& dir) {
+  for (const auto& [name, p] : net.named_parameters()) {
+    if (p.value().rank() != 2) continue;
+    const std::int64_t features = p.value().shape()[0];
+    const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(features))));
+    if (side * side != features) return;  // not square images: no pictures to draw
+    const std::filesystem::path path = dir / "templates.svg";
+    write_chart(path, weight_template_panels(p.value(), side, side), 5);
+    std::printf("weight templates (one image per class) written to %s\n", path.string().c_str());
+    return;
+  }
+}
+
 int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
   // The first SIGINT or SIGTERM from here on stops the run after its step, resumable. (Not
   // among ranks: each would stop at a step of its own; there the signal ends the job.)
@@ -498,6 +515,7 @@ int train_on_this_rank(Options o, const std::shared_ptr<Communicator>& world) {
   }
   std::printf("model saved to %s; curves in %s\n", r.model.string().c_str(),
               r.curves.string().c_str());
+  if (o.model == "linear" && o.arch.empty()) write_templates(trainer.model(), r.dir);
   if (shards > 1) {
     // (the replicas' hashes are compared at every evaluation: equal on every rank)
     std::printf("state hash %016llx (parameters and buffers; every rank's)\n",

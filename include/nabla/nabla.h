@@ -64,6 +64,8 @@
 #include "nabla/train/augment.h"
 #include "nabla/train/communicator.h"
 #include "nabla/train/curves.h"
+#include "nabla/train/figures.h"
+#include "nabla/train/landscape.h"
 #include "nabla/train/layer_registry.h"
 #include "nabla/train/metrics_log.h"
 #include "nabla/train/model_spec.h"

@@ -248,7 +248,8 @@ TEST(Cli, UnknownCommandIsNamedWithTheClosestOne) {
   Result r = run("trian --iters 5");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla: error: unknown command 'trian'; did you mean 'train'? "
-                               "(commands: example, gradcheck, knn, train, eval, predict, export, ner)"));
+                               "(commands: example, gradcheck, knn, train, eval, predict, export, ner, "
+                               "landscape, optimizers)"));
   r = run("");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_THAT(r.out, HasSubstr("nabla: error: a command is required: example, gradcheck, knn, "

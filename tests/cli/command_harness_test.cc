@@ -298,6 +298,21 @@ std::vector<Command> commands() {
        {"--data", good({"mnist"}) + bad_files(), false},
        {"--json", {}}},
       {}});
+  all.push_back(Command{{"landscape"},
+                        {{"--model",
+                          good({"run/model.safetensors"}) + bad_files() +
+                              bad({"truncated.safetensors", "nerrun/model.safetensors"}),
+                          true, true},
+                         {"--data", good({"mnist"}) + bad_files()},
+                         {"--size", good({"5", "20"}) + bad({"0", "101", "x"})},
+                         {"--points", good({"2", "3"}) + bad({"1", "202", "x"})},
+                         {"--radius", kPositiveReals},
+                         {"--out", good({"out1", "out2"}) + bad({"/dev/full", "garbage"})}},
+                        {{"--size", "5"}, {"--points", "2"}}});
+  all.push_back(Command{{"optimizers"},
+                        {{"--steps", good({"1", "5"}) + bad({"0", "10001", "x"})},
+                         {"--out", good({"out1", "out2"}) + bad({"/dev/full", "garbage"})}},
+                        {}});
   all.push_back(Command{{"knn"},
                         {{"--data", good({"mnist"}) + bad_files()},
                          {"--train-size", good({"50", "100"}) + bad({"0", "101", "-3", "x"})},
@@ -306,7 +321,9 @@ std::vector<Command> commands() {
                          {"--distance", good({"l1", "l2"}) + bad({"cosine"})},
                          {"--k", good({"1", "3", "1,3", "1,,3"}) + bad({"0", "101", "x"})},
                          {"--folds", good({"2", "3"}) + bad({"1", "101", "x"})},
-                         {"--threads", good({"1", "2"}) + bad({"0", "257"})}},
+                         {"--threads", good({"1", "2"}) + bad({"0", "257"})},
+                         // (read with several k only)
+                         {"--out", good({"out1", "out2"}) + bad({"/dev/full", "garbage"}), false}},
                         {}});
   all.push_back(Command{
       {"example"},

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,8 +56,9 @@ TEST(SvgPlot, AccuracyAxisFitsTheCurvesAfterTheFirstEvaluation) {
   EXPECT_EQ(ticks.back(), "0.98");  // 0.972 rounded up to the next tick
   // the first evaluations are drawn on the edge, hollow, with their values
   EXPECT_EQ(count(svg, "fill='white' stroke="), 2u);
-  EXPECT_THAT(svg, HasSubstr(">0.1</text>"));
-  EXPECT_THAT(svg, HasSubstr(">0.09</text>"));
+  // ... all at one precision: one decimal more than the ticks (0.02 apart) need
+  EXPECT_THAT(svg, HasSubstr(">0.100</text>"));
+  EXPECT_THAT(svg, HasSubstr(">0.090</text>"));
 }
 
 TEST(SvgPlot, WithoutFittingTheAxisCoversEveryPoint) {
@@ -93,6 +95,70 @@ TEST(SvgPlot, ShortSeriesAreMarkedAndOnePointIsVisible) {
   for (int i = 0; i < 1000; ++i) x.push_back(i), y.push_back(1.0 / (i + 1));
   Panel many{"loss", "iteration", "loss", {{"loss", "blue", x, y}}};
   EXPECT_EQ(count(svg_chart({many}), "<circle"), 0u);  // a dense curve needs none
+}
+
+// The x of every point of the first polyline.
+std::vector<double> polyline_x(const std::string& svg) {
+  std::vector<double> xs;
+  const std::size_t at = svg.find("<polyline");
+  const std::size_t from = svg.find("points='", at) + 8, to = svg.find('\'', from);
+  std::istringstream points(svg.substr(from, to - from));
+  std::string point;
+  while (points >> point) xs.push_back(std::stod(point.substr(0, point.find(','))));
+  return xs;
+}
+
+TEST(SvgPlot, IterationAxisEndsAtTheLastIteration) {
+  std::vector<double> x, y;
+  for (int i = 0; i <= 1200; i += 10) x.push_back(i), y.push_back(2.3 / (1 + i / 100.0));
+  Panel p{"loss", "iteration", "loss", {{"loss", "blue", x, y}}};
+  const std::string svg = svg_chart({p});
+  const std::vector<std::string> ticks = x_ticks(svg);
+  ASSERT_FALSE(ticks.empty());
+  EXPECT_EQ(ticks.front(), "0");
+  EXPECT_LE(std::stod(ticks.back()), 1200);  // no axis running on to 1,500
+  EXPECT_THAT(svg, Not(HasSubstr(">1500<")));
+  // the last iteration is drawn at the right edge of the plot: x = 480 - 20
+  const std::vector<double> xs = polyline_x(svg);
+  ASSERT_FALSE(xs.empty());
+  EXPECT_NEAR(xs.back(), 460, 1e-9);
+  EXPECT_NEAR(xs.front(), 60, 1e-9);
+}
+
+TEST(SvgPlot, ErrorBarsSpanOneErrorEitherSide) {
+  Series s{"mean", "blue", {1, 3, 5}, {5, 7, 6}};
+  s.y_err = {1, 0, 2};  // no bar for a zero error
+  Panel p{"acc", "k", "accuracy", {s}};
+  p.y_axis = YAxis::linear;
+  const std::string svg = svg_chart({p});
+  EXPECT_EQ(count(svg, "class='error-bar'"), 2u);
+  // y from 4 to 8 over the plot's 238 pixels from y = 36: 5 +- 1 runs from 4 (the
+  // bottom, 274) to 6 (155); x = 1 is the left edge, 60
+  EXPECT_THAT(svg, HasSubstr("d='M60,274V155"));
+}
+
+TEST(SvgPlot, PanelsInRowsAndAHeatMapWithItsScale) {
+  Panel p{"map", "x", "y", {}};
+  p.integer_x = false;
+  p.heatmap = Heatmap{.rows = 2, .cols = 3, .values = {0, 1, 2, 3, 4, 5}, .label = "f"};
+  const std::string svg = svg_chart({p, p, p}, 2);
+  const ChartSize size = chart_size(3, 2);
+  EXPECT_EQ(size.width, 960);
+  EXPECT_EQ(size.height, 640);
+  EXPECT_THAT(svg, HasSubstr("width='960' height='640'"));
+  // each panel: 6 cells, the smallest value darkest, the largest lightest, and a colour
+  // scale from the one to the other, its ends labelled, named by the heat map's label
+  EXPECT_EQ(count(svg, "fill='#440154'"), 3u * 2);  // one cell, and the scale's bottom
+  EXPECT_EQ(count(svg, "fill='#fde725'"), 3u * 2);
+  EXPECT_EQ(count(svg, "font-size='10'>5</text>"), 3u);
+  EXPECT_EQ(count(svg, "font-size='10'>0</text>"), 3u);
+  EXPECT_EQ(count(svg, "rotate(90)' text-anchor='middle' font-size='11'>f</text>"), 3u);
+  // a map's y axis is a place, never a log scale, however its values or points spread
+  Panel path = p;
+  path.series.push_back({"path", "red", {0.1, 0.5}, {1e-9, 0.9}});
+  EXPECT_THAT(svg_chart({path}), Not(HasSubstr("log scale")));
+  // the third panel starts the second row
+  EXPECT_THAT(svg, HasSubstr("<text x='240' y='340'"));
 }
 
 }  // namespace
