@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "nabla/nn/crf.h"
 #include "nabla/nn/sparse_affine.h"
 #include "train/json_fields.h"
 #include "train/layer_kinds.h"
@@ -281,8 +282,14 @@ void ModelSpec::check() const {
                        " layers; from 1 to " + std::to_string(kMaxLayers) + " are supported");
     }
   }
-  if (loss != "softmax" && loss != "svm") {
-    throw ValueError("loss '" + loss + "' is not one of softmax, svm");
+  if (loss != "softmax" && loss != "svm" && loss != "crf") {
+    throw ValueError("loss '" + loss + "' is not one of softmax, svm, crf");
+  }
+  // (the sentence-level loss reads the transition scores that layer appends)
+  const bool transitions_last = !layers.empty() && layers.back().kind == "tag_transitions";
+  if ((loss == "crf") != transitions_last) {
+    throw ValueError("model " + kind + ": the crf loss goes with a last layer tag_transitions, "
+                     "and that layer with the crf loss only");
   }
   if (!(init_std > 0) || !std::isfinite(init_std)) {
     throw ValueError("init_std must be a positive finite number");
@@ -381,6 +388,8 @@ Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
   }
   if (spec.loss == "softmax") {
     net.set_loss(std::make_unique<SoftmaxWithLoss>());
+  } else if (spec.loss == "crf") {
+    net.set_loss(std::make_unique<CrfLoss>());
   } else {
     net.set_loss(std::make_unique<SvmLoss>(1.0));
   }

@@ -1,6 +1,7 @@
 // The layer kind of text models: window_embedding, the window tagger's first layer.
 #include <memory>
 
+#include "nabla/nn/crf.h"
 #include "nabla/nn/window_embedding.h"
 #include "nabla/train/model_spec.h"
 #include "train/layer_kinds.h"
@@ -43,6 +44,27 @@ void add_text_layer_kinds(LayerRegistry& registry) {
                                              whole(o, "width"));
   };
   registry.add(std::move(k));
+
+  LayerKind t;
+  t.name = "tag_transitions";
+  t.help =
+      "the sentence-level tagger's transition scores (K + 2, K), appended below the K tag "
+      "scores of the tokens (nn/crf.h); the loss must be crf";
+  t.plan = [](const LayerOptions&, const Shape& in) {
+    if (in.size() != 1 || in[0] < 1) {
+      throw ValueError("tag_transitions: input " + shape_str(in) + ", expected (K) tag scores");
+    }
+    const std::int64_t tags = in[0];
+    return LayerPlan{in, {{"transitions", {tags + 2, tags}}}, {{"allowed", {tags + 2, tags}}}};
+  };
+  t.build = [](const LayerOptions&, const Shape& in, const LayerInit& init) {
+    // Transitions start at 0 (no preference) and all allowed; a tagger sets its
+    // constraints (tasks/ner.h's bio_allowed).
+    const std::int64_t tags = in[0];
+    return std::make_unique<TagTransitions>(Tensor::zeros({tags + 2, tags}, init.dtype),
+                                            Tensor::ones({tags + 2, tags}, init.dtype));
+  };
+  registry.add(std::move(t));
 }
 
 }  // namespace nabla

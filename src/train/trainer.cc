@@ -243,8 +243,8 @@ double Trainer::batch_gradient() {
   if (has_row_grads_) net_.clear_row_gradients();
   row_step_grads_ = row_grads_;
   const Batch& batch = data_->batch(rows_, form_, example_);
-  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.labels)
-                                         : net_.gradient(batch.dense, batch.labels);
+  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, Targets(batch.labels, batch.lengths))
+                                         : net_.gradient(batch.dense, Targets(batch.labels, batch.lengths));
 }
 
 std::string Trainer::non_finite_parameter() const {

@@ -51,6 +51,11 @@ struct NerOptions {
   std::int64_t hidden = 100;        // hidden units
   std::string activation = "tanh";  // tanh, relu or sigmoid
   std::int64_t shape_dim = 5;       // size of the word-shape vectors (0: none)
+  // How a sentence's tags are chosen: "window", each token's highest-scoring tag alone
+  // (SoftmaxWithLoss over tokens); "viterbi", the best path of the whole sentence under
+  // learned tag-transition scores (tag_transitions + the crf loss over sentences,
+  // nn/crf.h). With viterbi, IOB2's constraints are imposed (bio_allowed).
+  std::string decoder = "window";
 };
 
 // The three parts of a corpus, read with read_conll (DataError names file and line).
@@ -71,10 +76,22 @@ struct NerExamples {
   std::vector<std::int64_t> labels;   // (N): tag ids (empty for untagged text)
   std::vector<std::int64_t> lengths;  // tokens per sentence
   std::int64_t size() const { return ids.numel() == 0 ? 0 : ids.size(0); }
+  std::int64_t sentences() const { return static_cast<std::int64_t>(lengths.size()); }
 };
 
+// Which tag may follow which under IOB2, as TagTransitions' `allowed` (K + 2, K) (rows:
+// the previous tag, then start, then end; ones and zeros): I-X only after B-X or I-X,
+// and never first. Tags of other forms (O, B-X, plain names) are allowed anywhere.
+// `also`: sentences whose transitions are allowed whatever IOB2 says (a corpus that
+// breaks it trains without an impossible gold path).
+Tensor bio_allowed(const std::vector<std::string>& tags, DType dtype,
+                   const std::vector<std::vector<std::string>>& also = {});
+// The sentences whose tags break IOB2 (an I-X that is first or follows neither B-X nor I-X).
+std::int64_t count_invalid_bio(const std::vector<std::vector<std::string>>& tagged);
+
 // The window tagger's ModelSpec (kind "window-tagger"): window_embedding over `vocab`
-// words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights.
+// words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights. With
+// the viterbi decoder also tag_transitions, and the crf loss.
 ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
                              const NerOptions& options);
 
@@ -92,6 +109,9 @@ class WindowTagger {
   std::int64_t width() const { return width_; }
   int window() const { return static_cast<int>((width_ - 1) / 2); }
   Sequential& net() { return net_; }
+  // Whether the model scores sentences (decoder viterbi: tag_transitions, crf loss).
+  bool sentence_level() const { return spec_.loss == "crf"; }
+  std::string decoder() const { return sentence_level() ? "viterbi" : "window"; }
   WindowEmbedding& embedding() { return static_cast<WindowEmbedding&>(net_.layer(0)); }
 
   // Sentences as windows of ids. Tags must be in the tag set: DataError names `source`
@@ -100,8 +120,10 @@ class WindowTagger {
   NerExamples encode(const std::vector<TaggedSentence>& sentences, const std::string& source) const;
   NerExamples encode_untagged(const std::vector<std::vector<std::string>>& sentences) const;
 
-  // Tag ids of every token (evaluation mode, in blocks).
-  std::vector<std::int64_t> predict(const NerExamples& examples);
+  // Tag ids of every token (evaluation mode, in blocks of whole sentences): the model's
+  // decoder's; per_token: each token's highest-scoring tag alone, whatever the model (a
+  // sentence-level model's emissions, without the transitions).
+  std::vector<std::int64_t> predict(const NerExamples& examples, bool per_token = false);
   std::vector<std::vector<std::string>> tag(const NerExamples& examples);
   // Entity scores of the model's tags against the sentences' own.
   EntityScores score(const std::vector<TaggedSentence>& sentences, const std::string& source);
@@ -132,12 +154,16 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
                                 const NerOptions& options, std::uint64_t seed);
 
 // The TrainConfig of a tagger: its spec, shuffled epochs of `batch` tokens (each token
-// once an epoch; the last batch smaller).
+// once an epoch; the last batch smaller), or for a sentence-level tagger of `batch`
+// sentences.
 TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,
                              const std::string& optimizer, double lr, std::uint64_t seed);
 // The corpus's tokens as the Trainer's data: training windows, the dev set as the
 // validation split, the test set; evaluations measure entity F1 over the sentences
 // (split names train, dev, test). Tags unknown to the tagger are a DataError (encode).
+// For a sentence-level tagger an example is a sentence: a batch is its tokens' windows,
+// their tags and the sentences' lengths (Batch::lengths), and the evaluations decode
+// with Viterbi.
 std::shared_ptr<TrainingData> ner_training_data(const WindowTagger& tagger,
                                                 const NerCorpus& corpus);
 

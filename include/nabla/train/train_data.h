@@ -45,6 +45,9 @@ struct Batch {
   Tensor dense;        // (B, example...) when the form is dense
   SparseBatch sparse;  // when sparse_rows (the pixels are the data's)
   std::vector<std::int64_t> labels;
+  // For data whose examples are sequences (a tagger's sentences): the tokens of each,
+  // the rows being their tokens one after another; empty when each row is an example.
+  std::vector<std::int64_t> lengths;
 };
 
 class TrainingData {

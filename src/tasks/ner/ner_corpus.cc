@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "nabla/nn/crf.h"
 #include "nabla/tasks/ner.h"
 
 namespace nabla {
@@ -61,6 +62,12 @@ ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t 
       {options.activation, {}},
       {"affine", {{"out", number(tags)}}},
   };
+  if (options.decoder == "viterbi") {
+    s.layers.push_back({"tag_transitions", {}});
+    s.loss = "crf";
+  } else if (options.decoder != "window") {
+    throw ValueError("ner: decoder '" + options.decoder + "' is not one of window, viterbi");
+  }
   s.check();  // (ValueError naming what is out of range)
   return s;
 }
@@ -96,8 +103,15 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
     const float* v = vectors.row(vectors.find(w));
     std::copy(v, v + d, t + vocab.id(w) * d);
   }
-  return WindowTagger(std::move(vocab), std::vector<std::string>(tags.begin(), tags.end()), spec,
-                      std::move(net));
+  std::vector<std::string> tag_list(tags.begin(), tags.end());
+  if (options.decoder == "viterbi") {
+    // IOB2's constraints, imposed, except where the training data itself breaks them.
+    std::vector<std::vector<std::string>> gold;
+    for (const TaggedSentence& s : corpus.train) gold.push_back(s.tags);
+    auto& transitions = static_cast<TagTransitions&>(net.layer(net.size() - 1));
+    transitions.allowed() = bio_allowed(tag_list, DType::f32, gold);
+  }
+  return WindowTagger(std::move(vocab), std::move(tag_list), spec, std::move(net));
 }
 
 TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,

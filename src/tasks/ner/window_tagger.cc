@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "nabla/core/tensor.h"  // DataError
+#include "nabla/nn/crf.h"
+#include "nabla/ops/crf.h"
 #include "nabla/ops/ops.h"     // argmax_rows
 #include "nabla/tasks/ner.h"
 
@@ -86,6 +88,13 @@ WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, Mode
   if (net_.size() == 0 || dynamic_cast<WindowEmbedding*>(&net_.layer(0)) == nullptr) {
     throw ValueError("WindowTagger: the network does not start with a window embedding");
   }
+  if (sentence_level()) {
+    auto* last = dynamic_cast<TagTransitions*>(&net_.layer(net_.size() - 1));
+    if (last == nullptr || last->tags() != static_cast<std::int64_t>(tags_.size())) {
+      throw ValueError("WindowTagger: a sentence-level tagger's network ends with the "
+                       "transitions of its " + std::to_string(tags_.size()) + " tags");
+    }
+  }
   for (std::size_t i = 0; i < tags_.size(); ++i) {
     if (!tag_ids_.emplace(tags_[i], static_cast<std::int64_t>(i)).second) {
       throw ValueError("WindowTagger: tag '" + tags_[i] + "' given twice");
@@ -144,16 +153,36 @@ NerExamples WindowTagger::encode(const std::vector<TaggedSentence>& sentences,
   return out;
 }
 
-std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples) {
+std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples, bool per_token) {
   const std::int64_t n = examples.size(), cols = 2 * width(), chunk = 4096;
-  std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(n));
   Tensor ids;
-  for (std::int64_t begin = 0; begin < n; begin += chunk) {
-    const std::int64_t m = std::min(chunk, n - begin);
+  std::vector<std::int64_t> lengths;
+  // Blocks of whole sentences, of `chunk` tokens or more (a decoder sees whole sentences).
+  std::size_t next = 0;
+  for (std::int64_t begin = 0; begin < n;) {
+    std::int64_t m = 0;
+    lengths.clear();
+    while (next < examples.lengths.size() && (m < chunk || lengths.empty())) {
+      lengths.push_back(examples.lengths[next]);
+      m += examples.lengths[next++];
+    }
+    if (lengths.empty() || begin + m > n) m = n - begin;  // (lengths short of the tokens)
     ids.resize({m, cols}, DType::i64);
     std::memcpy(ids.raw(), examples.ids.data<std::int64_t>() + begin * cols, ids.nbytes());
-    const std::vector<std::int64_t> best = argmax_rows(net_.predict(ids));
-    std::copy(best.begin(), best.end(), out.begin() + begin);
+    const Tensor scores = net_.predict(ids);
+    std::vector<std::int64_t> best;
+    if (!sentence_level()) {
+      best = argmax_rows(scores);
+    } else if (per_token) {
+      best = argmax_rows(sentence_scores(scores).emissions);
+    } else {
+      const SentenceScores s = sentence_scores(scores);
+      best = viterbi_decode(s.emissions, s.transitions, lengths);
+    }
+    out.insert(out.end(), best.begin(), best.end());
+    begin += m;
   }
   return out;
 }
