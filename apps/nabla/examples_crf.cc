@@ -58,6 +58,26 @@ Var sentence_crf(std::ostream& out) {
   crf_loss_gradient(e, a, gold, {3}, 1.0, de, da);
   print(out, "dloss/dE = p(y_t = j) - [gold y_t = j]", de);
   print(out, "dloss/dA = expected transition counts - the gold path's", da);
+  // Viterbi: the same recursion with max for logsumexp, and where each max came from.
+  double delta[3][2];
+  int from[3][2] = {{0, 0}, {0, 0}, {0, 0}};
+  for (int j = 0; j < 2; ++j) delta[0][j] = a.get(4 + j) + e.get(j);
+  for (int t = 1; t < 3; ++t) {
+    for (int j = 0; j < 2; ++j) {
+      const double x0 = delta[t - 1][0] + a.get(j), x1 = delta[t - 1][1] + a.get(2 + j);
+      from[t][j] = x1 > x0 ? 1 : 0;
+      delta[t][j] = e.get(2 * t + j) + (x1 > x0 ? x1 : x0);
+    }
+  }
+  for (int t = 0; t < 3; ++t) {
+    out << "delta_" << t << " (" << words[static_cast<std::size_t>(t)] << ") = ["
+        << format_number(delta[t][0]) << ", " << format_number(delta[t][1]) << "]";
+    if (t > 0) {
+      out << ", best previous tag: O <- " << tags[static_cast<std::size_t>(from[t][0])]
+          << ", PER <- " << tags[static_cast<std::size_t>(from[t][1])];
+    }
+    out << "\n";
+  }
   const std::vector<std::int64_t> best = viterbi_decode(e, a, {3});
   out << "Viterbi: the best path = " << tags[static_cast<std::size_t>(best[0])] << " "
       << tags[static_cast<std::size_t>(best[1])] << " " << tags[static_cast<std::size_t>(best[2])]

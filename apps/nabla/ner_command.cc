@@ -257,10 +257,15 @@ int run_eval(const std::string& model_path, const std::string& data) {
   // tag alone (the window decoder's; for a sentence-level model, its emissions alone).
   const auto per_token =
       tag_names(model.predict(examples, /*per_token=*/true), examples.lengths, model.tags());
-  std::printf("invalid IOB2 sentences (of %zu): %s decoder %lld, window decoder %lld\n",
-              sentences.size(), model.decoder().c_str(),
-              static_cast<long long>(count_invalid_bio(tagged)),
-              static_cast<long long>(count_invalid_bio(per_token)));
+  if (model.sentence_level()) {
+    std::printf("invalid IOB2 sentences (of %zu): viterbi decoder %lld, window decoder (each "
+                "token's best emission alone) %lld\n",
+                sentences.size(), static_cast<long long>(count_invalid_bio(tagged)),
+                static_cast<long long>(count_invalid_bio(per_token)));
+  } else {
+    std::printf("invalid IOB2 sentences (of %zu): window decoder %lld\n", sentences.size(),
+                static_cast<long long>(count_invalid_bio(tagged)));
+  }
   std::printf("entity F1 | %.4f\n", s.overall.f1());
   return 0;
 }
@@ -324,6 +329,15 @@ Runner add_ner_command(CLI::App& app) {
       ->check(whole_number(0, 1000));
   train->add_option("--epochs", t->epochs, "Passes over the training tokens (the total, resumed)")
       ->check(whole_number(1, 100000));
+  train
+      ->add_option("--affix-dim", t->model.affix_dim,
+                   "Size of the learned vectors of each token's first and last 3 letters "
+                   "(0: none)")
+      ->check(whole_number(0, 1000));
+  train
+      ->add_option("--dropout", t->model.dropout,
+                   "Dropout on the window's vectors while training (0: none)")
+      ->check(CLI::Range(0.0, 0.9));
   train
       ->add_option("--decoder", t->model.decoder,
                    "viterbi: the best tag path of each sentence under learned transition "

@@ -460,6 +460,50 @@ TEST_F(NerViterbi, FullGradientMatchesNumericalInFloat64) {
   EXPECT_NE(g.get(1 * 4 + 2), 0.0);  // B-PER -> I-PER: allowed, used
 }
 
+// The same with prefix and suffix vectors: four tables, one more parameter.
+TEST_F(NerViterbi, FullGradientWithAffixesMatchesNumericalInFloat64) {
+  NerCorpus c = corpus();
+  Rng rng(8);
+  NerOptions o = viterbi();
+  o.window = 1;
+  o.hidden = 5;
+  o.shape_dim = 2;
+  o.affix_dim = 2;
+  WindowTagger m = make_check_tagger(c.train, {"B-LOC", "B-PER", "I-PER", "O"}, 3, o, rng);
+  NerExamples x = m.encode(c.train, "train");
+  ASSERT_EQ(x.ids.shape(), (Shape{10, 12}));
+  // "Paris": prefix "<par", suffix ">ris"
+  EXPECT_EQ(x.ids.get(2 * 12 + 7), static_cast<double>(m.affixes().id("<par")));
+  EXPECT_EQ(x.ids.get(2 * 12 + 10), static_cast<double>(m.affixes().id(">ris")));
+  EXPECT_EQ(prefix_of("@Obama"), "<@ob");
+  EXPECT_EQ(suffix_of("in"), ">in");
+  m.embedding().set_grad_mode(EmbeddingGrad::dense);
+  GradCheckReport r = gradient_check(m, x);
+  ASSERT_EQ(r.params.size(), 8u);
+  EXPECT_EQ(r.params[2].name, "affixes.W1");
+  for (const ParamCheck& p : r.params) {
+    EXPECT_LT(p.max_abs_diff, 1e-9) << p.name;
+    EXPECT_LT(p.max_rel_error, 1e-5) << p.name;
+  }
+}
+
+TEST_F(NerViterbi, AffixesRoundTripThroughTheModelFile) {
+  NerCorpus c = corpus();
+  NerOptions o;
+  o.affix_dim = 4;
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  EXPECT_EQ(m.affixes().id("<par"), m.affixes().id("<par"));
+  EXPECT_NE(m.affixes().id(">ris"), Vocabulary::kUnknown);
+  EXPECT_EQ(m.affixes().id(">xyz"), Vocabulary::kUnknown);
+  Trainer trainer = trainer_of(m, c, 1);
+  while (!trainer.done()) trainer.step();
+  trainer.save(path("a.safetensors"));
+  WindowTagger back = load_window_tagger(path("a.safetensors"));
+  EXPECT_EQ(back.affixes().words(), m.affixes().words());
+  NerExamples x = m.encode(c.test, c.test_path);
+  EXPECT_EQ(back.net().predict(x.ids).to_vector(), m.net().predict(x.ids).to_vector());
+}
+
 TEST_F(NerViterbi, TrainsOnSentencesThroughTheOneTrainerAndTagsValidSequences) {
   NerCorpus c = corpus();
   NerOptions o = viterbi();

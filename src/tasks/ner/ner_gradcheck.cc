@@ -38,12 +38,18 @@ GradCheckReport gradient_check(WindowTagger& model, const NerExamples& batch, do
 WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
                                std::vector<std::string> tags, std::int64_t dim,
                                const NerOptions& options, Rng& rng) {
-  Vocabulary vocab;
+  Vocabulary vocab, affixes;
   for (const TaggedSentence& s : sentences) {
-    for (const std::string& token : s.tokens) vocab.add(lower_case(token));
+    for (const std::string& token : s.tokens) {
+      vocab.add(lower_case(token));
+      if (options.affix_dim > 0) {
+        affixes.add(prefix_of(token));
+        affixes.add(suffix_of(token));
+      }
+    }
   }
-  ModelSpec spec =
-      window_tagger_spec(vocab.size(), dim, static_cast<std::int64_t>(tags.size()), options);
+  ModelSpec spec = window_tagger_spec(vocab.size(), dim, static_cast<std::int64_t>(tags.size()),
+                                      options, affixes.size());
   Tensor vectors = Tensor::randn({vocab.size(), dim}, rng, 0.5, DType::f64);
   Sequential net = build_model(spec, rng, DType::f64);
   static_cast<WindowEmbedding&>(net.layer(0)).words().W().value() = vectors;
@@ -53,7 +59,8 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
     transitions.transitions().value() = Tensor::randn(transitions.transitions().shape(), rng, 0.5, DType::f64);
     transitions.allowed() = bio_allowed(tags, DType::f64);
   }
-  return WindowTagger(std::move(vocab), std::move(tags), std::move(spec), std::move(net));
+  return WindowTagger(std::move(vocab), std::move(tags), std::move(spec), std::move(net),
+                      std::move(affixes));
 }
 
 }  // namespace nabla

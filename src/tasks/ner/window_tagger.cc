@@ -67,9 +67,24 @@ std::vector<std::vector<std::string>> tag_names(const std::vector<std::int64_t>&
   return out;
 }
 
+std::string prefix_of(const std::string& token) {
+  const std::string w = lower_case(token);
+  std::string out(1, '<');
+  out.append(w, 0, kAffixLength);
+  return out;
+}
+
+std::string suffix_of(const std::string& token) {
+  const std::string w = lower_case(token);
+  std::string out(1, '>');
+  out.append(w, w.size() > kAffixLength ? w.size() - kAffixLength : 0, kAffixLength);
+  return out;
+}
+
 WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec,
-                           Sequential net)
+                           Sequential net, Vocabulary affixes)
     : vocabulary_(std::move(words)),
+      affixes_(std::move(affixes)),
       tags_(std::move(tags)),
       spec_(std::move(spec)),
       net_(std::move(net)) {
@@ -87,6 +102,16 @@ WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, Mode
   }
   if (net_.size() == 0 || dynamic_cast<WindowEmbedding*>(&net_.layer(0)) == nullptr) {
     throw ValueError("WindowTagger: the network does not start with a window embedding");
+  }
+  const auto affix_rows = static_cast<std::int64_t>(first.count("affix_dim") != 0 &&
+                                                            first.at("affix_dim") > 0
+                                                        ? first.at("affixes")
+                                                        : 0);
+  has_affixes_ = affix_rows > 0;
+  if (embedding().has_affixes() != has_affixes_ ||
+      (affix_rows > 0 && affix_rows != affixes_.size())) {
+    throw ValueError("WindowTagger: " + std::to_string(affixes_.size()) +
+                     " affixes do not fit the model " + spec_.describe());
   }
   if (sentence_level()) {
     auto* last = dynamic_cast<TagTransitions*>(&net_.layer(net_.size() - 1));
@@ -108,21 +133,38 @@ NerExamples WindowTagger::encode_untagged(
   std::int64_t n = 0;
   for (const auto& s : sentences) n += static_cast<std::int64_t>(s.size());
   const std::int64_t k = width();
-  out.ids = Tensor({n, 2 * k}, DType::i64);
+  const bool affixes = has_affixes_;
+  const std::int64_t cols = (affixes ? 4 : 2) * k;
+  out.ids = Tensor({n, cols}, DType::i64);
   std::int64_t* row = out.ids.data<std::int64_t>();
-  std::vector<std::int64_t> ids, shape_ids;
+  std::vector<std::int64_t> ids, shape_ids, prefix_ids, suffix_ids, pi, xi;
   for (const auto& s : sentences) {
     ids.clear();
     shape_ids.clear();
+    prefix_ids.clear();
+    suffix_ids.clear();
     for (const std::string& token : s) {
       ids.push_back(vocabulary_.id(lower_case(token)));
       shape_ids.push_back(1 + static_cast<std::int64_t>(word_shape(token)));  // 0: padding
+      if (affixes) {
+        prefix_ids.push_back(affixes_.id(prefix_of(token)));
+        suffix_ids.push_back(affixes_.id(suffix_of(token)));
+      }
     }
     const std::vector<std::int64_t> wi = window_ids(ids, window());
     const std::vector<std::int64_t> si = window_ids(shape_ids, window());
-    for (std::size_t t = 0; t < s.size(); ++t, row += 2 * k) {
-      std::copy_n(wi.begin() + static_cast<std::ptrdiff_t>(t) * k, k, row);
-      std::copy_n(si.begin() + static_cast<std::ptrdiff_t>(t) * k, k, row + k);
+    if (affixes) {
+      pi = window_ids(prefix_ids, window());
+      xi = window_ids(suffix_ids, window());
+    }
+    for (std::size_t t = 0; t < s.size(); ++t, row += cols) {
+      const auto at = static_cast<std::ptrdiff_t>(t) * k;
+      std::copy_n(wi.begin() + at, k, row);
+      std::copy_n(si.begin() + at, k, row + k);
+      if (affixes) {
+        std::copy_n(pi.begin() + at, k, row + 2 * k);
+        std::copy_n(xi.begin() + at, k, row + 3 * k);
+      }
     }
     out.lengths.push_back(static_cast<std::int64_t>(s.size()));
   }
@@ -154,7 +196,7 @@ NerExamples WindowTagger::encode(const std::vector<TaggedSentence>& sentences,
 }
 
 std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples, bool per_token) {
-  const std::int64_t n = examples.size(), cols = 2 * width(), chunk = 4096;
+  const std::int64_t n = examples.size(), cols = examples.ids.size(1), chunk = 4096;
   std::vector<std::int64_t> out;
   out.reserve(static_cast<std::size_t>(n));
   Tensor ids;
@@ -200,9 +242,11 @@ EntityScores WindowTagger::score(const std::vector<TaggedSentence>& sentences,
 }
 
 std::map<std::string, std::string> WindowTagger::metadata() const {
-  return {{"ner.vocabulary", join_lines(vocabulary_.words())},
-          {"ner.tags", join_lines(tags_)},
-          {"ner.window", std::to_string(window())}};
+  std::map<std::string, std::string> out = {{"ner.vocabulary", join_lines(vocabulary_.words())},
+                                            {"ner.tags", join_lines(tags_)},
+                                            {"ner.window", std::to_string(window())}};
+  if (affixes_.size() > 2) out["ner.affixes"] = join_lines(affixes_.words());
+  return out;
 }
 
 WindowTagger load_window_tagger(const std::string& path) {
@@ -228,9 +272,17 @@ WindowTagger load_window_tagger(const std::string& path) {
   if (vocab.size() != static_cast<std::int64_t>(words.size())) {
     throw DataError(path + ": the vocabulary lists a word twice");
   }
+  Vocabulary affixes;
+  if (m.metadata.count("ner.affixes") != 0) {
+    const std::vector<std::string> lines = split_lines(m.metadata.at("ner.affixes"));
+    for (std::size_t i = 2; i < lines.size(); ++i) affixes.add(lines[i]);
+    if (lines.size() < 2 || affixes.size() != static_cast<std::int64_t>(lines.size())) {
+      throw DataError(path + ": the affixes do not start with <pad>, <unk> or list one twice");
+    }
+  }
   try {
     return WindowTagger(std::move(vocab), split_lines(get("ner.tags")), std::move(m.spec),
-                        std::move(m.net));
+                        std::move(m.net), std::move(affixes));
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
