@@ -44,6 +44,14 @@ void print_scores(const char* title, const EntityScores& s) {
   row("overall", s.overall);
 }
 
+// The command's model: the library's NerOptions with the decoder that is better on BTC's
+// dev set (README: viterbi).
+NerOptions default_model() {
+  NerOptions o;
+  o.decoder = "viterbi";
+  return o;
+}
+
 struct TrainOptions {
   std::string train = "corpora/btc/btc.train";
   std::string dev = "corpora/btc/btc.dev";
@@ -57,7 +65,7 @@ struct TrainOptions {
   bool overwrite = false;
   int threads = 0;
   std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
-  NerOptions model;
+  NerOptions model = default_model();
   std::int64_t epochs = 10;
   std::int64_t batch = 0;          // tokens (window) or sentences (viterbi) per step; 0: 64 or 4
   std::string optimizer = "adam";  // any of optimizer_names()
@@ -131,12 +139,16 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
   }
   std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
   if (talks) {
+    std::size_t tokens = 0;
+    for (const TaggedSentence& s : corpus.train) tokens += s.tokens.size();
+    const std::string unit =
+        tagger->sentence_level() ? "sentences (" + std::to_string(tokens) + " training tokens)"
+                                 : std::string("tokens");
     std::printf("data: %lld / %lld / %lld %s (train / dev / test), %lld words (%s), %zu tags, "
                 "%.1f s\n",
                 static_cast<long long>(data->size(Split::train)),
                 static_cast<long long>(data->size(Split::validation)),
-                static_cast<long long>(data->size(Split::test)),
-                tagger->sentence_level() ? "sentences" : "tokens",
+                static_cast<long long>(data->size(Split::test)), unit.c_str(),
                 static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
                 tagger->tags().size(), seconds_since(start));
   }

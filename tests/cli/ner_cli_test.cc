@@ -69,11 +69,14 @@ class NerCli : public nabla::testing_util::TempDirTest {
     std::ofstream(path(name)) << text;
     return path(name);
   }
-  // `nabla ner train` on the small files, with `extra` options.
+  // `nabla ner train` on the small files, with `extra` options (the window decoder unless
+  // they name one).
   Result train(const std::string& extra, const std::string& out = "run") {
+    const std::string decoder =
+        extra.find("--decoder") == std::string::npos ? " --decoder window " : " ";
     return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
-                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) + " " +
-                     extra);
+                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) +
+                     decoder + extra);
   }
 };
 
@@ -158,9 +161,13 @@ TEST_F(NerCli, ResumeContinuesTheRun) {
 // --decoder viterbi: sentences as the examples, eval counts the invalid IOB2 sequences,
 // tag prints valid ones.
 TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
-  Result r = train("--decoder viterbi --epochs 2 --hidden 30 --affix-dim 5");
+  // (the default decoder: no --decoder)
+  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
+                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
+                       path("run") + " --epochs 2 --hidden 30 --affix-dim 5");
   ASSERT_EQ(r.status, 0) << r.out;
-  EXPECT_THAT(r.out, HasSubstr(" sentences (train / dev / test)"));
+  EXPECT_THAT(r.out, HasSubstr(" sentences ("));
+  EXPECT_THAT(r.out, HasSubstr(" training tokens) (train / dev / test)"));
   EXPECT_THAT(r.out, HasSubstr("affine:7 tag_transitions, crf loss; decoder viterbi; adam lr "
                                "0.001, batch 4 sentences, 2 epochs of "));
   std::smatch m;

@@ -477,6 +477,8 @@ TEST_F(NerViterbi, FullGradientWithAffixesMatchesNumericalInFloat64) {
   EXPECT_EQ(x.ids.get(2 * 12 + 10), static_cast<double>(m.affixes().id(">ris")));
   EXPECT_EQ(prefix_of("@Obama"), "<@ob");
   EXPECT_EQ(suffix_of("in"), ">in");
+  EXPECT_EQ(prefix_of("Ångström"), "<Ång");  // whole UTF-8 characters (GloVe's
+  EXPECT_EQ(suffix_of("Ångström"), ">röm");          // lower_case leaves non-ASCII alone)
   m.embedding().set_grad_mode(EmbeddingGrad::dense);
   GradCheckReport r = gradient_check(m, x);
   ASSERT_EQ(r.params.size(), 8u);

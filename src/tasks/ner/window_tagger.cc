@@ -67,17 +67,32 @@ std::vector<std::vector<std::string>> tag_names(const std::vector<std::int64_t>&
   return out;
 }
 
+// Whether byte c starts a UTF-8 character (is not a continuation byte 10xxxxxx).
+bool starts_character(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
 std::string prefix_of(const std::string& token) {
+  // The first kAffixLength characters (UTF-8: whole characters, never a part of one).
   const std::string w = lower_case(token);
+  std::size_t end = 0, count = 0;
+  while (end < w.size() && (count < kAffixLength || !starts_character(w[end]))) {
+    if (starts_character(w[end])) ++count;
+    ++end;
+  }
   std::string out(1, '<');
-  out.append(w, 0, kAffixLength);
+  out.append(w, 0, end);
   return out;
 }
 
 std::string suffix_of(const std::string& token) {
+  // The last kAffixLength characters.
   const std::string w = lower_case(token);
+  std::size_t begin = w.size(), count = 0;
+  while (begin > 0 && count < kAffixLength) {
+    --begin;
+    if (starts_character(w[begin])) ++count;
+  }
   std::string out(1, '>');
-  out.append(w, w.size() > kAffixLength ? w.size() - kAffixLength : 0, kAffixLength);
+  out.append(w, begin, std::string::npos);
   return out;
 }
 
