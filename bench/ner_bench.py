@@ -4,7 +4,8 @@
     /usr/bin/python3 bench/run_bench.py --task ner [--rounds N] [--epochs 10] [--build DIR]
                                         [--coretype SKYLAKEX|asis]
 
-Each round runs nabla (its default decoder, viterbi, and --decoder window), then the peer, each under /usr/bin/time (wall time, peak RSS), both
+Each round runs nabla (its default decoder, viterbi, and --decoder window), then the peer,
+each under /usr/bin/time (wall time, peak RSS), both
 with one thread and the same OPENBLAS_CORETYPE (SKYLAKEX on a CPU with AVX-512, as for
 the tuned MNIST peer, so that neither side runs OpenBLAS's fallback kernels; `--coretype
 asis` leaves the environment alone). The figure of the issue is

@@ -16,14 +16,18 @@ namespace {
 Var sentence_crf(std::ostream& out) {
   const std::vector<std::string> words = {"Alice", "met", "Bob"}, tags = {"O", "PER"};
   // Emissions E (3 words, 2 tags): the network's score of each tag at each word.
-  const Tensor e = Tensor::from({3, 2}, {1, 3,  //   Alice: O 1, PER 3
-                                         2, 0,  //   met:   O 2, PER 0
-                                         0, 2}, DType::f64);  // Bob: O 0, PER 2
+  const Tensor e = Tensor::from({3, 2},
+                                {1, 3,  //   Alice: O 1, PER 3
+                                 2, 0,  //   met:   O 2, PER 0
+                                 0, 2},
+                                DType::f64);  // Bob: O 0, PER 2
   // Transitions A (2 + 2, 2): rows from O, from PER, start, end; columns to O, to PER.
-  const Tensor a = Tensor::from({4, 2}, {0.5, 0,  // O -> O 0.5, O -> PER 0
-                                         1, -1,   // PER -> O 1, PER -> PER -1
-                                         0, 0,    // start
-                                         0, 0}, DType::f64);  // end
+  const Tensor a = Tensor::from({4, 2},
+                                {0.5, 0,  // O -> O 0.5, O -> PER 0
+                                 1, -1,   // PER -> O 1, PER -> PER -1
+                                 0, 0,    // start
+                                 0, 0},
+                                DType::f64);  // end
   print(out, "E (rows Alice, met, Bob; columns O, PER)", e);
   print(out, "A (rows from O, from PER, start, end; columns to O, to PER)", a);
   out << "s(y) = A[start][y0] + E[0][y0] + A[y0][y1] + E[1][y1] + A[y1][y2] + E[2][y2] + "
@@ -36,7 +40,8 @@ Var sentence_crf(std::ostream& out) {
     out << "s(" << tags[y[0]] << " " << tags[y[1]] << " " << tags[y[2]]
         << ") = " << format_number(s) << "\n";
   }
-  out << "log Z by enumeration = log sum exp s(y) over the 8 paths = " << format_number(sum > 0 ? std::log(sum) : 0, 6) << "\n";
+  out << "log Z by enumeration = log sum exp s(y) over the 8 paths = "
+      << format_number(sum > 0 ? std::log(sum) : 0, 6) << "\n";
   // The forward recursion: alpha_t[j] = E[t][j] + logsumexp_i(alpha_{t-1}[i] + A[i][j]).
   double alpha[3][2];
   for (int j = 0; j < 2; ++j) alpha[0][j] = a.get(4 + j) + e.get(j);
@@ -47,13 +52,15 @@ Var sentence_crf(std::ostream& out) {
     }
   }
   for (int t = 0; t < 3; ++t) {
-    out << "alpha_" << t << " (" << words[static_cast<std::size_t>(t)]
-        << ") = [" << format_number(alpha[t][0]) << ", " << format_number(alpha[t][1]) << "]\n";
+    out << "alpha_" << t << " (" << words[static_cast<std::size_t>(t)] << ") = ["
+        << format_number(alpha[t][0]) << ", " << format_number(alpha[t][1]) << "]\n";
   }
   const double log_z = crf_log_partition(e, a, {3})[0];
-  out << "log Z by the forward recursion = logsumexp(alpha_2 + A[end]) = " << format_number(log_z) << "\n";
+  out << "log Z by the forward recursion = logsumexp(alpha_2 + A[end]) = " << format_number(log_z)
+      << "\n";
   const std::vector<std::int64_t> gold = {1, 0, 1};
-  out << "loss of the gold path PER O PER = log Z - s(gold) = " << format_number(crf_loss(e, a, gold, {3})) << "\n";
+  out << "loss of the gold path PER O PER = log Z - s(gold) = "
+      << format_number(crf_loss(e, a, gold, {3})) << "\n";
   Tensor de, da;
   crf_loss_gradient(e, a, gold, {3}, 1.0, de, da);
   print(out, "dloss/dE = p(y_t = j) - [gold y_t = j]", de);

@@ -187,7 +187,8 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
   std::printf("model %s; decoder %s; %s lr %g, batch %lld %s, %lld epochs of %lld steps, "
               "seed %llu\n",
               c.model.describe().c_str(), tagger->decoder().c_str(), c.optimizer.c_str(), c.lr,
-              static_cast<long long>(c.batch), tagger->sentence_level() ? "sentences" : "tokens", static_cast<long long>(o.epochs),
+              static_cast<long long>(c.batch), tagger->sentence_level() ? "sentences" : "tokens",
+              static_cast<long long>(o.epochs),
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
   if (shards > 1) {

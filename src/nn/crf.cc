@@ -17,7 +17,8 @@ Tensor take_rows(const Tensor& t, std::int64_t begin, std::int64_t count) {
   Tensor out({count, k}, t.dtype());
   const std::size_t row = static_cast<std::size_t>(k) * dtype_size(t.dtype());
   if (count > 0) {
-    std::memcpy(out.raw(), static_cast<const char*>(t.raw()) + static_cast<std::size_t>(begin) * row,
+    std::memcpy(out.raw(),
+                static_cast<const char*>(t.raw()) + static_cast<std::size_t>(begin) * row,
                 static_cast<std::size_t>(count) * row);
   }
   return out;
@@ -30,10 +31,11 @@ TagTransitions::TagTransitions(Tensor transitions, Tensor allowed) {
       transitions.size(0) != transitions.size(1) + 2 || allowed.shape() != transitions.shape() ||
       allowed.dtype() != transitions.dtype() ||
       (transitions.dtype() != DType::f32 && transitions.dtype() != DType::f64)) {
-    throw ShapeError("TagTransitions: expected transitions (K + 2, K) and allowed of the same "
-                     "shape, float32 or float64, got " +
-                     std::string(dtype_name(transitions.dtype())) + shape_str(transitions.shape()) +
-                     " and " + dtype_name(allowed.dtype()) + shape_str(allowed.shape()));
+    throw ShapeError(
+        "TagTransitions: expected transitions (K + 2, K) and allowed of the same "
+        "shape, float32 or float64, got " +
+        std::string(dtype_name(transitions.dtype())) + shape_str(transitions.shape()) + " and " +
+        dtype_name(allowed.dtype()) + shape_str(allowed.shape()));
   }
   register_parameter("transitions", std::move(transitions));
   register_buffer("allowed", std::move(allowed));

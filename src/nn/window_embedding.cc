@@ -57,7 +57,9 @@ WindowEmbedding::WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width
   }
   register_module("words", std::make_unique<Embedding>(std::move(words)));
   register_module("shapes", std::make_unique<Embedding>(std::move(shapes)));
-  if (affixes.defined()) register_module("affixes", std::make_unique<Embedding>(std::move(affixes)));
+  if (affixes.defined()) {
+    register_module("affixes", std::make_unique<Embedding>(std::move(affixes)));
+  }
 }
 
 Embedding& WindowEmbedding::affixes() { return static_cast<Embedding&>(module_at(2)); }

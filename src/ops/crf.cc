@@ -15,8 +15,12 @@ struct Scores {
   std::int64_t n = 0, k = 0;
   std::vector<double> e;  // (N, K)
   std::vector<double> a;  // (K + 2, K)
-  double emit(std::int64_t t, std::int64_t j) const { return e[static_cast<std::size_t>(t * k + j)]; }
-  double trans(std::int64_t i, std::int64_t j) const { return a[static_cast<std::size_t>(i * k + j)]; }
+  double emit(std::int64_t t, std::int64_t j) const {
+    return e[static_cast<std::size_t>(t * k + j)];
+  }
+  double trans(std::int64_t i, std::int64_t j) const {
+    return a[static_cast<std::size_t>(i * k + j)];
+  }
 };
 
 std::vector<double> as_doubles(const Tensor& t) {
@@ -42,12 +46,14 @@ Scores read_scores(const char* op, const Tensor& emissions, const Tensor& transi
   }
   if (emissions.dtype() != transitions.dtype() ||
       (emissions.dtype() != DType::f32 && emissions.dtype() != DType::f64)) {
-    throw ValueError(std::string(op) + ": emissions and transitions must be float32 or float64, "
+    throw ValueError(std::string(op) +
+                     ": emissions and transitions must be float32 or float64, "
                      "of one dtype");
   }
   std::int64_t total = 0;
   for (std::int64_t len : lengths) {
-    if (len < 0) throw ValueError(std::string(op) + ": a sentence of length " + std::to_string(len));
+    if (len < 0)
+      throw ValueError(std::string(op) + ": a sentence of length " + std::to_string(len));
     total += len;
   }
   if (total != n) {
@@ -84,16 +90,20 @@ double forward_recursion(const Scores& s, std::int64_t begin, std::int64_t len,
   const std::int64_t k = s.k;
   alpha.assign(static_cast<std::size_t>(len * k), 0.0);
   std::vector<double> terms(static_cast<std::size_t>(k));
-  for (std::int64_t j = 0; j < k; ++j) alpha[static_cast<std::size_t>(j)] = s.trans(k, j) + s.emit(begin, j);
+  for (std::int64_t j = 0; j < k; ++j)
+    alpha[static_cast<std::size_t>(j)] = s.trans(k, j) + s.emit(begin, j);
   for (std::int64_t t = 1; t < len; ++t) {
     const double* prev = alpha.data() + (t - 1) * k;
     for (std::int64_t j = 0; j < k; ++j) {
-      for (std::int64_t i = 0; i < k; ++i) terms[static_cast<std::size_t>(i)] = prev[i] + s.trans(i, j);
-      alpha[static_cast<std::size_t>(t * k + j)] = s.emit(begin + t, j) + log_sum_exp(terms.data(), k);
+      for (std::int64_t i = 0; i < k; ++i)
+        terms[static_cast<std::size_t>(i)] = prev[i] + s.trans(i, j);
+      alpha[static_cast<std::size_t>(t * k + j)] =
+          s.emit(begin + t, j) + log_sum_exp(terms.data(), k);
     }
   }
   const double* last = alpha.data() + (len - 1) * k;
-  for (std::int64_t j = 0; j < k; ++j) terms[static_cast<std::size_t>(j)] = last[j] + s.trans(k + 1, j);
+  for (std::int64_t j = 0; j < k; ++j)
+    terms[static_cast<std::size_t>(j)] = last[j] + s.trans(k + 1, j);
   return log_sum_exp(terms.data(), k);
 }
 
@@ -103,7 +113,8 @@ void backward_recursion(const Scores& s, std::int64_t begin, std::int64_t len,
   const std::int64_t k = s.k;
   beta.assign(static_cast<std::size_t>(len * k), 0.0);
   std::vector<double> terms(static_cast<std::size_t>(k));
-  for (std::int64_t i = 0; i < k; ++i) beta[static_cast<std::size_t>((len - 1) * k + i)] = s.trans(k + 1, i);
+  for (std::int64_t i = 0; i < k; ++i)
+    beta[static_cast<std::size_t>((len - 1) * k + i)] = s.trans(k + 1, i);
   for (std::int64_t t = len - 2; t >= 0; --t) {
     const double* next = beta.data() + (t + 1) * k;
     for (std::int64_t i = 0; i < k; ++i) {
@@ -173,7 +184,8 @@ double crf_loss(const Tensor& emissions, const Tensor& transitions,
   std::int64_t begin = 0;
   for (std::int64_t len : lengths) {
     if (len > 0) {
-      total += forward_recursion(s, begin, len, alpha) - path_score(s, tags.data() + begin, begin, len);
+      total +=
+          forward_recursion(s, begin, len, alpha) - path_score(s, tags.data() + begin, begin, len);
     }
     begin += len;
   }
@@ -182,8 +194,8 @@ double crf_loss(const Tensor& emissions, const Tensor& transitions,
 
 void crf_loss_gradient(const Tensor& emissions, const Tensor& transitions,
                        const std::vector<std::int64_t>& tags,
-                       const std::vector<std::int64_t>& lengths, double dout,
-                       Tensor& d_emissions, Tensor& d_transitions) {
+                       const std::vector<std::int64_t>& lengths, double dout, Tensor& d_emissions,
+                       Tensor& d_transitions) {
   const Scores s = read_scores("crf_loss_gradient", emissions, transitions, lengths);
   check_tags("crf_loss_gradient", tags, s);
   const std::int64_t k = s.k;
@@ -245,7 +257,8 @@ std::vector<std::int64_t> viterbi_decode(const Tensor& emissions, const Tensor& 
     if (len == 0) continue;
     best.assign(static_cast<std::size_t>(k), 0.0);
     from.assign(static_cast<std::size_t>(len * k), 0);
-    for (std::int64_t j = 0; j < k; ++j) best[static_cast<std::size_t>(j)] = s.trans(k, j) + s.emit(begin, j);
+    for (std::int64_t j = 0; j < k; ++j)
+      best[static_cast<std::size_t>(j)] = s.trans(k, j) + s.emit(begin, j);
     for (std::int64_t t = 1; t < len; ++t) {
       for (std::int64_t j = 0; j < k; ++j) {
         std::int64_t arg = 0;

@@ -177,8 +177,9 @@ double Trainer::sliced_gradient() {
     if (end > begin) {
       slice_rows_.assign(rows_.begin() + begin, rows_.begin() + end);
       const Batch& batch = data_->batch(slice_rows_, form_, example_);
-      slice_loss = form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, Targets(batch.labels, batch.lengths))
-                                                   : net_.gradient(batch.dense, Targets(batch.labels, batch.lengths));
+      const Targets targets(batch.labels, batch.lengths);
+      slice_loss = form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, targets)
+                                                   : net_.gradient(batch.dense, targets);
     }
     packed_.resize(fixed);
     float* out = packed_.data();

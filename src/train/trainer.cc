@@ -243,8 +243,9 @@ double Trainer::batch_gradient() {
   if (has_row_grads_) net_.clear_row_gradients();
   row_step_grads_ = row_grads_;
   const Batch& batch = data_->batch(rows_, form_, example_);
-  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, Targets(batch.labels, batch.lengths))
-                                         : net_.gradient(batch.dense, Targets(batch.labels, batch.lengths));
+  const Targets targets(batch.labels, batch.lengths);
+  return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, targets)
+                                         : net_.gradient(batch.dense, targets);
 }
 
 std::string Trainer::non_finite_parameter() const {

@@ -164,12 +164,12 @@ TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
   // (the default decoder: no --decoder)
   Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
                        " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
-                       path("run") + " --epochs 2 --hidden 30 --affix-dim 5");
+                       path("run") + " --epochs 4 --hidden 30 --affix-dim 5");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr(" sentences ("));
   EXPECT_THAT(r.out, HasSubstr(" training tokens) (train / dev / test)"));
   EXPECT_THAT(r.out, HasSubstr("affine:7 tag_transitions, crf loss; decoder viterbi; adam lr "
-                               "0.001, batch 4 sentences, 2 epochs of "));
+                               "0.001, batch 4 sentences, 4 epochs of "));
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), )")))
       << r.out;
@@ -179,7 +179,8 @@ TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
   ASSERT_EQ(dev.status, 0) << dev.out;
   EXPECT_THAT(dev.out, HasSubstr("entity F1 | " + m[1].str() + "\n"));
   EXPECT_TRUE(std::regex_search(
-      dev.out, std::regex(R"(invalid IOB2 sentences \(of \d+\): viterbi decoder 0, window decoder \(each token's best emission alone\) \d+)")))
+      dev.out, std::regex(R"(invalid IOB2 sentences \(of \d+\): viterbi decoder 0, )"
+                          R"(window decoder \(each token's best emission alone\) \d+)")))
       << dev.out;
   for (const char* type : {"PER", "LOC", "ORG", "overall"}) EXPECT_THAT(dev.out, HasSubstr(type));
   Result tagged = run_nabla("ner tag --model " + model + " -",

@@ -1,11 +1,10 @@
 // TagTransitions and CrfLoss: the output's layout, the forbidden transitions, and a
 // network's whole gradient (affine -> tag_transitions, crf loss) in float64.
-#include "nabla/nn/crf.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "nabla/autograd/gradcheck.h"
+#include "nabla/nn/crf.h"
 #include "nabla/nn/network.h"
 #include "nabla/ops/crf.h"
 #include "nabla/train/model_spec.h"
@@ -28,8 +27,8 @@ TEST(TagTransitions, AppendsTheTransitionsBelowTheEmissions) {
   TagTransitions t = small();
   Tensor y = t.forward(Tensor::from({1, 2}, {0.5, -0.5}, DType::f64));
   ASSERT_EQ(y.shape(), (Shape{5, 2}));
-  EXPECT_EQ(y.to_vector(), (std::vector<double>{0.5, -0.5, 1, TagTransitions::kForbidden, 3, 4,
-                                                5, 6, 7, 8}));
+  EXPECT_EQ(y.to_vector(),
+            (std::vector<double>{0.5, -0.5, 1, TagTransitions::kForbidden, 3, 4, 5, 6, 7, 8}));
   const SentenceScores s = sentence_scores(y);
   EXPECT_EQ(s.emissions.to_vector(), (std::vector<double>{0.5, -0.5}));
   EXPECT_EQ(s.transitions.shape(), (Shape{4, 2}));
@@ -49,7 +48,9 @@ TEST(TagTransitions, BadShapesAreNamed) {
               }),
               HasSubstr("expected transitions (K + 2, K)"));
   TagTransitions t = small();
-  EXPECT_THAT(error_of<ShapeError>([&] { t.forward(Tensor({2, 3}, DType::f64)); }),
+  EXPECT_THAT(error_of<ShapeError>([&] {
+                t.forward(Tensor({2, 3}, DType::f64));
+              }),
               HasSubstr("TagTransitions: emissions float64(2,3), expected (N, 2) float64"));
 }
 
@@ -57,7 +58,9 @@ TEST(CrfLoss, NeedsTheSentenceLengths) {
   CrfLoss loss;
   TagTransitions t = small();
   Tensor y = t.forward(Tensor::from({2, 2}, {0.5, -0.5, 1, 2}, DType::f64));
-  EXPECT_THAT(error_of<ValueError>([&] { loss.forward(y, std::vector<std::int64_t>{0, 1}); }),
+  EXPECT_THAT(error_of<ValueError>([&] {
+                loss.forward(y, std::vector<std::int64_t>{0, 1});
+              }),
               HasSubstr("lengths"));
   const double l = loss.forward(y, Targets({0, 0}, {2}));
   const SentenceScores s = sentence_scores(y);

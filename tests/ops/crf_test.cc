@@ -19,9 +19,9 @@ using testing_util::error_of;
 
 // Everything below computed from the definitions, path by path (K^n paths).
 struct BruteForce {
-  std::vector<double> log_z;              // per sentence
-  std::vector<double> gold;               // s(gold path) per sentence
-  std::vector<std::int64_t> best;         // the best path, token by token
+  std::vector<double> log_z;       // per sentence
+  std::vector<double> gold;        // s(gold path) per sentence
+  std::vector<std::int64_t> best;  // the best path, token by token
 };
 
 BruteForce brute_force(const Tensor& e, const Tensor& a, const std::vector<std::int64_t>& tags,
@@ -150,11 +150,14 @@ TEST(Crf, Float32AgreesWithFloat64) {
 
 TEST(Crf, BadInputIsNamed) {
   const Case c = small_case(12);
-  EXPECT_THAT(error_of<ShapeError>([&] { crf_loss(c.e, c.a, c.tags, {1, 4}); }),
+  EXPECT_THAT(error_of<ShapeError>([&] {
+                crf_loss(c.e, c.a, c.tags, {1, 4});
+              }),
               HasSubstr("crf_loss: sentences of 5 tokens in all for emissions (8,3)"));
-  EXPECT_THAT(
-      error_of<ShapeError>([&] { crf_loss(c.e, Tensor({3, 3}, DType::f64), c.tags, c.lengths); }),
-      HasSubstr("expected (tags + 2, tags) = (5,3)"));
+  EXPECT_THAT(error_of<ShapeError>([&] {
+                crf_loss(c.e, Tensor({3, 3}, DType::f64), c.tags, c.lengths);
+              }),
+              HasSubstr("expected (tags + 2, tags) = (5,3)"));
   std::vector<std::int64_t> bad = c.tags;
   bad[3] = 3;
   EXPECT_THAT(error_of<ValueError>([&] { crf_loss(c.e, c.a, bad, c.lengths); }),

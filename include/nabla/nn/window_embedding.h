@@ -15,9 +15,9 @@
 // vectors (both rows of the one affix table).
 //
 // Its parameters are the tables' (words.W, shapes.W, affixes.W); in a Sequential words.W1,
-// shapes.W1 (and affixes.W1). Their gradients are rows (Module::row_gradients), which the Trainer hands
-// to the optimizer's lazy step; set_grad_mode(EmbeddingGrad::dense) makes them dense
-// grad()s, for gradient checks.
+// shapes.W1 (and affixes.W1). Their gradients are rows (Module::row_gradients), which the
+// Trainer hands to the optimizer's lazy step; set_grad_mode(EmbeddingGrad::dense) makes
+// them dense grad()s, for gradient checks.
 #pragma once
 
 #include <cstdint>

@@ -46,8 +46,8 @@ double crf_loss(const Tensor& emissions, const Tensor& transitions,
 // (K + 2, K) (resized, in the inputs' dtype). Checks as crf_loss.
 void crf_loss_gradient(const Tensor& emissions, const Tensor& transitions,
                        const std::vector<std::int64_t>& tags,
-                       const std::vector<std::int64_t>& lengths, double dout,
-                       Tensor& d_emissions, Tensor& d_transitions);
+                       const std::vector<std::int64_t>& lengths, double dout, Tensor& d_emissions,
+                       Tensor& d_transitions);
 
 // log Z of each sentence (the forward recursion).
 std::vector<double> crf_log_partition(const Tensor& emissions, const Tensor& transitions,

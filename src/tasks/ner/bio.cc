@@ -32,7 +32,8 @@ Tensor bio_allowed(const std::vector<std::string>& tags, DType dtype,
     id[tags[static_cast<std::size_t>(j)]] = j;
     allowed.set(k * k + j, bio_follows("", tags[static_cast<std::size_t>(j)]) ? 1.0 : 0.0);
     for (std::int64_t i = 0; i < k; ++i) {
-      const bool ok = bio_follows(tags[static_cast<std::size_t>(i)], tags[static_cast<std::size_t>(j)]);
+      const bool ok =
+          bio_follows(tags[static_cast<std::size_t>(i)], tags[static_cast<std::size_t>(j)]);
       allowed.set(i * k + j, ok ? 1.0 : 0.0);
     }
   }

@@ -56,7 +56,8 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
   if (options.decoder == "viterbi") {
     // Random transitions (not the zeros a new tagger starts with), IOB2's imposed.
     auto& transitions = static_cast<TagTransitions&>(net.layer(net.size() - 1));
-    transitions.transitions().value() = Tensor::randn(transitions.transitions().shape(), rng, 0.5, DType::f64);
+    transitions.transitions().value() =
+        Tensor::randn(transitions.transitions().shape(), rng, 0.5, DType::f64);
     transitions.allowed() = bio_allowed(tags, DType::f64);
   }
   return WindowTagger(std::move(vocab), std::move(tags), std::move(spec), std::move(net),
