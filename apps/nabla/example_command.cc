@@ -302,6 +302,7 @@ const ExampleTable& examples() {
     add_backprop_examples(table);
     add_matrix_calculus_examples(table);
     add_cnn_examples(table);
+    add_sequence_examples(table);
     return table;
   }();
   return all;

@@ -26,6 +26,8 @@ void add_backprop_examples(ExampleTable& table);
 void add_matrix_calculus_examples(ExampleTable& table);
 // Convolutional networks: im2col, max pooling's routing, batch normalization.
 void add_cnn_examples(ExampleTable& table);
+// Sentence-level tagging: a three-word sentence through the transitions and Viterbi.
+void add_sequence_examples(ExampleTable& table);
 
 inline void print(std::ostream& out, const std::string& name, const Tensor& value) {
   out << name << " = " << to_string(value) << "\n";

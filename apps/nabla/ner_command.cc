@@ -44,6 +44,14 @@ void print_scores(const char* title, const EntityScores& s) {
   row("overall", s.overall);
 }
 
+// The command's model: the library's NerOptions with the decoder that is better on BTC's
+// dev set (README: viterbi).
+NerOptions default_model() {
+  NerOptions o;
+  o.decoder = "viterbi";
+  return o;
+}
+
 struct TrainOptions {
   std::string train = "corpora/btc/btc.train";
   std::string dev = "corpora/btc/btc.dev";
@@ -57,9 +65,9 @@ struct TrainOptions {
   bool overwrite = false;
   int threads = 0;
   std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
-  NerOptions model;
+  NerOptions model = default_model();
   std::int64_t epochs = 10;
-  std::int64_t batch = 64;         // tokens per step
+  std::int64_t batch = 0;          // tokens (window) or sentences (viterbi) per step; 0: 64 or 4
   std::string optimizer = "adam";  // any of optimizer_names()
   double lr = 1e-3;
   std::uint64_t seed = 1;
@@ -131,18 +139,24 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
   }
   std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
   if (talks) {
-    std::printf("data: %lld / %lld / %lld tokens (train / dev / test), %lld words (%s), %zu tags, "
+    std::size_t tokens = 0;
+    for (const TaggedSentence& s : corpus.train) tokens += s.tokens.size();
+    const std::string unit =
+        tagger->sentence_level() ? "sentences (" + std::to_string(tokens) + " training tokens)"
+                                 : std::string("tokens");
+    std::printf("data: %lld / %lld / %lld %s (train / dev / test), %lld words (%s), %zu tags, "
                 "%.1f s\n",
                 static_cast<long long>(data->size(Split::train)),
                 static_cast<long long>(data->size(Split::validation)),
-                static_cast<long long>(data->size(Split::test)),
+                static_cast<long long>(data->size(Split::test)), unit.c_str(),
                 static_cast<long long>(tagger->vocabulary().size()), vectors_line.c_str(),
                 tagger->tags().size(), seconds_since(start));
   }
 
   std::optional<Trainer> trainer;
   if (o.resume.empty()) {
-    TrainConfig config = ner_train_config(*tagger, o.epochs, o.batch, o.optimizer, o.lr, o.seed);
+    const std::int64_t batch = o.batch > 0 ? o.batch : tagger->sentence_level() ? 4 : 64;
+    TrainConfig config = ner_train_config(*tagger, o.epochs, batch, o.optimizer, o.lr, o.seed);
     config.lr_schedule = o.lr_schedule;
     config.warmup = o.warmup;
     config.shards = shards;
@@ -170,9 +184,11 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
     run_training(*trainer, follow, silent);  // (rank 0's run: the same steps)
     return 0;
   }
-  std::printf("model %s; %s lr %g, batch %lld, %lld epochs of %lld steps, seed %llu\n",
-              c.model.describe().c_str(), c.optimizer.c_str(), c.lr,
-              static_cast<long long>(c.batch), static_cast<long long>(o.epochs),
+  std::printf("model %s; decoder %s; %s lr %g, batch %lld %s, %lld epochs of %lld steps, "
+              "seed %llu\n",
+              c.model.describe().c_str(), tagger->decoder().c_str(), c.optimizer.c_str(), c.lr,
+              static_cast<long long>(c.batch), tagger->sentence_level() ? "sentences" : "tokens",
+              static_cast<long long>(o.epochs),
               static_cast<long long>(trainer->iters_per_epoch()),
               static_cast<unsigned long long>(c.seed));
   if (shards > 1) {
@@ -244,8 +260,25 @@ int run_eval(const std::string& model_path, const std::string& data) {
   set_blas_threads(1);
   WindowTagger model = load_window_tagger(model_path);
   std::vector<TaggedSentence> sentences = read_conll(data);
-  EntityScores s = model.score(sentences, data);
+  const NerExamples examples = model.encode(sentences, data);
+  std::vector<std::vector<std::string>> gold;
+  for (const TaggedSentence& t : sentences) gold.push_back(t.tags);
+  const auto tagged = tag_names(model.predict(examples), examples.lengths, model.tags());
+  EntityScores s = score_entities(gold, tagged);
   print_scores("entities", s);
+  // The sentences whose tags break IOB2: the model's own decoder's, and each token's best
+  // tag alone (the window decoder's; for a sentence-level model, its emissions alone).
+  const auto per_token =
+      tag_names(model.predict(examples, /*per_token=*/true), examples.lengths, model.tags());
+  if (model.sentence_level()) {
+    std::printf("invalid IOB2 sentences (of %zu): viterbi decoder %lld, window decoder (each "
+                "token's best emission alone) %lld\n",
+                sentences.size(), static_cast<long long>(count_invalid_bio(tagged)),
+                static_cast<long long>(count_invalid_bio(per_token)));
+  } else {
+    std::printf("invalid IOB2 sentences (of %zu): window decoder %lld\n", sentences.size(),
+                static_cast<long long>(count_invalid_bio(tagged)));
+  }
   std::printf("entity F1 | %.4f\n", s.overall.f1());
   return 0;
 }
@@ -292,7 +325,7 @@ Runner add_ner_command(CLI::App& app) {
   ner->require_subcommand(1);
 
   auto t = std::make_shared<TrainOptions>();
-  CLI::App* train = ner->add_subcommand("train", "Train a window tagger (default: BTC + GloVe)");
+  CLI::App* train = ner->add_subcommand("train", "Train a tagger (default: BTC + GloVe)");
   train->option_defaults()->always_capture_default();  // --help shows each default
   train->add_option("--train", t->train, "Training data, CoNLL columns (token ... tag)");
   train->add_option("--dev", t->dev, "Development data: picks the model (best entity F1)");
@@ -309,7 +342,26 @@ Runner add_ner_command(CLI::App& app) {
       ->check(whole_number(0, 1000));
   train->add_option("--epochs", t->epochs, "Passes over the training tokens (the total, resumed)")
       ->check(whole_number(1, 100000));
-  train->add_option("--batch", t->batch, "Tokens per step")->check(whole_number(1, 1000000));
+  train
+      ->add_option("--affix-dim", t->model.affix_dim,
+                   "Size of the learned vectors of each token's first and last 3 letters "
+                   "(0: none)")
+      ->check(whole_number(0, 1000));
+  train
+      ->add_option("--dropout", t->model.dropout,
+                   "Dropout on the window's vectors while training (0: none)")
+      ->check(CLI::Range(0.0, 0.9));
+  train
+      ->add_option("--decoder", t->model.decoder,
+                   "viterbi: the best tag path of each sentence under learned transition "
+                   "scores (IOB2 imposed), trained on the sentence-level log-likelihood; "
+                   "window: each token's best tag alone")
+      ->check(CLI::IsMember({"viterbi", "window"}));
+  train
+      ->add_option("--batch", t->batch,
+                   "Tokens (window) or sentences (viterbi) per step (default 64 or 4)")
+      ->check(whole_number(1, 1000000))
+      ->default_str("");
   train->add_option("--optimizer", t->optimizer, "sgd, momentum, adagrad, rmsprop, adam...")
       ->check(one_of(optimizer_names()));
   train->add_option("--lr", t->lr, "Learning rate")->check(positive());

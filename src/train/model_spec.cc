@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "nabla/nn/crf.h"
 #include "nabla/nn/sparse_affine.h"
 #include "train/json_fields.h"
 #include "train/layer_kinds.h"
@@ -285,8 +286,14 @@ void ModelSpec::check() const {
                        " layers; from 1 to " + std::to_string(kMaxLayers) + " are supported");
     }
   }
-  if (loss != "softmax" && loss != "svm" && loss != "mse") {
-    throw ValueError("loss '" + loss + "' is not one of softmax, svm, mse");
+  if (loss != "softmax" && loss != "svm" && loss != "mse" && loss != "crf") {
+    throw ValueError("loss '" + loss + "' is not one of softmax, svm, mse, crf");
+  }
+  // (the sentence-level loss reads the transition scores that layer appends)
+  const bool transitions_last = !layers.empty() && layers.back().kind == "tag_transitions";
+  if ((loss == "crf") != transitions_last) {
+    throw ValueError("model " + kind + ": the crf loss goes with a last layer tag_transitions, "
+                     "and that layer with the crf loss only");
   }
   if (!(init_std > 0) || !std::isfinite(init_std)) {
     throw ValueError("init_std must be a positive finite number");
@@ -388,6 +395,8 @@ Sequential build_model(const ModelSpec& spec, Rng& rng, DType dtype) {
     net.set_loss(std::make_unique<SoftmaxWithLoss>());
   } else if (spec.loss == "mse") {
     net.set_loss(std::make_unique<MeanSquaredLoss>());
+  } else if (spec.loss == "crf") {
+    net.set_loss(std::make_unique<CrfLoss>());
   } else {
     net.set_loss(std::make_unique<SvmLoss>(1.0));
   }

@@ -58,7 +58,7 @@ double TrainingData::score(Split split, InputForm form, const Shape& example,
 
 Targets Batch::loss_targets() const {
   if (targets.defined()) return Targets(targets);
-  return Targets(labels);
+  return Targets(labels, lengths);
 }
 
 void RegressionErrors::add(const Tensor& predictions, const Tensor& targets) {

@@ -309,6 +309,7 @@ const Batch& Trainer::augmented(const Batch& batch) {
   shift_images(batch.dense, shifts, augmented_.dense);
   augmented_.labels = batch.labels;
   augmented_.targets = batch.targets;
+  augmented_.lengths = batch.lengths;
   return augmented_;
 }
 

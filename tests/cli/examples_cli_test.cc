@@ -176,3 +176,25 @@ TEST(CnnExamples, BatchNormForwardAndBackward) {
 }
 
 }  // namespace
+
+namespace nabla {
+namespace {
+
+TEST(SequenceExamples, SentenceCrfByHand) {
+  testing_util::CommandResult r = testing_util::run_nabla("example sentence-crf");
+  EXPECT_EQ(r.status, 0);
+  for (const char* line : {
+           "s(PER O PER) = 8\n", "s(PER O O) = 6.5\n", "s(O O PER) = 5.5\n",
+           "log Z by enumeration = log sum exp s(y) over the 8 paths = 8.29413\n",
+           "alpha_1 (met) = [6.07889, 2.31326]\n",
+           "log Z by the forward recursion = logsumexp(alpha_2 + A[end]) = 8.29413\n",
+           "loss of the gold path PER O PER = log Z - s(gold) = 0.294134\n",
+           "delta_1 (met) = [6, 2], best previous tag: O <- PER, PER <- PER\n",
+           "delta_2 (Bob) = [6.5, 8], best previous tag: O <- O, PER <- O\n",
+           "Viterbi: the best path = PER O PER (score 8)\n"}) {
+    EXPECT_THAT(r.out, ::testing::HasSubstr(line));
+  }
+}
+
+}  // namespace
+}  // namespace nabla

@@ -69,11 +69,14 @@ class NerCli : public nabla::testing_util::TempDirTest {
     std::ofstream(path(name)) << text;
     return path(name);
   }
-  // `nabla ner train` on the small files, with `extra` options.
+  // `nabla ner train` on the small files, with `extra` options (the window decoder unless
+  // they name one).
   Result train(const std::string& extra, const std::string& out = "run") {
+    const std::string decoder =
+        extra.find("--decoder") == std::string::npos ? " --decoder window " : " ";
     return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
-                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) + " " +
-                     extra);
+                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) +
+                     decoder + extra);
   }
 };
 
@@ -84,8 +87,8 @@ TEST_F(NerCli, TrainEvalTag) {
   // schedule), and of the final model.
   EXPECT_THAT(r.out, HasSubstr("iteration 1 (epoch 0.00): train F1 "));
   EXPECT_THAT(r.out, HasSubstr("final model, iteration 885 (epoch 3.00): train F1 "));
-  EXPECT_THAT(r.out, HasSubstr("affine:30 tanh affine:7, softmax loss; adam lr 0.001, batch 64, "
-                               "3 epochs of 295 steps"));
+  EXPECT_THAT(r.out, HasSubstr("affine:30 tanh affine:7, softmax loss; decoder window; adam lr "
+                               "0.001, batch 64 tokens, 3 epochs of 295 steps"));
   EXPECT_THAT(r.out, HasSubstr("overall"));
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m,
@@ -153,6 +156,50 @@ TEST_F(NerCli, ResumeContinuesTheRun) {
   ASSERT_TRUE(std::regex_search(straight.out, a, final_line)) << straight.out;
   ASSERT_TRUE(std::regex_search(resumed.out, b, final_line)) << resumed.out;
   EXPECT_EQ(a[0].str(), b[0].str());
+}
+
+// --decoder viterbi: sentences as the examples, eval counts the invalid IOB2 sequences,
+// tag prints valid ones.
+TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
+  // (the default decoder: no --decoder)
+  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
+                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
+                       path("run") + " --epochs 4 --hidden 30 --affix-dim 5");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" sentences ("));
+  EXPECT_THAT(r.out, HasSubstr(" training tokens) (train / dev / test)"));
+  EXPECT_THAT(r.out, HasSubstr("affine:7 tag_transitions, crf loss; decoder viterbi; adam lr "
+                               "0.001, batch 4 sentences, 4 epochs of "));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), )")))
+      << r.out;
+  EXPECT_GT(std::stod(m[1]), 0.1);
+  const std::string model = path("run") + "/best.safetensors";
+  Result dev = run_nabla("ner eval --model " + model + " --data " + path("dev"));
+  ASSERT_EQ(dev.status, 0) << dev.out;
+  EXPECT_THAT(dev.out, HasSubstr("entity F1 | " + m[1].str() + "\n"));
+  EXPECT_TRUE(std::regex_search(
+      dev.out, std::regex(R"(invalid IOB2 sentences \(of \d+\): viterbi decoder 0, )"
+                          R"(window decoder \(each token's best emission alone\) \d+)")))
+      << dev.out;
+  for (const char* type : {"PER", "LOC", "ORG", "overall"}) EXPECT_THAT(dev.out, HasSubstr(type));
+  Result tagged = run_nabla("ner tag --model " + model + " -",
+                            "printf 'Barack Obama visits Paris and the White House\\n' |");
+  ASSERT_EQ(tagged.status, 0) << tagged.out;
+  // No I-X after O or after another type's tag.
+  std::istringstream lines(tagged.out);
+  std::string line, previous = "O";
+  int tokens = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    const std::string tag = line.substr(line.find('\t') + 1);
+    if (tag.rfind("I-", 0) == 0) {
+      EXPECT_TRUE(previous == "B-" + tag.substr(2) || previous == tag) << tagged.out;
+    }
+    previous = tag;
+    ++tokens;
+  }
+  EXPECT_EQ(tokens, 8);
 }
 
 TEST_F(NerCli, GradcheckOfTheWindowModel) {

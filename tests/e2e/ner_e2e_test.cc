@@ -1,9 +1,10 @@
 // The issue's "done" for NER, briefly: `nabla ner train` with the default model (window
-// 2, GloVe 100-d fine-tuned + shape vectors, tanh hidden 100, Adam 1e-3, batch 64) on the
-// Broad Twitter Corpus, 2 epochs instead of 10 (the model picked on dev F1 is the first
-// epoch's in a 10-epoch run too): dev and test entity F1 above honest floors, and `nabla
-// ner eval` reproducing the test F1 of the model kept (best.safetensors). Measured on this
-// corpus: dev 0.7259, test 0.6890.
+// 2, GloVe 100-d fine-tuned + shape vectors, tanh hidden 100, the viterbi decoder over
+// learned tag transitions, Adam 1e-3, batches of 4 sentences) on the Broad Twitter Corpus,
+// 2 epochs instead of 10 (the model picked on dev F1 is the second epoch's in a 10-epoch
+// run too): dev and test entity F1 above honest floors, and `nabla ner eval` reproducing
+// the test F1 of the model kept (best.safetensors). Measured on this corpus after 2
+// epochs of 10: dev 0.7306, test 0.7195 (the window decoder: 0.7259, 0.6890).
 //
 // CTest label `slow`. Uses the full GloVe table, data/glove/glove.6B.100d.txt (where
 // scripts/fetch_glove.sh puts it); skipped when it is missing.
@@ -33,8 +34,8 @@ TEST(NerEndToEnd, BtcTwoEpochs) {
   ASSERT_TRUE(std::regex_search(r.out, m,
                                 std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), (0\.\d{4}))")))
       << r.out;
-  EXPECT_GE(std::stod(m[1]), 0.69) << r.out;
-  EXPECT_GE(std::stod(m[2]), 0.67) << r.out;  // the PyTorch peer: 0.679 after 10 epochs
+  EXPECT_GE(std::stod(m[1]), 0.70) << r.out;
+  EXPECT_GE(std::stod(m[2]), 0.69) << r.out;  // the PyTorch window peer: 0.679 after 10 epochs
   const std::string test_f1 = m[2];
   auto eval = nabla::testing_util::run_nabla("ner eval --model " + (dir / "run/best.safetensors") +
                                              " --data " + btc + "test");

@@ -77,5 +77,28 @@ TEST(WindowEmbedding, BadIdsAreNamed) {
               HasSubstr("backward needs a forward in training mode first"));
 }
 
+TEST(WindowEmbedding, AffixVectorsComeLast) {
+  // words and shapes as small(); affixes (3, 1): row r is (100 r)
+  Tensor words = Tensor::from({4, 2}, {0, 1, 10, 11, 20, 21, 30, 31}, DType::f64);
+  Tensor shapes = Tensor::from({3, 1}, {0, -1, -2}, DType::f64);
+  Tensor affixes = Tensor::from({3, 1}, {0, 100, 200}, DType::f64);
+  WindowEmbedding e(words, shapes, 2, affixes);
+  ASSERT_TRUE(e.has_affixes());
+  EXPECT_EQ(e.ids_per_example(), 8);
+  // word ids 1 3, shape ids 2 1, prefix ids 1 2, suffix ids 2 0
+  Tensor ids = Tensor::from({1, 8}, {1, 3, 2, 1, 1, 2, 2, 0}, DType::i64);
+  Tensor y = e.forward(ids);
+  EXPECT_EQ(y.to_vector(), (std::vector<double>{10, 11, 30, 31, -2, -1, 100, 200, 200, 0}));
+  e.backward(Tensor::from({1, 10}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, DType::f64));
+  EXPECT_EQ(e.row_gradients().size(), 3u);
+  EXPECT_EQ(e.row_gradients()[2]->to_dense(3).to_vector(), (std::vector<double>{10, 7, 17}));
+  EXPECT_EQ(e.row_gradients()[0]->to_dense(4).to_vector(),
+            (std::vector<double>{0, 0, 1, 2, 0, 0, 3, 4}));
+  EXPECT_THAT(testing_util::error_of<ShapeError>(
+                  [&] { e.forward(Tensor::from({1, 4}, {1, 2, 0, 0}, DType::i64)); }),
+              HasSubstr("expected int64 (N, 8): 2 word ids, then as many shape ids, prefix ids "
+                        "and suffix ids"));
+}
+
 }  // namespace
 }  // namespace nabla

@@ -427,3 +427,164 @@ TEST_F(Ner, GloveFileAndRealTweets) {
 
 }  // namespace
 }  // namespace nabla
+
+// ---- the sentence-level tagger (decoder viterbi) ------------------------------------
+
+namespace nabla {
+namespace {
+
+TEST(Bio, AllowedTransitionsAndInvalidSentences) {
+  const std::vector<std::string> tags = {"B-PER", "I-PER", "O"};
+  const Tensor ok = bio_allowed(tags, DType::f64);
+  // rows: from B-PER, from I-PER, from O, start, end; columns B-PER, I-PER, O
+  EXPECT_EQ(ok.to_vector(), (std::vector<double>{1, 1, 1,  //
+                                                 1, 1, 1,  //
+                                                 1, 0, 1,  //
+                                                 1, 0, 1,  //
+                                                 1, 1, 1}));
+  // A training corpus that breaks IOB2 keeps its own transitions allowed.
+  const Tensor also = bio_allowed(tags, DType::f64, {{"O", "I-PER"}});
+  EXPECT_EQ(also.get(2 * 3 + 1), 1.0);
+  EXPECT_EQ(also.get(3 * 3 + 1), 0.0);
+  EXPECT_EQ(count_invalid_bio({{"O", "I-PER"}, {"B-PER", "I-PER", "O"}, {"I-LOC"},
+                               {"B-LOC", "I-PER"}, {"O", "O"}}),
+            3);
+}
+
+}  // namespace
+
+class NerViterbi : public Ner {
+ protected:
+  static NerOptions viterbi() {
+    NerOptions o;
+    o.decoder = "viterbi";
+    return o;
+  }
+};
+
+// The whole sentence-level model (window embedding -> affine -> tanh -> affine ->
+// tag_transitions, crf loss) against central differences in float64, at whatever kernel
+// level NABLA_ISA selects.
+TEST_F(NerViterbi, FullGradientMatchesNumericalInFloat64) {
+  NerCorpus c = corpus();
+  Rng rng(7);
+  NerOptions o = viterbi();
+  o.window = 1;
+  o.hidden = 6;
+  o.shape_dim = 2;
+  WindowTagger m = make_check_tagger(c.train, {"B-LOC", "B-PER", "I-PER", "O"}, 4, o, rng);
+  ASSERT_TRUE(m.sentence_level());
+  NerExamples x = m.encode(c.train, "train");
+  ASSERT_EQ(x.lengths, (std::vector<std::int64_t>{3, 4, 3}));
+  m.embedding().set_grad_mode(EmbeddingGrad::dense);
+  GradCheckReport r = gradient_check(m, x);
+  ASSERT_EQ(r.params.size(), 7u);
+  EXPECT_EQ(r.params[6].name, "transitions4");
+  for (const ParamCheck& p : r.params) {
+    EXPECT_LT(p.max_abs_diff, 1e-9) << p.name;
+    EXPECT_LT(p.max_rel_error, 1e-5) << p.name;
+  }
+  // The forbidden transitions (O -> I-PER, B-LOC -> I-PER, start -> I-PER) get no gradient.
+  const Tensor& g = m.net().parameter("transitions4").grad();
+  EXPECT_EQ(g.get(3 * 4 + 2), 0.0);
+  EXPECT_EQ(g.get(0 * 4 + 2), 0.0);
+  EXPECT_EQ(g.get(4 * 4 + 2), 0.0);
+  EXPECT_NE(g.get(1 * 4 + 2), 0.0);  // B-PER -> I-PER: allowed, used
+}
+
+// The same with prefix and suffix vectors: four tables, one more parameter.
+TEST_F(NerViterbi, FullGradientWithAffixesMatchesNumericalInFloat64) {
+  NerCorpus c = corpus();
+  Rng rng(8);
+  NerOptions o = viterbi();
+  o.window = 1;
+  o.hidden = 5;
+  o.shape_dim = 2;
+  o.affix_dim = 2;
+  WindowTagger m = make_check_tagger(c.train, {"B-LOC", "B-PER", "I-PER", "O"}, 3, o, rng);
+  NerExamples x = m.encode(c.train, "train");
+  ASSERT_EQ(x.ids.shape(), (Shape{10, 12}));
+  // "Paris": prefix "<par", suffix ">ris"
+  EXPECT_EQ(x.ids.get(2 * 12 + 7), static_cast<double>(m.affixes().id("<par")));
+  EXPECT_EQ(x.ids.get(2 * 12 + 10), static_cast<double>(m.affixes().id(">ris")));
+  EXPECT_EQ(prefix_of("@Obama"), "<@ob");
+  EXPECT_EQ(suffix_of("in"), ">in");
+  EXPECT_EQ(prefix_of("Ångström"), "<Ång");  // whole UTF-8 characters (GloVe's
+  EXPECT_EQ(suffix_of("Ångström"), ">röm");          // lower_case leaves non-ASCII alone)
+  m.embedding().set_grad_mode(EmbeddingGrad::dense);
+  GradCheckReport r = gradient_check(m, x);
+  ASSERT_EQ(r.params.size(), 8u);
+  EXPECT_EQ(r.params[2].name, "affixes.W1");
+  for (const ParamCheck& p : r.params) {
+    EXPECT_LT(p.max_abs_diff, 1e-9) << p.name;
+    EXPECT_LT(p.max_rel_error, 1e-5) << p.name;
+  }
+}
+
+TEST_F(NerViterbi, AffixesRoundTripThroughTheModelFile) {
+  NerCorpus c = corpus();
+  NerOptions o;
+  o.affix_dim = 4;
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  EXPECT_EQ(m.affixes().id("<par"), m.affixes().id("<par"));
+  EXPECT_NE(m.affixes().id(">ris"), Vocabulary::kUnknown);
+  EXPECT_EQ(m.affixes().id(">xyz"), Vocabulary::kUnknown);
+  Trainer trainer = trainer_of(m, c, 1);
+  while (!trainer.done()) trainer.step();
+  trainer.save(path("a.safetensors"));
+  WindowTagger back = load_window_tagger(path("a.safetensors"));
+  EXPECT_EQ(back.affixes().words(), m.affixes().words());
+  NerExamples x = m.encode(c.test, c.test_path);
+  EXPECT_EQ(back.net().predict(x.ids).to_vector(), m.net().predict(x.ids).to_vector());
+}
+
+TEST_F(NerViterbi, TrainsOnSentencesThroughTheOneTrainerAndTagsValidSequences) {
+  NerCorpus c = corpus();
+  NerOptions o = viterbi();
+  o.hidden = 20;
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  EXPECT_EQ(m.decoder(), "viterbi");
+  EXPECT_EQ(m.spec().loss, "crf");
+  std::shared_ptr<TrainingData> data = ner_training_data(m, c);
+  EXPECT_EQ(data->size(Split::train), 3);  // sentences
+  const Batch& b = data->batch({2, 0}, InputForm::dense, {10});
+  EXPECT_EQ(b.lengths, (std::vector<std::int64_t>{3, 3}));
+  EXPECT_EQ(b.labels.size(), 6u);
+  Trainer trainer(ner_train_config(m, 60, 2, "adam", 0.01, 3), data, m.net());
+  EXPECT_EQ(trainer.iters_per_epoch(), 2);  // 3 sentences in batches of 2
+  const double first = trainer.step();
+  double last = first;
+  while (!trainer.done()) last = trainer.step();
+  EXPECT_LT(last, 0.05 * first);
+  EntityScores s = m.score(c.train, c.train_path);
+  EXPECT_EQ(s.overall.f1(), 1.0);
+  Evaluation e = trainer.evaluate();
+  EXPECT_EQ(e.train_acc, 1.0);
+  EXPECT_EQ(e.test_acc, m.score(c.test, c.test_path).overall.f1());
+  // Whatever the scores, Viterbi never emits an I-X that IOB2 forbids.
+  const NerExamples x = m.encode_untagged({{"in", "Obama", "Paris", "loves", "Barack"}});
+  EXPECT_EQ(count_invalid_bio(m.tag(x)), 0);
+}
+
+TEST_F(NerViterbi, ModelFileKeepsTheConstraintsAndResumesExactly) {
+  NerCorpus c = corpus();
+  auto make = [&] { return make_window_tagger(c, vectors(), viterbi(), 1); };
+  WindowTagger a = make();
+  Trainer straight(ner_train_config(a, 4, 2, "adam", 0.01, 3), ner_training_data(a, c), a.net());
+  for (int i = 0; i < 5; ++i) straight.step();
+  WindowTagger b = make();
+  Trainer first(ner_train_config(b, 4, 2, "adam", 0.01, 3), ner_training_data(b, c), b.net());
+  for (int i = 0; i < 3; ++i) first.step();
+  first.save(path("at3"));
+  WindowTagger from_file = load_window_tagger(path("at3"));
+  EXPECT_TRUE(from_file.sentence_level());
+  EXPECT_EQ(from_file.net().named_buffers().back().second.value().to_vector(),
+            b.net().named_buffers().back().second.value().to_vector());  // allowed4
+  Trainer resumed = Trainer::resume(path("at3"), ner_training_data(from_file, c));
+  for (int i = 0; i < 2; ++i) resumed.step();
+  for (const auto& [name, p] : straight.model().named_parameters()) {
+    EXPECT_EQ(resumed.model().parameter(name).value().to_vector(), p.value().to_vector()) << name;
+  }
+}
+
+}  // namespace nabla

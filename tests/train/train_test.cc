@@ -601,7 +601,7 @@ TEST(BuildModel, Errors) {
   EXPECT_EQ(error(s), "activation 'gelu' is not one of relu, sigmoid, tanh");
   s = ModelSpec{};
   s.loss = "hinge";
-  EXPECT_EQ(error(s), "loss 'hinge' is not one of softmax, svm, mse");
+  EXPECT_EQ(error(s), "loss 'hinge' is not one of softmax, svm, mse, crf");
   s = ModelSpec{};
   s.activation = "sigmoid";
   EXPECT_EQ(error(s), "model two-layer-net has one ReLU hidden layer; use mlp for others");

@@ -33,11 +33,17 @@
 NABLA_API_BEGIN
 namespace nabla {
 
-// Class labels for a batch: class indices (N) or one-hot rows (N, C).
+// Class labels for a batch: class indices (N) or one-hot rows (N, C). For a loss over
+// sequences (CrfLoss, nn/crf.h) also the sequences' lengths: the rows are sentences'
+// tokens one after another, lengths[s] of them for sentence s (summing to N).
 class Targets {
  public:
   Targets(std::vector<std::int64_t> indices) : indices_(std::move(indices)) {}  // NOLINT
   Targets(Tensor one_hot) : one_hot_(std::move(one_hot)) {}                     // NOLINT
+  Targets(std::vector<std::int64_t> indices, std::vector<std::int64_t> lengths)
+      : indices_(std::move(indices)), lengths_(std::move(lengths)) {}
+  // The sequences' lengths; empty when each row stands alone.
+  const std::vector<std::int64_t>& lengths() const { return lengths_; }
   bool is_one_hot() const { return one_hot_.defined(); }
   std::int64_t size() const;
   // Real-valued targets (batch, outputs), as a regression loss takes them: the tensor given
@@ -53,6 +59,7 @@ class Targets {
 
  private:
   std::vector<std::int64_t> indices_;
+  std::vector<std::int64_t> lengths_;
   Tensor one_hot_;
 };
 

@@ -9,10 +9,15 @@
 //   Tensor x = e.forward(ids);      // ids (N, 10) int64 -> (N, 5d + 5s)
 //   e.backward(dx);                 // row gradients of both tables (embedding.h)
 //
-// Its parameters are the two tables' (words.W, shapes.W); in a Sequential words.W1 and
-// shapes.W1. Their gradients are rows (Module::row_gradients), which the Trainer hands
-// to the optimizer's lazy step; set_grad_mode(EmbeddingGrad::dense) makes them dense
-// grad()s, for gradient checks.
+// Optionally a third table holds character affixes (a word's first and last letters,
+// tasks/ner.h): then each example is 4k ids, the k tokens' word ids, shape ids, prefix ids
+// and suffix ids, and the output row ends with the k prefix vectors and the k suffix
+// vectors (both rows of the one affix table).
+//
+// Its parameters are the tables' (words.W, shapes.W, affixes.W); in a Sequential words.W1,
+// shapes.W1 (and affixes.W1). Their gradients are rows (Module::row_gradients), which the
+// Trainer hands to the optimizer's lazy step; set_grad_mode(EmbeddingGrad::dense) makes
+// them dense grad()s, for gradient checks.
 #pragma once
 
 #include <cstdint>
@@ -30,28 +35,34 @@ namespace nabla {
 class WindowEmbedding : public Layer {
  public:
   // words (V, d) and shapes (S, s) of one floating dtype (s may be 0: no shape vectors);
-  // `width` tokens per window (2 * window + 1).
-  WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width);
+  // `width` tokens per window (2 * window + 1); affixes (A, a) of the same dtype, or an
+  // undefined tensor for none.
+  WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width, Tensor affixes = Tensor());
   std::string kind() const override { return "WindowEmbedding"; }
   std::unique_ptr<Module> copy() const override { return std::make_unique<WindowEmbedding>(*this); }
 
-  // ids int64 (N, 2 * width) -> (N, width * (d + s)). ShapeError for another shape;
-  // ValueError naming an id outside its table.
+  // ids int64 (N, 2 * width) -> (N, width * (d + s)); with affixes (N, 4 * width) ->
+  // (N, width * (d + s + 2a)). ShapeError for another shape; ValueError naming an id
+  // outside its table.
   Tensor forward(const Tensor& ids) override;
   // Row gradients of both tables from dout (N, width * (d + s)); returns an undefined
   // tensor (ids have no gradient).
   Tensor backward(const Tensor& dout) override;
 
   std::int64_t width() const { return width_; }
+  bool has_affixes() const { return module_count() > 2; }
+  // Ids per example: 2 * width, or 4 * width with affixes.
+  std::int64_t ids_per_example() const { return (has_affixes() ? 4 : 2) * width_; }
   Embedding& words() { return static_cast<Embedding&>(module_at(0)); }
   const Embedding& words() const { return static_cast<const Embedding&>(module_at(0)); }
   Embedding& shapes() { return static_cast<Embedding&>(module_at(1)); }
   const Embedding& shapes() const { return static_cast<const Embedding&>(module_at(1)); }
+  Embedding& affixes();  // (has_affixes() only)
   void set_grad_mode(EmbeddingGrad mode);
 
  private:
   std::int64_t width_;
-  Tensor word_ids_, shape_ids_;  // the two halves of the latest forward's ids (reused)
+  Tensor word_ids_, shape_ids_, affix_ids_;  // the parts of the latest forward's ids (reused)
   Shape out_shape_;              // of the latest training forward; empty when none
 };
 

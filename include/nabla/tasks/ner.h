@@ -53,7 +53,23 @@ struct NerOptions {
   std::int64_t hidden = 100;        // hidden units
   std::string activation = "tanh";  // tanh, relu or sigmoid
   std::int64_t shape_dim = 5;       // size of the word-shape vectors (0: none)
+  // How a sentence's tags are chosen: "window", each token's highest-scoring tag alone
+  // (SoftmaxWithLoss over tokens); "viterbi", the best path of the whole sentence under
+  // learned tag-transition scores (tag_transitions + the crf loss over sentences,
+  // nn/crf.h). With viterbi, IOB2's constraints are imposed (bio_allowed).
+  std::string decoder = "window";
+  // Size of the learned vectors of each token's prefix and suffix (its lower-cased
+  // spelling's first and last kAffixLength bytes; one table for both, of the training
+  // tokens' affixes; 0: none): spelling that GloVe's vector and the shape do not carry.
+  std::int64_t affix_dim = 0;
+  // Dropout on the window's vectors (the hidden layer's input) while training (0: none).
+  double dropout = 0;
 };
+
+constexpr std::size_t kAffixLength = 3;
+// "<par" and ">ris" for Paris: the affixes' entries in a tagger's affix vocabulary.
+std::string prefix_of(const std::string& token);
+std::string suffix_of(const std::string& token);
 
 // The three parts of a corpus, read with read_conll (DataError names file and line).
 struct NerCorpus {
@@ -68,32 +84,52 @@ NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
 // A corpus as the model reads it: one row per token.
 struct NerExamples {
   // int64 (N, 2k): the word ids of each token's window, then its shape ids (0 padding,
-  // 1 + WordShape): window_embedding's input.
+  // 1 + WordShape), and with affixes (N, 4k) then its prefix ids and suffix ids:
+  // window_embedding's input.
   Tensor ids;
   std::vector<std::int64_t> labels;   // (N): tag ids (empty for untagged text)
   std::vector<std::int64_t> lengths;  // tokens per sentence
   std::int64_t size() const { return ids.numel() == 0 ? 0 : ids.size(0); }
+  std::int64_t sentences() const { return static_cast<std::int64_t>(lengths.size()); }
 };
 
+// Which tag may follow which under IOB2, as TagTransitions' `allowed` (K + 2, K) (rows:
+// the previous tag, then start, then end; ones and zeros): I-X only after B-X or I-X,
+// and never first. Tags of other forms (O, B-X, plain names) are allowed anywhere.
+// `also`: sentences whose transitions are allowed whatever IOB2 says (a corpus that
+// breaks it trains without an impossible gold path).
+Tensor bio_allowed(const std::vector<std::string>& tags, DType dtype,
+                   const std::vector<std::vector<std::string>>& also = {});
+// The sentences whose tags break IOB2 (an I-X that is first or follows neither B-X nor I-X).
+std::int64_t count_invalid_bio(const std::vector<std::vector<std::string>>& tagged);
+
 // The window tagger's ModelSpec (kind "window-tagger"): window_embedding over `vocab`
-// words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights.
+// words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights. With
+// the viterbi decoder also tag_transitions, and the crf loss.
+// `affixes`: the rows of the affix table (with options.affix_dim > 0).
 ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
-                             const NerOptions& options);
+                             const NerOptions& options, std::int64_t affixes = 0);
 
 // A window tagger's network with what turns text into its input and its output into tags.
 class WindowTagger {
  public:
   // words: the vocabulary (ids 0 and 1: padding and unknown); tags: the tag set (IOB2);
-  // net: a network of `spec` (window_tagger_spec's for them). ValueError when they do not
-  // fit.
-  WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec, Sequential net);
+  // net: a network of `spec` (window_tagger_spec's for them); affixes: the prefixes and
+  // suffixes (prefix_of, suffix_of) when the network has affix vectors. ValueError when
+  // they do not fit.
+  WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec, Sequential net,
+               Vocabulary affixes = Vocabulary());
 
   const Vocabulary& vocabulary() const { return vocabulary_; }
+  const Vocabulary& affixes() const { return affixes_; }
   const std::vector<std::string>& tags() const { return tags_; }
   const ModelSpec& spec() const { return spec_; }
   std::int64_t width() const { return width_; }
   int window() const { return static_cast<int>((width_ - 1) / 2); }
   Sequential& net() { return net_; }
+  // Whether the model scores sentences (decoder viterbi: tag_transitions, crf loss).
+  bool sentence_level() const { return spec_.loss == "crf"; }
+  std::string decoder() const { return sentence_level() ? "viterbi" : "window"; }
   WindowEmbedding& embedding() { return static_cast<WindowEmbedding&>(net_.layer(0)); }
 
   // Sentences as windows of ids. Tags must be in the tag set: DataError names `source`
@@ -102,18 +138,22 @@ class WindowTagger {
   NerExamples encode(const std::vector<TaggedSentence>& sentences, const std::string& source) const;
   NerExamples encode_untagged(const std::vector<std::vector<std::string>>& sentences) const;
 
-  // Tag ids of every token (evaluation mode, in blocks).
-  std::vector<std::int64_t> predict(const NerExamples& examples);
+  // Tag ids of every token (evaluation mode, in blocks of whole sentences): the model's
+  // decoder's; per_token: each token's highest-scoring tag alone, whatever the model (a
+  // sentence-level model's emissions, without the transitions).
+  std::vector<std::int64_t> predict(const NerExamples& examples, bool per_token = false);
   std::vector<std::vector<std::string>> tag(const NerExamples& examples);
   // Entity scores of the model's tags against the sentences' own.
   EntityScores score(const std::vector<TaggedSentence>& sentences, const std::string& source);
 
   // What a model file keeps beside the tensors: "ner.vocabulary", "ner.tags" (one a
-  // line) and "ner.window".
+  // line), "ner.window" and with affix vectors "ner.affixes" (one a line).
   std::map<std::string, std::string> metadata() const;
 
  private:
   Vocabulary vocabulary_;
+  Vocabulary affixes_;
+  bool has_affixes_ = false;
   std::vector<std::string> tags_;
   std::unordered_map<std::string, std::int64_t> tag_ids_;
   ModelSpec spec_;
@@ -134,12 +174,16 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
                                 const NerOptions& options, std::uint64_t seed);
 
 // The TrainConfig of a tagger: its spec, shuffled epochs of `batch` tokens (each token
-// once an epoch; the last batch smaller).
+// once an epoch; the last batch smaller), or for a sentence-level tagger of `batch`
+// sentences.
 TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,
                              const std::string& optimizer, double lr, std::uint64_t seed);
 // The corpus's tokens as the Trainer's data: training windows, the dev set as the
 // validation split, the test set; evaluations measure entity F1 over the sentences
 // (split names train, dev, test). Tags unknown to the tagger are a DataError (encode).
+// For a sentence-level tagger an example is a sentence: a batch is its tokens' windows,
+// their tags and the sentences' lengths (Batch::lengths), and the evaluations decode
+// with Viterbi.
 std::shared_ptr<TrainingData> ner_training_data(const WindowTagger& tagger,
                                                 const NerCorpus& corpus);
 

@@ -49,7 +49,11 @@ struct Batch {
   SparseBatch sparse;  // when sparse_rows (the pixels are the data's)
   std::vector<std::int64_t> labels;  // class labels; empty for a regression
   Tensor targets;                    // a regression's: (B, outputs) float32; else undefined
-  // What the loss layer takes: the targets when defined, else the labels.
+  // For data whose examples are sequences (a tagger's sentences): the tokens of each,
+  // the rows being their tokens one after another; empty when each row is an example.
+  std::vector<std::int64_t> lengths;
+  // What the loss layer takes: the targets when defined, else the labels (with the
+  // sequences' lengths).
   Targets loss_targets() const;
 };
 

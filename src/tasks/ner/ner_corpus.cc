@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "nabla/nn/crf.h"
 #include "nabla/tasks/ner.h"
 
 namespace nabla {
@@ -31,7 +32,7 @@ NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
 }
 
 ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
-                             const NerOptions& options) {
+                             const NerOptions& options, std::int64_t affixes) {
   if (options.window < 0 || options.window > 50) {
     throw ValueError("window tagger: window must be in [0, 50], got " +
                      std::to_string(options.window));
@@ -44,8 +45,9 @@ ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t 
   const std::int64_t width = 2 * static_cast<std::int64_t>(options.window) + 1;
   ModelSpec s;
   s.kind = "window-tagger";
-  s.input_shape = {2 * width};
-  s.inputs = 2 * width;
+  const std::int64_t ids = (options.affix_dim > 0 ? 4 : 2) * width;
+  s.input_shape = {ids};
+  s.inputs = ids;
   s.classes = tags;
   s.hidden.clear();
   s.init = Init::xavier;
@@ -56,11 +58,22 @@ ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t 
         {"vocab", number(vocab)},
         {"dim", number(dim)},
         {"shapes", number(kWordShapes + 1)},
-        {"shape_dim", number(options.shape_dim)}}},
+        {"shape_dim", number(options.shape_dim)},
+        {"affixes", number(options.affix_dim > 0 ? affixes : 0)},
+        {"affix_dim", number(options.affix_dim)}}},
       {"affine", {{"out", number(options.hidden)}}},
       {options.activation, {}},
       {"affine", {{"out", number(tags)}}},
   };
+  if (options.dropout > 0) {
+    s.layers.insert(s.layers.begin() + 1, {"dropout", {{"p", options.dropout}}});
+  }
+  if (options.decoder == "viterbi") {
+    s.layers.push_back({"tag_transitions", {}});
+    s.loss = "crf";
+  } else if (options.decoder != "window") {
+    throw ValueError("ner: decoder '" + options.decoder + "' is not one of window, viterbi");
+  }
   s.check();  // (ValueError naming what is out of range)
   return s;
 }
@@ -82,9 +95,21 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
   for (const std::string& w : pretrained) vocab.add(w);
   for (const std::string& w : train_only) vocab.add(w);
 
+  // The training tokens' prefixes and suffixes (sorted), with affix vectors.
+  Vocabulary affixes;
+  if (options.affix_dim > 0) {
+    std::set<std::string> seen;
+    for (const TaggedSentence& s : corpus.train) {
+      for (const std::string& token : s.tokens) {
+        seen.insert(prefix_of(token));
+        seen.insert(suffix_of(token));
+      }
+    }
+    for (const std::string& a : seen) affixes.add(a);
+  }
   const std::int64_t d = vectors.dim;
-  const ModelSpec spec =
-      window_tagger_spec(vocab.size(), d, static_cast<std::int64_t>(tags.size()), options);
+  const ModelSpec spec = window_tagger_spec(vocab.size(), d, static_cast<std::int64_t>(tags.size()),
+                                            options, affixes.size());
   Rng rng(seed);
   Sequential net = build_model(spec, rng, DType::f32);
   // The table's U(-0.1, 0.1) rows stay for the words GloVe lacks; padding and unknown
@@ -96,8 +121,16 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
     const float* v = vectors.row(vectors.find(w));
     std::copy(v, v + d, t + vocab.id(w) * d);
   }
-  return WindowTagger(std::move(vocab), std::vector<std::string>(tags.begin(), tags.end()), spec,
-                      std::move(net));
+  std::vector<std::string> tag_list(tags.begin(), tags.end());
+  if (options.decoder == "viterbi") {
+    // IOB2's constraints, imposed, except where the training data itself breaks them.
+    std::vector<std::vector<std::string>> gold;
+    for (const TaggedSentence& s : corpus.train) gold.push_back(s.tags);
+    auto& transitions = static_cast<TagTransitions&>(net.layer(net.size() - 1));
+    transitions.allowed() = bio_allowed(tag_list, DType::f32, gold);
+  }
+  return WindowTagger(std::move(vocab), std::move(tag_list), spec, std::move(net),
+                      std::move(affixes));
 }
 
 TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "nabla/core/tensor.h"  // DataError
+#include "nabla/nn/crf.h"
+#include "nabla/ops/crf.h"
 #include "nabla/ops/ops.h"     // argmax_rows
 #include "nabla/tasks/ner.h"
 
@@ -65,9 +67,39 @@ std::vector<std::vector<std::string>> tag_names(const std::vector<std::int64_t>&
   return out;
 }
 
+// Whether byte c starts a UTF-8 character (is not a continuation byte 10xxxxxx).
+bool starts_character(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
+std::string prefix_of(const std::string& token) {
+  // The first kAffixLength characters (UTF-8: whole characters, never a part of one).
+  const std::string w = lower_case(token);
+  std::size_t end = 0, count = 0;
+  while (end < w.size() && (count < kAffixLength || !starts_character(w[end]))) {
+    if (starts_character(w[end])) ++count;
+    ++end;
+  }
+  std::string out(1, '<');
+  out.append(w, 0, end);
+  return out;
+}
+
+std::string suffix_of(const std::string& token) {
+  // The last kAffixLength characters.
+  const std::string w = lower_case(token);
+  std::size_t begin = w.size(), count = 0;
+  while (begin > 0 && count < kAffixLength) {
+    --begin;
+    if (starts_character(w[begin])) ++count;
+  }
+  std::string out(1, '>');
+  out.append(w, begin, std::string::npos);
+  return out;
+}
+
 WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec,
-                           Sequential net)
+                           Sequential net, Vocabulary affixes)
     : vocabulary_(std::move(words)),
+      affixes_(std::move(affixes)),
       tags_(std::move(tags)),
       spec_(std::move(spec)),
       net_(std::move(net)) {
@@ -86,6 +118,23 @@ WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, Mode
   if (net_.size() == 0 || dynamic_cast<WindowEmbedding*>(&net_.layer(0)) == nullptr) {
     throw ValueError("WindowTagger: the network does not start with a window embedding");
   }
+  const auto affix_rows = static_cast<std::int64_t>(first.count("affix_dim") != 0 &&
+                                                            first.at("affix_dim") > 0
+                                                        ? first.at("affixes")
+                                                        : 0);
+  has_affixes_ = affix_rows > 0;
+  if (embedding().has_affixes() != has_affixes_ ||
+      (affix_rows > 0 && affix_rows != affixes_.size())) {
+    throw ValueError("WindowTagger: " + std::to_string(affixes_.size()) +
+                     " affixes do not fit the model " + spec_.describe());
+  }
+  if (sentence_level()) {
+    auto* last = dynamic_cast<TagTransitions*>(&net_.layer(net_.size() - 1));
+    if (last == nullptr || last->tags() != static_cast<std::int64_t>(tags_.size())) {
+      throw ValueError("WindowTagger: a sentence-level tagger's network ends with the "
+                       "transitions of its " + std::to_string(tags_.size()) + " tags");
+    }
+  }
   for (std::size_t i = 0; i < tags_.size(); ++i) {
     if (!tag_ids_.emplace(tags_[i], static_cast<std::int64_t>(i)).second) {
       throw ValueError("WindowTagger: tag '" + tags_[i] + "' given twice");
@@ -99,21 +148,38 @@ NerExamples WindowTagger::encode_untagged(
   std::int64_t n = 0;
   for (const auto& s : sentences) n += static_cast<std::int64_t>(s.size());
   const std::int64_t k = width();
-  out.ids = Tensor({n, 2 * k}, DType::i64);
+  const bool affixes = has_affixes_;
+  const std::int64_t cols = (affixes ? 4 : 2) * k;
+  out.ids = Tensor({n, cols}, DType::i64);
   std::int64_t* row = out.ids.data<std::int64_t>();
-  std::vector<std::int64_t> ids, shape_ids;
+  std::vector<std::int64_t> ids, shape_ids, prefix_ids, suffix_ids, pi, xi;
   for (const auto& s : sentences) {
     ids.clear();
     shape_ids.clear();
+    prefix_ids.clear();
+    suffix_ids.clear();
     for (const std::string& token : s) {
       ids.push_back(vocabulary_.id(lower_case(token)));
       shape_ids.push_back(1 + static_cast<std::int64_t>(word_shape(token)));  // 0: padding
+      if (affixes) {
+        prefix_ids.push_back(affixes_.id(prefix_of(token)));
+        suffix_ids.push_back(affixes_.id(suffix_of(token)));
+      }
     }
     const std::vector<std::int64_t> wi = window_ids(ids, window());
     const std::vector<std::int64_t> si = window_ids(shape_ids, window());
-    for (std::size_t t = 0; t < s.size(); ++t, row += 2 * k) {
-      std::copy_n(wi.begin() + static_cast<std::ptrdiff_t>(t) * k, k, row);
-      std::copy_n(si.begin() + static_cast<std::ptrdiff_t>(t) * k, k, row + k);
+    if (affixes) {
+      pi = window_ids(prefix_ids, window());
+      xi = window_ids(suffix_ids, window());
+    }
+    for (std::size_t t = 0; t < s.size(); ++t, row += cols) {
+      const auto at = static_cast<std::ptrdiff_t>(t) * k;
+      std::copy_n(wi.begin() + at, k, row);
+      std::copy_n(si.begin() + at, k, row + k);
+      if (affixes) {
+        std::copy_n(pi.begin() + at, k, row + 2 * k);
+        std::copy_n(xi.begin() + at, k, row + 3 * k);
+      }
     }
     out.lengths.push_back(static_cast<std::int64_t>(s.size()));
   }
@@ -144,16 +210,36 @@ NerExamples WindowTagger::encode(const std::vector<TaggedSentence>& sentences,
   return out;
 }
 
-std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples) {
-  const std::int64_t n = examples.size(), cols = 2 * width(), chunk = 4096;
-  std::vector<std::int64_t> out(static_cast<std::size_t>(n));
+std::vector<std::int64_t> WindowTagger::predict(const NerExamples& examples, bool per_token) {
+  const std::int64_t n = examples.size(), cols = examples.ids.size(1), chunk = 4096;
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(n));
   Tensor ids;
-  for (std::int64_t begin = 0; begin < n; begin += chunk) {
-    const std::int64_t m = std::min(chunk, n - begin);
+  std::vector<std::int64_t> lengths;
+  // Blocks of whole sentences, of `chunk` tokens or more (a decoder sees whole sentences).
+  std::size_t next = 0;
+  for (std::int64_t begin = 0; begin < n;) {
+    std::int64_t m = 0;
+    lengths.clear();
+    while (next < examples.lengths.size() && (m < chunk || lengths.empty())) {
+      lengths.push_back(examples.lengths[next]);
+      m += examples.lengths[next++];
+    }
+    if (lengths.empty() || begin + m > n) m = n - begin;  // (lengths short of the tokens)
     ids.resize({m, cols}, DType::i64);
     std::memcpy(ids.raw(), examples.ids.data<std::int64_t>() + begin * cols, ids.nbytes());
-    const std::vector<std::int64_t> best = argmax_rows(net_.predict(ids));
-    std::copy(best.begin(), best.end(), out.begin() + begin);
+    const Tensor scores = net_.predict(ids);
+    std::vector<std::int64_t> best;
+    if (!sentence_level()) {
+      best = argmax_rows(scores);
+    } else if (per_token) {
+      best = argmax_rows(sentence_scores(scores).emissions);
+    } else {
+      const SentenceScores s = sentence_scores(scores);
+      best = viterbi_decode(s.emissions, s.transitions, lengths);
+    }
+    out.insert(out.end(), best.begin(), best.end());
+    begin += m;
   }
   return out;
 }
@@ -171,9 +257,11 @@ EntityScores WindowTagger::score(const std::vector<TaggedSentence>& sentences,
 }
 
 std::map<std::string, std::string> WindowTagger::metadata() const {
-  return {{"ner.vocabulary", join_lines(vocabulary_.words())},
-          {"ner.tags", join_lines(tags_)},
-          {"ner.window", std::to_string(window())}};
+  std::map<std::string, std::string> out = {{"ner.vocabulary", join_lines(vocabulary_.words())},
+                                            {"ner.tags", join_lines(tags_)},
+                                            {"ner.window", std::to_string(window())}};
+  if (affixes_.size() > 2) out["ner.affixes"] = join_lines(affixes_.words());
+  return out;
 }
 
 WindowTagger load_window_tagger(const std::string& path) {
@@ -199,9 +287,17 @@ WindowTagger load_window_tagger(const std::string& path) {
   if (vocab.size() != static_cast<std::int64_t>(words.size())) {
     throw DataError(path + ": the vocabulary lists a word twice");
   }
+  Vocabulary affixes;
+  if (m.metadata.count("ner.affixes") != 0) {
+    const std::vector<std::string> lines = split_lines(m.metadata.at("ner.affixes"));
+    for (std::size_t i = 2; i < lines.size(); ++i) affixes.add(lines[i]);
+    if (lines.size() < 2 || affixes.size() != static_cast<std::int64_t>(lines.size())) {
+      throw DataError(path + ": the affixes do not start with <pad>, <unk> or list one twice");
+    }
+  }
   try {
     return WindowTagger(std::move(vocab), split_lines(get("ner.tags")), std::move(m.spec),
-                        std::move(m.net));
+                        std::move(m.net), std::move(affixes));
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
