@@ -9,7 +9,7 @@
 # Arguments go to the first ctest run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install_deps.sh
+scripts/install_deps.sh --test
 if [ -x scripts/fetch_mnist.sh ]; then scripts/fetch_mnist.sh; fi
 scripts/fetch_glove.sh
 launcher=()

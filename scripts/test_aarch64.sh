@@ -2,7 +2,7 @@
 # The aarch64 build, cross-compiled on an x86-64 Debian machine and tested under QEMU: the
 # library (its NEON kernels), the nabla command and the unit tests, built with
 # g++-aarch64-linux-gnu against the arm64 libraries (cmake/aarch64-linux-gnu.cmake;
-# scripts/install_deps.sh installs them), in build-aarch64/; then unit tests run under
+# scripts/install_deps.sh --test installs them), in build-aarch64/; then unit tests run under
 # qemu-aarch64 (the toolchain file's emulator, which ctest puts before each test binary).
 #
 #   scripts/test_aarch64.sh          the kernel and core tests (tests/core: the NEON table
