@@ -145,8 +145,18 @@ void bind_config(py::module_& m) {
       .def(py::init([](ModelSpec model, std::int64_t iters, std::int64_t epochs, std::int64_t batch,
                        double lr, std::string optimizer, double weight_decay, double reg,
                        std::uint64_t seed, Sampling sampling) {
-             return TrainConfig{std::move(model),     iters,        epochs, batch, lr,
-                                std::move(optimizer), weight_decay, reg,    seed,  sampling};
+             TrainConfig c;
+             c.model = std::move(model);
+             c.iters = iters;
+             c.epochs = epochs;
+             c.batch = batch;
+             c.lr = lr;
+             c.optimizer = std::move(optimizer);
+             c.weight_decay = weight_decay;
+             c.reg = reg;
+             c.seed = seed;
+             c.sampling = sampling;
+             return c;
            }),
            py::arg("model") = config_defaults.model, py::arg("iters") = config_defaults.iters,
            py::arg("epochs") = config_defaults.epochs, py::arg("batch") = config_defaults.batch,

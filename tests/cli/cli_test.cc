@@ -292,7 +292,7 @@ TEST(Cli, MistypedOptionValueIsNamedWithTheClosestOne) {
 
 // --threads has one range in every command.
 TEST(Cli, ThreadsHaveOneRange) {
-  for (const std::string& command : {"train", "knn", "ner train"}) {
+  for (const std::string command : {"train", "knn", "ner train"}) {
     Result r = run(command + " --threads 257");
     EXPECT_EQ(r.status, 2) << command << "\n" << r.out;
     EXPECT_THAT(r.out, HasSubstr("--threads: Value 257 not in range 1 to 256")) << command;
