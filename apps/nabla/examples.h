@@ -46,7 +46,7 @@ inline std::string format_number(double v, int digits = 6) {
   return buf;
 }
 
-inline Var scalar(double value, const char* name) {
+inline Var scalar(double value, const std::string& name) {
   return Var::parameter(Tensor::scalar(value), name);
 }
 

@@ -8,10 +8,54 @@
 
 #include "examples.h"
 #include "nabla/ops/crf.h"
+#include "nabla/ops/ops.h"
 
 namespace nabla::cli {
 
 namespace {
+
+// The same loss as a graph of scalar nodes (what --dot draws): the forward recursion's
+// log-sum-exps and the gold path's sum, each score a leaf whose gradient backward fills;
+// it must agree with crf_loss_gradient's, and the example says so.
+Var loss_graph(const Tensor& e, const Tensor& a, const std::vector<std::int64_t>& gold,
+               const std::vector<std::string>& words, const std::vector<std::string>& tags,
+               std::ostream& out) {
+  std::vector<std::vector<Var>> em(3), tr(4);
+  const std::vector<std::string> from = {"O", "PER", "start", "end"};
+  for (std::size_t t = 0; t < 3; ++t) {
+    for (std::size_t j = 0; j < 2; ++j) {
+      em[t].push_back(scalar(e.get(static_cast<std::int64_t>(2 * t + j)),
+                             "E[" + words[t] + "][" + tags[j] + "]"));
+    }
+  }
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (std::size_t j = 0; j < 2; ++j) {
+      tr[i].push_back(scalar(a.get(static_cast<std::int64_t>(2 * i + j)),
+                             "A[" + from[i] + "][" + tags[j] + "]"));
+    }
+  }
+  auto logsumexp2 = [](const Var& x, const Var& y) { return log(exp(x) + exp(y)); };
+  std::vector<Var> alpha = {tr[2][0] + em[0][0], tr[2][1] + em[0][1]};
+  for (std::size_t t = 1; t < 3; ++t) {
+    std::vector<Var> next;
+    for (std::size_t j = 0; j < 2; ++j) {
+      next.push_back((em[t][j] + logsumexp2(alpha[0] + tr[0][j], alpha[1] + tr[1][j]))
+                         .set_name("alpha_" + std::to_string(t) + "[" + tags[j] + "]"));
+    }
+    alpha = next;
+  }
+  Var log_z = logsumexp2(alpha[0] + tr[3][0], alpha[1] + tr[3][1]).set_name("log Z");
+  const auto g = [&](std::size_t t) { return static_cast<std::size_t>(gold[t]); };
+  Var gold_score = (tr[2][g(0)] + em[0][g(0)] + tr[g(0)][g(1)] + em[1][g(1)] + tr[g(1)][g(2)] +
+                    em[2][g(2)] + tr[3][g(2)])
+                       .set_name("s(gold)");
+  Var loss = (log_z - gold_score).set_name("loss");
+  loss.backward();
+  out << "the same loss as a graph of scalar nodes (--dot draws it): " << format_number(loss.item())
+      << "; its dloss/dE[Alice][O] = " << format_number(em[0][0].grad().item())
+      << ", dloss/dA[O][PER] = " << format_number(tr[0][1].grad().item()) << "\n";
+  return loss;
+}
 
 Var sentence_crf(std::ostream& out) {
   const std::vector<std::string> words = {"Alice", "met", "Bob"}, tags = {"O", "PER"};
@@ -89,7 +133,7 @@ Var sentence_crf(std::ostream& out) {
   out << "Viterbi: the best path = " << tags[static_cast<std::size_t>(best[0])] << " "
       << tags[static_cast<std::size_t>(best[1])] << " " << tags[static_cast<std::size_t>(best[2])]
       << " (score " << format_number(crf_path_scores(e, a, best, {3})[0]) << ")\n";
-  return Var();
+  return loss_graph(e, a, gold, words, tags, out);
 }
 
 }  // namespace

@@ -191,7 +191,10 @@ TEST(SequenceExamples, SentenceCrfByHand) {
            "loss of the gold path PER O PER = log Z - s(gold) = 0.294134\n",
            "delta_1 (met) = [6, 2], best previous tag: O <- PER, PER <- PER\n",
            "delta_2 (Bob) = [6.5, 8], best previous tag: O <- O, PER <- O\n",
-           "Viterbi: the best path = PER O PER (score 8)\n"}) {
+           "Viterbi: the best path = PER O PER (score 8)\n",
+           // the graph of scalar nodes (--dot) gives the op's loss and gradient
+           "the same loss as a graph of scalar nodes (--dot draws it): 0.294134; its "
+           "dloss/dE[Alice][O] = 0.0785104, dloss/dA[O][PER] = -0.189962\n"}) {
     EXPECT_THAT(r.out, ::testing::HasSubstr(line));
   }
 }
