@@ -16,8 +16,9 @@ namespace nabla {
 namespace {
 
 constexpr double kWidth = 480, kHeight = 320, kLeft = 60, kRight = 20, kTop = 36, kBottom = 46;
-constexpr std::size_t kMarkedPoints = 40;
-constexpr double kColourScale = 60;  // the width a heat map's colour scale takes  // series with at most this many points get markers
+constexpr int kMaxTicks = 100;  // tick labels per axis, at most
+constexpr std::size_t kMarkedPoints = 40;  // series with at most this many points get markers
+constexpr double kColourScale = 60;         // the width a heat map's colour scale takes
 
 std::string num(double v) {
   char buf[32];
@@ -154,8 +155,17 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   }
   if (xr.empty()) xr = {0, 1};
   if (yr.empty()) yr = {0, 1};
-  if (xr.hi == xr.lo) xr.hi = xr.lo + 1;
-  if (yr.hi == yr.lo) yr.lo -= 0.5, yr.hi += 0.5;
+  // A range too narrow for its magnitude (the same value, or values a few ulps apart, or
+  // denormals whose quarter is 0) is drawn as one value: its tick step would be 0 or
+  // smaller than the values' spacing, and the ticks would never end.
+  auto narrow = [](const Range& r) {
+    return !(r.hi - r.lo > 1e-9 * std::max({1e-290, std::abs(r.lo), std::abs(r.hi)}));
+  };
+  if (narrow(xr)) xr.hi = xr.lo + std::max(1.0, 1e-6 * std::abs(xr.lo));
+  if (narrow(yr)) {
+    const double half = std::max(0.5, 1e-6 * std::max(std::abs(yr.lo), std::abs(yr.hi)));
+    yr.lo -= half, yr.hi += half;
+  }
   // Widen the ranges to round numbers: the ticks then fall on them. Log axes tick at
   // powers of ten; counting axes at whole numbers, and end at the last x. A heat map's
   // axes end at its edges.
@@ -211,8 +221,10 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   out << "<rect x='" << left << "' y='" << top << "' width='" << pw << "' height='" << ph
       << "' fill='none' stroke='#888'/>\n";
   // grid and tick labels, on the multiples of the step within the axis
-  for (double fy = std::ceil(ymin / ystep - 1e-9) * ystep; fy <= ymax + 1e-9 * ystep;
-       fy += ystep) {
+  // (a whole-number count of steps, at most kMaxTicks: the loop ends whatever the range)
+  const double fy0 = std::ceil(ymin / ystep - 1e-9) * ystep;
+  for (int i = 0; i <= kMaxTicks && fy0 + i * ystep <= ymax + 1e-9 * ystep; ++i) {
+    const double fy = fy0 + i * ystep;
     const double yy = page_y(fy);
     if (!heat) {
       out << "<line x1='" << left << "' x2='" << left + pw << "' y1='" << yy << "' y2='" << yy
@@ -221,8 +233,9 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
     out << "<text x='" << left - 6 << "' y='" << yy + 4 << "' text-anchor='end' font-size='11'>"
         << num(log_y ? std::pow(10.0, fy) : fy) << "</text>\n";
   }
-  for (double fx = std::ceil(xmin / xstep - 1e-9) * xstep; fx <= xmax + 1e-9 * xstep;
-       fx += xstep) {
+  const double fx0 = std::ceil(xmin / xstep - 1e-9) * xstep;
+  for (int i = 0; i <= kMaxTicks && fx0 + i * xstep <= xmax + 1e-9 * xstep; ++i) {
+    const double fx = fx0 + i * xstep;
     out << "<text x='" << px(fx) << "' y='" << top + ph + 16
         << "' text-anchor='middle' font-size='11'>" << num(fx) << "</text>\n";
   }

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -68,6 +69,21 @@ TEST(SvgPlot, WithoutFittingTheAxisCoversEveryPoint) {
           {{"train acc", "green", {0, 600, 1200}, {0.10, 0.90, 0.95}}}};
   const std::vector<std::string> ticks = y_ticks(svg_chart({p}));
   EXPECT_EQ(ticks.front(), "0");
+}
+
+// Values too close for their magnitude (a loss that reached denormals, a constant of 1e30
+// with a last-bit wobble, one iteration) once gave a tick step of 0 or below the values'
+// spacing, and the tick loop never ended (`nabla ner train` on a tiny corpus hung while
+// writing curves.svg; found by the command harness). They are drawn as one value.
+TEST(SvgPlot, RangesTooNarrowForTheirMagnitudeEnd) {
+  for (const std::vector<double>& ys :
+       {std::vector<double>{0, 4.9e-324}, std::vector<double>{1e-320, 2e-320},
+        std::vector<double>{1e30, std::nextafter(1e30, 2e30)}, std::vector<double>{7, 7}}) {
+    Panel p{"loss", "iteration", "loss", {{"loss", "blue", {1, 1}, ys}}};
+    const std::vector<std::string> ticks = y_ticks(svg_chart({p}));
+    EXPECT_GE(ticks.size(), 2u) << ys[0];
+    EXPECT_LE(ticks.size(), 12u) << ys[0];
+  }
 }
 
 TEST(SvgPlot, LossSpanningOrdersOfMagnitudeGetsALogAxis) {
