@@ -9,10 +9,12 @@
 #                    [--isa scalar|avx2|avx512]
 #   scripts/bench.sh --task cnn [--rounds N] [--steps N]
 #   scripts/bench.sh --task ner [--rounds N] [--epochs 10]
-#   scripts/bench.sh --task mpi [--only cnn|mlp]
+mlp]|mlp]
 #
-# --task mpi times data parallelism (issue 26, bench/mpi_bench.sh): a SimpleConvNet epoch
-# and the MLP recipe as 1 process x 1 thread, 1 x 2 threads and mpirun -np 2 x 1 thread.
+# --task mpi times data parallelism (issue 26, bench/mpi_bench.py): a SimpleConvNet epoch
+# and the MLP recipe as 1 process x 1 thread, 1 x 2 threads, mpirun -np 2 x 1 thread, --shards 2,
+# and two independent one-thread processes on half batches (the ceiling without exchange),
+# in alternating rounds (medians); RESULT_MPI gives the speedups.
 #
 # --task ner times `nabla ner train` (BTC, GloVe 100-d, 10 epochs + a dev evaluation after
 # each) against the PyTorch peer bench/peers/torch_window_ner.py, one thread each, and ends
@@ -78,6 +80,6 @@ if [[ "${NABLA_BENCH_NO_BUILD:-0}" != 1 ]]; then
 fi
 
 if [[ " $* " == *" --task mpi "* ]]; then
-  exec bench/mpi_bench.sh "$@"
+  exec "$python" bench/mpi_bench.py "$@"
 fi
 exec "$python" bench/run_bench.py "$@"
