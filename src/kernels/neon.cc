@@ -17,18 +17,7 @@ namespace {
 
 constexpr int kMaxChunks = 3;
 
-// (the plain loops, which GCC vectorises for NEON: ld2 splits a row's even and odd columns)
-void max_pool2x2(const float* x, std::int64_t h, std::int64_t w, float* out, std::int32_t* arg) {
-  max_pool2x2_plain(x, h, w, out, arg);
-}
-void copy_rows(const float* src, std::int64_t src_stride, std::int64_t rows, std::int64_t cols,
-               float* dst, std::int64_t dst_stride) {
-  copy_rows_plain(src, src_stride, rows, cols, dst, dst_stride);
-}
-void max_pool2x2_backward(const float* dout, const std::int32_t* arg, std::int64_t h,
-                          std::int64_t w, float* dx) {
-  max_pool2x2_backward_plain(dout, arg, h, w, dx);
-}
+#include "kernels/plain_pool_copy.h"
 
 #include "kernels/simd_body.h"
 
