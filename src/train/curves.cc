@@ -198,8 +198,12 @@ void draw_panel(std::ostringstream& out, const Panel& p, double x0, double y0) {
   const int off_digits = std::max(0, static_cast<int>(-std::floor(std::log10(ystep)))) + 1;
   auto off_label = [&](double v) { return log_y ? num(v) : fixed(v, off_digits); };
 
-  out << "<text x='" << x0 + kWidth / 2 << "' y='" << y0 + 20
-      << "' text-anchor='middle' font-size='15'>" << escape(p.title) << "</text>\n";
+  // A title wider than the panel (about 0.55 em a character) is squeezed to fit it.
+  const double room = kWidth - 20;
+  const bool squeeze = 0.55 * 15 * static_cast<double>(p.title.size()) > room;
+  out << "<text x='" << x0 + kWidth / 2 << "' y='" << y0 + 20 << "' text-anchor='middle'"
+      << (squeeze ? " textLength='" + num(room) + "' lengthAdjust='spacingAndGlyphs'" : "")
+      << " font-size='15'>" << escape(p.title) << "</text>\n";
   if (heat) {
     const Range vr = value_range(h);
     const double cw = (h.x1 - h.x0) / static_cast<double>(h.cols);

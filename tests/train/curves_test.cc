@@ -86,6 +86,17 @@ TEST(SvgPlot, RangesTooNarrowForTheirMagnitudeEnd) {
   }
 }
 
+TEST(SvgPlot, ATitleWiderThanItsPanelIsSqueezedIntoIt) {
+  const std::string arch(120, 'w');  // (a window tagger's whole architecture, say)
+  Panel wide{"loss: " + arch, "iteration", "loss", {{"loss", "blue", {0, 1}, {2, 1}}}};
+  const std::string svg = svg_chart({wide});
+  // The panel is 480 wide; the title gets 460 of it.
+  EXPECT_THAT(svg, HasSubstr("textLength='460' lengthAdjust='spacingAndGlyphs' font-size='15'>"
+                             "loss: www"));
+  Panel narrow{"loss", "iteration", "loss", {{"loss", "blue", {0, 1}, {2, 1}}}};
+  EXPECT_THAT(svg_chart({narrow}), Not(HasSubstr("textLength")));
+}
+
 TEST(SvgPlot, LossSpanningOrdersOfMagnitudeGetsALogAxis) {
   Panel p{"loss", "iteration", "loss", {{"loss", "blue", {0, 1, 2, 3}, {2.3, 40, 1e6, 7.4e28}}}};
   const std::string svg = svg_chart({p});
