@@ -15,10 +15,12 @@ CharConvolution::CharConvolution(Tensor chars, Tensor W, Tensor b) {
                     W.size(0) > 0 && W.size(0) % chars.size(1) == 0 && b.size(0) == W.size(1) &&
                     chars.dtype() == W.dtype() && W.dtype() == b.dtype();
   if (!fits) {
-    throw ShapeError("CharConvolution: expected chars (C, e), W (width * e, F) and b (F) of one "
-                     "dtype, got " + std::string(dtype_name(chars.dtype())) +
-                     shape_str(chars.shape()) + ", " + dtype_name(W.dtype()) +
-                     shape_str(W.shape()) + " and " + dtype_name(b.dtype()) + shape_str(b.shape()));
+    throw ShapeError(
+        "CharConvolution: expected chars (C, e), W (width * e, F) and b (F) of one "
+        "dtype, got " +
+        std::string(dtype_name(chars.dtype())) + shape_str(chars.shape()) + ", " +
+        dtype_name(W.dtype()) + shape_str(W.shape()) + " and " + dtype_name(b.dtype()) +
+        shape_str(b.shape()));
   }
   register_parameter("W", std::move(W));
   register_parameter("b", std::move(b));
@@ -61,9 +63,11 @@ Tensor CharConvolution::forward(const Tensor& ids) {
   const std::size_t size = dtype_size(vectors.dtype());
   for (std::int64_t k = 0; k < u; ++k) {
     for (std::int64_t q = 0; q < p; ++q) {
-      std::memcpy(static_cast<char*>(windows.raw()) + static_cast<std::size_t>((k * p + q) * w * e) * size,
-                  static_cast<const char*>(vectors.raw()) + static_cast<std::size_t>(k * len * e + q * e) * size,
-                  static_cast<std::size_t>(w * e) * size);
+      std::memcpy(
+          static_cast<char*>(windows.raw()) + static_cast<std::size_t>((k * p + q) * w * e) * size,
+          static_cast<const char*>(vectors.raw()) +
+              static_cast<std::size_t>(k * len * e + q * e) * size,
+          static_cast<std::size_t>(w * e) * size);
     }
   }
   // scores (U * P, F) = b in every row + windows . W
@@ -74,7 +78,8 @@ Tensor CharConvolution::forward(const Tensor& ids) {
     using T = decltype(type);
     const T* pb = b().value().data<T>();
     T* s = scores.data<T>();
-    for (std::int64_t r = 0; r < u * p; ++r) std::memcpy(s + r * f, pb, static_cast<std::size_t>(f) * sizeof(T));
+    for (std::int64_t r = 0; r < u * p; ++r)
+      std::memcpy(s + r * f, pb, static_cast<std::size_t>(f) * sizeof(T));
   });
   gemm(windows, false, W().value(), false, 1.0, 1.0, scores);
   visit_dtype(scores.dtype(), [&](auto type) {

@@ -2,10 +2,10 @@
 // differences in float64, words seen twice, and bad input.
 #include "nabla/nn/char_convolution.h"
 
-#include <cmath>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "nabla/autograd/gradcheck.h"
 #include "test_util.h"
@@ -18,8 +18,10 @@ using ::testing::HasSubstr;
 // chars (3, 1): 0, 1, -1; two filters over 2 characters: the sum + 0.5, the difference.
 CharConvolution small() {
   return CharConvolution(Tensor::from({3, 1}, {0, 1, -1}, DType::f64),
-                         Tensor::from({2, 2}, {1, 1,  //
-                                               1, -1}, DType::f64),
+                         Tensor::from({2, 2},
+                                      {1, 1,  //
+                                       1, -1},
+                                      DType::f64),
                          Tensor::from({2}, {0.5, 0}, DType::f64));
 }
 
@@ -29,8 +31,10 @@ TEST(CharConvolution, EachFilterKeepsItsBestWindow) {
   EXPECT_EQ(c.filters(), 2);
   // word A: vectors 1 -1 1 0, windows (1,-1) (-1,1) (1,0): sums 0 0 1, differences 2 -2 1
   // word B: vectors -1 -1 0 0, windows (-1,-1) (-1,0) (0,0): sums -2 -1 0, differences 0 -1 0
-  Tensor ids = Tensor::from({2, 4}, {1, 2, 1, 0,  //
-                                    2, 2, 0, 0}, DType::i64);
+  Tensor ids = Tensor::from({2, 4},
+                            {1, 2, 1, 0,  //
+                             2, 2, 0, 0},
+                            DType::i64);
   Tensor y = c.forward(ids);
   ASSERT_EQ(y.shape(), (Shape{2, 2}));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{1.5, 2, 0.5, 0}));
@@ -74,9 +78,10 @@ TEST(CharConvolution, GradientMatchesCentralDifferencesInFloat64) {
   CharConvolution c(testing_util::random({5, 4}, 1), testing_util::random({12, 3}, 2),
                     testing_util::random({3}, 3));
   Tensor ids = Tensor::from({4, 6}, {0, 1, 2, 3, 0, 0,  //
-                                    0, 4, 4, 1, 2, 0,  //
-                                    0, 1, 2, 3, 0, 0,  //
-                                    0, 0, 0, 0, 0, 0}, DType::i64);
+                                     0, 4, 4, 1, 2, 0,  //
+                                     0, 1, 2, 3, 0, 0,  //
+                                     0, 0, 0, 0, 0, 0},
+                            DType::i64);
   const GradCheckReport r = check(c, ids, testing_util::random({4, 3}, 4));
   ASSERT_EQ(r.params.size(), 3u);
   EXPECT_LT(r.max_rel_error(), 1e-7);
@@ -117,13 +122,17 @@ TEST(CharConvolution, BadInputIsNamed) {
               }),
               HasSubstr("CharConvolution: expected chars (C, e), W (width * e, F) and b (F)"));
   CharConvolution c = small();
-  EXPECT_THAT(testing_util::error_of<ShapeError>(
-                  [&] { c.forward(Tensor::from({1, 1}, {1}, DType::i64)); }),
+  EXPECT_THAT(testing_util::error_of<ShapeError>([&] {
+                c.forward(Tensor::from({1, 1}, {1}, DType::i64));
+              }),
               HasSubstr("ids int64(1,1), expected int64 (M, L) with L >= the width 2"));
-  EXPECT_THAT(testing_util::error_of<ValueError>(
-                  [&] { c.forward(Tensor::from({1, 3}, {1, 7, 0}, DType::i64)); }),
+  EXPECT_THAT(testing_util::error_of<ValueError>([&] {
+                c.forward(Tensor::from({1, 3}, {1, 7, 0}, DType::i64));
+              }),
               HasSubstr("id 7 at position 1 is outside the table's rows [0, 3)"));
-  EXPECT_THAT(testing_util::error_of<ValueError>([&] { small().backward(Tensor({1, 2})); }),
+  EXPECT_THAT(testing_util::error_of<ValueError>([&] {
+                small().backward(Tensor({1, 2}));
+              }),
               HasSubstr("backward needs a forward in training mode first"));
 }
 

@@ -51,8 +51,8 @@ class WindowEmbedding : public Layer {
   std::unique_ptr<Module> copy() const override { return std::make_unique<WindowEmbedding>(*this); }
 
   // ids int64 (N, 2 * width) -> (N, width * (d + s)); with affixes (N, 4 * width) ->
-  // (N, width * (d + s + 2a)); characters add width * L ids and width * F values. ShapeError for another shape; ValueError naming an id
-  // outside its table.
+  // (N, width * (d + s + 2a)); characters add width * L ids and width * F values.
+  // ShapeError for another shape; ValueError naming an id outside its table.
   Tensor forward(const Tensor& ids) override;
   // Row gradients of both tables from dout (N, width * (d + s)); returns an undefined
   // tensor (ids have no gradient).
@@ -70,8 +70,8 @@ class WindowEmbedding : public Layer {
   const Embedding& words() const { return static_cast<const Embedding&>(module_at(0)); }
   Embedding& shapes() { return static_cast<Embedding&>(module_at(1)); }
   const Embedding& shapes() const { return static_cast<const Embedding&>(module_at(1)); }
-  Embedding& affixes();              // (has_affixes() only)
-  CharConvolution& characters();     // (has_characters() only)
+  Embedding& affixes();           // (has_affixes() only)
+  CharConvolution& characters();  // (has_characters() only)
   void set_grad_mode(EmbeddingGrad mode);
 
  private:
