@@ -348,6 +348,15 @@ Runner add_ner_command(CLI::App& app) {
                    "(0: none)")
       ->check(whole_number(0, 1000));
   train
+      ->add_option("--char-dim", t->model.char_dim,
+                   "Size of the learned character vectors of each token's spelling, read by a "
+                   "convolution over 3 characters and each filter's maximum (0: none)")
+      ->check(whole_number(0, 1000));
+  train
+      ->add_option("--char-filters", t->model.char_filters,
+                   "Filters of the character convolution (with --char-dim)")
+      ->check(whole_number(1, 10000));
+  train
       ->add_option("--dropout", t->model.dropout,
                    "Dropout on the window's vectors while training (0: none)")
       ->check(CLI::Range(0.0, 0.9));

@@ -38,6 +38,7 @@
 #include "nabla/data/image.h"
 #include "nabla/data/mnist.h"
 #include "nabla/nn/cnn_layers.h"
+#include "nabla/nn/char_convolution.h"
 #include "nabla/nn/embedding.h"
 #include "nabla/nn/crf.h"
 #include "nabla/nn/window_embedding.h"

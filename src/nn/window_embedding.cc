@@ -58,16 +58,35 @@ WindowEmbedding::WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width
   register_module("words", std::make_unique<Embedding>(std::move(words)));
   register_module("shapes", std::make_unique<Embedding>(std::move(shapes)));
   if (affixes.defined()) {
-    register_module("affixes", std::make_unique<Embedding>(std::move(affixes)));
+    affixes_at_ = register_module("affixes", std::make_unique<Embedding>(std::move(affixes)));
   }
 }
 
-Embedding& WindowEmbedding::affixes() { return static_cast<Embedding&>(module_at(2)); }
+WindowEmbedding::WindowEmbedding(Tensor words, Tensor shapes, std::int64_t width, Tensor affixes,
+                                 std::unique_ptr<CharConvolution> characters,
+                                 std::int64_t word_length)
+    : WindowEmbedding(std::move(words), std::move(shapes), width, std::move(affixes)) {
+  if (characters == nullptr || word_length < characters->width() ||
+      characters->W().dtype() != this->words().W().dtype()) {
+    throw ShapeError("WindowEmbedding: expected a character convolution of the words' dtype " +
+                     std::string(dtype_name(this->words().W().dtype())) +
+                     " whose width fits words of " + std::to_string(word_length) + " characters");
+  }
+  word_length_ = word_length;
+  characters_at_ = register_module("characters", std::move(characters));
+}
+
+Embedding& WindowEmbedding::affixes() { return static_cast<Embedding&>(module_at(affixes_at_)); }
+
+CharConvolution& WindowEmbedding::characters() {
+  return static_cast<CharConvolution&>(module_at(characters_at_));
+}
 
 void WindowEmbedding::set_grad_mode(EmbeddingGrad mode) {
   words().set_grad_mode(mode);
   shapes().set_grad_mode(mode);
   if (has_affixes()) affixes().set_grad_mode(mode);
+  if (has_characters()) characters().chars().set_grad_mode(mode);
 }
 
 Tensor WindowEmbedding::forward(const Tensor& ids) {
@@ -76,20 +95,38 @@ Tensor WindowEmbedding::forward(const Tensor& ids) {
                      shape_str(ids.shape()) + ", expected int64 (N, " +
                      std::to_string(ids_per_example()) + "): " + std::to_string(width_) +
                      " word ids, then as many shape ids" +
-                     (has_affixes() ? ", prefix ids and suffix ids" : ""));
+                     (has_affixes() ? ", prefix ids and suffix ids" : "") +
+                     (has_characters() ? ", then " + std::to_string(word_length_) +
+                                             " character ids per token"
+                                       : ""));
   }
+  const std::int64_t n = ids.size(0);
   take_columns(ids, 0, width_, word_ids_);
   take_columns(ids, width_, width_, shape_ids_);
   Tensor w = words().forward(word_ids_);    // (N, k*d)
   Tensor s = shapes().forward(shape_ids_);  // (N, k*s)
-  Tensor out = Tensor::empty({ids.size(0), w.size(1) + s.size(1)}, w.dtype());
+  Tensor out = Tensor::empty({n, w.size(1) + s.size(1)}, w.dtype());
   copy_rows(out, w, s, true);
-  if (has_affixes()) {
-    take_columns(ids, 2 * width_, 2 * width_, affix_ids_);
-    Tensor a = affixes().forward(affix_ids_);  // (N, 2k*a)
-    Tensor joined = Tensor::empty({ids.size(0), out.size(1) + a.size(1)}, w.dtype());
-    copy_rows(joined, out, a, true);
+  // out, then `more` in each row
+  auto append = [&](Tensor& more) {
+    Tensor joined = Tensor::empty({n, out.size(1) + more.size(1)}, out.dtype());
+    copy_rows(joined, out, more, true);
     out = std::move(joined);
+  };
+  std::int64_t column = 2 * width_;
+  if (has_affixes()) {
+    take_columns(ids, column, 2 * width_, affix_ids_);
+    Tensor a = affixes().forward(affix_ids_);  // (N, 2k*a)
+    append(a);
+    column += 2 * width_;
+  }
+  if (has_characters()) {
+    // each token's characters (N * k, L) -> its filters' maxima (N * k, F) -> (N, k * F)
+    take_columns(ids, column, width_ * word_length_, char_ids_);
+    char_ids_ = std::move(char_ids_).reshape({n * width_, word_length_});
+    Tensor c = characters().forward(char_ids_);
+    c = std::move(c).reshape({n, width_ * characters().filters()});
+    append(c);
   }
   out_shape_ = is_training() ? out.shape() : Shape{};
   return out;
@@ -98,20 +135,26 @@ Tensor WindowEmbedding::forward(const Tensor& ids) {
 Tensor WindowEmbedding::backward(const Tensor& dout) {
   require_forward(!out_shape_.empty(), dout, out_shape_);
   const std::int64_t n = dout.size(0), wd = width_ * words().dim();
-  // With affixes, their columns (the last 2k * a) first.
-  const Tensor* words_and_shapes = &dout;
-  Tensor dws;
-  if (has_affixes()) {
-    const std::int64_t ad = 2 * width_ * affixes().dim();
-    dws = Tensor::empty({n, dout.size(1) - ad}, dout.dtype());
-    Tensor da = Tensor::empty({n, ad}, dout.dtype());
-    copy_rows(dout, dws, da, false);
-    affixes().backward(da);
-    words_and_shapes = &dws;
+  // The parts from the last: characters' columns (k * F), affixes' (2k * a), then words
+  // and shapes.
+  const Tensor* rest = &dout;
+  Tensor front;
+  auto split_last = [&](std::int64_t last) {
+    Tensor first = Tensor::empty({n, rest->size(1) - last}, dout.dtype());
+    Tensor back = Tensor::empty({n, last}, dout.dtype());
+    copy_rows(*rest, first, back, false);
+    front = std::move(first);
+    rest = &front;
+    return back;
+  };
+  if (has_characters()) {
+    Tensor dc = split_last(width_ * characters().filters());
+    characters().backward(std::move(dc).reshape({n * width_, characters().filters()}));
   }
+  if (has_affixes()) affixes().backward(split_last(2 * width_ * affixes().dim()));
   Tensor dw = Tensor::empty({n, wd}, dout.dtype());
-  Tensor ds = Tensor::empty({n, words_and_shapes->size(1) - wd}, dout.dtype());
-  copy_rows(*words_and_shapes, dw, ds, false);
+  Tensor ds = Tensor::empty({n, rest->size(1) - wd}, dout.dtype());
+  copy_rows(*rest, dw, ds, false);
   words().backward(dw);
   shapes().backward(ds);
   return Tensor();

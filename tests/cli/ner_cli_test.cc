@@ -202,6 +202,28 @@ TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
   EXPECT_EQ(tokens, 8);
 }
 
+// --char-dim: the model file keeps the characters, so eval and tag spell words the same
+// way, words the training data lacks included.
+TEST_F(NerCli, CharacterFeaturesTrainEvalTag) {
+  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
+                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
+                       path("run") + " --epochs 3 --hidden 30 --char-dim 8 --char-filters 6");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(",char_dim=8"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(final: dev F1, test F1 \| (0\.\d{4}), )")))
+      << r.out;
+  const std::string model = path("run") + "/best.safetensors";
+  Result dev = run_nabla("ner eval --model " + model + " --data " + path("dev"));
+  ASSERT_EQ(dev.status, 0) << dev.out;
+  EXPECT_THAT(dev.out, HasSubstr("entity F1 | " + m[1].str() + "\n"));
+  Result tagged = run_nabla("ner tag --model " + model + " -",
+                            "printf 'Zyxwvut Qqq visits Paris\\n' |");
+  ASSERT_EQ(tagged.status, 0) << tagged.out;
+  EXPECT_THAT(tagged.out, HasSubstr("Zyxwvut\t"));
+  EXPECT_THAT(tagged.out, HasSubstr("Paris\t"));
+}
+
 TEST_F(NerCli, GradcheckOfTheWindowModel) {
   Result r = run_nabla("gradcheck --model ner --data " + path("dev"));
   EXPECT_EQ(r.status, 0) << r.out;

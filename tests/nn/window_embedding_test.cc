@@ -1,6 +1,8 @@
 // WindowEmbedding: the layout of its output, its row gradients, and bad input.
 #include "nabla/nn/window_embedding.h"
 
+#include <memory>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -98,6 +100,35 @@ TEST(WindowEmbedding, AffixVectorsComeLast) {
                   [&] { e.forward(Tensor::from({1, 4}, {1, 2, 0, 0}, DType::i64)); }),
               HasSubstr("expected int64 (N, 8): 2 word ids, then as many shape ids, prefix ids "
                         "and suffix ids"));
+}
+
+TEST(WindowEmbedding, CharacterMaximaComeLast) {
+  // words and shapes as small(); characters (3, 1): 0, 1, -1, one filter over 2 characters
+  // that sums them
+  Tensor words = Tensor::from({4, 2}, {0, 1, 10, 11, 20, 21, 30, 31}, DType::f64);
+  Tensor shapes = Tensor::from({3, 1}, {0, -1, -2}, DType::f64);
+  auto conv = std::make_unique<CharConvolution>(Tensor::from({3, 1}, {0, 1, -1}, DType::f64),
+                                                Tensor::from({2, 1}, {1, 1}, DType::f64),
+                                                Tensor::from({1}, {0}, DType::f64));
+  WindowEmbedding e(words, shapes, 2, Tensor(), std::move(conv), 3);
+  ASSERT_TRUE(e.has_characters());
+  EXPECT_FALSE(e.has_affixes());
+  EXPECT_EQ(e.ids_per_example(), 10);
+  // word ids 1 3, shape ids 2 1, token 1's characters 0 1 1 (best sum 2), token 2's 2 2 0
+  // (best sum -1)
+  Tensor ids = Tensor::from({1, 10}, {1, 3, 2, 1, 0, 1, 1, 2, 2, 0}, DType::i64);
+  Tensor y = e.forward(ids);
+  EXPECT_EQ(y.to_vector(), (std::vector<double>{10, 11, 30, 31, -2, -1, 2, -1}));
+  e.set_grad_mode(EmbeddingGrad::dense);
+  e.forward(ids);
+  e.backward(Tensor::from({1, 8}, {1, 2, 3, 4, 5, 6, 7, 8}, DType::f64));
+  // the first token's best window (characters 1, 1) gets 7 twice; the second's (2, 0), 8
+  EXPECT_EQ(e.characters().chars().W().grad().to_vector(), (std::vector<double>{8, 14, 8}));
+  EXPECT_EQ(e.words().W().grad().to_vector(), (std::vector<double>{0, 0, 1, 2, 0, 0, 3, 4}));
+  EXPECT_THAT(testing_util::error_of<ShapeError>(
+                  [&] { e.forward(Tensor::from({1, 4}, {1, 2, 0, 0}, DType::i64)); }),
+              HasSubstr("expected int64 (N, 10): 2 word ids, then as many shape ids, then 3 "
+                        "character ids per token"));
 }
 
 }  // namespace

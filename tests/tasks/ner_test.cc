@@ -521,6 +521,89 @@ TEST_F(NerViterbi, FullGradientWithAffixesMatchesNumericalInFloat64) {
   }
 }
 
+// The same with character features: the convolution's weights, bias and table.
+TEST_F(NerViterbi, FullGradientWithCharactersMatchesNumericalInFloat64) {
+  NerCorpus c = corpus();
+  Rng rng(9);
+  NerOptions o = viterbi();
+  o.window = 1;
+  o.hidden = 5;
+  o.shape_dim = 2;
+  o.char_dim = 2;
+  o.char_filters = 3;
+  WindowTagger m = make_check_tagger(c.train, {"B-LOC", "B-PER", "I-PER", "O"}, 3, o, rng);
+  NerExamples x = m.encode(c.train, "train");
+  const std::int64_t cols = 2 * 3 + 3 * kWordLength;
+  ASSERT_EQ(x.ids.shape(), (Shape{10, cols}));
+  // "love" (token 1): its window's characters are I's, love's, Paris's, each after a pad
+  auto char_id = [&](std::int64_t token, std::int64_t slot, std::int64_t at) {
+    return static_cast<std::int64_t>(x.ids.get(token * cols + 6 + slot * kWordLength + at));
+  };
+  EXPECT_EQ(char_id(1, 0, 0), Vocabulary::kPad);
+  EXPECT_EQ(char_id(1, 0, 1), m.chars().id("I"));
+  EXPECT_EQ(char_id(1, 0, 2), Vocabulary::kPad);
+  EXPECT_EQ(char_id(1, 1, 4), m.chars().id("e"));
+  EXPECT_EQ(char_id(1, 2, 1), m.chars().id("P"));  // case kept
+  EXPECT_NE(m.chars().id("P"), m.chars().id("p"));
+  for (std::int64_t at = 0; at < kWordLength; ++at) {
+    EXPECT_EQ(char_id(0, 0, at), Vocabulary::kPad);  // before the sentence
+  }
+  m.embedding().set_grad_mode(EmbeddingGrad::dense);
+  GradCheckReport r = gradient_check(m, x);
+  ASSERT_EQ(r.params.size(), 10u);
+  EXPECT_EQ(r.params[2].name, "characters.W1");
+  EXPECT_EQ(r.params[4].name, "characters.chars.W1");
+  for (const ParamCheck& p : r.params) {
+    EXPECT_LT(p.max_abs_diff, 1e-9) << p.name;
+    EXPECT_LT(p.max_rel_error, 1e-5) << p.name;
+  }
+}
+
+TEST(NerCharacters, SpellingCutsLongWordsAndKeepsWholeCharacters) {
+  Vocabulary chars;
+  for (const std::string& ch : characters_of("Ångström")) chars.add(ch);
+  EXPECT_EQ(characters_of("Ångström"),
+            (std::vector<std::string>{"Å", "n", "g", "s", "t", "r", "ö", "m"}));
+  std::vector<std::int64_t> ids(kWordLength);
+  spell("Ångx", chars, ids.data());
+  EXPECT_EQ(std::vector<std::int64_t>(ids.begin(), ids.begin() + 6),
+            (std::vector<std::int64_t>{0, chars.id("Å"), chars.id("n"), chars.id("g"),
+                                       Vocabulary::kUnknown, 0}));
+  // a word longer than kWordLength - 2 characters: its first ones, then one pad
+  spell(std::string(40, 'n'), chars, ids.data());
+  EXPECT_EQ(ids.front(), 0);
+  EXPECT_EQ(ids[kWordLength - 2], chars.id("n"));
+  EXPECT_EQ(ids.back(), 0);
+}
+
+TEST_F(NerViterbi, CharactersRoundTripThroughTheModelFileAndResume) {
+  NerCorpus c = corpus();
+  NerOptions o = viterbi();
+  o.char_dim = 4;
+  o.char_filters = 5;
+  WindowTagger m = make_window_tagger(c, vectors(), o, 1);
+  EXPECT_NE(m.chars().id("@"), Vocabulary::kUnknown);
+  EXPECT_EQ(m.chars().id("z"), Vocabulary::kUnknown);  // not in the training tokens
+  Trainer trainer(ner_train_config(m, 3, 2, "adam", 0.01, 3), ner_training_data(m, c), m.net());
+  for (int i = 0; i < 3; ++i) trainer.step();
+  trainer.save(path("c.safetensors"));
+  WindowTagger back = load_window_tagger(path("c.safetensors"));
+  EXPECT_EQ(back.chars().words(), m.chars().words());
+  // A word GloVe and the training data lack still has its spelling.
+  const NerExamples x = m.encode_untagged({{"Parisian", "@obamaz", "in", "Berlinz"}});
+  EXPECT_EQ(back.net().predict(x.ids).to_vector(), m.net().predict(x.ids).to_vector());
+  EXPECT_EQ(back.encode_untagged({{"Parisian"}}).ids.to_vector(),
+            m.encode_untagged({{"Parisian"}}).ids.to_vector());
+  Trainer resumed = Trainer::resume(path("c.safetensors"), ner_training_data(back, c));
+  for (int i = 0; i < 2; ++i) {
+    trainer.step();
+    resumed.step();
+  }
+  for (const auto& [name, p] : trainer.model().named_parameters()) {
+    EXPECT_EQ(resumed.model().parameter(name).value().to_vector(), p.value().to_vector()) << name;
+  }
+}
+
 TEST_F(NerViterbi, AffixesRoundTripThroughTheModelFile) {
   NerCorpus c = corpus();
   NerOptions o;

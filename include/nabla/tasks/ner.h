@@ -62,6 +62,13 @@ struct NerOptions {
   // spelling's first and last kAffixLength bytes; one table for both, of the training
   // tokens' affixes; 0: none): spelling that GloVe's vector and the shape do not carry.
   std::int64_t affix_dim = 0;
+  // Size of the learned vectors of characters (0: none): each token's spelling (case kept,
+  // its first kWordLength - 2 characters) goes through a convolution of char_filters
+  // filters over kCharWidth characters and each filter's maximum over the word
+  // (nn/char_convolution.h); one table of the training tokens' characters, the others
+  // unknown. What a word's spelling says even when GloVe does not have it.
+  std::int64_t char_dim = 0;
+  std::int64_t char_filters = 30;
   // Dropout on the window's vectors (the hidden layer's input) while training (0: none).
   double dropout = 0;
 };
@@ -70,6 +77,14 @@ constexpr std::size_t kAffixLength = 3;
 // "<par" and ">ris" for Paris: the affixes' entries in a tagger's affix vocabulary.
 std::string prefix_of(const std::string& token);
 std::string suffix_of(const std::string& token);
+
+// A token's character ids: padding (0), its characters' ids in `chars` (UTF-8: whole
+// characters; case kept; those after the first kWordLength - 2 cut), then padding up to
+// kWordLength ids, so that the convolution sees where the word begins and ends.
+constexpr std::int64_t kWordLength = 20;
+constexpr std::int64_t kCharWidth = 3;
+std::vector<std::string> characters_of(const std::string& token);
+void spell(const std::string& token, const Vocabulary& chars, std::int64_t* ids);
 
 // The three parts of a corpus, read with read_conll (DataError names file and line).
 struct NerCorpus {
@@ -84,8 +99,9 @@ NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
 // A corpus as the model reads it: one row per token.
 struct NerExamples {
   // int64 (N, 2k): the word ids of each token's window, then its shape ids (0 padding,
-  // 1 + WordShape), and with affixes (N, 4k) then its prefix ids and suffix ids:
-  // window_embedding's input.
+  // 1 + WordShape), and with affixes (N, 4k) then its prefix ids and suffix ids, and with
+  // characters then each window token's kWordLength character ids (spell; all 0 beyond
+  // the sentence): window_embedding's input.
   Tensor ids;
   std::vector<std::int64_t> labels;   // (N): tag ids (empty for untagged text)
   std::vector<std::int64_t> lengths;  // tokens per sentence
@@ -106,22 +122,25 @@ std::int64_t count_invalid_bio(const std::vector<std::vector<std::string>>& tagg
 // The window tagger's ModelSpec (kind "window-tagger"): window_embedding over `vocab`
 // words of `dim` values, affine:hidden, the activation, affine:tags; Xavier weights. With
 // the viterbi decoder also tag_transitions, and the crf loss.
-// `affixes`: the rows of the affix table (with options.affix_dim > 0).
+// `affixes`: the rows of the affix table (with options.affix_dim > 0); `chars`: of the
+// character table (with options.char_dim > 0).
 ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
-                             const NerOptions& options, std::int64_t affixes = 0);
+                             const NerOptions& options, std::int64_t affixes = 0,
+                             std::int64_t chars = 0);
 
 // A window tagger's network with what turns text into its input and its output into tags.
 class WindowTagger {
  public:
   // words: the vocabulary (ids 0 and 1: padding and unknown); tags: the tag set (IOB2);
   // net: a network of `spec` (window_tagger_spec's for them); affixes: the prefixes and
-  // suffixes (prefix_of, suffix_of) when the network has affix vectors. ValueError when
-  // they do not fit.
+  // suffixes (prefix_of, suffix_of) when the network has affix vectors; chars: the
+  // characters when it has character features. ValueError when they do not fit.
   WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec, Sequential net,
-               Vocabulary affixes = Vocabulary());
+               Vocabulary affixes = Vocabulary(), Vocabulary chars = Vocabulary());
 
   const Vocabulary& vocabulary() const { return vocabulary_; }
   const Vocabulary& affixes() const { return affixes_; }
+  const Vocabulary& chars() const { return chars_; }
   const std::vector<std::string>& tags() const { return tags_; }
   const ModelSpec& spec() const { return spec_; }
   std::int64_t width() const { return width_; }
@@ -147,13 +166,16 @@ class WindowTagger {
   EntityScores score(const std::vector<TaggedSentence>& sentences, const std::string& source);
 
   // What a model file keeps beside the tensors: "ner.vocabulary", "ner.tags" (one a
-  // line), "ner.window" and with affix vectors "ner.affixes" (one a line).
+  // line), "ner.window", with affix vectors "ner.affixes" and with character features
+  // "ner.chars" (one a line).
   std::map<std::string, std::string> metadata() const;
 
  private:
   Vocabulary vocabulary_;
   Vocabulary affixes_;
+  Vocabulary chars_;
   bool has_affixes_ = false;
+  bool has_chars_ = false;
   std::vector<std::string> tags_;
   std::unordered_map<std::string, std::int64_t> tag_ids_;
   ModelSpec spec_;

@@ -32,7 +32,8 @@ NerCorpus read_ner_corpus(const std::string& train, const std::string& dev,
 }
 
 ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t tags,
-                             const NerOptions& options, std::int64_t affixes) {
+                             const NerOptions& options, std::int64_t affixes,
+                             std::int64_t chars) {
   if (options.window < 0 || options.window > 50) {
     throw ValueError("window tagger: window must be in [0, 50], got " +
                      std::to_string(options.window));
@@ -45,7 +46,8 @@ ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t 
   const std::int64_t width = 2 * static_cast<std::int64_t>(options.window) + 1;
   ModelSpec s;
   s.kind = "window-tagger";
-  const std::int64_t ids = (options.affix_dim > 0 ? 4 : 2) * width;
+  const std::int64_t ids =
+      (options.affix_dim > 0 ? 4 : 2) * width + (options.char_dim > 0 ? width * kWordLength : 0);
   s.input_shape = {ids};
   s.inputs = ids;
   s.classes = tags;
@@ -65,6 +67,14 @@ ModelSpec window_tagger_spec(std::int64_t vocab, std::int64_t dim, std::int64_t 
       {options.activation, {}},
       {"affine", {{"out", number(tags)}}},
   };
+  if (options.char_dim > 0) {
+    LayerOptions& first = s.layers.front().options;
+    first["chars"] = number(chars);
+    first["char_dim"] = number(options.char_dim);
+    first["char_filters"] = number(options.char_filters);
+    first["char_width"] = number(kCharWidth);
+    first["word_length"] = number(kWordLength);
+  }
   if (options.dropout > 0) {
     s.layers.insert(s.layers.begin() + 1, {"dropout", {{"p", options.dropout}}});
   }
@@ -107,9 +117,20 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
     }
     for (const std::string& a : seen) affixes.add(a);
   }
+  // The training tokens' characters (sorted), with character features.
+  Vocabulary chars;
+  if (options.char_dim > 0) {
+    std::set<std::string> seen;
+    for (const TaggedSentence& s : corpus.train) {
+      for (const std::string& token : s.tokens) {
+        for (std::string& c : characters_of(token)) seen.insert(std::move(c));
+      }
+    }
+    for (const std::string& c : seen) chars.add(c);
+  }
   const std::int64_t d = vectors.dim;
   const ModelSpec spec = window_tagger_spec(vocab.size(), d, static_cast<std::int64_t>(tags.size()),
-                                            options, affixes.size());
+                                            options, affixes.size(), chars.size());
   Rng rng(seed);
   Sequential net = build_model(spec, rng, DType::f32);
   // The table's U(-0.1, 0.1) rows stay for the words GloVe lacks; padding and unknown
@@ -130,7 +151,7 @@ WindowTagger make_window_tagger(const NerCorpus& corpus, const WordVectors& vect
     transitions.allowed() = bio_allowed(tag_list, DType::f32, gold);
   }
   return WindowTagger(std::move(vocab), std::move(tag_list), spec, std::move(net),
-                      std::move(affixes));
+                      std::move(affixes), std::move(chars));
 }
 
 TrainConfig ner_train_config(const WindowTagger& tagger, std::int64_t epochs, std::int64_t batch,

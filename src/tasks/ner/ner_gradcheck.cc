@@ -38,7 +38,7 @@ GradCheckReport gradient_check(WindowTagger& model, const NerExamples& batch, do
 WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
                                std::vector<std::string> tags, std::int64_t dim,
                                const NerOptions& options, Rng& rng) {
-  Vocabulary vocab, affixes;
+  Vocabulary vocab, affixes, chars;
   for (const TaggedSentence& s : sentences) {
     for (const std::string& token : s.tokens) {
       vocab.add(lower_case(token));
@@ -46,10 +46,13 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
         affixes.add(prefix_of(token));
         affixes.add(suffix_of(token));
       }
+      if (options.char_dim > 0) {
+        for (const std::string& c : characters_of(token)) chars.add(c);
+      }
     }
   }
   ModelSpec spec = window_tagger_spec(vocab.size(), dim, static_cast<std::int64_t>(tags.size()),
-                                      options, affixes.size());
+                                      options, affixes.size(), chars.size());
   Tensor vectors = Tensor::randn({vocab.size(), dim}, rng, 0.5, DType::f64);
   Sequential net = build_model(spec, rng, DType::f64);
   static_cast<WindowEmbedding&>(net.layer(0)).words().W().value() = vectors;
@@ -61,7 +64,7 @@ WindowTagger make_check_tagger(const std::vector<TaggedSentence>& sentences,
     transitions.allowed() = bio_allowed(tags, DType::f64);
   }
   return WindowTagger(std::move(vocab), std::move(tags), std::move(spec), std::move(net),
-                      std::move(affixes));
+                      std::move(affixes), std::move(chars));
 }
 
 }  // namespace nabla

@@ -96,10 +96,29 @@ std::string suffix_of(const std::string& token) {
   return out;
 }
 
+std::vector<std::string> characters_of(const std::string& token) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (starts_character(token[i]) || out.empty()) out.emplace_back();
+    out.back() += token[i];
+  }
+  return out;
+}
+
+void spell(const std::string& token, const Vocabulary& chars, std::int64_t* ids) {
+  std::fill(ids, ids + kWordLength, Vocabulary::kPad);
+  std::int64_t at = 1;
+  for (const std::string& c : characters_of(token)) {
+    if (at == kWordLength - 1) break;
+    ids[at++] = chars.id(c);
+  }
+}
+
 WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, ModelSpec spec,
-                           Sequential net, Vocabulary affixes)
+                           Sequential net, Vocabulary affixes, Vocabulary chars)
     : vocabulary_(std::move(words)),
       affixes_(std::move(affixes)),
+      chars_(std::move(chars)),
       tags_(std::move(tags)),
       spec_(std::move(spec)),
       net_(std::move(net)) {
@@ -128,6 +147,15 @@ WindowTagger::WindowTagger(Vocabulary words, std::vector<std::string> tags, Mode
     throw ValueError("WindowTagger: " + std::to_string(affixes_.size()) +
                      " affixes do not fit the model " + spec_.describe());
   }
+  const auto char_rows = static_cast<std::int64_t>(
+      first.count("char_dim") != 0 && first.at("char_dim") > 0 ? first.at("chars") : 0);
+  has_chars_ = char_rows > 0;
+  if (embedding().has_characters() != has_chars_ ||
+      (has_chars_ && (char_rows != chars_.size() || embedding().word_length() != kWordLength))) {
+    throw ValueError("WindowTagger: " + std::to_string(chars_.size()) +
+                     " characters in words of " + std::to_string(kWordLength) +
+                     " do not fit the model " + spec_.describe());
+  }
   if (sentence_level()) {
     auto* last = dynamic_cast<TagTransitions*>(&net_.layer(net_.size() - 1));
     if (last == nullptr || last->tags() != static_cast<std::int64_t>(tags_.size())) {
@@ -149,11 +177,18 @@ NerExamples WindowTagger::encode_untagged(
   for (const auto& s : sentences) n += static_cast<std::int64_t>(s.size());
   const std::int64_t k = width();
   const bool affixes = has_affixes_;
-  const std::int64_t cols = (affixes ? 4 : 2) * k;
+  const std::int64_t cols = (affixes ? 4 : 2) * k + (has_chars_ ? k * kWordLength : 0);
   out.ids = Tensor({n, cols}, DType::i64);
   std::int64_t* row = out.ids.data<std::int64_t>();
-  std::vector<std::int64_t> ids, shape_ids, prefix_ids, suffix_ids, pi, xi;
+  std::vector<std::int64_t> ids, shape_ids, prefix_ids, suffix_ids, pi, xi, spelled;
   for (const auto& s : sentences) {
+    if (has_chars_) {
+      // each token's character ids, kWordLength a token
+      spelled.resize(s.size() * static_cast<std::size_t>(kWordLength));
+      for (std::size_t t = 0; t < s.size(); ++t) {
+        spell(s[t], chars_, spelled.data() + t * static_cast<std::size_t>(kWordLength));
+      }
+    }
     ids.clear();
     shape_ids.clear();
     prefix_ids.clear();
@@ -179,6 +214,18 @@ NerExamples WindowTagger::encode_untagged(
       if (affixes) {
         std::copy_n(pi.begin() + at, k, row + 2 * k);
         std::copy_n(xi.begin() + at, k, row + 3 * k);
+      }
+      if (has_chars_) {
+        // the window's tokens t - window .. t + window, padding beyond the sentence
+        std::int64_t* to = row + (affixes ? 4 : 2) * k;
+        for (std::int64_t j = 0; j < k; ++j, to += kWordLength) {
+          const auto u = static_cast<std::int64_t>(t) + j - window();
+          if (u < 0 || u >= static_cast<std::int64_t>(s.size())) {
+            std::fill(to, to + kWordLength, Vocabulary::kPad);
+          } else {
+            std::copy_n(spelled.begin() + u * kWordLength, kWordLength, to);
+          }
+        }
       }
     }
     out.lengths.push_back(static_cast<std::int64_t>(s.size()));
@@ -261,6 +308,7 @@ std::map<std::string, std::string> WindowTagger::metadata() const {
                                             {"ner.tags", join_lines(tags_)},
                                             {"ner.window", std::to_string(window())}};
   if (affixes_.size() > 2) out["ner.affixes"] = join_lines(affixes_.words());
+  if (has_chars_) out["ner.chars"] = join_lines(chars_.words());
   return out;
 }
 
@@ -295,9 +343,17 @@ WindowTagger load_window_tagger(const std::string& path) {
       throw DataError(path + ": the affixes do not start with <pad>, <unk> or list one twice");
     }
   }
+  Vocabulary chars;
+  if (m.metadata.count("ner.chars") != 0) {
+    const std::vector<std::string> lines = split_lines(m.metadata.at("ner.chars"));
+    for (std::size_t i = 2; i < lines.size(); ++i) chars.add(lines[i]);
+    if (lines.size() < 2 || chars.size() != static_cast<std::int64_t>(lines.size())) {
+      throw DataError(path + ": the characters do not start with <pad>, <unk> or list one twice");
+    }
+  }
   try {
     return WindowTagger(std::move(vocab), split_lines(get("ner.tags")), std::move(m.spec),
-                        std::move(m.net), std::move(affixes));
+                        std::move(m.net), std::move(affixes), std::move(chars));
   } catch (const ValueError& e) {
     throw DataError(path + ": " + e.what());
   }
