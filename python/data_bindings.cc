@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "bindings.h"
@@ -132,6 +133,48 @@ DenseData make_dense_data(const py::handle& train_x, const py::handle& train_lab
   return d;
 }
 
+// A regression's targets (N) or (N, K), finite, as float32 (N, K); `what` names them.
+Tensor target_rows(const py::handle& y, const std::string& what) {
+  Tensor t = to_tensor(y, DType::f32);
+  if (t.rank() == 1) t = std::move(t).reshape({t.size(0), 1});
+  if (t.rank() != 2 || t.size(0) == 0 || t.size(1) == 0) {
+    throw ValueError("DenseData.regression: " + what +
+                     " must be a number per row (N) or (N, outputs), got shape " +
+                     shape_str(t.shape()));
+  }
+  const float* v = t.data<float>();
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    if (!std::isfinite(v[i])) {
+      throw ValueError("DenseData.regression: " + what + " holds a NaN or infinite value (row " +
+                       std::to_string(i / t.size(1)) + ")");
+    }
+  }
+  return t;
+}
+
+// Rows and real-valued targets: a regression's DenseData (classes: the outputs).
+DenseData make_regression_data(const py::handle& train_x, const py::handle& train_y,
+                               const py::handle& test_x, const py::handle& test_y) {
+  DenseData d;
+  d.train_targets = target_rows(train_y, "train_y");
+  d.test_targets = target_rows(test_y, "test_y");
+  if (d.test_targets.size(1) != d.train_targets.size(1)) {
+    throw ValueError("DenseData.regression: test_y has " + std::to_string(d.test_targets.size(1)) +
+                     " outputs, train_y " + std::to_string(d.train_targets.size(1)));
+  }
+  d.classes = d.train_targets.size(1);
+  // (the rows checked as a classifier's, against as many labels as targets)
+  const std::vector<std::int64_t> train_rows(static_cast<std::size_t>(d.train_targets.size(0)));
+  const std::vector<std::int64_t> test_rows(static_cast<std::size_t>(d.test_targets.size(0)));
+  d.train_x = feature_rows(train_x, train_rows, d.classes, "train_x", "train_y");
+  d.test_x = feature_rows(test_x, test_rows, d.classes, "test_x", "test_y");
+  if (d.test_x.shape()[1] != d.train_x.shape()[1]) {
+    throw ValueError("DenseData: test_x has " + std::to_string(d.test_x.shape()[1]) +
+                     " features, train_x " + std::to_string(d.train_x.shape()[1]));
+  }
+  return d;
+}
+
 }  // namespace
 
 void bind_data(py::module_& m) {
@@ -203,7 +246,29 @@ Dataset(images, labels, classes=10) copies NumPy arrays (images uint8 (N, ...), 
       .def_readonly("test_x", &DenseData::test_x, "The test rows (a Tensor).")
       .def_readonly("train_labels", &DenseData::train_labels, "The training labels.")
       .def_readonly("test_labels", &DenseData::test_labels, "The test labels.")
-      .def_readonly("classes", &DenseData::classes, "The number of classes.");
+      .def_readonly("classes", &DenseData::classes,
+                    "The number of classes (a regression's outputs).")
+      .def_static("regression", &make_regression_data, py::arg("train_x"), py::arg("train_y"),
+                  py::arg("test_x"), py::arg("test_y"), R"(
+A regression's rows: real-valued targets train_y, test_y (N) or (N, outputs) instead of
+labels. Trained with the mse loss (ModelSpec loss='mse', e.g. model_preset('linear',
+[features], 1)); evaluations report the RMSE (lower is better).)")
+      .def_property_readonly("is_regression", &DenseData::regression,
+                             "Whether the rows have real-valued targets (a regression's).")
+      .def_property_readonly(
+          "train_targets",
+          [](const DenseData& d) -> std::optional<Tensor> {
+            if (!d.regression()) return std::nullopt;
+            return d.train_targets;
+          },
+          "A regression's training targets (N, outputs), or None for labelled rows.")
+      .def_property_readonly(
+          "test_targets",
+          [](const DenseData& d) -> std::optional<Tensor> {
+            if (!d.regression()) return std::nullopt;
+            return d.test_targets;
+          },
+          "A regression's test targets (N, outputs), or None for labelled rows.");
 
   py::enum_<Sampling>(
       m, "Sampling", "How batches are drawn: with_replacement (the textbook's) or shuffled_epochs.")

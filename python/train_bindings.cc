@@ -9,10 +9,12 @@
 //   t.save("model.safetensors")
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 
 #include "bindings.h"
 #include "nabla/core/safetensors.h"
+#include "nabla/train/run.h"
 #include "nabla/train/train.h"
 
 namespace nabla::python {
@@ -107,7 +109,8 @@ void bind_config(py::module_& m) {
                      "relu, sigmoid or tanh (the MLP presets).")
       .def_readwrite("input_shape", &ModelSpec::input_shape,
                      "One example's shape (layer lists), e.g. [1, 28, 28].")
-      .def_readwrite("loss", &ModelSpec::loss, "softmax or svm.")
+      .def_readwrite("loss", &ModelSpec::loss,
+                     "softmax or svm; mse for a regression (one output per target).")
       .def_readwrite("init", &ModelSpec::init, "The weight initialisation (Init).")
       .def_readwrite("init_std", &ModelSpec::init_std, "The standard deviation of Init.normal.")
       .def("check", &ModelSpec::check,
@@ -144,7 +147,9 @@ void bind_config(py::module_& m) {
   py::class_<TrainConfig>(m, "TrainConfig", "What to train and how (nabla train's options).")
       .def(py::init([](ModelSpec model, std::int64_t iters, std::int64_t epochs, std::int64_t batch,
                        double lr, std::string optimizer, double weight_decay, double reg,
-                       std::uint64_t seed, Sampling sampling) {
+                       std::uint64_t seed, Sampling sampling, double validation,
+                       std::string lr_schedule, std::int64_t warmup, double clip_norm,
+                       std::string augment, std::int64_t shards) {
              TrainConfig c;
              c.model = std::move(model);
              c.iters = iters;
@@ -156,6 +161,12 @@ void bind_config(py::module_& m) {
              c.reg = reg;
              c.seed = seed;
              c.sampling = sampling;
+             c.validation = validation;
+             c.lr_schedule = std::move(lr_schedule);
+             c.warmup = warmup;
+             c.clip_norm = clip_norm;
+             c.augment = std::move(augment);
+             c.shards = shards;
              return c;
            }),
            py::arg("model") = config_defaults.model, py::arg("iters") = config_defaults.iters,
@@ -163,7 +174,12 @@ void bind_config(py::module_& m) {
            py::arg("lr") = config_defaults.lr, py::arg("optimizer") = config_defaults.optimizer,
            py::arg("weight_decay") = config_defaults.weight_decay,
            py::arg("reg") = config_defaults.reg, py::arg("seed") = config_defaults.seed,
-           py::arg("sampling") = config_defaults.sampling)
+           py::arg("sampling") = config_defaults.sampling,
+           py::arg("validation") = config_defaults.validation,
+           py::arg("lr_schedule") = config_defaults.lr_schedule,
+           py::arg("warmup") = config_defaults.warmup,
+           py::arg("clip_norm") = config_defaults.clip_norm,
+           py::arg("augment") = config_defaults.augment, py::arg("shards") = config_defaults.shards)
       .def_readwrite("model", &TrainConfig::model, "The ModelSpec to train.")
       .def_readwrite("iters", &TrainConfig::iters, "Iterations (steps).")
       .def_readwrite("epochs", &TrainConfig::epochs,
@@ -178,6 +194,24 @@ void bind_config(py::module_& m) {
                      "CS231n's L2 penalty lambda (loss + lambda sum W^2).")
       .def_readwrite("seed", &TrainConfig::seed, "The seed of every random draw.")
       .def_readwrite("sampling", &TrainConfig::sampling, "How batches are drawn (Sampling).")
+      .def_readwrite("validation", &TrainConfig::validation,
+                     "The fraction of the training examples held out as the validation split "
+                     "(drawn with seed; 0: none). Trainer(config, Mnist or DenseData) holds it "
+                     "out; evaluations report its metric, run_training keeps the best model "
+                     "by it and stops early on it.")
+      .def_readwrite("lr_schedule", &TrainConfig::lr_schedule,
+                     "The learning rate's schedule (constant, cosine, step:EPOCHS:FACTOR or "
+                     "plateau:PATIENCE:FACTOR, by the validation metric under run_training).")
+      .def_readwrite("warmup", &TrainConfig::warmup,
+                     "Iterations of linear warm-up of the learning rate (0: none).")
+      .def_readwrite("clip_norm", &TrainConfig::clip_norm,
+                     "When > 0, the whole gradient is scaled down to this L2 norm when longer.")
+      .def_readwrite("augment", &TrainConfig::augment,
+                     "'' (no augmentation of the training images) or 'shift:N', each image "
+                     "moved by up to N pixels each way (CNNs, and MLPs on MNIST).")
+      .def_readwrite("shards", &TrainConfig::shards,
+                     "Slices each batch is cut into, their gradients computed apart and added "
+                     "(data parallelism in one process; the bits of as many MPI ranks).")
       .def("to_json", &TrainConfig::to_json, "The configuration as JSON.")
       .def_static("from_json", &TrainConfig::from_json, py::arg("json"));
 }
@@ -213,10 +247,13 @@ nabla.training_data(DenseData or Mnist) and nabla.ner_training_data make one.)")
       .def_readonly("iteration", &Evaluation::iteration, "Iterations done when evaluated.")
       .def_readonly("train_acc", &Evaluation::train_acc, "The metric on the training set.")
       .def_readonly("test_acc", &Evaluation::test_acc, "The metric on the test set.")
+      .def_readonly("validation_acc", &Evaluation::validation_acc,
+                    "The metric on the validation split (None when the data has none).")
       .def_readonly("seconds", &Evaluation::seconds, "How long the evaluation took.")
       .def("__repr__", [](const Evaluation& e) {
         return "Evaluation(iteration=" + std::to_string(e.iteration) +
                ", train_acc=" + std::to_string(e.train_acc) +
+               (e.validation_acc ? ", validation_acc=" + std::to_string(*e.validation_acc) : "") +
                ", test_acc=" + std::to_string(e.test_acc) + ")";
       });
 
@@ -282,6 +319,56 @@ shared, not copied: training updates it.)")
           "config", [](const Trainer& t) { return TrainConfig(t.config()); }, "A copy.")
       .def_property_readonly("model", &Trainer::model, py::return_value_policy::reference_internal,
                              "The network being trained (a Sequential).");
+
+  py::class_<RunResult>(m, "RunResult", R"(
+What run_training did: the run directory and its files, the final evaluation, and with a
+validation split the best evaluation (by the validation metric) and its model.)")
+      .def_property_readonly(
+          "dir", [](const RunResult& r) { return r.dir.string(); }, "The run directory.")
+      .def_property_readonly(
+          "model", [](const RunResult& r) { return r.model.string(); },
+          "The final model, dir/model.safetensors (a checkpoint to resume from).")
+      .def_readonly("final_eval", &RunResult::final_eval,
+                    "The final model's Evaluation (not made when the run was stopped).")
+      .def_readonly("best_eval", &RunResult::best_eval,
+                    "The Evaluation with the best validation metric (None without a "
+                    "validation split).")
+      .def_property_readonly(
+          "best_model",
+          [](const RunResult& r) -> std::optional<std::string> {
+            if (r.best_model.empty()) return std::nullopt;
+            return r.best_model.string();
+          },
+          "dir/best.safetensors, the best evaluation's model (None without a validation "
+          "split).")
+      .def_readonly("stopped_early", &RunResult::stopped_early,
+                    "Whether early stopping ended the run before its planned iterations.")
+      .def_readonly("seconds", &RunResult::seconds, "Wall-clock seconds of the training loop.");
+  m.def(
+      "run_training",
+      [](Trainer& trainer, std::optional<std::string> dir, std::int64_t early_stop,
+         bool overwrite) {
+        if (early_stop < 0) {
+          throw ValueError(
+              "run_training: early_stop must be 0 (off) or a patience of at "
+              "least 1 evaluation, got " +
+              std::to_string(early_stop));
+        }
+        RunOptions options;
+        if (dir) options.dir = *dir;
+        options.early_stop = early_stop;
+        options.overwrite = overwrite;
+        RunObserver quiet;
+        py::gil_scoped_release release;
+        return run_training(trainer, options, quiet);
+      },
+      py::arg("trainer"), py::arg("dir") = py::none(), py::arg("early_stop") = 0,
+      py::arg("overwrite") = false, R"(
+Trains trainer to its planned iterations as `nabla train` does, evaluating once an epoch,
+into the run directory dir (None: runs/<date-time>): metrics.csv, metrics.jsonl,
+model.safetensors, curves.svg, and with a validation split (TrainConfig.validation)
+best.safetensors. early_stop > 0 stops once that many evaluations in a row have not
+bettered the best validation metric (needs a validation split). Returns a RunResult.)");
 
   py::class_<LoadedModel>(m, "LoadedModel", "A model file read back: spec, net, metadata.")
       .def_readonly("spec", &LoadedModel::spec, "The ModelSpec.")

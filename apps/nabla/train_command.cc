@@ -641,9 +641,9 @@ Runner add_train_command(CLI::App& app) {
                   "Scale the whole gradient down to this L2 norm when longer (0: never)")
       ->check(non_negative());
   sub->add_option("--augment", o->augment,
-                  "Augment the training batches of an image model: shift:N moves each image "
-                  "by up to N pixels each way at random (from --seed; evaluations see the "
-                  "images unmoved); none (the default)")
+                  "Augment the training batches of images (CNNs; MLPs on MNIST): shift:N "
+                  "moves each image by up to N pixels each way at random (from --seed; "
+                  "evaluations see the images unmoved); none (the default)")
       ->default_str("none");
   sub->add_option("--validation", o->validation,
                   "Hold out this fraction of the training examples (drawn with --seed) as a "

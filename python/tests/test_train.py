@@ -1,4 +1,5 @@
 """Training from Python: data, optimizers, the Trainer, save and load_model."""
+import json
 import os
 import pathlib
 import struct
@@ -185,6 +186,101 @@ class TrainTest(unittest.TestCase):
         e = t.evaluate()
         self.assertGreater(e.test_acc, 0.85)  # the textbook's net after 10 epochs of 5000
         self.assertLess(e.test_acc, 1.0)
+
+
+class TrainingOptionsTest(unittest.TestCase):
+    """TrainConfig's options of `nabla train` (validation, schedules, clipping, augmentation,
+    shards), run_training's early stopping and best model, and a regression."""
+
+    def test_config_carries_every_option_and_keeps_them_in_json(self):
+        c = nabla.TrainConfig(validation=0.2, lr_schedule="step:3:0.5", warmup=7, clip_norm=1.5,
+                              augment="shift:2", shards=2, optimizer="adamw", weight_decay=0.01)
+        self.assertEqual((c.validation, c.lr_schedule, c.warmup, c.clip_norm, c.augment, c.shards),
+                         (0.2, "step:3:0.5", 7, 1.5, "shift:2", 2))
+        back = nabla.TrainConfig.from_json(c.to_json())
+        self.assertEqual((back.validation, back.lr_schedule, back.warmup, back.clip_norm,
+                          back.augment, back.shards, back.optimizer, back.weight_decay),
+                         (0.2, "step:3:0.5", 7, 1.5, "shift:2", 2, "adamw", 0.01))
+        d = nabla.TrainConfig()
+        self.assertEqual((d.validation, d.lr_schedule, d.warmup, d.clip_norm, d.augment, d.shards),
+                         (0.0, "constant", 0, 0.0, "", 1))
+
+    def test_augmentation_trains_an_mlp_on_images_reproducibly(self):
+        images, labels = band_images(300, 3)
+        mnist = nabla.Mnist(nabla.Dataset(images[:240], labels[:240]),
+                            nabla.Dataset(images[240:], labels[240:]))
+
+        def trained(augment):
+            config = nabla.TrainConfig(iters=30, batch=20, augment=augment)
+            t = nabla.Trainer(config, mnist)
+            while not t.done():
+                t.step()
+            return np.array(t.model.parameter("W1").value)
+
+        shifted = trained("shift:2")
+        np.testing.assert_array_equal(shifted, trained("shift:2"))
+        self.assertGreater(np.abs(shifted - trained("")).max(), 1e-4)
+        with self.assertRaisesRegex(ValueError, "'shift:99' is not one nabla knows"):
+            nabla.Trainer(nabla.TrainConfig(augment="shift:99"), mnist)
+
+    def test_validation_and_early_stop_report_the_best_epoch(self):
+        # Two well separated classes: the validation accuracy reaches its top within a few
+        # epochs and stays there; three evaluations that do not better it stop the run.
+        rng = np.random.default_rng(8)
+        t = rng.integers(0, 2, size=300)
+        x = (rng.normal(size=(300, 4)) + 2.5 * t[:, None]).astype(np.float32)
+        data = nabla.DenseData(x[:240], t[:240], x[240:], t[240:], 2)
+        spec = nabla.model_preset("linear", [4], 2)
+        config = nabla.TrainConfig(model=spec, epochs=50, batch=24, lr=0.1, validation=0.25)
+        trainer = nabla.Trainer(config, data)
+        self.assertEqual(trainer.iters_per_epoch, 180 // 24)  # 60 of 240 held out
+        with tempfile.TemporaryDirectory() as tmp:
+            r = nabla.run_training(trainer, dir=os.path.join(tmp, "run"), early_stop=3)
+            self.assertTrue(r.stopped_early)
+            self.assertLess(trainer.iteration, trainer.total_iters)
+            rows = [json.loads(line)
+                    for line in pathlib.Path(r.dir, "metrics.jsonl").read_text().splitlines()]
+            scores = [row["validation_acc"] for row in rows]
+            best = scores.index(max(scores))  # the first of the best
+            self.assertIsNotNone(r.best_eval)
+            self.assertEqual(r.best_eval.iteration, rows[best]["iteration"])
+            self.assertAlmostEqual(r.best_eval.validation_acc, max(scores))
+            # stopped by the three evaluations after the best (and the final one's)
+            self.assertEqual(len(rows), best + 3 + 2)
+            self.assertTrue(os.path.isfile(r.best_model))
+            best_net = nabla.load_model(r.best_model).net
+            self.assertEqual(r.final_eval.validation_acc, trainer.evaluate().validation_acc)
+            self.assertIsNotNone(best_net)
+            with self.assertRaisesRegex(ValueError, "early stopping needs a validation split"):
+                plain = nabla.Trainer(nabla.TrainConfig(model=spec, iters=10), data)
+                nabla.run_training(plain, dir=os.path.join(tmp, "plain"), early_stop=2)
+
+    def test_regression_reaches_the_least_squares_rmse(self):
+        rng = np.random.default_rng(5)
+        x = rng.normal(size=(300, 3)).astype(np.float32)
+        y = x @ np.array([1.5, -2.0, 0.5]) + 0.7 + 0.1 * rng.normal(size=300)
+        data = nabla.DenseData.regression(x[:250], y[:250], x[250:], y[250:])
+        self.assertTrue(data.is_regression)
+        spec = nabla.model_preset("linear", [3], 1)
+        self.assertEqual(spec.loss, "mse")
+        config = nabla.TrainConfig(model=spec, epochs=40, batch=25, lr=0.05, optimizer="adam",
+                                   lr_schedule="cosine")
+        trainer = nabla.Trainer(config, data)
+        while not trainer.done():
+            trainer.step()
+        rmse = trainer.evaluate().test_acc  # a regression's metric: the RMSE
+        # the closed-form fit: least squares with a bias column
+        design = np.hstack([x[:250], np.ones((250, 1))]).astype(np.float64)
+        w, *_ = np.linalg.lstsq(design, y[:250], rcond=None)
+        fit = np.hstack([x[250:], np.ones((50, 1))]) @ w
+        best = float(np.sqrt(np.mean((fit - y[250:]) ** 2)))
+        self.assertGreater(best, 0.05)
+        self.assertLess(abs(rmse - best), 0.03 * best)
+        with self.assertRaisesRegex(ValueError, r"DenseData.regression: train_y must be a "
+                                    r"number per row"):
+            nabla.DenseData.regression(x, np.zeros((0,)), x, y)
+        with self.assertRaisesRegex(ValueError, "train_x has 300 rows but train_y has 250"):
+            nabla.DenseData.regression(x, y[:250], x, y)
 
 
 if __name__ == "__main__":

@@ -93,4 +93,25 @@ void SparsePixels::assign_rows(const SparsePixels& from, const std::vector<std::
   }
 }
 
+void SparsePixels::clear() {
+  row_begin_.assign(1, 0);
+  index_.clear();
+  value_.clear();
+}
+
+void SparsePixels::append_row(const std::uint16_t* index, const std::uint8_t* value,
+                              std::int64_t count) {
+  for (std::int64_t k = 0; k < count; ++k) {
+    if (index[k] >= cols_ || (k > 0 && index[k] <= index[k - 1]) || value[k] == 0) {
+      throw ValueError("SparsePixels::append_row: entry " + std::to_string(k) + " (column " +
+                       std::to_string(index[k]) + ", pixel " + std::to_string(value[k]) +
+                       ") is not a non-zero pixel in a column after the last, below " +
+                       std::to_string(cols_));
+    }
+  }
+  index_.insert(index_.end(), index, index + count);
+  value_.insert(value_.end(), value, value + count);
+  row_begin_.push_back(row_begin_.back() + count);
+}
+
 }  // namespace nabla

@@ -75,4 +75,41 @@ void shift_images(const Tensor& x, const std::vector<PixelShift>& shifts, Tensor
   }
 }
 
+void shift_images(const SparseBatch& x, const Shape& image, const std::vector<PixelShift>& shifts,
+                  SparsePixels& out) {
+  const char* op = "shift_images";
+  const SparsePixels& pixels = *x.pixels;
+  if (image.size() != 3 || image[0] * image[1] * image[2] != pixels.cols()) {
+    throw ShapeError(std::string(op) + ": images " + shape_str(image) + " in rows of " +
+                     std::to_string(pixels.cols()) + " pixels, expected (C, H, W) of as many");
+  }
+  if (static_cast<std::int64_t>(shifts.size()) != x.size()) {
+    throw ShapeError(std::string(op) + ": " + std::to_string(shifts.size()) +
+                     " shifts for a batch of " + std::to_string(x.size()) + " rows of images " +
+                     shape_str(image));
+  }
+  if (out.cols() != pixels.cols() || out.scale() != pixels.scale()) {
+    out = SparsePixels(pixels.cols(), pixels.scale());
+  } else {
+    out.clear();
+  }
+  const std::int64_t h = image[1], w = image[2];
+  std::vector<std::uint16_t> index;  // one row's moved entries (a move keeps their order)
+  std::vector<std::uint8_t> value;
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const PixelShift s = shifts[static_cast<std::size_t>(i)];
+    const std::int64_t r = x.rows[static_cast<std::size_t>(i)];
+    index.clear();
+    value.clear();
+    for (std::int64_t k = pixels.row_begin(r); k < pixels.row_begin(r + 1); ++k) {
+      const std::int64_t at = pixels.index()[k];
+      const std::int64_t plane = at / (h * w), y = at / w % h + s.dy, col = at % w + s.dx;
+      if (y < 0 || y >= h || col < 0 || col >= w) continue;
+      index.push_back(static_cast<std::uint16_t>((plane * h + y) * w + col));
+      value.push_back(pixels.value()[k]);
+    }
+    out.append_row(index.data(), value.data(), static_cast<std::int64_t>(index.size()));
+  }
+}
+
 }  // namespace nabla

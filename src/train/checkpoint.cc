@@ -165,16 +165,35 @@ Trainer Trainer::resume(const std::string& checkpoint, const Mnist& data,
   return resume(checkpoint, SparseMnist::from(data), total_iters);
 }
 
+// (the data of these two hold out the validation split the checkpoint's run did)
 Trainer Trainer::resume(const std::string& checkpoint, SparseMnist data, std::int64_t total_iters) {
-  return resume(checkpoint, mnist_training_data(std::move(data)), total_iters);
+  return resume_with(
+      checkpoint,
+      [&](const TrainConfig& c) {
+        return mnist_training_data(std::move(data), HoldOut{c.validation, c.seed});
+      },
+      total_iters);
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, DenseData data, std::int64_t total_iters) {
-  return resume(checkpoint, dense_training_data(std::move(data)), total_iters);
+  return resume_with(
+      checkpoint,
+      [&](const TrainConfig& c) {
+        return dense_training_data(std::move(data), HoldOut{c.validation, c.seed});
+      },
+      total_iters);
 }
 
 Trainer Trainer::resume(const std::string& checkpoint, std::shared_ptr<TrainingData> data,
                         std::int64_t total_iters) {
+  return resume_with(
+      checkpoint, [&](const TrainConfig&) { return std::move(data); }, total_iters);
+}
+
+Trainer Trainer::resume_with(
+    const std::string& checkpoint,
+    const std::function<std::shared_ptr<TrainingData>(const TrainConfig&)>& make_data,
+    std::int64_t total_iters) {
   SafetensorsFile file = load_safetensors(checkpoint);
   LoadedModel loaded = load_model_from(checkpoint, file);
   TrainConfig config;
@@ -184,7 +203,7 @@ Trainer Trainer::resume(const std::string& checkpoint, std::shared_ptr<TrainingD
     throw DataError(checkpoint + ": " + e.what());
   }
   config.model = loaded.spec;  // (checked against the tensors; the parameters are of it)
-  Trainer t(config, std::move(data), false);
+  Trainer t(config, make_data(config), false);
   t.net_ = std::move(loaded.net);
   t.bind_parameters();
   try {

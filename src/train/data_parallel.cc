@@ -124,6 +124,7 @@ double Trainer::sliced_gradient() {
   const std::int64_t first = ranks == 1 ? 0 : comm_->rank();
   const std::int64_t last = ranks == 1 ? slices : first + 1;
   sampler_.next(rng_, rows_);  // the whole batch, the same on every rank
+  draw_shifts();
   const auto batch_size = static_cast<std::int64_t>(rows_.size());
 
   NamedVars buffers = net_.named_buffers();
@@ -176,7 +177,7 @@ double Trainer::sliced_gradient() {
     double slice_loss = 0;
     if (end > begin) {
       slice_rows_.assign(rows_.begin() + begin, rows_.begin() + end);
-      const Batch& batch = data_->batch(slice_rows_, form_, example_);
+      const Batch& batch = augmented(data_->batch(slice_rows_, form_, example_), begin);
       slice_loss = form_ == InputForm::sparse_rows
                        ? net_.gradient(batch.sparse, batch.loss_targets())
                        : net_.gradient(batch.dense, batch.loss_targets());

@@ -15,14 +15,18 @@ namespace nabla {
 Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data)
     : Trainer(std::move(config), std::move(data), true) {}
 
+// (the data of these hold out config.validation of the training examples, with its seed)
 Trainer::Trainer(TrainConfig config, SparseMnist data)
-    : Trainer(std::move(config), mnist_training_data(std::move(data)), true) {}
+    : Trainer(config,
+              mnist_training_data(std::move(data), HoldOut{config.validation, config.seed}),
+              true) {}
 
 Trainer::Trainer(TrainConfig config, const Mnist& data)
     : Trainer(std::move(config), SparseMnist::from(data)) {}
 
 Trainer::Trainer(TrainConfig config, DenseData data)
-    : Trainer(std::move(config), dense_training_data(std::move(data)), true) {}
+    : Trainer(config, dense_training_data(std::move(data), HoldOut{config.validation, config.seed}),
+              true) {}
 
 Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, Sequential net)
     : Trainer(std::move(config), std::move(data), false) {
@@ -102,16 +106,15 @@ Trainer::Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool in
   schedule_ = parse_lr_schedule(config_.lr_schedule, config_.warmup);
   augment_ = parse_augmentation(config_.augment);
   if (augment_.any()) {
-    if (example_.size() != 3) {
+    // The images moved: the model's examples when it takes images (C, H, W), else the
+    // data's own when its examples are images given to the model flat (MNIST's rows to
+    // an MLP, dense or as sparse pixel rows).
+    const Shape own = data_->example_shape();
+    image_ = example_.size() == 3 ? example_ : own;
+    if (image_.size() != 3) {
       throw ValueError("augmentation " + augment_.text() + " moves images: the model " +
                        config_.model.describe() + " takes examples " + shape_str(example_) +
-                       ", not images (C, H, W)");
-    }
-    if (config_.shards > 1) {
-      throw ValueError("augmentation " + augment_.text() +
-                       " is for batches in one slice "
-                       "(shards 1), not " +
-                       std::to_string(config_.shards));
+                       " and the data's are " + shape_str(own) + ", not images (C, H, W)");
     }
     augment_rng_ = Rng(config_.seed ^ 0x9E3779B97F4A7C15ULL);  // (a stream of its own)
   }
@@ -296,17 +299,38 @@ double Trainer::batch_gradient() {
   }
   if (has_row_grads_) net_.clear_row_gradients();
   row_step_grads_ = row_grads_;
-  const Batch& batch = augmented(data_->batch(rows_, form_, example_));
+  draw_shifts();
+  const Batch& batch = augmented(data_->batch(rows_, form_, example_), 0);
   return form_ == InputForm::sparse_rows ? net_.gradient(batch.sparse, batch.loss_targets())
                                          : net_.gradient(batch.dense, batch.loss_targets());
 }
 
-const Batch& Trainer::augmented(const Batch& batch) {
+void Trainer::draw_shifts() {
+  // (the same draws on every rank: each has drawn the same batch)
+  if (augment_.any())
+    shifts_ = augment_.draw(static_cast<std::int64_t>(rows_.size()), augment_rng_);
+}
+
+const Batch& Trainer::augmented(const Batch& batch, std::int64_t first) {
   if (!augment_.any()) return batch;
-  // (dense images: the constructor saw to it)
-  const std::vector<PixelShift> shifts = augment_.draw(batch.dense.size(0), augment_rng_);
+  const bool sparse = batch.form == InputForm::sparse_rows;
+  const std::int64_t n = sparse ? batch.sparse.size() : batch.dense.size(0);
+  const std::vector<PixelShift> shifts(shifts_.begin() + first, shifts_.begin() + first + n);
   augmented_.form = batch.form;
-  shift_images(batch.dense, shifts, augmented_.dense);
+  if (sparse) {
+    shift_images(batch.sparse, image_, shifts, augmented_pixels_);
+    augmented_.sparse.pixels = &augmented_pixels_;
+    augmented_.sparse.rows.resize(static_cast<std::size_t>(n));
+    std::iota(augmented_.sparse.rows.begin(), augmented_.sparse.rows.end(), 0);
+    augmented_.sparse.columns = nullptr;  // (a prefetched batch's columns are of its pixels)
+  } else if (batch.dense.rank() == 4) {
+    shift_images(batch.dense, shifts, augmented_.dense);
+  } else {  // images given to the model flat, (B, C*H*W): moved as (B, C, H, W)
+    Shape images{n};
+    images.insert(images.end(), image_.begin(), image_.end());
+    shift_images(batch.dense.reshape(images), shifts, augmented_.dense);
+    augmented_.dense = std::move(augmented_.dense).reshape(batch.dense.shape());
+  }
   augmented_.labels = batch.labels;
   augmented_.targets = batch.targets;
   augmented_.lengths = batch.lengths;

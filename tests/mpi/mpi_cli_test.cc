@@ -1,8 +1,9 @@
 // `mpirun -np P nabla train` and `nabla ner train` against `--shards P` in one process:
 // the same bits for every model kind (an MLP's sparse first layer, a CNN with a batch norm
-// and a dropout, a linear model, the window tagger's tables), P = 2 and 3; a resume under
-// MPI; a rank that fails or starts from other data ends the job. Label `mpi`: built when
-// CMake found MPI; NABLA_MPIRUN is its mpirun. tests/mpi/killed_rank.sh kills a rank.
+// and a dropout, an augmented CNN, a linear model, the window tagger's tables), P = 2 and
+// 3; a resume under MPI; a rank that fails or starts from other data ends the job. Label
+// `mpi`: built when CMake found MPI; NABLA_MPIRUN is its mpirun. tests/mpi/killed_rank.sh
+// kills a rank.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -119,6 +120,15 @@ TEST_F(MpiCli, CnnWithBatchNormAndDropoutMatchesShards) {
       mnist();
   expect_mpi_equals_shards(2, args);
   expect_mpi_equals_shards(3, args);
+}
+
+TEST_F(MpiCli, AugmentedCnnMatchesShards) {
+  // Each rank moves its slice's images by the shifts drawn for the whole batch.
+  const std::string args =
+      "train --arch 'conv:4x5,stride=3 relu maxpool:2 affine:10' --augment shift:2 --optimizer "
+      "adam --lr 0.01 --batch 20 --iters 4 --data " +
+      mnist();
+  expect_mpi_equals_shards(2, args);
 }
 
 TEST_F(MpiCli, LinearOnRowsMatchesShards) {

@@ -369,6 +369,26 @@ TEST_F(RunTraining, ValidationSplitKeepsTheBestModelAndStopsEarly) {
               HasSubstr("early stopping needs a validation split"));
 }
 
+TEST_F(RunTraining, DataGivenWholeHoldsOutTheConfigsValidation) {
+  // Trainer(config, DenseData) and its resume() hold out config.validation with the
+  // config's seed: the split the shared data of the same HoldOut has.
+  TrainConfig config = tiny_config(8);
+  config.validation = 0.2;
+  auto held = dense_training_data(tiny_data(), HoldOut{config.validation, config.seed});
+  Trainer whole(config, tiny_data());
+  Trainer shared(config, held);
+  ASSERT_GT(held->size(Split::validation), 0);
+  EXPECT_EQ(whole.data().size(Split::validation), held->size(Split::validation));
+  EXPECT_EQ(whole.data().size(Split::train), held->size(Split::train));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(whole.step(), shared.step()) << i;
+  whole.save((dir_ / "at4").string());
+  Trainer resumed = Trainer::resume((dir_ / "at4").string(), tiny_data());
+  EXPECT_EQ(resumed.data().size(Split::validation), held->size(Split::validation));
+  const Evaluation a = resumed.evaluate(), b = shared.evaluate();
+  ASSERT_TRUE(a.validation_acc && b.validation_acc);
+  EXPECT_EQ(*a.validation_acc, *b.validation_acc);
+}
+
 // ---- schedules and clipping in the Trainer --------------------------------------------------
 
 TEST_F(RunTraining, PlateauScheduleResumesExactlyAndTheJsonLogFollows) {

@@ -34,6 +34,12 @@ class SparsePixels {
   // at once, and then read again from the cache, instead of missing row by row in the
   // products.
   void assign_rows(const SparsePixels& from, const std::vector<std::int64_t>& rows);
+  // No rows any more (the storage kept for the next rows), of the same columns and scale.
+  void clear();
+  // Appends one row from its non-zero entries: `count` columns `index`, increasing and
+  // each below cols(), and their pixels `value`, none 0. ValueError naming the entry for
+  // others.
+  void append_row(const std::uint16_t* index, const std::uint8_t* value, std::int64_t count);
 
   std::int64_t rows() const { return static_cast<std::int64_t>(row_begin_.size()) - 1; }
   std::int64_t cols() const { return cols_; }

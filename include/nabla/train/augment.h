@@ -6,6 +6,7 @@
 //   Rng rng(seed);
 //   std::vector<PixelShift> shifts = a.draw(batch_size, rng);
 //   shift_images(x, shifts, out);                      // x, out: (B, C, H, W)
+//   shift_images(rows, {1, 28, 28}, shifts, pixels);   // sparse pixel rows, the same
 //
 // The Trainer applies it (TrainConfig::augment) to the batches it trains on, never to an
 // evaluation's, drawing from a random stream of its own that checkpoints keep: a run is
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "nabla/core/export.h"
+#include "nabla/core/sparse_pixels.h"
 #include "nabla/core/tensor.h"
+#include "nabla/ops/sparse.h"
 
 NABLA_API_BEGIN
 namespace nabla {
@@ -47,6 +50,15 @@ Augmentation parse_augmentation(const std::string& text);
 // resized to x's shape. ShapeError naming the op for an x not of rank 4 or shifts not one
 // an image.
 void shift_images(const Tensor& x, const std::vector<PixelShift>& shifts, Tensor& out);
+
+// The same for images as sparse pixel rows (ops/sparse.h; MNIST's for an MLP), each row
+// an image of shape `image` (C, H, W) flattened: `out` becomes the rows of x in order
+// (storage reused), row i's non-zero pixels moved by shifts[i], index c*H*W + y*W + x to
+// c*H*W + (y + dy)*W + (x + dx), dropped where that falls outside. Densified, exactly
+// shift_images of x densified. ShapeError naming the op for an image shape that is not
+// (C, H, W) of x's columns, or shifts not one a row.
+void shift_images(const SparseBatch& x, const Shape& image, const std::vector<PixelShift>& shifts,
+                  SparsePixels& out);
 
 }  // namespace nabla
 NABLA_API_END

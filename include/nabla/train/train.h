@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -89,8 +90,11 @@ struct TrainConfig {
   std::int64_t shards = 1;
   // Augmentation of the training batches (augment.h): "" for none, or "shift:N", each
   // image moved by up to N pixels each way, drawn from a random stream of its own (seeded
-  // by `seed`, kept by checkpoints). For models that take images (C, H, W), with one
-  // slice (shards 1). Evaluations see the images as they are.
+  // by `seed`, kept by checkpoints), for the whole batch (with shards, each slice's rows
+  // keep their shifts: the bits do not depend on the ranks). For models that take images
+  // (C, H, W), and for images given flat (an MLP on MNIST, also as sparse pixel rows:
+  // TrainingData::example_shape says they are images). Evaluations see the images as
+  // they are.
   std::string augment;
 
   std::string to_json() const;
@@ -150,6 +154,8 @@ class Trainer {
   Trainer(TrainConfig config, std::shared_ptr<TrainingData> data);
   // MNIST as sparse pixels: load_mnist_sparse(dir) reads it so, straight from the files;
   // a dense Mnist is converted (SparseMnist::from). The trainer keeps its own copy.
+  // These and the DenseData form hold out config.validation of the training examples as
+  // the validation split (HoldOut{config.validation, config.seed}), as do their resume().
   Trainer(TrainConfig config, SparseMnist data);
   Trainer(TrainConfig config, const Mnist& data);
   // Dense rows (any features, e.g. from CSV files): the batches are copied from them.
@@ -236,6 +242,11 @@ class Trainer {
 
  private:
   Trainer(TrainConfig config, std::shared_ptr<TrainingData> data, bool initialise);
+  // resume() with the data made from the checkpoint's configuration.
+  static Trainer resume_with(
+      const std::string& checkpoint,
+      const std::function<std::shared_ptr<TrainingData>(const TrainConfig&)>& make_data,
+      std::int64_t total_iters);
   void bind_parameters();
   [[noreturn]] void diverged(const std::string& what, double data_loss, double penalty) const;
   // Scales every gradient down to config_.clip_norm when their L2 norm is longer.
@@ -278,11 +289,19 @@ class Trainer {
   double lambda_ = 0;
   LrSchedule schedule_;
   Plateau plateau_;  // a plateau schedule's state
-  // Augmentation: its shifts' own random stream, and the batch it makes (reused).
+  // Augmentation: the shape of the images moved, the shifts' own random stream, the
+  // step's shifts (one a row of the whole batch), and the batch it makes (reused).
   Augmentation augment_;
+  Shape image_;
   Rng augment_rng_;
+  std::vector<PixelShift> shifts_;
   Batch augmented_;
-  const Batch& augmented(const Batch& batch);
+  SparsePixels augmented_pixels_;
+  // The step's shifts, drawn once a step for the whole batch (rows_).
+  void draw_shifts();
+  // `batch`, rows [first, first + its size) of the step's, each moved by its shift; the
+  // batch itself without augmentation.
+  const Batch& augmented(const Batch& batch, std::int64_t first);
   std::unique_ptr<Optimizer> optimizer_;
   BatchSampler sampler_;
   std::int64_t per_epoch_ = 1;
