@@ -222,8 +222,10 @@ def main():
                         help="where nabla and nabla_peak_gemm are (scripts/build.sh's)")
     parser.add_argument("--peak-gemm", default=None,
                         help="the peak-rate program (default: BUILD/nabla_peak_gemm)")
-    parser.add_argument("--only", default="nabla,numpy,torch_default,torch_tuned",
-                        help="comma-separated subset of the programs to run")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated subset of the programs to run (mlp and cnn: "
+                        "nabla,numpy,torch_default,torch_tuned; ner: "
+                        "nabla,nabla_window,torch,bilstm_crf); default: all")
     parser.add_argument("--epochs", type=int, default=10, help="--task ner: epochs")
     parser.add_argument("--coretype", default=None,
                         help="--task ner: OPENBLAS_CORETYPE for both sides (default SKYLAKEX "
@@ -235,7 +237,7 @@ def main():
     parser.add_argument("--task", default="mlp", choices=["mlp", "cnn", "ner"],
                         help="mlp: the TwoLayerNet recipe (issue 4); cnn: one epoch of "
                         "SimpleConvNet (issue 17) in nabla and PyTorch; ner: `nabla ner train` "
-                        "against the PyTorch window tagger (bench/ner_bench.py)")
+                        "against the PyTorch window and BiLSTM-CRF taggers (bench/ner_bench.py)")
     parser.add_argument("--steps", type=int, default=600,
                         help="--task cnn: training steps (600 = one epoch)")
     args = parser.parse_args()
@@ -246,7 +248,7 @@ def main():
         return ner_bench.run(args, CPU_MODEL, HAS_AVX512)
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
-    only = args.only.split(",")
+    only = (args.only or "nabla,numpy,torch_default,torch_tuned").split(",")
     scratch = tempfile.TemporaryDirectory(prefix="nabla-bench-")
 
     train_flops, eval_flops, evaluations = recipe_flops(args.iters)
@@ -399,7 +401,8 @@ def run_cnn(args):
     """--task cnn: one epoch of SimpleConvNet, nabla against PyTorch default and tuned."""
     data = os.path.abspath(args.data)
     build = os.path.abspath(args.build)
-    only = [name for name in args.only.split(",") if name != "numpy"]
+    only = [name for name in (args.only or "nabla,torch_default,torch_tuned").split(",")
+            if name != "numpy"]
     train_flops, eval_flops = cnn_flops(args.steps)
     total_flops = train_flops + eval_flops
     log(f"SimpleConvNet FLOPs (matrix products): training {train_flops / 1e9:.1f} G "

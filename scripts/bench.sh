@@ -9,7 +9,8 @@
 #                    [--isa scalar|avx2|avx512]
 #   scripts/bench.sh --task cnn [--rounds N] [--steps N]
 #   scripts/bench.sh --task ner [--rounds N] [--epochs 10]
-mlp]|mlp]
+#                    [--only nabla,nabla_window,torch,bilstm_crf]
+#   scripts/bench.sh --task mpi [--only cnn|mlp] [--rounds N]
 #
 # --task mpi times data parallelism (issue 26, bench/mpi_bench.py): a SimpleConvNet epoch
 # and the MLP recipe as 1 process x 1 thread, 1 x 2 threads, mpirun -np 2 x 1 thread, --shards 2,
@@ -17,8 +18,11 @@ mlp]|mlp]
 # in alternating rounds (medians); RESULT_MPI gives the speedups.
 #
 # --task ner times `nabla ner train` (BTC, GloVe 100-d, 10 epochs + a dev evaluation after
-# each) against the PyTorch peer bench/peers/torch_window_ner.py, one thread each, and ends
-# with RESULT_NER nabla_s=... torch_s=... nabla_vs_torch=... (tokens/s, peak RSS, F1s).
+# each; its default decoder, viterbi, and --decoder window) against two PyTorch peers, the
+# window classifier bench/peers/torch_window_ner.py and the BiLSTM-CRF
+# bench/peers/torch_bilstm_crf_ner.py, one thread each, and ends with RESULT_NER
+# nabla_s=... torch_s=... nabla_vs_torch=... bilstm_crf_s=... nabla_vs_bilstm_crf=...
+# (tokens/s, peak RSS, dev and test F1s).
 #
 # --task cnn times one epoch of the textbook's SimpleConvNet instead (issue 17): 600 Adam
 # steps of batch 100 and the test accuracy, build/nabla_cnn_epoch against PyTorch

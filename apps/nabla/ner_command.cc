@@ -66,6 +66,7 @@ struct TrainOptions {
   int threads = 0;
   std::int64_t shards = 0;  // 0: the number of MPI ranks (1 alone)
   NerOptions model = default_model();
+  bool decoder_given = false;  // --decoder on the command line (not the default)
   std::int64_t epochs = 10;
   std::int64_t batch = 0;          // tokens (window) or sentences (viterbi) per step; 0: 64 or 4
   std::string optimizer = "adam";  // any of optimizer_names()
@@ -136,6 +137,15 @@ int train_on_this_rank(const TrainOptions& o, const std::shared_ptr<Communicator
   } else {
     tagger.emplace(load_window_tagger(o.resume));
     vectors_line = "those of " + o.resume;
+    // The checkpoint's model is the one trained on: another decoder would need another
+    // network (a window classifier's softmax, or a sentence-level loss over transitions).
+    if (o.decoder_given && o.model.decoder != tagger->decoder()) {
+      throw UsageError("--decoder " + o.model.decoder + ": " + o.resume +
+                       " was trained with --decoder " + tagger->decoder() +
+                       ", and a run resumes with its own decoder (leave --decoder out, or "
+                       "start a new run with --decoder " +
+                       o.model.decoder + ")");
+    }
   }
   std::shared_ptr<TrainingData> data = ner_training_data(*tagger, corpus);
   if (talks) {
@@ -360,12 +370,13 @@ Runner add_ner_command(CLI::App& app) {
       ->add_option("--dropout", t->model.dropout,
                    "Dropout on the window's vectors while training (0: none)")
       ->check(CLI::Range(0.0, 0.9));
-  train
-      ->add_option("--decoder", t->model.decoder,
-                   "viterbi: the best tag path of each sentence under learned transition "
-                   "scores (IOB2 imposed), trained on the sentence-level log-likelihood; "
-                   "window: each token's best tag alone")
-      ->check(CLI::IsMember({"viterbi", "window"}));
+  CLI::Option* decoder =
+      train
+          ->add_option("--decoder", t->model.decoder,
+                       "viterbi: the best tag path of each sentence under learned transition "
+                       "scores (IOB2 imposed), trained on the sentence-level log-likelihood; "
+                       "window: each token's best tag alone")
+          ->check(CLI::IsMember({"viterbi", "window"}));
   train
       ->add_option("--batch", t->batch,
                    "Tokens (window) or sentences (viterbi) per step (default 64 or 4)")
@@ -420,7 +431,10 @@ Runner add_ner_command(CLI::App& app) {
   tag->add_option("input", *input, "Text file, or - for standard input (the default)");
 
   return [=]() -> int {
-    if (train->parsed()) return run_train(*t);
+    if (train->parsed()) {
+      t->decoder_given = decoder->count() > 0;
+      return run_train(*t);
+    }
     if (eval->parsed()) return run_eval(*model, *data);
     return run_tag(*tag_model, *input);
   };

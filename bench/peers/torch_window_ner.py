@@ -100,21 +100,47 @@ def read_vectors(path, wanted):
     return vectors
 
 
+def word_table(train, dev, test, vectors_path):
+    """The lower-cased words and their starting vectors: GloVe's for the corpus's words
+    found in it, uniform(-0.1, 0.1) for training words not in it, zeros for <pad> (0) and
+    <unk> (1), which the other words share. Returns (index: word -> row, table)."""
+    corpus_words = {w.lower() for data in (train, dev, test) for s in data for w, _ in s}
+    pretrained = read_vectors(vectors_path, corpus_words)
+    dim = len(next(iter(pretrained.values())))
+    train_words = {w.lower() for s in train for w, _ in s}
+    vocab = ["<pad>", "<unk>"] + sorted(pretrained) + sorted(train_words - set(pretrained))
+    index = {w: i for i, w in enumerate(vocab)}
+    table = torch.empty(len(vocab), dim).uniform_(-0.1, 0.1)
+    table[0].zero_()
+    table[1].zero_()
+    for w, v in pretrained.items():
+        table[index[w]] = torch.tensor(v)
+    return index, table
+
+
 def windows(ids, window):
     """For each token, the ids of the window around it (0 = padding)."""
     padded = [0] * window + ids + [0] * window
     return [padded[i:i + 2 * window + 1] for i in range(len(ids))]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def default_paths():
+    """BTC's splits and the GloVe file (the full one, or else the shared subset)."""
     btc = os.path.join(ROOT, "corpora", "btc")
-    parser.add_argument("--train", default=os.path.join(btc, "btc.train"))
-    parser.add_argument("--dev", default=os.path.join(btc, "btc.dev"))
-    parser.add_argument("--test", default=os.path.join(btc, "btc.test"))
     full = os.path.join(ROOT, "data", "glove", "glove.6B.100d.txt")
     subset = os.path.join(ROOT, "..", "shared", "data", "glove", "glove.6B.100d.subset.txt")
-    parser.add_argument("--vectors", default=full if os.path.exists(full) else subset)
+    return {"train": os.path.join(btc, "btc.train"), "dev": os.path.join(btc, "btc.dev"),
+            "test": os.path.join(btc, "btc.test"),
+            "vectors": full if os.path.exists(full) else subset}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    defaults = default_paths()
+    parser.add_argument("--train", default=defaults["train"])
+    parser.add_argument("--dev", default=defaults["dev"])
+    parser.add_argument("--test", default=defaults["test"])
+    parser.add_argument("--vectors", default=defaults["vectors"])
     parser.add_argument("--window", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=10)
@@ -127,20 +153,10 @@ def main():
     torch.set_num_threads(args.threads)
 
     train, dev, test = read_conll(args.train), read_conll(args.dev), read_conll(args.test)
-    corpus_words = {w.lower() for data in (train, dev, test) for s in data for w, _ in s}
-    pretrained = read_vectors(args.vectors, corpus_words)
-    dim = len(next(iter(pretrained.values())))
-    train_words = {w.lower() for s in train for w, _ in s}
-    vocab = ["<pad>", "<unk>"] + sorted(pretrained) + sorted(train_words - set(pretrained))
-    index = {w: i for i, w in enumerate(vocab)}
+    index, table = word_table(train, dev, test, args.vectors)
+    dim = table.shape[1]
     tags = sorted({t for s in train for _, t in s})
     tag_index = {t: i for i, t in enumerate(tags)}
-
-    table = torch.empty(len(vocab), dim).uniform_(-0.1, 0.1)
-    table[0].zero_()
-    table[1].zero_()
-    for w, v in pretrained.items():
-        table[index[w]] = torch.tensor(v)
 
     def encode(data):
         xs, ys = [], []

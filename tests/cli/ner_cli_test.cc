@@ -147,7 +147,7 @@ TEST_F(NerCli, ResumeContinuesTheRun) {
   ASSERT_EQ(train("--epochs 2 --hidden 20 --threads 1", "two").status, 0);
   Result resumed = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
                              " --test " + path("test") + " --out " + path("two") +
-                             " --epochs 3 --threads 1 --resume " + path("two") +
+                             " --epochs 3 --threads 1 --decoder window --resume " + path("two") +
                              "/model.safetensors");
   ASSERT_EQ(resumed.status, 0) << resumed.out;
   EXPECT_THAT(resumed.out, HasSubstr("resumed from "));
@@ -156,6 +156,25 @@ TEST_F(NerCli, ResumeContinuesTheRun) {
   ASSERT_TRUE(std::regex_search(straight.out, a, final_line)) << straight.out;
   ASSERT_TRUE(std::regex_search(resumed.out, b, final_line)) << resumed.out;
   EXPECT_EQ(a[0].str(), b[0].str());
+}
+
+// A run resumes with the decoder it was trained with: naming the other one is refused
+// (exit 2) before any step, with both decoders named; naming its own is fine (above).
+TEST_F(NerCli, ResumeRefusesAnotherDecoder) {
+  for (const auto& [trained, asked] :
+       {std::pair<std::string, std::string>{"window", "viterbi"}, {"viterbi", "window"}}) {
+    ASSERT_EQ(train("--epochs 1 --hidden 5 --threads 1 --decoder " + trained, trained).status, 0);
+    const std::string checkpoint = path(trained) + "/model.safetensors";
+    Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
+                         " --test " + path("test") + " --out " + path(trained) +
+                         " --epochs 2 --threads 1 --decoder " + asked + " --resume " + checkpoint);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_THAT(
+        r.out, HasSubstr("--decoder " + asked + ": " + checkpoint + " was trained with --decoder " +
+                         trained + ", and a run resumes with its own decoder"))
+        << r.out;
+    EXPECT_THAT(r.out, ::testing::Not(HasSubstr("resumed from "))) << r.out;
+  }
 }
 
 // --decoder viterbi: sentences as the examples, eval counts the invalid IOB2 sequences,
