@@ -44,14 +44,15 @@ missing=()
 # Node.js from elsewhere.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=""
+  [[ $status == *"ok installed"* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  if [[ " ${missing[*]}" == *:arm64* ]] && ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
     $sudo dpkg --add-architecture arm64
   fi
   $sudo apt-get update -qq

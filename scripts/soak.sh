@@ -234,7 +234,7 @@ draw() {
 # ---- the soak ----------------------------------------------------------------------------
 declare -A by_status=()
 signals=0 other=0 false_zeros=0
-report() { echo "soak.sh: $1: nabla$(printf " '%s'" "${args[@]}")$2"; sed 's/^/    /' err | head -5; }
+report() { echo "soak.sh: $1: nabla$(printf " '%s'" "${args[@]}")$2"; head -5 err | sed 's/^/    /'; }
 start=$SECONDS
 for ((i = 0; i < cases; i++)); do
   draw

@@ -22,7 +22,8 @@ for _ in $(seq 1 300); do
 done
 victim=""
 for pid in $(pgrep -P "$job"); do
-  if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1"; then
+  environ=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null) || continue
+  if grep -qx "OMPI_COMM_WORLD_RANK=1" <<<"$environ"; then
     victim=$pid
   fi
 done
