@@ -54,6 +54,33 @@ std::int64_t Rng::below(std::int64_t n) {
   return dist(engine_);
 }
 
+std::uint64_t Rng::uniform_cut(double p) const {
+  // uniform() is the distribution's map of one 64-bit draw, non-decreasing in the draw:
+  // the draws that map below p are [0, cut). Found by bisection on that same map, fed
+  // each candidate draw by an engine that returns it.
+  struct Fixed {
+    using result_type = std::uint64_t;
+    std::uint64_t value;
+    static constexpr result_type min() { return 0; }
+    static constexpr result_type max() { return ~std::uint64_t{0}; }
+    result_type operator()() const { return value; }
+  };
+  static_assert(Fixed::min() == std::mt19937_64::min() && Fixed::max() == std::mt19937_64::max());
+  std::uniform_real_distribution<double> map = uniform_;
+  auto below = [&](std::uint64_t draw) {
+    Fixed engine{draw};
+    return map(engine) < p;
+  };
+  if (!(p < 1)) throw ValueError("Rng::uniform_cut: p must be below 1, got " + std::to_string(p));
+  std::uint64_t lo = 0, hi = Fixed::max();  // below(hi) is false: uniform() < 1 - 2^-53
+  if (!below(lo)) return 0;
+  while (hi - lo > 1) {  // below(lo), !below(hi)
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (below(mid) ? lo : hi) = mid;
+  }
+  return hi;
+}
+
 std::string Rng::state() const {
   std::ostringstream out;
   out << engine_ << ' ' << normal_ << ' ' << uniform_;

@@ -1,7 +1,9 @@
 // Inverted dropout: forward and backward through one mask, and the graph op.
 #include "nabla/ops/dropout.h"
 
+#include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -13,11 +15,25 @@ Tensor dropout_forward(const Tensor& x, double p, Rng& rng, DropoutCache* cache)
   if (!(p >= 0 && p < 1)) {
     throw ValueError("dropout: the drop probability must be in [0, 1), got " + std::to_string(p));
   }
-  // mask[i] = 1 / (1 - p) where the element is kept, 0 where it is dropped
+  // mask[i] = 1 / (1 - p) where the element is kept, 0 where it is dropped (dropped where
+  // a uniform draw is below p: one draw per element, in order), and y = x * mask, in one
+  // typed pass
   Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
   const double keep = 1.0 / (1.0 - p);
-  for (std::int64_t i = 0; i < mask.numel(); ++i) mask.set(i, rng.uniform() < p ? 0.0 : keep);
-  Tensor y = mul(x, mask);
+  const std::uint64_t cut = rng.uniform_cut(p);
+  std::mt19937_64& engine = rng.engine();
+  visit_dtype(x.dtype(), [&](auto type) {
+    using T = decltype(type);
+    const T* px = x.data<T>();
+    T* pm = mask.data<T>();
+    T* py = y.data<T>();
+    const T kept = static_cast<T>(keep);
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      pm[i] = kept * static_cast<T>(engine() >= cut);  // (no branch on a coin flip)
+      py[i] = px[i] * pm[i];
+    }
+  });
   if (cache != nullptr) cache->mask = std::move(mask);
   return y;
 }

@@ -188,6 +188,28 @@ TEST(Tensor, RandnHasRequestedSpread) {
   EXPECT_NEAR(std::sqrt(var), 0.01, 2e-4);
 }
 
+// uniform_cut(p) splits the engine's draws exactly where uniform() crosses p: the same
+// decisions, draw by draw, from two generators with one seed.
+TEST(Rng, UniformCutDecidesAsUniformDoes) {
+  for (double p : {0.0, 1e-12, 0.1, 0.25, 1.0 / 3.0, 0.5, 0.9, 0.999999}) {
+    Rng a(7), b(7);
+    const std::uint64_t cut = b.uniform_cut(p);
+    std::int64_t below = 0;
+    for (int i = 0; i < 200000; ++i) {
+      const bool by_uniform = a.uniform() < p;
+      ASSERT_EQ(by_uniform, b.engine()() < cut) << "p " << p << ", draw " << i;
+      below += by_uniform;
+    }
+    EXPECT_NEAR(static_cast<double>(below) / 200000, p, 0.005) << p;
+  }
+  // p = 0.5: draw / 2^64 is rounded to a double (53 bits), so the draws within half a
+  // step (2^10 / 2) below 2^63 already round up to 0.5: the cut is 2^63 - 512.
+  Rng r;
+  const std::uint64_t cut = r.uniform_cut(0.5);
+  EXPECT_EQ(cut, (std::uint64_t{1} << 63) - 512);
+  EXPECT_THROW(r.uniform_cut(1.0), ValueError);
+}
+
 TEST(Rng, StateRoundTrips) {
   Rng a(7);
   (void)a.normal();

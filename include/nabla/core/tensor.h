@@ -96,6 +96,10 @@ class Rng {
   explicit Rng(std::uint64_t seed = 42) : engine_(seed) {}
   double normal() { return normal_(engine_); }
   double uniform() { return uniform_(engine_); }  // [0, 1)
+  // The engine draw at which uniform() reaches p: uniform() < p exactly when the one draw
+  // of engine() it takes is below uniform_cut(p) (p < 1). For many draws against one p
+  // (dropout's masks), the same stream without the conversion to double each time.
+  std::uint64_t uniform_cut(double p) const;
   // A uniform integer in [0, n).
   std::int64_t below(std::int64_t n);
   std::mt19937_64& engine() { return engine_; }
