@@ -46,6 +46,14 @@ struct PackedView {
   std::int64_t tail_cols, tail_stride;
 };
 
+// One image's convolution with stride 1 and no padding ("valid"): x (c, h, w), weights
+// (f, c, kh, kw), output (f, oh, ow) with oh = h - kh + 1, ow = w - kw + 1 (both >= 1).
+// (Plain data: an inline member function here would be compiled into every table's
+// translation unit, and the linker could keep the AVX-512 one for all; see loops.h.)
+struct ConvShape {
+  std::int64_t c, h, w, f, kh, kw, oh, ow;
+};
+
 struct Table {
   Isa isa;
   // The number of non-zero bytes of row[0, cols).
@@ -91,6 +99,15 @@ struct Table {
                         std::int64_t cols, float* dst, std::int64_t dst_stride);
   void (*copy_rows_f64)(const double* src, std::int64_t src_stride, std::int64_t rows,
                         std::int64_t cols, double* dst, std::int64_t dst_stride);
+  // The direct convolution of one image (ConvShape):
+  //   out[k, i, j] = bias[k] + sum over (ch, u, v) of weights[k, ch, u, v] * x[ch, i + u, j + v]
+  void (*conv_valid_f32)(const ConvShape& s, const float* x, const float* weights,
+                         const float* bias, float* out);
+  // and its weight gradient, added:
+  //   dw[k, ch, u, v] += sum over (i, j) of dout[k, i, j] * x[ch, i + u, j + v],
+  //   db[k] += sum over (i, j) of dout[k, i, j].
+  void (*conv_valid_weight_grad_f32)(const ConvShape& s, const float* x, const float* dout,
+                                     float* dw, float* db);
   // sum |a[i] - b[i]| over bytes.
   std::int64_t (*l1_distance)(const std::uint8_t* a, const std::uint8_t* b, std::int64_t n);
 };

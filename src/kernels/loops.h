@@ -97,6 +97,46 @@ void copy_rows_plain(const T* __restrict src, std::int64_t src_stride, std::int6
   }
 }
 
+// Table::conv_valid_f32 in plain loops: each output a sum in the order bias, then (ch, u, v).
+inline void conv_valid_plain(const ConvShape& s, const float* __restrict x,
+                             const float* __restrict weights, const float* __restrict bias,
+                             float* __restrict out) {
+  const std::int64_t oh = s.oh, ow = s.ow, depth = s.c * s.kh * s.kw;
+  for (std::int64_t k = 0; k < s.f; ++k)
+    for (std::int64_t i = 0; i < oh; ++i)
+      for (std::int64_t j = 0; j < ow; ++j) {
+        float sum = bias[k];
+        for (std::int64_t ch = 0; ch < s.c; ++ch)
+          for (std::int64_t u = 0; u < s.kh; ++u)
+            for (std::int64_t v = 0; v < s.kw; ++v)
+              sum += weights[k * depth + (ch * s.kh + u) * s.kw + v] *
+                     x[(ch * s.h + i + u) * s.w + j + v];
+        out[(k * oh + i) * ow + j] = sum;
+      }
+}
+
+// Table::conv_valid_weight_grad_f32 in plain loops: each sum over (i, j) in row order.
+inline void conv_valid_weight_grad_plain(const ConvShape& s, const float* __restrict x,
+                                         const float* __restrict dout, float* __restrict dw,
+                                         float* __restrict db) {
+  const std::int64_t oh = s.oh, ow = s.ow, depth = s.c * s.kh * s.kw;
+  for (std::int64_t k = 0; k < s.f; ++k) {
+    const float* d = dout + k * oh * ow;
+    float bias = 0;
+    for (std::int64_t o = 0; o < oh * ow; ++o) bias += d[o];
+    db[k] += bias;
+    for (std::int64_t ch = 0; ch < s.c; ++ch)
+      for (std::int64_t u = 0; u < s.kh; ++u)
+        for (std::int64_t v = 0; v < s.kw; ++v) {
+          float sum = 0;
+          for (std::int64_t i = 0; i < oh; ++i)
+            for (std::int64_t j = 0; j < ow; ++j)
+              sum += d[i * ow + j] * x[(ch * s.h + i + u) * s.w + j + v];
+          dw[k * depth + (ch * s.kh + u) * s.kw + v] += sum;
+        }
+  }
+}
+
 // The columns (c + lane) and values p[lane] of the set lanes of nz (a mask of p[0, 64)'s
 // non-zero bytes), in order, one set bit at a time; returns how many. For the SIMD levels
 // without a compress instruction (MNIST: about 150 of 784 pixels a row).

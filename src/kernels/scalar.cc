@@ -70,6 +70,8 @@ const Table& scalar_table() {
                            max_pool2x2_backward_plain<double>,
                            copy_rows_plain<float>,
                            copy_rows_plain<double>,
+                           conv_valid_plain,
+                           conv_valid_weight_grad_plain,
                            l1_distance_plain};
   return table;
 }

@@ -258,6 +258,183 @@ double softmax_row(const float* s, std::int64_t c, float* y) {
   return __builtin_log(static_cast<double>(sum)) + static_cast<double>(m);
 }
 
+// ---- direct convolution, stride 1, no padding ----------------------------------------------
+
+// Output row i of kF filters, kN vectors of 8 outputs from column j0 on (the last vector's
+// first `last` lanes only when kPartial): every product of the (ch, u, v) loop adds a
+// broadcast weight times 8 pixels in a row of the image, as conv_valid_plain sums them.
+template <int kF, int kN, bool kPartial>
+__attribute__((always_inline)) inline void conv_tile(const ConvShape& s, const float* x,
+                                                     const float* weights, const float* bias,
+                                                     std::int64_t i, std::int64_t j0, int last,
+                                                     float* out) {
+  using V = Vec<8>;
+  const std::int64_t depth = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  typename V::T acc[kF][kN];
+  for (int k = 0; k < kF; ++k) {
+    const typename V::T b = V::set1(bias[k]);
+    for (int t = 0; t < kN; ++t) acc[k][t] = b;
+  }
+  for (std::int64_t ch = 0; ch < s.c; ++ch)
+    for (std::int64_t u = 0; u < s.kh; ++u) {
+      const float* row = x + (ch * s.h + i + u) * s.w + j0;
+      const float* wrow = weights + (ch * s.kh + u) * s.kw;
+      for (std::int64_t v = 0; v < s.kw; ++v) {
+        typename V::T px[kN];
+        for (int t = 0; t < kN; ++t) {
+          px[t] = kPartial && t == kN - 1 ? V::load_first(row + v + 8 * t, last)
+                                          : V::loadu(row + v + 8 * t);
+        }
+        for (int k = 0; k < kF; ++k) {
+          const typename V::T wk = V::set1(wrow[k * depth + v]);
+          for (int t = 0; t < kN; ++t) acc[k][t] = V::fmadd(wk, px[t], acc[k][t]);
+        }
+      }
+    }
+  for (int k = 0; k < kF; ++k) {
+    float* o = out + k * plane + i * s.ow + j0;
+    for (int t = 0; t < kN; ++t) {
+      if (kPartial && t == kN - 1) {
+        V::store_first(o + 8 * t, last, acc[k][t]);
+      } else {
+        V::storeu(o + 8 * t, acc[k][t]);
+      }
+    }
+  }
+}
+
+// Filters [k0, k0 + kF) over the whole output: each row in tiles of up to 3 vectors.
+template <int kF>
+void conv_filters(const ConvShape& s, const float* x, const float* weights, const float* bias,
+                  float* out) {
+  for (std::int64_t i = 0; i < s.oh; ++i) {
+    std::int64_t j0 = 0;
+    for (; j0 + 24 <= s.ow; j0 += 24) conv_tile<kF, 3, false>(s, x, weights, bias, i, j0, 8, out);
+    const std::int64_t rest = s.ow - j0;
+    if (rest == 0) continue;
+    const int vectors = static_cast<int>((rest + 7) / 8);
+    const int last = static_cast<int>(rest - 8 * (vectors - 1));
+    if (vectors == 1) {
+      conv_tile<kF, 1, true>(s, x, weights, bias, i, j0, last, out);
+    } else if (vectors == 2) {
+      conv_tile<kF, 2, true>(s, x, weights, bias, i, j0, last, out);
+    } else {
+      conv_tile<kF, 3, true>(s, x, weights, bias, i, j0, last, out);
+    }
+  }
+}
+
+void conv_valid(const ConvShape& s, const float* x, const float* weights, const float* bias,
+                float* out) {
+  const std::int64_t depth = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  std::int64_t k = 0;
+  for (; k + 4 <= s.f; k += 4) conv_filters<4>(s, x, weights + k * depth, bias + k, out + k * plane);
+  const float* w = weights + k * depth;
+  switch (s.f - k) {
+    case 3:
+      conv_filters<3>(s, x, w, bias + k, out + k * plane);
+      break;
+    case 2:
+      conv_filters<2>(s, x, w, bias + k, out + k * plane);
+      break;
+    case 1:
+      conv_filters<1>(s, x, w, bias + k, out + k * plane);
+      break;
+    default:
+      break;
+  }
+}
+
+// The 8 lanes of a vector summed, lane 0 first.
+template <class VT>
+__attribute__((always_inline)) inline float lanes_sum(VT x) {
+  alignas(32) float lanes[8];
+  Vec<8>::storeu(lanes, x);
+  float sum = 0;
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
+
+// dw[k, ch, u, v0 + dv] for kF filters and kV taps of one kernel row: each a sum over the
+// output of dout times the image shifted by (u, v0 + dv), 8 columns at a time.
+template <int kF, int kV>
+__attribute__((always_inline)) inline void conv_grad_tile(const ConvShape& s, const float* x,
+                                                          const float* dout, std::int64_t ch,
+                                                          std::int64_t u, std::int64_t v0,
+                                                          float* dw) {
+  using V = Vec<8>;
+  const std::int64_t depth = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  typename V::T acc[kF][kV];
+  for (int k = 0; k < kF; ++k)
+    for (int dv = 0; dv < kV; ++dv) acc[k][dv] = V::zero();
+  const std::int64_t full = s.ow / 8 * 8;
+  const int rest = static_cast<int>(s.ow - full);
+  for (std::int64_t i = 0; i < s.oh; ++i) {
+    const float* row = x + (ch * s.h + i + u) * s.w + v0;
+    const float* d = dout + i * s.ow;
+    auto add = [&](std::int64_t j, typename V::T (&dk)[kF], int n) __attribute__((always_inline)) {
+      for (int dv = 0; dv < kV; ++dv) {
+        const typename V::T px = n == 8 ? V::loadu(row + dv + j) : V::load_first(row + dv + j, n);
+        for (int k = 0; k < kF; ++k) acc[k][dv] = V::fmadd(dk[k], px, acc[k][dv]);
+      }
+    };
+    for (std::int64_t j = 0; j < full; j += 8) {
+      typename V::T dk[kF];
+      for (int k = 0; k < kF; ++k) dk[k] = V::loadu(d + k * plane + j);
+      add(j, dk, 8);
+    }
+    if (rest > 0) {
+      typename V::T dk[kF];
+      for (int k = 0; k < kF; ++k) dk[k] = V::load_first(d + k * plane + full, rest);
+      add(full, dk, rest);
+    }
+  }
+  for (int k = 0; k < kF; ++k)
+    for (int dv = 0; dv < kV; ++dv) dw[k * depth + (ch * s.kh + u) * s.kw + v0 + dv] += lanes_sum(acc[k][dv]);
+}
+
+template <int kF>
+void conv_grad_filters(const ConvShape& s, const float* x, const float* dout, float* dw) {
+  for (std::int64_t ch = 0; ch < s.c; ++ch)
+    for (std::int64_t u = 0; u < s.kh; ++u) {
+      std::int64_t v0 = 0;
+      for (; v0 + 5 <= s.kw; v0 += 5) conv_grad_tile<kF, 5>(s, x, dout, ch, u, v0, dw);
+      switch (s.kw - v0) {
+        case 4:
+          conv_grad_tile<kF, 4>(s, x, dout, ch, u, v0, dw);
+          break;
+        case 3:
+          conv_grad_tile<kF, 3>(s, x, dout, ch, u, v0, dw);
+          break;
+        case 2:
+          conv_grad_tile<kF, 2>(s, x, dout, ch, u, v0, dw);
+          break;
+        case 1:
+          conv_grad_tile<kF, 1>(s, x, dout, ch, u, v0, dw);
+          break;
+        default:
+          break;
+      }
+    }
+}
+
+void conv_valid_weight_grad(const ConvShape& s, const float* x, const float* dout, float* dw,
+                            float* db) {
+  using V = Vec<8>;
+  const std::int64_t depth = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  for (std::int64_t k = 0; k < s.f; ++k) {
+    const float* d = dout + k * plane;
+    typename V::T sum = V::zero();
+    std::int64_t o = 0;
+    for (; o + 8 <= plane; o += 8) sum = V::add(sum, V::loadu(d + o));
+    if (o < plane) sum = V::add(sum, V::load_first(d + o, static_cast<int>(plane - o)));
+    db[k] += lanes_sum(sum);
+  }
+  std::int64_t k = 0;
+  for (; k + 2 <= s.f; k += 2) conv_grad_filters<2>(s, x, dout + k * plane, dw + k * depth);
+  if (k < s.f) conv_grad_filters<1>(s, x, dout + k * plane, dw + k * depth);
+}
+
 // ---- the table ---------------------------------------------------------------------------
 
 Table simd_table(Isa isa) {
@@ -278,5 +455,7 @@ Table simd_table(Isa isa) {
                max_pool2x2_backward_plain<double>,
                copy_rows,
                copy_rows_plain<double>,
+               conv_valid,
+               conv_valid_weight_grad,
                l1_distance_plain};
 }

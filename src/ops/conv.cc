@@ -262,6 +262,37 @@ void prepare_columns(const Fields& g, DType dtype, Tensor& cols) {
   });
 }
 
+// The direct kernels (kernels::Table::conv_valid_*) do float32 convolutions of stride 1:
+// without the columns' copy of each image and with the products in registers. Padding
+// comes from a copy of the image with its border of zeros.
+bool direct(const Fields& g, DType dtype) { return dtype == DType::f32 && g.stride == 1; }
+
+kernels::ConvShape direct_shape(const Fields& g, std::int64_t f) {
+  return {g.c, g.h + 2 * g.pad, g.w + 2 * g.pad, f, g.kh, g.kw, g.oh, g.ow};
+}
+
+// With padding, a workspace of kConvParts padded images, their borders zero.
+void prepare_padded(const Fields& g, Tensor& padded) {
+  if (g.pad == 0) return;
+  padded.resize({kConvParts, g.c, g.h + 2 * g.pad, g.w + 2 * g.pad}, DType::f32);
+  padded.fill(0.0);
+}
+
+// Image n of x as the direct kernels read it: itself, or copied into the part's padded
+// image.
+const float* direct_image(const Fields& g, const Tensor& x, std::int64_t n, Tensor& padded,
+                          int part) {
+  const float* img = x.data<float>() + n * g.c * g.h * g.w;
+  if (g.pad == 0) return img;
+  const std::int64_t ph = g.h + 2 * g.pad, pw = g.w + 2 * g.pad;
+  float* dst = padded.data<float>() + part * g.c * ph * pw;
+  for (std::int64_t ch = 0; ch < g.c; ++ch) {
+    kernels::active().copy_rows_f32(img + ch * g.h * g.w, g.w, g.h, g.w,
+                                    dst + (ch * ph + g.pad) * pw + g.pad, pw);
+  }
+  return dst;
+}
+
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Window2d& win,
@@ -277,6 +308,19 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const W
   ConvCache local;
   ConvCache& work = cache != nullptr ? *cache : local;
   if (cache != nullptr) cache->x = x;  // reuses the storage of the last step's input
+  if (direct(g, x.dtype())) {
+    const kernels::ConvShape shape = direct_shape(g, f);
+    prepare_padded(g, work.padded);
+    run_parts(kConvParts, [&](int part) {
+      const auto [first, last] = part_range(g.n, part, kConvParts);
+      for (std::int64_t n = first; n < last; ++n) {
+        kernels::active().conv_valid_f32(shape, direct_image(g, x, n, work.padded, part),
+                                         w.data<float>(), b.data<float>(),
+                                         out.data<float>() + n * f * plane);
+      }
+    });
+    return out;
+  }
   join_weights(w, b, work.weights);
   prepare_columns(g, x.dtype(), work.cols);
   visit_dtype(x.dtype(), [&](auto type) {
@@ -312,6 +356,34 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
   if (input_grad) dx = Tensor(cache.x.shape(), dout.dtype());  // zeros: fields add up
   const bool weight_grad = dw != nullptr || db != nullptr;
   if (weight_grad) cache.grads.resize({kConvParts, f, depth + 1}, dout.dtype());
+  const bool direct_grad = weight_grad && direct(g, dout.dtype());
+  if (direct_grad) {
+    // each part's [dw (F, C*KH*KW), db (F)] by the direct kernel, then added in order
+    const kernels::ConvShape shape = direct_shape(g, f);
+    prepare_padded(g, cache.padded);
+    run_parts(kConvParts, [&](int part) {
+      float* grads = cache.grads.data<float>() + part * f * (depth + 1);
+      std::fill(grads, grads + f * (depth + 1), 0.0f);
+      const auto [first, last] = part_range(g.n, part, kConvParts);
+      for (std::int64_t n = first; n < last; ++n) {
+        kernels::active().conv_valid_weight_grad_f32(
+            shape, direct_image(g, cache.x, n, cache.padded, part),
+            dout.data<float>() + n * f * plane, grads, grads + f * depth);
+      }
+    });
+    for (int part = 0; part < kConvParts; ++part) {
+      const float* grads = cache.grads.data<float>() + part * f * (depth + 1);
+      if (dw != nullptr) {
+        float* pdw = dw->data<float>();
+        for (std::int64_t i = 0; i < f * depth; ++i) pdw[i] += grads[i];
+      }
+      if (db != nullptr) {
+        float* pdb = db->data<float>();
+        for (std::int64_t k = 0; k < f; ++k) pdb[k] += grads[f * depth + k];
+      }
+    }
+    if (!input_grad) return dx;
+  }
   prepare_columns(g, dout.dtype(), cache.cols);
   visit_dtype(dout.dtype(), [&](auto type) {
     using T = decltype(type);
@@ -319,7 +391,7 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
     run_parts(kConvParts, [&](int part) {
       T* col = cache.cols.data<T>() + part * (depth + 1) * plane;
       const auto [first, last] = part_range(g.n, part, kConvParts);
-      if (weight_grad) {
+      if (weight_grad && !direct_grad) {
         // [dw db] of the part (F, C*KH*KW + 1) = sum over its images of dout_n (F, OH*OW) .
         // [cols_n; 1]^T, each image's columns built again from the cached input (they
         // stay in cache)
@@ -341,7 +413,7 @@ Tensor conv2d_backward(const Tensor& dout, const Tensor& w, const Window2d& win,
         }
       }
     });
-    if (weight_grad) {
+    if (weight_grad && !direct_grad) {
       // the parts' sums, in order
       for (int part = 0; part < kConvParts; ++part) {
         const T* grads = cache.grads.data<T>() + part * f * (depth + 1);

@@ -376,6 +376,59 @@ TEST_P(Kernels, CopyRowsCopiesTheBlockOnly) {
     }
 }
 
+// The direct convolution against a double-precision sum of its definition, over shapes
+// whose rows end anywhere in a vector (ow from 1 to 29) and filter counts around the
+// kernels' blocks; then its weight gradient the same way.
+TEST_P(Kernels, ConvValidMatchesItsDefinition) {
+  Rng rng(10);
+  struct Case {
+    std::int64_t c, h, w, f, kh, kw;
+  };
+  for (const Case& g : {Case{1, 28, 28, 30, 5, 5}, Case{1, 5, 5, 1, 5, 5}, Case{2, 7, 9, 3, 3, 3},
+                        Case{3, 12, 33, 5, 2, 7}, Case{1, 3, 13, 6, 1, 1}, Case{2, 10, 16, 2, 3, 4},
+                        Case{1, 9, 31, 7, 2, 6}, Case{4, 6, 20, 9, 3, 5}}) {
+    const kernels::ConvShape s{g.c, g.h, g.w, g.f, g.kh, g.kw, g.h - g.kh + 1, g.w - g.kw + 1};
+    const std::int64_t depth = g.c * g.kh * g.kw, plane = s.oh * s.ow;
+    const Floats x = random_floats(g.c * g.h * g.w, rng), w = random_floats(g.f * depth, rng),
+                 b = random_floats(g.f, rng), dout = random_floats(g.f * plane, rng);
+    Floats out(static_cast<std::size_t>(g.f * plane + 1), 7.0f);
+    simd().conv_valid_f32(s, x.data(), w.data(), b.data(), out.data());
+    Floats dw = random_floats(g.f * depth, rng), db = random_floats(g.f, rng);
+    const Floats dw0 = dw, db0 = db;
+    simd().conv_valid_weight_grad_f32(s, x.data(), dout.data(), dw.data(), db.data());
+    auto at = [&](const Floats& v, std::int64_t i) { return double{v[static_cast<std::size_t>(i)]}; };
+    for (std::int64_t k = 0; k < g.f; ++k) {
+      for (std::int64_t i = 0; i < s.oh; ++i)
+        for (std::int64_t j = 0; j < s.ow; ++j) {
+          double sum = at(b, k);
+          for (std::int64_t ch = 0; ch < g.c; ++ch)
+            for (std::int64_t u = 0; u < g.kh; ++u)
+              for (std::int64_t v = 0; v < g.kw; ++v)
+                sum += at(w, k * depth + (ch * g.kh + u) * g.kw + v) *
+                       at(x, (ch * g.h + i + u) * g.w + j + v);
+          ASSERT_NEAR(at(out, (k * s.oh + i) * s.ow + j), sum, 1e-5 * (1 + std::abs(sum)))
+              << g.c << "x" << g.h << "x" << g.w << " f " << g.f << " k " << k << " at " << i
+              << "," << j;
+        }
+      double bias = at(db0, k);
+      for (std::int64_t o = 0; o < plane; ++o) bias += at(dout, k * plane + o);
+      ASSERT_NEAR(at(db, k), bias, 1e-5 * (1 + std::abs(bias))) << k;
+      for (std::int64_t ch = 0; ch < g.c; ++ch)
+        for (std::int64_t u = 0; u < g.kh; ++u)
+          for (std::int64_t v = 0; v < g.kw; ++v) {
+            const std::int64_t tap = k * depth + (ch * g.kh + u) * g.kw + v;
+            double sum = at(dw0, tap);
+            for (std::int64_t i = 0; i < s.oh; ++i)
+              for (std::int64_t j = 0; j < s.ow; ++j)
+                sum += at(dout, k * plane + i * s.ow + j) * at(x, (ch * g.h + i + u) * g.w + j + v);
+            ASSERT_NEAR(at(dw, tap), sum, 1e-4 * (1 + std::abs(sum)))
+                << g.c << "x" << g.h << "x" << g.w << " f " << g.f << " tap " << tap;
+          }
+    }
+    EXPECT_EQ(out.back(), 7.0f) << "wrote past the output";
+  }
+}
+
 TEST_P(Kernels, L1DistanceEveryLength) {
   Rng rng(6);
   for (std::int64_t n : {0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 784}) {

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "nabla/autograd/gradcheck.h"
 #include "nabla/ops/ops.h"
@@ -96,6 +98,39 @@ TEST(Conv2d, GradientsMatchNumerical) {
   GradCheckReport r = gradient_check(f, {x, w, b});
   EXPECT_LT(r.max_rel_error(), 1e-7);
   ASSERT_EQ(r.params.size(), 3u);
+}
+
+// float32 with stride 1 goes through the kernel layer's direct convolution (padding from a
+// padded copy of each image): its output and all three gradients against float64's
+// im2col path, on an image whose rows end inside a vector (9 and 26 columns).
+TEST(Conv2d, Float32DirectKernelsMatchFloat64) {
+  Rng rng(11);
+  for (auto [shape, pad] : {std::pair{Shape{3, 2, 7, 9}, 0}, std::pair{Shape{3, 2, 7, 9}, 2},
+                            std::pair{Shape{5, 1, 28, 30}, 0}, std::pair{Shape{2, 3, 6, 26}, 1}}) {
+    const Tensor x64 = Tensor::randn(shape, rng, 1.0, DType::f64);
+    const Tensor w64 = Tensor::randn({6, shape[1], 5, 3}, rng, 1.0, DType::f64);
+    const Tensor b64 = Tensor::randn({6}, rng, 1.0, DType::f64);
+    const Tensor out64 = conv2d(x64, w64, b64, 1, pad);
+    const Tensor mix64 = Tensor::randn(out64.shape(), rng, 1.0, DType::f64);
+    auto grads = [&](DType dtype) {
+      Var x = Var::parameter(x64.to(dtype), "x"), w = Var::parameter(w64.to(dtype), "w"),
+          b = Var::parameter(b64.to(dtype), "b");
+      Var out = conv2d(x, w, b, 1, pad);
+      sum(mul(out, Var::constant(mix64.to(dtype)))).backward();
+      return std::vector<Tensor>{out.value().to(DType::f64), x.grad().to(DType::f64),
+                                 w.grad().to(DType::f64), b.grad().to(DType::f64)};
+    };
+    const std::vector<Tensor> want = grads(DType::f64), got = grads(DType::f32);
+    const char* names[] = {"out", "dx", "dw", "db"};
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].shape(), want[i].shape()) << names[i];
+      double scale = 1;
+      for (double v : want[i].to_vector()) scale = std::max(scale, std::abs(v));
+      EXPECT_LT(max_abs_diff(got[i], want[i]), 2e-5 * scale)
+          << names[i] << " of " << shape_str(shape) << " pad " << pad;
+    }
+    EXPECT_LT(max_abs_diff(want[0], out64), 1e-12);
+  }
 }
 
 TEST(Pool, MaxRoutesTheGradientToEachWindowsMaximum) {

@@ -55,6 +55,9 @@ struct ConvCache {
   Tensor cols;     // (parts, C*KH*KW + 1, OH*OW): an image's fields as columns, and a row
                    // of ones, for each part of the batch
   Tensor grads;    // (parts, F, C*KH*KW + 1): dw and db side by side, each part's sum
+                   // (the direct kernels': dw (F, C*KH*KW) then db (F))
+  Tensor padded;   // (parts, C, H + 2P, W + 2P): an image with its padding, for the direct
+                   // kernels
 };
 // x (N, C, H, W), w (F, C, KH, KW), b (F) -> (N, F, OH, OW); fills `cache` unless null.
 // The batch's images go in two fixed parts, on the current workers' threads when there are any
