@@ -254,6 +254,7 @@ class TrainingOptionsTest(unittest.TestCase):
             with self.assertRaisesRegex(ValueError, "early stopping needs a validation split"):
                 plain = nabla.Trainer(nabla.TrainConfig(model=spec, iters=10), data)
                 nabla.run_training(plain, dir=os.path.join(tmp, "plain"), early_stop=2)
+            self.assertFalse(os.path.exists(os.path.join(tmp, "plain")))
 
     def test_regression_reaches_the_least_squares_rmse(self):
         rng = np.random.default_rng(5)

@@ -260,6 +260,10 @@ RunResult follow_run(Trainer& trainer, std::int64_t early_stop) {
 }  // namespace
 
 RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver& observer) {
+  // (refused before anything is written, on every rank)
+  if (options.early_stop > 0 && trainer.data().size(Split::validation) == 0) {
+    throw ValueError("early stopping needs a validation split (--validation FRACTION)");
+  }
   // Among several ranks, rank 0 alone writes the run directory and tells the observer.
   if (trainer.communicator().rank() != 0) return follow_run(trainer, options.early_stop);
   // A new directory of its own, or the one given: not one holding another run's files.
@@ -275,9 +279,6 @@ RunResult run_training(Trainer& trainer, const RunOptions& options, RunObserver&
   MetricsLog log = options.resumed_from.empty()
                        ? MetricsLog::create(csv, columns)
                        : MetricsLog::resume(csv, trainer.iteration(), kept, columns);
-  if (options.early_stop > 0 && trainer.data().size(Split::validation) == 0) {
-    throw ValueError("early stopping needs a validation split (--validation FRACTION)");
-  }
   // (a decision by the validation metric falls at the same iteration whatever the
   // threads: those evaluations run on the loop's thread)
   const bool decides = options.early_stop > 0 || trainer.schedule_follows_validation();

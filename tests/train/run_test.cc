@@ -367,6 +367,7 @@ TEST_F(RunTraining, ValidationSplitKeepsTheBestModelAndStopsEarly) {
   options.dir = dir_ / "plain";
   EXPECT_THAT(testing_util::error_of<ValueError>([&] { run_training(plain, options, recorder); }),
               HasSubstr("early stopping needs a validation split"));
+  EXPECT_FALSE(std::filesystem::exists(options.dir)) << "refused, yet its directory was made";
 }
 
 TEST_F(RunTraining, DataGivenWholeHoldsOutTheConfigsValidation) {
