@@ -398,11 +398,8 @@ void conv_grad_filters(const ConvShape& s, const float* x, const float* dout, fl
   for (std::int64_t ch = 0; ch < s.c; ++ch)
     for (std::int64_t u = 0; u < s.kh; ++u) {
       std::int64_t v0 = 0;
-      for (; v0 + 5 <= s.kw; v0 += 5) conv_grad_tile<kF, 5>(s, x, dout, ch, u, v0, dw);
+      for (; v0 + 4 <= s.kw; v0 += 4) conv_grad_tile<kF, 4>(s, x, dout, ch, u, v0, dw);
       switch (s.kw - v0) {
-        case 4:
-          conv_grad_tile<kF, 4>(s, x, dout, ch, u, v0, dw);
-          break;
         case 3:
           conv_grad_tile<kF, 3>(s, x, dout, ch, u, v0, dw);
           break;
@@ -430,9 +427,11 @@ void conv_valid_weight_grad(const ConvShape& s, const float* x, const float* dou
     if (o < plane) sum = V::add(sum, V::load_first(d + o, static_cast<int>(plane - o)));
     db[k] += lanes_sum(sum);
   }
+  // 3 filters x 4 taps: 12 accumulators, 7 loads for 12 FMAs
   std::int64_t k = 0;
-  for (; k + 2 <= s.f; k += 2) conv_grad_filters<2>(s, x, dout + k * plane, dw + k * depth);
-  if (k < s.f) conv_grad_filters<1>(s, x, dout + k * plane, dw + k * depth);
+  for (; k + 3 <= s.f; k += 3) conv_grad_filters<3>(s, x, dout + k * plane, dw + k * depth);
+  if (s.f - k == 2) conv_grad_filters<2>(s, x, dout + k * plane, dw + k * depth);
+  if (s.f - k == 1) conv_grad_filters<1>(s, x, dout + k * plane, dw + k * depth);
 }
 
 // ---- the table ---------------------------------------------------------------------------
