@@ -290,6 +290,23 @@ shared, not copied: training updates it.)")
           },
           py::arg("checkpoint"), py::arg("data"), py::arg("total_iters") = 0,
           "Continues from a file written by save() (total_iters > 0 replaces the plan).")
+      .def_static(
+          "resume",
+          [](const std::string& checkpoint, DenseData data, std::int64_t total_iters) {
+            py::gil_scoped_release release;
+            return Trainer::resume(checkpoint, std::move(data), total_iters);
+          },
+          py::arg("checkpoint"), py::arg("data"), py::arg("total_iters") = 0,
+          "The same with DenseData (the data the run had: its rows, its validation split).")
+      .def_static(
+          "resume",
+          [](const std::string& checkpoint, std::shared_ptr<TrainingData> data,
+             std::int64_t total_iters) {
+            py::gil_scoped_release release;
+            return Trainer::resume(checkpoint, std::move(data), total_iters);
+          },
+          py::arg("checkpoint"), py::arg("data"), py::arg("total_iters") = 0,
+          "The same with prepared TrainingData (a NER corpus's, a sharded one's).")
       .def("step", &Trainer::step, py::call_guard<py::gil_scoped_release>(),
            "One iteration; returns the batch's loss.")
       .def("done", &Trainer::done, "Whether every planned iteration has run.")

@@ -256,6 +256,36 @@ class TrainingOptionsTest(unittest.TestCase):
                 nabla.run_training(plain, dir=os.path.join(tmp, "plain"), early_stop=2)
             self.assertFalse(os.path.exists(os.path.join(tmp, "plain")))
 
+    def test_resume_from_dense_data_continues_exactly(self):
+        # 12 steps at once, or 5, save, resume from the file with the same DenseData and
+        # 7 more: the same parameters, bit for bit (the checkpoint carries the optimizer's
+        # moments, the random streams and the validation split).
+        rng = np.random.default_rng(9)
+        t = rng.integers(0, 3, size=300)
+        x = (rng.normal(size=(300, 5)) + 1.5 * t[:, None]).astype(np.float32)
+        make = lambda: nabla.DenseData(x[:240], t[:240], x[240:], t[240:], 3)
+        spec = nabla.model_from_arch("affine:8 tanh affine:3", [5], 3)
+        config = nabla.TrainConfig(model=spec, iters=12, batch=10, lr=0.01, optimizer="adam",
+                                   validation=0.25)
+        whole = nabla.Trainer(config, make())
+        while not whole.done():
+            whole.step()
+        part = nabla.Trainer(config, make())
+        for _ in range(5):
+            part.step()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "dense.safetensors")
+            part.save(path)
+            resumed = nabla.Trainer.resume(path, make())
+        self.assertEqual((resumed.iteration, resumed.total_iters), (5, 12))
+        while not resumed.done():
+            resumed.step()
+        for name, p in whole.model.named_parameters():
+            np.testing.assert_array_equal(np.asarray(resumed.model.parameter(name).value),
+                                          np.asarray(p.value), err_msg=name)
+        self.assertEqual(resumed.evaluate().validation_acc, whole.evaluate().validation_acc)
+        self.assertIsNotNone(whole.evaluate().validation_acc)
+
     def test_regression_reaches_the_least_squares_rmse(self):
         rng = np.random.default_rng(5)
         x = rng.normal(size=(300, 3)).astype(np.float32)
