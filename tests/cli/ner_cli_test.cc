@@ -76,9 +76,13 @@ class NerCli : public nabla::testing_util::TempDirTest {
     std::string defaults;
     if (extra.find("--decoder") == std::string::npos) defaults += " --decoder window";
     if (extra.find("--dropout") == std::string::npos) defaults += " --dropout 0";
+    return train_with(defaults + " " + extra, out);
+  }
+  // `nabla ner train` on the small files with `options` as they are (the command's defaults).
+  Result train_with(const std::string& options, const std::string& out = "run") {
     return run_nabla("ner train --train " + path("train") + " --dev " + path("dev") + " --test " +
-                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) +
-                     defaults + " " + extra);
+                     path("test") + " --vectors " + path("vectors") + " --out " + path(out) + " " +
+                     options);
   }
 };
 
@@ -182,9 +186,7 @@ TEST_F(NerCli, ResumeRefusesAnotherDecoder) {
 // The command's defaults are what won on BTC's dev set (README): the viterbi decoder and
 // dropout 0.5 on the window's vectors.
 TEST_F(NerCli, DefaultsAreViterbiAndDropout) {
-  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
-                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
-                       path("run") + " --epochs 1 --hidden 10");
+  Result r = train_with("--epochs 1 --hidden 10");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr(" dropout:0.5 affine:10 tanh affine:7 tag_transitions, crf loss; "
                                "decoder viterbi; "))
@@ -195,9 +197,7 @@ TEST_F(NerCli, DefaultsAreViterbiAndDropout) {
 // tag prints valid ones.
 TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
   // (the default decoder: no --decoder; no dropout, as in train())
-  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
-                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
-                       path("run") + " --epochs 4 --hidden 30 --affix-dim 5 --dropout 0");
+  Result r = train_with("--epochs 4 --hidden 30 --affix-dim 5 --dropout 0");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr(" sentences ("));
   EXPECT_THAT(r.out, HasSubstr(" training tokens) (train / dev / test)"));
@@ -238,9 +238,7 @@ TEST_F(NerCli, ViterbiDecoderTrainEvalTag) {
 // --char-dim: the model file keeps the characters, so eval and tag spell words the same
 // way, words the training data lacks included.
 TEST_F(NerCli, CharacterFeaturesTrainEvalTag) {
-  Result r = run_nabla("ner train --train " + path("train") + " --dev " + path("dev") +
-                       " --test " + path("test") + " --vectors " + path("vectors") + " --out " +
-                       path("run") + " --epochs 3 --hidden 30 --char-dim 8 --char-filters 6");
+  Result r = train_with("--epochs 3 --hidden 30 --char-dim 8 --char-filters 6");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr(",char_dim=8"));
   std::smatch m;
